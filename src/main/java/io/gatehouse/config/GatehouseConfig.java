@@ -1,0 +1,26 @@
+package io.gatehouse.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Root of a validated configuration. Immutable; produced only by {@link ConfigLoader} after every
+ * check has passed, so runtime code may trust every field (defaults already applied).
+ *
+ * @param source the file it came from, or {@code null} for the embedded default
+ */
+public record GatehouseConfig(
+    Path source,
+    AdminConfig admin,
+    List<ListenerConfig> listeners,
+    List<RouteConfig> routes,
+    List<ClusterConfig> clusters,
+    LimitsConfig limits,
+    AccessLogConfig accessLog) {
+
+  public GatehouseConfig {
+    listeners = List.copyOf(listeners);
+    routes = List.copyOf(routes);
+    clusters = List.copyOf(clusters);
+  }
+}

@@ -1,0 +1,33 @@
+package io.gatehouse.config;
+
+import java.time.Duration;
+
+/**
+ * Protection against abuse, applied to every listener.
+ *
+ * @param perClient {@code null} when there is no per-client limit
+ * @param headerTimeout the whole request head must arrive within this (slow-loris guard)
+ * @param idleTimeout a client connection with no exchange in progress closes after this
+ * @param drainTimeout how long a graceful stop waits for in-flight exchanges
+ */
+public record LimitsConfig(
+    int maxConnections,
+    PerClientLimits perClient,
+    Duration headerTimeout,
+    Duration idleTimeout,
+    int maxHeaderBytes,
+    long maxBodyBytes,
+    int maxUriBytes,
+    Duration drainTimeout) {
+
+  public static final LimitsConfig DEFAULT =
+      new LimitsConfig(
+          100_000,
+          null,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(60),
+          32 * 1024,
+          10L * 1024 * 1024,
+          8 * 1024,
+          Duration.ofSeconds(30));
+}

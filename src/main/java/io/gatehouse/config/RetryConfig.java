@@ -1,0 +1,15 @@
+package io.gatehouse.config;
+
+import java.util.List;
+
+/**
+ * Retry policy. {@code on} holds conditions: {@code connect-failure}, {@code reset},
+ * {@code timeout}, or a status code such as {@code "503"}.
+ */
+public record RetryConfig(int attempts, List<String> on) {
+  public static final RetryConfig DEFAULT = new RetryConfig(1, List.of("connect-failure"));
+
+  public RetryConfig {
+    on = List.copyOf(on);
+  }
+}

@@ -1,0 +1,28 @@
+package io.gatehouse.config;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A reverse route.
+ *
+ * @param listeners names of the reverse listeners it serves; empty = every reverse listener
+ * @param hostRewrite Host header sent upstream; {@code null} keeps the client's Host
+ * @param rateLimit {@code null} when not limited
+ * @param timeout whole-response timeout; {@code null} uses the cluster's response timeout
+ */
+public record RouteConfig(
+    String name,
+    List<String> listeners,
+    MatchConfig match,
+    List<BackendRef> backends,
+    String hostRewrite,
+    RateLimitConfig rateLimit,
+    Duration timeout,
+    RetryConfig retries) {
+
+  public RouteConfig {
+    listeners = List.copyOf(listeners);
+    backends = List.copyOf(backends);
+  }
+}
