@@ -1,0 +1,63 @@
+package io.gatehouse.http;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.AsciiString;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+
+/**
+ * Adds the headers that tell an upstream who the client was: {@code X-Forwarded-*} (de facto),
+ * RFC 7239 {@code Forwarded} and RFC 9110 §7.6.3 {@code Via}. Existing values are appended to, so a
+ * chain of proxies stays visible.
+ */
+public final class ClientIdentity {
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+  private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+  public static final String VIA_VALUE = "1.1 gatehouse";
+
+  private ClientIdentity() {}
+
+  public static void addXForwarded(HttpHeaders headers, InetAddress client, String proto, String host) {
+    String ip = client.getHostAddress();
+    String prior = headers.get(X_FORWARDED_FOR);
+    headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
+    headers.set(X_FORWARDED_PROTO, proto);
+    if (host != null) {
+      headers.set(X_FORWARDED_HOST, host);
+    }
+  }
+
+  /** RFC 7239 §4: {@code for=}, {@code proto=}, {@code host=}; IPv6 quoted and bracketed (§6). */
+  public static void addForwarded(HttpHeaders headers, InetAddress client, String proto, String host) {
+    StringBuilder element = new StringBuilder(64).append("for=");
+    if (client instanceof Inet6Address) {
+      element.append("\"[").append(client.getHostAddress()).append("]\"");
+    } else {
+      element.append(client.getHostAddress());
+    }
+    element.append(";proto=").append(proto);
+    if (host != null && !host.isEmpty()) {
+      element.append(";host=").append(quoteIfNeeded(host));
+    }
+    String prior = headers.get(FORWARDED);
+    headers.set(FORWARDED, prior == null ? element : prior + ", " + element);
+  }
+
+  public static void addVia(HttpHeaders headers) {
+    String prior = headers.get(HttpHeaderNames.VIA);
+    headers.set(HttpHeaderNames.VIA, prior == null ? VIA_VALUE : prior + ", " + VIA_VALUE);
+  }
+
+  private static String quoteIfNeeded(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (!(Character.isLetterOrDigit(c) || c == '.' || c == '-' || c == '_')) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+      }
+    }
+    return value;
+  }
+}

@@ -1,0 +1,15 @@
+package io.gatehouse.http;
+
+/** Names of the handlers in client and upstream pipelines, so code can find and replace them. */
+public final class PipelineNames {
+  public static final String TLS = "tls";
+  public static final String CLIENT_TIMEOUTS = "client-timeouts";
+  public static final String HTTP_CODEC = "http-codec";
+  public static final String FLOW_CONTROL = "flow-control";
+  public static final String PROXY = "proxy";
+  public static final String UPSTREAM_CODEC = "upstream-codec";
+  public static final String UPSTREAM = "upstream";
+  public static final String TUNNEL = "tunnel";
+
+  private PipelineNames() {}
+}

@@ -1,0 +1,55 @@
+package io.gatehouse.http;
+
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * Why an exchange ended the way it did: the access log's {@code outcome} and the
+ * {@code reason} label of {@code gatehouse_local_replies_total}. Local replies carry their status.
+ */
+public enum Reason {
+  OK(null, false),
+  MALFORMED(HttpResponseStatus.BAD_REQUEST, true),
+  URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, true),
+  HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, true),
+  HEADER_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
+  BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, true),
+  UNSUPPORTED_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
+  NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, true),
+  NO_ROUTE(HttpResponseStatus.NOT_FOUND, false),
+  DENIED(HttpResponseStatus.FORBIDDEN, false),
+  AUTH_REQUIRED(HttpResponseStatus.PROXY_AUTHENTICATION_REQUIRED, false),
+  LOOP_DETECTED(HttpResponseStatus.valueOf(508, "Loop Detected"), false),
+  RATE_LIMITED(HttpResponseStatus.TOO_MANY_REQUESTS, false),
+  NO_ENDPOINT(HttpResponseStatus.SERVICE_UNAVAILABLE, false),
+  OVERLOADED(HttpResponseStatus.SERVICE_UNAVAILABLE, false),
+  UPSTREAM_CONNECT_FAILED(HttpResponseStatus.BAD_GATEWAY, false),
+  UPSTREAM_RESET(HttpResponseStatus.BAD_GATEWAY, false),
+  UPSTREAM_BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, false),
+  UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, false),
+  CLIENT_ABORTED(null, true);
+
+  private final HttpResponseStatus status;
+  private final boolean closesConnection;
+  private final String label;
+
+  Reason(HttpResponseStatus status, boolean closesConnection) {
+    this.status = status;
+    this.closesConnection = closesConnection;
+    this.label = name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** Status of the local reply; null when this reason sends none. */
+  public HttpResponseStatus status() {
+    return status;
+  }
+
+  /** Whether the client connection is closed after the reply (framing can no longer be trusted). */
+  public boolean closesConnection() {
+    return closesConnection;
+  }
+
+  /** Lower-case name used in logs and metric labels. */
+  public String label() {
+    return label;
+  }
+}

@@ -1,0 +1,74 @@
+package io.gatehouse.http;
+
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import java.util.List;
+
+/**
+ * Checks on a decoded request head that decide whether it may be forwarded at all. Returns the
+ * refusal as a {@link Refusal}, or null when the request is acceptable.
+ */
+public final class RequestChecks {
+  /** A refused request: the reason (and so the status) and a human-readable detail. */
+  public record Refusal(Reason reason, String detail) {}
+
+  private RequestChecks() {}
+
+  public static Refusal check(HttpRequest request, long maxBodyBytes) {
+    if (request.decoderResult().isFailure()) {
+      return decoderFailure(request.decoderResult().cause());
+    }
+    HttpVersion version = request.protocolVersion();
+    if (version.majorVersion() != 1 || version.minorVersion() > 1) {
+      return new Refusal(Reason.UNSUPPORTED_VERSION, "HTTP version " + version.text());
+    }
+    HttpHeaders headers = request.headers();
+    List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1; more than one is always an error.
+    if (hosts.size() > 1) {
+      return new Refusal(Reason.MALFORMED, "more than one Host header");
+    }
+    if (hosts.isEmpty() && version.minorVersion() == 1) {
+      return new Refusal(Reason.MALFORMED, "missing Host header");
+    }
+    List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    if (!codings.isEmpty()) {
+      // RFC 9112 §6.1: only chunked is relayed; anything else cannot be framed safely.
+      if (codings.size() != 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim())) {
+        return new Refusal(Reason.NOT_IMPLEMENTED, "transfer coding " + String.join(", ", codings));
+      }
+    }
+    String length = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+    if (length != null && Long.parseLong(length) > maxBodyBytes) {
+      return new Refusal(Reason.BODY_TOO_LARGE, "body of " + length + " bytes (limit " + maxBodyBytes + ")");
+    }
+    return null;
+  }
+
+  private static Refusal decoderFailure(Throwable cause) {
+    if (cause instanceof TooLongHttpLineException) {
+      return new Refusal(Reason.URI_TOO_LONG, "request line too long");
+    }
+    if (cause instanceof TooLongHttpHeaderException || cause instanceof TooLongFrameException) {
+      return new Refusal(Reason.HEADERS_TOO_LARGE, "request head too large");
+    }
+    String message = cause == null ? null : cause.getMessage();
+    return new Refusal(Reason.MALFORMED, message == null ? "malformed request" : sanitize(message));
+  }
+
+  /** Keeps a decoder message printable and short: it goes back to the client. */
+  private static String sanitize(String message) {
+    StringBuilder sb = new StringBuilder(Math.min(message.length(), 200));
+    for (int i = 0; i < message.length() && sb.length() < 200; i++) {
+      char c = message.charAt(i);
+      sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return sb.toString();
+  }
+}

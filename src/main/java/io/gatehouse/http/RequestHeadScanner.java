@@ -1,0 +1,86 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Scans the raw bytes of a request head (request line and header fields) for what RFC 9112 forbids
+ * and lenient parsers repair: obs-fold (§5.2), NUL and other control characters (§5.5). Line-ending
+ * and field-name errors are left to Netty's decoder, which rejects them.
+ *
+ * <p>Stateful so that a head trickling in byte by byte (slow-loris) is scanned once, not once per
+ * packet. One instance per connection; event-loop confined.
+ */
+final class RequestHeadScanner {
+  static final int OK = 0;
+  static final int INCOMPLETE = 1;
+  static final int TOO_LARGE = -1;
+  static final int OBS_FOLD = -2;
+  static final int CONTROL_CHAR = -3;
+
+  private final int maxHeadBytes;
+  /** Bytes after the reader index already scanned (the decoder consumes nothing until OK). */
+  private int scanned;
+  private boolean lineStart = true;
+  private boolean firstLine = true;
+  private boolean seenContent;
+
+  RequestHeadScanner(int maxHeadBytes) {
+    this.maxHeadBytes = maxHeadBytes;
+  }
+
+  /** Prepares for the next head. */
+  void reset() {
+    scanned = 0;
+    lineStart = true;
+    firstLine = true;
+    seenContent = false;
+  }
+
+  /** Returns OK when a complete clean head is buffered, INCOMPLETE, or a negative problem code. */
+  int scan(ByteBuf in) {
+    int base = in.readerIndex();
+    int end = in.writerIndex();
+    for (int i = base + scanned; i < end; i++, scanned++) {
+      byte b = in.getByte(i);
+      if (!seenContent) {
+        // Empty lines before a request line are tolerated (RFC 9112 §2.2).
+        if (b == '\r' || b == '\n') {
+          continue;
+        }
+        seenContent = true;
+      }
+      if (scanned >= maxHeadBytes) {
+        return TOO_LARGE;
+      }
+      if (lineStart && !firstLine) {
+        if (b == '\r' || b == '\n') {
+          return OK; // the empty line ending the head; Netty checks its exact form
+        }
+        if (b == ' ' || b == '\t') {
+          return OBS_FOLD;
+        }
+      }
+      if (b == '\n') {
+        lineStart = true;
+        firstLine = false;
+        continue;
+      }
+      lineStart = false;
+      if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
+        return CONTROL_CHAR;
+      }
+    }
+    return INCOMPLETE;
+  }
+
+  static String describe(int verdict) {
+    switch (verdict) {
+      case OBS_FOLD:
+        return "obsolete line folding in header field";
+      case CONTROL_CHAR:
+        return "control character in request head";
+      default:
+        return "malformed request head";
+    }
+  }
+}

@@ -1,0 +1,75 @@
+package io.gatehouse.http;
+
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseEncoder;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.channel.ChannelHandlerContext;
+import java.util.ArrayDeque;
+import java.util.List;
+import io.netty.buffer.ByteBuf;
+
+/**
+ * The client-facing HTTP/1.1 codec: {@link StrictRequestDecoder} plus a response encoder that knows
+ * which request each response answers, so a response to HEAD (and a 2xx to CONNECT) is framed
+ * without a body (RFC 9110 §9.3.2, RFC 9112 §6.3). Replaces Netty's {@code HttpServerCodec},
+ * whose decoder cannot be made to refuse obs-fold.
+ */
+public final class ServerCodec extends CombinedChannelDuplexHandler<StrictRequestDecoder, HttpResponseEncoder> {
+  /** Methods of requests not yet answered; event-loop confined. */
+  private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
+
+  public ServerCodec(int maxInitialLineBytes, int maxHeaderBytes) {
+    HttpDecoderConfig config =
+        new HttpDecoderConfig()
+            .setMaxInitialLineLength(maxInitialLineBytes)
+            .setMaxHeaderSize(maxHeaderBytes)
+            .setMaxChunkSize(64 * 1024)
+            .setValidateHeaders(true);
+    init(new Decoder(config, maxInitialLineBytes + maxHeaderBytes), new Encoder());
+  }
+
+  private final class Decoder extends StrictRequestDecoder {
+    Decoder(HttpDecoderConfig config, int maxHeadBytes) {
+      super(config, maxHeadBytes);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+      int before = out.size();
+      super.decode(ctx, in, out);
+      for (int i = before; i < out.size(); i++) {
+        if (out.get(i) instanceof HttpRequest) {
+          methods.add(((HttpRequest) out.get(i)).method());
+        }
+      }
+    }
+  }
+
+  private final class Encoder extends HttpResponseEncoder {
+    private HttpMethod method;
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpResponse msg) {
+      if (msg.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+        return super.isContentAlwaysEmpty(msg); // 1xx do not answer the request
+      }
+      method = methods.poll();
+      return HttpMethod.HEAD.equals(method) || super.isContentAlwaysEmpty(msg);
+    }
+
+    @Override
+    protected void sanitizeHeadersBeforeEncode(HttpResponse msg, boolean isAlwaysEmpty) {
+      if (!isAlwaysEmpty
+          && HttpMethod.CONNECT.equals(method)
+          && msg.status().codeClass() == HttpStatusClass.SUCCESS) {
+        msg.headers().remove(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING);
+        return;
+      }
+      super.sanitizeHeadersBeforeEncode(msg, isAlwaysEmpty);
+    }
+  }
+}

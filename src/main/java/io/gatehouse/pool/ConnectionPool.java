@@ -1,0 +1,200 @@
+package io.gatehouse.pool;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.SocketAddress;
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * Keep-alive connections to one upstream address, owned by one event loop. Every method runs on
+ * that loop, so the fields are plain (no locks, no volatile): a pool is never shared between loops.
+ *
+ * <p>Idle connections are kept most-recently-used first (the warmest socket serves next, the
+ * coldest expires). While idle a connection reads, so an upstream that closes it is noticed at
+ * once and the connection leaves the pool before anyone acquires it.
+ */
+public final class ConnectionPool {
+  private static final int MAX_PENDING_PER_CONNECTION = 4;
+
+  private final EventLoop loop;
+  private final Bootstrap bootstrap;
+  private final SocketAddress remote;
+  private final int maxConnections;
+  private final long maxIdleNanos;
+  private final LongSupplier nanoClock;
+
+  private final ArrayDeque<Idle> idle = new ArrayDeque<>();
+  private final ArrayDeque<AcquireCallback> pending = new ArrayDeque<>();
+  /** Connections open or being opened, idle ones included. */
+  private int open;
+  private boolean closed;
+  private ScheduledFuture<?> sweeper;
+
+  private record Idle(Channel channel, long since) {}
+
+  /**
+   * @param bootstrap configured with {@code loop}, channel type, options and upstream pipeline
+   */
+  public ConnectionPool(
+      EventLoop loop, Bootstrap bootstrap, SocketAddress remote, int maxConnections, long maxIdleNanos,
+      LongSupplier nanoClock) {
+    this.loop = loop;
+    this.bootstrap = bootstrap;
+    this.remote = remote;
+    this.maxConnections = maxConnections;
+    this.maxIdleNanos = maxIdleNanos;
+    this.nanoClock = nanoClock;
+  }
+
+  public EventLoop eventLoop() {
+    return loop;
+  }
+
+  public SocketAddress remote() {
+    return remote;
+  }
+
+  /** Hands out an idle connection, opens a new one, or queues the caller when at the limit. */
+  public void acquire(AcquireCallback callback) {
+    acquire(callback, true);
+  }
+
+  /** Like {@link #acquire(AcquireCallback)}; {@code allowReuse=false} always opens a new connection. */
+  public void acquire(AcquireCallback callback, boolean allowReuse) {
+    assert loop.inEventLoop();
+    if (allowReuse) {
+      Idle entry;
+      while ((entry = idle.pollFirst()) != null) {
+        Channel ch = entry.channel();
+        if (ch.isActive() && nanoClock.getAsLong() - entry.since() < maxIdleNanos) {
+          callback.acquired(ch, true);
+          return;
+        }
+        closeQuietly(ch);
+      }
+    } else if (open >= maxConnections && !idle.isEmpty()) {
+      closeQuietly(idle.pollLast().channel()); // make room for the fresh connection
+    }
+    if (open < maxConnections && !closed) {
+      connect(callback);
+      return;
+    }
+    if (closed || pending.size() >= maxConnections * MAX_PENDING_PER_CONNECTION) {
+      callback.failed(new PoolOverloadedException(
+          "connection pool to " + remote + " full: " + open + " open, " + pending.size() + " waiting"));
+      return;
+    }
+    pending.add(callback);
+  }
+
+  /** Removes a waiting caller that gave up (its request timed out or its client left). */
+  public boolean cancel(AcquireCallback callback) {
+    return pending.remove(callback);
+  }
+
+  /** Returns a connection after a clean exchange; it is kept if still usable. */
+  public void release(Channel ch) {
+    assert loop.inEventLoop();
+    if (!ch.isActive() || closed) {
+      closeQuietly(ch);
+      return;
+    }
+    AcquireCallback next = pending.poll();
+    if (next != null) {
+      next.acquired(ch, true);
+      return;
+    }
+    ch.config().setAutoRead(true); // notice an upstream close while idle
+    idle.addFirst(new Idle(ch, nanoClock.getAsLong()));
+    scheduleSweep();
+  }
+
+  /** Closes a connection that must not be reused (broken, or its exchange did not complete). */
+  public void discard(Channel ch) {
+    closeQuietly(ch);
+  }
+
+  /** Closes idle connections now (drain); connections in use close when released. */
+  public void closeIdle() {
+    Idle entry;
+    while ((entry = idle.pollFirst()) != null) {
+      closeQuietly(entry.channel());
+    }
+  }
+
+  /** Stops handing out connections: drains idle ones and fails waiting callers. */
+  public void close() {
+    closed = true;
+    closeIdle();
+    AcquireCallback waiting;
+    while ((waiting = pending.poll()) != null) {
+      waiting.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
+    }
+  }
+
+  public int openConnections() {
+    return open;
+  }
+
+  public int idleConnections() {
+    return idle.size();
+  }
+
+  private void connect(AcquireCallback callback) {
+    open++;
+    ChannelFuture future = bootstrap.connect(remote);
+    Channel ch = future.channel();
+    ch.closeFuture().addListener(f -> onClosed(ch));
+    future.addListener(f -> {
+      if (f.isSuccess()) {
+        callback.acquired(ch, false);
+      } else {
+        callback.failed(f.cause());
+      }
+    });
+  }
+
+  private void onClosed(Channel ch) {
+    open--;
+    for (Iterator<Idle> it = idle.iterator(); it.hasNext(); ) {
+      if (it.next().channel() == ch) {
+        it.remove();
+        break;
+      }
+    }
+    AcquireCallback next;
+    if (open < maxConnections && !closed && (next = pending.poll()) != null) {
+      connect(next);
+    }
+  }
+
+  private void scheduleSweep() {
+    if (sweeper != null || maxIdleNanos <= 0) {
+      return;
+    }
+    sweeper = loop.schedule(this::sweep, maxIdleNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void sweep() {
+    sweeper = null;
+    long now = nanoClock.getAsLong();
+    Idle oldest;
+    while ((oldest = idle.peekLast()) != null && now - oldest.since() >= maxIdleNanos) {
+      idle.pollLast();
+      closeQuietly(oldest.channel());
+    }
+    if (!idle.isEmpty()) {
+      scheduleSweep();
+    }
+  }
+
+  private static void closeQuietly(Channel ch) {
+    ch.close();
+  }
+}

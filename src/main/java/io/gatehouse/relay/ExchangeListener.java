@@ -1,0 +1,12 @@
+package io.gatehouse.relay;
+
+import io.gatehouse.http.Reason;
+
+/** The client connection's view of an exchange: told when it ends, and asked to reply locally. */
+public interface ExchangeListener {
+  /** The exchange failed before any response byte reached the client: send a local reply. */
+  void replyLocally(HttpExchange exchange, Reason reason, String detail);
+
+  /** The exchange is over (response complete, aborted, or replied locally). */
+  void exchangeDone(HttpExchange exchange, boolean keepClientOpen);
+}

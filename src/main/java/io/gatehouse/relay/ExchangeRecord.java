@@ -1,0 +1,29 @@
+package io.gatehouse.relay;
+
+import io.gatehouse.http.Reason;
+
+/**
+ * What the access log and metrics learn about one finished exchange (or local reply).
+ *
+ * @param route route name, or null (forward proxy, or no route matched)
+ * @param cluster cluster name, or null
+ * @param upstream endpoint or origin address, {@code -} when none was contacted
+ * @param rule forward access rule that decided, or null
+ */
+public record ExchangeRecord(
+    String listener,
+    String client,
+    String user,
+    String method,
+    String authority,
+    String target,
+    int status,
+    long bytesIn,
+    long bytesOut,
+    String route,
+    String cluster,
+    String upstream,
+    String rule,
+    long upstreamNanos,
+    long totalNanos,
+    Reason outcome) {}

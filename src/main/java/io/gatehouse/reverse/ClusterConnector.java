@@ -1,0 +1,151 @@
+package io.gatehouse.reverse;
+
+import io.gatehouse.config.HostPort;
+import io.gatehouse.config.PoolConfig;
+import io.gatehouse.http.Reason;
+import io.gatehouse.pool.AcquireCallback;
+import io.gatehouse.pool.ConnectionPool;
+import io.gatehouse.pool.PoolOverloadedException;
+import io.gatehouse.pool.UpstreamPools;
+import io.gatehouse.relay.UpstreamConnector;
+import io.gatehouse.upstream.Endpoint;
+import io.gatehouse.upstream.PickContext;
+import io.netty.channel.Channel;
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.EventLoop;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.LongSupplier;
+
+/**
+ * Connects an exchange to an endpoint of a cluster: the balancer picks (never an endpoint this
+ * request already tried), the endpoint's pool on this event loop connects, and the endpoint's
+ * in-flight count and outcome are recorded for the balancers and outlier detection.
+ */
+final class ClusterConnector implements UpstreamConnector {
+  private final ClusterRuntime cluster;
+  private final Route route;
+  private final EventLoop loop;
+  private final UpstreamPools pools;
+  private final String hashKey;
+  private final boolean idempotent;
+  private final LongSupplier clock;
+  private final List<Endpoint> tried = new ArrayList<>(2);
+  /** Endpoint whose in-flight count this exchange holds, or null. */
+  private Endpoint counted;
+  private ConnectionPool pool;
+  private long attemptStart;
+  private String label = "-";
+
+  ClusterConnector(
+      ClusterRuntime cluster, Route route, EventLoop loop, UpstreamPools pools, String hashKey,
+      boolean idempotent, LongSupplier clock) {
+    this.cluster = cluster;
+    this.route = route;
+    this.loop = loop;
+    this.pools = pools;
+    this.hashKey = hashKey;
+    this.idempotent = idempotent;
+    this.clock = clock;
+  }
+
+  @Override
+  public void connect(int attempt, boolean fresh, ConnectCallback callback) {
+    Endpoint endpoint;
+    if (fresh && counted != null) {
+      endpoint = counted; // replay after a stale pooled connection: same endpoint, new socket
+    } else {
+      long now = clock.getAsLong();
+      endpoint = cluster.balancer(loop).pick(PickContext.of(hashKey, now, new java.util.HashSet<>(tried)));
+      if (endpoint == null) {
+        callback.failed(Reason.NO_ENDPOINT, null);
+        return;
+      }
+      tried.add(endpoint);
+      endpoint.state().requestStarted();
+      counted = endpoint;
+    }
+    attemptStart = clock.getAsLong();
+    label = endpoint.address().toString();
+    PoolConfig poolConfig = cluster.cluster().config().pool();
+    pool = pools.get(loop, endpoint.address(), poolConfig.maxConnections(),
+        poolConfig.maxIdleTime().toNanos(), cluster.connectTimeoutNanos());
+    pool.acquire(new AcquireCallback() {
+      @Override
+      public void acquired(Channel channel, boolean reused) {
+        callback.connected(channel, reused);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        Reason reason = classify(cause);
+        account(reason);
+        callback.failed(reason, cause);
+      }
+    }, !fresh);
+  }
+
+  private static Reason classify(Throwable cause) {
+    if (cause instanceof ConnectTimeoutException) {
+      return Reason.UPSTREAM_TIMEOUT;
+    }
+    if (cause instanceof PoolOverloadedException) {
+      return Reason.OVERLOADED;
+    }
+    return Reason.UPSTREAM_CONNECT_FAILED;
+  }
+
+  @Override
+  public boolean mayRetry(int attempt, Reason failure) {
+    if (attempt + 1 >= route.retries().attempts()) {
+      return false;
+    }
+    List<String> on = route.retries().on();
+    switch (failure) {
+      case UPSTREAM_CONNECT_FAILED:
+      case NO_ENDPOINT:
+        return on.contains("connect-failure");
+      case UPSTREAM_TIMEOUT:
+        return on.contains("connect-failure") || on.contains("timeout");
+      case UPSTREAM_RESET:
+        return idempotent && on.contains("reset");
+      default:
+        return false;
+    }
+  }
+
+  @Override
+  public void finish(Channel upstream, boolean reusable, Reason failure, int status) {
+    if (upstream != null && pool != null) {
+      if (reusable) {
+        pool.release(upstream);
+      } else {
+        pool.discard(upstream);
+      }
+    }
+    if (failure == Reason.OK && status == 0 && upstream != null && !reusable) {
+      return; // stale pooled connection dropped before a replay: not an endpoint failure
+    }
+    account(failure == Reason.OK && status >= 500 ? Reason.UPSTREAM_BAD_RESPONSE : failure);
+  }
+
+  private void account(Reason failure) {
+    Endpoint endpoint = counted;
+    if (endpoint == null) {
+      return;
+    }
+    counted = null;
+    long now = clock.getAsLong();
+    boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED && failure != Reason.BODY_TOO_LARGE;
+    endpoint.state().requestFinished(now - attemptStart, failed, now);
+  }
+
+  @Override
+  public String upstreamLabel() {
+    return label;
+  }
+
+  HostPort lastAddress() {
+    return tried.isEmpty() ? null : tried.get(tried.size() - 1).address();
+  }
+}

@@ -1,0 +1,48 @@
+package io.gatehouse.reverse;
+
+import io.gatehouse.upstream.Cluster;
+import io.gatehouse.upstream.LoadBalancer;
+import io.netty.channel.EventLoop;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A cluster of one config generation with one balancer per event loop: balancers keep plain-field
+ * state (cursors, rings), and each is used only by its own loop, so picking takes no lock.
+ */
+public final class ClusterRuntime {
+  private final Cluster cluster;
+  private final Map<EventLoop, LoadBalancer> balancers = new IdentityHashMap<>();
+  private final long connectTimeoutNanos;
+  private final long responseTimeoutNanos;
+
+  public ClusterRuntime(Cluster cluster, List<EventLoop> loops) {
+    this.cluster = cluster;
+    for (EventLoop loop : loops) {
+      balancers.put(loop, cluster.newBalancer());
+    }
+    this.connectTimeoutNanos = cluster.config().timeouts().connect().toNanos();
+    this.responseTimeoutNanos = cluster.config().timeouts().response().toNanos();
+  }
+
+  public Cluster cluster() {
+    return cluster;
+  }
+
+  public String name() {
+    return cluster.name();
+  }
+
+  LoadBalancer balancer(EventLoop loop) {
+    return balancers.get(loop);
+  }
+
+  long connectTimeoutNanos() {
+    return connectTimeoutNanos;
+  }
+
+  long responseTimeoutNanos() {
+    return responseTimeoutNanos;
+  }
+}
