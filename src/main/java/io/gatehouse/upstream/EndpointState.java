@@ -198,10 +198,12 @@ public final class EndpointState {
     if (!d.mayEject(this, nowNanos)) {
       return; // cap reached: stay in, the next failure asks again
     }
+    if (!consecutiveFailures.compareAndSet(n, 0)) {
+      return; // another event loop's failure came later and ejects instead: eject once, not twice
+    }
     int k = ejections.incrementAndGet();
     ejectedUntilNanos = nowNanos + d.backoffNanos(k);
     everEjected = true;
-    consecutiveFailures.set(0);
   }
 
   private void updateErrorRate(double x) {

@@ -184,4 +184,34 @@ class EndpointStateTest {
     assertThat(s.slowStartFactor(back, 10 * SEC)).isCloseTo(0.1, within(1e-9));
     assertThat(s.slowStartFactor(back + 10 * SEC, 10 * SEC)).isEqualTo(1.0);
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(30)
+  void counters_stay_exact_under_concurrent_event_loops() throws Exception {
+    EndpointState s = members(4, new OutlierConfig(3, Duration.ofSeconds(1), 100)).get(0);
+    int threads = 8;
+    int perThread = 50_000;
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      var done = new ArrayList<java.util.concurrent.Future<?>>();
+      for (int t = 0; t < threads; t++) {
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < perThread; i++) {
+                    s.requestStarted();
+                    s.requestFinished(MS, i % 10 == 0, i * MS);
+                  }
+                }));
+      }
+      for (var f : done) {
+        f.get();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(s.inFlight()).isZero();
+    assertThat(s.totalRequests()).isEqualTo((long) threads * perThread);
+    assertThat(s.totalFailures()).isEqualTo((long) threads * perThread / 10);
+  }
 }
