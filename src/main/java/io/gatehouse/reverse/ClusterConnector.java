@@ -56,7 +56,7 @@ final class ClusterConnector implements UpstreamConnector {
       endpoint = counted; // replay after a stale pooled connection: same endpoint, new socket
     } else {
       long now = clock.getAsLong();
-      endpoint = cluster.balancer(loop).pick(PickContext.of(hashKey, now, new java.util.HashSet<>(tried)));
+      endpoint = cluster.balancer(loop).pick(PickContext.of(hashKey, now, triedAddresses()));
       if (endpoint == null) {
         callback.failed(Reason.NO_ENDPOINT, null);
         return;
@@ -138,6 +138,17 @@ final class ClusterConnector implements UpstreamConnector {
     long now = clock.getAsLong();
     boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED && failure != Reason.BODY_TOO_LARGE;
     endpoint.state().requestFinished(now - attemptStart, failed, now);
+  }
+
+  private java.util.Set<HostPort> triedAddresses() {
+    if (tried.isEmpty()) {
+      return java.util.Set.of();
+    }
+    java.util.Set<HostPort> set = new java.util.HashSet<>();
+    for (Endpoint e : tried) {
+      set.add(e.address());
+    }
+    return set;
   }
 
   @Override

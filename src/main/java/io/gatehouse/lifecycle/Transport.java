@@ -1,0 +1,27 @@
+package io.gatehouse.lifecycle;
+
+import io.netty.channel.Channel;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+
+/** The socket transport: native epoll on Linux when it loads, Java NIO otherwise. */
+public record Transport(
+    String name,
+    IoHandlerFactory ioHandlerFactory,
+    Class<? extends ServerChannel> serverChannel,
+    Class<? extends Channel> clientChannel) {
+
+  public static Transport best() {
+    if (Epoll.isAvailable() && !Boolean.getBoolean("gatehouse.nio")) {
+      return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+    }
+    return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+  }
+}

@@ -1,0 +1,67 @@
+package io.gatehouse.listener;
+
+import io.gatehouse.config.LimitsConfig;
+import io.gatehouse.config.ListenerConfig;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.handler.ssl.SslContext;
+import java.net.InetSocketAddress;
+import java.util.function.LongSupplier;
+
+/** One bound listening socket and the client connections it accepted. */
+public final class Listener {
+  /** Per-connection buffering before a writer counts as slow: bounds memory per connection. */
+  public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
+
+  private final ListenerConfig config;
+  private final Channel serverChannel;
+
+  private Listener(ListenerConfig config, Channel serverChannel) {
+    this.config = config;
+    this.serverChannel = serverChannel;
+  }
+
+  /** Binds {@code config.bind()}; blocks until bound (call off the event loops). */
+  public static Listener bind(
+      ListenerConfig config,
+      LimitsConfig limits,
+      EventLoopGroup group,
+      Class<? extends ServerChannel> channelType,
+      SslContext tls,
+      ProxyHandlerFactory handlers,
+      ChannelGroup connections,
+      ConnectionLimiter limiter,
+      LongSupplier clock)
+      throws InterruptedException {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(group)
+        .channel(channelType)
+        .option(ChannelOption.SO_BACKLOG, 4096)
+        .option(ChannelOption.SO_REUSEADDR, true)
+        .childOption(ChannelOption.AUTO_READ, false)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+        .childHandler(new ClientPipeline(limits, tls, handlers, connections, limiter, clock));
+    InetSocketAddress address = new InetSocketAddress(config.bind().host(), config.bind().port());
+    Channel channel = bootstrap.bind(address).sync().channel();
+    return new Listener(config, channel);
+  }
+
+  public ListenerConfig config() {
+    return config;
+  }
+
+  public InetSocketAddress localAddress() {
+    return (InetSocketAddress) serverChannel.localAddress();
+  }
+
+  /** Stops accepting; connections already open are left to drain. */
+  public void close() {
+    serverChannel.close().syncUninterruptibly();
+  }
+}

@@ -1,0 +1,57 @@
+package io.gatehouse.reverse;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import java.util.Locale;
+
+/**
+ * The host and path a reverse request is routed by: from the Host header for origin-form targets,
+ * from the target itself for absolute-form ones (RFC 9112 §3.2.2, which then wins over Host).
+ */
+record RequestTarget(String host, String authority, String path, String originForm, boolean absoluteForm) {
+
+  /** Null when the target is unusable. */
+  static RequestTarget of(HttpRequest request) {
+    String uri = request.uri();
+    if (uri.startsWith("/")) {
+      String authority = request.headers().get(HttpHeaderNames.HOST);
+      return new RequestTarget(hostOf(authority), authority, pathOf(uri), uri, false);
+    }
+    if ("*".equals(uri)) {
+      String authority = request.headers().get(HttpHeaderNames.HOST);
+      return new RequestTarget(hostOf(authority), authority, "*", uri, false);
+    }
+    String lower = uri.length() > 8 ? uri.substring(0, 8).toLowerCase(Locale.ROOT) : uri.toLowerCase(Locale.ROOT);
+    int schemeEnd = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
+    if (schemeEnd < 0) {
+      return null;
+    }
+    int slash = uri.indexOf('/', schemeEnd);
+    int query = uri.indexOf('?', schemeEnd);
+    int end = slash >= 0 ? slash : query >= 0 ? query : uri.length();
+    String authority = uri.substring(schemeEnd, end);
+    if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+      return null;
+    }
+    String originForm = slash >= 0 ? uri.substring(slash) : "/" + (query >= 0 ? uri.substring(query) : "");
+    return new RequestTarget(hostOf(authority), authority, pathOf(originForm), originForm, true);
+  }
+
+  private static String pathOf(String originForm) {
+    int q = originForm.indexOf('?');
+    return q < 0 ? originForm : originForm.substring(0, q);
+  }
+
+  /** Host without port; IPv6 literals keep their brackets. Null stays null. */
+  static String hostOf(String authority) {
+    if (authority == null) {
+      return null;
+    }
+    if (authority.startsWith("[")) {
+      int close = authority.indexOf(']');
+      return close < 0 ? authority : authority.substring(0, close + 1).toLowerCase(Locale.ROOT);
+    }
+    int colon = authority.indexOf(':');
+    return (colon < 0 ? authority : authority.substring(0, colon)).toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,128 @@
+package io.gatehouse.reverse;
+
+import io.gatehouse.config.BalancerKind;
+import io.gatehouse.config.ForwardedHeadersConfig;
+import io.gatehouse.config.HashOnConfig;
+import io.gatehouse.http.ClientIdentity;
+import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.Reason;
+import io.gatehouse.pool.UpstreamPools;
+import io.gatehouse.relay.ConnectionContext;
+import io.gatehouse.relay.ExchangeSettings;
+import io.gatehouse.relay.ProxyConnectionHandler;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.cookie.Cookie;
+import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Supplier;
+
+/**
+ * Terminal handler of a reverse listener's client connection: matches the route, picks a cluster
+ * by weight, rewrites the head for the upstream and starts the exchange. Everything it decides is
+ * read from the routing of the current config generation, once per request.
+ */
+public final class ReverseProxyHandler extends ProxyConnectionHandler {
+  private final Supplier<ReverseRouting> routing;
+  private final UpstreamPools pools;
+  private final ForwardedHeadersConfig headers;
+
+  public ReverseProxyHandler(
+      ConnectionContext context,
+      ClientTimeoutHandler timeouts,
+      Supplier<ReverseRouting> routing,
+      UpstreamPools pools,
+      ForwardedHeadersConfig headers) {
+    super(context, timeouts);
+    this.routing = routing;
+    this.pools = pools;
+    this.headers = headers;
+  }
+
+  @Override
+  protected void handleRequest(HttpRequest request, RequestInfo info) {
+    RequestTarget target = RequestTarget.of(request);
+    if (target == null) {
+      reply(Reason.MALFORMED, "bad request target", true);
+      return;
+    }
+    if (HttpMethod.CONNECT.equals(request.method())) {
+      reply(Reason.NOT_IMPLEMENTED, "CONNECT on a reverse listener", true);
+      return;
+    }
+    RouteTable table = routing.get().table(context.listenerName());
+    Route route = table == null ? null : table.match(target.host(), target.path());
+    if (route == null) {
+      reply(Reason.NO_ROUTE, "no route for " + target.host() + target.path(), expectsContinue(request));
+      return;
+    }
+    ClusterRuntime cluster = route.pickCluster(
+        route.totalWeight() <= 1 ? 0 : ThreadLocalRandom.current().nextInt(route.totalWeight()));
+    info.route = route.name();
+    info.cluster = cluster.name();
+    rewriteHead(request, target, route);
+
+    InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
+    ClusterConnector connector = new ClusterConnector(
+        cluster, route, channel.eventLoop(), pools, hashKey(cluster, request, client),
+        isIdempotent(request.method()), clock());
+    long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
+    startExchange(request, connector,
+        new ExchangeSettings(timeout, context.maxBodyBytes(), false, headers.via(), clock()));
+  }
+
+  private void rewriteHead(HttpRequest request, RequestTarget target, Route route) {
+    HttpHeaders h = request.headers();
+    if (target.absoluteForm()) {
+      request.setUri(target.originForm()); // RFC 9112 §3.2.2: upstreams get origin-form
+      h.set(HttpHeaderNames.HOST, target.authority());
+    }
+    String originalHost = h.get(HttpHeaderNames.HOST);
+    InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
+    String proto = context.tls() ? "https" : "http";
+    if (headers.xForwarded()) {
+      ClientIdentity.addXForwarded(h, client.getAddress(), proto, originalHost);
+    }
+    if (headers.forwarded()) {
+      ClientIdentity.addForwarded(h, client.getAddress(), proto, originalHost);
+    }
+    if (headers.via()) {
+      ClientIdentity.addVia(h);
+    }
+    if (route.hostRewrite() != null) {
+      h.set(HttpHeaderNames.HOST, route.hostRewrite());
+    }
+  }
+
+  private static String hashKey(ClusterRuntime cluster, HttpRequest request, InetSocketAddress client) {
+    if (cluster.cluster().config().balancer() != BalancerKind.CONSISTENT_HASH) {
+      return null;
+    }
+    HashOnConfig hashOn = cluster.cluster().config().hashOn();
+    switch (hashOn.source()) {
+      case HEADER:
+        return request.headers().get(hashOn.name());
+      case COOKIE:
+        String cookies = request.headers().get(HttpHeaderNames.COOKIE);
+        if (cookies != null) {
+          for (Cookie cookie : ServerCookieDecoder.LAX.decode(cookies)) {
+            if (cookie.name().equals(hashOn.name())) {
+              return cookie.value();
+            }
+          }
+        }
+        return null;
+      default:
+        return client.getAddress().getHostAddress();
+    }
+  }
+
+  /** RFC 9110 §9.2.2. */
+  private static boolean isIdempotent(HttpMethod method) {
+    return method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD) || method.equals(HttpMethod.PUT)
+        || method.equals(HttpMethod.DELETE) || method.equals(HttpMethod.OPTIONS) || method.equals(HttpMethod.TRACE);
+  }
+}
