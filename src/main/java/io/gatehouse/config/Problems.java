@@ -3,8 +3,10 @@ package io.gatehouse.config;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Collects every problem of one load, and remembers where each config path was written so that
@@ -16,12 +18,20 @@ final class Problems {
   private final String file;
   private final List<ConfigProblem> problems = new ArrayList<>();
   private final Map<String, Located> positions = new HashMap<>();
+  private final Set<String> reported = new HashSet<>();
 
   Problems(String file) {
     this.file = file;
   }
 
+  /**
+   * Adds a problem unless this path already has one: the first problem at a value is the cause,
+   * later ones (such as "missing" after a failed substitution) only repeat it.
+   */
   void add(YamlNode.Pos pos, String path, String message) {
+    if (!path.isEmpty() && !reported.add(path)) {
+      return;
+    }
     problems.add(new ConfigProblem(file, pos.line(), pos.column(), path, message));
   }
 
