@@ -10,6 +10,9 @@ final class ConfigBinder {
   private ConfigBinder() {}
 
   static GatehouseConfig bind(YamlNode root, Path source, Path baseDir, Problems problems) {
+    if (root instanceof YamlNode.Scalar s && s.isNull()) {
+      root = null; // a file holding only "---" or "~" is as empty as an empty file
+    }
     if (root == null) {
       if (problems.isEmpty()) {
         problems.add(new YamlNode.Pos(1, 1), "listeners", "no listeners (expected: at least one listener)");

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -35,9 +36,10 @@ public final class ConfigLoader {
     String yaml;
     try {
       yaml = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(List.of(new ConfigProblem(file.toString(), 0, 0, "", "file not found")));
     } catch (IOException e) {
-      throw new ConfigException(List.of(
-          new ConfigProblem(file.toString(), 0, 0, "", "cannot read: " + e + " (expected: a readable YAML file)")));
+      throw new ConfigException(List.of(new ConfigProblem(file.toString(), 0, 0, "", "cannot read: " + e.getMessage())));
     }
     Path absolute = file.toAbsolutePath().normalize();
     return parse(yaml, file.toString(), env, absolute, absolute.getParent());

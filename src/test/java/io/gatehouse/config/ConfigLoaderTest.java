@@ -104,8 +104,16 @@ class ConfigLoaderTest {
   @Test
   void emptyFileHasNoListeners() {
     assertThat(problems("")).containsExactly("test.yaml:1:1: listeners: no listeners (expected: at least one listener)");
+    assertThat(problems("---\n")).containsExactly("test.yaml:1:1: listeners: no listeners (expected: at least one listener)");
     assertThat(problems("admin: {}\n")).containsExactly(
         "test.yaml:1:1: listeners: no listeners (expected: at least one listener)");
+  }
+
+  @Test
+  void missingFile() {
+    assertThatThrownBy(() -> ConfigLoader.load(java.nio.file.Path.of("no-such.yaml")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("no-such.yaml:0:0: file not found");
   }
 
   @Test
