@@ -12,6 +12,6 @@ package io.gatehouse.config;
 public record ConfigProblem(String file, int line, int column, String path, String message) {
   @Override
   public String toString() {
-    return file + ":" + line + ":" + column + ": " + path + ": " + message;
+    return file + ":" + line + ":" + column + ": " + (path.isEmpty() ? "" : path + ": ") + message;
   }
 }

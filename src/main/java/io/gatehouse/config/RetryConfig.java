@@ -3,7 +3,7 @@ package io.gatehouse.config;
 import java.util.List;
 
 /**
- * Retry policy. {@code on} holds conditions: {@code connect-failure}, {@code reset},
+ * Retry policy. {@code attempts} counts every try including the first, so 1 means no retry. {@code on} holds conditions: {@code connect-failure}, {@code reset},
  * {@code timeout}, or a status code such as {@code "503"}.
  */
 public record RetryConfig(int attempts, List<String> on) {

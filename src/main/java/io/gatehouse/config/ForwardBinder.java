@@ -1,0 +1,103 @@
+package io.gatehouse.config;
+
+import java.util.List;
+import java.util.Locale;
+
+/** Binds a forward listener's {@code forward} block and its access rules. */
+final class ForwardBinder {
+  static final List<String> KEYS =
+      List.of("anonymize", "auth", "connectPorts", "blockPrivateDestinations", "rules", "default");
+  static final List<String> RULE_KEYS = List.of("name", "clients", "hosts", "ports", "methods", "users");
+
+  /** A forward listener without a {@code forward} block: no rules, so everything is denied. */
+  static final ForwardConfig DEFAULT = new ForwardConfig(false, null, List.of(443), true, List.of(), Decision.DENY);
+
+  private ForwardBinder() {}
+
+  static ForwardConfig bind(Section s) {
+    Problems problems = s.problems();
+    List<Integer> connectPorts = s.items("connectPorts", DEFAULT.connectPorts(), (n, p) -> port(n, p, problems));
+    List<AccessRuleConfig> rules = s.items("rules", List.of(), (n, p) -> rule(n, p, s));
+    return new ForwardConfig(
+        s.bool("anonymize", DEFAULT.anonymize()),
+        auth(s.section("auth", List.of("realm", "users"))),
+        connectPorts,
+        s.bool("blockPrivateDestinations", DEFAULT.blockPrivateDestinations()),
+        rules,
+        s.choice("default", DEFAULT.defaultDecision(), Decision.class));
+  }
+
+  private static AuthConfig auth(Section s) {
+    if (s == null) {
+      return null;
+    }
+    String realm = s.string("realm", "gatehouse");
+    if (realm.isBlank() || realm.indexOf('"') >= 0) {
+      s.problem("realm", "'" + realm + "' (expected: a non-empty realm without '\"')");
+    }
+    return new AuthConfig(realm, s.file("users", "an htpasswd file of bcrypt entries"));
+  }
+
+  /** A rule is a single-key map: {@code allow: {...}} or {@code deny: {...}}. */
+  private static AccessRuleConfig rule(YamlNode node, String path, Section parent) {
+    Problems problems = parent.problems();
+    if (!(node instanceof YamlNode.MapNode map) || map.entries().size() != 1) {
+      problems.add(node.pos(), path, YamlNode.kind(node) + " (expected: a map with one key, allow or deny)");
+      return null;
+    }
+    YamlNode.Entry entry = map.entries().values().iterator().next();
+    Decision decision;
+    if (entry.key().equals("allow")) {
+      decision = Decision.ALLOW;
+    } else if (entry.key().equals("deny")) {
+      decision = Decision.DENY;
+    } else {
+      problems.add(entry.keyPos(), Paths.child(path, entry.key()),
+          "unknown key '" + entry.key() + "' (expected one of: allow, deny)");
+      return null;
+    }
+    String rulePath = Paths.child(path, entry.key());
+    Section s = Section.of(entry.value(), rulePath, problems, parent.baseDir(), RULE_KEYS);
+    String defaultName = path.substring(path.lastIndexOf('.') + 1);
+    List<String> clients = s.items("clients", List.of(), (n, p) -> {
+      String v = Values.text(n, p, problems, "an IP address or CIDR block");
+      String problem = v == null ? null : Addresses.cidrProblem(v.strip());
+      if (problem != null) {
+        problems.add(n.pos(), p, problem);
+      }
+      return v == null ? null : v.strip();
+    });
+    List<String> hosts = s.items("hosts", List.of(), (n, p) -> {
+      String v = Values.text(n, p, problems, "a host name or *.suffix");
+      if (v == null) {
+        return null;
+      }
+      v = v.strip().toLowerCase(Locale.ROOT);
+      String problem = Addresses.hostPatternProblem(v);
+      if (problem != null) {
+        problems.add(n.pos(), p, problem);
+      }
+      return v;
+    });
+    List<String> methods = s.items("methods", List.of(), (n, p) -> {
+      String v = Values.text(n, p, problems, "an HTTP method");
+      if (v != null && !v.strip().matches("[A-Za-z]+")) {
+        problems.add(n.pos(), p, "'" + v + "' (expected: an HTTP method such as GET or CONNECT)");
+      }
+      return v == null ? null : v.strip().toUpperCase(Locale.ROOT);
+    });
+    return new AccessRuleConfig(
+        s.string("name", defaultName),
+        decision,
+        clients,
+        hosts,
+        s.items("ports", List.of(), (n, p) -> port(n, p, problems)),
+        methods,
+        s.strings("users", "a user name"));
+  }
+
+  private static Integer port(YamlNode node, String path, Problems problems) {
+    Long v = Values.integer(node, path, problems, 1, 65535);
+    return v == null ? null : v.intValue();
+  }
+}

@@ -1,0 +1,83 @@
+package io.gatehouse.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** Binds one entry of {@code listeners}, with its {@code tls} and {@code headers} blocks. */
+final class ListenerBinder {
+  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers");
+  private static final List<String> ALPN = List.of("h2", "http/1.1");
+
+  private ListenerBinder() {}
+
+  static ListenerConfig bind(YamlNode node, String path, Problems problems, Path baseDir) {
+    Section s = Section.of(node, path, problems, baseDir, KEYS);
+    String name = s.requiredString("name", "a listener name");
+    HostPort bind = null;
+    if (s.has("bind")) {
+      bind = Addresses.hostPort(s.get("bind"), s.path("bind"), problems, 0);
+    } else {
+      s.missing("bind", "host:port");
+    }
+    ListenerMode mode = s.choice("mode", null, ListenerMode.class);
+    if (mode == null && !s.has("mode")) {
+      s.missing("mode", "forward or reverse");
+    }
+    ForwardConfig forward = null;
+    Section f = s.section("forward", ForwardBinder.KEYS);
+    if (f != null) {
+      forward = ForwardBinder.bind(f);
+      if (mode == ListenerMode.REVERSE) {
+        s.problem("forward", "only allowed on forward listeners (this one has mode: reverse)");
+      }
+    }
+    if (mode == ListenerMode.FORWARD && forward == null) {
+      forward = ForwardBinder.DEFAULT;
+    }
+    if (mode == ListenerMode.REVERSE) {
+      forward = null;
+    }
+    return new ListenerConfig(name, bind, mode, forward, tls(s.section("tls", List.of("certificates", "alpn"))),
+        headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))));
+  }
+
+  private static TlsConfig tls(Section s) {
+    if (s == null) {
+      return null;
+    }
+    List<CertificateConfig> certs = s.items("certificates", List.of(), (n, p) -> {
+      Section c = Section.of(n, p, s.problems(), s.baseDir(), List.of("cert", "key"));
+      return new CertificateConfig(c.file("cert", "a PEM certificate chain"), c.file("key", "a PEM private key"));
+    });
+    if (certs.isEmpty()) {
+      if (s.has("certificates")) {
+        s.problem("certificates", "empty (expected: at least one {cert, key})");
+      } else {
+        s.missing("certificates", "a list of {cert, key}");
+      }
+    }
+    List<String> alpn = s.items("alpn", List.of("http/1.1"), (n, p) -> {
+      String v = Values.text(n, p, s.problems(), "h2 or http/1.1");
+      if (v != null && !ALPN.contains(v)) {
+        s.problems().add(n.pos(), p, "'" + v + "' (expected one of: h2, http/1.1)");
+        return null;
+      }
+      return v;
+    });
+    if (alpn.isEmpty() && s.has("alpn")) {
+      s.problem("alpn", "empty (expected: h2, http/1.1 or both)");
+    } else if (alpn.stream().distinct().count() != alpn.size()) {
+      s.problem("alpn", "a protocol is listed twice (expected: each at most once)");
+    }
+    return new TlsConfig(certs, alpn);
+  }
+
+  private static ForwardedHeadersConfig headers(Section s) {
+    ForwardedHeadersConfig d = ForwardedHeadersConfig.DEFAULT;
+    if (s == null) {
+      return d;
+    }
+    return new ForwardedHeadersConfig(
+        s.bool("xForwarded", d.xForwarded()), s.bool("forwarded", d.forwarded()), s.bool("via", d.via()));
+  }
+}
