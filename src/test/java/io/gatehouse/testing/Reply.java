@@ -31,6 +31,7 @@ public final class Reply {
     Duration firstByteDelay = Duration.ZERO;
     Duration chunkDelay = Duration.ZERO;
     boolean closeAfter;
+    boolean closeDelimited;
     boolean announceClose;
     boolean halfCloseAfter;
     boolean early;
@@ -87,7 +88,8 @@ public final class Reply {
 
     /**
      * 200, chunked, streaming the request body back as it arrives (with the request's
-     * Content-Type). Starts at the request head; honours back-pressure from the client.
+     * Content-Type). Starts at the request head. Buffers up to 32 MiB the client has not read yet,
+     * then stops reading until it does.
      */
     public static Reply echo() {
         return new Reply(Action.ECHO);
@@ -180,6 +182,17 @@ public final class Reply {
      */
     public Reply declaredContentLength(long contentLength) {
         declaredContentLength = contentLength;
+        return this;
+    }
+
+    /**
+     * Neither Content-Length nor chunked: the body ends when the connection closes (RFC 9112 §6.3
+     * rule 8), so the upstream closes after it.
+     */
+    public Reply closeDelimited() {
+        closeDelimited = true;
+        chunked = false;
+        trailers.clear();
         return this;
     }
 

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
@@ -43,6 +44,8 @@ import java.util.function.Supplier;
  * <p>All fields are confined to the channel's event loop, so they need no {@code volatile}.
  */
 final class UpstreamConnectionHandler extends ChannelInboundHandlerAdapter {
+
+    private static final int ECHO_HIGH_WATER_MARK = 32 * 1024 * 1024;
 
     private final FakeUpstream upstream;
     private final int connectionId;
@@ -202,6 +205,10 @@ final class UpstreamConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void startEcho(ChannelHandlerContext ctx) {
+        // Clients such as java.net.http send the whole request before reading the response, so
+        // echo buffers generously and only pushes back (stops reading) past ECHO_HIGH_WATER_MARK.
+        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(ECHO_HIGH_WATER_MARK / 2,
+                ECHO_HIGH_WATER_MARK));
         responseStarted = true;
         responding = true;
         echoing = true;
@@ -253,7 +260,7 @@ final class UpstreamConnectionHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         responding = false;
-        if (!keepAlive || played.closeAfter || played.declaredContentLength != null) {
+        if (!keepAlive || played.closeAfter || played.closeDelimited || played.declaredContentLength != null) {
             ctx.close();
         } else if (played.halfCloseAfter) {
             ((DuplexChannel) ctx.channel()).shutdownOutput();
@@ -320,7 +327,9 @@ final class UpstreamConnectionHandler extends ChannelInboundHandlerAdapter {
             long length = reply.generatedLength >= 0
                     ? reply.generatedLength
                     : chunks.stream().mapToLong(c -> c.length).sum();
-            if (reply.chunked) {
+            if (reply.closeDelimited) {
+                headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            } else if (reply.chunked) {
                 headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             } else if (reply.status != 204 && reply.status >= 200 && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)) {
                 headers.set(HttpHeaderNames.CONTENT_LENGTH,
