@@ -66,9 +66,9 @@ public final class Curl {
         return args("-X", method);
     }
 
-    /** Sends {@code body} as-is (curl's {@code --data-binary}), which makes it a POST. */
+    /** Sends {@code body} as-is, a leading '@' included ({@code --data-raw}), which makes it a POST. */
     public Curl data(String body) {
-        return args("--data-binary", body);
+        return args("--data-raw", body);
     }
 
     public Curl verbose() {
@@ -90,7 +90,7 @@ public final class Curl {
     public CurlResult run() {
         assumeAvailable();
         List<String> command = new ArrayList<>(List.of("curl", "-q", "-s", "-S",
-                "--max-time", String.valueOf(Math.max(1, maxTime.toSeconds())),
+                "--max-time", String.valueOf(maxTime.toMillis() / 1000.0),
                 "-w", STATUS_MARKER + "%{http_code} %{http_connect}"));
         command.addAll(args);
         command.add(url);
@@ -106,7 +106,7 @@ public final class Curl {
             Map<String, String> env = builder.environment();
             PROXY_VARIABLES.forEach(env::remove);
             Process process = builder.start();
-            long waitSeconds = maxTime.toSeconds() + 5;
+            long waitSeconds = (long) Math.ceil(maxTime.toMillis() / 1000.0) + 5;
             if (!process.waitFor(waitSeconds, TimeUnit.SECONDS)) {
                 process.destroyForcibly();
                 throw new IllegalStateException("curl did not finish within " + waitSeconds + "s: " + command);

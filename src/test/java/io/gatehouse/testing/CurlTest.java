@@ -65,6 +65,17 @@ class CurlTest {
     }
 
     @Test
+    void postsTheBodyVerbatim() {
+        try (FakeUpstream upstream = FakeUpstream.start("alpha")) {
+            CurlResult result = Curl.get("http://" + upstream.address() + "/").data("@not-a-file").run();
+
+            assertThat(result.status()).isEqualTo(200);
+            assertThat(upstream.lastRequest().method()).isEqualTo("POST");
+            assertThat(upstream.lastRequest().bodyAsString()).isEqualTo("@not-a-file");
+        }
+    }
+
+    @Test
     void failsToConnectWithANonZeroExit() {
         int port;
         try (FakeUpstream upstream = FakeUpstream.start()) {

@@ -170,7 +170,7 @@ public final class Reply {
         return this;
     }
 
-    /** Pause between body chunks (explicit {@link #chunks} or the single body). */
+    /** Pause between the {@link #chunks} (and before the last, empty one): a trickling body. */
     public Reply chunkDelay(Duration delay) {
         chunkDelay = delay;
         return this;
