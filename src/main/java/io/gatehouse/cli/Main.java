@@ -1,2 +1,28 @@
 package io.gatehouse.cli;
-public final class Main { public static void main(String[] a) { System.out.println("x"); } }
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point: {@code gatehouse run|check|reload|status|version}. Usage errors exit 2. */
+@Command(
+    name = "gatehouse",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionCommand.Provider.class,
+    description = "Forward and reverse HTTP proxy with zero-downtime deployment.",
+    subcommands = {RunCommand.class, CheckCommand.class, ReloadCommand.class, StatusCommand.class, VersionCommand.class})
+public final class Main implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  static int execute(String... args) {
+    return new CommandLine(new Main()).execute(args);
+  }
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: run, check, reload, status or version");
+  }
+}

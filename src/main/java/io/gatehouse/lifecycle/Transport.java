@@ -4,10 +4,14 @@ import io.netty.channel.Channel;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 
@@ -16,12 +20,19 @@ public record Transport(
     String name,
     IoHandlerFactory ioHandlerFactory,
     Class<? extends ServerChannel> serverChannel,
-    Class<? extends Channel> clientChannel) {
+    Class<? extends SocketChannel> socketChannel,
+    Class<? extends DatagramChannel> datagramChannel) {
 
   public static Transport best() {
     if (Epoll.isAvailable() && !Boolean.getBoolean("gatehouse.nio")) {
-      return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+      return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+          EpollSocketChannel.class, EpollDatagramChannel.class);
     }
-    return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+    return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,
+        NioSocketChannel.class, NioDatagramChannel.class);
+  }
+
+  public Class<? extends Channel> clientChannel() {
+    return socketChannel;
   }
 }

@@ -1,0 +1,58 @@
+package io.gatehouse.cli;
+
+import io.gatehouse.config.ConfigException;
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.lifecycle.GatehouseServer;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code gatehouse run [-c FILE]}: runs until SIGTERM/SIGINT (drain, then exit 0); SIGHUP reloads. */
+@Command(name = "run", description = "Run the proxy (the embedded loopback forward proxy without -c).")
+final class RunCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
+
+  @Option(names = {"-c", "--config"}, description = "config file (YAML)")
+  Path config;
+
+  @Override
+  public Integer call() throws Exception {
+    GatehouseConfig cfg;
+    try {
+      cfg = config == null ? ConfigLoader.embeddedDefault() : ConfigLoader.load(config);
+    } catch (ConfigException e) {
+      System.err.println(e.getMessage());
+      return 1;
+    }
+    if (config == null) {
+      log.info("no -c given: running the embedded default (forward proxy on 127.0.0.1:3128, loopback clients only)");
+    }
+    GatehouseServer server = GatehouseServer.start(cfg);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.stop(cfg.limits().drainTimeout());
+      stopped.countDown();
+    }, "gatehouse-shutdown"));
+    if (config != null) {
+      Signal.handle(new Signal("HUP"), sig -> reload(server, config));
+    }
+    stopped.await();
+    return 0;
+  }
+
+  private static void reload(GatehouseServer server, Path file) {
+    try {
+      server.reload(ConfigLoader.load(file));
+    } catch (ConfigException e) {
+      log.warn("reload refused, config generation {} stays in use:\n{}", server.generation(), e.getMessage());
+    } catch (RuntimeException e) {
+      log.error("reload failed", e);
+    }
+  }
+}
