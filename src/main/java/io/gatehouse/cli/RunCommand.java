@@ -33,7 +33,13 @@ final class RunCommand implements Callable<Integer> {
     if (config == null) {
       log.info("no -c given: running the embedded default (forward proxy on 127.0.0.1:3128, loopback clients only)");
     }
-    GatehouseServer server = GatehouseServer.start(cfg);
+    GatehouseServer server;
+    try {
+      server = GatehouseServer.start(cfg);
+    } catch (Exception e) {
+      System.err.println("gatehouse: cannot start: " + e.getMessage());
+      return 1;
+    }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.stop(cfg.limits().drainTimeout());

@@ -107,11 +107,14 @@ public final class GatehouseServer implements AutoCloseable {
       Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
           TlsContexts.forListener(lc), handlerFactory(lc, context), connections, limiter, clock);
       listeners.put(lc.name(), listener);
-      metrics.gauge("gatehouse_connections_active", "Open client connections", "listener", lc.name(),
-          () -> connections.stream().filter(ch -> ch.parent() != null
-              && ch.parent().localAddress().equals(listener.localAddress())).count());
       log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     }
+    metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
+        () -> {
+          Map<String, Long> open = new LinkedHashMap<>();
+          listeners.forEach((name, l) -> open.put(name, (long) l.openConnections()));
+          return open;
+        });
     if (config.admin() != null) {
       admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this);
       log.info("admin API on {}", admin.localAddress());

@@ -25,6 +25,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   private final ChannelGroup connections;
   private final ConnectionLimiter limiter;
   private final LongSupplier clock;
+  private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
   ClientPipeline(
       LimitsConfig limits, SslContext tls, ProxyHandlerFactory handlers, ChannelGroup connections,
@@ -44,11 +45,18 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
       return;
     }
     connections.add(ch);
+    open.incrementAndGet();
+    ch.closeFuture().addListener(f -> open.decrementAndGet());
     ChannelPipeline p = ch.pipeline();
     addTls(ch, p);
     ClientTimeoutHandler timeouts = addTimeouts(p);
     addHttpCodec(p);
     p.addLast(PipelineNames.PROXY, handlers.create(timeouts));
+  }
+
+  /** Client connections of this listener open now. */
+  int openConnections() {
+    return open.get();
   }
 
   private void addTls(Channel ch, ChannelPipeline p) {

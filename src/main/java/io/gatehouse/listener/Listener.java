@@ -20,10 +20,12 @@ public final class Listener {
 
   private final ListenerConfig config;
   private final Channel serverChannel;
+  private final ClientPipeline pipeline;
 
-  private Listener(ListenerConfig config, Channel serverChannel) {
+  private Listener(ListenerConfig config, Channel serverChannel, ClientPipeline pipeline) {
     this.config = config;
     this.serverChannel = serverChannel;
+    this.pipeline = pipeline;
   }
 
   /** Binds {@code config.bind()}; blocks until bound (call off the event loops). */
@@ -37,7 +39,8 @@ public final class Listener {
       ChannelGroup connections,
       ConnectionLimiter limiter,
       LongSupplier clock)
-      throws InterruptedException {
+      throws InterruptedException, BindException {
+    ClientPipeline pipeline = new ClientPipeline(limits, tls, handlers, connections, limiter, clock);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
         .channel(channelType)
@@ -46,10 +49,25 @@ public final class Listener {
         .childOption(ChannelOption.AUTO_READ, false)
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-        .childHandler(new ClientPipeline(limits, tls, handlers, connections, limiter, clock));
+        .childHandler(pipeline);
     InetSocketAddress address = new InetSocketAddress(config.bind().host(), config.bind().port());
-    Channel channel = bootstrap.bind(address).sync().channel();
-    return new Listener(config, channel);
+    io.netty.channel.ChannelFuture bound = bootstrap.bind(address).await();
+    if (!bound.isSuccess()) {
+      throw new BindException("listener " + config.name() + ": cannot bind " + config.bind() + ": "
+          + bound.cause().getMessage());
+    }
+    return new Listener(config, bound.channel(), pipeline);
+  }
+
+  /** Thrown when a listener's address cannot be bound; the message names the listener. */
+  public static final class BindException extends Exception {
+    BindException(String message) {
+      super(message);
+    }
+  }
+
+  public int openConnections() {
+    return pipeline.openConnections();
   }
 
   public ListenerConfig config() {

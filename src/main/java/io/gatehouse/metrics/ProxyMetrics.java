@@ -77,10 +77,11 @@ public final class ProxyMetrics {
     return (long) requests.labelValues(listener, route, cluster, Integer.toString(code)).get();
   }
 
-  /** Registers a gauge read at scrape time. */
-  public void gauge(String name, String help, String labelName, String labelValue, LongSupplier value) {
+  /** Registers a gauge with one label whose values and readings are taken at scrape time. */
+  public void gaugePerLabel(
+      String name, String help, String labelName, java.util.function.Supplier<java.util.Map<String, Long>> values) {
     GaugeWithCallback.builder().name(name).help(help).labelNames(labelName)
-        .callback(cb -> cb.call(value.getAsLong(), labelValue)).register(registry);
+        .callback(cb -> values.get().forEach((label, value) -> cb.call(value, label))).register(registry);
   }
 
   /** Registers a gauge without labels read at scrape time. */
