@@ -3,8 +3,6 @@ package io.gatehouse.http;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
-import java.net.Inet6Address;
-import java.net.InetAddress;
 
 /**
  * Adds the headers that tell an upstream who the client was: {@code X-Forwarded-*} (de facto),
@@ -20,8 +18,7 @@ public final class ClientIdentity {
 
   private ClientIdentity() {}
 
-  public static void addXForwarded(HttpHeaders headers, InetAddress client, String proto, String host) {
-    String ip = client.getHostAddress();
+  public static void addXForwarded(HttpHeaders headers, String ip, String proto, String host) {
     String prior = headers.get(X_FORWARDED_FOR);
     headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
     headers.set(X_FORWARDED_PROTO, proto);
@@ -31,12 +28,12 @@ public final class ClientIdentity {
   }
 
   /** RFC 7239 §4: {@code for=}, {@code proto=}, {@code host=}; IPv6 quoted and bracketed (§6). */
-  public static void addForwarded(HttpHeaders headers, InetAddress client, String proto, String host) {
+  public static void addForwarded(HttpHeaders headers, String ip, String proto, String host) {
     StringBuilder element = new StringBuilder(64).append("for=");
-    if (client instanceof Inet6Address) {
-      element.append("\"[").append(client.getHostAddress()).append("]\"");
+    if (ip.indexOf(':') >= 0) {
+      element.append("\"[").append(ip).append("]\"");
     } else {
-      element.append(client.getHostAddress());
+      element.append(ip);
     }
     element.append(";proto=").append(proto);
     if (host != null && !host.isEmpty()) {

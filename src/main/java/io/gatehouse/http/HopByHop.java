@@ -23,7 +23,12 @@ public final class HopByHop {
   private HopByHop() {}
 
   public static void strip(HttpHeaders headers) {
-    List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
+    int present = presentMask(headers);
+    if (present == 0) {
+      return; // the common case: one pass over the fields instead of a removal per name
+    }
+    List<String> connection =
+        (present & 1) != 0 ? headers.getAll(HttpHeaderNames.CONNECTION) : List.of();
     for (String value : connection) {
       int start = 0;
       while (start <= value.length()) {
@@ -36,9 +41,27 @@ public final class HopByHop {
         start = end + 1;
       }
     }
-    for (AsciiString name : FIXED) {
-      headers.remove(name);
+    for (int i = 0; i < FIXED.length; i++) {
+      if ((present & (1 << i)) != 0) {
+        headers.remove(FIXED[i]);
+      }
     }
+  }
+
+  /** Bit i set when {@code FIXED[i]} is present (bit 0: Connection). */
+  private static int presentMask(HttpHeaders headers) {
+    int mask = 0;
+    for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        it.hasNext(); ) {
+      CharSequence name = it.next().getKey();
+      for (int i = 0; i < FIXED.length; i++) {
+        if (FIXED[i].contentEqualsIgnoreCase(name)) {
+          mask |= 1 << i;
+          break;
+        }
+      }
+    }
+    return mask;
   }
 
   /** True when {@code Connection} lists {@code token} (case-insensitive). */

@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -60,15 +59,17 @@ public final class HttpExchange {
   private long upstreamStartNanos;
   private long upstreamNanos;
   private Reason outcome = Reason.OK;
-  private ScheduledFuture<?> responseTimer;
+  private final LazyTimer responseTimer;
 
   public HttpExchange(
       Channel client,
       HttpRequest request,
       UpstreamConnector connector,
       ExchangeListener listener,
-      ExchangeSettings settings) {
+      ExchangeSettings settings,
+      LazyTimer responseTimer) {
     this.client = client;
+    this.responseTimer = responseTimer;
     this.request = request;
     this.connector = connector;
     this.listener = listener;
@@ -158,14 +159,14 @@ public final class HttpExchange {
     upstreamHandler.attach(this);
     ch.config().setAutoRead(client.isWritable());
     if (requestComplete) { // a replay: the whole request was bodiless or its body empty
-      ch.write(request);
+      ch.write(request, ch.voidPromise());
       sendLast(LastHttpContent.EMPTY_LAST_CONTENT);
       return;
     }
     if (requestHasBody) {
-      ch.writeAndFlush(request); // flushed now: the client may wait for 100-continue
+      ch.writeAndFlush(request, ch.voidPromise()); // flushed now: the client may wait for 100-continue
     } else {
-      ch.write(request); // its empty last content is already decoded; it flushes both
+      ch.write(request, ch.voidPromise()); // its empty last content is already decoded; it flushes both
     }
     readClient();
   }
@@ -205,18 +206,15 @@ public final class HttpExchange {
       sendLast((LastHttpContent) content);
       return;
     }
-    upstream.writeAndFlush(content);
+    upstream.writeAndFlush(content, upstream.voidPromise());
     if (upstream.isWritable()) {
       readClient();
     }
   }
 
   private void sendLast(LastHttpContent last) {
-    upstream.writeAndFlush(last).addListener(f -> {
-      if (!f.isSuccess()) {
-        onUpstreamClosed(f.cause());
-      }
-    });
+    // A failed write closes the channel (autoClose), which reaches onUpstreamClosed.
+    upstream.writeAndFlush(last, upstream.voidPromise());
     armResponseTimer();
   }
 
@@ -271,7 +269,7 @@ public final class HttpExchange {
         return;
       }
       HopByHop.strip(response.headers());
-      client.writeAndFlush(response);
+      client.writeAndFlush(response, client.voidPromise());
       return;
     }
     cancelResponseTimer();
@@ -300,7 +298,7 @@ public final class HttpExchange {
       io.gatehouse.http.ClientIdentity.addVia(response.headers());
     }
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
-    client.write(response);
+    client.write(response, client.voidPromise());
   }
 
   private void onResponseContent(HttpContent content) {
@@ -316,7 +314,7 @@ public final class HttpExchange {
       return;
     }
     responseBodyBytes += content.content().readableBytes();
-    client.write(content);
+    client.write(content, client.voidPromise());
     if (content instanceof LastHttpContent) {
       complete();
     }
@@ -433,21 +431,16 @@ public final class HttpExchange {
   }
 
   private void armResponseTimer() {
-    if (responseTimer == null && settings.responseTimeoutNanos() > 0) {
-      responseTimer =
-          client.eventLoop().schedule(this::onResponseTimeout, settings.responseTimeoutNanos(), TimeUnit.NANOSECONDS);
+    if (settings.responseTimeoutNanos() > 0) {
+      responseTimer.arm(settings.responseTimeoutNanos(), this::onResponseTimeout);
     }
   }
 
   private void cancelResponseTimer() {
-    if (responseTimer != null) {
-      responseTimer.cancel(false);
-      responseTimer = null;
-    }
+    responseTimer.disarm();
   }
 
   private void onResponseTimeout() {
-    responseTimer = null;
     if (!done && !responseStarted) {
       fail(Reason.UPSTREAM_TIMEOUT, "no response within " + TimeUnit.NANOSECONDS.toMillis(settings.responseTimeoutNanos()) + " ms");
     }

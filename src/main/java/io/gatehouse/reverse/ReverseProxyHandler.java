@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
-import java.net.InetSocketAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -65,9 +64,8 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     info.cluster = cluster.name();
     rewriteHead(request, target, route);
 
-    InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
     ClusterConnector connector = new ClusterConnector(
-        cluster, route, channel.eventLoop(), pools, hashKey(cluster, request, client),
+        cluster, route, channel.eventLoop(), pools, hashKey(cluster, request, clientIp),
         isIdempotent(request.method()), clock());
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,
@@ -81,13 +79,12 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       h.set(HttpHeaderNames.HOST, target.authority());
     }
     String originalHost = h.get(HttpHeaderNames.HOST);
-    InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
     String proto = context.tls() ? "https" : "http";
     if (headers.xForwarded()) {
-      ClientIdentity.addXForwarded(h, client.getAddress(), proto, originalHost);
+      ClientIdentity.addXForwarded(h, clientIp, proto, originalHost);
     }
     if (headers.forwarded()) {
-      ClientIdentity.addForwarded(h, client.getAddress(), proto, originalHost);
+      ClientIdentity.addForwarded(h, clientIp, proto, originalHost);
     }
     if (headers.via()) {
       ClientIdentity.addVia(h);
@@ -97,7 +94,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     }
   }
 
-  private static String hashKey(ClusterRuntime cluster, HttpRequest request, InetSocketAddress client) {
+  private static String hashKey(ClusterRuntime cluster, HttpRequest request, String clientIp) {
     if (cluster.cluster().config().balancer() != BalancerKind.CONSISTENT_HASH) {
       return null;
     }
@@ -116,7 +113,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
         }
         return null;
       default:
-        return client.getAddress().getHostAddress();
+        return clientIp;
     }
   }
 
