@@ -2,13 +2,13 @@ package io.gatehouse.listener;
 
 import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.ServerCodec;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.ssl.SslContext;
 import java.util.function.LongSupplier;
 
@@ -74,6 +74,6 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   private void addHttpCodec(ChannelPipeline p) {
     p.addLast(PipelineNames.HTTP_CODEC, new ServerCodec(limits.maxUriBytes(), limits.maxHeaderBytes()));
-    p.addLast(PipelineNames.FLOW_CONTROL, new FlowControlHandler());
+    p.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
   }
 }
