@@ -9,6 +9,7 @@ import io.gatehouse.listener.Listener;
 import io.gatehouse.listener.ProxyHandlerFactory;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.pool.UpstreamPools;
+import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.DrainSignal;
 import io.gatehouse.relay.UpstreamPipeline;
@@ -101,9 +102,12 @@ public final class GatehouseServer implements AutoCloseable {
     current.set(compiler.compile(1, config));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     ExchangeLog observer = new ExchangeLog(metrics, config.accessLog());
+    PerClientLimits perClient = config.limits().perClient();
+    RateLimiter perClientRate = perClient == null || perClient.requestsPerSecond() <= 0
+        ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
     for (ListenerConfig lc : config.listeners()) {
       ConnectionContext context = new ConnectionContext(
-          lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock);
+          lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock, perClientRate);
       Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
           TlsContexts.forListener(lc), handlerFactory(lc, context), connections, limiter, clock);
       listeners.put(lc.name(), listener);

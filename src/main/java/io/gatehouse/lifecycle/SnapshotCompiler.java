@@ -7,6 +7,7 @@ import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.ListenerMode;
 import io.gatehouse.config.RetryConfig;
 import io.gatehouse.config.RouteConfig;
+import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
 import io.gatehouse.reverse.Route;
@@ -26,6 +27,7 @@ final class SnapshotCompiler {
   private final EndpointRegistry endpoints;
   private final List<EventLoop> loops;
   private final LongSupplier clock;
+  private final UpstreamTlsContexts upstreamTls = new UpstreamTlsContexts();
 
   SnapshotCompiler(EndpointRegistry endpoints, List<EventLoop> loops, LongSupplier clock) {
     this.endpoints = endpoints;
@@ -36,7 +38,8 @@ final class SnapshotCompiler {
   Snapshot compile(long generation, GatehouseConfig config) {
     Map<String, ClusterRuntime> clusters = new LinkedHashMap<>();
     for (ClusterConfig cluster : config.clusters()) {
-      clusters.put(cluster.name(), new ClusterRuntime(Cluster.create(cluster, endpoints, clock), loops));
+      clusters.put(cluster.name(),
+          new ClusterRuntime(Cluster.create(cluster, endpoints, clock), loops, upstreamTls.forCluster(cluster.tls())));
     }
     Map<String, List<Route>> routesByListener = new HashMap<>();
     for (ListenerConfig listener : config.listeners()) {
@@ -75,6 +78,8 @@ final class SnapshotCompiler {
         total,
         rc.hostRewrite(),
         rc.timeout() == null ? 0 : rc.timeout().toNanos(),
-        rc.retries() == null ? RetryConfig.DEFAULT : rc.retries());
+        rc.retries() == null ? RetryConfig.DEFAULT : rc.retries(),
+        rc.rateLimit() == null ? null : new RateLimiter(rc.rateLimit().perSecond(), rc.rateLimit().burst()),
+        rc.rateLimit() == null ? null : rc.rateLimit().key());
   }
 }

@@ -47,6 +47,15 @@ public final class PoolRegistry<K> {
     }));
   }
 
+  /** Runs {@code action} on every pool whose key matches, each on its own event loop. */
+  public void forEachMatching(java.util.function.Predicate<K> keys, Consumer<ConnectionPool> action) {
+    byLoop.forEach((loop, pools) -> loop.execute(() -> pools.forEach((key, pool) -> {
+      if (keys.test(key)) {
+        action.accept(pool);
+      }
+    })));
+  }
+
   /** Runs {@code action} on every pool, each on its own event loop. */
   public void forEachPool(Consumer<ConnectionPool> action) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.values().forEach(action)));

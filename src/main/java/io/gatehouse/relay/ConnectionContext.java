@@ -1,7 +1,17 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.ratelimit.RateLimiter;
 import java.util.function.LongSupplier;
 
-/** What every client connection of one listener shares. */
+/**
+ * What every client connection of one listener shares.
+ *
+ * @param perClient requests-per-second limit per client address, or null
+ */
 public record ConnectionContext(
-    String listenerName, boolean tls, long maxBodyBytes, ExchangeObserver observer, LongSupplier clock) {}
+    String listenerName,
+    boolean tls,
+    long maxBodyBytes,
+    ExchangeObserver observer,
+    LongSupplier clock,
+    RateLimiter perClient) {}

@@ -4,6 +4,7 @@ import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.LocalReply;
 import io.gatehouse.http.Reason;
 import io.gatehouse.http.RequestChecks;
+import io.gatehouse.ratelimit.RateLimiter;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -102,7 +103,25 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       reply(refusal.reason(), refusal.detail(), refusal.reason().closesConnection() || expectsContinue(request));
       return;
     }
+    if (context.perClient() != null && rateLimited(context.perClient(), clientIp, request)) {
+      return;
+    }
     handleRequest(request, current);
+  }
+
+  /**
+   * Applies {@code limiter} to {@code key}; when over the limit, answers 429 with
+   * {@code Retry-After} (RFC 6585 §4) and returns true.
+   */
+  protected final boolean rateLimited(RateLimiter limiter, String key, HttpRequest request) {
+    long waitNanos = limiter.acquire(key == null ? "" : key, clock().getAsLong());
+    if (waitNanos == 0) {
+      return false;
+    }
+    long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    reply(Reason.RATE_LIMITED, "rate limit exceeded, retry in " + seconds + " s", expectsContinue(request),
+        r -> r.headers().set(HttpHeaderNames.RETRY_AFTER, seconds));
+    return true;
   }
 
   /**

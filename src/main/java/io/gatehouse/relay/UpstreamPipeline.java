@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 
 /** Builds the pipeline of an upstream connection: {@code upstream-codec -> upstream}. */
+@io.netty.channel.ChannelHandler.Sharable
 public final class UpstreamPipeline extends ChannelInitializer<Channel> {
   private final int maxResponseHeadBytes;
 

@@ -68,7 +68,7 @@ final class ClusterConnector implements UpstreamConnector {
     attemptStart = clock.getAsLong();
     label = endpoint.address().toString();
     PoolConfig poolConfig = cluster.cluster().config().pool();
-    pool = pools.get(loop, endpoint.address(), poolConfig.maxConnections(),
+    pool = pools.get(loop, endpoint.address(), cluster.tls(), poolConfig.maxConnections(),
         poolConfig.maxIdleTime().toNanos(), cluster.connectTimeoutNanos());
     pool.acquire(new AcquireCallback() {
       @Override

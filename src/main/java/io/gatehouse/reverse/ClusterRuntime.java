@@ -1,5 +1,6 @@
 package io.gatehouse.reverse;
 
+import io.gatehouse.pool.UpstreamTls;
 import io.gatehouse.upstream.Cluster;
 import io.gatehouse.upstream.LoadBalancer;
 import io.netty.channel.EventLoop;
@@ -16,9 +17,12 @@ public final class ClusterRuntime {
   private final Map<EventLoop, LoadBalancer> balancers = new IdentityHashMap<>();
   private final long connectTimeoutNanos;
   private final long responseTimeoutNanos;
+  private final UpstreamTls tls;
 
-  public ClusterRuntime(Cluster cluster, List<EventLoop> loops) {
+  /** @param tls TLS to the endpoints, or null for plain HTTP */
+  public ClusterRuntime(Cluster cluster, List<EventLoop> loops, UpstreamTls tls) {
     this.cluster = cluster;
+    this.tls = tls;
     for (EventLoop loop : loops) {
       balancers.put(loop, cluster.newBalancer());
     }
@@ -36,6 +40,10 @@ public final class ClusterRuntime {
 
   LoadBalancer balancer(EventLoop loop) {
     return balancers.get(loop);
+  }
+
+  UpstreamTls tls() {
+    return tls;
   }
 
   long connectTimeoutNanos() {

@@ -58,6 +58,9 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       reply(Reason.NO_ROUTE, "no route for " + target.host() + target.path(), expectsContinue(request));
       return;
     }
+    if (route.rateLimiter() != null && rateLimited(route.rateLimiter(), rateKey(route, request), request)) {
+      return;
+    }
     ClusterRuntime cluster = route.pickCluster(
         route.totalWeight() <= 1 ? 0 : ThreadLocalRandom.current().nextInt(route.totalWeight()));
     info.route = route.name();
@@ -92,6 +95,17 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     if (route.hostRewrite() != null) {
       h.set(HttpHeaderNames.HOST, route.hostRewrite());
     }
+  }
+
+  private String rateKey(Route route, HttpRequest request) {
+    String key = route.rateLimitKey();
+    if ("route".equals(key)) {
+      return route.name();
+    }
+    if (key.startsWith("header:")) {
+      return request.headers().get(key.substring("header:".length()));
+    }
+    return clientIp;
   }
 
   private static String hashKey(ClusterRuntime cluster, HttpRequest request, String clientIp) {

@@ -1,6 +1,7 @@
 package io.gatehouse.reverse;
 
 import io.gatehouse.config.RetryConfig;
+import io.gatehouse.ratelimit.RateLimiter;
 import java.util.List;
 
 /**
@@ -9,6 +10,8 @@ import java.util.List;
  * @param host exact host, {@code *.suffix}, or null for any
  * @param hostRewrite Host sent upstream, or null to keep the client's
  * @param responseTimeoutNanos 0 = the cluster's
+ * @param rateLimiter null when the route is not limited
+ * @param rateLimitKey {@code clientIp}, {@code route} or {@code header:NAME}
  */
 public record Route(
     String name,
@@ -18,7 +21,9 @@ public record Route(
     int totalWeight,
     String hostRewrite,
     long responseTimeoutNanos,
-    RetryConfig retries) {
+    RetryConfig retries,
+    RateLimiter rateLimiter,
+    String rateLimitKey) {
 
   /** A cluster a route sends to and its share. */
   public record WeightedCluster(ClusterRuntime cluster, int weight) {}
