@@ -78,6 +78,7 @@ public final class GatehouseServer implements AutoCloseable {
         .channel(transport.clientChannel())
         .resolver(resolver)
         .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.ALLOCATOR, Listener.ALLOCATOR)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));
     pools = new UpstreamPools(loops, upstreamTemplate, clock);
