@@ -280,7 +280,8 @@ public final class HttpExchange {
     boolean bodyless = headRequest || code == 204 || code == 304;
     boolean delimited = chunked || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
     HopByHop.strip(response.headers());
-    clientKeepAlive = clientWantsKeepAlive && requestComplete && !settings.closeAfterResponse();
+    clientKeepAlive = clientWantsKeepAlive && requestComplete && !settings.closeAfterResponse()
+        && !listener.draining();
     if (!bodyless && !delimited && (chunked || !clientIsHttp10)) {
       chunked = true; // read-until-close upstream body: chunk it so the client connection survives
     } else if (!bodyless && !delimited) {

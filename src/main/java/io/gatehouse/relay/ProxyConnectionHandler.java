@@ -202,6 +202,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   @Override
+  public boolean draining() {
+    return draining;
+  }
+
+  @Override
   public void exchangeDone(HttpExchange ex, boolean keepClientOpen) {
     exchange = null;
     current.upstream = ex.upstreamLabel();

@@ -1,0 +1,80 @@
+package io.gatehouse.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command line's exit codes and messages, run in-process. */
+class CliTest {
+  @TempDir Path dir;
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int exit = Main.execute(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void checkAcceptsTheExamples() {
+    Run run = run("check", "-c", "examples/reverse.yaml");
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).contains("ok");
+  }
+
+  @Test
+  void checkListsEveryProblemWithItsPosition() throws Exception {
+    Path file = dir.resolve("bad.yaml");
+    Files.writeString(file, """
+        listeners:
+          - { name: web, bind: 127.0.0.1:8080, mode: reverse }
+        routes:
+          - { name: r, cluster: nowhere }
+        clusters:
+          - { name: c, balancer: fastest, endpoints: [ "127.0.0.1:1" ] }
+        """);
+    Run run = run("check", "-c", file.toString());
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).contains(file + ":4:").contains("routes[0].cluster").contains("nowhere");
+    assertThat(run.err()).contains(file + ":6:").contains("clusters[0].balancer").contains("fastest");
+    assertThat(run.err()).doesNotContain("Exception");
+  }
+
+  @Test
+  void checkOfAMissingFileFailsCleanly() {
+    Run run = run("check", "-c", dir.resolve("absent.yaml").toString());
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).contains("absent.yaml").doesNotContain("Exception");
+  }
+
+  @Test
+  void usageErrorsExit2() {
+    assertThat(run("frobnicate").exit()).isEqualTo(2);
+    assertThat(run("check").exit()).isEqualTo(2);
+    assertThat(run().exit()).isEqualTo(2);
+  }
+
+  @Test
+  void versionNamesTransportAndTls() {
+    Run run = run("version");
+    assertThat(run.exit()).isZero();
+    assertThat(run.out()).contains("gatehouse").contains("java ").contains("transport ").contains("tls ");
+  }
+}
