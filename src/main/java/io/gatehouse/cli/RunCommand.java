@@ -40,15 +40,16 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("gatehouse: cannot start: " + e.getMessage());
       return 1;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.stop(cfg.limits().drainTimeout());
-      stopped.countDown();
-    }, "gatehouse-shutdown"));
+    // TERM and INT are handled, not left to the JVM's shutdown: a drained stop exits 0 (the
+    // JVM's own handling would exit 143/130 whatever the hooks do).
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    Signal.handle(new Signal("TERM"), sig -> stopRequested.countDown());
+    Signal.handle(new Signal("INT"), sig -> stopRequested.countDown());
     if (config != null) {
       Signal.handle(new Signal("HUP"), sig -> reload(server, config));
     }
-    stopped.await();
+    stopRequested.await();
+    server.stop(cfg.limits().drainTimeout());
     return 0;
   }
 
