@@ -2,23 +2,26 @@ package io.gatehouse.http;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * Client-side timeouts, in front of the HTTP codec where it sees raw bytes:
+ * Client-side timeouts, in front of the HTTP codec where it sees raw bytes. They are what stops
+ * slow clients from holding connections (and upstream connections) forever:
  *
  * <ul>
  *   <li>idle: no byte of a next request within {@code idleTimeout} closes the connection quietly;
  *   <li>head: once a request's first byte arrived, its whole head must arrive within {@code
- *       headerTimeout} (the slow-loris guard); otherwise {@link #HEADER_TIMEOUT} is fired inbound so
- *       the proxy handler can answer 408 through the codec.
+ *       headerTimeout} (slow-loris); otherwise {@link #HEADER_TIMEOUT} is fired inbound so the proxy
+ *       handler can answer 408 through the codec;
+ *   <li>body: while a request body is expected, a gap of {@code idleTimeout} without a byte fires
+ *       {@link #BODY_TIMEOUT} (slow POST);
+ *   <li>slow reader: a response the client does not read (channel unwritable) for {@code
+ *       idleTimeout} closes the connection (slow read).
  * </ul>
  *
- * While an exchange is in progress neither applies; the proxy handler says when one starts and
- * ends. One timer per connection is kept and only moved when it fires, so the per-request cost is
- * two field writes. Fields are event-loop confined.
+ * One timer per connection is kept and only moved when it fires, so the per-request cost is a
+ * few field writes. Fields are event-loop confined.
  *
  * <p>Pipeline: {@code [tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
  */
@@ -31,14 +34,26 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
   };
 
+  /** User event fired when a request body stopped arriving. */
+  public static final Object BODY_TIMEOUT = new Object() {
+    @Override
+    public String toString() {
+      return "BODY_TIMEOUT";
+    }
+  };
+
   private enum State { IDLE, HEAD, EXCHANGE, EXPIRED }
 
   private final long idleNanos;
   private final long headerNanos;
   private final LongSupplier clock;
   private State state = State.IDLE;
-  private long deadline;
-  private ScheduledFuture<?> timer;
+  private boolean bodyPending;
+  private boolean stalledWriting;
+  /** When the current state times out; Long.MAX_VALUE when nothing is timed. */
+  private long deadline = Long.MAX_VALUE;
+  private long firesAt;
+  private boolean timerPending;
   private ChannelHandlerContext ctx;
 
   public ClientTimeoutHandler(long idleNanos, long headerNanos, LongSupplier clock) {
@@ -50,78 +65,110 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    if (ctx.channel().isActive()) {
+      enter(State.IDLE);
+    }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    enter(State.IDLE, idleNanos);
+    enter(State.IDLE);
     super.channelActive(ctx);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     if (state == State.IDLE) {
-      enter(State.HEAD, headerNanos);
+      enter(State.HEAD);
+    } else if (state == State.EXCHANGE && bodyPending) {
+      watchProgress(); // a body byte arrived: the gap starts again
     }
     super.channelRead(ctx, msg);
   }
 
   @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    cancel();
-    super.channelInactive(ctx);
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    stalledWriting = !ctx.channel().isWritable();
+    if (state == State.EXCHANGE) {
+      watchProgress();
+    }
+    super.channelWritabilityChanged(ctx);
   }
 
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
-    cancel();
-  }
-
-  /** A request head was decoded: no client timeout runs until {@link #exchangeEnded()}. */
-  public void exchangeStarted() {
+  /** A request head was decoded; {@code withBody} when a body is to follow. */
+  public void exchangeStarted(boolean withBody) {
     state = State.EXCHANGE;
+    bodyPending = withBody;
+    watchProgress();
+  }
+
+  /** The whole request body has arrived. */
+  public void bodyComplete() {
+    bodyPending = false;
+    if (state == State.EXCHANGE) {
+      watchProgress();
+    }
   }
 
   /** The response was sent: the connection waits for the next request. */
   public void exchangeEnded() {
+    bodyPending = false;
     if (state != State.EXPIRED) {
-      enter(State.IDLE, idleNanos);
+      enter(State.IDLE);
     }
   }
 
-  private void enter(State next, long timeoutNanos) {
+  private void watchProgress() {
+    deadline = bodyPending || stalledWriting ? clock.getAsLong() + idleNanos : Long.MAX_VALUE;
+    ensureTimer();
+  }
+
+  private void enter(State next) {
     state = next;
-    if (timeoutNanos <= 0) {
+    long timeout = next == State.HEAD ? headerNanos : idleNanos;
+    deadline = clock.getAsLong() + timeout;
+    ensureTimer();
+  }
+
+  /** Makes sure a task fires no later than the deadline; a later-firing task is superseded. */
+  private void ensureTimer() {
+    if (deadline == Long.MAX_VALUE || (timerPending && firesAt <= deadline)) {
       return;
     }
-    deadline = clock.getAsLong() + timeoutNanos;
-    if (timer == null) {
-      timer = ctx.executor().schedule(this::onTimer, timeoutNanos, TimeUnit.NANOSECONDS);
-    }
+    long delay = Math.max(0, deadline - clock.getAsLong());
+    timerPending = true;
+    firesAt = deadline;
+    ctx.executor().schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
   }
 
   private void onTimer() {
-    timer = null;
-    if (!ctx.channel().isActive() || state == State.EXCHANGE || state == State.EXPIRED) {
+    long now = clock.getAsLong();
+    if (now < firesAt) {
+      return; // superseded by an earlier task
+    }
+    timerPending = false;
+    if (!ctx.channel().isActive() || state == State.EXPIRED || deadline == Long.MAX_VALUE) {
       return;
     }
-    long left = deadline - clock.getAsLong();
-    if (left > 0) {
-      timer = ctx.executor().schedule(this::onTimer, left, TimeUnit.NANOSECONDS);
+    if (now < deadline) {
+      ensureTimer();
       return;
     }
-    if (state == State.IDLE) {
-      ctx.close();
-    } else {
-      state = State.EXPIRED;
-      ctx.pipeline().fireUserEventTriggered(HEADER_TIMEOUT);
-    }
-  }
-
-  private void cancel() {
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
+    switch (state) {
+      case IDLE:
+        ctx.close();
+        break;
+      case HEAD:
+        state = State.EXPIRED;
+        ctx.pipeline().fireUserEventTriggered(HEADER_TIMEOUT);
+        break;
+      default:
+        if (bodyPending) {
+          state = State.EXPIRED;
+          ctx.pipeline().fireUserEventTriggered(BODY_TIMEOUT);
+        } else {
+          ctx.close(); // the client stopped reading its response
+        }
     }
   }
 }

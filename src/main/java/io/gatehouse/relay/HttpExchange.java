@@ -368,6 +368,11 @@ public final class HttpExchange {
     fail(Reason.UPSTREAM_RESET, null);
   }
 
+  /** Ends the exchange from the client side (e.g. its body stalled): a local reply if still possible. */
+  public void abort(Reason reason, String detail) {
+    fail(reason, detail);
+  }
+
   /** The client connection closed before the exchange ended. */
   public void onClientClosed() {
     if (done) {

@@ -92,7 +92,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void onRequest(HttpRequest request) {
-    timeouts.exchangeStarted();
+    timeouts.exchangeStarted(HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0);
     current = new RequestInfo();
     current.startNanos = clock().getAsLong();
     current.method = request.method().name();
@@ -159,6 +159,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void onContent(HttpContent content) {
+    if (content instanceof LastHttpContent) {
+      timeouts.bodyComplete();
+    }
     if (exchange != null && !exchange.isDone()) {
       boolean last = content instanceof LastHttpContent;
       exchange.onClientContent(content);
@@ -250,6 +253,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt == ClientTimeoutHandler.BODY_TIMEOUT) {
+      if (exchange != null) {
+        exchange.abort(Reason.BODY_TIMEOUT, "request body stalled");
+      } else {
+        channel.close();
+      }
+      return;
+    }
     if (evt == ClientTimeoutHandler.HEADER_TIMEOUT && exchange == null) {
       current = new RequestInfo();
       current.startNanos = clock().getAsLong();

@@ -1,0 +1,89 @@
+package io.gatehouse.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
+import io.gatehouse.testing.Reply;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** Slow-loris, slow POST and slow read: none of them may hold a connection for long. */
+@Timeout(30)
+class SlowClientTest {
+  private FakeUpstream origin;
+  private GatehouseServer proxy;
+  private int port;
+
+  @BeforeEach
+  void start() throws Exception {
+    origin = FakeUpstream.start("a");
+    proxy = GatehouseServer.start(ConfigLoader.parse("""
+        admin: { bind: 127.0.0.1:0 }
+        limits: { headerTimeout: 500ms, idleTimeout: 1s }
+        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+        routes: [ { name: all, cluster: c } ]
+        clusters: [ { name: c, endpoints: [ "%s" ] } ]
+        """.formatted(origin.address()), "test.yaml", Map.of()));
+    port = proxy.address("web").getPort();
+  }
+
+  @AfterEach
+  void stop() {
+    proxy.close();
+    origin.close();
+  }
+
+  @Test
+  void headTricklingInGets408WithinTheHeaderTimeout() throws Exception {
+    try (RawHttpClient client = RawHttpClient.connect(port)) {
+      long start = System.nanoTime();
+      client.send("GET / HTTP/1.1\r\n");
+      RawResponse response = client.timeout(Duration.ofSeconds(5)).readResponse();
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertThat(response.status()).isEqualTo(408);
+      assertThat(ms).as("the header timeout, not the idle timeout, applies").isLessThan(950);
+      await().atMost(Duration.ofSeconds(2)).until(client::isClosedByPeer);
+    }
+    assertThat(origin.requests()).isEmpty();
+    assertThat(proxy.metrics().localReplies("header_timeout")).isEqualTo(1);
+  }
+
+  @Test
+  void idleKeepAliveConnectionIsClosedQuietly() throws Exception {
+    try (RawHttpClient client = RawHttpClient.connect(port)) {
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(3)).until(client::isClosedByPeer);
+    }
+  }
+
+  @Test
+  void stalledRequestBodyGets408AndFreesTheUpstream() throws Exception {
+    try (RawHttpClient client = RawHttpClient.connect(port)) {
+      client.send("POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\nonly-a-few-bytes");
+      RawResponse response = client.timeout(Duration.ofSeconds(5)).readResponse();
+      assertThat(response.status()).isEqualTo(408);
+      await().atMost(Duration.ofSeconds(2)).until(client::isClosedByPeer);
+    }
+    await().atMost(Duration.ofSeconds(3)).until(() -> origin.openConnections() == 0);
+    assertThat(proxy.metrics().localReplies("body_timeout")).isEqualTo(1);
+  }
+
+  @Test
+  void clientThatStopsReadingIsDisconnected() throws Exception {
+    origin.respond(head -> Reply.stream(512L * 1024 * 1024));
+    try (RawHttpClient client = RawHttpClient.connect(port)) {
+      client.socket().setReceiveBufferSize(4096);
+      client.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
+      // never read: the proxy's buffers fill, then the slow-reader timeout closes the connection
+      await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
+    }
+  }
+}
