@@ -9,7 +9,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.handler.ssl.SslContext;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,7 +19,7 @@ import java.util.function.LongSupplier;
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
   private final LimitsConfig limits;
-  private final SslContext tls;
+  private final ServerTls tls;
   private final ProxyHandlerFactory handlers;
   private final ChannelGroup connections;
   private final ConnectionLimiter limiter;
@@ -28,7 +27,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
   ClientPipeline(
-      LimitsConfig limits, SslContext tls, ProxyHandlerFactory handlers, ChannelGroup connections,
+      LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, ChannelGroup connections,
       ConnectionLimiter limiter, LongSupplier clock) {
     this.limits = limits;
     this.tls = tls;
@@ -61,7 +60,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   private void addTls(Channel ch, ChannelPipeline p) {
     if (tls != null) {
-      p.addLast(PipelineNames.TLS, tls.newHandler(ch.alloc()));
+      p.addLast(PipelineNames.TLS, tls.newHandler(ch));
     }
   }
 

@@ -9,7 +9,6 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
-import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
 
@@ -40,7 +39,7 @@ public final class Listener {
       LimitsConfig limits,
       EventLoopGroup group,
       Class<? extends ServerChannel> channelType,
-      SslContext tls,
+      ServerTls tls,
       ProxyHandlerFactory handlers,
       ChannelGroup connections,
       ConnectionLimiter limiter,

@@ -1,0 +1,39 @@
+package io.gatehouse.listener;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.DomainWildcardMappingBuilder;
+import io.netty.util.Mapping;
+import java.util.Map;
+
+/**
+ * TLS termination for one listener. With one certificate every handshake uses it; with several,
+ * the client's SNI name picks the certificate whose names match (exact or {@code *.suffix}),
+ * falling back to the first.
+ */
+public final class ServerTls {
+  private final SslContext only;
+  private final Mapping<String, SslContext> byName;
+
+  private ServerTls(SslContext only, Mapping<String, SslContext> byName) {
+    this.only = only;
+    this.byName = byName;
+  }
+
+  public static ServerTls single(SslContext context) {
+    return new ServerTls(context, null);
+  }
+
+  /** @param byName certificate names (as in their SANs, wildcards allowed) to contexts */
+  public static ServerTls byServerName(SslContext fallback, Map<String, SslContext> byName) {
+    DomainWildcardMappingBuilder<SslContext> builder = new DomainWildcardMappingBuilder<>(fallback);
+    byName.forEach(builder::add);
+    return new ServerTls(null, builder.build());
+  }
+
+  ChannelHandler newHandler(Channel ch) {
+    return only != null ? only.newHandler(ch.alloc()) : new SniHandler(byName);
+  }
+}
