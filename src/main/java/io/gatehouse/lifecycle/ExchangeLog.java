@@ -7,22 +7,21 @@ import io.gatehouse.relay.ExchangeObserver;
 import io.gatehouse.relay.ExchangeRecord;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Records every finished exchange: metrics always, and one access-log line (logger
- * {@code gatehouse.access}) when enabled, in combined-like text or JSON.
+ * Records every finished exchange: metrics always, and one access-log line when the access log is
+ * enabled, in combined-like text or JSON.
  */
 final class ExchangeLog implements ExchangeObserver {
-  private static final Logger ACCESS = LoggerFactory.getLogger("gatehouse.access");
-
   private final ProxyMetrics metrics;
   private final AccessLogConfig config;
+  private final AccessLogWriter writer;
 
-  ExchangeLog(ProxyMetrics metrics, AccessLogConfig config) {
+  /** @param writer null when the access log is off */
+  ExchangeLog(ProxyMetrics metrics, AccessLogConfig config, AccessLogWriter writer) {
     this.metrics = metrics;
     this.config = config;
+    this.writer = writer;
   }
 
   @Override
@@ -33,8 +32,8 @@ final class ExchangeLog implements ExchangeObserver {
     if (r.upstreamNanos() > 0 && r.cluster() != null) {
       metrics.upstream(cluster, r.upstreamNanos());
     }
-    if (config.enabled() && ACCESS.isInfoEnabled()) {
-      ACCESS.info(config.format() == AccessLogConfig.Format.JSON ? json(r) : text(r));
+    if (writer != null) {
+      writer.write(config.format() == AccessLogConfig.Format.JSON ? json(r) : text(r));
     }
   }
 

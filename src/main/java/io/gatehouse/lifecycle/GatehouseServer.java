@@ -61,6 +61,7 @@ public final class GatehouseServer implements AutoCloseable {
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
   private AdminEndpoint admin;
+  private AccessLogWriter accessLog;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -102,7 +103,12 @@ public final class GatehouseServer implements AutoCloseable {
   private void startListeners(GatehouseConfig config) throws Exception {
     current.set(compiler.compile(1, config));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
-    ExchangeLog observer = new ExchangeLog(metrics, config.accessLog());
+    if (config.accessLog().enabled()) {
+      accessLog = new AccessLogWriter(config.accessLog().path());
+      metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
+          accessLog::dropped);
+    }
+    ExchangeLog observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
     PerClientLimits perClient = config.limits().perClient();
     RateLimiter perClientRate = perClient == null || perClient.requestsPerSecond() <= 0
         ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
@@ -206,6 +212,9 @@ public final class GatehouseServer implements AutoCloseable {
     connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     pools.closeAllIdle();
     resolver.close();
+    if (accessLog != null) {
+      accessLog.close();
+    }
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     log.info("Gatehouse stopped");
   }
