@@ -10,6 +10,11 @@ public final class PipelineNames {
   public static final String UPSTREAM_CODEC = "upstream-codec";
   public static final String UPSTREAM = "upstream";
   public static final String TUNNEL = "tunnel";
+  public static final String PROTOCOL_SWITCH = "protocol-switch";
+  public static final String H2_IDLE = "h2-idle";
+  public static final String H2_CODEC = "h2-codec";
+  public static final String H2_STREAMS = "h2-streams";
+  public static final String H2_HEADERS = "h2-headers";
 
   private PipelineNames() {}
 }

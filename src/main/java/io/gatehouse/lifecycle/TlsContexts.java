@@ -33,39 +33,42 @@ final class TlsContexts {
     return OpenSsl.isAvailable() ? "openssl (" + OpenSsl.versionString() + ")" : "jdk";
   }
 
-  /**
-   * Null for a plain-TCP listener. ALPN offers HTTP/1.1 (HTTP/2 to clients is not served yet, so
-   * {@code h2} in the config is not advertised and clients fall back to HTTP/1.1).
-   */
+  /** Null for a plain-TCP listener. ALPN offers the configured protocols in their order. */
   static ServerTls forListener(ListenerConfig listener) throws IOException, CertificateException {
     if (listener.tls() == null || listener.tls().certificates().isEmpty()) {
       return null;
     }
     List<CertificateConfig> certs = listener.tls().certificates();
-    SslContext first = context(certs.get(0));
+    List<String> alpn = listener.tls().alpn();
+    boolean http2 = alpn.contains(ApplicationProtocolNames.HTTP_2);
+    SslContext first = context(certs.get(0), alpn);
     if (certs.size() == 1) {
-      return ServerTls.single(first);
+      return ServerTls.single(first, http2);
     }
     Map<String, SslContext> byName = new LinkedHashMap<>();
     for (CertificateConfig cert : certs) {
-      SslContext context = cert == certs.get(0) ? first : context(cert);
+      SslContext context = cert == certs.get(0) ? first : context(cert, alpn);
       for (String name : names(cert)) {
         byName.putIfAbsent(name, context);
       }
     }
-    return ServerTls.byServerName(first, byName);
+    return ServerTls.byServerName(first, byName, http2);
   }
 
-  private static SslContext context(CertificateConfig cert) throws IOException {
-    return SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
+  private static SslContext context(CertificateConfig cert, List<String> alpn) throws IOException {
+    SslContextBuilder builder = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
         .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
         .protocols("TLSv1.3", "TLSv1.2")
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            ApplicationProtocolNames.HTTP_1_1))
-        .build();
+            alpn));
+    if (alpn.contains(ApplicationProtocolNames.HTTP_2)) {
+      builder.ciphers(io.netty.handler.codec.http2.Http2SecurityUtil.CIPHERS,
+          io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE); // RFC 9113 §9.2.2
+    }
+    return builder.build();
   }
 
   /** DNS names of the leaf certificate: its SANs, or its CN when it has none (legacy). */

@@ -48,9 +48,55 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     ch.closeFuture().addListener(f -> open.decrementAndGet());
     ChannelPipeline p = ch.pipeline();
     addTls(ch, p);
+    if (tls != null && tls.offersHttp2()) {
+      p.addLast(PipelineNames.PROTOCOL_SWITCH, new ProtocolSwitch(this));
+    } else {
+      addHttp1(p);
+    }
+  }
+
+  /** {@code client-timeouts -> http-codec -> flow-control -> proxy}. */
+  void addHttp1(ChannelPipeline p) {
     ClientTimeoutHandler timeouts = addTimeouts(p);
     addHttpCodec(p);
     p.addLast(PipelineNames.PROXY, handlers.create(timeouts));
+  }
+
+  /**
+   * {@code h2-idle -> h2-codec -> h2-streams}; each stream gets
+   * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
+   * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
+   */
+  void addHttp2(ChannelPipeline p) {
+    // HTTP/2 has its own per-stream flow control (windows follow what each stream's proxy handler
+    // reads), so the connection itself always reads.
+    p.channel().config().setAutoRead(true);
+    p.addLast(PipelineNames.H2_IDLE, new io.netty.handler.timeout.IdleStateHandler(
+        0, 0, limits.idleTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS) {
+      @Override
+      protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx,
+          io.netty.handler.timeout.IdleStateEvent evt) {
+        ctx.close(); // no frame either way for idleTimeout: an abandoned connection
+      }
+    });
+    p.addLast(PipelineNames.H2_CODEC, io.netty.handler.codec.http2.Http2FrameCodecBuilder.forServer()
+        .initialSettings(io.netty.handler.codec.http2.Http2Settings.defaultSettings()
+            .maxConcurrentStreams(256)
+            .maxHeaderListSize(limits.maxHeaderBytes()))
+        .build());
+    p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
+        new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel stream) {
+            stream.config().setAutoRead(false);
+            ChannelPipeline sp = stream.pipeline();
+            sp.addLast(PipelineNames.HTTP_CODEC, new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true));
+            sp.addLast(PipelineNames.H2_HEADERS, new io.gatehouse.http.Http2StreamRequests());
+            ClientTimeoutHandler timeouts = addTimeouts(sp);
+            sp.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
+            sp.addLast(PipelineNames.PROXY, handlers.create(timeouts));
+          }
+        }));
   }
 
   /** Client connections of this listener open now. */

@@ -16,21 +16,28 @@ import java.util.Map;
 public final class ServerTls {
   private final SslContext only;
   private final Mapping<String, SslContext> byName;
+  private final boolean http2;
 
-  private ServerTls(SslContext only, Mapping<String, SslContext> byName) {
+  private ServerTls(SslContext only, Mapping<String, SslContext> byName, boolean http2) {
     this.only = only;
     this.byName = byName;
+    this.http2 = http2;
   }
 
-  public static ServerTls single(SslContext context) {
-    return new ServerTls(context, null);
+  /** @param http2 whether the contexts offer {@code h2} over ALPN */
+  public static ServerTls single(SslContext context, boolean http2) {
+    return new ServerTls(context, null, http2);
   }
 
   /** @param byName certificate names (as in their SANs, wildcards allowed) to contexts */
-  public static ServerTls byServerName(SslContext fallback, Map<String, SslContext> byName) {
+  public static ServerTls byServerName(SslContext fallback, Map<String, SslContext> byName, boolean http2) {
     DomainWildcardMappingBuilder<SslContext> builder = new DomainWildcardMappingBuilder<>(fallback);
     byName.forEach(builder::add);
-    return new ServerTls(null, builder.build());
+    return new ServerTls(null, builder.build(), http2);
+  }
+
+  boolean offersHttp2() {
+    return http2;
   }
 
   ChannelHandler newHandler(Channel ch) {

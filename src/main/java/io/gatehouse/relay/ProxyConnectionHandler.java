@@ -64,13 +64,30 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    start(ctx);
+    super.channelActive(ctx);
+  }
+
+  /** Added to an already active channel: after ALPN chose HTTP/1.1, or on an HTTP/2 stream. */
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    if (ctx.channel().isActive()) {
+      start(ctx);
+    }
+  }
+
+  private void start(ChannelHandlerContext ctx) {
+    if (channel != null) {
+      return;
+    }
     channel = ctx.channel();
     responseTimer = new LazyTimer(channel.eventLoop(), clock());
     flowControl = ctx.pipeline().context(io.gatehouse.http.PipelineNames.FLOW_CONTROL);
-    if (channel.remoteAddress() instanceof InetSocketAddress) {
-      clientIp = ((InetSocketAddress) channel.remoteAddress()).getAddress().getHostAddress();
+    java.net.SocketAddress remote = channel instanceof io.netty.handler.codec.http2.Http2StreamChannel
+        ? channel.parent().remoteAddress() : channel.remoteAddress();
+    if (remote instanceof InetSocketAddress) {
+      clientIp = ((InetSocketAddress) remote).getAddress().getHostAddress();
     }
-    super.channelActive(ctx);
     channel.read();
   }
 
@@ -151,7 +168,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     channel.writeAndFlush(response);
     finishRequest(reason, reason.status().code(), 0, 0, 0);
     if (closeAfterReply) {
-      channel.close();
+      closeAfterFlush();
     } else {
       discardingBody = true; // skip this request's body, if any, then read on
       channel.read();
@@ -219,11 +236,20 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   private void afterExchange(boolean keepOpen) {
     if (!keepOpen) {
-      channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      closeAfterFlush();
       return;
     }
     timeouts.exchangeEnded();
     channel.read();
+  }
+
+  /** Closes once everything written so far has left (an HTTP/2 stream ends with its response). */
+  private void closeAfterFlush() {
+    if (channel instanceof io.netty.handler.codec.http2.Http2StreamChannel) {
+      channel.flush();
+      return;
+    }
+    channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
   private void finishRequest(Reason outcome, int status, long in, long out, long upstreamNanos) {
