@@ -58,8 +58,8 @@ final class RunCommand implements Callable<Integer> {
       server.reload(ConfigLoader.load(file));
     } catch (ConfigException e) {
       log.warn("reload refused, config generation {} stays in use:\n{}", server.generation(), e.getMessage());
-    } catch (RuntimeException e) {
-      log.error("reload failed", e);
+    } catch (Exception e) {
+      log.warn("reload failed, config generation {} stays in use: {}", server.generation(), e.getMessage());
     }
   }
 }

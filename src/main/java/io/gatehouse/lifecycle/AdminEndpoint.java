@@ -58,6 +58,8 @@ final class AdminEndpoint implements AdminBackend {
       return null;
     } catch (ConfigException e) {
       return e.getMessage();
+    } catch (Exception e) {
+      return "reload failed, config generation " + server.generation() + " stays in use: " + e.getMessage();
     }
   }
 

@@ -57,11 +57,13 @@ public final class GatehouseServer implements AutoCloseable {
   private final SnapshotCompiler compiler;
   private final UpstreamPools pools;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  private final Map<String, Listener> listeners = new LinkedHashMap<>();
+  /** Replaced under the reload lock; read by the metrics gauge. */
+  private final Map<String, Listener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
+  private ExchangeLog observer;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -108,17 +110,10 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    ExchangeLog observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
-    PerClientLimits perClient = config.limits().perClient();
-    RateLimiter perClientRate = perClient == null || perClient.requestsPerSecond() <= 0
-        ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
+    RateLimiter perClientRate = perClientRate(config);
     for (ListenerConfig lc : config.listeners()) {
-      ConnectionContext context = new ConnectionContext(
-          lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock, perClientRate);
-      Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
-          TlsContexts.forListener(lc), handlerFactory(lc, context), connections, limiter, clock);
-      listeners.put(lc.name(), listener);
-      log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
+      listeners.put(lc.name(), bind(lc, config, perClientRate));
     }
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
         () -> {
@@ -134,6 +129,25 @@ public final class GatehouseServer implements AutoCloseable {
         transport.name(), loops.size(), TlsContexts.providerName());
   }
 
+  private Listener bind(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) throws Exception {
+    Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
+        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate)), connections, limiter,
+        clock);
+    log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
+    return listener;
+  }
+
+  private ConnectionContext context(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) {
+    return new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock,
+        perClientRate);
+  }
+
+  private static RateLimiter perClientRate(GatehouseConfig config) {
+    PerClientLimits perClient = config.limits().perClient();
+    return perClient == null || perClient.requestsPerSecond() <= 0
+        ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
+  }
+
   private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context) {
     if (lc.mode() == ListenerMode.REVERSE) {
       java.util.function.Supplier<ReverseRouting> routing = () -> current.get().routing();
@@ -142,11 +156,68 @@ public final class GatehouseServer implements AutoCloseable {
     return ForwardListeners.factory(lc, context, pools, resolver, clock);
   }
 
-  /** Swaps in a new config generation; listeners themselves are not rebound. */
-  public void reload(GatehouseConfig config) {
+  /**
+   * Swaps in a new config generation: load and validation already happened; here the new
+   * snapshot is compiled, new listeners are bound first, listeners that stay (same address) keep
+   * their sockets and take the new settings for new connections, and listeners no longer in the
+   * config stop accepting and drain. If anything fails, the running config stays in use.
+   * Reloads are serialized; {@code admin}, {@code accessLog} and {@code limits.maxConnections}
+   * changes take effect at the next restart.
+   */
+  public synchronized void reload(GatehouseConfig config) throws Exception {
     Snapshot next = compiler.compile(current.get().generation() + 1, config);
+    RateLimiter perClientRate = perClientRate(config);
+    Map<String, Listener> kept = new LinkedHashMap<>();
+    Map<String, Listener> bound = new LinkedHashMap<>();
+    Map<String, Listener> remaining = new LinkedHashMap<>(listeners);
+    try {
+      for (ListenerConfig lc : config.listeners()) {
+        Listener same = sameAddress(remaining, lc);
+        if (same != null) {
+          remaining.values().remove(same);
+          kept.put(lc.name(), same);
+        } else {
+          bound.put(lc.name(), bind(lc, config, perClientRate));
+        }
+      }
+    } catch (Exception e) {
+      bound.values().forEach(Listener::close);
+      throw e;
+    }
+    for (ListenerConfig lc : config.listeners()) {
+      Listener listener = kept.get(lc.name());
+      if (listener != null) {
+        listener.update(lc, config.limits(), TlsContexts.forListener(lc),
+            handlerFactory(lc, context(lc, config, perClientRate)));
+      }
+    }
     current.set(next);
+    listeners.clear();
+    for (ListenerConfig lc : config.listeners()) {
+      listeners.put(lc.name(), kept.containsKey(lc.name()) ? kept.get(lc.name()) : bound.get(lc.name()));
+    }
+    for (Listener gone : remaining.values()) {
+      log.info("listener {} removed: no longer accepting, draining its connections", gone.config().name());
+      gone.close();
+      for (Channel ch : connections) {
+        if (gone.accepted(ch)) {
+          ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
+        }
+      }
+    }
     log.info("config generation {} in use", next.generation());
+  }
+
+  /** The running listener on the address {@code lc} asks for (port 0 matches by name only). */
+  private static Listener sameAddress(Map<String, Listener> running, ListenerConfig lc) {
+    for (Map.Entry<String, Listener> entry : running.entrySet()) {
+      ListenerConfig old = entry.getValue().config();
+      boolean samePort = lc.bind().port() == 0 ? entry.getKey().equals(lc.name()) : old.bind().equals(lc.bind());
+      if (samePort && old.mode() == lc.mode()) {
+        return entry.getValue();
+      }
+    }
+    return null;
   }
 
   public GatehouseConfig config() {

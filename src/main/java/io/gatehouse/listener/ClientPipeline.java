@@ -18,9 +18,10 @@ import java.util.function.LongSupplier;
  * keeps pipelined requests queued until the previous response is done.
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
-  private final LimitsConfig limits;
-  private final ServerTls tls;
-  private final ProxyHandlerFactory handlers;
+  /** What a new connection is built from; replaced whole on reload, read once per connection. */
+  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {}
+
+  private volatile Settings settings;
   private final ChannelGroup connections;
   private final ConnectionLimiter limiter;
   private final LongSupplier clock;
@@ -29,9 +30,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   ClientPipeline(
       LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, ChannelGroup connections,
       ConnectionLimiter limiter, LongSupplier clock) {
-    this.limits = limits;
-    this.tls = tls;
-    this.handlers = handlers;
+    this.settings = new Settings(limits, tls, handlers);
     this.connections = connections;
     this.limiter = limiter;
     this.clock = clock;
@@ -46,20 +45,29 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     connections.add(ch);
     open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
+    Settings s = settings;
     ChannelPipeline p = ch.pipeline();
-    addTls(ch, p);
-    if (tls != null && tls.offersHttp2()) {
-      p.addLast(PipelineNames.PROTOCOL_SWITCH, new ProtocolSwitch(this));
+    if (s.tls() != null) {
+      p.addLast(PipelineNames.TLS, s.tls().newHandler(ch));
+    }
+    if (s.tls() != null && s.tls().offersHttp2()) {
+      p.addLast(PipelineNames.PROTOCOL_SWITCH, new ProtocolSwitch(this, s));
     } else {
-      addHttp1(p);
+      addHttp1(p, s);
     }
   }
 
+  /** New connections use {@code next}; open ones keep what they were built with. */
+  void update(Settings next) {
+    settings = next;
+  }
+
   /** {@code client-timeouts -> http-codec -> flow-control -> proxy}. */
-  void addHttp1(ChannelPipeline p) {
-    ClientTimeoutHandler timeouts = addTimeouts(p);
-    addHttpCodec(p);
-    p.addLast(PipelineNames.PROXY, handlers.create(timeouts));
+  void addHttp1(ChannelPipeline p, Settings s) {
+    ClientTimeoutHandler timeouts = addTimeouts(p, s.limits());
+    p.addLast(PipelineNames.HTTP_CODEC, new ServerCodec(s.limits().maxUriBytes(), s.limits().maxHeaderBytes()));
+    p.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
+    p.addLast(PipelineNames.PROXY, s.handlers().create(timeouts));
   }
 
   /**
@@ -67,7 +75,9 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
    * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
-  void addHttp2(ChannelPipeline p) {
+  void addHttp2(ChannelPipeline p, Settings s) {
+    LimitsConfig limits = s.limits();
+    ProxyHandlerFactory handlers = s.handlers();
     // HTTP/2 has its own per-stream flow control (windows follow what each stream's proxy handler
     // reads), so the connection itself always reads.
     p.channel().config().setAutoRead(true);
@@ -92,7 +102,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             ChannelPipeline sp = stream.pipeline();
             sp.addLast(PipelineNames.HTTP_CODEC, new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true));
             sp.addLast(PipelineNames.H2_HEADERS, new io.gatehouse.http.Http2StreamRequests());
-            ClientTimeoutHandler timeouts = addTimeouts(sp);
+            ClientTimeoutHandler timeouts = addTimeouts(sp, limits);
             sp.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
             sp.addLast(PipelineNames.PROXY, handlers.create(timeouts));
           }
@@ -104,21 +114,11 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     return open.get();
   }
 
-  private void addTls(Channel ch, ChannelPipeline p) {
-    if (tls != null) {
-      p.addLast(PipelineNames.TLS, tls.newHandler(ch));
-    }
-  }
-
-  private ClientTimeoutHandler addTimeouts(ChannelPipeline p) {
+  private ClientTimeoutHandler addTimeouts(ChannelPipeline p, LimitsConfig limits) {
     ClientTimeoutHandler timeouts = new ClientTimeoutHandler(
         limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), clock);
     p.addLast(PipelineNames.CLIENT_TIMEOUTS, timeouts);
     return timeouts;
   }
 
-  private void addHttpCodec(ChannelPipeline p) {
-    p.addLast(PipelineNames.HTTP_CODEC, new ServerCodec(limits.maxUriBytes(), limits.maxHeaderBytes()));
-    p.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
-  }
 }

@@ -23,7 +23,7 @@ public final class Listener {
    */
   public static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
 
-  private final ListenerConfig config;
+  private volatile ListenerConfig config;
   private final Channel serverChannel;
   private final ClientPipeline pipeline;
 
@@ -71,6 +71,20 @@ public final class Listener {
     BindException(String message) {
       super(message);
     }
+  }
+
+  /**
+   * Applies a reloaded config to this listener without touching its socket: connections accepted
+   * from now on use the new settings (routes are read per request anyway); open ones carry on.
+   */
+  public void update(ListenerConfig next, LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {
+    this.config = next;
+    pipeline.update(new ClientPipeline.Settings(limits, tls, handlers));
+  }
+
+  /** True when {@code ch} is a client connection accepted by this listener. */
+  public boolean accepted(Channel ch) {
+    return ch.parent() == serverChannel;
   }
 
   public int openConnections() {

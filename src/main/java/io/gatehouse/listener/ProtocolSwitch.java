@@ -11,10 +11,12 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
  */
 final class ProtocolSwitch extends ApplicationProtocolNegotiationHandler {
   private final ClientPipeline pipeline;
+  private final ClientPipeline.Settings settings;
 
-  ProtocolSwitch(ClientPipeline pipeline) {
+  ProtocolSwitch(ClientPipeline pipeline, ClientPipeline.Settings settings) {
     super(ApplicationProtocolNames.HTTP_1_1);
     this.pipeline = pipeline;
+    this.settings = settings;
   }
 
   /** The channel runs with autoRead off: the handshake needs a first read to start. */
@@ -35,9 +37,9 @@ final class ProtocolSwitch extends ApplicationProtocolNegotiationHandler {
   @Override
   protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
     if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
-      pipeline.addHttp2(ctx.pipeline());
+      pipeline.addHttp2(ctx.pipeline(), settings);
     } else {
-      pipeline.addHttp1(ctx.pipeline());
+      pipeline.addHttp1(ctx.pipeline(), settings);
     }
   }
 }
