@@ -2,19 +2,15 @@ package io.gatehouse.cli;
 
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
 /** {@code gatehouse reload}: asks a running instance to re-read its config. */
 @Command(name = "reload", description = "Ask a running instance to reload its config.")
 final class ReloadCommand implements Callable<Integer> {
-  @Option(names = "--admin", defaultValue = "127.0.0.1:9901", description = "admin address (default ${DEFAULT-VALUE})")
-  String admin;
-
-  @Option(names = "--token", defaultValue = "${env:GATEHOUSE_ADMIN_TOKEN}", description = "admin bearer token")
-  String token;
+  @Mixin AdminOptions admin;
 
   @Override
   public Integer call() {
-    return AdminClient.call(admin, "POST", "/api/v1/reload", token);
+    return admin.call("POST", "/api/v1/reload");
   }
 }
