@@ -72,6 +72,34 @@ class CliTest {
   }
 
   @Test
+  void statusAndReloadTalkToARunningInstance() throws Exception {
+    Path file = dir.resolve("run.yaml");
+    Files.writeString(file, """
+        admin: { bind: 127.0.0.1:0 }
+        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+        routes: [ { name: r, cluster: c } ]
+        clusters: [ { name: c, endpoints: [ "127.0.0.1:9" ] } ]
+        """);
+    io.gatehouse.lifecycle.GatehouseServer server =
+        io.gatehouse.lifecycle.GatehouseServer.start(io.gatehouse.config.ConfigLoader.load(file));
+    try {
+      String admin = "127.0.0.1:" + server.adminAddress().getPort();
+      assertThat(run("status", "--admin", admin).exit()).isZero();
+      Run reload = run("reload", "--admin", admin);
+      assertThat(reload.exit()).isZero();
+      assertThat(reload.out()).contains("\"generation\":2");
+      Files.writeString(file, "listeners: [ { name: web, bind: 127.0.0.1:0, mode: sideways } ]\n");
+      Run refused = run("reload", "--admin", admin);
+      assertThat(refused.exit()).isEqualTo(1);
+      assertThat(refused.err()).contains("run.yaml:1:").contains("sideways");
+      assertThat(server.generation()).isEqualTo(2);
+    } finally {
+      server.close();
+    }
+    assertThat(run("status", "--admin", "127.0.0.1:1").exit()).isEqualTo(1);
+  }
+
+  @Test
   void versionNamesTransportAndTls() {
     Run run = run("version");
     assertThat(run.exit()).isZero();
