@@ -59,6 +59,8 @@ public final class GatehouseServer implements AutoCloseable {
   private final Map<String, Listener> listeners = new LinkedHashMap<>();
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
+  /** Verifies proxy passwords (bcrypt is deliberately slow) off the event loops; bounded queue. */
+  private final java.util.concurrent.ThreadPoolExecutor bcrypt = newBcryptExecutor();
   private AdminEndpoint admin;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
@@ -105,7 +107,7 @@ public final class GatehouseServer implements AutoCloseable {
       ConnectionContext context = new ConnectionContext(
           lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock);
       Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
-          TlsContexts.forListener(lc), handlerFactory(lc, context), connections, limiter, clock);
+          TlsContexts.forListener(lc), handlerFactory(lc, context, config), connections, limiter, clock);
       listeners.put(lc.name(), listener);
       metrics.gauge("gatehouse_connections_active", "Open client connections", "listener", lc.name(),
           () -> connections.stream().filter(ch -> ch.parent() != null
@@ -120,12 +122,24 @@ public final class GatehouseServer implements AutoCloseable {
         transport.name(), loops.size(), TlsContexts.providerName());
   }
 
-  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context) {
+  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context, GatehouseConfig config) {
     if (lc.mode() == ListenerMode.REVERSE) {
       java.util.function.Supplier<ReverseRouting> routing = () -> current.get().routing();
       return timeouts -> new ReverseProxyHandler(context, timeouts, routing, pools, lc.headers());
     }
-    return ForwardListeners.factory(lc, context, pools, resolver, clock);
+    return ForwardListeners.factory(
+        lc, context, pools, resolver, transport.clientChannel(), metrics, config.limits(), bcrypt);
+  }
+
+  private static java.util.concurrent.ThreadPoolExecutor newBcryptExecutor() {
+    java.util.concurrent.ThreadPoolExecutor executor = new java.util.concurrent.ThreadPoolExecutor(
+        2, 2, 30, TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(256), r -> {
+          Thread t = new Thread(r, "gatehouse-bcrypt");
+          t.setDaemon(true);
+          return t;
+        });
+    executor.allowCoreThreadTimeOut(true);
+    return executor;
   }
 
   /** Swaps in a new config generation; listeners themselves are not rebound. */
@@ -198,6 +212,7 @@ public final class GatehouseServer implements AutoCloseable {
     connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     pools.closeAllIdle();
     resolver.close();
+    bcrypt.shutdownNow();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     log.info("Gatehouse stopped");
   }
