@@ -453,6 +453,11 @@ public final class HttpExchange {
     }
   }
 
+  /** Whether a part of the request body was asked of the client and has not arrived yet. */
+  boolean awaitingClientContent() {
+    return awaitingClientContent;
+  }
+
   /** Whether the whole request was read from the client (so the connection can carry another). */
   public boolean requestComplete() {
     return requestComplete;

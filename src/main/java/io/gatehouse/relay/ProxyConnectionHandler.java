@@ -144,6 +144,29 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     channel.read();
   }
 
+  /**
+   * FlowControlHandler forgets a {@code read()} that produced no whole message by the end of a
+   * socket read (a request head or chunk spread over several TCP segments, or a read asked for
+   * while it was delivering): when this handler still waits for input, it asks again.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    if (channel.isActive() && wantsInput()) {
+      channel.read();
+    }
+    ctx.fireChannelReadComplete();
+  }
+
+  private boolean wantsInput() {
+    if (discardingBody) {
+      return true;
+    }
+    if (exchange != null) {
+      return exchange.awaitingClientContent();
+    }
+    return current == null && !closeAfterReply;
+  }
+
   @Override
   public void replyLocally(HttpExchange ex, Reason reason, String detail) {
     exchange = null;
