@@ -112,6 +112,41 @@ class ForwardConnectTest {
     }
   }
 
+  @Test
+  void idleTunnelIsClosedAndRecorded() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = ProxyUnderTest.startYaml("""
+            admin: { bind: 127.0.0.1:0 }
+            limits: { idleTimeout: 300ms }
+            listeners:
+              - name: egress
+                bind: 127.0.0.1:0
+                mode: forward
+                forward:
+                  connectPorts: [%d]
+                  rules:
+                    - allow: { name: local, hosts: ["127.0.0.1"] }
+            """.formatted(server.getLocalPort()));
+        Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+      client.setSoTimeout(10_000);
+      client.getOutputStream().write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\nping")
+          .getBytes(StandardCharsets.US_ASCII));
+      try (Socket origin = server.accept()) {
+        origin.setSoTimeout(10_000);
+        assertThat(new String(origin.getInputStream().readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
+        origin.getOutputStream().write("pong!".getBytes(StandardCharsets.US_ASCII));
+        InputStream in = client.getInputStream();
+        assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+        assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("pong!");
+        // nothing moves: the proxy closes both sides after the idle timeout
+        assertThat(in.read()).isEqualTo(-1);
+        assertThat(origin.getInputStream().read()).isEqualTo(-1);
+      }
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+          .until(() -> proxy.server.metrics().requests("egress", "", "", 200) == 1);
+    }
+  }
+
   private static String readHead(InputStream in) throws Exception {
     ByteArrayOutputStream head = new ByteArrayOutputStream();
     while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
