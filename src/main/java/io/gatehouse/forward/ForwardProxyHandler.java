@@ -14,6 +14,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Terminal handler of a forward listener's client connection. For each request: parse the target
@@ -30,19 +31,30 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
   /** Rule name reported when the destination resolves only to private addresses. */
   static final String PRIVATE_DESTINATION_RULE = "private-destination";
   static final String DENIED_HEADER = "X-Gatehouse-Denied";
+  /**
+   * A request that already passed this many proxies is taken to be looping between proxies (each
+   * adds itself to Via, RFC 9110 §7.6.3); direct loops are caught by address before this.
+   */
+  static final int MAX_VIA_HOPS = 16;
 
-  private final ForwardSettings settings;
+  private final Supplier<ForwardSettings> currentSettings;
   private final UpstreamPools pools;
+  /**
+   * Settings of the config generation in force when the current request arrived, read once per
+   * request so that a reload never changes the rules half-way. Event-loop confined.
+   */
+  private ForwardSettings settings;
 
   public ForwardProxyHandler(
-      ConnectionContext context, ClientTimeoutHandler timeouts, ForwardSettings settings, UpstreamPools pools) {
+      ConnectionContext context, ClientTimeoutHandler timeouts, Supplier<ForwardSettings> settings, UpstreamPools pools) {
     super(context, timeouts);
-    this.settings = settings;
+    this.currentSettings = settings;
     this.pools = pools;
   }
 
   @Override
   protected void handleRequest(HttpRequest request, RequestInfo info) {
+    settings = currentSettings.get();
     long startNanos = clock().getAsLong();
     boolean connect = HttpMethod.CONNECT.equals(request.method());
     ForwardTarget.Parsed parsed = connect ? ForwardTarget.connect(request.uri()) : ForwardTarget.absolute(request.uri());
@@ -52,6 +64,11 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       return;
     }
     ForwardTarget target = parsed.target();
+    info.authority = target.authority();
+    if (viaHops(request) > MAX_VIA_HOPS) {
+      reply(Reason.LOOP_DETECTED, "more than " + MAX_VIA_HOPS + " proxies in Via", closes(request));
+      return;
+    }
     if (settings.auth() == null) {
       authorized(request, info, target, startNanos);
       return;
@@ -151,6 +168,19 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
         new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(), false,
             !settings.anonymize(), clock()));
+  }
+
+  private static int viaHops(HttpRequest request) {
+    int hops = 0;
+    for (String via : request.headers().getAll(HttpHeaderNames.VIA)) {
+      hops++;
+      for (int i = 0; i < via.length(); i++) {
+        if (via.charAt(i) == ',') {
+          hops++;
+        }
+      }
+    }
+    return hops;
   }
 
   /** The listener's own port on one of this host's addresses: relaying would loop (RFC 9110 §7.6.3). */

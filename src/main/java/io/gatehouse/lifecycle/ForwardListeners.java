@@ -1,7 +1,9 @@
 package io.gatehouse.lifecycle;
 
+import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.config.ListenerMode;
 import io.gatehouse.forward.ForwardProxyHandler;
 import io.gatehouse.forward.ForwardSettings;
 import io.gatehouse.listener.ProxyHandlerFactory;
@@ -10,21 +12,56 @@ import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.netty.channel.Channel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicReference;
 
-/** Builds the handler factory of forward listeners. */
+/**
+ * Builds the handler factories of forward listeners and keeps each listener's compiled settings
+ * (rules, htpasswd users) current across reloads: connections read them once per request.
+ */
 final class ForwardListeners {
-  private ForwardListeners() {}
+  private final UpstreamPools pools;
+  private final DnsAddressResolverGroup resolver;
+  private final Class<? extends Channel> upstreamChannel;
+  private final ProxyMetrics metrics;
+  /** Runs bcrypt password checks off the event loops. */
+  private final Executor bcrypt;
+  /** Written by the starting or reloading thread only; read by event loops through the references. */
+  private final Map<String, AtomicReference<ForwardSettings>> settings = new HashMap<>();
+
+  ForwardListeners(UpstreamPools pools, DnsAddressResolverGroup resolver, Class<? extends Channel> upstreamChannel,
+      ProxyMetrics metrics, Executor bcrypt) {
+    this.pools = pools;
+    this.resolver = resolver;
+    this.upstreamChannel = upstreamChannel;
+    this.metrics = metrics;
+    this.bcrypt = bcrypt;
+  }
+
+  ProxyHandlerFactory factory(ListenerConfig listener, ConnectionContext context, LimitsConfig limits) {
+    AtomicReference<ForwardSettings> ref = new AtomicReference<>(compile(listener, limits));
+    settings.put(listener.name(), ref);
+    return timeouts -> new ForwardProxyHandler(context, timeouts, ref::get, pools);
+  }
 
   /**
-   * Compiles the listener's forward settings once (rules, htpasswd) and returns a factory of
-   * handlers sharing them. {@code bcrypt} runs password checks off the event loops.
+   * Compiles the forward settings of every running forward listener in {@code config}; all or
+   * nothing, so a bad htpasswd file leaves every listener on its old settings.
    */
-  static ProxyHandlerFactory factory(
-      ListenerConfig listener, ConnectionContext context, UpstreamPools pools, DnsAddressResolverGroup resolver,
-      Class<? extends Channel> upstreamChannel, ProxyMetrics metrics, LimitsConfig limits, Executor bcrypt) {
-    ForwardSettings settings = ForwardSettings.compile(
-        listener, resolver, upstreamChannel, metrics, bcrypt, limits.idleTimeout().toNanos());
-    return timeouts -> new ForwardProxyHandler(context, timeouts, settings, pools);
+  Runnable prepareReload(GatehouseConfig config) {
+    Map<AtomicReference<ForwardSettings>, ForwardSettings> next = new HashMap<>();
+    for (ListenerConfig lc : config.listeners()) {
+      AtomicReference<ForwardSettings> ref = settings.get(lc.name());
+      if (ref != null && lc.mode() == ListenerMode.FORWARD) {
+        next.put(ref, compile(lc, config.limits()));
+      }
+    }
+    return () -> next.forEach(AtomicReference::set);
+  }
+
+  private ForwardSettings compile(ListenerConfig listener, LimitsConfig limits) {
+    return ForwardSettings.compile(listener, resolver, upstreamChannel, metrics, bcrypt, limits.idleTimeout().toNanos());
   }
 }

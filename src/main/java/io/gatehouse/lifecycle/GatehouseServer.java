@@ -61,6 +61,7 @@ public final class GatehouseServer implements AutoCloseable {
   private final DnsAddressResolverGroup resolver;
   /** Verifies proxy passwords (bcrypt is deliberately slow) off the event loops; bounded queue. */
   private final java.util.concurrent.ThreadPoolExecutor bcrypt = newBcryptExecutor();
+  private final ForwardListeners forward;
   private AdminEndpoint admin;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
@@ -82,6 +83,7 @@ public final class GatehouseServer implements AutoCloseable {
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));
     pools = new UpstreamPools(loops, upstreamTemplate, clock);
+    forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
   }
@@ -127,8 +129,7 @@ public final class GatehouseServer implements AutoCloseable {
       java.util.function.Supplier<ReverseRouting> routing = () -> current.get().routing();
       return timeouts -> new ReverseProxyHandler(context, timeouts, routing, pools, lc.headers());
     }
-    return ForwardListeners.factory(
-        lc, context, pools, resolver, transport.clientChannel(), metrics, config.limits(), bcrypt);
+    return forward.factory(lc, context, config.limits());
   }
 
   private static java.util.concurrent.ThreadPoolExecutor newBcryptExecutor() {
@@ -145,7 +146,9 @@ public final class GatehouseServer implements AutoCloseable {
   /** Swaps in a new config generation; listeners themselves are not rebound. */
   public void reload(GatehouseConfig config) {
     Snapshot next = compiler.compile(current.get().generation() + 1, config);
+    Runnable forwardSwap = forward.prepareReload(config);
     current.set(next);
+    forwardSwap.run();
     log.info("config generation {} in use", next.generation());
   }
 

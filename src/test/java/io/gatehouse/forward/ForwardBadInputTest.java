@@ -89,6 +89,14 @@ class ForwardBadInputTest {
   }
 
   @Test
+  void aRequestThatPassedTooManyProxiesIsALoop() throws Exception {
+    String via = "Via: " + String.join(", ", java.util.Collections.nCopies(17, "1.1 other")) + "\r\n";
+    RawResponse r = send("GET http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: x\r\n" + via + "\r\n");
+    assertThat(r.status()).isEqualTo(508);
+    assertThat(origin.requests()).isEmpty();
+  }
+
+  @Test
   void deniedHostIs403NamingTheRule() throws Exception {
     RawResponse r = send("GET http://pixel.ads.example/x HTTP/1.1\r\nHost: pixel.ads.example\r\n\r\n");
     assertThat(r.status()).isEqualTo(403);
