@@ -46,7 +46,17 @@ final class ProxyAuthenticator {
     this.realm = realm;
     this.hashes = Map.copyOf(hashes);
     this.verifier = verifier;
-    this.dummyHash = BCrypt.hashpw("gatehouse", BCrypt.gensalt(4));
+    // Same cost as the real entries, or an unknown user would answer measurably faster.
+    int cost = hashes.values().stream().findFirst().map(ProxyAuthenticator::cost).orElse(10);
+    this.dummyHash = BCrypt.hashpw("gatehouse", BCrypt.gensalt(cost));
+  }
+
+  private static int cost(String hash) {
+    try {
+      return Math.max(4, Math.min(31, Integer.parseInt(hash.substring(4, 6))));
+    } catch (RuntimeException e) {
+      return 10;
+    }
   }
 
   static ProxyAuthenticator load(AuthConfig config, Executor verifier) {

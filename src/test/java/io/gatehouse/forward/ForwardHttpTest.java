@@ -74,6 +74,21 @@ class ForwardHttpTest {
   }
 
   @Test
+  void aHeadSpreadOverManyReadsIsRelayed() throws Exception {
+    String cookie = "c=" + "x".repeat(6000);
+    try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      String head = "GET http://127.0.0.1:" + origin.port() + "/big-head HTTP/1.1\r\nHost: x\r\nCookie: " + cookie + "\r\n\r\n";
+      for (int i = 0; i < head.length(); i += 1000) { // several segments, as a slow client sends them
+        client.send(head.substring(i, Math.min(head.length(), i + 1000)));
+        client.socket().getOutputStream().flush();
+        Thread.onSpinWait();
+      }
+      assertThat(client.readResponse().status()).isEqualTo(200);
+    }
+    assertThat(origin.lastRequest().header("Cookie")).isEqualTo(cookie);
+  }
+
+  @Test
   void requestBodiesStreamToTheOrigin() {
     origin.respond(head -> Reply.echo());
     CurlResult r = Curl.get("http://127.0.0.1:" + origin.port() + "/upload").proxy(proxy.address())
