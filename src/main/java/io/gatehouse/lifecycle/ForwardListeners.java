@@ -1,5 +1,7 @@
 package io.gatehouse.lifecycle;
 
+import io.gatehouse.config.ConfigException;
+import io.gatehouse.config.ConfigProblem;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.config.ListenerConfig;
@@ -12,7 +14,9 @@ import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.netty.channel.Channel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
@@ -50,13 +54,23 @@ final class ForwardListeners {
    * Compiles the forward settings of every running forward listener in {@code config}; all or
    * nothing, so a bad htpasswd file leaves every listener on its old settings.
    */
-  Runnable prepareReload(GatehouseConfig config) {
+  Runnable prepareReload(GatehouseConfig config) throws ConfigException {
     Map<AtomicReference<ForwardSettings>, ForwardSettings> next = new HashMap<>();
-    for (ListenerConfig lc : config.listeners()) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    for (int i = 0; i < config.listeners().size(); i++) {
+      ListenerConfig lc = config.listeners().get(i);
       AtomicReference<ForwardSettings> ref = settings.get(lc.name());
       if (ref != null && lc.mode() == ListenerMode.FORWARD) {
-        next.put(ref, compile(lc, config.limits()));
+        try {
+          next.put(ref, compile(lc, config.limits()));
+        } catch (RuntimeException e) { // the htpasswd file changed since validation
+          String file = config.source() == null ? "<embedded>" : config.source().toString();
+          problems.add(new ConfigProblem(file, 0, 0, "listeners[" + i + "].forward.auth.users", e.getMessage()));
+        }
       }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
     }
     return () -> next.forEach(AtomicReference::set);
   }

@@ -143,8 +143,11 @@ public final class GatehouseServer implements AutoCloseable {
     return executor;
   }
 
-  /** Swaps in a new config generation; listeners themselves are not rebound. */
-  public void reload(GatehouseConfig config) {
+  /**
+   * Swaps in a new config generation; listeners themselves are not rebound. Throws, leaving the
+   * current generation in use, when a forward listener's htpasswd file cannot be read.
+   */
+  public void reload(GatehouseConfig config) throws io.gatehouse.config.ConfigException {
     Snapshot next = compiler.compile(current.get().generation() + 1, config);
     Runnable forwardSwap = forward.prepareReload(config);
     current.set(next);
