@@ -32,20 +32,43 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
     init(new Decoder(config, maxInitialLineBytes + maxHeaderBytes), new Encoder());
   }
 
+  /**
+   * After a CONNECT head the bytes that follow are not HTTP (RFC 9110 §9.3.6): the decoder stops
+   * and keeps them, so that when the codec is removed for a tunnel they are handed on as raw bytes,
+   * and so that a refused CONNECT (which closes the connection) never has them parsed as a request.
+   */
   private final class Decoder extends StrictRequestDecoder {
+    /** Set once a CONNECT head was decoded; event-loop confined. */
+    private boolean afterConnect;
+
     Decoder(HttpDecoderConfig config, int maxHeadBytes) {
       super(config, maxHeadBytes);
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+      if (afterConnect) {
+        return;
+      }
       int before = out.size();
       super.decode(ctx, in, out);
       for (int i = before; i < out.size(); i++) {
         if (out.get(i) instanceof HttpRequest) {
-          methods.add(((HttpRequest) out.get(i)).method());
+          HttpMethod method = ((HttpRequest) out.get(i)).method();
+          methods.add(method);
+          afterConnect |= HttpMethod.CONNECT.equals(method) && ((HttpRequest) out.get(i)).decoderResult().isSuccess();
         }
       }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+      if (afterConnect) {
+        // Not asking for more: the tunnel's bytes wait in the socket until the upstream is ready.
+        ctx.fireChannelReadComplete();
+        return;
+      }
+      super.channelReadComplete(ctx);
     }
   }
 

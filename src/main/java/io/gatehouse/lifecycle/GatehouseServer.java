@@ -61,6 +61,9 @@ public final class GatehouseServer implements AutoCloseable {
   private final Map<String, Listener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
+  /** Verifies proxy passwords (bcrypt is deliberately slow) off the event loops; bounded queue. */
+  private final java.util.concurrent.ThreadPoolExecutor bcrypt = newBcryptExecutor();
+  private final ForwardListeners forward;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
@@ -85,6 +88,7 @@ public final class GatehouseServer implements AutoCloseable {
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));
     pools = new UpstreamPools(loops, upstreamTemplate, clock);
+    forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
   }
@@ -131,8 +135,8 @@ public final class GatehouseServer implements AutoCloseable {
 
   private Listener bind(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) throws Exception {
     Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
-        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate)), connections, limiter,
-        clock);
+        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), config), connections,
+        limiter, clock);
     log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     return listener;
   }
@@ -148,12 +152,23 @@ public final class GatehouseServer implements AutoCloseable {
         ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
   }
 
-  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context) {
+  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context, GatehouseConfig config) {
     if (lc.mode() == ListenerMode.REVERSE) {
       java.util.function.Supplier<ReverseRouting> routing = () -> current.get().routing();
       return timeouts -> new ReverseProxyHandler(context, timeouts, routing, pools, lc.headers());
     }
-    return ForwardListeners.factory(lc, context, pools, resolver, clock);
+    return forward.factory(lc, context, config.limits());
+  }
+
+  private static java.util.concurrent.ThreadPoolExecutor newBcryptExecutor() {
+    java.util.concurrent.ThreadPoolExecutor executor = new java.util.concurrent.ThreadPoolExecutor(
+        2, 2, 30, TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(256), r -> {
+          Thread t = new Thread(r, "gatehouse-bcrypt");
+          t.setDaemon(true);
+          return t;
+        });
+    executor.allowCoreThreadTimeOut(true);
+    return executor;
   }
 
   /**
@@ -166,6 +181,7 @@ public final class GatehouseServer implements AutoCloseable {
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
     Snapshot next = compiler.compile(current.get().generation() + 1, config);
+    Runnable forwardSwap = forward.prepareReload(config); // rules and users of kept forward listeners
     RateLimiter perClientRate = perClientRate(config);
     Map<String, Listener> kept = new LinkedHashMap<>();
     Map<String, Listener> bound = new LinkedHashMap<>();
@@ -188,10 +204,11 @@ public final class GatehouseServer implements AutoCloseable {
       Listener listener = kept.get(lc.name());
       if (listener != null) {
         listener.update(lc, config.limits(), TlsContexts.forListener(lc),
-            handlerFactory(lc, context(lc, config, perClientRate)));
+            handlerFactory(lc, context(lc, config, perClientRate), config));
       }
     }
     current.set(next);
+    forwardSwap.run();
     listeners.clear();
     for (ListenerConfig lc : config.listeners()) {
       listeners.put(lc.name(), kept.containsKey(lc.name()) ? kept.get(lc.name()) : bound.get(lc.name()));
@@ -212,7 +229,11 @@ public final class GatehouseServer implements AutoCloseable {
   private static Listener sameAddress(Map<String, Listener> running, ListenerConfig lc) {
     for (Map.Entry<String, Listener> entry : running.entrySet()) {
       ListenerConfig old = entry.getValue().config();
-      boolean samePort = lc.bind().port() == 0 ? entry.getKey().equals(lc.name()) : old.bind().equals(lc.bind());
+      int actualPort = entry.getValue().localAddress().getPort();
+      boolean samePort = lc.bind().port() == 0
+          ? entry.getKey().equals(lc.name())
+          : old.bind().host().equals(lc.bind().host()) && (old.bind().port() == lc.bind().port()
+              || actualPort == lc.bind().port());
       if (samePort && old.mode() == lc.mode()) {
         return entry.getValue();
       }
@@ -283,6 +304,7 @@ public final class GatehouseServer implements AutoCloseable {
     connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
     pools.closeAllIdle();
     resolver.close();
+    bcrypt.shutdownNow();
     if (accessLog != null) {
       accessLog.close();
     }

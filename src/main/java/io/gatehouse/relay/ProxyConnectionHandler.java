@@ -52,7 +52,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   /** Facts about the request in progress, filled by the subclass for the access log. */
   protected static final class RequestInfo {
     String method;
-    String authority;
+    /** The Host header by default; the forward proxy puts the target's host:port here. */
+    public String authority;
     String target;
     long startNanos;
     public String route;

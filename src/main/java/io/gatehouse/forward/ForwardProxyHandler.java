@@ -1,0 +1,227 @@
+package io.gatehouse.forward;
+
+import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.Reason;
+import io.gatehouse.pool.UpstreamPools;
+import io.gatehouse.relay.ConnectionContext;
+import io.gatehouse.relay.ExchangeSettings;
+import io.gatehouse.relay.ProxyConnectionHandler;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.util.concurrent.Future;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Terminal handler of a forward listener's client connection. For each request: parse the target
+ * (absolute-form, or authority-form for CONNECT), authenticate, apply the access policy, resolve the
+ * destination asynchronously, refuse loops and private destinations, then relay it (HTTP) or open a
+ * tunnel (CONNECT, see {@link ConnectTunnel}).
+ *
+ * <p>Authentication and DNS may complete later on this channel's event loop; nothing else is read
+ * from the client meanwhile (autoRead is off), and a client gone by then is simply dropped.
+ */
+public final class ForwardProxyHandler extends ProxyConnectionHandler {
+  /** Rule name reported when a CONNECT port is not in {@code connectPorts}. */
+  static final String CONNECT_PORTS_RULE = "connect-ports";
+  /** Rule name reported when the destination resolves only to private addresses. */
+  static final String PRIVATE_DESTINATION_RULE = "private-destination";
+  static final String DENIED_HEADER = "X-Gatehouse-Denied";
+  /**
+   * A request that already passed this many proxies is taken to be looping between proxies (each
+   * adds itself to Via, RFC 9110 §7.6.3); direct loops are caught by address before this.
+   */
+  static final int MAX_VIA_HOPS = 16;
+
+  private final Supplier<ForwardSettings> currentSettings;
+  private final UpstreamPools pools;
+  /**
+   * Settings of the config generation in force when the current request arrived, read once per
+   * request so that a reload never changes the rules half-way. Event-loop confined.
+   */
+  private ForwardSettings settings;
+
+  public ForwardProxyHandler(
+      ConnectionContext context, ClientTimeoutHandler timeouts, Supplier<ForwardSettings> settings, UpstreamPools pools) {
+    super(context, timeouts);
+    this.currentSettings = settings;
+    this.pools = pools;
+  }
+
+  @Override
+  protected void handleRequest(HttpRequest request, RequestInfo info) {
+    settings = currentSettings.get();
+    long startNanos = clock().getAsLong();
+    boolean connect = HttpMethod.CONNECT.equals(request.method());
+    ForwardTarget.Parsed parsed = connect ? ForwardTarget.connect(request.uri()) : ForwardTarget.absolute(request.uri());
+    if (parsed.target() == null) {
+      Reason reason = parsed.problem() == ForwardTarget.Problem.UNSUPPORTED_SCHEME ? Reason.NOT_IMPLEMENTED : Reason.MALFORMED;
+      reply(reason, parsed.detail(), connect || expectsContinue(request));
+      return;
+    }
+    ForwardTarget target = parsed.target();
+    info.authority = target.authority();
+    if (viaHops(request) > MAX_VIA_HOPS) {
+      reply(Reason.LOOP_DETECTED, "more than " + MAX_VIA_HOPS + " proxies in Via", closes(request));
+      return;
+    }
+    if (settings.auth() == null) {
+      authorized(request, info, target, startNanos);
+      return;
+    }
+    String credentials = request.headers().get(HttpHeaderNames.PROXY_AUTHORIZATION);
+    String user = settings.auth().cachedUser(credentials);
+    if (user != null) {
+      info.user = user;
+      authorized(request, info, target, startNanos);
+      return;
+    }
+    if (credentials == null) {
+      authRequired(request, "proxy authentication required");
+      return;
+    }
+    settings.auth().verify(credentials, channel.eventLoop(), (outcome, verifiedUser) -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      switch (outcome) {
+        case OK -> {
+          info.user = verifiedUser;
+          authorized(request, info, target, startNanos);
+        }
+        case OVERLOADED -> reply(Reason.OVERLOADED, "too many logins being verified", closes(request));
+        default -> authRequired(request, "wrong proxy credentials");
+      }
+    });
+  }
+
+  /** 407 (RFC 9110 §15.5.8) with the challenge of §11.7.1. */
+  private void authRequired(HttpRequest request, String detail) {
+    String challenge = "Basic realm=\"" + settings.auth().realm() + "\", charset=\"UTF-8\"";
+    reply(Reason.AUTH_REQUIRED, detail, closes(request),
+        response -> response.headers().set(HttpHeaderNames.PROXY_AUTHENTICATE, challenge));
+  }
+
+  private void authorized(HttpRequest request, RequestInfo info, ForwardTarget target, long startNanos) {
+    InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
+    boolean connect = HttpMethod.CONNECT.equals(request.method());
+    AccessDecision decision = settings.policy().decide(new AccessPolicy.Request(
+        client.getAddress(), target.host(), target.port(), request.method().name(), info.user));
+    info.rule = decision.rule();
+    if (decision instanceof AccessDecision.Deny deny) {
+      deny(request, info, deny.rule(), "denied by rule '" + deny.rule() + "'");
+      return;
+    }
+    if (connect && !settings.connectPorts().contains(target.port())) {
+      deny(request, info, CONNECT_PORTS_RULE, "CONNECT to port " + target.port() + " (allowed: "
+          + new java.util.TreeSet<>(settings.connectPorts()) + ")");
+      return;
+    }
+    boolean destinationListed = ((AccessDecision.Allow) decision).destinationListed();
+    Future<List<InetSocketAddress>> resolved = settings.resolver().getResolver(channel.eventLoop())
+        .resolveAll(InetSocketAddress.createUnresolved(target.host(), target.port()));
+    resolved.addListener(f -> {
+      if (!channel.isActive()) {
+        return;
+      }
+      if (!f.isSuccess() || resolved.getNow().isEmpty()) {
+        reply(Reason.UPSTREAM_CONNECT_FAILED, "cannot resolve " + target.host(), closes(request));
+        return;
+      }
+      onResolved(request, info, target, resolved.getNow(), destinationListed, startNanos);
+    });
+  }
+
+  private void onResolved(HttpRequest request, RequestInfo info, ForwardTarget target,
+      List<InetSocketAddress> addresses, boolean destinationListed, long startNanos) {
+    if (isThisProxy(addresses)) {
+      reply(Reason.LOOP_DETECTED, "request addressed to the proxy itself", closes(request));
+      return;
+    }
+    List<InetSocketAddress> usable = addresses;
+    if (settings.blockPrivateDestinations() && !destinationListed) {
+      usable = new ArrayList<>(addresses.size());
+      for (InetSocketAddress a : addresses) {
+        if (!PrivateAddresses.isPrivate(a.getAddress())) {
+          usable.add(a);
+        }
+      }
+      if (usable.isEmpty()) {
+        deny(request, info, PRIVATE_DESTINATION_RULE,
+            target.host() + " resolves to a private address (allow it with a rule listing the host)");
+        return;
+      }
+    }
+    if (HttpMethod.CONNECT.equals(request.method())) {
+      ConnectTunnel.open(channel, this, context, settings, request, info.user, info.rule, target, usable, startNanos);
+      return;
+    }
+    request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form
+    // RFC 9112 §3.2.2: the proxy replaces Host with the target URI's authority (userinfo dropped).
+    request.headers().set(HttpHeaderNames.HOST, target.hostHeader());
+    IdentityHeaders.apply(request.headers(), ((InetSocketAddress) channel.remoteAddress()).getAddress(),
+        settings.anonymize(), settings.forwardedHeader());
+    startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
+        new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(), false,
+            !settings.anonymize(), clock()));
+  }
+
+  private static int viaHops(HttpRequest request) {
+    int hops = 0;
+    for (String via : request.headers().getAll(HttpHeaderNames.VIA)) {
+      hops++;
+      for (int i = 0; i < via.length(); i++) {
+        if (via.charAt(i) == ',') {
+          hops++;
+        }
+      }
+    }
+    return hops;
+  }
+
+  /** The listener's own port on one of this host's addresses: relaying would loop (RFC 9110 §7.6.3). */
+  private boolean isThisProxy(List<InetSocketAddress> addresses) {
+    InetSocketAddress local = (InetSocketAddress) channel.localAddress();
+    for (InetSocketAddress a : addresses) {
+      if (a.getPort() != local.getPort()) {
+        continue;
+      }
+      InetAddress ip = a.getAddress();
+      if (ip.isLoopbackAddress() || ip.isAnyLocalAddress() || ip.equals(local.getAddress()) || isLocalInterface(ip)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isLocalInterface(InetAddress ip) {
+    try {
+      return java.net.NetworkInterface.getByInetAddress(ip) != null;
+    } catch (java.net.SocketException e) {
+      return false;
+    }
+  }
+
+  private void deny(HttpRequest request, RequestInfo info, String rule, String detail) {
+    info.rule = rule;
+    settings.metrics().forwardDenied(rule);
+    reply(Reason.DENIED, detail, closes(request), response -> response.headers().set(DENIED_HEADER, rule));
+  }
+
+  /**
+   * A refused CONNECT closes the connection: the client may already have sent tunnel bytes, which
+   * must never be read as HTTP. Otherwise only an unanswered 100-continue forces a close.
+   */
+  private static boolean closes(HttpRequest request) {
+    return HttpMethod.CONNECT.equals(request.method()) || expectsContinue(request);
+  }
+
+  /** For {@link ConnectTunnel}: the tunnel's upstream could not be reached. */
+  void tunnelFailed(Reason reason, String detail) {
+    reply(reason, detail, true);
+  }
+}

@@ -1,0 +1,47 @@
+package io.gatehouse.forward;
+
+import io.gatehouse.config.ForwardConfig;
+import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.metrics.ProxyMetrics;
+import io.netty.channel.Channel;
+import io.netty.resolver.AddressResolverGroup;
+import java.net.InetSocketAddress;
+import java.util.Set;
+import java.util.concurrent.Executor;
+
+/**
+ * A forward listener's compiled configuration, shared read-only by all its connections.
+ *
+ * @param auth null when no proxy authentication is required
+ * @param forwardedHeader also add RFC 7239 {@code Forwarded} (the listener's {@code headers.forwarded})
+ * @param upstreamChannel socket channel type of the transport, for CONNECT tunnels
+ * @param tunnelIdleNanos a tunnel with no byte either way for this long is closed
+ */
+public record ForwardSettings(
+    AccessPolicy policy,
+    ProxyAuthenticator auth,
+    boolean anonymize,
+    boolean forwardedHeader,
+    Set<Integer> connectPorts,
+    boolean blockPrivateDestinations,
+    AddressResolverGroup<InetSocketAddress> resolver,
+    Class<? extends Channel> upstreamChannel,
+    ProxyMetrics metrics,
+    long connectTimeoutNanos,
+    long responseTimeoutNanos,
+    long tunnelIdleNanos,
+    long maxIdleNanos,
+    int maxConnectionsPerOrigin) {
+
+  /** Compiles {@code listener}'s forward block; loads the htpasswd file (throws when unreadable). */
+  public static ForwardSettings compile(
+      ListenerConfig listener, AddressResolverGroup<InetSocketAddress> resolver, Class<? extends Channel> upstreamChannel,
+      ProxyMetrics metrics, Executor bcryptExecutor, long tunnelIdleNanos) {
+    ForwardConfig fc = listener.forward();
+    ProxyAuthenticator auth = fc.auth() == null ? null : ProxyAuthenticator.load(fc.auth(), bcryptExecutor);
+    return new ForwardSettings(
+        AccessPolicy.compile(fc), auth, fc.anonymize(), listener.headers() != null && listener.headers().forwarded(),
+        Set.copyOf(fc.connectPorts()), fc.blockPrivateDestinations(), resolver, upstreamChannel, metrics,
+        10_000_000_000L, 60_000_000_000L, tunnelIdleNanos, 60_000_000_000L, 1024);
+  }
+}

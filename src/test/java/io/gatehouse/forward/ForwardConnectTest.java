@@ -1,0 +1,161 @@
+package io.gatehouse.forward;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gatehouse.testing.Curl;
+import io.gatehouse.testing.CurlResult;
+import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
+import io.gatehouse.testing.TestCerts;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ForwardConnectTest {
+
+  private static String allowPort(int port) {
+    return "connectPorts: [443, " + port + "]\n"
+        + "rules:\n  - allow: { name: local-origins, hosts: [\"127.0.0.1\", \"localhost\"] }\ndefault: deny\n";
+  }
+
+  @Test
+  void curlTunnelsTlsToTheOrigin() throws Exception {
+    TestCerts certs = TestCerts.selfSigned();
+    try (FakeUpstream origin = FakeUpstream.startTls("tls-origin", certs);
+        ProxyUnderTest proxy = ProxyUnderTest.start(allowPort(origin.port()))) {
+      CurlResult r = Curl.get("https://localhost:" + origin.port() + "/secure")
+          .proxy(proxy.address()).proxytunnel().cacert(certs.certificate()).run();
+
+      assertThat(r.connectStatus()).isEqualTo(200);
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.stdout()).isEqualTo("tls-origin");
+      assertThat(origin.lastRequest().uri()).isEqualTo("/secure");
+    }
+  }
+
+  @Test
+  void bytesInTheSamePacketAsTheConnectHeadReachTheOrigin() throws Exception {
+    try (FakeUpstream origin = FakeUpstream.start("plain-origin");
+        ProxyUnderTest proxy = ProxyUnderTest.start(allowPort(origin.port()));
+        RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      client.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port() + "\r\n\r\n"
+          + "GET /early HTTP/1.1\r\nHost: tunnelled\r\n\r\n");
+      RawResponse established = client.readResponse("CONNECT");
+      assertThat(established.status()).isEqualTo(200);
+      assertThat(established.reason()).isEqualTo("Connection established");
+      RawResponse inner = client.readResponse();
+      assertThat(inner.status()).isEqualTo(200);
+      assertThat(inner.bodyAsString()).isEqualTo("plain-origin");
+      assertThat(origin.lastRequest().uri()).isEqualTo("/early");
+      assertThat(origin.lastRequest().header("Host")).isEqualTo("tunnelled");
+    }
+  }
+
+  @Test
+  void halfCloseIsRelayedBothWays() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = ProxyUnderTest.start(allowPort(server.getLocalPort()))) {
+      // The origin reads until the client's FIN reaches it, then still answers: only a relayed
+      // half-close (not a full close) lets the answer come back.
+      CompletableFuture<Void> originDone = CompletableFuture.runAsync(() -> {
+        try (Socket s = server.accept()) {
+          s.setSoTimeout(10_000);
+          byte[] all = s.getInputStream().readAllBytes();
+          OutputStream out = s.getOutputStream();
+          out.write(("got " + all.length + " bytes").getBytes(StandardCharsets.US_ASCII));
+          out.flush();
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+        client.setSoTimeout(10_000);
+        OutputStream out = client.getOutputStream();
+        out.write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = client.getInputStream();
+        String head = readHead(in);
+        assertThat(head).startsWith("HTTP/1.1 200 Connection established");
+        out.write("hello".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        client.shutdownOutput();
+        String answer = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+        assertThat(answer).isEqualTo("got 5 bytes");
+      }
+      originDone.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void unreachableTunnelTargetIs502AndCloses() throws Exception {
+    int deadPort;
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      deadPort = s.getLocalPort();
+    }
+    try (ProxyUnderTest proxy = ProxyUnderTest.start(allowPort(deadPort));
+        RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      client.send("CONNECT 127.0.0.1:" + deadPort + " HTTP/1.1\r\nHost: x\r\n\r\n");
+      RawResponse r = client.readResponse("CONNECT");
+      assertThat(r.status()).isEqualTo(502);
+      assertThat(client.isClosedByPeer()).isTrue();
+    }
+  }
+
+  @Test
+  void idleTunnelIsClosedAndRecorded() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = ProxyUnderTest.startYaml("""
+            admin: { bind: 127.0.0.1:0 }
+            limits: { idleTimeout: 300ms }
+            listeners:
+              - name: egress
+                bind: 127.0.0.1:0
+                mode: forward
+                forward:
+                  connectPorts: [%d]
+                  rules:
+                    - allow: { name: local, hosts: ["127.0.0.1"] }
+            """.formatted(server.getLocalPort()));
+        Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+      client.setSoTimeout(10_000);
+      client.getOutputStream().write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\nping")
+          .getBytes(StandardCharsets.US_ASCII));
+      try (Socket origin = server.accept()) {
+        origin.setSoTimeout(10_000);
+        assertThat(new String(origin.getInputStream().readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
+        origin.getOutputStream().write("pong!".getBytes(StandardCharsets.US_ASCII));
+        InputStream in = client.getInputStream();
+        assertThat(readHead(in)).startsWith("HTTP/1.1 200");
+        assertThat(new String(in.readNBytes(5), StandardCharsets.US_ASCII)).isEqualTo("pong!");
+        // nothing moves: the proxy closes both sides after the idle timeout
+        assertThat(in.read()).isEqualTo(-1);
+        assertThat(origin.getInputStream().read()).isEqualTo(-1);
+      }
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+          .until(() -> proxy.server.metrics().requests("egress", "", "", 200) == 1);
+    }
+  }
+
+  private static String readHead(InputStream in) throws Exception {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.write(b);
+    }
+    return head.toString(StandardCharsets.US_ASCII);
+  }
+}
