@@ -143,7 +143,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   private ConnectionContext context(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) {
     return new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock,
-        perClientRate);
+        perClientRate, config.limits().idleTimeout().toNanos());
   }
 
   private static RateLimiter perClientRate(GatehouseConfig config) {

@@ -7,6 +7,7 @@ import java.util.function.LongSupplier;
  * What every client connection of one listener shares.
  *
  * @param perClient requests-per-second limit per client address, or null
+ * @param tunnelIdleNanos idle timeout of upgraded (WebSocket) connections
  */
 public record ConnectionContext(
     String listenerName,
@@ -14,4 +15,5 @@ public record ConnectionContext(
     long maxBodyBytes,
     ExchangeObserver observer,
     LongSupplier clock,
-    RateLimiter perClient) {}
+    RateLimiter perClient,
+    long tunnelIdleNanos) {}

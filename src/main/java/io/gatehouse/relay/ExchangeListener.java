@@ -10,6 +10,12 @@ public interface ExchangeListener {
   /** True once the connection is draining: the response then says {@code Connection: close}. */
   boolean draining();
 
+  /**
+   * The upstream switched protocols (101, already written to the client): both connections are
+   * to become a byte tunnel. {@code upstream} still has its HTTP codec.
+   */
+  void exchangeUpgraded(HttpExchange exchange, io.netty.channel.Channel upstream);
+
   /** The exchange is over (response complete, aborted, or replied locally). */
   void exchangeDone(HttpExchange exchange, boolean keepClientOpen);
 }

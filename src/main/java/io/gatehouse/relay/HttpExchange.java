@@ -39,6 +39,7 @@ public final class HttpExchange {
   private final boolean clientWantsKeepAlive;
   private final boolean clientIsHttp10;
   private final boolean headRequest;
+  private final boolean upgradeOffered;
   private final long startNanos;
 
   private Channel upstream;
@@ -80,9 +81,18 @@ public final class HttpExchange {
     this.headRequest = HttpMethod.HEAD.equals(request.method());
     boolean chunked = HttpUtil.isTransferEncodingChunked(request);
     this.requestHasBody = chunked || HttpUtil.getContentLength(request, 0L) > 0;
+    // RFC 9110 §7.8: Upgrade is hop-by-hop, but a proxy that can switch protocols passes the offer
+    // on (WebSocket, RFC 6455 §4.1); only a bodiless HTTP/1.1 request may ask.
+    String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+    this.upgradeOffered = upgrade != null && !requestHasBody && !clientIsHttp10
+        && HopByHop.connectionHas(request.headers(), HttpHeaderValues.UPGRADE.toString());
     HopByHop.strip(request.headers());
     if (chunked) {
       request.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    if (upgradeOffered) {
+      request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+      request.headers().set(HttpHeaderNames.UPGRADE, upgrade);
     }
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
   }
@@ -261,11 +271,11 @@ public final class HttpExchange {
     int code = response.status().code();
     if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
       informational = true;
-      if (code == 101 || clientIsHttp10) { // upgrades are not relayed; 1.0 clients know no 1xx
-        if (code == 101) {
-          closeUpstream();
-          fail(Reason.UPSTREAM_BAD_RESPONSE, "unexpected protocol switch");
-        }
+      if (code == 101) {
+        switchProtocols(response);
+        return;
+      }
+      if (clientIsHttp10) { // 1.0 clients know no 1xx
         return;
       }
       HopByHop.strip(response.headers());
@@ -300,6 +310,37 @@ public final class HttpExchange {
     }
     response.setProtocolVersion(HttpVersion.HTTP_1_1);
     client.write(response, client.voidPromise());
+  }
+
+  /**
+   * The upstream accepted the client's upgrade (101): the response goes to the client, then both
+   * connections stop speaking HTTP and become a byte tunnel (the listener installs it). The
+   * upstream connection leaves its pool for good.
+   */
+  private void switchProtocols(HttpResponse response) {
+    if (!upgradeOffered || !requestComplete) {
+      ReferenceCountUtil.release(response);
+      closeUpstream();
+      fail(Reason.UPSTREAM_BAD_RESPONSE, "protocol switch that was not offered");
+      return;
+    }
+    done = true;
+    status = 101;
+    cancelResponseTimer();
+    upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
+    String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
+    HopByHop.strip(response.headers());
+    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+    if (protocol != null) {
+      response.headers().set(HttpHeaderNames.UPGRADE, protocol);
+    }
+    client.writeAndFlush(response, client.voidPromise());
+    Channel ch = upstream;
+    upstream = null;
+    upstreamHandler.detach();
+    upstreamHandler = null;
+    connector.finish(null, false, Reason.OK, 101); // out of the pool; it closes with the tunnel
+    listener.exchangeUpgraded(this, ch);
   }
 
   private void onResponseContent(HttpContent content) {

@@ -8,6 +8,7 @@ import io.gatehouse.ratelimit.RateLimiter;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -220,6 +221,28 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     channel.writeAndFlush(response);
     finishRequest(reason, reason.status().code(), ex.requestBodyBytes(), 0, ex.upstreamNanos());
     afterExchange(!close);
+  }
+
+  @Override
+  public void exchangeUpgraded(HttpExchange ex, Channel upstream) {
+    exchange = null;
+    RequestInfo info = current;
+    info.upstream = ex.upstreamLabel();
+    ChannelPipeline p = channel.pipeline();
+    p.remove(this);
+    // The tunnel goes in first so bytes the HTTP handlers still hold flow into it as they leave.
+    TunnelRelay.start(channel, upstream, context.tunnelIdleNanos(), clock(), tunnel -> {
+      current = info;
+      finishRequest(Reason.OK, 101, tunnel.bytesUp(), tunnel.bytesDown(), ex.upstreamNanos());
+    });
+    upstream.pipeline().remove(io.gatehouse.http.PipelineNames.UPSTREAM);
+    upstream.pipeline().remove(io.gatehouse.http.PipelineNames.UPSTREAM_CODEC);
+    for (String name : new String[] {io.gatehouse.http.PipelineNames.FLOW_CONTROL,
+        io.gatehouse.http.PipelineNames.HTTP_CODEC, io.gatehouse.http.PipelineNames.CLIENT_TIMEOUTS}) {
+      if (p.get(name) != null) {
+        p.remove(name);
+      }
+    }
   }
 
   @Override
