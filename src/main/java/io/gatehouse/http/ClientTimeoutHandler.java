@@ -39,6 +39,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private State state = State.IDLE;
   private long deadline;
   private ScheduledFuture<?> timer;
+  /** When {@link #timer} fires. */
+  private long timerDeadline;
   private ChannelHandlerContext ctx;
 
   public ClientTimeoutHandler(long idleNanos, long headerNanos, LongSupplier clock) {
@@ -95,9 +97,20 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
       return;
     }
     deadline = clock.getAsLong() + timeoutNanos;
-    if (timer == null) {
-      timer = ctx.executor().schedule(this::onTimer, timeoutNanos, TimeUnit.NANOSECONDS);
+    if (timer != null && deadline - timerDeadline < 0) {
+      // The running timer fires too late for this deadline (a header timeout shorter than the
+      // idle timeout that was running): without moving it, a slow head got the idle timeout.
+      timer.cancel(false);
+      timer = null;
     }
+    if (timer == null) {
+      schedule(timeoutNanos);
+    }
+  }
+
+  private void schedule(long delayNanos) {
+    timerDeadline = clock.getAsLong() + delayNanos;
+    timer = ctx.executor().schedule(this::onTimer, delayNanos, TimeUnit.NANOSECONDS);
   }
 
   private void onTimer() {
@@ -107,7 +120,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
     long left = deadline - clock.getAsLong();
     if (left > 0) {
-      timer = ctx.executor().schedule(this::onTimer, left, TimeUnit.NANOSECONDS);
+      schedule(left);
       return;
     }
     if (state == State.IDLE) {

@@ -60,6 +60,8 @@ public final class HttpExchange {
   private long upstreamStartNanos;
   private long upstreamNanos;
   private Reason outcome = Reason.OK;
+  /** From the settings, or set when a drain starts during the exchange. */
+  private boolean closeAfterResponse;
   private ScheduledFuture<?> responseTimer;
 
   public HttpExchange(
@@ -74,6 +76,7 @@ public final class HttpExchange {
     this.listener = listener;
     this.settings = settings;
     this.startNanos = settings.clock().getAsLong();
+    this.closeAfterResponse = settings.closeAfterResponse();
     this.clientWantsKeepAlive = HttpUtil.isKeepAlive(request);
     this.clientIsHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
     this.headRequest = HttpMethod.HEAD.equals(request.method());
@@ -162,10 +165,13 @@ public final class HttpExchange {
       sendLast(LastHttpContent.EMPTY_LAST_CONTENT);
       return;
     }
-    if (requestHasBody) {
-      ch.writeAndFlush(request); // flushed now: the client may wait for 100-continue
+    if (requestHasBody && HttpUtil.is100ContinueExpected(request)) {
+      ch.writeAndFlush(request); // flushed now: the client waits for 100 Continue before its body
     } else {
-      ch.write(request); // its empty last content is already decoded; it flushes both
+      // Flushed with the first body part (or the empty last content of a bodiless request). If
+      // that part turns out malformed (a bad chunk size in the same packet as the head), nothing
+      // of the request has left the proxy when the exchange fails.
+      ch.write(request);
     }
     readClient();
   }
@@ -189,6 +195,15 @@ public final class HttpExchange {
     awaitingClientContent = false;
     if (done || upstream == null) {
       content.release();
+      return;
+    }
+    if (content.decoderResult().isFailure()) {
+      // Bad chunk size or chunk framing (RFC 9112 §7.1): the body cannot be delimited, so the
+      // request must never look complete upstream. Close it there and answer 400 here.
+      Throwable cause = content.decoderResult().cause();
+      content.release();
+      fail(Reason.MALFORMED, "malformed request body" + (cause == null || cause.getMessage() == null ? "" : ": "
+          + cause.getMessage().replaceAll("[^\\x20-\\x7e]", "?")));
       return;
     }
     requestBodyBytes += content.content().readableBytes();
@@ -225,6 +240,21 @@ public final class HttpExchange {
       awaitingClientContent = true;
       client.read();
     }
+  }
+
+  /**
+   * End of a client read cycle. A read that produced no message (the codec needed more bytes) is
+   * forgotten by the flow-control handler, so it is asked for again.
+   */
+  void onClientReadComplete() {
+    if (awaitingClientContent && !requestComplete && !done) {
+      client.read();
+    }
+  }
+
+  /** The client connection closes after this response (the proxy is draining). */
+  void closeClientAfterResponse() {
+    closeAfterResponse = true;
   }
 
   void onUpstreamWritabilityChanged() {
@@ -282,7 +312,7 @@ public final class HttpExchange {
     boolean bodyless = headRequest || code == 204 || code == 304;
     boolean delimited = chunked || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
     HopByHop.strip(response.headers());
-    clientKeepAlive = clientWantsKeepAlive && requestComplete && !settings.closeAfterResponse();
+    clientKeepAlive = clientWantsKeepAlive && requestComplete && !closeAfterResponse;
     if (!bodyless && !delimited && (chunked || !clientIsHttp10)) {
       chunked = true; // read-until-close upstream body: chunk it so the client connection survives
     } else if (!bodyless && !delimited) {

@@ -2,8 +2,10 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.LocalReply;
+import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.Reason;
 import io.gatehouse.http.RequestChecks;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,7 +17,9 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.channel.socket.DuplexChannel;
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -29,6 +33,8 @@ import java.util.function.LongSupplier;
  */
 public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapter
     implements ExchangeListener {
+  /** How long a closing connection keeps draining client input after the reply (lingering close). */
+  static final long LINGER_MILLIS = 2000;
   protected final ConnectionContext context;
   private final ClientTimeoutHandler timeouts;
   protected Channel channel;
@@ -38,6 +44,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean closeAfterReply;
   private RequestInfo current;
   private boolean draining;
+  /** A read() was asked for and no message has arrived yet (see {@link #channelReadComplete}). */
+  private boolean readPending;
+  /** A closing local reply was sent: input is read and dropped until the client closes (lingering close). */
+  private boolean lingering;
 
   protected ProxyConnectionHandler(ConnectionContext context, ClientTimeoutHandler timeouts) {
     this.context = context;
@@ -61,11 +71,38 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
     channel = ctx.channel();
     super.channelActive(ctx);
+    read();
+  }
+
+  /** Asks for the next decoded message (autoRead is off). */
+  private void read() {
+    readPending = true;
     channel.read();
+  }
+
+  /**
+   * Netty 4.2's FlowControlHandler forgets a read() that produced no message by the end of the read
+   * cycle. That happens whenever the codec needs more bytes than one socket read gave: a request
+   * head or a chunk-size line split across packets. Nobody would ask again and the connection
+   * would hang, so ask again here.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    if (exchange != null && !exchange.isDone()) {
+      exchange.onClientReadComplete();
+    } else if (readPending && !lingering) {
+      channel.read();
+    }
+    super.channelReadComplete(ctx);
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    readPending = false;
+    if (lingering) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (msg instanceof HttpRequest) {
       onRequest((HttpRequest) msg);
       if (msg instanceof HttpContent) { // a decoder failure comes as a full request
@@ -78,7 +115,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     ReferenceCountUtil.release(msg);
-    channel.read();
+    read();
   }
 
   private void onRequest(HttpRequest request) {
@@ -123,10 +160,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     channel.writeAndFlush(response);
     finishRequest(reason, reason.status().code(), 0, 0, 0);
     if (closeAfterReply) {
-      channel.close();
+      lingeringClose();
     } else {
       discardingBody = true; // skip this request's body, if any, then read on
-      channel.read();
+      read();
     }
   }
 
@@ -141,7 +178,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       discardingBody = false;
       timeouts.exchangeEnded();
     }
-    channel.read();
+    read();
   }
 
   @Override
@@ -154,7 +191,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     context.observer().localReply(reason);
     channel.writeAndFlush(response);
     finishRequest(reason, reason.status().code(), ex.requestBodyBytes(), 0, ex.upstreamNanos());
-    afterExchange(!close);
+    if (close) {
+      lingeringClose();
+    } else {
+      afterExchange(true);
+    }
   }
 
   @Override
@@ -171,7 +212,35 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     timeouts.exchangeEnded();
-    channel.read();
+    read();
+  }
+
+  /**
+   * Closes after a local reply without losing it. A plain close while request bytes are still
+   * unread makes the kernel send RST, and a client that receives RST before it read the reply
+   * loses the reply (RFC 9112 §9.6). So: flush, half-close (FIN after the reply), drop whatever
+   * the client still sends, and close when it closes or after {@link #LINGER_MILLIS}.
+   */
+  private void lingeringClose() {
+    lingering = true;
+    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null) {
+      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      return; // TLS: a half-close under the TLS layer would skip close_notify
+    }
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
+      if (!written.isSuccess() || !channel.isActive()) {
+        channel.close();
+        return;
+      }
+      ((DuplexChannel) channel).shutdownOutput().addListener(shut -> {
+        if (!shut.isSuccess()) {
+          channel.close();
+          return;
+        }
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        channel.config().setAutoRead(true); // input is dropped in channelRead; EOF closes the channel
+      });
+    });
   }
 
   private void finishRequest(Reason outcome, int status, long in, long out, long upstreamNanos) {
@@ -211,6 +280,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     if (evt == DrainSignal.INSTANCE) {
       draining = true;
+      if (exchange != null) {
+        exchange.closeClientAfterResponse(); // so its response says Connection: close
+      }
       if (exchange == null && current == null) {
         channel.close(); // idle keep-alive connection: nothing in flight
       }
