@@ -2,7 +2,10 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.HopByHop;
 import io.gatehouse.http.Reason;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -301,7 +304,12 @@ public final class HttpExchange {
         return;
       }
       HopByHop.strip(response.headers());
-      client.writeAndFlush(response);
+      // Written as a full message: the client encoder frames a bodiless head only once it sees the
+      // head's end, and the upstream 1xx's own (empty) end is dropped in onResponseContent. As a
+      // bare head it stayed in the encoder: 100 Continue never reached the client and the final
+      // response after a 103 was refused by the encoder.
+      client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+          Unpooled.EMPTY_BUFFER, response.headers(), EmptyHttpHeaders.INSTANCE));
       return;
     }
     cancelResponseTimer();
