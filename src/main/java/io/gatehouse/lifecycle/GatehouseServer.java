@@ -16,6 +16,7 @@ import io.gatehouse.reverse.ReverseProxyHandler;
 import io.gatehouse.reverse.ReverseRouting;
 import io.gatehouse.upstream.EndpointRegistry;
 import io.netty.bootstrap.Bootstrap;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -107,11 +108,16 @@ public final class GatehouseServer implements AutoCloseable {
       Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
           TlsContexts.forListener(lc), handlerFactory(lc, context), connections, limiter, clock);
       listeners.put(lc.name(), listener);
-      metrics.gauge("gatehouse_connections_active", "Open client connections", "listener", lc.name(),
-          () -> connections.stream().filter(ch -> ch.parent() != null
-              && ch.parent().localAddress().equals(listener.localAddress())).count());
       log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     }
+    // One gauge for all listeners: registering it once per listener failed ("duplicate metric
+    // name") as soon as a config had two listeners.
+    GaugeWithCallback.builder().name("gatehouse_connections_active").help("Open client connections")
+        .labelNames("listener")
+        .callback(cb -> listeners.forEach((name, listener) -> cb.call(
+            connections.stream().filter(ch -> ch.parent() != null
+                && ch.parent().localAddress().equals(listener.localAddress())).count(), name)))
+        .register(metrics.registry());
     if (config.admin() != null) {
       admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this);
       log.info("admin API on {}", admin.localAddress());
