@@ -491,6 +491,11 @@ public final class HttpExchange {
     }
   }
 
+  /** Whether the request has a body (a Content-Length above zero, or chunked). */
+  public boolean requestHasBody() {
+    return requestHasBody;
+  }
+
   /** Whether the whole request was read from the client (so the connection can carry another). */
   public boolean requestComplete() {
     return requestComplete;

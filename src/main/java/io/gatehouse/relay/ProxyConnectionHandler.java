@@ -184,7 +184,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   @Override
   public void replyLocally(HttpExchange ex, Reason reason, String detail) {
     exchange = null;
-    boolean close = !ex.requestComplete() || reason.closesConnection() || draining;
+    // A bodiless request whose (empty) end was not read yet, because the upstream failed before
+    // the exchange asked for it, leaves the connection in sync: it is skipped below. Closing here
+    // cost every client a connection on each 502/503.
+    boolean unreadBody = !ex.requestComplete() && ex.requestHasBody();
+    boolean close = unreadBody || reason.closesConnection() || draining;
+    discardingBody = !close && !ex.requestComplete();
     current.upstream = ex.upstreamLabel();
     closeAfterReply = close;
     FullHttpResponse response = LocalReply.build(channel.alloc(), reason.status(), detail, close);
