@@ -73,6 +73,30 @@ class PoolSafetyTest {
   }
 
   @Test
+  void request_on_a_reused_connection_that_the_upstream_closed_is_replayed_on_a_fresh_one() throws Exception {
+    // The second request meets a pooled connection that the upstream closes without answering,
+    // exactly the race with an origin's keep-alive timeout.
+    upstream.respondInOrder(Reply.ok().body("first"), Reply.close(), Reply.ok().body("replayed"));
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(client.readResponse().bodyAsString()).isEqualTo("first");
+      client.send("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawResponse second = client.readResponse();
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(second.bodyAsString()).isEqualTo("replayed");
+    }
+    assertThat(upstream.connectionsAccepted()).isEqualTo(2);
+    assertThat(upstream.requests()).extracting(r -> r.uri()).containsExactly("/1", "/2", "/2");
+  }
+
+  @Test
+  void fresh_connection_closed_without_answer_is_a_502_not_a_loop() throws Exception {
+    upstream.respond(head -> Reply.close());
+    assertThat(proxy.get("a", "/").status()).isEqualTo(502);
+    assertThat(upstream.connectionsAccepted()).as("no retry budget configured").isEqualTo(1);
+  }
+
+  @Test
   void idle_connections_closed_by_the_upstream_are_never_a_client_error() throws Exception {
     int requests = 200;
     try (RawHttpClient client = proxy.connect()) {

@@ -172,6 +172,23 @@ class StreamingTest {
   }
 
   @Test
+  void request_trickling_in_byte_by_byte_is_served() throws Exception {
+    String request = "POST /trickle HTTP/1.1\r\nHost: a\r\nX-Long: " + "v".repeat(3000)
+        + "\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+    try (RawHttpClient client = proxy.connect()) {
+      for (char c : request.toCharArray()) {
+        client.send(String.valueOf(c)); // TCP_NODELAY: mostly one segment each
+      }
+      assertThat(client.readResponse().status()).isEqualTo(200);
+      client.send("GET /next HTTP/1.1\r\nHost: a\r\n\r");
+      client.send("\n"); // the head's final CRLF split across packets
+      assertThat(client.readResponse().status()).isEqualTo(200);
+    }
+    assertThat(upstream.requests()).extracting(RecordedRequest::uri).containsExactly("/trickle", "/next");
+    assertThat(upstream.requests().get(0).bodyAsString()).isEqualTo("hello");
+  }
+
+  @Test
   void pipelined_requests_are_answered_in_order() throws Exception {
     upstream.respond(head -> Reply.ok().body("answer to " + head.uri())
         .firstByteDelay(head.uri().equals("/1") ? Duration.ofMillis(100) : Duration.ZERO));
