@@ -208,7 +208,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     exchange = null;
     current.upstream = ex.upstreamLabel();
     finishRequest(ex.outcome(), ex.status(), ex.requestBodyBytes(), ex.responseBodyBytes(), ex.upstreamNanos());
-    afterExchange(keepClientOpen && !draining);
+    if (!keepClientOpen && !ex.requestComplete() && channel.isActive()) {
+      lingeringClose(); // the upstream answered before the upload ended: the client is still sending
+    } else {
+      afterExchange(keepClientOpen && !draining);
+    }
   }
 
   private void afterExchange(boolean keepOpen) {

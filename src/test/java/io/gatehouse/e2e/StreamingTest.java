@@ -246,6 +246,52 @@ class StreamingTest {
   }
 
   @Test
+  void upstream_answering_before_the_upload_ended_reaches_the_client() throws Exception {
+    upstream.respond(head -> Reply.status(403).body("no uploads here").early());
+    try (RawHttpClient client = proxy.connect()) {
+      int size = 8 * 1024 * 1024;
+      client.send("PUT /big HTTP/1.1\r\nHost: a\r\nContent-Length: " + size + "\r\n\r\n");
+      Thread writer = new Thread(() -> {
+        byte[] chunk = new byte[64 * 1024];
+        try {
+          for (int sent = 0; sent < size; sent += chunk.length) {
+            client.socket().getOutputStream().write(chunk);
+          }
+        } catch (java.io.IOException expected) {
+          // the proxy closes once the response is out
+        }
+      });
+      writer.setDaemon(true);
+      writer.start();
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(403);
+      assertThat(response.bodyAsString()).isEqualTo("no uploads here");
+      assertThat(response.header("Connection")).isEqualToIgnoringCase("close");
+      writer.join(10_000);
+    }
+  }
+
+  @Test
+  void client_leaving_mid_response_closes_the_upstream_connection() throws Exception {
+    try (FakeUpstream own = FakeUpstream.start("own");
+        ProxyUnderTest single = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: own } ]
+            clusters: [ { name: own, endpoints: ["${OWN}"] } ]
+            """, Map.of("OWN", own.address()))) {
+      own.respond(head -> Reply.stream(64L * 1024 * 1024));
+      try (RawHttpClient client = single.connect()) {
+        client.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
+        client.readHead();
+      }
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> own.openConnections() == 0);
+      own.respond(head -> Reply.ok());
+      assertThat(single.get("a", "/after").status()).isEqualTo(200);
+      assertThat(own.connectionsAccepted()).as("the aborted connection was not pooled").isEqualTo(2);
+    }
+  }
+
+  @Test
   void large_bodies_stream_through_unchanged() throws Exception {
     long size = 8L * 1024 * 1024 + 17;
     upstream.respond(head -> Reply.stream(size));
