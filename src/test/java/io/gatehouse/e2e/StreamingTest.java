@@ -189,6 +189,20 @@ class StreamingTest {
   }
 
   @Test
+  void early_hints_before_a_head_response() throws Exception {
+    upstream.respond(head -> Reply.ok().body("0123456789").informational(103, "Link", "</a.css>; rel=preload"));
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawResponse head = client.readResponse("HEAD");
+      assertThat(head.informational()).extracting(RawResponse::status).containsExactly(103);
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("Content-Length")).isEqualTo("10");
+      client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(client.readResponse().bodyAsString()).isEqualTo("0123456789");
+    }
+  }
+
+  @Test
   void pipelined_requests_are_answered_in_order() throws Exception {
     upstream.respond(head -> Reply.ok().body("answer to " + head.uri())
         .firstByteDelay(head.uri().equals("/1") ? Duration.ofMillis(100) : Duration.ZERO));
