@@ -65,10 +65,7 @@ class ArchitectureTest {
 
   @Test
   void package_dependencies_follow_the_design() throws IOException {
-    Set<String> violations = new TreeSet<>();
-    try (Stream<Path> files = Files.walk(SOURCES)) {
-      files.filter(f -> f.toString().endsWith(".java")).forEach(file -> check(file, violations));
-    }
+    Set<String> violations = violations(SOURCES);
     if (!violations.isEmpty()) {
       throw new AssertionError("package edges of DESIGN.md broken by " + violations.size() + " reference(s):\n  "
           + String.join("\n  ", violations)
@@ -76,8 +73,35 @@ class ArchitectureTest {
     }
   }
 
-  private static void check(Path file, Set<String> violations) {
-    Path relative = SOURCES.relativize(file);
+  @Test
+  void the_check_itself_finds_forbidden_edges(@org.junit.jupiter.api.io.TempDir Path root) throws IOException {
+    write(root, "upstream/Bad.java", "package io.gatehouse.upstream;\nimport io.netty.channel.Channel;\n");
+    write(root, "forward/Peek.java", "package io.gatehouse.forward;\n// io.gatehouse.reverse in a comment is fine\n"
+        + "class Peek { Object r = new io.gatehouse.reverse.RouteTable(null); String s = \"io.gatehouse.admin\"; }\n");
+    write(root, "relay/Fine.java", "package io.gatehouse.relay;\nimport io.gatehouse.http.Reason;\nimport io.netty.channel.Channel;\n");
+    assertThat(violations(root)).satisfiesExactlyInAnyOrder(
+        v -> assertThat(v).startsWith("io/gatehouse/forward/Peek.java:3: forward -> io.gatehouse.reverse.RouteTable")
+            .contains("never import each other"),
+        v -> assertThat(v).startsWith("io/gatehouse/upstream/Bad.java:2: upstream -> io.netty.channel.Channel")
+            .contains("must not use Netty"));
+  }
+
+  private static void write(Path root, String file, String text) throws IOException {
+    Path path = root.resolve(file);
+    Files.createDirectories(path.getParent());
+    Files.writeString(path, text);
+  }
+
+  static Set<String> violations(Path root) throws IOException {
+    Set<String> violations = new TreeSet<>();
+    try (Stream<Path> files = Files.walk(root)) {
+      files.filter(f -> f.toString().endsWith(".java")).forEach(file -> check(root, file, violations));
+    }
+    return violations;
+  }
+
+  private static void check(Path root, Path file, Set<String> violations) {
+    Path relative = root.relativize(file);
     if (relative.getNameCount() < 2) {
       return; // io/gatehouse/*.java: none today
     }
