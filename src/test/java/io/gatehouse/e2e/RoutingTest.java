@@ -115,6 +115,31 @@ class RoutingTest {
   }
 
   @Test
+  void pipelined_requests_with_a_local_reply_in_between_stay_in_order() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET /a HTTP/1.1\r\nHost: api.example.com\r\n\r\n"
+          + "POST /missing HTTP/1.1\r\nHost: nowhere.test\r\nContent-Length: 4\r\n\r\nbody"
+          + "GET /v2/b HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().header("X-Upstream")).isEqualTo("exact");
+      assertThat(client.readResponse().status()).isEqualTo(404);
+      assertThat(client.readResponse().header("X-Upstream")).isEqualTo("exact-v2");
+    }
+  }
+
+  @Test
+  void client_connection_close_is_honoured_and_target_kept_verbatim() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET /static/a%20b/../c?x=1&y=%2F HTTP/1.1\r\nHost: any.test\r\nConnection: close\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("Connection")).isEqualToIgnoringCase("close");
+      assertThat(client.readAllUntilClose()).isEmpty();
+    }
+    FakeUpstream any = upstreams.stream().filter(u -> u.name().equals("any")).findFirst().orElseThrow();
+    assertThat(any.lastRequest().uri()).isEqualTo("/static/a%20b/../c?x=1&y=%2F");
+  }
+
+  @Test
   void round_robin_alternates_between_two_endpoints() throws Exception {
     List<String> seen = new ArrayList<>();
     try (RawHttpClient client = proxy.connect()) { // one connection: one event loop, one balancer
