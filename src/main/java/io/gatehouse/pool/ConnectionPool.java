@@ -148,6 +148,16 @@ public final class ConnectionPool {
 
   private void connect(AcquireCallback callback) {
     open++;
+    doConnect(callback);
+  }
+
+  /** Connects for a slot already counted in {@link #open}. */
+  private void doConnect(AcquireCallback callback) {
+    if (closed) {
+      open--;
+      callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
+      return;
+    }
     ChannelFuture future = bootstrap.connect(remote);
     Channel ch = future.channel();
     ch.closeFuture().addListener(f -> onClosed(ch));
@@ -170,7 +180,12 @@ public final class ConnectionPool {
     }
     AcquireCallback next;
     if (open < maxConnections && !closed && (next = pending.poll()) != null) {
-      connect(next);
+      // The slot is taken now, the socket opened in a later task: opened from inside this close,
+      // it could get the closed socket's file descriptor while an epoll event for that socket is
+      // still pending in the current batch (see HttpExchange.connectLater).
+      open++;
+      AcquireCallback waiting = next;
+      loop.execute(() -> doConnect(waiting));
     }
   }
 

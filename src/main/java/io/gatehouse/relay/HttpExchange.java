@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -34,6 +35,13 @@ import java.util.concurrent.TimeUnit;
  * All fields are confined to the client's event loop, so none is volatile.
  */
 public final class HttpExchange {
+  /**
+   * Body bytes kept while a request goes out on a reused connection, so that it can be sent again
+   * if that connection turns out to have been closed by the upstream. Larger bodies are streamed
+   * without a copy and are not replayed.
+   */
+  static final int REPLAY_LIMIT = 64 * 1024;
+
   private final Channel client;
   private final HttpRequest request;
   private final UpstreamConnector connector;
@@ -66,6 +74,12 @@ public final class HttpExchange {
   /** From the settings, or set when a drain starts during the exchange. */
   private boolean closeAfterResponse;
   private ScheduledFuture<?> responseTimer;
+  /** Body parts sent on the current reused connection (retained copies), or null. */
+  private ArrayDeque<HttpContent> replayBuffer;
+  private long replayBytes;
+  private boolean replayOverflow;
+  /** A body part that arrived between two attempts, for the next connection. */
+  private HttpContent held;
 
   public HttpExchange(
       Channel client,
@@ -153,6 +167,20 @@ public final class HttpExchange {
     });
   }
 
+  /**
+   * Connects again, but not from inside the failed connection's event handling. Closing it freed
+   * its file descriptor; a socket opened right away may get the same number, and an epoll event
+   * for the old socket still pending in the batch being processed is then delivered to the new one
+   * (it failed with NotYetConnectedException, so the replay of a stale request became a 502).
+   */
+  private void connectLater(boolean fresh) {
+    client.eventLoop().execute(() -> {
+      if (!done) {
+        connect(fresh);
+      }
+    });
+  }
+
   private void onConnected(Channel ch, boolean wasReused) {
     if (done) {
       connector.finish(ch, true, Reason.OK, 0); // the client left while we connected
@@ -163,6 +191,25 @@ public final class HttpExchange {
     upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
     upstreamHandler.attach(this);
     ch.config().setAutoRead(client.isWritable());
+    ArrayDeque<HttpContent> replay = replayBuffer;
+    replayBuffer = null;
+    replayBytes = 0;
+    if (replay != null && !replay.isEmpty()) { // a replay: head and every body part sent so far
+      ch.write(request);
+      HttpContent part;
+      while ((part = replay.poll()) != null) {
+        if (part instanceof LastHttpContent) {
+          sendLast((LastHttpContent) part);
+        } else {
+          ch.write(part);
+        }
+      }
+      if (!requestComplete) {
+        ch.flush();
+        continueReading();
+      }
+      return;
+    }
     if (requestComplete) { // a replay: the whole request was bodiless or its body empty
       ch.write(request);
       sendLast(LastHttpContent.EMPTY_LAST_CONTENT);
@@ -176,7 +223,18 @@ public final class HttpExchange {
       // of the request has left the proxy when the exchange fails.
       ch.write(request);
     }
-    readClient();
+    continueReading();
+  }
+
+  /** Goes on with the body: the part that arrived between attempts, or the next one. */
+  private void continueReading() {
+    HttpContent next = held;
+    if (next != null) {
+      held = null;
+      onClientContent(next);
+    } else {
+      readClient();
+    }
   }
 
   private void onConnectFailed(Reason reason) {
@@ -185,7 +243,7 @@ public final class HttpExchange {
     }
     if (connector.mayRetry(attempt, reason)) {
       attempt++;
-      connect(false);
+      connectLater(false);
       return;
     }
     fail(reason, null);
@@ -196,8 +254,14 @@ public final class HttpExchange {
   /** A part of the request body from the client. */
   public void onClientContent(HttpContent content) {
     awaitingClientContent = false;
-    if (done || upstream == null) {
+    if (done) {
       content.release();
+      return;
+    }
+    if (upstream == null) {
+      // Between two attempts (a stale connection being replaced): dropping this part, as was done
+      // before, sent the next connection a request with a hole in its body.
+      held = content;
       return;
     }
     if (content.decoderResult().isFailure()) {
@@ -218,6 +282,7 @@ public final class HttpExchange {
     if (content.content().isReadable()) {
       bodyForwarded = true;
     }
+    keepForReplay(content);
     if (content instanceof LastHttpContent) {
       requestComplete = true;
       sendLast((LastHttpContent) content);
@@ -230,12 +295,49 @@ public final class HttpExchange {
   }
 
   private void sendLast(LastHttpContent last) {
-    upstream.writeAndFlush(last).addListener(f -> {
-      if (!f.isSuccess()) {
+    Channel ch = upstream;
+    ch.writeAndFlush(last).addListener(f -> {
+      if (!f.isSuccess() && upstream == ch) { // not a connection this exchange has already replaced
         onUpstreamClosed(f.cause());
       }
     });
     armResponseTimer();
+  }
+
+  /** On a reused connection, keeps a copy of each body part until the response starts. */
+  private void keepForReplay(HttpContent content) {
+    if (!reused || replayOverflow || responseStarted) {
+      return;
+    }
+    int n = content.content().readableBytes();
+    if (replayBytes + n > REPLAY_LIMIT) {
+      replayOverflow = true;
+      releaseReplay();
+      return;
+    }
+    if (replayBuffer == null) {
+      replayBuffer = new ArrayDeque<>(4);
+    }
+    replayBuffer.add(content.retainedDuplicate());
+    replayBytes += n;
+  }
+
+  private void releaseReplay() {
+    if (replayBuffer != null) {
+      HttpContent part;
+      while ((part = replayBuffer.poll()) != null) {
+        part.release();
+      }
+      replayBuffer = null;
+    }
+    replayBytes = 0;
+  }
+
+  private void releaseHeld() {
+    if (held != null) {
+      held.release();
+      held = null;
+    }
   }
 
   private void readClient() {
@@ -314,6 +416,7 @@ public final class HttpExchange {
     }
     cancelResponseTimer();
     responseStarted = true;
+    releaseReplay(); // an answer came: this request will not be sent again
     status = code;
     upstreamKeepAlive = HttpUtil.isKeepAlive(response);
     boolean chunked = HttpUtil.isTransferEncodingChunked(response);
@@ -378,6 +481,8 @@ public final class HttpExchange {
 
   private void complete() {
     done = true;
+    releaseReplay();
+    releaseHeld();
     cancelResponseTimer();
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
     boolean reusable = upstreamKeepAlive && requestComplete;
@@ -391,16 +496,18 @@ public final class HttpExchange {
     if (done || upstream == null) {
       return;
     }
+    if (!responseStarted && reused && (!bodyForwarded || !replayOverflow)) {
+      // Stale keep-alive connection (the upstream closed it while idle): send the request again
+      // on a fresh one, body parts included, without using the retry budget.
+      detachUpstream(false, Reason.OK);
+      connectLater(true);
+      return;
+    }
     if (!responseStarted && !bodyForwarded) {
-      if (reused) { // stale keep-alive connection: replay on a fresh one, no retry budget used
-        detachUpstream(false, Reason.OK);
-        connect(true);
-        return;
-      }
       if (!informational && connector.mayRetry(attempt, Reason.UPSTREAM_RESET)) {
         detachUpstream(false, Reason.UPSTREAM_RESET);
         attempt++;
-        connect(false);
+        connectLater(false);
         return;
       }
     }
@@ -414,6 +521,8 @@ public final class HttpExchange {
     }
     done = true;
     outcome = Reason.CLIENT_ABORTED;
+    releaseReplay();
+    releaseHeld();
     cancelResponseTimer();
     if (upstream != null) {
       closeUpstream();
@@ -430,6 +539,8 @@ public final class HttpExchange {
     }
     done = true;
     outcome = reason;
+    releaseReplay();
+    releaseHeld();
     cancelResponseTimer();
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
     if (upstream != null) {

@@ -6,6 +6,7 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
+import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.Reply;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,6 +88,24 @@ class PoolSafetyTest {
     }
     assertThat(upstream.connectionsAccepted()).isEqualTo(2);
     assertThat(upstream.requests()).extracting(r -> r.uri()).containsExactly("/1", "/2", "/2");
+  }
+
+  @Test
+  void request_body_is_replayed_too() throws Exception {
+    upstream.respondInOrder(Reply.ok().body("first"), Reply.close().early(), Reply.ok().body("replayed"));
+    String body = "x".repeat(20_000);
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(client.readResponse().bodyAsString()).isEqualTo("first");
+      client.send("POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+      RawResponse second = client.readResponse();
+      assertThat(second.status()).isEqualTo(200);
+      assertThat(second.bodyAsString()).isEqualTo("replayed");
+    }
+    RecordedRequest replayed = upstream.lastRequest();
+    assertThat(replayed.uri()).isEqualTo("/2");
+    assertThat(replayed.complete()).isTrue();
+    assertThat(replayed.bodyAsString()).isEqualTo(body);
   }
 
   @Test
