@@ -148,7 +148,10 @@ public final class ConnectionPool {
 
   private void connect(AcquireCallback callback) {
     open++;
-    doConnect(callback);
+    // Always from a task of its own, never inside the I/O event being handled: a socket opened
+    // there may get the file descriptor of one closed earlier in the same epoll batch, and an
+    // event still pending for that socket is then delivered to the new one, which fails it.
+    loop.execute(() -> doConnect(callback));
   }
 
   /** Connects for a slot already counted in {@link #open}. */
@@ -180,12 +183,7 @@ public final class ConnectionPool {
     }
     AcquireCallback next;
     if (open < maxConnections && !closed && (next = pending.poll()) != null) {
-      // The slot is taken now, the socket opened in a later task: opened from inside this close,
-      // it could get the closed socket's file descriptor while an epoll event for that socket is
-      // still pending in the current batch (see HttpExchange.connectLater).
-      open++;
-      AcquireCallback waiting = next;
-      loop.execute(() -> doConnect(waiting));
+      connect(next);
     }
   }
 
