@@ -99,6 +99,12 @@ class MalformedRequestTest {
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
         Arguments.of("chunked twice", 400, "malformed", // RFC 9112 §7: chunked at most once
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        Arguments.of("CONNECT on a reverse listener", 501, "not_implemented",
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+        Arguments.of("target neither origin- nor absolute-form", 400, "malformed",
+            "GET example.com/x HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Arguments.of("absolute-form with user info", 400, "malformed",
+            "GET http://user@a/ HTTP/1.1\r\nHost: a\r\n\r\n"),
         Arguments.of("HTTP/2.0 request line", 505, "unsupported_version",
             "GET / HTTP/2.0\r\nHost: a\r\n\r\n"),
         Arguments.of("HTTP/1.7 request line", 505, "unsupported_version",
