@@ -33,6 +33,12 @@ final class RunCommand implements Callable<Integer> {
     if (config == null) {
       log.info("no -c given: running the embedded default (forward proxy on 127.0.0.1:3128, loopback clients only)");
     }
+    // TERM and INT are handled, not left to the JVM's shutdown: a drained stop exits 0 (the
+    // JVM's own handling would exit 143/130 whatever the hooks do). Installed before the listeners
+    // open, so a signal that comes as soon as the port accepts is already a graceful stop.
+    CountDownLatch stopRequested = new CountDownLatch(1);
+    Signal.handle(new Signal("TERM"), sig -> stopRequested.countDown());
+    Signal.handle(new Signal("INT"), sig -> stopRequested.countDown());
     GatehouseServer server;
     try {
       server = GatehouseServer.start(cfg);
@@ -40,11 +46,6 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("gatehouse: cannot start: " + e.getMessage());
       return 1;
     }
-    // TERM and INT are handled, not left to the JVM's shutdown: a drained stop exits 0 (the
-    // JVM's own handling would exit 143/130 whatever the hooks do).
-    CountDownLatch stopRequested = new CountDownLatch(1);
-    Signal.handle(new Signal("TERM"), sig -> stopRequested.countDown());
-    Signal.handle(new Signal("INT"), sig -> stopRequested.countDown());
     if (config != null) {
       Signal.handle(new Signal("HUP"), sig -> reload(server, config));
     }

@@ -54,6 +54,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private long deadline = Long.MAX_VALUE;
   private long firesAt;
   private boolean timerPending;
+  /** Identifies the latest scheduled task; an older one that fires finds it changed and stops. */
+  private int timerGeneration;
   private ChannelHandlerContext ctx;
 
   public ClientTimeoutHandler(long idleNanos, long headerNanos, LongSupplier clock) {
@@ -138,14 +140,15 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     long delay = Math.max(0, deadline - clock.getAsLong());
     timerPending = true;
     firesAt = deadline;
-    ctx.executor().schedule(this::onTimer, delay, TimeUnit.NANOSECONDS);
+    int generation = ++timerGeneration;
+    ctx.executor().schedule(() -> onTimer(generation), delay, TimeUnit.NANOSECONDS);
   }
 
-  private void onTimer() {
-    long now = clock.getAsLong();
-    if (now < firesAt) {
-      return; // superseded by an earlier task
+  private void onTimer(int generation) {
+    if (generation != timerGeneration) {
+      return; // superseded by a task for an earlier deadline
     }
+    long now = clock.getAsLong();
     timerPending = false;
     if (!ctx.channel().isActive() || state == State.EXPIRED || deadline == Long.MAX_VALUE) {
       return;

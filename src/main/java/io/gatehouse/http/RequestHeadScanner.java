@@ -53,8 +53,14 @@ final class RequestHeadScanner {
         return TOO_LARGE;
       }
       if (lineStart && !firstLine) {
-        if (b == '\r' || b == '\n') {
+        if (b == '\n') {
           return OK; // the empty line ending the head; Netty checks its exact form
+        }
+        if (b == '\r') {
+          // Only with the byte after it: handing Netty a head that ends in a lone CR lets it
+          // consume the header lines, after which this scan restarted mid-head and never
+          // finished (a head whose final CRLF was split across packets hung).
+          return i + 1 < end ? OK : INCOMPLETE;
         }
         if (b == ' ' || b == '\t') {
           return OBS_FOLD;

@@ -148,6 +148,19 @@ public final class ConnectionPool {
 
   private void connect(AcquireCallback callback) {
     open++;
+    // Always from a task of its own, never inside the I/O event being handled: a socket opened
+    // there may get the file descriptor of one closed earlier in the same epoll batch, and an
+    // event still pending for that socket is then delivered to the new one, which fails it.
+    loop.execute(() -> doConnect(callback));
+  }
+
+  /** Connects for a slot already counted in {@link #open}. */
+  private void doConnect(AcquireCallback callback) {
+    if (closed) {
+      open--;
+      callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
+      return;
+    }
     ChannelFuture future = bootstrap.connect(remote);
     Channel ch = future.channel();
     ch.closeFuture().addListener(f -> onClosed(ch));

@@ -2,7 +2,11 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.HopByHop;
 import io.gatehouse.http.Reason;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import java.util.ArrayDeque;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -30,6 +34,13 @@ import java.util.concurrent.TimeUnit;
  * All fields are confined to the client's event loop, so none is volatile.
  */
 public final class HttpExchange {
+  /**
+   * Body bytes kept while a request goes out on a reused connection, so that it can be sent again
+   * if that connection turns out to have been closed by the upstream. Larger bodies are streamed
+   * without a copy and are not replayed.
+   */
+  static final int REPLAY_LIMIT = 64 * 1024;
+
   private final Channel client;
   private final HttpRequest request;
   private final UpstreamConnector connector;
@@ -61,6 +72,12 @@ public final class HttpExchange {
   private long upstreamNanos;
   private Reason outcome = Reason.OK;
   private final LazyTimer responseTimer;
+  /** Body parts sent on the current reused connection (retained copies), or null. */
+  private ArrayDeque<HttpContent> replayBuffer;
+  private long replayBytes;
+  private boolean replayOverflow;
+  /** A body part that arrived between two attempts, for the next connection. */
+  private HttpContent held;
 
   public HttpExchange(
       Channel client,
@@ -81,10 +98,12 @@ public final class HttpExchange {
     this.headRequest = HttpMethod.HEAD.equals(request.method());
     boolean chunked = HttpUtil.isTransferEncodingChunked(request);
     this.requestHasBody = chunked || HttpUtil.getContentLength(request, 0L) > 0;
-    // RFC 9110 §7.8: Upgrade is hop-by-hop, but a proxy that can switch protocols passes the offer
-    // on (WebSocket, RFC 6455 §4.1); only a bodiless HTTP/1.1 request may ask.
+    // RFC 9110 §7.8: Upgrade is hop-by-hop, but a proxy that can relay the new protocol passes the
+    // offer on. Only WebSocket (RFC 6455 §4.1) is relayed, from a bodiless HTTP/1.1 request; other
+    // offers (h2c) are dropped, so the upstream answers in HTTP/1.1.
     String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
     this.upgradeOffered = upgrade != null && !requestHasBody && !clientIsHttp10
+        && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(upgrade.trim())
         && HopByHop.connectionHas(request.headers(), HttpHeaderValues.UPGRADE.toString());
     HopByHop.strip(request.headers());
     if (chunked) {
@@ -168,17 +187,63 @@ public final class HttpExchange {
     upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
     upstreamHandler.attach(this);
     ch.config().setAutoRead(client.isWritable());
+    ArrayDeque<HttpContent> replay = replayBuffer;
+    replayBuffer = null;
+    replayBytes = 0;
+    if (replay != null && !replay.isEmpty()) { // a replay: head and every body part sent so far
+      ch.write(request, ch.voidPromise());
+      HttpContent part;
+      while ((part = replay.poll()) != null) {
+        if (part instanceof LastHttpContent) {
+          sendLast((LastHttpContent) part);
+        } else {
+          ch.write(part, ch.voidPromise());
+        }
+      }
+      if (!requestComplete) {
+        ch.flush();
+        continueReading();
+      }
+      return;
+    }
     if (requestComplete) { // a replay: the whole request was bodiless or its body empty
       ch.write(request, ch.voidPromise());
       sendLast(LastHttpContent.EMPTY_LAST_CONTENT);
       return;
     }
-    if (requestHasBody) {
-      ch.writeAndFlush(request, ch.voidPromise()); // flushed now: the client may wait for 100-continue
+    if (requestHasBody && HttpUtil.is100ContinueExpected(request)) {
+      ch.writeAndFlush(request, ch.voidPromise()); // the client waits for 100 Continue before its body
     } else {
-      ch.write(request, ch.voidPromise()); // its empty last content is already decoded; it flushes both
+      // Flushed with the first body part (or the empty last content of a bodiless request). If
+      // that part turns out malformed (a bad chunk size in the same packet as the head), nothing
+      // of the request has left the proxy when the exchange fails.
+      ch.write(request, ch.voidPromise());
     }
-    readClient();
+    continueReading();
+  }
+
+  /** Goes on with the body: the part that arrived between attempts, or the next one. */
+  private void continueReading() {
+    HttpContent next = held;
+    if (next != null) {
+      held = null;
+      onClientContent(next);
+    } else {
+      readClient();
+    }
+  }
+
+  /**
+   * Connects again, but not from inside the failed connection's event handling. Closing it freed
+   * its file descriptor; a socket opened right away may get the same number, and an epoll event
+   * for the old socket still pending in the batch being processed is then delivered to the new one.
+   */
+  private void connectLater(boolean fresh) {
+    client.eventLoop().execute(() -> {
+      if (!done) {
+        connect(fresh);
+      }
+    });
   }
 
   private void onConnectFailed(Reason reason) {
@@ -187,7 +252,7 @@ public final class HttpExchange {
     }
     if (connector.mayRetry(attempt, reason)) {
       attempt++;
-      connect(false);
+      connectLater(false);
       return;
     }
     fail(reason, null);
@@ -198,8 +263,23 @@ public final class HttpExchange {
   /** A part of the request body from the client. */
   public void onClientContent(HttpContent content) {
     awaitingClientContent = false;
-    if (done || upstream == null) {
+    if (done) {
       content.release();
+      return;
+    }
+    if (upstream == null) {
+      // Between two attempts (a stale connection being replaced): kept for the next connection,
+      // which must not get a request with a hole in its body.
+      held = content;
+      return;
+    }
+    if (content.decoderResult().isFailure()) {
+      // Bad chunk size or chunk framing (RFC 9112 §7.1): the body cannot be delimited, so the
+      // request must never look complete upstream. Close it there and answer 400 here.
+      Throwable cause = content.decoderResult().cause();
+      content.release();
+      fail(Reason.MALFORMED, "malformed request body" + (cause == null || cause.getMessage() == null ? "" : ": "
+          + cause.getMessage().replaceAll("[^\\x20-\\x7e]", "?")));
       return;
     }
     requestBodyBytes += content.content().readableBytes();
@@ -211,6 +291,7 @@ public final class HttpExchange {
     if (content.content().isReadable()) {
       bodyForwarded = true;
     }
+    keepForReplay(content);
     if (content instanceof LastHttpContent) {
       requestComplete = true;
       sendLast((LastHttpContent) content);
@@ -226,6 +307,42 @@ public final class HttpExchange {
     // A failed write closes the channel (autoClose), which reaches onUpstreamClosed.
     upstream.writeAndFlush(last, upstream.voidPromise());
     armResponseTimer();
+  }
+
+  /** On a reused connection, keeps a copy of each body part until the response starts. */
+  private void keepForReplay(HttpContent content) {
+    if (!reused || replayOverflow || responseStarted) {
+      return;
+    }
+    int n = content.content().readableBytes();
+    if (replayBytes + n > REPLAY_LIMIT) {
+      replayOverflow = true;
+      releaseReplay();
+      return;
+    }
+    if (replayBuffer == null) {
+      replayBuffer = new ArrayDeque<>(4);
+    }
+    replayBuffer.add(content.retainedDuplicate());
+    replayBytes += n;
+  }
+
+  private void releaseReplay() {
+    if (replayBuffer != null) {
+      HttpContent part;
+      while ((part = replayBuffer.poll()) != null) {
+        part.release();
+      }
+      replayBuffer = null;
+    }
+    replayBytes = 0;
+  }
+
+  private void releaseHeld() {
+    if (held != null) {
+      held.release();
+      held = null;
+    }
   }
 
   private void readClient() {
@@ -279,11 +396,12 @@ public final class HttpExchange {
         return;
       }
       HopByHop.strip(response.headers());
-      client.writeAndFlush(response, client.voidPromise());
+      client.writeAndFlush(asFullMessage(response), client.voidPromise());
       return;
     }
     cancelResponseTimer();
     responseStarted = true;
+    releaseReplay(); // an answer came: this request will not be sent again
     status = code;
     upstreamKeepAlive = HttpUtil.isKeepAlive(response);
     boolean chunked = HttpUtil.isTransferEncodingChunked(response);
@@ -334,13 +452,24 @@ public final class HttpExchange {
     if (protocol != null) {
       response.headers().set(HttpHeaderNames.UPGRADE, protocol);
     }
-    client.writeAndFlush(response, client.voidPromise());
+    client.writeAndFlush(asFullMessage(response), client.voidPromise());
     Channel ch = upstream;
     upstream = null;
     upstreamHandler.detach();
     upstreamHandler = null;
     connector.finish(null, false, Reason.OK, 101); // out of the pool; it closes with the tunnel
     listener.exchangeUpgraded(this, ch);
+  }
+
+  /**
+   * A 1xx goes to the client as a full message: the encoder frames a bodiless head only once it
+   * sees the head's end, and the upstream 1xx's own (empty) end is dropped in onResponseContent.
+   * As a bare head it stayed in the encoder (100 Continue never reached the client).
+   */
+  private static HttpResponse asFullMessage(HttpResponse informational) {
+    ReferenceCountUtil.release(informational);
+    return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, informational.status(), Unpooled.EMPTY_BUFFER,
+        informational.headers(), EmptyHttpHeaders.INSTANCE);
   }
 
   private void onResponseContent(HttpContent content) {
@@ -380,6 +509,8 @@ public final class HttpExchange {
 
   private void complete() {
     done = true;
+    releaseReplay();
+    releaseHeld();
     cancelResponseTimer();
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
     boolean reusable = upstreamKeepAlive && requestComplete;
@@ -393,16 +524,18 @@ public final class HttpExchange {
     if (done || upstream == null) {
       return;
     }
+    if (!responseStarted && reused && (!bodyForwarded || !replayOverflow)) {
+      // Stale keep-alive connection (the upstream closed it while idle): send the request again
+      // on a fresh one, body parts included, without using the retry budget.
+      detachUpstream(false, Reason.OK);
+      connectLater(true);
+      return;
+    }
     if (!responseStarted && !bodyForwarded) {
-      if (reused) { // stale keep-alive connection: replay on a fresh one, no retry budget used
-        detachUpstream(false, Reason.OK);
-        connect(true);
-        return;
-      }
       if (!informational && connector.mayRetry(attempt, Reason.UPSTREAM_RESET)) {
         detachUpstream(false, Reason.UPSTREAM_RESET);
         attempt++;
-        connect(false);
+        connectLater(false);
         return;
       }
     }
@@ -421,6 +554,8 @@ public final class HttpExchange {
     }
     done = true;
     outcome = Reason.CLIENT_ABORTED;
+    releaseReplay();
+    releaseHeld();
     cancelResponseTimer();
     if (upstream != null) {
       closeUpstream();
@@ -437,6 +572,8 @@ public final class HttpExchange {
     }
     done = true;
     outcome = reason;
+    releaseReplay();
+    releaseHeld();
     cancelResponseTimer();
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
     if (upstream != null) {
@@ -491,6 +628,11 @@ public final class HttpExchange {
     if (!done && !responseStarted) {
       fail(Reason.UPSTREAM_TIMEOUT, "no response within " + TimeUnit.NANOSECONDS.toMillis(settings.responseTimeoutNanos()) + " ms");
     }
+  }
+
+  /** Whether the request has a body (a Content-Length above zero, or chunked). */
+  public boolean requestHasBody() {
+    return requestHasBody;
   }
 
   /** Whether the whole request was read from the client (so the connection can carry another). */

@@ -18,6 +18,8 @@ final class LazyTimer {
   /** When the pending task fires; meaningful only while {@code pending}. */
   private long firesAt;
   private boolean pending;
+  /** Identifies the latest scheduled task; an older one that fires finds it changed and stops. */
+  private int generation;
 
   LazyTimer(EventLoop loop, LongSupplier clock) {
     this.loop = loop;
@@ -41,14 +43,15 @@ final class LazyTimer {
   private void schedule(long now, long delay) {
     pending = true;
     firesAt = now + delay;
-    loop.schedule(this::fire, delay, TimeUnit.NANOSECONDS);
+    int task = ++generation;
+    loop.schedule(() -> fire(task), delay, TimeUnit.NANOSECONDS);
   }
 
-  private void fire() {
-    long now = clock.getAsLong();
-    if (now < firesAt) {
-      return; // an older task, superseded by an earlier deadline
+  private void fire(int task) {
+    if (task != generation) {
+      return; // an older task, superseded by one for an earlier deadline
     }
+    long now = clock.getAsLong();
     pending = false;
     if (action == null) {
       return;

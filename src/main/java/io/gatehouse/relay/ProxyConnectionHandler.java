@@ -7,7 +7,12 @@ import io.gatehouse.http.RequestChecks;
 import io.gatehouse.ratelimit.RateLimiter;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.gatehouse.http.PipelineNames;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.util.concurrent.TimeUnit;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -31,6 +36,8 @@ import java.util.function.LongSupplier;
  */
 public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapter
     implements ExchangeListener {
+  /** How long a closing connection keeps draining client input after the reply (lingering close). */
+  static final long LINGER_MILLIS = 2000;
   protected final ConnectionContext context;
   private final ClientTimeoutHandler timeouts;
   protected Channel channel;
@@ -40,6 +47,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean closeAfterReply;
   private RequestInfo current;
   private boolean draining;
+  /** A closing local reply was sent: input is read and dropped until the client closes (lingering close). */
+  private boolean lingering;
   private LazyTimer responseTimer;
   private ChannelHandlerContext flowControl;
   /** The client's address as text, computed once per connection. */
@@ -84,8 +93,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     channel = ctx.channel();
     responseTimer = new LazyTimer(channel.eventLoop(), clock());
-    flowControl = ctx.pipeline().context(io.gatehouse.http.PipelineNames.FLOW_CONTROL);
-    java.net.SocketAddress remote = channel instanceof io.netty.handler.codec.http2.Http2StreamChannel
+    flowControl = ctx.pipeline().context(PipelineNames.FLOW_CONTROL);
+    java.net.SocketAddress remote = channel instanceof Http2StreamChannel
         ? channel.parent().remoteAddress() : channel.remoteAddress();
     if (remote instanceof InetSocketAddress) {
       clientIp = ((InetSocketAddress) remote).getAddress().getHostAddress();
@@ -95,6 +104,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (lingering) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (msg instanceof HttpRequest) {
       onRequest((HttpRequest) msg);
       if (msg instanceof HttpContent) { // a decoder failure comes as a full request
@@ -111,7 +124,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void onRequest(HttpRequest request) {
-    timeouts.exchangeStarted(HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) > 0);
+    timeouts.exchangeStarted(request.decoderResult().isSuccess() && announcesBody(request));
     current = new RequestInfo();
     current.startNanos = clock().getAsLong();
     current.method = request.method().name();
@@ -170,7 +183,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     channel.writeAndFlush(response);
     finishRequest(reason, reason.status().code(), 0, 0, 0);
     if (closeAfterReply) {
-      closeAfterFlush();
+      lingeringClose();
     } else {
       discardingBody = true; // skip this request's body, if any, then read on
       channel.read();
@@ -213,14 +226,22 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   @Override
   public void replyLocally(HttpExchange ex, Reason reason, String detail) {
     exchange = null;
-    boolean close = !ex.requestComplete() || reason.closesConnection() || draining;
+    // A bodiless request whose (empty) end was not read yet, because the upstream failed before
+    // the exchange asked for it, leaves the connection in sync: that end is skipped below.
+    boolean unreadBody = !ex.requestComplete() && ex.requestHasBody();
+    boolean close = unreadBody || reason.closesConnection() || draining;
+    discardingBody = !close && !ex.requestComplete();
     current.upstream = ex.upstreamLabel();
     closeAfterReply = close;
     FullHttpResponse response = LocalReply.build(channel.alloc(), reason.status(), detail, close);
     context.observer().localReply(reason);
     channel.writeAndFlush(response);
     finishRequest(reason, reason.status().code(), ex.requestBodyBytes(), 0, ex.upstreamNanos());
-    afterExchange(!close);
+    if (close) {
+      lingeringClose();
+    } else {
+      afterExchange(true);
+    }
   }
 
   @Override
@@ -235,10 +256,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       current = info;
       finishRequest(Reason.OK, 101, tunnel.bytesUp(), tunnel.bytesDown(), ex.upstreamNanos());
     });
-    upstream.pipeline().remove(io.gatehouse.http.PipelineNames.UPSTREAM);
-    upstream.pipeline().remove(io.gatehouse.http.PipelineNames.UPSTREAM_CODEC);
-    for (String name : new String[] {io.gatehouse.http.PipelineNames.FLOW_CONTROL,
-        io.gatehouse.http.PipelineNames.HTTP_CODEC, io.gatehouse.http.PipelineNames.CLIENT_TIMEOUTS}) {
+    upstream.pipeline().remove(PipelineNames.UPSTREAM);
+    upstream.pipeline().remove(PipelineNames.UPSTREAM_CODEC);
+    for (String name : new String[] {PipelineNames.FLOW_CONTROL,
+        PipelineNames.HTTP_CODEC, PipelineNames.CLIENT_TIMEOUTS}) {
       if (p.get(name) != null) {
         p.remove(name);
       }
@@ -255,7 +276,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     exchange = null;
     current.upstream = ex.upstreamLabel();
     finishRequest(ex.outcome(), ex.status(), ex.requestBodyBytes(), ex.responseBodyBytes(), ex.upstreamNanos());
-    afterExchange(keepClientOpen && !draining);
+    if (!keepClientOpen && !ex.requestComplete() && channel.isActive()) {
+      lingeringClose(); // the upstream answered before the upload ended: the client is still sending
+    } else {
+      afterExchange(keepClientOpen && !draining);
+    }
   }
 
   private void afterExchange(boolean keepOpen) {
@@ -269,11 +294,39 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** Closes once everything written so far has left (an HTTP/2 stream ends with its response). */
   private void closeAfterFlush() {
-    if (channel instanceof io.netty.handler.codec.http2.Http2StreamChannel) {
+    if (channel instanceof Http2StreamChannel) {
       channel.flush();
       return;
     }
-    channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Closes after a local reply without losing it. A plain close while request bytes are still
+   * unread makes the kernel send RST, and a client that receives RST before it read the reply
+   * loses the reply (RFC 9112 §9.6). So: flush, half-close (FIN after the reply), drop whatever
+   * the client still sends, and close when it closes or after {@link #LINGER_MILLIS}.
+   */
+  private void lingeringClose() {
+    lingering = true;
+    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null) {
+      closeAfterFlush(); // TLS: a half-close under the TLS layer would skip close_notify
+      return;
+    }
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
+      if (!written.isSuccess() || !channel.isActive()) {
+        channel.close();
+        return;
+      }
+      ((DuplexChannel) channel).shutdownOutput().addListener(shut -> {
+        if (!shut.isSuccess()) {
+          channel.close();
+          return;
+        }
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        channel.config().setAutoRead(true); // input is dropped in channelRead; EOF closes the channel
+      });
+    });
   }
 
   private void finishRequest(Reason outcome, int status, long in, long out, long upstreamNanos) {
@@ -356,6 +409,15 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   /** True while a request is in progress on this connection. */
   protected final boolean busy() {
     return current != null;
+  }
+
+  /** Whether a successfully decoded request says a body follows (chunked, or a length above 0). */
+  private static boolean announcesBody(HttpRequest request) {
+    if (HttpUtil.isTransferEncodingChunked(request)) {
+      return true;
+    }
+    String length = request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
+    return length != null && !"0".equals(length.trim());
   }
 
   /**

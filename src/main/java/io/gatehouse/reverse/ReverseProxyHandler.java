@@ -43,13 +43,15 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
 
   @Override
   protected void handleRequest(HttpRequest request, RequestInfo info) {
+    if (HttpMethod.CONNECT.equals(request.method())) {
+      // Checked before the target: CONNECT's authority-form target is not a reverse target, and
+      // the client deserves "not here" (501), not "malformed" (400).
+      reply(Reason.NOT_IMPLEMENTED, "CONNECT on a reverse listener", true);
+      return;
+    }
     RequestTarget target = RequestTarget.of(request);
     if (target == null) {
       reply(Reason.MALFORMED, "bad request target", true);
-      return;
-    }
-    if (HttpMethod.CONNECT.equals(request.method())) {
-      reply(Reason.NOT_IMPLEMENTED, "CONNECT on a reverse listener", true);
       return;
     }
     RouteTable table = routing.get().table(context.listenerName());

@@ -60,7 +60,9 @@ class RequestHeadScannerTest {
         buf.writeByte(head.charAt(i));
         assertThat(scanner.scan(buf)).isEqualTo(RequestHeadScanner.INCOMPLETE);
       }
-      buf.writeByte('\r'); // the final empty line begins: the rest is Netty's to check
+      buf.writeByte('\r'); // a lone CR: the head is complete only with the byte after it
+      assertThat(scanner.scan(buf)).isEqualTo(RequestHeadScanner.INCOMPLETE);
+      buf.writeByte('\n');
       assertThat(scanner.scan(buf)).isEqualTo(RequestHeadScanner.OK);
     } finally {
       buf.release();

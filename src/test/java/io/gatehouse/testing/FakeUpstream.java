@@ -183,15 +183,17 @@ public final class FakeUpstream implements AutoCloseable {
 
     /**
      * Closes after this much idleness every connection that is between requests, like an origin's
-     * keep-alive timeout. Applies from the next time a connection becomes idle; null disables.
+     * keep-alive timeout. Applies from the next time a connection becomes idle after a response
+     * (never to a connection that has not carried a request yet); null disables.
      */
     public void setKeepAliveTimeout(Duration timeout) {
         this.keepAliveTimeout = timeout;
     }
 
     /**
-     * Closes (FIN) every connection not in the middle of a request or response, as an origin
-     * dropping idle keep-alive connections would. Returns how many it closed.
+     * Closes (FIN) every connection between requests (one that has served at least one request and
+     * is not in the middle of another), as an origin dropping idle keep-alive connections would.
+     * Returns how many it closed.
      */
     public int closeIdleConnections() {
         List<Future<Boolean>> closing = new ArrayList<>();

@@ -111,6 +111,23 @@ public final class RawHttpClient implements AutoCloseable {
         }
     }
 
+    /**
+     * The next response head, informational or not, without reading any body: for a client that
+     * must see {@code 100 Continue} before it sends its body.
+     */
+    public RawResponse readHead() throws IOException {
+        String statusLine = readLine();
+        if (statusLine == null) {
+            throw new EOFException("connection closed before a response");
+        }
+        String[] parts = statusLine.split(" ", 3);
+        if (parts.length < 2 || !parts[0].startsWith("HTTP/")) {
+            throw new IOException("malformed status line: '" + statusLine + "'");
+        }
+        return new RawResponse(parts[0], Integer.parseInt(parts[1]), parts.length == 3 ? parts[2] : "", readFields(),
+                new byte[0], List.of(), List.of(), RawResponse.Framing.NONE);
+    }
+
     /** Everything until the peer closes; throws {@link SocketTimeoutException} if it stays silent. */
     public byte[] readAllUntilClose() throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();

@@ -72,7 +72,9 @@ final class UpstreamConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        armIdleTimer(ctx);
+        // No keep-alive timer before the first request: like real origins, whose keep-alive
+        // timeout starts after a response (a new connection gets a header timeout instead).
+        // Closing brand-new connections would make every client connection a lottery.
         super.channelActive(ctx);
     }
 
@@ -117,7 +119,7 @@ final class UpstreamConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** Closes the connection if it is between requests; runs on the event loop. */
     boolean closeIfIdle() {
-        if (inRequest || responding || ctx == null || !ctx.channel().isOpen()) {
+        if (inRequest || responding || requestsOnConnection == 0 || ctx == null || !ctx.channel().isOpen()) {
             return false;
         }
         cancelIdleTimer();

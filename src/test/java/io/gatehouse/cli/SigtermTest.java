@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * SIGTERM on a real process: it stops accepting, the in-flight exchange completes, exit code 0.
  */
 @Timeout(60)
-class GracefulStopTest {
+class SigtermTest {
   @TempDir Path dir;
 
   @Test

@@ -1,0 +1,186 @@
+package io.gatehouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.ProxyUnderTest;
+import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Malformed and smuggling-shaped requests (RFC 9112 §6.3, §5.2, §2.2): each gets its status, the
+ * connection is closed, and the upstream receives nothing. Every request is sent in one write, so
+ * the proxy sees the whole of it at once, as it would from an attacker.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class MalformedRequestTest {
+  private FakeUpstream upstream;
+  private ProxyUnderTest proxy;
+
+  @BeforeAll
+  void start() throws Exception {
+    upstream = FakeUpstream.start("origin");
+    proxy = ProxyUnderTest.start("""
+        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+        routes: [ { name: all, cluster: origin } ]
+        clusters: [ { name: origin, endpoints: ["${ORIGIN}"] } ]
+        limits: { maxHeaderBytes: 2KiB, maxUriBytes: 1KiB, maxBodyBytes: 1KiB, headerTimeout: 300ms }
+        """, Map.of("ORIGIN", upstream.address()));
+  }
+
+  @AfterAll
+  void stop() {
+    if (proxy != null) {
+      proxy.close();
+    }
+    if (upstream != null) {
+      upstream.close();
+    }
+  }
+
+  @BeforeEach
+  void clear() {
+    upstream.clearRequests();
+  }
+
+  static Stream<Arguments> malformed() {
+    String longUri = "/" + "a".repeat(2000);
+    String bigHeader = "X-Big: " + "b".repeat(3000) + "\r\n";
+    return Stream.of(
+        Arguments.of("CL+TE", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        Arguments.of("TE+CL", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"),
+        Arguments.of("two different Content-Lengths", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+        Arguments.of("Content-Length list", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nhello!"),
+        Arguments.of("non-numeric Content-Length", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello"),
+        Arguments.of("bad chunk size", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("chunk size overflow", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("obs-fold", 400, "malformed",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"),
+        Arguments.of("bare LF", 400, "malformed",
+            "GET / HTTP/1.1\nHost: a\nX-A: b\n\n"),
+        Arguments.of("bare CR in a field", 400, "malformed",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\rX-B: c\r\n\r\n"),
+        Arguments.of("NUL in a field value", 400, "malformed",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\0c\r\n\r\n"),
+        Arguments.of("space before colon", 400, "malformed",
+            "GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n"),
+        Arguments.of("missing Host on HTTP/1.1", 400, "malformed",
+            "GET / HTTP/1.1\r\nX-A: b\r\n\r\n"),
+        Arguments.of("two Host headers", 400, "malformed",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"),
+        // RFC 9112 §6.3 rule 4: chunked not the final coding -> 400 and close.
+        Arguments.of("transfer coding without chunked", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nhello"),
+        Arguments.of("chunked not last", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n"),
+        // RFC 9112 §6.1: a coding the proxy does not implement, chunked last -> 501.
+        Arguments.of("unknown coding before chunked", 501, "not_implemented",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+        Arguments.of("chunked twice", 400, "malformed", // RFC 9112 §7: chunked at most once
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        Arguments.of("CONNECT on a reverse listener", 501, "not_implemented",
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n"),
+        Arguments.of("target neither origin- nor absolute-form", 400, "malformed",
+            "GET example.com/x HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Arguments.of("absolute-form with user info", 400, "malformed",
+            "GET http://user@a/ HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Arguments.of("HTTP/2.0 request line", 505, "unsupported_version",
+            "GET / HTTP/2.0\r\nHost: a\r\n\r\n"),
+        Arguments.of("HTTP/1.7 request line", 505, "unsupported_version",
+            "GET / HTTP/1.7\r\nHost: a\r\n\r\n"),
+        Arguments.of("URI too long", 414, "uri_too_long",
+            "GET " + longUri + " HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Arguments.of("head too large", 431, "headers_too_large",
+            "GET / HTTP/1.1\r\nHost: a\r\n" + bigHeader + "\r\n"),
+        Arguments.of("declared body too large", 413, "body_too_large",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4096\r\n\r\n" + "x".repeat(4096)));
+  }
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @MethodSource("malformed")
+  void refused_closed_and_never_forwarded(String name, int status, String reason, String request) throws Exception {
+    int connectionsBefore = upstream.connectionsAccepted();
+    long repliesBefore = proxy.metrics().localReplies(reason);
+    try (RawHttpClient client = proxy.connect()) {
+      client.send(request);
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).as(name).isEqualTo(status);
+      assertThat(response.header("Connection")).as(name).isEqualToIgnoringCase("close");
+      client.readAllUntilClose(); // throws SocketTimeoutException if the proxy keeps it open
+    }
+    assertThat(proxy.metrics().localReplies(reason)).as(name).isEqualTo(repliesBefore + 1);
+    assertThat(upstream.requests()).as(name + ": forwarded").isEmpty();
+    if (!name.contains("chunk size")) { // a bad chunk is found after the head was routed and connected
+      assertThat(upstream.connectionsAccepted()).as(name + ": upstream contacted").isEqualTo(connectionsBefore);
+    }
+  }
+
+  @Test
+  void slow_request_head_gets_408_and_close() throws Exception {
+    long before = proxy.metrics().localReplies("header_timeout");
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET / HTTP/1.1\r\nHost: a\r\n"); // and never the empty line
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(408);
+      client.readAllUntilClose();
+    }
+    assertThat(proxy.metrics().localReplies("header_timeout")).isEqualTo(before + 1);
+    assertThat(upstream.requests()).isEmpty();
+  }
+
+  @Test
+  void chunked_body_over_the_limit_gets_413_and_close() throws Exception {
+    long before = proxy.metrics().localReplies("body_too_large");
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "800\r\n" + "x".repeat(2048) + "\r\n0\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(413);
+      client.readAllUntilClose();
+    }
+    assertThat(proxy.metrics().localReplies("body_too_large")).isEqualTo(before + 1);
+    assertThat(upstream.requests()).noneMatch(r -> r.complete());
+  }
+
+  @Test
+  void a_good_request_after_all_that_still_works() throws Exception {
+    RawResponse response = proxy.get("a", "/fine");
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(upstream.lastRequest().uri()).isEqualTo("/fine");
+  }
+
+  @Test
+  void bad_chunk_after_a_good_one_is_not_completed_upstream() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+      client.timeout(Duration.ofSeconds(5));
+      client.send("ZZ\r\nworld\r\n0\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      client.readAllUntilClose();
+    }
+    // The head and first chunk may have been streamed; the request must never look complete.
+    assertThat(upstream.requests()).noneMatch(r -> r.complete());
+  }
+}

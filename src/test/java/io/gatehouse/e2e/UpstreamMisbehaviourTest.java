@@ -1,0 +1,109 @@
+package io.gatehouse.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gatehouse.testing.ProxyUnderTest;
+import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Responses no proxy should pass on (RFC 9112 §6.3: ambiguous framing from the upstream is a
+ * smuggling vector too): 502, the upstream connection is not reused, the client connection survives.
+ */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class UpstreamMisbehaviourTest {
+
+  /** An origin that answers every request head with fixed bytes, then closes. */
+  private static final class RawOrigin implements AutoCloseable {
+    private final ServerSocket server;
+    private final Thread thread;
+
+    RawOrigin(String response) throws IOException {
+      server = new ServerSocket();
+      server.bind(new InetSocketAddress("127.0.0.1", 0));
+      thread = new Thread(() -> {
+        while (!server.isClosed()) {
+          try (Socket socket = server.accept()) {
+            socket.setSoTimeout(5000);
+            readHead(socket.getInputStream());
+            socket.getOutputStream().write(response.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            socket.shutdownOutput();
+            while (socket.getInputStream().read() >= 0) {
+              // wait for the proxy to close
+            }
+          } catch (IOException e) {
+            // next connection
+          }
+        }
+      }, "raw-origin");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    private static void readHead(InputStream in) throws IOException {
+      int matched = 0;
+      while (matched < 4) {
+        int b = in.read();
+        if (b < 0) {
+          throw new IOException("closed");
+        }
+        matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+    }
+  }
+
+  static Stream<Arguments> responses() {
+    return Stream.of(
+        Arguments.of("Content-Length and chunked",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("two Content-Lengths",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+        Arguments.of("garbage status line", "HTTP/1.1 two hundred OK\r\n\r\n"),
+        Arguments.of("not HTTP at all", "SSH-2.0-OpenSSH_9.6\r\n\r\n"),
+        Arguments.of("protocol switch nobody asked for",
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"),
+        Arguments.of("header section too large",
+            "HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(70 * 1024) + "\r\nContent-Length: 0\r\n\r\n"),
+        Arguments.of("closed before the head ended", "HTTP/1.1 200 OK\r\nContent-Le"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("responses")
+  void bad_response_is_a_502(String name, String bytes) throws Exception {
+    try (RawOrigin origin = new RawOrigin(bytes);
+        ProxyUnderTest proxy = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: raw } ]
+            clusters: [ { name: raw, endpoints: ["127.0.0.1:${PORT}"], timeouts: { response: 5s } } ]
+            """, Map.of("PORT", Integer.toString(origin.port())));
+        RawHttpClient client = proxy.connect()) {
+      client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).as(name).isEqualTo(502);
+      assertThat(response.bodyAsString()).doesNotContain("hello");
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package io.gatehouse.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Idle and header timeouts with a controlled clock: no waiting. */
+class ClientTimeoutHandlerTest {
+  private static final long IDLE = TimeUnit.SECONDS.toNanos(60);
+  private static final long HEADER = TimeUnit.SECONDS.toNanos(1);
+
+  private final AtomicLong now = new AtomicLong(1_000_000_000L);
+  private final List<Object> events = new ArrayList<>();
+  private final ClientTimeoutHandler timeouts = new ClientTimeoutHandler(IDLE, HEADER, now::get);
+  private final EmbeddedChannel channel = newChannel();
+
+  private EmbeddedChannel newChannel() {
+    EmbeddedChannel ch = new EmbeddedChannel(timeouts, new ChannelInboundHandlerAdapter() {
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        events.add(evt);
+      }
+
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg);
+      }
+    });
+    ch.freezeTime();
+    return ch;
+  }
+
+  private void advance(long nanos) {
+    now.addAndGet(nanos);
+    channel.advanceTimeBy(nanos, TimeUnit.NANOSECONDS);
+    channel.runScheduledPendingTasks();
+  }
+
+  private void receive(String bytes) {
+    channel.writeInbound(Unpooled.copiedBuffer(bytes, StandardCharsets.ISO_8859_1));
+  }
+
+  @Test
+  void slow_head_gets_the_header_timeout_not_the_idle_one() {
+    advance(TimeUnit.SECONDS.toNanos(5)); // idle a while, well within the idle timeout
+    receive("GET / HTTP/1.1\r\n");
+    advance(HEADER - 1);
+    assertThat(events).isEmpty();
+    advance(2);
+    assertThat(events).containsExactly(ClientTimeoutHandler.HEADER_TIMEOUT);
+    assertThat(channel.isOpen()).as("the proxy handler answers 408 and closes").isTrue();
+    channel.finishAndReleaseAll();
+  }
+
+  @Test
+  void idle_connection_closes_quietly() {
+    advance(IDLE - 1);
+    assertThat(channel.isOpen()).isTrue();
+    advance(1);
+    assertThat(channel.isOpen()).isFalse();
+    assertThat(events).isEmpty();
+  }
+
+  @Test
+  void no_timeout_during_an_exchange_and_idle_again_after() {
+    receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    timeouts.exchangeStarted(false);
+    advance(IDLE * 3);
+    assertThat(channel.isOpen()).isTrue();
+    assertThat(events).isEmpty();
+    timeouts.exchangeEnded();
+    advance(IDLE - 1);
+    assertThat(channel.isOpen()).isTrue();
+    advance(1);
+    assertThat(channel.isOpen()).isFalse();
+  }
+
+  @Test
+  void header_timeout_of_the_second_request_counts_from_its_first_byte() {
+    receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    timeouts.exchangeStarted(false);
+    timeouts.exchangeEnded();
+    advance(TimeUnit.SECONDS.toNanos(30));
+    receive("GET /2 HTTP/1.1\r\n");
+    advance(HEADER / 2);
+    assertThat(events).isEmpty();
+    advance(HEADER / 2);
+    assertThat(events).containsExactly(ClientTimeoutHandler.HEADER_TIMEOUT);
+    channel.finishAndReleaseAll();
+  }
+}

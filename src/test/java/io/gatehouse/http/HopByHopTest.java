@@ -1,0 +1,45 @@
+package io.gatehouse.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import java.net.InetAddress;
+import org.junit.jupiter.api.Test;
+
+class HopByHopTest {
+  @Test
+  void removes_fixed_and_connection_named_fields() {
+    HttpHeaders headers = new DefaultHttpHeaders()
+        .add("Connection", "close, X-A")
+        .add("Connection", "x-b,,")
+        .add("X-A", "1").add("X-B", "2").add("X-C", "3")
+        .add("Keep-Alive", "timeout=5").add("Proxy-Connection", "keep-alive").add("TE", "trailers")
+        .add("Trailer", "X-Sum").add("Transfer-Encoding", "chunked").add("Upgrade", "websocket");
+    HopByHop.strip(headers);
+    assertThat(headers.names()).containsExactly("X-C");
+  }
+
+  @Test
+  void connection_token_lookup_ignores_case() {
+    HttpHeaders headers = new DefaultHttpHeaders().add("Connection", "Keep-Alive, Upgrade");
+    assertThat(HopByHop.connectionHas(headers, "upgrade")).isTrue();
+    assertThat(HopByHop.connectionHas(headers, "close")).isFalse();
+  }
+
+  @Test
+  void forwarded_quotes_ipv6_and_odd_hosts() throws Exception {
+    HttpHeaders headers = new DefaultHttpHeaders();
+    ClientIdentity.addForwarded(headers, InetAddress.getByName("::1").getHostAddress(), "https", "shop.test:8443");
+    assertThat(headers.get("Forwarded")).isEqualTo("for=\"[0:0:0:0:0:0:0:1]\";proto=https;host=\"shop.test:8443\"");
+  }
+
+  @Test
+  void x_forwarded_for_appends_to_a_chain() throws Exception {
+    HttpHeaders headers = new DefaultHttpHeaders().add("X-Forwarded-For", "198.51.100.1");
+    ClientIdentity.addXForwarded(headers, InetAddress.getByName("10.1.2.3").getHostAddress(), "http", "a.test");
+    assertThat(headers.get("X-Forwarded-For")).isEqualTo("198.51.100.1, 10.1.2.3");
+    assertThat(headers.get("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(headers.get("X-Forwarded-Host")).isEqualTo("a.test");
+  }
+}

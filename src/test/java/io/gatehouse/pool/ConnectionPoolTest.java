@@ -1,0 +1,218 @@
+package io.gatehouse.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gatehouse.relay.UpstreamPipeline;
+import io.gatehouse.testing.FakeUpstream;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** One pool on one event loop against a real socket; every pool call runs on the loop, as in production. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class ConnectionPoolTest {
+  private static final long MAX_IDLE = TimeUnit.SECONDS.toNanos(30);
+
+  private final AtomicLong now = new AtomicLong(0);
+  private MultiThreadIoEventLoopGroup group;
+  private EventLoop loop;
+  private FakeUpstream upstream;
+
+  @BeforeEach
+  void start() {
+    group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    loop = (EventLoop) group.next();
+    upstream = FakeUpstream.start("origin");
+  }
+
+  @AfterEach
+  void stop() {
+    upstream.close();
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  private ConnectionPool pool(int maxConnections) {
+    Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        .handler(new UpstreamPipeline(16 * 1024));
+    return new ConnectionPool(loop, bootstrap, new InetSocketAddress("127.0.0.1", upstream.port()),
+        maxConnections, MAX_IDLE, now::get);
+  }
+
+  private <T> T onLoop(Callable<T> task) throws Exception {
+    return loop.submit(task).get(5, TimeUnit.SECONDS);
+  }
+
+  /** What an acquire produced. */
+  private record Acquired(Channel channel, boolean reused, Throwable failure) {}
+
+  private CompletableFuture<Acquired> acquire(ConnectionPool pool, boolean allowReuse) throws Exception {
+    CompletableFuture<Acquired> result = new CompletableFuture<>();
+    onLoop(() -> {
+      pool.acquire(new AcquireCallback() {
+        @Override
+        public void acquired(Channel channel, boolean reused) {
+          result.complete(new Acquired(channel, reused, null));
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+          result.complete(new Acquired(null, false, cause));
+        }
+      }, allowReuse);
+      return null;
+    });
+    return result;
+  }
+
+  @Test
+  void released_connection_is_reused_warmest_first() throws Exception {
+    ConnectionPool pool = pool(4);
+    Acquired first = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    Acquired second = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    assertThat(first.reused()).isFalse();
+    assertThat(second.reused()).isFalse();
+    onLoop(() -> {
+      pool.release(first.channel());
+      now.addAndGet(1000);
+      pool.release(second.channel());
+      return null;
+    });
+    assertThat(onLoop(pool::idleConnections)).isEqualTo(2);
+    Acquired again = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    assertThat(again.reused()).isTrue();
+    assertThat(again.channel()).isSameAs(second.channel());
+    assertThat(onLoop(pool::openConnections)).isEqualTo(2);
+  }
+
+  @Test
+  void fresh_acquire_never_reuses() throws Exception {
+    ConnectionPool pool = pool(4);
+    Acquired first = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      pool.release(first.channel());
+      return null;
+    });
+    Acquired fresh = acquire(pool, false).get(5, TimeUnit.SECONDS);
+    assertThat(fresh.reused()).isFalse();
+    assertThat(fresh.channel()).isNotSameAs(first.channel());
+  }
+
+  @Test
+  void at_the_limit_callers_wait_for_a_release() throws Exception {
+    ConnectionPool pool = pool(1);
+    Acquired only = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    CompletableFuture<Acquired> waiting = acquire(pool, true);
+    assertThat(waiting).isNotDone();
+    onLoop(() -> {
+      pool.release(only.channel());
+      return null;
+    });
+    Acquired handedOver = waiting.get(5, TimeUnit.SECONDS);
+    assertThat(handedOver.channel()).isSameAs(only.channel());
+    assertThat(handedOver.reused()).isTrue();
+  }
+
+  @Test
+  void a_discarded_connection_makes_room_for_a_waiting_caller() throws Exception {
+    ConnectionPool pool = pool(1);
+    Acquired only = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    CompletableFuture<Acquired> waiting = acquire(pool, true);
+    onLoop(() -> {
+      pool.discard(only.channel());
+      return null;
+    });
+    Acquired next = waiting.get(5, TimeUnit.SECONDS);
+    assertThat(next.failure()).isNull();
+    assertThat(next.reused()).isFalse();
+    assertThat(next.channel()).isNotSameAs(only.channel());
+    await().atMost(Duration.ofSeconds(5)).until(() -> upstream.connectionsAccepted() == 2); // accepted asynchronously
+  }
+
+  @Test
+  void queue_is_bounded() throws Exception {
+    ConnectionPool pool = pool(1);
+    acquire(pool, true).get(5, TimeUnit.SECONDS);
+    for (int i = 0; i < 4; i++) {
+      assertThat(acquire(pool, true)).isNotDone();
+    }
+    Acquired refused = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    assertThat(refused.failure()).isInstanceOf(PoolOverloadedException.class);
+  }
+
+  @Test
+  void idle_connection_closed_by_the_upstream_leaves_the_pool() throws Exception {
+    ConnectionPool pool = pool(4);
+    Acquired first = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      pool.release(first.channel());
+      return null;
+    });
+    assertThat(onLoop(pool::idleConnections)).isEqualTo(1);
+    upstream.kill(); // FIN on every connection, as an origin shutting down
+    await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::idleConnections) == 0);
+    assertThat(onLoop(pool::openConnections)).isZero();
+  }
+
+  @Test
+  void data_on_an_idle_connection_closes_it() throws Exception {
+    ConnectionPool pool = pool(4);
+    Acquired first = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    first.channel().writeAndFlush(new io.netty.handler.codec.http.DefaultFullHttpRequest(
+        io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpMethod.GET, "/"));
+    onLoop(() -> {
+      pool.release(first.channel()); // the response now arrives on an idle connection: out of sync
+      return null;
+    });
+    await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::idleConnections) == 0);
+    assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).reused()).isFalse();
+  }
+
+  @Test
+  void connections_idle_too_long_are_not_handed_out() throws Exception {
+    ConnectionPool pool = pool(4);
+    Acquired first = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    onLoop(() -> {
+      pool.release(first.channel());
+      return null;
+    });
+    now.addAndGet(MAX_IDLE);
+    Acquired next = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    assertThat(next.reused()).isFalse();
+    await().atMost(Duration.ofSeconds(5)).until(() -> !first.channel().isOpen());
+  }
+
+  @Test
+  void close_fails_waiting_callers_and_refuses_new_ones() throws Exception {
+    ConnectionPool pool = pool(1);
+    acquire(pool, true).get(5, TimeUnit.SECONDS);
+    CompletableFuture<Acquired> waiting = acquire(pool, true);
+    onLoop(() -> {
+      pool.close();
+      return null;
+    });
+    assertThat(waiting.get(5, TimeUnit.SECONDS).failure()).isInstanceOf(PoolOverloadedException.class);
+    assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isInstanceOf(PoolOverloadedException.class);
+  }
+
+  @Test
+  void refused_connect_is_reported_and_frees_its_slot() throws Exception {
+    upstream.kill();
+    ConnectionPool pool = pool(1);
+    assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isNotNull();
+    await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::openConnections) == 0);
+  }
+}
