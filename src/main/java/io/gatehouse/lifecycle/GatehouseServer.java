@@ -3,7 +3,10 @@ package io.gatehouse.lifecycle;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.ListenerMode;
+import io.gatehouse.config.HostPort;
 import io.gatehouse.config.PerClientLimits;
+import io.gatehouse.health.ActiveHealthChecker;
+import io.gatehouse.health.EndpointGauges;
 import io.gatehouse.listener.ConnectionLimiter;
 import io.gatehouse.listener.Listener;
 import io.gatehouse.listener.ProxyHandlerFactory;
@@ -13,7 +16,10 @@ import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.DrainSignal;
 import io.gatehouse.relay.UpstreamPipeline;
 import io.gatehouse.reverse.ReverseProxyHandler;
+import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
+import io.gatehouse.upstream.Cluster;
+import io.gatehouse.upstream.Endpoint;
 import io.gatehouse.upstream.EndpointRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -30,9 +36,11 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -59,6 +67,8 @@ public final class GatehouseServer implements AutoCloseable {
   private final Map<String, Listener> listeners = new LinkedHashMap<>();
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
+  private final ActiveHealthChecker healthChecker;
+  private final EndpointControl endpointControl;
   private AdminEndpoint admin;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
@@ -79,7 +89,10 @@ public final class GatehouseServer implements AutoCloseable {
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));
-    pools = new UpstreamPools(loops, upstreamTemplate, clock);
+    pools = new UpstreamPools(loops, upstreamTemplate, clock,
+        address -> EndpointControl.retainsConnections(endpoints.find(address)));
+    healthChecker = new ActiveHealthChecker(loops, upstreamTemplate.clone(), clock);
+    endpointControl = new EndpointControl(current::get, pools, clock);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
   }
@@ -99,6 +112,8 @@ public final class GatehouseServer implements AutoCloseable {
 
   private void startListeners(GatehouseConfig config) throws Exception {
     current.set(compiler.compile(1, config));
+    healthChecker.update(clusters(current.get()));
+    EndpointGauges.register(metrics, () -> clusters(current.get()));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     ExchangeLog observer = new ExchangeLog(metrics, config.accessLog());
     for (ListenerConfig lc : config.listeners()) {
@@ -128,11 +143,47 @@ public final class GatehouseServer implements AutoCloseable {
     return ForwardListeners.factory(lc, context, pools, resolver, clock);
   }
 
-  /** Swaps in a new config generation; listeners themselves are not rebound. */
-  public void reload(GatehouseConfig config) {
-    Snapshot next = compiler.compile(current.get().generation() + 1, config);
+  /**
+   * Swaps in a new config generation; listeners themselves are not rebound. Health checks follow
+   * the new endpoint set, and endpoints no longer in any cluster lose their idle pooled
+   * connections (exchanges in flight to them finish).
+   */
+  public synchronized void reload(GatehouseConfig config) {
+    Snapshot previous = current.get();
+    Snapshot next = compiler.compile(previous.generation() + 1, config);
     current.set(next);
+    healthChecker.update(clusters(next));
+    Set<HostPort> live = addresses(next);
+    for (HostPort old : addresses(previous)) {
+      if (!live.contains(old)) {
+        pools.closeIdle(old);
+      }
+    }
+    endpoints.retainOnly(live);
     log.info("config generation {} in use", next.generation());
+  }
+
+  private static List<Cluster> clusters(Snapshot snapshot) {
+    List<Cluster> list = new ArrayList<>(snapshot.clusters().size());
+    for (ClusterRuntime runtime : snapshot.clusters().values()) {
+      list.add(runtime.cluster());
+    }
+    return list;
+  }
+
+  private static Set<HostPort> addresses(Snapshot snapshot) {
+    Set<HostPort> set = new HashSet<>();
+    for (ClusterRuntime runtime : snapshot.clusters().values()) {
+      for (Endpoint e : runtime.cluster().endpoints()) {
+        set.add(e.address());
+      }
+    }
+    return set;
+  }
+
+  /** Per-endpoint state and drain/enable/disable, for the admin API and tests. */
+  public EndpointAdmin endpointAdmin() {
+    return endpointControl;
   }
 
   public GatehouseConfig config() {
@@ -191,6 +242,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   @Override
   public void close() {
+    healthChecker.close();
     listeners.values().forEach(Listener::close);
     if (admin != null) {
       admin.close();

@@ -11,8 +11,10 @@ import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
 import io.gatehouse.reverse.Route;
 import io.gatehouse.reverse.RouteTable;
+import io.gatehouse.upstream.CircuitBreaker;
 import io.gatehouse.upstream.Cluster;
 import io.gatehouse.upstream.EndpointRegistry;
+import io.gatehouse.upstream.RetryBudget;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,6 +28,9 @@ final class SnapshotCompiler {
   private final EndpointRegistry endpoints;
   private final List<EventLoop> loops;
   private final LongSupplier clock;
+  /** Per cluster name, across generations; touched by the reloading thread only. */
+  private final Map<String, RetryBudget> budgets = new HashMap<>();
+  private final Map<String, CircuitBreaker> breakers = new HashMap<>();
 
   SnapshotCompiler(EndpointRegistry endpoints, List<EventLoop> loops, LongSupplier clock) {
     this.endpoints = endpoints;
@@ -36,8 +41,14 @@ final class SnapshotCompiler {
   Snapshot compile(long generation, GatehouseConfig config) {
     Map<String, ClusterRuntime> clusters = new LinkedHashMap<>();
     for (ClusterConfig cluster : config.clusters()) {
-      clusters.put(cluster.name(), new ClusterRuntime(Cluster.create(cluster, endpoints, clock), loops));
+      RetryBudget budget = budgets.computeIfAbsent(cluster.name(), n -> RetryBudget.defaults());
+      CircuitBreaker breaker = breakers.computeIfAbsent(cluster.name(), n -> new CircuitBreaker(0));
+      breaker.setMaxInFlight(cluster.circuitBreaker().maxInFlight());
+      clusters.put(cluster.name(), new ClusterRuntime(
+          Cluster.create(cluster, endpoints, clock, cluster.slowStart()), loops, budget, breaker));
     }
+    budgets.keySet().retainAll(clusters.keySet());
+    breakers.keySet().retainAll(clusters.keySet());
     Map<String, List<Route>> routesByListener = new HashMap<>();
     for (ListenerConfig listener : config.listeners()) {
       if (listener.mode() == ListenerMode.REVERSE) {

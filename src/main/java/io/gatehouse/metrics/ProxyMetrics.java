@@ -10,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -81,6 +82,18 @@ public final class ProxyMetrics {
   public void gauge(String name, String help, String labelName, String labelValue, LongSupplier value) {
     GaugeWithCallback.builder().name(name).help(help).labelNames(labelName)
         .callback(cb -> cb.call(value.getAsLong(), labelValue)).register(registry);
+  }
+
+  /** Receives one labelled value of a {@link #gaugeFamily}. */
+  @FunctionalInterface
+  public interface GaugeSink {
+    void accept(double value, String... labelValues);
+  }
+
+  /** Registers a gauge with many label sets, all read at scrape time by {@code values}. */
+  public void gaugeFamily(String name, String help, String[] labelNames, Consumer<GaugeSink> values) {
+    GaugeWithCallback.builder().name(name).help(help).labelNames(labelNames)
+        .callback(cb -> values.accept(cb::call)).register(registry);
   }
 
   /** Registers a gauge without labels read at scrape time. */

@@ -1,7 +1,9 @@
 package io.gatehouse.reverse;
 
+import io.gatehouse.upstream.CircuitBreaker;
 import io.gatehouse.upstream.Cluster;
 import io.gatehouse.upstream.LoadBalancer;
+import io.gatehouse.upstream.RetryBudget;
 import io.netty.channel.EventLoop;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -16,9 +18,21 @@ public final class ClusterRuntime {
   private final Map<EventLoop, LoadBalancer> balancers = new IdentityHashMap<>();
   private final long connectTimeoutNanos;
   private final long responseTimeoutNanos;
+  private final RetryBudget retryBudget;
+  private final CircuitBreaker breaker;
 
   public ClusterRuntime(Cluster cluster, List<EventLoop> loops) {
+    this(cluster, loops, RetryBudget.defaults(), new CircuitBreaker(0));
+  }
+
+  /**
+   * @param retryBudget and {@code breaker} outlive this generation (kept by cluster name), so a
+   *     reload neither refills the budget nor forgets requests in flight
+   */
+  public ClusterRuntime(Cluster cluster, List<EventLoop> loops, RetryBudget retryBudget, CircuitBreaker breaker) {
     this.cluster = cluster;
+    this.retryBudget = retryBudget;
+    this.breaker = breaker;
     for (EventLoop loop : loops) {
       balancers.put(loop, cluster.newBalancer());
     }
@@ -32,6 +46,14 @@ public final class ClusterRuntime {
 
   public String name() {
     return cluster.name();
+  }
+
+  public RetryBudget retryBudget() {
+    return retryBudget;
+  }
+
+  public CircuitBreaker breaker() {
+    return breaker;
   }
 
   LoadBalancer balancer(EventLoop loop) {
