@@ -293,6 +293,55 @@ class ResilienceTest {
   }
 
   @Test
+  void fiveHundredsAndTimeoutsFeedPassiveOutlierDetection() throws Exception {
+    FakeUpstream a = upstream("a");
+    FakeUpstream bad = upstream("bad");
+    FakeUpstream hung = upstream("hung");
+    bad.respond(req -> Reply.status(500));
+    hung.respond(req -> Reply.hang());
+    InetSocketAddress proxy = start("timeout: 200ms",
+        "endpoints: " + endpoints(a, bad, hung)
+            + "\noutlier: { consecutiveFailures: 3, ejectFor: 30s, maxEjectionPercent: 100 }");
+    List<Load.Result> first = load.run(proxy, "/x", 60, TIMEOUT, n -> {});
+    assertThat(Load.byStatus(first)).containsKeys(200, 500, 504);
+    await().atMost(Duration.ofSeconds(5)).until(() -> view(bad).ejected() && view(hung).ejected());
+    assertThat(view(a).ejected()).isFalse();
+    assertThat(view(bad).errorRate()).isPositive();
+
+    List<Load.Result> after = load.run(proxy, "/y", 100, TIMEOUT, n -> {});
+    assertThat(Load.byStatus(after)).containsOnlyKeys(200);
+    assertThat(Load.byUpstream(after)).containsOnlyKeys("a");
+  }
+
+  @Test
+  void aReloadStartsHealthChecksForNewEndpointsAndKeepsTheStateOfKeptOnes() throws Exception {
+    FakeUpstream a = upstream("a");
+    FakeUpstream b = upstream("b");
+    a.respond(req -> req.uri().equals("/healthz") ? Reply.status(503) : Reply.ok());
+    String hc = "\nhealthCheck: { path: /healthz, interval: 100ms, timeout: 80ms, rise: 2, fall: 1 }";
+    InetSocketAddress proxy = start("timeout: 10s", "endpoints: " + endpoints(a) + hc);
+    await().atMost(Duration.ofSeconds(2)).until(() -> view(a).health() == Health.DOWN);
+    assertThat(load.get(proxy, "/x", TIMEOUT).status()).isEqualTo(503);
+
+    String yaml = """
+        listeners:
+          - { name: web, bind: "127.0.0.1:0", mode: reverse }
+        accessLog: { enabled: false }
+        routes: [ { name: app, cluster: app } ]
+        clusters:
+          - name: app
+            endpoints: %s
+            healthCheck: { path: /healthz, interval: 100ms, timeout: 80ms, rise: 2, fall: 1 }
+        """.formatted(endpoints(a, b));
+    server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
+    assertThat(view(a).health()).isEqualTo(Health.DOWN); // state of the address survived the reload
+    await().atMost(Duration.ofSeconds(2)).until(() -> view(b).health() == Health.UP);
+    assertThat(served(b, "/healthz")).isPositive();
+    List<Load.Result> results = load.run(proxy, "/x", 20, TIMEOUT, n -> {});
+    assertThat(Load.byUpstream(results)).containsOnlyKeys("b");
+  }
+
+  @Test
   void endpointGaugesAndViewsReflectTheLiveState() throws Exception {
     FakeUpstream a = upstream("a");
     InetSocketAddress proxy = start("timeout: 10s", "endpoints: " + endpoints(a) + "\nslowStart: 5s");
