@@ -36,6 +36,8 @@ final class ClusterConnector implements UpstreamConnector {
   private Endpoint counted;
   private ConnectionPool pool;
   private long attemptStart;
+  /** Whether this request was counted in the retry budget's base (once, however many tries). */
+  private boolean requestCounted;
   /** Whether the current attempt got a connection (so a timeout means the request was sent). */
   private boolean connected;
   private String label = "-";
@@ -60,7 +62,8 @@ final class ClusterConnector implements UpstreamConnector {
       endpoint = counted; // replay after a stale pooled connection: same endpoint, new socket
     } else {
       long now = clock.getAsLong();
-      if (tried.isEmpty()) {
+      if (!requestCounted) {
+        requestCounted = true;
         cluster.retryBudget().onRequest(now);
       }
       LoadBalancer balancer = cluster.balancer(loop);
@@ -116,7 +119,8 @@ final class ClusterConnector implements UpstreamConnector {
    * Retries only what the route asks for, never past its attempts, and only while the cluster's
    * retry budget has room. A request that reached the upstream (reset, response timeout) is
    * retried only when idempotent (RFC 9110 §9.2.2); one that never left (connect failure or
-   * connect timeout) always may be.
+   * connect timeout) always may be. No endpoint available, or the cluster's circuit breaker open,
+   * is never retried: a retry now would find the same.
    */
   @Override
   public boolean mayRetry(int attempt, Reason failure) {
@@ -127,7 +131,6 @@ final class ClusterConnector implements UpstreamConnector {
     boolean wanted;
     switch (failure) {
       case UPSTREAM_CONNECT_FAILED:
-      case NO_ENDPOINT:
         wanted = on.contains("connect-failure");
         break;
       case UPSTREAM_TIMEOUT:
