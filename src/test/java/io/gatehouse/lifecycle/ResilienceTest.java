@@ -264,6 +264,30 @@ class ResilienceTest {
   }
 
   @Test
+  void requestsWaitingForAConnectionPastMaxPendingGet503AtOnce() throws Exception {
+    FakeUpstream a = upstream("a");
+    a.respond(req -> Reply.slow(Duration.ofMillis(700)));
+    System.setProperty("gatehouse.threads", "1"); // one event loop, so one pool to fill
+    InetSocketAddress proxy;
+    try {
+      proxy = start("timeout: 10s", "endpoints: " + endpoints(a)
+          + "\npool: { maxConnections: 1 }\ncircuitBreaker: { maxPending: 2 }");
+    } finally {
+      System.clearProperty("gatehouse.threads");
+    }
+    List<Future<Load.Result>> running = load.start(proxy, "/x", 3, TIMEOUT);
+    await().atMost(Duration.ofSeconds(5)).until(() -> view(a).inFlight() == 3); // 1 sent, 2 waiting
+    List<Load.Result> overflow = load.run(proxy, "/more", 5, TIMEOUT, n -> {});
+    assertThat(Load.byStatus(overflow)).containsOnlyKeys(503);
+    assertThat(server.metrics().localReplies("overloaded")).isEqualTo(5);
+    for (Future<Load.Result> f : running) {
+      assertThat(f.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+    }
+    assertThat(a.connectionsAccepted()).isEqualTo(1);
+    assertThat(view(a).failures()).isZero(); // our own full queue is not the endpoint's failure
+  }
+
+  @Test
   void latencyAwareBalancersSendLessToASlowEndpointThanRoundRobin() throws Exception {
     FakeUpstream a = upstream("a");
     FakeUpstream b = upstream("b");
