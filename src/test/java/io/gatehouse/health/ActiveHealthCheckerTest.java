@@ -90,9 +90,12 @@ class ActiveHealthCheckerTest {
     return registry.stateFor(hostPort(u)).health();
   }
 
-  /** Upper bound for a flip after {@code n} probes: n intervals (+10% jitter) plus one probe timeout and slack. */
+  /**
+   * Upper bound for a flip after {@code n} probes: n intervals (+10% jitter), one probe timeout,
+   * and slack for a busy machine (a test never asserts a tight timing).
+   */
   private static Duration within(int n) {
-    return Duration.ofMillis((long) (n * INTERVAL.toMillis() * 1.1) + 80 + 400);
+    return Duration.ofMillis((long) (n * INTERVAL.toMillis() * 1.1) + 80 + 1500);
   }
 
   @Test
