@@ -230,6 +230,33 @@ class ResilienceTest {
   }
 
   @Test
+  void aResetIsRetriedForGetButNotForPost() throws Exception {
+    FakeUpstream a = upstream("a");
+    FakeUpstream b = upstream("b");
+    a.respond(req -> Reply.reset());
+    InetSocketAddress proxy = start("retries: { attempts: 2, on: [connect-failure, reset] }",
+        "endpoints: " + endpoints(a, b));
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    int posts502 = 0;
+    for (int i = 0; i < 6; i++) {
+      Load.Result get = load.get(proxy, "/get", TIMEOUT);
+      assertThat(get.status()).isEqualTo(200);
+      var post = client.send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + proxy.getPort() + "/post"))
+          .timeout(TIMEOUT).POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(post.statusCode()).isIn(200, 502);
+      if (post.statusCode() == 502) {
+        posts502++;
+      }
+    }
+    // A POST reset by a may have been processed there: it is never sent again.
+    assertThat(posts502).isPositive();
+    assertThat(served(b, "/post") + served(a, "/post")).isEqualTo(6);
+  }
+
+  @Test
   void aSlowTryIsCutByThePerTryTimeoutAndRetriedElsewhere() throws Exception {
     FakeUpstream a = upstream("a");
     FakeUpstream b = upstream("b");
