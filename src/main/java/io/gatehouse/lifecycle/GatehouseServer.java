@@ -68,6 +68,8 @@ public final class GatehouseServer implements AutoCloseable {
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
   private final ActiveHealthChecker healthChecker;
+  /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
+  private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
   private AdminEndpoint admin;
 
@@ -90,7 +92,7 @@ public final class GatehouseServer implements AutoCloseable {
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
-        address -> EndpointControl.retainsConnections(endpoints.find(address)));
+        address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     healthChecker = new ActiveHealthChecker(loops, upstreamTemplate.clone(), clock);
     endpointControl = new EndpointControl(current::get, pools, clock);
     PerClientLimits perClient = config.limits().perClient();
@@ -145,8 +147,8 @@ public final class GatehouseServer implements AutoCloseable {
 
   /**
    * Swaps in a new config generation; listeners themselves are not rebound. Health checks follow
-   * the new endpoint set, and endpoints no longer in any cluster lose their idle pooled
-   * connections (exchanges in flight to them finish).
+   * the new endpoint set, and endpoints no longer in any cluster are drained: idle pooled
+   * connections close now, exchanges in flight finish and their connections close after them.
    */
   public synchronized void reload(GatehouseConfig config) {
     Snapshot previous = current.get();
@@ -154,8 +156,10 @@ public final class GatehouseServer implements AutoCloseable {
     current.set(next);
     healthChecker.update(clusters(next));
     Set<HostPort> live = addresses(next);
+    retired.removeAll(live);
     for (HostPort old : addresses(previous)) {
       if (!live.contains(old)) {
+        retired.add(old);
         pools.closeIdle(old);
       }
     }

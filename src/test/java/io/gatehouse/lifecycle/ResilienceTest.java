@@ -394,6 +394,32 @@ class ResilienceTest {
   }
 
   @Test
+  void anEndpointRemovedByAReloadIsDrained() throws Exception {
+    FakeUpstream a = upstream("a");
+    FakeUpstream b = upstream("b");
+    b.respond(req -> req.uri().equals("/slow") ? Reply.slow(Duration.ofMillis(1000)) : Reply.ok());
+    InetSocketAddress proxy = start("timeout: 10s", "endpoints: " + endpoints(a, b));
+    load.run(proxy, "/warm", 20, TIMEOUT, n -> {});
+    List<Future<Load.Result>> slow = load.start(proxy, "/slow", 4, TIMEOUT);
+    await().atMost(Duration.ofSeconds(5)).until(() -> view(b).inFlight() >= 1);
+
+    String yaml = """
+        listeners:
+          - { name: web, bind: "127.0.0.1:0", mode: reverse }
+        accessLog: { enabled: false }
+        routes: [ { name: app, cluster: app } ]
+        clusters:
+          - { name: app, endpoints: %s }
+        """.formatted(endpoints(a));
+    server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
+    for (Future<Load.Result> f : slow) {
+      assertThat(f.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
+    }
+    assertThat(Load.byUpstream(load.run(proxy, "/after", 20, TIMEOUT, n -> {}))).containsOnlyKeys("a");
+    await().atMost(Duration.ofSeconds(5)).until(() -> b.openConnections() == 0);
+  }
+
+  @Test
   void endpointGaugesAndViewsReflectTheLiveState() throws Exception {
     FakeUpstream a = upstream("a");
     InetSocketAddress proxy = start("timeout: 10s", "endpoints: " + endpoints(a) + "\nslowStart: 5s");
