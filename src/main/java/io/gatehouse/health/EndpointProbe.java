@@ -57,7 +57,6 @@ final class EndpointProbe {
   private Object current;
   private Channel channel;
   private ScheduledFuture<?> timer;
-  private long probes;
 
   EndpointProbe(HostPort address, EndpointState state, HealthCheckConfig config, EventLoop loop,
       Bootstrap template, LongSupplier clock) {
@@ -69,16 +68,8 @@ final class EndpointProbe {
     this.clock = clock;
   }
 
-  HostPort address() {
-    return address;
-  }
-
   EndpointState state() {
     return state;
-  }
-
-  HealthCheckConfig config() {
-    return config;
   }
 
   /** Schedules the first probe after a short random delay (spreads a fleet's first probes). */
@@ -108,11 +99,6 @@ final class EndpointProbe {
     });
   }
 
-  /** Probes run so far (for tests). */
-  long probes() {
-    return probes;
-  }
-
   private void schedule(long delayNanos) {
     if (stopped) {
       return;
@@ -128,7 +114,6 @@ final class EndpointProbe {
     HealthCheckConfig cfg = config;
     Object attempt = new Object();
     current = attempt;
-    probes++;
     long timeoutNanos = cfg.timeout().toNanos();
     Bootstrap b = template.clone(loop)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeoutNanos / 1_000_000))
