@@ -420,6 +420,61 @@ class ResilienceTest {
   }
 
   @Test
+  void weightsAreHonouredEndToEnd() throws Exception {
+    FakeUpstream a = upstream("a");
+    FakeUpstream b = upstream("b");
+    InetSocketAddress proxy = start("timeout: 10s", "balancer: weighted\nendpoints: [ { address: \"127.0.0.1:"
+        + a.port() + "\", weight: 1 }, { address: \"127.0.0.1:" + b.port() + "\", weight: 3 } ]");
+    List<Load.Result> results = load.run(proxy, "/x", 800, TIMEOUT, n -> {});
+    assertThat(Load.byStatus(results)).containsOnlyKeys(200);
+    // Smooth weighted round robin per event loop: exact per loop, so within 5% overall.
+    assertThat(Load.byUpstream(results).get("b") / 800.0).isBetween(0.70, 0.80);
+  }
+
+  @Test
+  void consistentHashingKeepsAKeyOnOneEndpointAndMovesFewKeysWhenOneIsAdded() throws Exception {
+    FakeUpstream[] us = {upstream("u1"), upstream("u2"), upstream("u3"), upstream("u4")};
+    InetSocketAddress proxy = start("timeout: 10s",
+        "balancer: consistent_hash\nhashOn: { header: X-User }\nendpoints: " + endpoints(us[0], us[1], us[2]));
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    int keys = 120;
+    java.util.function.IntFunction<String> owner = k -> {
+      try {
+        return client.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + proxy.getPort() + "/k")).header("X-User", "user-" + k)
+            .timeout(TIMEOUT).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+            .headers().firstValue("X-Upstream").orElse("?");
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    };
+    String[] before = new String[keys];
+    for (int k = 0; k < keys; k++) {
+      before[k] = owner.apply(k);
+      assertThat(owner.apply(k)).isEqualTo(before[k]);
+    }
+    String yaml = """
+        listeners:
+          - { name: web, bind: "127.0.0.1:0", mode: reverse }
+        accessLog: { enabled: false }
+        routes: [ { name: app, cluster: app } ]
+        clusters:
+          - { name: app, balancer: consistent_hash, hashOn: { header: X-User }, endpoints: %s }
+        """.formatted(endpoints(us));
+    server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
+    int moved = 0;
+    for (int k = 0; k < keys; k++) {
+      String now = owner.apply(k);
+      if (!now.equals(before[k])) {
+        moved++;
+        assertThat(now).isEqualTo("u4"); // a key only ever moves to the new endpoint
+      }
+    }
+    assertThat((double) moved / keys).isBetween(0.10, 0.40); // about 1/4
+  }
+
+  @Test
   void endpointGaugesAndViewsReflectTheLiveState() throws Exception {
     FakeUpstream a = upstream("a");
     InetSocketAddress proxy = start("timeout: 10s", "endpoints: " + endpoints(a) + "\nslowStart: 5s");
