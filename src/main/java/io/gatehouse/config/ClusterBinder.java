@@ -9,7 +9,7 @@ import java.util.Set;
 /** Binds one entry of {@code clusters}, with its endpoints and upstream policies. */
 final class ClusterBinder {
   static final List<String> KEYS = List.of("name", "balancer", "hashOn", "endpoints", "healthCheck",
-      "outlier", "pool", "timeouts", "tls");
+      "outlier", "pool", "timeouts", "tls", "slowStart", "circuitBreaker");
   private static final List<String> HEALTH_KEYS =
       List.of("type", "path", "interval", "timeout", "rise", "fall", "expectStatus", "host");
 
@@ -35,7 +35,14 @@ final class ClusterBinder {
         outlier(s.section("outlier", List.of("consecutiveFailures", "ejectFor", "maxEjectionPercent"))),
         pool(s.section("pool", List.of("maxConnections", "maxIdleTime"))),
         timeouts(s.section("timeouts", List.of("connect", "response"))),
-        tls(s.section("tls", List.of("verify", "ca", "sni"))));
+        tls(s.section("tls", List.of("verify", "ca", "sni"))),
+        s.duration("slowStart", Duration.ZERO),
+        circuitBreaker(s.section("circuitBreaker", List.of("maxInFlight", "maxPending"))));
+  }
+
+  private static CircuitBreakerConfig circuitBreaker(Section s) {
+    return s == null ? CircuitBreakerConfig.DEFAULT
+        : new CircuitBreakerConfig(s.integer("maxInFlight", 0, 0, 10_000_000), s.integer("maxPending", 0, 0, 10_000_000));
   }
 
   /** {@code clientIp}, {@code {header: NAME}} or {@code {cookie: NAME}}. */

@@ -1,5 +1,6 @@
 package io.gatehouse.config;
 
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -9,6 +10,8 @@ import java.util.List;
  * @param healthCheck {@code null} when no active checks are configured
  * @param outlier {@code null} when passive outlier detection is off
  * @param tls {@code null} for plain HTTP to the endpoints
+ * @param slowStart ramp-up window of an endpoint coming (back) into service; {@code ZERO} = off
+ * @param circuitBreaker overload limits; never null
  */
 public record ClusterConfig(
     String name,
@@ -19,9 +22,28 @@ public record ClusterConfig(
     OutlierConfig outlier,
     PoolConfig pool,
     TimeoutsConfig timeouts,
-    UpstreamTlsConfig tls) {
+    UpstreamTlsConfig tls,
+    Duration slowStart,
+    CircuitBreakerConfig circuitBreaker) {
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);
+    slowStart = slowStart == null ? Duration.ZERO : slowStart;
+    circuitBreaker = circuitBreaker == null ? CircuitBreakerConfig.DEFAULT : circuitBreaker;
+  }
+
+  /** Without slow start and with the default circuit breaker. */
+  public ClusterConfig(
+      String name,
+      BalancerKind balancer,
+      HashOnConfig hashOn,
+      List<EndpointConfig> endpoints,
+      HealthCheckConfig healthCheck,
+      OutlierConfig outlier,
+      PoolConfig pool,
+      TimeoutsConfig timeouts,
+      UpstreamTlsConfig tls) {
+    this(name, balancer, hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, Duration.ZERO,
+        CircuitBreakerConfig.DEFAULT);
   }
 }

@@ -3,7 +3,10 @@ package io.gatehouse.lifecycle;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.ListenerMode;
+import io.gatehouse.config.HostPort;
 import io.gatehouse.config.PerClientLimits;
+import io.gatehouse.health.ActiveHealthChecker;
+import io.gatehouse.health.EndpointGauges;
 import io.gatehouse.listener.ConnectionLimiter;
 import io.gatehouse.listener.Listener;
 import io.gatehouse.listener.ProxyHandlerFactory;
@@ -14,7 +17,10 @@ import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.DrainSignal;
 import io.gatehouse.relay.UpstreamPipeline;
 import io.gatehouse.reverse.ReverseProxyHandler;
+import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
+import io.gatehouse.upstream.Cluster;
+import io.gatehouse.upstream.Endpoint;
 import io.gatehouse.upstream.EndpointRegistry;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -31,9 +37,11 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -64,6 +72,10 @@ public final class GatehouseServer implements AutoCloseable {
   /** Verifies proxy passwords (bcrypt is deliberately slow) off the event loops; bounded queue. */
   private final java.util.concurrent.ThreadPoolExecutor bcrypt = newBcryptExecutor();
   private final ForwardListeners forward;
+  private final ActiveHealthChecker healthChecker;
+  /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
+  private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final EndpointControl endpointControl;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
@@ -87,8 +99,11 @@ public final class GatehouseServer implements AutoCloseable {
         .option(ChannelOption.ALLOCATOR, Listener.ALLOCATOR)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));
-    pools = new UpstreamPools(loops, upstreamTemplate, clock);
+    pools = new UpstreamPools(loops, upstreamTemplate, clock,
+        address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
+    healthChecker = new ActiveHealthChecker(loops, upstreamTemplate.clone(), clock);
+    endpointControl = new EndpointControl(current::get, pools, clock);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
   }
@@ -108,6 +123,8 @@ public final class GatehouseServer implements AutoCloseable {
 
   private void startListeners(GatehouseConfig config) throws Exception {
     current.set(compiler.compile(1, config));
+    healthChecker.update(clusters(current.get()));
+    EndpointGauges.register(metrics, () -> clusters(current.get()));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     if (config.accessLog().enabled()) {
       accessLog = new AccessLogWriter(config.accessLog().path());
@@ -176,11 +193,14 @@ public final class GatehouseServer implements AutoCloseable {
    * snapshot is compiled, new listeners are bound first, listeners that stay (same address) keep
    * their sockets and take the new settings for new connections, and listeners no longer in the
    * config stop accepting and drain. If anything fails, the running config stays in use.
-   * Reloads are serialized; {@code admin}, {@code accessLog} and {@code limits.maxConnections}
-   * changes take effect at the next restart.
+   * Health checks follow the new endpoint set, and endpoints no longer in any cluster are drained:
+   * idle pooled connections close now, exchanges in flight finish and their connections close
+   * after them. Reloads are serialized; {@code admin}, {@code accessLog} and
+   * {@code limits.maxConnections} changes take effect at the next restart.
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
-    Snapshot next = compiler.compile(current.get().generation() + 1, config);
+    Snapshot previous = current.get();
+    Snapshot next = compiler.compile(previous.generation() + 1, config);
     Runnable forwardSwap = forward.prepareReload(config); // rules and users of kept forward listeners
     RateLimiter perClientRate = perClientRate(config);
     Map<String, Listener> kept = new LinkedHashMap<>();
@@ -209,6 +229,7 @@ public final class GatehouseServer implements AutoCloseable {
     }
     current.set(next);
     forwardSwap.run();
+    retireRemovedEndpoints(previous, next);
     listeners.clear();
     for (ListenerConfig lc : config.listeners()) {
       listeners.put(lc.name(), kept.containsKey(lc.name()) ? kept.get(lc.name()) : bound.get(lc.name()));
@@ -239,6 +260,42 @@ public final class GatehouseServer implements AutoCloseable {
       }
     }
     return null;
+  }
+
+  private void retireRemovedEndpoints(Snapshot previous, Snapshot next) {
+    healthChecker.update(clusters(next));
+    Set<HostPort> live = addresses(next);
+    retired.removeAll(live);
+    for (HostPort old : addresses(previous)) {
+      if (!live.contains(old)) {
+        retired.add(old);
+        pools.closeIdle(old);
+      }
+    }
+    endpoints.retainOnly(live);
+  }
+
+  private static List<Cluster> clusters(Snapshot snapshot) {
+    List<Cluster> list = new ArrayList<>(snapshot.clusters().size());
+    for (ClusterRuntime runtime : snapshot.clusters().values()) {
+      list.add(runtime.cluster());
+    }
+    return list;
+  }
+
+  private static Set<HostPort> addresses(Snapshot snapshot) {
+    Set<HostPort> set = new HashSet<>();
+    for (ClusterRuntime runtime : snapshot.clusters().values()) {
+      for (Endpoint e : runtime.cluster().endpoints()) {
+        set.add(e.address());
+      }
+    }
+    return set;
+  }
+
+  /** Per-endpoint state and drain/enable/disable, for the admin API and tests. */
+  public EndpointAdmin endpointAdmin() {
+    return endpointControl;
   }
 
   public GatehouseConfig config() {
@@ -297,6 +354,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   @Override
   public void close() {
+    healthChecker.close();
     listeners.values().forEach(Listener::close);
     if (admin != null) {
       admin.close();

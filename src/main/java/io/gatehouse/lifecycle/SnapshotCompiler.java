@@ -12,8 +12,10 @@ import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
 import io.gatehouse.reverse.Route;
 import io.gatehouse.reverse.RouteTable;
+import io.gatehouse.upstream.CircuitBreaker;
 import io.gatehouse.upstream.Cluster;
 import io.gatehouse.upstream.EndpointRegistry;
+import io.gatehouse.upstream.RetryBudget;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,6 +30,9 @@ final class SnapshotCompiler {
   private final List<EventLoop> loops;
   private final LongSupplier clock;
   private final UpstreamTlsContexts upstreamTls = new UpstreamTlsContexts();
+  /** Per cluster name, across generations; touched by the reloading thread only. */
+  private final Map<String, RetryBudget> budgets = new HashMap<>();
+  private final Map<String, CircuitBreaker> breakers = new HashMap<>();
 
   SnapshotCompiler(EndpointRegistry endpoints, List<EventLoop> loops, LongSupplier clock) {
     this.endpoints = endpoints;
@@ -38,9 +43,15 @@ final class SnapshotCompiler {
   Snapshot compile(long generation, GatehouseConfig config) {
     Map<String, ClusterRuntime> clusters = new LinkedHashMap<>();
     for (ClusterConfig cluster : config.clusters()) {
-      clusters.put(cluster.name(),
-          new ClusterRuntime(Cluster.create(cluster, endpoints, clock), loops, upstreamTls.forCluster(cluster.tls())));
+      RetryBudget budget = budgets.computeIfAbsent(cluster.name(), n -> RetryBudget.defaults());
+      CircuitBreaker breaker = breakers.computeIfAbsent(cluster.name(), n -> new CircuitBreaker(0));
+      breaker.setMaxInFlight(cluster.circuitBreaker().maxInFlight());
+      clusters.put(cluster.name(), new ClusterRuntime(
+          Cluster.create(cluster, endpoints, clock, cluster.slowStart()), loops, budget, breaker,
+          upstreamTls.forCluster(cluster.tls())));
     }
+    budgets.keySet().retainAll(clusters.keySet());
+    breakers.keySet().retainAll(clusters.keySet());
     Map<String, List<Route>> routesByListener = new HashMap<>();
     for (ListenerConfig listener : config.listeners()) {
       if (listener.mode() == ListenerMode.REVERSE) {

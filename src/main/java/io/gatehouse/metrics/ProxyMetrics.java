@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
@@ -104,6 +105,18 @@ public final class ProxyMetrics {
       String name, String help, String labelName, java.util.function.Supplier<java.util.Map<String, Long>> values) {
     GaugeWithCallback.builder().name(name).help(help).labelNames(labelName)
         .callback(cb -> values.get().forEach((label, value) -> cb.call(value, label))).register(registry);
+  }
+
+  /** Receives one labelled value of a {@link #gaugeFamily}. */
+  @FunctionalInterface
+  public interface GaugeSink {
+    void accept(double value, String... labelValues);
+  }
+
+  /** Registers a gauge with many label sets, all read at scrape time by {@code values}. */
+  public void gaugeFamily(String name, String help, String[] labelNames, Consumer<GaugeSink> values) {
+    GaugeWithCallback.builder().name(name).help(help).labelNames(labelNames)
+        .callback(cb -> values.accept(cb::call)).register(registry);
   }
 
   /** Registers a gauge without labels read at scrape time. */

@@ -9,6 +9,7 @@ import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -28,6 +29,9 @@ public final class ConnectionPool {
   private final int maxConnections;
   private final long maxIdleNanos;
   private final LongSupplier nanoClock;
+  private final int maxPending;
+  /** False while the endpoint is draining or disabled: connections close on release instead. */
+  private final BooleanSupplier retain;
 
   private final ArrayDeque<Idle> idle = new ArrayDeque<>();
   private final ArrayDeque<AcquireCallback> pending = new ArrayDeque<>();
@@ -44,12 +48,25 @@ public final class ConnectionPool {
   public ConnectionPool(
       EventLoop loop, Bootstrap bootstrap, SocketAddress remote, int maxConnections, long maxIdleNanos,
       LongSupplier nanoClock) {
+    this(loop, bootstrap, remote, maxConnections, maxIdleNanos, nanoClock, 0, () -> true);
+  }
+
+  /**
+   * @param maxPending most callers queued for a connection; 0 = {@value #MAX_PENDING_PER_CONNECTION}
+   *     per allowed connection
+   * @param retain whether a released connection may be kept (false while its endpoint drains)
+   */
+  public ConnectionPool(
+      EventLoop loop, Bootstrap bootstrap, SocketAddress remote, int maxConnections, long maxIdleNanos,
+      LongSupplier nanoClock, int maxPending, BooleanSupplier retain) {
     this.loop = loop;
     this.bootstrap = bootstrap;
     this.remote = remote;
     this.maxConnections = maxConnections;
     this.maxIdleNanos = maxIdleNanos;
     this.nanoClock = nanoClock;
+    this.maxPending = maxPending > 0 ? maxPending : maxConnections * MAX_PENDING_PER_CONNECTION;
+    this.retain = retain;
   }
 
   public EventLoop eventLoop() {
@@ -85,7 +102,7 @@ public final class ConnectionPool {
       connect(callback);
       return;
     }
-    if (closed || pending.size() >= maxConnections * MAX_PENDING_PER_CONNECTION) {
+    if (closed || pending.size() >= maxPending) {
       callback.failed(new PoolOverloadedException(
           "connection pool to " + remote + " full: " + open + " open, " + pending.size() + " waiting"));
       return;
@@ -98,10 +115,13 @@ public final class ConnectionPool {
     return pending.remove(callback);
   }
 
-  /** Returns a connection after a clean exchange; it is kept if still usable. */
+  /**
+   * Returns a connection after a clean exchange; it is kept if still usable and its endpoint is
+   * not draining (a drained endpoint's connections close as their exchanges end).
+   */
   public void release(Channel ch) {
     assert loop.inEventLoop();
-    if (!ch.isActive() || closed) {
+    if (!ch.isActive() || closed || !retain.getAsBoolean()) {
       closeQuietly(ch);
       return;
     }

@@ -366,6 +366,9 @@ public final class HttpExchange {
       return;
     }
     if (msg instanceof HttpResponse) {
+      if (retryOnStatus((HttpResponse) msg)) {
+        return;
+      }
       onResponseHead((HttpResponse) msg);
       if (done || !(msg instanceof HttpContent)) {
         return;
@@ -376,6 +379,25 @@ public final class HttpExchange {
     } else {
       ReferenceCountUtil.release(msg);
     }
+  }
+
+  /**
+   * A final status the route retries on, for a request without a body (so nothing needs buffering
+   * to send it again): drop this response and its connection, and try another endpoint.
+   */
+  private boolean retryOnStatus(HttpResponse response) {
+    int code = response.status().code();
+    if (response.decoderResult().isFailure() || code < 200 || requestHasBody || !requestComplete
+        || responseStarted || !connector.mayRetryStatus(attempt, code)) {
+      return false;
+    }
+    ReferenceCountUtil.release(response);
+    status = code; // accounted to the endpoint (a 5xx counts towards its ejection)
+    detachUpstream(false, Reason.OK);
+    status = 0;
+    attempt++;
+    connectLater(false);
+    return true;
   }
 
   private void onResponseHead(HttpResponse response) {
@@ -602,6 +624,7 @@ public final class HttpExchange {
   }
 
   private void detachUpstream(boolean reusable, Reason failure) {
+    cancelResponseTimer(); // the timer times one try
     Channel ch = upstream;
     upstream = null;
     if (upstreamHandler != null) {
@@ -625,6 +648,13 @@ public final class HttpExchange {
   }
 
   private void onResponseTimeout() {
+    if (!done && !responseStarted && upstream != null && !bodyForwarded && !informational
+        && connector.mayRetry(attempt, Reason.UPSTREAM_TIMEOUT)) {
+      detachUpstream(false, Reason.UPSTREAM_TIMEOUT); // per-try timeout: the next try gets its own
+      attempt++;
+      connectLater(false);
+      return;
+    }
     if (!done && !responseStarted) {
       fail(Reason.UPSTREAM_TIMEOUT, "no response within " + TimeUnit.NANOSECONDS.toMillis(settings.responseTimeoutNanos()) + " ms");
     }

@@ -16,6 +16,14 @@ public interface UpstreamConnector {
   boolean mayRetry(int attempt, Reason failure);
 
   /**
+   * Whether a bodiless request answered with {@code status} may be tried again (elsewhere); the
+   * relay then discards that response and its connection.
+   */
+  default boolean mayRetryStatus(int attempt, int status) {
+    return false;
+  }
+
+  /**
    * The exchange is done with {@code upstream} (null when it never got one).
    *
    * @param reusable the connection is clean and may serve another exchange

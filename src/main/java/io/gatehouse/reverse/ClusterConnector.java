@@ -9,6 +9,7 @@ import io.gatehouse.pool.PoolOverloadedException;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.UpstreamConnector;
 import io.gatehouse.upstream.Endpoint;
+import io.gatehouse.upstream.LoadBalancer;
 import io.gatehouse.upstream.PickContext;
 import io.netty.channel.Channel;
 import io.netty.channel.ConnectTimeoutException;
@@ -35,6 +36,10 @@ final class ClusterConnector implements UpstreamConnector {
   private Endpoint counted;
   private ConnectionPool pool;
   private long attemptStart;
+  /** Whether this request was counted in the retry budget's base (once, however many tries). */
+  private boolean requestCounted;
+  /** Whether the current attempt got a connection (so a timeout means the request was sent). */
+  private boolean connected;
   private String label = "-";
 
   ClusterConnector(
@@ -52,13 +57,26 @@ final class ClusterConnector implements UpstreamConnector {
   @Override
   public void connect(int attempt, boolean fresh, ConnectCallback callback) {
     Endpoint endpoint;
+    connected = false;
     if (fresh && counted != null) {
       endpoint = counted; // replay after a stale pooled connection: same endpoint, new socket
     } else {
       long now = clock.getAsLong();
-      endpoint = cluster.balancer(loop).pick(PickContext.of(hashKey, now, triedAddresses()));
+      if (!requestCounted) {
+        requestCounted = true;
+        cluster.retryBudget().onRequest(now);
+      }
+      LoadBalancer balancer = cluster.balancer(loop);
+      endpoint = balancer.pick(PickContext.of(hashKey, now, triedAddresses()));
+      if (endpoint == null && !tried.isEmpty()) {
+        endpoint = balancer.pick(PickContext.of(hashKey, now)); // every endpoint tried: any will do
+      }
       if (endpoint == null) {
         callback.failed(Reason.NO_ENDPOINT, null);
+        return;
+      }
+      if (!cluster.breaker().tryAcquire()) {
+        callback.failed(Reason.OVERLOADED, null); // circuit breaker: fail fast, never queue
         return;
       }
       tried.add(endpoint);
@@ -69,10 +87,12 @@ final class ClusterConnector implements UpstreamConnector {
     label = endpoint.address().toString();
     PoolConfig poolConfig = cluster.cluster().config().pool();
     pool = pools.get(loop, endpoint.address(), cluster.tls(), poolConfig.maxConnections(),
-        poolConfig.maxIdleTime().toNanos(), cluster.connectTimeoutNanos());
+        cluster.cluster().config().circuitBreaker().maxPending(), poolConfig.maxIdleTime().toNanos(),
+        cluster.connectTimeoutNanos());
     pool.acquire(new AcquireCallback() {
       @Override
       public void acquired(Channel channel, boolean reused) {
+        connected = true;
         callback.connected(channel, reused);
       }
 
@@ -95,23 +115,47 @@ final class ClusterConnector implements UpstreamConnector {
     return Reason.UPSTREAM_CONNECT_FAILED;
   }
 
+  /**
+   * Retries only what the route asks for, never past its attempts, and only while the cluster's
+   * retry budget has room. A request that reached the upstream (reset, response timeout) is
+   * retried only when idempotent (RFC 9110 §9.2.2); one that never left (connect failure or
+   * connect timeout) always may be. No endpoint available, or the cluster's circuit breaker open,
+   * is never retried: a retry now would find the same.
+   */
   @Override
   public boolean mayRetry(int attempt, Reason failure) {
     if (attempt + 1 >= route.retries().attempts()) {
       return false;
     }
     List<String> on = route.retries().on();
+    boolean wanted;
     switch (failure) {
       case UPSTREAM_CONNECT_FAILED:
-      case NO_ENDPOINT:
-        return on.contains("connect-failure");
+        wanted = on.contains("connect-failure");
+        break;
       case UPSTREAM_TIMEOUT:
-        return on.contains("connect-failure") || on.contains("timeout");
+        wanted = connected
+            ? idempotent && on.contains("timeout")
+            : on.contains("connect-failure") || on.contains("timeout");
+        break;
       case UPSTREAM_RESET:
-        return idempotent && on.contains("reset");
+        wanted = idempotent && on.contains("reset");
+        break;
       default:
-        return false;
+        wanted = false;
     }
+    return wanted && cluster.retryBudget().tryRetry(clock.getAsLong());
+  }
+
+  /** Retries on a configured status ({@code "503"}, or {@code 5xx}); the relay checked the request is bodiless. */
+  @Override
+  public boolean mayRetryStatus(int attempt, int status) {
+    if (attempt + 1 >= route.retries().attempts()) {
+      return false;
+    }
+    List<String> on = route.retries().on();
+    boolean wanted = on.contains(Integer.toString(status)) || (status >= 500 && status <= 599 && on.contains("5xx"));
+    return wanted && cluster.retryBudget().tryRetry(clock.getAsLong());
   }
 
   @Override
@@ -135,8 +179,12 @@ final class ClusterConnector implements UpstreamConnector {
       return;
     }
     counted = null;
+    cluster.breaker().release();
     long now = clock.getAsLong();
-    boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED && failure != Reason.BODY_TOO_LARGE;
+    // Connect errors, resets, timeouts, bad responses and 5xx are the endpoint's failures and feed
+    // outlier detection; a client leaving, a body too large or our own full pool are not.
+    boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED
+        && failure != Reason.BODY_TOO_LARGE && failure != Reason.OVERLOADED;
     endpoint.state().requestFinished(now - attemptStart, failed, now);
   }
 

@@ -32,7 +32,7 @@ final class Balancers {
       case P2C:
         return new TwoChoicesBalancer(endpoints, random, Costs.inFlight(slowStartNanos));
       case EWMA:
-        return new TwoChoicesBalancer(endpoints, random, Costs.peakEwma(slowStartNanos));
+        return new PeakEwmaBalancer(endpoints, random, slowStartNanos);
       case CONSISTENT_HASH:
         return new ConsistentHashBalancer(
             table != null ? table : MaglevTable.build(endpoints), random);

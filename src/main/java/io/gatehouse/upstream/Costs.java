@@ -41,7 +41,8 @@ final class Costs {
     };
   }
 
-  private static double latencyOf(Endpoint e, long now) {
+  /** Peak-EWMA latency of {@code e} at {@code now}, or -1 before its first sample. */
+  static double latencyOf(Endpoint e, long now) {
     PeakEwma l = e.state().latency();
     return l.hasSamples() ? l.valueAt(now) : -1;
   }

@@ -40,9 +40,12 @@ public interface LoadBalancer {
     return new TwoChoicesBalancer(endpoints, random, Costs.inFlight(0));
   }
 
-  /** Two random choices scored by peak-EWMA latency x (in-flight + 1): slow endpoints get less. */
+  /**
+   * Lowest peak-EWMA latency x (in-flight + 1): slow endpoints get less. A full scan up to a few
+   * endpoints, two random choices past that.
+   */
   static LoadBalancer ewma(List<Endpoint> endpoints, Random random) {
-    return new TwoChoicesBalancer(endpoints, random, Costs.peakEwma(0));
+    return new PeakEwmaBalancer(endpoints, random, 0);
   }
 
   /**

@@ -65,7 +65,7 @@ class ConfigLoaderTest {
         """;
     assertThat(problems(yaml)).containsExactly(
         "test.yaml:5:5: clusters[0].balancr: unknown key 'balancr' (expected one of: name, balancer,"
-            + " hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls)");
+            + " hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, slowStart, circuitBreaker)");
   }
 
   @Test
