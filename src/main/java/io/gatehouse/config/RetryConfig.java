@@ -7,7 +7,11 @@ import java.util.List;
  * {@code timeout}, or a status code such as {@code "503"}.
  */
 public record RetryConfig(int attempts, List<String> on) {
-  public static final RetryConfig DEFAULT = new RetryConfig(1, List.of("connect-failure"));
+  /**
+   * Default: one more try elsewhere when a connection fails, or is reset before any response byte
+   * for an idempotent request (as nginx and HAProxy do by default); the retry budget bounds it.
+   */
+  public static final RetryConfig DEFAULT = new RetryConfig(2, List.of("connect-failure", "reset"));
 
   public RetryConfig {
     on = List.copyOf(on);

@@ -124,8 +124,8 @@ final class ClusterConnector implements UpstreamConnector {
    */
   @Override
   public boolean mayRetry(int attempt, Reason failure) {
-    if (attempt + 1 >= route.retries().attempts()) {
-      return false;
+    if (attempt + 1 >= route.retries().attempts() || tried.size() >= cluster.cluster().endpoints().size()) {
+      return false; // out of attempts, or no endpoint left that this request has not tried
     }
     List<String> on = route.retries().on();
     boolean wanted;

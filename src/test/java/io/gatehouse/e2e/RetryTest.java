@@ -44,7 +44,7 @@ class RetryTest {
             match: { host: reset.test }
             cluster: half-flaky
             retries: { attempts: 2, on: [reset] }
-          - { name: no-retry, match: { host: once.test }, cluster: half-down }
+          - { name: no-retry, match: { host: once.test }, cluster: half-down, retries: { attempts: 1 } }
         clusters:
           - { name: half-down, endpoints: ["127.0.0.1:${CLOSED}", "${GOOD}"] }
           - { name: half-flaky, endpoints: ["${FLAKY}", "${GOOD}"] }

@@ -464,14 +464,20 @@ class ResilienceTest {
         """.formatted(endpoints(us));
     server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
     int moved = 0;
+    int movedElsewhere = 0;
     for (int k = 0; k < keys; k++) {
       String now = owner.apply(k);
       if (!now.equals(before[k])) {
         moved++;
-        assertThat(now).isEqualTo("u4"); // a key only ever moves to the new endpoint
+        if (!now.equals("u4")) {
+          movedElsewhere++;
+        }
       }
     }
     assertThat((double) moved / keys).isBetween(0.10, 0.40); // about 1/4
+    // Maglev's disruption is near-minimal, not minimal: a few keys may shift between old endpoints
+    // (how many depends on the addresses, which change from run to run).
+    assertThat(movedElsewhere).as("keys moved to an old endpoint").isLessThanOrEqualTo(Math.max(2, moved / 5));
   }
 
   @Test
