@@ -13,11 +13,13 @@ import java.util.function.LongSupplier;
  *   <li>idle: no byte of a next request within {@code idleTimeout} closes the connection quietly;
  *   <li>head: once a request's first byte arrived, its whole head must arrive within {@code
  *       headerTimeout} (the slow-loris guard); otherwise {@link #HEADER_TIMEOUT} is fired inbound so
- *       the proxy handler can answer 408 through the codec.
+ *       the proxy handler can answer 408 through the codec;
+ *   <li>body: during an exchange, a read the proxy asked for (request body) must bring a byte
+ *       within {@code idleTimeout}; otherwise {@link #BODY_TIMEOUT} is fired. The clock runs only
+ *       while the proxy waits for the client, never while it holds back reading (backpressure).
  * </ul>
  *
- * While an exchange is in progress neither applies; the proxy handler says when one starts and
- * ends. One timer per connection is kept and only moved when it fires, so the per-request cost is
+ * The proxy handler says when an exchange starts and ends. One timer per connection is kept and only moved when it fires, so the per-request cost is
  * two field writes. Fields are event-loop confined.
  *
  * <p>Pipeline: {@code [tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
@@ -28,6 +30,14 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     @Override
     public String toString() {
       return "HEADER_TIMEOUT";
+    }
+  };
+
+  /** User event fired when a request body stalled: no byte within the idle timeout of a read. */
+  public static final Object BODY_TIMEOUT = new Object() {
+    @Override
+    public String toString() {
+      return "BODY_TIMEOUT";
     }
   };
 
@@ -42,6 +52,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /** When {@link #timer} fires. */
   private long timerDeadline;
   private ChannelHandlerContext ctx;
+  /** In an exchange: a read was requested and no byte has arrived since. */
+  private boolean waitingForClient;
 
   public ClientTimeoutHandler(long idleNanos, long headerNanos, LongSupplier clock) {
     this.idleNanos = idleNanos;
@@ -62,6 +74,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    waitingForClient = false;
     if (state == State.IDLE) {
       enter(State.HEAD, headerNanos);
     }
@@ -79,13 +92,32 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     cancel();
   }
 
-  /** A request head was decoded: no client timeout runs until {@link #exchangeEnded()}. */
+  @Override
+  public void read(ChannelHandlerContext ctx) throws Exception {
+    if (state == State.EXCHANGE && !waitingForClient && idleNanos > 0) {
+      // Slow-body guard: the slow-loris of the body. Only while this side waits for the client.
+      waitingForClient = true;
+      deadline = clock.getAsLong() + idleNanos;
+      if (timer != null && deadline - timerDeadline < 0) {
+        timer.cancel(false);
+        timer = null;
+      }
+      if (timer == null) {
+        schedule(idleNanos);
+      }
+    }
+    ctx.read();
+  }
+
+  /** A request head was decoded: only the body timeout runs until {@link #exchangeEnded()}. */
   public void exchangeStarted() {
     state = State.EXCHANGE;
+    waitingForClient = false;
   }
 
   /** The response was sent: the connection waits for the next request. */
   public void exchangeEnded() {
+    waitingForClient = false;
     if (state != State.EXPIRED) {
       enter(State.IDLE, idleNanos);
     }
@@ -115,7 +147,10 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   private void onTimer() {
     timer = null;
-    if (!ctx.channel().isActive() || state == State.EXCHANGE || state == State.EXPIRED) {
+    if (!ctx.channel().isActive() || state == State.EXPIRED) {
+      return;
+    }
+    if (state == State.EXCHANGE && !waitingForClient) {
       return;
     }
     long left = deadline - clock.getAsLong();
@@ -125,6 +160,9 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
     if (state == State.IDLE) {
       ctx.close();
+    } else if (state == State.EXCHANGE) {
+      state = State.EXPIRED;
+      ctx.pipeline().fireUserEventTriggered(BODY_TIMEOUT);
     } else {
       state = State.EXPIRED;
       ctx.pipeline().fireUserEventTriggered(HEADER_TIMEOUT);

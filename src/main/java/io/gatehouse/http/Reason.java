@@ -12,6 +12,7 @@ public enum Reason {
   URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, true),
   HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, true),
   HEADER_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
+  BODY_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
   BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, true),
   UNSUPPORTED_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
   NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, true),

@@ -357,6 +357,11 @@ public final class HttpExchange {
     }
   }
 
+  /** The client stopped sending its body (see ClientTimeoutHandler#BODY_TIMEOUT). */
+  void onClientBodyTimeout() {
+    fail(Reason.BODY_TIMEOUT, "request body not received in time");
+  }
+
   /** The client connection closes after this response (the proxy is draining). */
   void closeClientAfterResponse() {
     closeAfterResponse = true;

@@ -287,6 +287,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
       return;
     }
+    if (evt == ClientTimeoutHandler.BODY_TIMEOUT) {
+      if (exchange != null && !exchange.isDone()) {
+        exchange.onClientBodyTimeout(); // 408 unless the response has started
+      } else if (!lingering) {
+        channel.close(); // a body being discarded after a local reply stopped coming
+      }
+      return;
+    }
     if (evt == DrainSignal.INSTANCE) {
       draining = true;
       if (exchange != null) {

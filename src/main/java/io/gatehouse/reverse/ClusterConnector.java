@@ -136,7 +136,8 @@ final class ClusterConnector implements UpstreamConnector {
     }
     counted = null;
     long now = clock.getAsLong();
-    boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED && failure != Reason.BODY_TOO_LARGE;
+    boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED && failure != Reason.BODY_TOO_LARGE
+        && failure != Reason.BODY_TIMEOUT && failure != Reason.MALFORMED; // the client's fault, not the endpoint's
     endpoint.state().requestFinished(now - attemptStart, failed, now);
   }
 
