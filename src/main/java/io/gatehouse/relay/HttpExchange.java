@@ -470,8 +470,10 @@ public final class HttpExchange {
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
     boolean reusable = upstreamKeepAlive && requestComplete;
     releaseUpstream(reusable, Reason.OK);
-    client.flush();
+    // Recorded (metrics, access log) before the end of the response is flushed, so that whoever
+    // has seen the response also finds it counted.
     listener.exchangeDone(this, clientKeepAlive);
+    client.flush();
   }
 
   /** The upstream closed or failed; {@code cause} is null for a plain close. */
