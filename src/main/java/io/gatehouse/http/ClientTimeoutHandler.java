@@ -14,8 +14,9 @@ import java.util.function.LongSupplier;
  *   <li>head: once a request's first byte arrived, its whole head must arrive within {@code
  *       headerTimeout} (slow-loris); otherwise {@link #HEADER_TIMEOUT} is fired inbound so the proxy
  *       handler can answer 408 through the codec;
- *   <li>body: while a request body is expected, a gap of {@code idleTimeout} without a byte fires
- *       {@link #BODY_TIMEOUT} (slow POST);
+ *   <li>body: while a request body is expected, a read the proxy asked for must bring a byte
+ *       within {@code idleTimeout}, or {@link #BODY_TIMEOUT} fires (slow POST). The clock runs only
+ *       while the proxy waits for the client, never while it holds back reading (backpressure);
  *   <li>slow reader: a response the client does not read (channel unwritable) for {@code
  *       idleTimeout} closes the connection (slow read).
  * </ul>
@@ -49,7 +50,12 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private final LongSupplier clock;
   private State state = State.IDLE;
   private boolean bodyPending;
+  /** A read was asked for during the body and no byte has arrived since; from {@code waitSince}. */
+  private boolean waitingForClient;
+  private long waitSince;
+  /** The client is not taking its response (channel unwritable), from {@code stalledSince}. */
   private boolean stalledWriting;
+  private long stalledSince;
   /** When the current state times out; Long.MAX_VALUE when nothing is timed. */
   private long deadline = Long.MAX_VALUE;
   private long firesAt;
@@ -82,15 +88,30 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     if (state == State.IDLE) {
       enter(State.HEAD);
-    } else if (state == State.EXCHANGE && bodyPending) {
-      watchProgress(); // a body byte arrived: the gap starts again
+    } else if (state == State.EXCHANGE && waitingForClient) {
+      waitingForClient = false; // a body byte arrived
+      watchProgress();
     }
     super.channelRead(ctx, msg);
   }
 
   @Override
+  public void read(ChannelHandlerContext ctx) throws Exception {
+    if (state == State.EXCHANGE && bodyPending && !waitingForClient) {
+      waitingForClient = true;
+      waitSince = clock.getAsLong();
+      watchProgress();
+    }
+    ctx.read();
+  }
+
+  @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    stalledWriting = !ctx.channel().isWritable();
+    boolean stalled = !ctx.channel().isWritable();
+    if (stalled && !stalledWriting) {
+      stalledSince = clock.getAsLong();
+    }
+    stalledWriting = stalled;
     if (state == State.EXCHANGE) {
       watchProgress();
     }
@@ -101,12 +122,14 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   public void exchangeStarted(boolean withBody) {
     state = State.EXCHANGE;
     bodyPending = withBody;
+    waitingForClient = false;
     watchProgress();
   }
 
   /** The whole request body has arrived. */
   public void bodyComplete() {
     bodyPending = false;
+    waitingForClient = false;
     if (state == State.EXCHANGE) {
       watchProgress();
     }
@@ -115,13 +138,16 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /** The response was sent: the connection waits for the next request. */
   public void exchangeEnded() {
     bodyPending = false;
+    waitingForClient = false;
     if (state != State.EXPIRED) {
       enter(State.IDLE);
     }
   }
 
   private void watchProgress() {
-    deadline = bodyPending || stalledWriting ? clock.getAsLong() + idleNanos : Long.MAX_VALUE;
+    long body = waitingForClient ? waitSince + idleNanos : Long.MAX_VALUE;
+    long reader = stalledWriting ? stalledSince + idleNanos : Long.MAX_VALUE;
+    deadline = Math.min(body, reader);
     ensureTimer();
   }
 
@@ -166,7 +192,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
         ctx.pipeline().fireUserEventTriggered(HEADER_TIMEOUT);
         break;
       default:
-        if (bodyPending) {
+        if (waitingForClient && now - waitSince >= idleNanos) {
           state = State.EXPIRED;
           ctx.pipeline().fireUserEventTriggered(BODY_TIMEOUT);
         } else {

@@ -72,10 +72,8 @@ public final class HttpExchange {
   private long upstreamNanos;
   private Reason outcome = Reason.OK;
   private final LazyTimer responseTimer;
-  /** Body parts sent on the current reused connection (retained copies), or null. */
-  private ArrayDeque<HttpContent> replayBuffer;
-  private long replayBytes;
-  private boolean replayOverflow;
+  /** Body parts sent on the current reused connection (retained copies). */
+  private final ReplayBuffer replayBuffer = new ReplayBuffer(REPLAY_LIMIT);
   /** A body part that arrived between two attempts, for the next connection. */
   private HttpContent held;
 
@@ -187,9 +185,7 @@ public final class HttpExchange {
     upstreamHandler = ch.pipeline().get(UpstreamHandler.class);
     upstreamHandler.attach(this);
     ch.config().setAutoRead(client.isWritable());
-    ArrayDeque<HttpContent> replay = replayBuffer;
-    replayBuffer = null;
-    replayBytes = 0;
+    ArrayDeque<HttpContent> replay = replayBuffer.take();
     if (replay != null && !replay.isEmpty()) { // a replay: head and every body part sent so far
       ch.write(request, ch.voidPromise());
       HttpContent part;
@@ -311,31 +307,13 @@ public final class HttpExchange {
 
   /** On a reused connection, keeps a copy of each body part until the response starts. */
   private void keepForReplay(HttpContent content) {
-    if (!reused || replayOverflow || responseStarted) {
-      return;
+    if (reused && !responseStarted) {
+      replayBuffer.add(content);
     }
-    int n = content.content().readableBytes();
-    if (replayBytes + n > REPLAY_LIMIT) {
-      replayOverflow = true;
-      releaseReplay();
-      return;
-    }
-    if (replayBuffer == null) {
-      replayBuffer = new ArrayDeque<>(4);
-    }
-    replayBuffer.add(content.retainedDuplicate());
-    replayBytes += n;
   }
 
   private void releaseReplay() {
-    if (replayBuffer != null) {
-      HttpContent part;
-      while ((part = replayBuffer.poll()) != null) {
-        part.release();
-      }
-      replayBuffer = null;
-    }
-    replayBytes = 0;
+    replayBuffer.release();
   }
 
   private void releaseHeld() {
@@ -537,8 +515,10 @@ public final class HttpExchange {
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
     boolean reusable = upstreamKeepAlive && requestComplete;
     releaseUpstream(reusable, Reason.OK);
-    client.flush();
+    // Recorded (metrics, access log) before the end of the response is flushed, so that whoever
+    // has seen the response also finds it counted.
     listener.exchangeDone(this, clientKeepAlive);
+    client.flush();
   }
 
   /** The upstream closed or failed; {@code cause} is null for a plain close. */
@@ -546,7 +526,7 @@ public final class HttpExchange {
     if (done || upstream == null) {
       return;
     }
-    if (!responseStarted && reused && (!bodyForwarded || !replayOverflow)) {
+    if (!responseStarted && reused && (!bodyForwarded || replayBuffer.complete())) {
       // Stale keep-alive connection (the upstream closed it while idle): send the request again
       // on a fresh one, body parts included, without using the retry budget.
       detachUpstream(false, Reason.OK);

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.util.concurrent.TimeUnit;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -357,10 +358,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt == ClientTimeoutHandler.BODY_TIMEOUT) {
-      if (exchange != null) {
-        exchange.abort(Reason.BODY_TIMEOUT, "request body stalled");
-      } else {
-        channel.close();
+      if (exchange != null && !exchange.isDone()) {
+        exchange.abort(Reason.BODY_TIMEOUT, "request body not received in time"); // 408 unless the response started
+      } else if (!lingering) {
+        channel.close(); // a body being discarded after a local reply stopped coming
       }
       return;
     }

@@ -182,9 +182,11 @@ final class ClusterConnector implements UpstreamConnector {
     cluster.breaker().release();
     long now = clock.getAsLong();
     // Connect errors, resets, timeouts, bad responses and 5xx are the endpoint's failures and feed
-    // outlier detection; a client leaving, a body too large or our own full pool are not.
+    // outlier detection; a client leaving, a stalled or malformed or too large body, or our own full
+    // pool are not.
     boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED
-        && failure != Reason.BODY_TOO_LARGE && failure != Reason.OVERLOADED;
+        && failure != Reason.BODY_TOO_LARGE && failure != Reason.BODY_TIMEOUT && failure != Reason.MALFORMED
+        && failure != Reason.OVERLOADED;
     endpoint.state().requestFinished(now - attemptStart, failed, now);
   }
 

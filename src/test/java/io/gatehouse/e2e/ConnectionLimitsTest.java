@@ -97,4 +97,19 @@ class ConnectionLimitsTest {
     await().atMost(Duration.ofSeconds(5))
         .until(() -> proxy.metrics().scrape().contains("gatehouse_connections_active{listener=\"web\"} 0"));
   }
+
+  @Test
+  void stalled_request_body_gets_408_and_the_upstream_request_is_cut() throws Exception {
+    start("{ idleTimeout: 300ms }");
+    long before = proxy.metrics().localReplies("body_timeout");
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("POST /slow-body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+      io.gatehouse.testing.RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(408);
+      assertThat(client.readAllUntilClose()).isEmpty();
+    }
+    assertThat(proxy.metrics().localReplies("body_timeout")).isEqualTo(before + 1);
+    await().atMost(Duration.ofSeconds(5)).until(() -> upstream.requests().size() == 1);
+    assertThat(upstream.lastRequest().complete()).isFalse();
+  }
 }

@@ -58,7 +58,7 @@ class GracefulStopTest {
   void in_flight_exchange_finishes_while_new_connections_are_refused() throws Exception {
     int port = proxy.port();
     upstream.respond(head -> head.uri().equals("/slow")
-        ? Reply.ok().body("finished").firstByteDelay(Duration.ofMillis(1500))
+        ? Reply.ok().body("finished").firstByteDelay(Duration.ofMillis(2500))
         : Reply.ok());
     try (RawHttpClient idle = proxy.connect(); RawHttpClient busy = proxy.connect()) {
       idle.send("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -1,6 +1,7 @@
 package io.gatehouse.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.ProxyUnderTest;
@@ -29,17 +30,24 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class MalformedRequestTest {
   private FakeUpstream upstream;
+  /** Origin of the parameterized cases only, so other tests' connections never count against them. */
+  private FakeUpstream strict;
   private ProxyUnderTest proxy;
 
   @BeforeAll
   void start() throws Exception {
     upstream = FakeUpstream.start("origin");
+    strict = FakeUpstream.start("strict");
     proxy = ProxyUnderTest.start("""
         listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
-        routes: [ { name: all, cluster: origin } ]
-        clusters: [ { name: origin, endpoints: ["${ORIGIN}"] } ]
+        routes:
+          - { name: all, cluster: origin }
+          - { name: strict, match: { host: strict.test }, cluster: strict }
+        clusters:
+          - { name: origin, endpoints: ["${ORIGIN}"] }
+          - { name: strict, endpoints: ["${STRICT}"] }
         limits: { maxHeaderBytes: 2KiB, maxUriBytes: 1KiB, maxBodyBytes: 1KiB, headerTimeout: 300ms }
-        """, Map.of("ORIGIN", upstream.address()));
+        """, Map.of("ORIGIN", upstream.address(), "STRICT", strict.address()));
   }
 
   @AfterAll
@@ -49,6 +57,9 @@ class MalformedRequestTest {
     }
     if (upstream != null) {
       upstream.close();
+    }
+    if (strict != null) {
+      strict.close();
     }
   }
 
@@ -71,10 +82,6 @@ class MalformedRequestTest {
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nhello!"),
         Arguments.of("non-numeric Content-Length", 400, "malformed",
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello"),
-        Arguments.of("bad chunk size", 400, "malformed",
-            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n"),
-        Arguments.of("chunk size overflow", 400, "malformed",
-            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n"),
         Arguments.of("obs-fold", 400, "malformed",
             "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"),
         Arguments.of("bare LF", 400, "malformed",
@@ -114,25 +121,34 @@ class MalformedRequestTest {
         Arguments.of("head too large", 431, "headers_too_large",
             "GET / HTTP/1.1\r\nHost: a\r\n" + bigHeader + "\r\n"),
         Arguments.of("declared body too large", 413, "body_too_large",
-            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4096\r\n\r\n" + "x".repeat(4096)));
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4096\r\n\r\n" + "x".repeat(4096)),
+        // Last: these are found after routing, so the proxy may have opened an upstream connection
+        // (accepted asynchronously, which must not be counted against the cases above).
+        Arguments.of("bad chunk size", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("chunk size overflow", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff1\r\nhello\r\n0\r\n\r\n"));
   }
 
   @ParameterizedTest(name = "{0} -> {1}")
   @MethodSource("malformed")
   void refused_closed_and_never_forwarded(String name, int status, String reason, String request) throws Exception {
-    int connectionsBefore = upstream.connectionsAccepted();
+    // A target of its own, so that a late record from an earlier test cannot be mistaken for this one.
+    String target = "/case-" + Integer.toHexString(name.hashCode());
+    String tagged = request.replaceFirst(" / HTTP/", " " + target + " HTTP/").replace("Host: a\r\n", "Host: strict.test\r\n");
+    int connectionsBefore = strict.connectionsAccepted();
     long repliesBefore = proxy.metrics().localReplies(reason);
     try (RawHttpClient client = proxy.connect()) {
-      client.send(request);
+      client.send(tagged);
       RawResponse response = client.readResponse();
       assertThat(response.status()).as(name).isEqualTo(status);
       assertThat(response.header("Connection")).as(name).isEqualToIgnoringCase("close");
       client.readAllUntilClose(); // throws SocketTimeoutException if the proxy keeps it open
     }
     assertThat(proxy.metrics().localReplies(reason)).as(name).isEqualTo(repliesBefore + 1);
-    assertThat(upstream.requests()).as(name + ": forwarded").isEmpty();
+    assertThat(strict.requests()).as(name + ": forwarded").noneMatch(r -> r.uri().equals(target));
     if (!name.contains("chunk size")) { // a bad chunk is found after the head was routed and connected
-      assertThat(upstream.connectionsAccepted()).as(name + ": upstream contacted").isEqualTo(connectionsBefore);
+      assertThat(strict.connectionsAccepted()).as(name + ": upstream contacted").isEqualTo(connectionsBefore);
     }
   }
 
@@ -180,7 +196,8 @@ class MalformedRequestTest {
       assertThat(response.status()).isEqualTo(400);
       client.readAllUntilClose();
     }
-    // The head and first chunk may have been streamed; the request must never look complete.
+    // The head and first chunk were streamed; the upstream records the request as cut short.
+    await().atMost(Duration.ofSeconds(5)).until(() -> upstream.requests().stream().anyMatch(r -> !r.complete()));
     assertThat(upstream.requests()).noneMatch(r -> r.complete());
   }
 }

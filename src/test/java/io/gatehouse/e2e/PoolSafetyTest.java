@@ -190,4 +190,45 @@ class PoolSafetyTest {
     assertThat(upstream.requests()).hasSize(200);
     assertThat(upstream.connectionsAccepted()).as("200 requests, 4 concurrent").isLessThanOrEqualTo(8);
   }
+
+  @Test
+  void idle_pooled_connections_close_after_max_idle_time() throws Exception {
+    try (FakeUpstream own = FakeUpstream.start("own");
+        ProxyUnderTest short_ = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: own } ]
+            clusters: [ { name: own, endpoints: ["${OWN}"], pool: { maxIdleTime: 200ms } } ]
+            """, Map.of("OWN", own.address()))) {
+      assertThat(short_.get("a", "/1").status()).isEqualTo(200);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> own.openConnections() == 0);
+      assertThat(short_.get("a", "/2").status()).isEqualTo(200);
+      assertThat(own.connectionsAccepted()).isEqualTo(2);
+    }
+  }
+
+  @Test
+  void max_connections_per_loop_queues_requests_instead_of_opening_more() throws Exception {
+    try (FakeUpstream own = FakeUpstream.start("own");
+        ProxyUnderTest single = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: own } ]
+            clusters: [ { name: own, endpoints: ["${OWN}"], pool: { maxConnections: 1 } } ]
+            """, Map.of("OWN", own.address()))) {
+      own.respond(head -> Reply.ok().firstByteDelay(Duration.ofMillis(100)));
+      ExecutorService pool = Executors.newFixedThreadPool(6);
+      try {
+        List<Future<Integer>> results = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+          results.add(pool.submit(() -> single.get("a", "/q").status()));
+        }
+        for (Future<Integer> result : results) {
+          assertThat(result.get(20, TimeUnit.SECONDS)).isEqualTo(200);
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      int loops = Runtime.getRuntime().availableProcessors();
+      assertThat(own.connectionsAccepted()).as("one per event loop").isLessThanOrEqualTo(loops);
+    }
+  }
 }

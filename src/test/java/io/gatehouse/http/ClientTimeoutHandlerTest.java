@@ -98,4 +98,21 @@ class ClientTimeoutHandlerTest {
     assertThat(events).containsExactly(ClientTimeoutHandler.HEADER_TIMEOUT);
     channel.finishAndReleaseAll();
   }
+
+  @Test
+  void stalled_body_read_fires_the_body_timeout() {
+    receive("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+    timeouts.exchangeStarted(true);
+    advance(IDLE * 2); // no read asked for: the proxy holds back (backpressure), no timeout
+    assertThat(events).isEmpty();
+    channel.read();
+    advance(IDLE / 2);
+    receive("def"); // progress resets the wait
+    channel.read();
+    advance(IDLE - 1);
+    assertThat(events).isEmpty();
+    advance(1);
+    assertThat(events).containsExactly(ClientTimeoutHandler.BODY_TIMEOUT);
+    channel.finishAndReleaseAll();
+  }
 }

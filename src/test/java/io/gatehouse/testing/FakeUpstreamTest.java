@@ -280,8 +280,10 @@ class FakeUpstreamTest {
     void countsAHugeUploadButKeepsOnlyItsPrefix() throws Exception {
         long size = 100L * 1024 * 1024;
 
+        // 100 MiB under paranoid leak detection on a loaded 2-core machine: more than WAIT.
         HttpResponse<String> response = http.send(request("/upload")
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new GeneratedInputStream(size)))
+                .timeout(Duration.ofSeconds(45))
                 .build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(200);

@@ -30,10 +30,17 @@ import org.slf4j.LoggerFactory;
 public final class LeakDetectionExtension implements BeforeAllCallback, AfterAllCallback {
   private static final String DETECTOR_LOGGER = ResourceLeakDetector.class.getName();
   private static final Recorder RECORDER = install();
+  /** The test class the extension was last started for: lets a test check the global registration. */
+  private static volatile Class<?> current;
 
   @Override
   public void beforeAll(ExtensionContext context) {
+    current = context.getRequiredTestClass();
     RECORDER.drain(); // reports seen before this class were failed by the class that saw them
+  }
+
+  static Class<?> currentTestClass() {
+    return current;
   }
 
   @Override

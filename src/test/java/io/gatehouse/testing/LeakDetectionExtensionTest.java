@@ -23,6 +23,11 @@ class LeakDetectionExtensionTest {
     assertThat(seen).anySatisfy(report -> assertThat(report).contains("LEAK:"));
   }
 
+  @Test
+  void the_extension_runs_for_every_test_class_without_being_declared() {
+    assertThat(LeakDetectionExtension.currentTestClass()).isEqualTo(LeakDetectionExtensionTest.class);
+  }
+
   private static void leakOneBuffer() {
     ByteBuf leaked = ByteBufAllocator.DEFAULT.directBuffer(64);
     leaked.writeLong(42); // never released; unreachable once this method returns

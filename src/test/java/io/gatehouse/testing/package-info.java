@@ -9,6 +9,10 @@
  *       read bounded.</li>
  *   <li>{@link io.gatehouse.testing.Curl}: the real curl binary, bounded, skipped when absent.</li>
  *   <li>{@link io.gatehouse.testing.TestCerts}: self-signed PEM certificate and key via openssl.</li>
+ *   <li>{@link io.gatehouse.testing.ProxyUnderTest}: a Gatehouse started in-process from inline
+ *       YAML ({@code ${NAME}} placeholders filled from a map; admin API on port 0).</li>
+ *   <li>{@link io.gatehouse.testing.LeakDetectionExtension}: registered for every test class; a
+ *       Netty leak report fails the class.</li>
  * </ul>
  *
  * <p>Use {@code java.net.http.HttpClient} with {@code Version.HTTP_1_1}: its default, HTTP/2,
