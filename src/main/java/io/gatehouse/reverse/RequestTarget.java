@@ -7,6 +7,9 @@ import java.util.Locale;
 /**
  * The host and path a reverse request is routed by: from the Host header for origin-form targets,
  * from the target itself for absolute-form ones (RFC 9112 §3.2.2, which then wins over Host).
+ *
+ * @param originForm the target to send upstream
+ * @param absoluteForm whether the client sent an absolute-form target (its authority then replaces Host)
  */
 record RequestTarget(String host, String authority, String path, String originForm, boolean absoluteForm) {
 
@@ -40,6 +43,19 @@ record RequestTarget(String host, String authority, String path, String originFo
   private static String pathOf(String originForm) {
     int q = originForm.indexOf('?');
     return q < 0 ? originForm : originForm.substring(0, q);
+  }
+
+  /** This target with its path normalized (see {@link PathNormalizer}); the same when already normal. */
+  RequestTarget normalized() {
+    if ("*".equals(path)) {
+      return this;
+    }
+    String normal = PathNormalizer.normalize(path);
+    if (normal.equals(path)) {
+      return this;
+    }
+    String query = originForm.length() > path.length() ? originForm.substring(path.length()) : "";
+    return new RequestTarget(host, authority, normal, normal + query, absoluteForm);
   }
 
   /** Host without port; IPv6 literals keep their brackets. Null stays null. */

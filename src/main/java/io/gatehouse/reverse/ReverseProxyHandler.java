@@ -54,6 +54,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       reply(Reason.MALFORMED, "bad request target", true);
       return;
     }
+    target = target.normalized();
     RouteTable table = routing.get().table(context.listenerName());
     Route route = table == null ? null : table.match(target.host(), target.path());
     if (route == null) {
@@ -79,8 +80,10 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
 
   private void rewriteHead(HttpRequest request, RequestTarget target, Route route) {
     HttpHeaders h = request.headers();
+    if (!request.uri().equals(target.originForm())) {
+      request.setUri(target.originForm()); // origin-form (RFC 9112 §3.2.2), path normalized
+    }
     if (target.absoluteForm()) {
-      request.setUri(target.originForm()); // RFC 9112 §3.2.2: upstreams get origin-form
       h.set(HttpHeaderNames.HOST, target.authority());
     }
     String originalHost = h.get(HttpHeaderNames.HOST);

@@ -125,7 +125,7 @@ class RoutingTest {
   }
 
   @Test
-  void client_connection_close_is_honoured_and_target_kept_verbatim() throws Exception {
+  void client_connection_close_is_honoured_and_target_kept_but_for_dot_segments() throws Exception {
     try (RawHttpClient client = proxy.connect()) {
       client.send("GET /static/a%20b/../c?x=1&y=%2F HTTP/1.1\r\nHost: any.test\r\nConnection: close\r\n\r\n");
       RawResponse response = client.readResponse();
@@ -134,7 +134,25 @@ class RoutingTest {
       assertThat(client.readAllUntilClose()).isEmpty();
     }
     FakeUpstream any = upstreams.stream().filter(u -> u.name().equals("any")).findFirst().orElseThrow();
-    assertThat(any.lastRequest().uri()).isEqualTo("/static/a%20b/../c?x=1&y=%2F");
+    // Dot-segments are resolved (the upstream serves the path that was routed); encodings and the
+    // query are passed on as they came.
+    assertThat(any.lastRequest().uri()).isEqualTo("/static/c?x=1&y=%2F");
+  }
+
+  @Test
+  void dot_segments_cannot_escape_a_route_prefix() throws Exception {
+    // /static/ goes to "any"; api.example.com/v2/ to "exact-v2". Climbing out of /v2/ with dots,
+    // plain or percent-encoded, routes by the resolved path.
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET /v2/../admin HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().header("X-Upstream")).isEqualTo("exact");
+      client.send("GET /v2/%2e%2e/admin HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().header("X-Upstream")).isEqualTo("exact");
+      client.send("GET /x/../v2/y HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().header("X-Upstream")).isEqualTo("exact-v2");
+    }
+    FakeUpstream exact = upstreams.stream().filter(u -> u.name().equals("exact")).findFirst().orElseThrow();
+    assertThat(exact.lastRequest().uri()).isEqualTo("/admin");
   }
 
   @Test
