@@ -1,21 +1,13 @@
 package io.gatehouse.relay;
 
-import io.gatehouse.http.HopByHop;
 import io.gatehouse.http.Reason;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.EmptyHttpHeaders;
 import java.util.ArrayDeque;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +24,11 @@ import java.util.concurrent.TimeUnit;
  * <p>A request that failed on a reused connection before any body byte was sent is replayed on a
  * fresh connection: an upstream closing an idle keep-alive connection is never the client's error.
  * All fields are confined to the client's event loop, so none is volatile.
+ *
+ * <p>It is one class, past the usual size, on purpose: both legs and the attempts share one state
+ * machine (done, response started, request complete, which connection), and splitting it would
+ * spread that state over objects that must then agree. Framing ({@link Framing}), replay copies
+ * ({@link ReplayBuffer}) and timing ({@link LazyTimer}) live outside it.
  */
 public final class HttpExchange {
   /**
@@ -46,11 +43,7 @@ public final class HttpExchange {
   private final UpstreamConnector connector;
   private final ExchangeListener listener;
   private final ExchangeSettings settings;
-  private final boolean requestHasBody;
-  private final boolean clientWantsKeepAlive;
-  private final boolean clientIsHttp10;
-  private final boolean headRequest;
-  private final boolean upgradeOffered;
+  private final Framing framing;
   private final long startNanos;
 
   private Channel upstream;
@@ -91,27 +84,7 @@ public final class HttpExchange {
     this.listener = listener;
     this.settings = settings;
     this.startNanos = settings.clock().getAsLong();
-    this.clientWantsKeepAlive = HttpUtil.isKeepAlive(request);
-    this.clientIsHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
-    this.headRequest = HttpMethod.HEAD.equals(request.method());
-    boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-    this.requestHasBody = chunked || HttpUtil.getContentLength(request, 0L) > 0;
-    // RFC 9110 §7.8: Upgrade is hop-by-hop, but a proxy that can relay the new protocol passes the
-    // offer on. Only WebSocket (RFC 6455 §4.1) is relayed, from a bodiless HTTP/1.1 request; other
-    // offers (h2c) are dropped, so the upstream answers in HTTP/1.1.
-    String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
-    this.upgradeOffered = upgrade != null && !requestHasBody && !clientIsHttp10
-        && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(upgrade.trim())
-        && HopByHop.connectionHas(request.headers(), HttpHeaderValues.UPGRADE.toString());
-    HopByHop.strip(request.headers());
-    if (chunked) {
-      request.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    }
-    if (upgradeOffered) {
-      request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-      request.headers().set(HttpHeaderNames.UPGRADE, upgrade);
-    }
-    request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    this.framing = Framing.ofRequest(request);
   }
 
   /** Starts the first attempt. */
@@ -207,7 +180,7 @@ public final class HttpExchange {
       sendLast(LastHttpContent.EMPTY_LAST_CONTENT);
       return;
     }
-    if (requestHasBody && HttpUtil.is100ContinueExpected(request)) {
+    if (framing.hasBody() && HttpUtil.is100ContinueExpected(request)) {
       ch.writeAndFlush(request, ch.voidPromise()); // the client waits for 100 Continue before its body
     } else {
       // Flushed with the first body part (or the empty last content of a bodiless request). If
@@ -365,7 +338,7 @@ public final class HttpExchange {
    */
   private boolean retryOnStatus(HttpResponse response) {
     int code = response.status().code();
-    if (response.decoderResult().isFailure() || code < 200 || requestHasBody || !requestComplete
+    if (response.decoderResult().isFailure() || code < 200 || framing.hasBody() || !requestComplete
         || responseStarted || !connector.mayRetryStatus(attempt, code)) {
       return false;
     }
@@ -392,11 +365,10 @@ public final class HttpExchange {
         switchProtocols(response);
         return;
       }
-      if (clientIsHttp10) { // 1.0 clients know no 1xx
+      if (framing.clientHttp10()) { // 1.0 clients know no 1xx
         return;
       }
-      HopByHop.strip(response.headers());
-      client.writeAndFlush(asFullMessage(response), client.voidPromise());
+      client.writeAndFlush(Framing.informational(response), client.voidPromise());
       return;
     }
     cancelResponseTimer();
@@ -404,29 +376,9 @@ public final class HttpExchange {
     releaseReplay(); // an answer came: this request will not be sent again
     status = code;
     upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
-    boolean bodyless = headRequest || code == 204 || code == 304;
-    boolean delimited = chunked || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
-    HopByHop.strip(response.headers());
-    clientKeepAlive = clientWantsKeepAlive && requestComplete && !settings.closeAfterResponse()
-        && !listener.draining();
-    if (!bodyless && !delimited && (chunked || !clientIsHttp10)) {
-      chunked = true; // read-until-close upstream body: chunk it so the client connection survives
-    } else if (!bodyless && !delimited) {
-      clientKeepAlive = false; // HTTP/1.0 client: the end of the body is the close
-    }
-    if (chunked && !bodyless) {
-      response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    }
-    if (!clientKeepAlive) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    } else if (clientIsHttp10) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    }
-    if (settings.addVia()) {
-      io.gatehouse.http.ClientIdentity.addVia(response.headers());
-    }
-    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    clientKeepAlive = framing.prepareResponse(response,
+        framing.clientKeepAlive() && requestComplete && !settings.closeAfterResponse() && !listener.draining(),
+        settings.addVia());
     client.write(response, client.voidPromise());
   }
 
@@ -436,7 +388,7 @@ public final class HttpExchange {
    * upstream connection leaves its pool for good.
    */
   private void switchProtocols(HttpResponse response) {
-    if (!upgradeOffered || !requestComplete) {
+    if (!framing.upgrade() || !requestComplete) {
       ReferenceCountUtil.release(response);
       closeUpstream();
       fail(Reason.UPSTREAM_BAD_RESPONSE, "protocol switch that was not offered");
@@ -446,30 +398,13 @@ public final class HttpExchange {
     status = 101;
     cancelResponseTimer();
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
-    String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
-    HopByHop.strip(response.headers());
-    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-    if (protocol != null) {
-      response.headers().set(HttpHeaderNames.UPGRADE, protocol);
-    }
-    client.writeAndFlush(asFullMessage(response), client.voidPromise());
+    client.writeAndFlush(Framing.informational(response), client.voidPromise());
     Channel ch = upstream;
     upstream = null;
     upstreamHandler.detach();
     upstreamHandler = null;
     connector.finish(null, false, Reason.OK, 101); // out of the pool; it closes with the tunnel
     listener.exchangeUpgraded(this, ch);
-  }
-
-  /**
-   * A 1xx goes to the client as a full message: the encoder frames a bodiless head only once it
-   * sees the head's end, and the upstream 1xx's own (empty) end is dropped in onResponseContent.
-   * As a bare head it stayed in the encoder (100 Continue never reached the client).
-   */
-  private static HttpResponse asFullMessage(HttpResponse informational) {
-    ReferenceCountUtil.release(informational);
-    return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, informational.status(), Unpooled.EMPTY_BUFFER,
-        informational.headers(), EmptyHttpHeaders.INSTANCE);
   }
 
   private void onResponseContent(HttpContent content) {
@@ -642,7 +577,7 @@ public final class HttpExchange {
 
   /** Whether the request has a body (a Content-Length above zero, or chunked). */
   public boolean requestHasBody() {
-    return requestHasBody;
+    return framing.hasBody();
   }
 
   /** Whether the whole request was read from the client (so the connection can carry another). */

@@ -1,0 +1,108 @@
+package io.gatehouse.relay;
+
+import io.gatehouse.http.ClientIdentity;
+import io.gatehouse.http.HopByHop;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * How a request and its response are framed on each side of the proxy (RFC 9112 §6, §9): decided
+ * once from the client's request head, which is rewritten in place for the upstream, and applied to
+ * the response head for the client. Hop-by-hop fields never cross; framing fields are set again by
+ * the proxy. Immutable.
+ *
+ * @param hasBody the request has a body (chunked, or a length above zero)
+ * @param clientKeepAlive the client asked to keep its connection
+ * @param clientHttp10 the client speaks HTTP/1.0 (no chunked responses, no 1xx)
+ * @param head the request is HEAD: its response has no body whatever it says
+ * @param upgrade the request offers a WebSocket upgrade that is passed on
+ */
+record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, boolean head, boolean upgrade) {
+
+  /** Decides the framing of {@code request} and rewrites its head for the upstream. */
+  static Framing ofRequest(HttpRequest request) {
+    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    boolean http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+    boolean chunked = HttpUtil.isTransferEncodingChunked(request);
+    boolean hasBody = chunked || HttpUtil.getContentLength(request, 0L) > 0;
+    // RFC 9110 §7.8: Upgrade is hop-by-hop, but a proxy that can relay the new protocol passes the
+    // offer on. Only WebSocket (RFC 6455 §4.1) is relayed, from a bodiless HTTP/1.1 request; other
+    // offers (h2c) are dropped, so the upstream answers in HTTP/1.1.
+    String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+    boolean upgradeOffered = upgrade != null && !hasBody && !http10
+        && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(upgrade.trim())
+        && HopByHop.connectionHas(request.headers(), HttpHeaderValues.UPGRADE.toString());
+    HopByHop.strip(request.headers());
+    if (chunked) {
+      request.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    if (upgradeOffered) {
+      request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+      request.headers().set(HttpHeaderNames.UPGRADE, upgrade);
+    }
+    request.setProtocolVersion(HttpVersion.HTTP_1_1);
+    return new Framing(hasBody, keepAlive, http10, HttpMethod.HEAD.equals(request.method()), upgradeOffered);
+  }
+
+  /**
+   * Rewrites a final response head for the client.
+   *
+   * @param keepOpen whether the client connection may stay open after it (request fully read,
+   *     client asked for it, proxy not draining)
+   * @return whether the client connection stays open after this response
+   */
+  boolean prepareResponse(HttpResponse response, boolean keepOpen, boolean addVia) {
+    int code = response.status().code();
+    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+    boolean bodyless = head || code == 204 || code == 304;
+    boolean delimited = chunked || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
+    HopByHop.strip(response.headers());
+    if (!bodyless && !delimited && !clientHttp10) {
+      chunked = true; // read-until-close upstream body: chunk it so the client connection survives
+    } else if (!bodyless && !delimited) {
+      keepOpen = false; // HTTP/1.0 client: the end of the body is the close
+    }
+    if (chunked && !bodyless) {
+      response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    }
+    if (!keepOpen) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (clientHttp10) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+    if (addVia) {
+      ClientIdentity.addVia(response.headers());
+    }
+    response.setProtocolVersion(HttpVersion.HTTP_1_1);
+    return keepOpen;
+  }
+
+  /**
+   * A 1xx for the client, as a full message: the encoder frames a bodiless head only once it sees
+   * the head's end, and the upstream 1xx's own (empty) end is dropped by the exchange. As a bare
+   * head it stayed in the encoder (100 Continue never reached the client). A 101 keeps its
+   * {@code Upgrade}; hop-by-hop fields go.
+   */
+  static HttpResponse informational(HttpResponse response) {
+    String protocol = response.headers().get(HttpHeaderNames.UPGRADE);
+    HopByHop.strip(response.headers());
+    if (response.status().code() == 101) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+      if (protocol != null) {
+        response.headers().set(HttpHeaderNames.UPGRADE, protocol);
+      }
+    }
+    ReferenceCountUtil.release(response);
+    return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER,
+        response.headers(), EmptyHttpHeaders.INSTANCE);
+  }
+}
