@@ -2,6 +2,7 @@ package io.gatehouse.http;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -62,6 +63,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private boolean timerPending;
   /** Identifies the latest scheduled task; an older one that fires finds it changed and stops. */
   private int timerGeneration;
+  /** The latest scheduled task, cancelled when the connection closes so it does not keep it alive. */
+  private ScheduledFuture<?> timer;
   private ChannelHandlerContext ctx;
 
   public ClientTimeoutHandler(long idleNanos, long headerNanos, LongSupplier clock) {
@@ -167,7 +170,34 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     timerPending = true;
     firesAt = deadline;
     int generation = ++timerGeneration;
-    ctx.executor().schedule(() -> onTimer(generation), delay, TimeUnit.NANOSECONDS);
+    if (timer != null) {
+      timer.cancel(false); // superseded by an earlier deadline
+    }
+    timer = ctx.executor().schedule(() -> onTimer(generation), delay, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * A pending task holds this handler and, through it, the whole connection: it is cancelled as
+   * soon as the connection closes, or closed connections would pile up until their timeouts.
+   */
+  private void cancelTimer() {
+    timerGeneration++;
+    timerPending = false;
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    cancelTimer();
+    super.channelInactive(ctx);
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    cancelTimer();
   }
 
   private void onTimer(int generation) {
@@ -176,6 +206,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
     long now = clock.getAsLong();
     timerPending = false;
+    timer = null;
     if (!ctx.channel().isActive() || state == State.EXPIRED || deadline == Long.MAX_VALUE) {
       return;
     }

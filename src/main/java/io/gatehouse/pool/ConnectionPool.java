@@ -29,12 +29,14 @@ public final class ConnectionPool {
   private final int maxConnections;
   private final long maxIdleNanos;
   private final LongSupplier nanoClock;
+  /** How long a caller may wait for a free connection: the connect timeout of the bootstrap. */
+  private final long waitMillis;
   private final int maxPending;
   /** False while the endpoint is draining or disabled: connections close on release instead. */
   private final BooleanSupplier retain;
 
   private final ArrayDeque<Idle> idle = new ArrayDeque<>();
-  private final ArrayDeque<AcquireCallback> pending = new ArrayDeque<>();
+  private final ArrayDeque<Waiter> pending = new ArrayDeque<>();
   /** Connections open or being opened, idle ones included. */
   private int open;
   private boolean closed;
@@ -65,6 +67,8 @@ public final class ConnectionPool {
     this.maxConnections = maxConnections;
     this.maxIdleNanos = maxIdleNanos;
     this.nanoClock = nanoClock;
+    Object connectMillis = bootstrap.config().options().get(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS);
+    this.waitMillis = connectMillis instanceof Integer ? (Integer) connectMillis : 5000;
     this.maxPending = maxPending > 0 ? maxPending : maxConnections * MAX_PENDING_PER_CONNECTION;
     this.retain = retain;
   }
@@ -107,12 +111,37 @@ public final class ConnectionPool {
           "connection pool to " + remote + " full: " + open + " open, " + pending.size() + " waiting"));
       return;
     }
-    pending.add(callback);
+    // A caller waits for a free connection no longer than it would wait to connect: past that the
+    // upstream is saturated and the request gets 503 rather than waiting without end.
+    Waiter waiter = new Waiter(callback);
+    waiter.timeout = loop.schedule(() -> {
+      if (pending.remove(waiter)) {
+        callback.failed(new PoolOverloadedException(
+            "no connection to " + remote + " became free within " + waitMillis + " ms (" + open + " open)"));
+      }
+    }, waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    pending.add(waiter);
   }
 
-  /** Removes a waiting caller that gave up (its request timed out or its client left). */
-  public boolean cancel(AcquireCallback callback) {
-    return pending.remove(callback);
+  /** A caller waiting for a connection, and its give-up task (cancelled once it is served). */
+  private static final class Waiter {
+    final AcquireCallback callback;
+    ScheduledFuture<?> timeout;
+
+    Waiter(AcquireCallback callback) {
+      this.callback = callback;
+    }
+
+    AcquireCallback served() {
+      timeout.cancel(false);
+      return callback;
+    }
+  }
+
+  /** The next waiting caller, its give-up task cancelled; null when none waits. */
+  private AcquireCallback nextWaiting() {
+    Waiter waiter = pending.poll();
+    return waiter == null ? null : waiter.served();
   }
 
   /**
@@ -125,7 +154,7 @@ public final class ConnectionPool {
       closeQuietly(ch);
       return;
     }
-    AcquireCallback next = pending.poll();
+    AcquireCallback next = nextWaiting();
     if (next != null) {
       next.acquired(ch, true);
       return;
@@ -153,7 +182,7 @@ public final class ConnectionPool {
     closed = true;
     closeIdle();
     AcquireCallback waiting;
-    while ((waiting = pending.poll()) != null) {
+    while ((waiting = nextWaiting()) != null) {
       waiting.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
     }
   }
@@ -202,7 +231,7 @@ public final class ConnectionPool {
       }
     }
     AcquireCallback next;
-    if (open < maxConnections && !closed && (next = pending.poll()) != null) {
+    if (open < maxConnections && !closed && (next = nextWaiting()) != null) {
       connect(next);
     }
   }

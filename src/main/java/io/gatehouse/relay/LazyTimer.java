@@ -1,6 +1,7 @@
 package io.gatehouse.relay;
 
 import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -20,6 +21,7 @@ final class LazyTimer {
   private boolean pending;
   /** Identifies the latest scheduled task; an older one that fires finds it changed and stops. */
   private int generation;
+  private ScheduledFuture<?> task;
 
   LazyTimer(EventLoop loop, LongSupplier clock) {
     this.loop = loop;
@@ -43,16 +45,31 @@ final class LazyTimer {
   private void schedule(long now, long delay) {
     pending = true;
     firesAt = now + delay;
-    int task = ++generation;
-    loop.schedule(() -> fire(task), delay, TimeUnit.NANOSECONDS);
+    int current = ++generation;
+    if (task != null) {
+      task.cancel(false); // superseded by an earlier deadline
+    }
+    task = loop.schedule(() -> fire(current), delay, TimeUnit.NANOSECONDS);
   }
 
-  private void fire(int task) {
-    if (task != generation) {
+  /** Drops any pending task: the connection closed, and the task would keep it reachable. */
+  void cancel() {
+    action = null;
+    pending = false;
+    generation++;
+    if (task != null) {
+      task.cancel(false);
+      task = null;
+    }
+  }
+
+  private void fire(int fired) {
+    if (fired != generation) {
       return; // an older task, superseded by one for an earlier deadline
     }
     long now = clock.getAsLong();
     pending = false;
+    task = null;
     if (action == null) {
       return;
     }

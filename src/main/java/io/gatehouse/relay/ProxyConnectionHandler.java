@@ -392,6 +392,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (responseTimer != null) {
+      responseTimer.cancel();
+    }
     if (exchange != null) {
       exchange.onClientClosed();
     }

@@ -115,4 +115,12 @@ class ClientTimeoutHandlerTest {
     assertThat(events).containsExactly(ClientTimeoutHandler.BODY_TIMEOUT);
     channel.finishAndReleaseAll();
   }
+
+  /** A pending timer holds the whole connection: a closed connection must not leave one behind. */
+  @Test
+  void closing_the_connection_cancels_its_timer() {
+    assertThat(channel.runScheduledPendingTasks()).as("the idle timer is scheduled").isNotEqualTo(-1);
+    channel.close();
+    assertThat(channel.runScheduledPendingTasks()).as("no task left after close").isEqualTo(-1);
+  }
 }

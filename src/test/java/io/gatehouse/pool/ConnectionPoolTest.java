@@ -127,6 +127,23 @@ class ConnectionPoolTest {
   }
 
   @Test
+  void a_caller_waits_for_a_free_connection_no_longer_than_the_connect_timeout() throws Exception {
+    Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        .option(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS, 200)
+        .handler(new UpstreamPipeline(16 * 1024));
+    ConnectionPool pool = new ConnectionPool(loop, bootstrap, new InetSocketAddress("127.0.0.1", upstream.port()),
+        1, MAX_IDLE, now::get);
+    Acquired only = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    Acquired waited = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    assertThat(waited.failure()).isInstanceOf(PoolOverloadedException.class).hasMessageContaining("200 ms");
+    assertThat(onLoop(pool::openConnections)).isEqualTo(1);
+    onLoop(() -> {
+      pool.release(only.channel());
+      return null;
+    });
+  }
+
+  @Test
   void a_discarded_connection_makes_room_for_a_waiting_caller() throws Exception {
     ConnectionPool pool = pool(1);
     Acquired only = acquire(pool, true).get(5, TimeUnit.SECONDS);
