@@ -23,7 +23,11 @@ cfg="$(mktemp "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX.yaml")"
     echo "  - name: forward"
     echo "    bind: 127.0.0.1:${CANDIDATE_FORWARD_PORT}"
     echo "    mode: forward"
-    echo "    forward: { connectPorts: [${ORIGIN##*:}${ORIGIN_TLS:+, ${ORIGIN_TLS##*:}}], blockPrivateDestinations: false, default: allow }"
+    # A realistic policy: private destinations stay blocked, a rule allows the (loopback) origin.
+    echo "    forward:"
+    echo "      connectPorts: [443, ${ORIGIN##*:}${ORIGIN_TLS:+, ${ORIGIN_TLS##*:}}]"
+    echo "      rules: [ { allow: { name: bench-origin, hosts: [\"${ORIGIN%:*}\"] } } ]"
+    echo "      default: deny"
   fi
   if [ -n "${CANDIDATE_REVERSE_PORT:-}${CANDIDATE_TLS_PORT:-}" ]; then
     echo "routes: [ { name: all, cluster: origin } ]"

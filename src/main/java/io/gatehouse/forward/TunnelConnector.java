@@ -1,5 +1,6 @@
 package io.gatehouse.forward;
 
+import io.gatehouse.relay.TunnelRelay;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -16,7 +17,6 @@ import java.util.List;
  * tunnel relay is installed once the client has been told {@code 200}.
  */
 final class TunnelConnector {
-  private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(32 * 1024, 64 * 1024);
 
   /** Receives the outcome on the event loop. */
   interface Callback {
@@ -36,7 +36,8 @@ final class TunnelConnector {
         .option(ChannelOption.AUTO_READ, false)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, TunnelRelay.WATER_MARK)
+        .option(ChannelOption.ALLOCATOR, io.netty.buffer.PooledByteBufAllocator.DEFAULT)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, settings.connectTimeoutNanos() / 1_000_000))
         .handler(new ChannelInitializer<Channel>() {
           @Override

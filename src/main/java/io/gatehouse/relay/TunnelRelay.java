@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
@@ -31,6 +32,12 @@ import java.util.function.LongSupplier;
  * confined to the shared event loop, so fields are plain.
  */
 public final class TunnelRelay {
+  /**
+   * Buffering per direction before a side counts as full: larger than an HTTP exchange's, since a
+   * tunnel carries bulk bytes and every full/empty flip costs a read-interest change.
+   */
+  public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(128 * 1024, 512 * 1024);
+
   /** Told once when the tunnel is over. */
   public interface Listener {
     void tunnelClosed(TunnelRelay tunnel);
@@ -68,6 +75,8 @@ public final class TunnelRelay {
       Channel client, Channel upstream, long idleNanos, LongSupplier clock, Listener listener) {
     TunnelRelay relay = new TunnelRelay(client, upstream, idleNanos, clock, listener);
     client.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
+    client.config().setWriteBufferWaterMark(WATER_MARK);
+    upstream.config().setWriteBufferWaterMark(WATER_MARK);
     upstream.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     client.pipeline().addLast(PipelineNames.TUNNEL, relay.clientSide);
     upstream.pipeline().addLast(PipelineNames.TUNNEL, relay.upstreamSide);
