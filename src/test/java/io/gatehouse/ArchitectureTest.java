@@ -36,7 +36,7 @@ class ArchitectureTest {
       Map.entry("forward", Set.of("relay", "pool", "upstream", "ratelimit", "http", "config", "metrics")),
       Map.entry("reverse", Set.of("relay", "pool", "upstream", "ratelimit", "http", "config", "metrics")),
       Map.entry("relay", Set.of("http", "ratelimit", "metrics")), // ratelimit: the per-client limit applies to every listener
-      Map.entry("pool", Set.of("upstream", "config", "metrics")),
+      Map.entry("pool", Set.of("upstream", "config", "http", "metrics")), // http: Reason for connect failures
       Map.entry("health", Set.of("upstream", "config", "metrics")),
       Map.entry("upstream", Set.of("config", "metrics")),
       Map.entry("ratelimit", Set.of()),

@@ -31,19 +31,4 @@ public record ClusterConfig(
     slowStart = slowStart == null ? Duration.ZERO : slowStart;
     circuitBreaker = circuitBreaker == null ? CircuitBreakerConfig.DEFAULT : circuitBreaker;
   }
-
-  /** Without slow start and with the default circuit breaker. */
-  public ClusterConfig(
-      String name,
-      BalancerKind balancer,
-      HashOnConfig hashOn,
-      List<EndpointConfig> endpoints,
-      HealthCheckConfig healthCheck,
-      OutlierConfig outlier,
-      PoolConfig pool,
-      TimeoutsConfig timeouts,
-      UpstreamTlsConfig tls) {
-    this(name, balancer, hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, Duration.ZERO,
-        CircuitBreakerConfig.DEFAULT);
-  }
 }

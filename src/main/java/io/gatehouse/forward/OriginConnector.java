@@ -3,12 +3,11 @@ package io.gatehouse.forward;
 import io.gatehouse.config.HostPort;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.AcquireCallback;
+import io.gatehouse.pool.ConnectFailures;
 import io.gatehouse.pool.ConnectionPool;
-import io.gatehouse.pool.PoolOverloadedException;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.UpstreamConnector;
 import io.netty.channel.Channel;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -52,20 +51,11 @@ final class OriginConnector implements UpstreamConnector {
 
       @Override
       public void failed(Throwable cause) {
-        callback.failed(classify(cause), cause);
+        callback.failed(ConnectFailures.reason(cause), cause);
       }
     }, !fresh);
   }
 
-  static Reason classify(Throwable cause) {
-    if (cause instanceof ConnectTimeoutException) {
-      return Reason.UPSTREAM_TIMEOUT;
-    }
-    if (cause instanceof PoolOverloadedException) {
-      return Reason.OVERLOADED;
-    }
-    return Reason.UPSTREAM_CONNECT_FAILED;
-  }
 
   /**
    * Only failures to connect move on to the next address: a reset after the request was sent may

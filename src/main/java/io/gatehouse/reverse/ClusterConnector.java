@@ -4,15 +4,14 @@ import io.gatehouse.config.HostPort;
 import io.gatehouse.config.PoolConfig;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.AcquireCallback;
+import io.gatehouse.pool.ConnectFailures;
 import io.gatehouse.pool.ConnectionPool;
-import io.gatehouse.pool.PoolOverloadedException;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.UpstreamConnector;
 import io.gatehouse.upstream.Endpoint;
 import io.gatehouse.upstream.LoadBalancer;
 import io.gatehouse.upstream.PickContext;
 import io.netty.channel.Channel;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.EventLoop;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,22 +97,13 @@ final class ClusterConnector implements UpstreamConnector {
 
       @Override
       public void failed(Throwable cause) {
-        Reason reason = classify(cause);
+        Reason reason = ConnectFailures.reason(cause);
         account(reason);
         callback.failed(reason, cause);
       }
     }, !fresh);
   }
 
-  private static Reason classify(Throwable cause) {
-    if (cause instanceof ConnectTimeoutException) {
-      return Reason.UPSTREAM_TIMEOUT;
-    }
-    if (cause instanceof PoolOverloadedException) {
-      return Reason.OVERLOADED;
-    }
-    return Reason.UPSTREAM_CONNECT_FAILED;
-  }
 
   /**
    * Retries only what the route asks for, never past its attempts, and only while the cluster's

@@ -78,7 +78,7 @@ class ActiveHealthCheckerTest {
       eps.add(new EndpointConfig(hostPort(u), 1));
     }
     ClusterConfig cfg = new ClusterConfig(name, BalancerKind.ROUND_ROBIN, HashOnConfig.CLIENT_IP, eps, hc, null,
-        null, null, null);
+        null, null, null, null, null);
     return Cluster.create(cfg, registry, System::nanoTime);
   }
 

@@ -58,14 +58,14 @@ final class Fixtures {
       eps.add(new EndpointConfig(addr(i + 1), weights[i]));
     }
     return new ClusterConfig(
-        "c", kind, HashOnConfig.CLIENT_IP, eps, null, outlier, null, null, null);
+        "c", kind, HashOnConfig.CLIENT_IP, eps, null, outlier, null, null, null, null, null);
   }
 
   static ClusterConfig withHealthCheck(ClusterConfig c) {
     HealthCheckConfig hc =
         new HealthCheckConfig("/healthz", Duration.ofSeconds(5), Duration.ofSeconds(1), 2, 3, 200, 399, null);
     return new ClusterConfig(
-        c.name(), c.balancer(), c.hashOn(), c.endpoints(), hc, c.outlier(), null, null, null);
+        c.name(), c.balancer(), c.hashOn(), c.endpoints(), hc, c.outlier(), null, null, null, null, null);
   }
 
   /** How many of {@code picks} picks (no key, nothing excluded) went to each endpoint. */
