@@ -1,13 +1,20 @@
 package io.gatehouse.http;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.util.AsciiString;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Removes hop-by-hop fields before a message is forwarded (RFC 9110 §7.6.1): the fixed list plus
  * every field named in {@code Connection}. Message framing is set again by the relay afterwards.
+ *
+ * <p>{@link #scan} reads every framing fact the relay needs (keep-alive, chunked, length,
+ * upgrade, which hop-by-hop fields are present) in one pass over the fields, so a message's head
+ * is walked once instead of once per question.
  */
 public final class HopByHop {
   private static final AsciiString[] FIXED = {
@@ -19,53 +26,131 @@ public final class HopByHop {
     HttpHeaderNames.TRANSFER_ENCODING,
     HttpHeaderNames.UPGRADE,
   };
+  private static final int FIXED_MASK = (1 << FIXED.length) - 1;
+  private static final int CONNECTION_PRESENT = 1;
+  private static final int UPGRADE_PRESENT = 1 << 6;
+
+  /** {@code Connection} lists {@code close}. */
+  public static final int CONNECTION_CLOSE = 1 << 8;
+  /** {@code Connection} lists {@code keep-alive}. */
+  public static final int CONNECTION_KEEP_ALIVE = 1 << 9;
+  /** {@code Connection} lists {@code upgrade}. */
+  public static final int CONNECTION_UPGRADE = 1 << 10;
+  /** {@code Connection} names other fields, which are hop-by-hop too. */
+  private static final int CONNECTION_NAMES_FIELDS = 1 << 11;
+  /** {@code Transfer-Encoding} lists {@code chunked}. */
+  public static final int CHUNKED = 1 << 12;
+  /** A {@code Content-Length} field is present. */
+  public static final int CONTENT_LENGTH = 1 << 13;
 
   private HopByHop() {}
 
-  public static void strip(HttpHeaders headers) {
-    int present = presentMask(headers);
-    if (present == 0) {
-      return; // the common case: one pass over the fields instead of a removal per name
-    }
-    List<String> connection =
-        (present & 1) != 0 ? headers.getAll(HttpHeaderNames.CONNECTION) : List.of();
-    for (String value : connection) {
-      int start = 0;
-      while (start <= value.length()) {
-        int comma = value.indexOf(',', start);
-        int end = comma < 0 ? value.length() : comma;
-        String token = value.substring(start, end).trim();
-        if (!token.isEmpty()) {
-          headers.remove(token);
+  /** The framing facts of {@code headers} as a set of the flags above. */
+  public static int scan(HttpHeaders headers) {
+    int flags = 0;
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> field = it.next();
+      CharSequence name = field.getKey();
+      if (HttpHeaderNames.CONTENT_LENGTH.contentEqualsIgnoreCase(name)) {
+        flags |= CONTENT_LENGTH;
+        continue;
+      }
+      for (int i = 0; i < FIXED.length; i++) {
+        if (FIXED[i].contentEqualsIgnoreCase(name)) {
+          flags |= 1 << i;
+          if (i == 0) {
+            flags |= connectionTokens(field.getValue());
+          } else if (FIXED[i] == HttpHeaderNames.TRANSFER_ENCODING && hasToken(field.getValue(), HttpHeaderValues.CHUNKED)) {
+            flags |= CHUNKED;
+          }
+          break;
         }
-        start = end + 1;
+      }
+    }
+    return flags;
+  }
+
+  /** Whether a message with these flags keeps its connection (RFC 9112 §9.3). */
+  public static boolean keepAlive(int flags, boolean http10) {
+    return http10 ? (flags & CONNECTION_KEEP_ALIVE) != 0 : (flags & CONNECTION_CLOSE) == 0;
+  }
+
+  /** Whether {@code Upgrade} is present and offered through {@code Connection: upgrade}. */
+  public static boolean upgradeOffered(int flags) {
+    return (flags & UPGRADE_PRESENT) != 0 && (flags & CONNECTION_UPGRADE) != 0;
+  }
+
+  public static void strip(HttpHeaders headers) {
+    strip(headers, scan(headers));
+  }
+
+  /** Removes the hop-by-hop fields {@code flags} (from {@link #scan} of the same headers) found. */
+  public static void strip(HttpHeaders headers, int flags) {
+    if ((flags & FIXED_MASK) == 0) {
+      return;
+    }
+    if ((flags & CONNECTION_NAMES_FIELDS) != 0) {
+      for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+        for (String token : value.split(",")) {
+          String name = token.trim();
+          if (!name.isEmpty()) {
+            headers.remove(name);
+          }
+        }
       }
     }
     for (int i = 0; i < FIXED.length; i++) {
-      if ((present & (1 << i)) != 0) {
+      if ((flags & (1 << i)) != 0) {
         headers.remove(FIXED[i]);
       }
     }
   }
 
-  /** Bit i set when {@code FIXED[i]} is present (bit 0: Connection). */
-  private static int presentMask(HttpHeaders headers) {
-    int mask = 0;
-    for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
-        it.hasNext(); ) {
-      CharSequence name = it.next().getKey();
-      for (int i = 0; i < FIXED.length; i++) {
-        if (FIXED[i].contentEqualsIgnoreCase(name)) {
-          mask |= 1 << i;
-          break;
-        }
-      }
-    }
-    return mask;
-  }
-
   /** True when {@code Connection} lists {@code token} (case-insensitive). */
   public static boolean connectionHas(HttpHeaders headers, String token) {
     return headers.containsValue(HttpHeaderNames.CONNECTION, token, true);
+  }
+
+  private static int connectionTokens(CharSequence value) {
+    int flags = 0;
+    int start = 0;
+    int length = value.length();
+    while (start <= length) {
+      int end = start;
+      while (end < length && value.charAt(end) != ',') {
+        end++;
+      }
+      int from = start;
+      int to = end;
+      while (from < to && value.charAt(from) <= ' ') {
+        from++;
+      }
+      while (to > from && value.charAt(to - 1) <= ' ') {
+        to--;
+      }
+      if (to > from) {
+        CharSequence token = value.subSequence(from, to);
+        if (HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(token)) {
+          flags |= CONNECTION_CLOSE;
+        } else if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(token)) {
+          flags |= CONNECTION_KEEP_ALIVE;
+        } else if (HttpHeaderValues.UPGRADE.contentEqualsIgnoreCase(token)) {
+          flags |= CONNECTION_UPGRADE; // names Upgrade, removed as a fixed field anyway
+        } else {
+          flags |= CONNECTION_NAMES_FIELDS;
+        }
+      }
+      start = end + 1;
+    }
+    return flags;
+  }
+
+  private static boolean hasToken(CharSequence value, AsciiString wanted) {
+    for (String token : value.toString().split(",")) {
+      if (wanted.contentEqualsIgnoreCase(token.trim())) {
+        return true;
+      }
+    }
+    return false;
   }
 }

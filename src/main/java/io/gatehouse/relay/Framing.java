@@ -30,18 +30,19 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
 
   /** Decides the framing of {@code request} and rewrites its head for the upstream. */
   static Framing ofRequest(HttpRequest request) {
-    boolean keepAlive = HttpUtil.isKeepAlive(request);
+    int flags = HopByHop.scan(request.headers());
     boolean http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
-    boolean chunked = HttpUtil.isTransferEncodingChunked(request);
-    boolean hasBody = chunked || HttpUtil.getContentLength(request, 0L) > 0;
+    boolean keepAlive = HopByHop.keepAlive(flags, http10);
+    boolean chunked = (flags & HopByHop.CHUNKED) != 0;
+    boolean hasBody = chunked
+        || ((flags & HopByHop.CONTENT_LENGTH) != 0 && HttpUtil.getContentLength(request, 0L) > 0);
     // RFC 9110 §7.8: Upgrade is hop-by-hop, but a proxy that can relay the new protocol passes the
     // offer on. Only WebSocket (RFC 6455 §4.1) is relayed, from a bodiless HTTP/1.1 request; other
     // offers (h2c) are dropped, so the upstream answers in HTTP/1.1.
-    String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+    String upgrade = HopByHop.upgradeOffered(flags) ? request.headers().get(HttpHeaderNames.UPGRADE) : null;
     boolean upgradeOffered = upgrade != null && !hasBody && !http10
-        && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(upgrade.trim())
-        && HopByHop.connectionHas(request.headers(), HttpHeaderValues.UPGRADE.toString());
-    HopByHop.strip(request.headers());
+        && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(upgrade.trim());
+    HopByHop.strip(request.headers(), flags);
     if (chunked) {
       request.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
@@ -53,19 +54,25 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
     return new Framing(hasBody, keepAlive, http10, HttpMethod.HEAD.equals(request.method()), upgradeOffered);
   }
 
+  /** Whether the upstream keeps its connection after {@code response}, from its {@link HopByHop#scan} flags. */
+  static boolean upstreamKeepAlive(HttpResponse response, int flags) {
+    return HopByHop.keepAlive(flags, response.protocolVersion().equals(HttpVersion.HTTP_1_0));
+  }
+
   /**
    * Rewrites a final response head for the client.
    *
+   * @param flags {@link HopByHop#scan} of the response's headers, before any change
    * @param keepOpen whether the client connection may stay open after it (request fully read,
    *     client asked for it, proxy not draining)
    * @return whether the client connection stays open after this response
    */
-  boolean prepareResponse(HttpResponse response, boolean keepOpen, boolean addVia) {
+  boolean prepareResponse(HttpResponse response, int flags, boolean keepOpen, boolean addVia) {
     int code = response.status().code();
-    boolean chunked = HttpUtil.isTransferEncodingChunked(response);
+    boolean chunked = (flags & HopByHop.CHUNKED) != 0;
     boolean bodyless = head || code == 204 || code == 304;
-    boolean delimited = chunked || response.headers().contains(HttpHeaderNames.CONTENT_LENGTH);
-    HopByHop.strip(response.headers());
+    boolean delimited = chunked || (flags & HopByHop.CONTENT_LENGTH) != 0;
+    HopByHop.strip(response.headers(), flags);
     if (!bodyless && !delimited && !clientHttp10) {
       chunked = true; // read-until-close upstream body: chunk it so the client connection survives
     } else if (!bodyless && !delimited) {

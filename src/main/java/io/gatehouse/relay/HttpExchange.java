@@ -1,5 +1,6 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.http.HopByHop;
 import io.gatehouse.http.Reason;
 import io.netty.channel.Channel;
 import java.util.ArrayDeque;
@@ -375,8 +376,9 @@ public final class HttpExchange {
     responseStarted = true;
     releaseReplay(); // an answer came: this request will not be sent again
     status = code;
-    upstreamKeepAlive = HttpUtil.isKeepAlive(response);
-    clientKeepAlive = framing.prepareResponse(response,
+    int flags = HopByHop.scan(response.headers());
+    upstreamKeepAlive = Framing.upstreamKeepAlive(response, flags);
+    clientKeepAlive = framing.prepareResponse(response, flags,
         framing.clientKeepAlive() && requestComplete && !settings.closeAfterResponse() && !listener.draining(),
         settings.addVia());
     client.write(response, client.voidPromise());

@@ -42,4 +42,22 @@ class HopByHopTest {
     assertThat(headers.get("X-Forwarded-Proto")).isEqualTo("http");
     assertThat(headers.get("X-Forwarded-Host")).isEqualTo("a.test");
   }
+
+  @org.junit.jupiter.api.Test
+  void scan_reads_every_framing_fact_in_one_pass() {
+    HttpHeaders h = new DefaultHttpHeaders()
+        .add("Connection", "Keep-Alive, Upgrade").add("Upgrade", "websocket")
+        .add("Transfer-Encoding", "gzip, chunked").add("Host", "a");
+    int flags = HopByHop.scan(h);
+    assertThat(HopByHop.keepAlive(flags, true)).isTrue();
+    assertThat(HopByHop.keepAlive(flags, false)).isTrue();
+    assertThat(HopByHop.upgradeOffered(flags)).isTrue();
+    assertThat(flags & HopByHop.CHUNKED).isNotZero();
+    assertThat(flags & HopByHop.CONTENT_LENGTH).isZero();
+    int close = HopByHop.scan(new DefaultHttpHeaders().add("connection", "close").add("Content-Length", "3"));
+    assertThat(HopByHop.keepAlive(close, false)).isFalse();
+    assertThat(close & HopByHop.CONTENT_LENGTH).isNotZero();
+    assertThat(HopByHop.keepAlive(HopByHop.scan(new DefaultHttpHeaders()), true)).as("1.0 default").isFalse();
+    assertThat(HopByHop.keepAlive(HopByHop.scan(new DefaultHttpHeaders()), false)).as("1.1 default").isTrue();
+  }
 }
