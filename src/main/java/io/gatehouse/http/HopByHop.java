@@ -129,12 +129,11 @@ public final class HopByHop {
         to--;
       }
       if (to > from) {
-        CharSequence token = value.subSequence(from, to);
-        if (HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(token)) {
+        if (tokenIs(value, from, to, HttpHeaderValues.CLOSE)) {
           flags |= CONNECTION_CLOSE;
-        } else if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(token)) {
+        } else if (tokenIs(value, from, to, HttpHeaderValues.KEEP_ALIVE)) {
           flags |= CONNECTION_KEEP_ALIVE;
-        } else if (HttpHeaderValues.UPGRADE.contentEqualsIgnoreCase(token)) {
+        } else if (tokenIs(value, from, to, HttpHeaderValues.UPGRADE)) {
           flags |= CONNECTION_UPGRADE; // names Upgrade, removed as a fixed field anyway
         } else {
           flags |= CONNECTION_NAMES_FIELDS;
@@ -143,6 +142,11 @@ public final class HopByHop {
       start = end + 1;
     }
     return flags;
+  }
+
+  /** Whether {@code value[from, to)} is {@code token}, ignoring ASCII case, without a copy. */
+  private static boolean tokenIs(CharSequence value, int from, int to, AsciiString token) {
+    return to - from == token.length() && AsciiString.regionMatches(value, true, from, token, 0, token.length());
   }
 
   private static boolean hasToken(CharSequence value, AsciiString wanted) {
