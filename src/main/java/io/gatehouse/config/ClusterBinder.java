@@ -34,7 +34,7 @@ final class ClusterBinder {
         healthCheck(s.section("healthCheck", HEALTH_KEYS)),
         outlier(s.section("outlier", List.of("consecutiveFailures", "ejectFor", "maxEjectionPercent"))),
         pool(s.section("pool", List.of("maxConnections", "maxIdleTime"))),
-        timeouts(s.section("timeouts", List.of("connect", "response"))),
+        timeouts(s.section("timeouts", List.of("connect", "response")), TimeoutsConfig.DEFAULT),
         tls(s.section("tls", List.of("verify", "ca", "sni"))),
         s.duration("slowStart", Duration.ZERO),
         circuitBreaker(s.section("circuitBreaker", List.of("maxInFlight", "maxPending"))));
@@ -161,8 +161,8 @@ final class ClusterBinder {
         s.duration("maxIdleTime", d.maxIdleTime()));
   }
 
-  private static TimeoutsConfig timeouts(Section s) {
-    TimeoutsConfig d = TimeoutsConfig.DEFAULT;
+  /** {@code timeouts: {connect, response}} of a cluster or a forward listener, defaults {@code d}. */
+  static TimeoutsConfig timeouts(Section s, TimeoutsConfig d) {
     return s == null ? d : new TimeoutsConfig(s.duration("connect", d.connect()), s.duration("response", d.response()));
   }
 

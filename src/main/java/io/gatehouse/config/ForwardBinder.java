@@ -6,11 +6,11 @@ import java.util.Locale;
 /** Binds a forward listener's {@code forward} block and its access rules. */
 final class ForwardBinder {
   static final List<String> KEYS =
-      List.of("anonymize", "auth", "connectPorts", "blockPrivateDestinations", "rules", "default");
+      List.of("anonymize", "auth", "connectPorts", "blockPrivateDestinations", "rules", "default", "timeouts");
   static final List<String> RULE_KEYS = List.of("name", "clients", "hosts", "ports", "methods", "users");
 
   /** A forward listener without a {@code forward} block: no rules, so everything is denied. */
-  static final ForwardConfig DEFAULT = new ForwardConfig(false, null, List.of(443), true, List.of(), Decision.DENY);
+  static final ForwardConfig DEFAULT = new ForwardConfig(false, null, List.of(443), true, List.of(), Decision.DENY, null);
 
   private ForwardBinder() {}
 
@@ -24,7 +24,8 @@ final class ForwardBinder {
         connectPorts,
         s.bool("blockPrivateDestinations", DEFAULT.blockPrivateDestinations()),
         rules,
-        s.choice("default", DEFAULT.defaultDecision(), Decision.class));
+        s.choice("default", DEFAULT.defaultDecision(), Decision.class),
+        ClusterBinder.timeouts(s.section("timeouts", List.of("connect", "response")), ForwardConfig.DEFAULT_TIMEOUTS));
   }
 
   private static AuthConfig auth(Section s) {

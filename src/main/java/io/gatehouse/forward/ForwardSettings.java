@@ -42,6 +42,6 @@ public record ForwardSettings(
     return new ForwardSettings(
         AccessPolicy.compile(fc), auth, fc.anonymize(), listener.headers() != null && listener.headers().forwarded(),
         Set.copyOf(fc.connectPorts()), fc.blockPrivateDestinations(), resolver, upstreamChannel, metrics,
-        10_000_000_000L, 60_000_000_000L, tunnelIdleNanos, 60_000_000_000L, 1024);
+        fc.timeouts().connect().toNanos(), fc.timeouts().response().toNanos(), tunnelIdleNanos, 60_000_000_000L, 1024);
   }
 }

@@ -137,7 +137,7 @@ class ConfigLoaderTest {
     assertThat(c.source()).isNull();
     assertThat(c.admin()).isEqualTo(new AdminConfig(new HostPort("127.0.0.1", 9901), null));
     ListenerConfig l = c.listeners().get(0);
-    assertThat(l.forward()).isEqualTo(new ForwardConfig(false, null, List.of(443), true, List.of(), Decision.DENY));
+    assertThat(l.forward()).isEqualTo(new ForwardConfig(false, null, List.of(443), true, List.of(), Decision.DENY, null));
     assertThat(l.headers()).isEqualTo(ForwardedHeadersConfig.DEFAULT);
     assertThat(l.tls()).isNull();
     assertThat(c.limits()).isEqualTo(LimitsConfig.DEFAULT);
@@ -197,7 +197,7 @@ class ConfigLoaderTest {
       assertThat(l.forward()).isEqualTo(new ForwardConfig(false, null, List.of(443), true,
           List.of(new AccessRuleConfig("loopback-clients", Decision.ALLOW, List.of("127.0.0.0/8", "::1/128"),
               List.of(), List.of(), List.of(), List.of())),
-          Decision.DENY));
+          Decision.DENY, null));
     });
   }
 

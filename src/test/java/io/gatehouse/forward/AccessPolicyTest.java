@@ -19,7 +19,7 @@ class AccessPolicyTest {
           rule("intranet", Decision.ALLOW, List.of("10.0.0.0/8", "fd00::/8"), List.of("intranet.corp"), List.of(80, 8080),
               List.of(), List.of()),
           rule("lan", Decision.ALLOW, List.of("192.168.1.0/24", "::1/128"), List.of(), List.of(), List.of(), List.of())),
-      Decision.DENY));
+      Decision.DENY, null));
 
   private static AccessRuleConfig rule(String name, Decision d, List<String> clients, List<String> hosts,
       List<Integer> ports, List<String> methods, List<String> users) {
