@@ -397,6 +397,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     if (exchange != null) {
       exchange.onClientClosed();
+    } else if (current != null) {
+      // The client left while its request waited on something asynchronous (a login check, DNS,
+      // a tunnel's connect): it still gets its access-log line.
+      finishRequest(Reason.CLIENT_ABORTED, 0, 0, 0, 0);
     }
     super.channelInactive(ctx);
   }
