@@ -166,7 +166,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     IdentityHeaders.apply(request.headers(), ((InetSocketAddress) channel.remoteAddress()).getAddress(),
         settings.anonymize(), settings.forwardedHeader());
     startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
-        new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(), false,
+        new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(),
             !settings.anonymize(), clock()));
   }
 

@@ -106,11 +106,6 @@ public final class HopByHop {
     }
   }
 
-  /** True when {@code Connection} lists {@code token} (case-insensitive). */
-  public static boolean connectionHas(HttpHeaders headers, String token) {
-    return headers.containsValue(HttpHeaderNames.CONNECTION, token, true);
-  }
-
   private static int connectionTokens(CharSequence value) {
     int flags = 0;
     int start = 0;

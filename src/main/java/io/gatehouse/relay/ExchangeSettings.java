@@ -6,8 +6,7 @@ import java.util.function.LongSupplier;
  * Per-exchange limits and choices, fixed when the exchange starts.
  *
  * @param responseTimeoutNanos from request sent to response head received; 0 = none
- * @param closeAfterResponse the client connection closes after this response (draining)
  * @param addVia add {@code Via} to the response
  */
 public record ExchangeSettings(
-    long responseTimeoutNanos, long maxBodyBytes, boolean closeAfterResponse, boolean addVia, LongSupplier clock) {}
+    long responseTimeoutNanos, long maxBodyBytes, boolean addVia, LongSupplier clock) {}

@@ -379,7 +379,7 @@ public final class HttpExchange {
     int flags = HopByHop.scan(response.headers());
     upstreamKeepAlive = Framing.upstreamKeepAlive(response, flags);
     clientKeepAlive = framing.prepareResponse(response, flags,
-        framing.clientKeepAlive() && requestComplete && !settings.closeAfterResponse() && !listener.draining(),
+        framing.clientKeepAlive() && requestComplete && !listener.draining(),
         settings.addVia());
     client.write(response, client.voidPromise());
   }

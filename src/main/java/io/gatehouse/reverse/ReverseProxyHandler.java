@@ -75,7 +75,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
         isIdempotent(request.method()), clock());
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,
-        new ExchangeSettings(timeout, context.maxBodyBytes(), false, headers.via(), clock()));
+        new ExchangeSettings(timeout, context.maxBodyBytes(), headers.via(), clock()));
   }
 
   private void rewriteHead(HttpRequest request, RequestTarget target, Route route) {
