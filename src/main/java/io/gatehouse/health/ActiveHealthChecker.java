@@ -65,7 +65,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
     Map<HostPort, EndpointState> states = new HashMap<>();
     Set<HostPort> unchecked = new HashSet<>();
     for (Cluster cluster : clusters) {
-      HealthCheckConfig hc = cluster.config().healthCheck();
+      HealthCheckConfig hc = cluster.healthCheck();
       for (Endpoint e : cluster.endpoints()) {
         states.put(e.address(), e.state());
         if (hc != null) {

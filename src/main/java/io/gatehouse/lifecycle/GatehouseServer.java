@@ -76,6 +76,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
+  /** Where overrides persist; fixed at start (a {@code state.file} change applies at restart). */
+  private StateFile stateFile;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
@@ -103,7 +105,7 @@ public final class GatehouseServer implements AutoCloseable {
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
     healthChecker = new ActiveHealthChecker(loops, upstreamTemplate.clone(), clock);
-    endpointControl = new EndpointControl(current::get, pools, clock);
+    endpointControl = new EndpointControl(current::get, this::change, clock);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
   }
@@ -122,7 +124,15 @@ public final class GatehouseServer implements AutoCloseable {
   }
 
   private void startListeners(GatehouseConfig config) throws Exception {
-    current.set(compiler.compile(1, config));
+    stateFile = new StateFile(config.state().file());
+    Overrides loaded = stateFile.load();
+    Overrides overrides = loaded.reconcile(config, why -> log.warn("override dropped at start: {}", why));
+    if (!overrides.equals(loaded)) {
+      stateFile.save(overrides);
+    }
+    Snapshot first = compiler.compile(1, config, overrides);
+    current.set(first);
+    applyAdminStates(first);
     healthChecker.update(clusters(current.get()));
     EndpointGauges.register(metrics, () -> clusters(current.get()));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
@@ -200,7 +210,9 @@ public final class GatehouseServer implements AutoCloseable {
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
     Snapshot previous = current.get();
-    Snapshot next = compiler.compile(previous.generation() + 1, config);
+    List<String> dropped = new ArrayList<>();
+    Overrides overrides = previous.overrides().reconcile(config, dropped::add);
+    Snapshot next = compiler.compile(previous.generation() + 1, config, overrides);
     Runnable forwardSwap = forward.prepareReload(config); // rules and users of kept forward listeners
     RateLimiter perClientRate = perClientRate(config);
     Map<String, Listener> kept = new LinkedHashMap<>();
@@ -227,9 +239,14 @@ public final class GatehouseServer implements AutoCloseable {
             handlerFactory(lc, context(lc, config, perClientRate), config));
       }
     }
-    current.set(next);
+    swap(previous, next);
     forwardSwap.run();
-    retireRemovedEndpoints(previous, next);
+    for (String why : dropped) {
+      log.info("reload: override dropped, {}", why);
+    }
+    if (!dropped.isEmpty()) {
+      stateFile.save(overrides);
+    }
     listeners.clear();
     for (ListenerConfig lc : config.listeners()) {
       listeners.put(lc.name(), kept.containsKey(lc.name()) ? kept.get(lc.name()) : bound.get(lc.name()));
@@ -244,6 +261,53 @@ public final class GatehouseServer implements AutoCloseable {
       }
     }
     log.info("config generation {} in use", next.generation());
+  }
+
+  /**
+   * Applies an operator's change as a new generation of the same config: compiled, swapped and
+   * written to the state file. Serialized with reloads and other changes, so each change gets a
+   * generation of its own and none is lost.
+   *
+   * @return the generation now in use
+   */
+  synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
+    Snapshot previous = current.get();
+    Overrides overrides = change.apply(previous.overrides());
+    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides);
+    swap(previous, next);
+    stateFile.save(overrides);
+    log.info("config generation {} in use (runtime change)", next.generation());
+    return next;
+  }
+
+  Snapshot snapshot() {
+    return current.get();
+  }
+
+  private void swap(Snapshot previous, Snapshot next) {
+    current.set(next);
+    applyAdminStates(next);
+    pools.follow(previous.peerSpecs(), next.peerSpecs());
+    retireRemovedEndpoints(previous, next);
+  }
+
+  /**
+   * Endpoint admin state is long-lived per address ({@code EndpointState}); the generation says
+   * what it must be. Leaving service closes idle pooled connections now; busy ones close when their
+   * exchange ends (the pool asks {@link EndpointControl#retainsConnections}).
+   */
+  private void applyAdminStates(Snapshot snapshot) {
+    snapshot.adminStates().forEach((address, state) -> {
+      io.gatehouse.upstream.EndpointState s = endpoints.stateFor(address);
+      io.gatehouse.upstream.AdminState old = s.adminState();
+      s.setAdminState(state);
+      if (state != io.gatehouse.upstream.AdminState.ACTIVE) {
+        pools.closeIdle(address);
+      }
+      if (old != state) {
+        log.info("endpoint {}: {} -> {} (generation {})", address, old, state, snapshot.generation());
+      }
+    });
   }
 
   /** The running listener on the address {@code lc} asks for (port 0 matches by name only). */

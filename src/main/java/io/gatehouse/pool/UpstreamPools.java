@@ -6,6 +6,8 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -14,10 +16,9 @@ import java.util.function.Predicate;
  * the asking loop from a shared bootstrap template (transport, options, upstream pipeline, async DNS).
  */
 public final class UpstreamPools {
-  /** What a pool is kept per: the address, and the TLS settings when the upstream speaks TLS. */
-  private record PoolKey(HostPort address, UpstreamTls tls) {}
-
-  private final PoolRegistry<PoolKey> registry;
+  private final PoolRegistry<PeerSpec> registry;
+  /** Specs no generation uses any more: their pools keep no connection after an exchange. */
+  private final Set<PeerSpec> retired = ConcurrentHashMap.newKeySet();
   private final Bootstrap template;
   private final LongSupplier clock;
   private final Predicate<HostPort> retain;
@@ -37,7 +38,7 @@ public final class UpstreamPools {
     this.retain = retain;
   }
 
-  /** The pool for {@code address} on {@code loop}; settings apply when it is first created. */
+  /** The pool for {@code address} on {@code loop}, plain HTTP. */
   public ConnectionPool get(
       EventLoop loop, HostPort address, int maxConnections, long maxIdleNanos, long connectTimeoutNanos) {
     return get(loop, address, null, maxConnections, 0, maxIdleNanos, connectTimeoutNanos);
@@ -50,16 +51,37 @@ public final class UpstreamPools {
   public ConnectionPool get(
       EventLoop loop, HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
       long connectTimeoutNanos) {
-    return registry.pool(loop, new PoolKey(address, tls), key -> {
+    return get(loop, new PeerSpec(address, tls, maxConnections, maxPending, maxIdleNanos, connectTimeoutNanos));
+  }
+
+  /** The pool of {@code spec} on {@code loop}, created on first use. Call on {@code loop}. */
+  public ConnectionPool get(EventLoop loop, PeerSpec spec) {
+    return registry.pool(loop, spec, key -> {
+      HostPort address = spec.address();
       Bootstrap bootstrap = template.clone(loop)
-          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, connectTimeoutNanos / 1_000_000));
-      if (tls != null) {
-        bootstrap.handler(new TlsUpstreamInitializer(tls, address, template.config().handler()));
+          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, spec.connectTimeoutNanos() / 1_000_000));
+      if (spec.tls() != null) {
+        bootstrap.handler(new TlsUpstreamInitializer(spec.tls(), address, template.config().handler()));
       }
       InetSocketAddress remote = InetSocketAddress.createUnresolved(address.host(), address.port());
-      return new ConnectionPool(loop, bootstrap, remote, maxConnections, maxIdleNanos, clock, maxPending,
-          () -> retain.test(address));
+      return new ConnectionPool(loop, bootstrap, remote, spec.maxConnections(), spec.maxIdleNanos(), clock,
+          spec.maxPending(), () -> !retired.contains(spec) && retain.test(address));
     });
+  }
+
+  /**
+   * Makes the pools follow a new generation: pools of specs in {@code previous} but not in
+   * {@code next} close their idle connections and keep none after an exchange; specs in use again
+   * are taken back into service.
+   */
+  public void follow(Set<PeerSpec> previous, Set<PeerSpec> next) {
+    retired.removeAll(next);
+    for (PeerSpec spec : previous) {
+      if (!next.contains(spec)) {
+        retired.add(spec);
+        registry.forEach(spec, ConnectionPool::closeIdle);
+      }
+    }
   }
 
   /** Closes the idle connections to {@code address} on every loop (endpoint drained or removed). */
