@@ -153,7 +153,7 @@ public final class GatehouseServer implements AutoCloseable {
           return open;
         });
     if (config.admin() != null) {
-      admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this);
+      admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this, clock);
       log.info("admin API on {}", admin.localAddress());
     }
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
