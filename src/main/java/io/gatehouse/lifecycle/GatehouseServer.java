@@ -104,7 +104,7 @@ public final class GatehouseServer implements AutoCloseable {
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
-    healthChecker = new ActiveHealthChecker(loops, upstreamTemplate.clone(), clock);
+    healthChecker = new ActiveHealthChecker(loops, this::connectProbe, clock);
     endpointControl = new EndpointControl(current::get, this::change, clock);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
@@ -355,6 +355,23 @@ public final class GatehouseServer implements AutoCloseable {
       }
     }
     return set;
+  }
+
+  /**
+   * Probes connect like requests: through the pools' connect path with the peer spec of the
+   * endpoint's cluster (its TLS), bounded by the probe's own timeout.
+   */
+  private io.netty.channel.ChannelFuture connectProbe(
+      EventLoop loop, HostPort address, long timeoutNanos, io.netty.channel.ChannelHandler handler) {
+    io.gatehouse.pool.PeerSpec spec = null;
+    for (ClusterRuntime runtime : current.get().clusters().values()) {
+      spec = runtime.peers().get(address);
+      if (spec != null) {
+        break;
+      }
+    }
+    io.gatehouse.pool.UpstreamTls tls = spec == null ? null : spec.tls();
+    return pools.connect(loop, new io.gatehouse.pool.PeerSpec(address, tls, 1, 0, 0, timeoutNanos), handler);
   }
 
   /** Per-endpoint state and drain/enable/disable, for the admin API and tests. */

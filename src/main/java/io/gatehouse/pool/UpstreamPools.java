@@ -2,6 +2,8 @@ package io.gatehouse.pool;
 
 import io.gatehouse.config.HostPort;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
@@ -56,17 +58,32 @@ public final class UpstreamPools {
 
   /** The pool of {@code spec} on {@code loop}, created on first use. Call on {@code loop}. */
   public ConnectionPool get(EventLoop loop, PeerSpec spec) {
-    return registry.pool(loop, spec, key -> {
-      HostPort address = spec.address();
-      Bootstrap bootstrap = template.clone(loop)
-          .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, spec.connectTimeoutNanos() / 1_000_000));
-      if (spec.tls() != null) {
-        bootstrap.handler(new TlsUpstreamInitializer(spec.tls(), address, template.config().handler()));
-      }
-      InetSocketAddress remote = InetSocketAddress.createUnresolved(address.host(), address.port());
-      return new ConnectionPool(loop, bootstrap, remote, spec.maxConnections(), spec.maxIdleNanos(), clock,
-          spec.maxPending(), () -> !retired.contains(spec) && retain.test(address));
-    });
+    return registry.pool(loop, spec, key -> new ConnectionPool(loop, bootstrap(loop, spec, template.config().handler()),
+        remote(spec.address()), spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
+        () -> !retired.contains(spec) && retain.test(spec.address())));
+  }
+
+  /**
+   * One connection to {@code spec}'s peer outside any pool, with {@code handler} above TLS (when
+   * the spec has it): the path health probes take, so they reach a peer as requests do.
+   */
+  public ChannelFuture connect(EventLoop loop, PeerSpec spec, ChannelHandler handler) {
+    return bootstrap(loop, spec, handler).connect(remote(spec.address()));
+  }
+
+  /** The one way to open a connection upstream: transport, options, resolver, connect timeout, TLS. */
+  private Bootstrap bootstrap(EventLoop loop, PeerSpec spec, ChannelHandler handler) {
+    Bootstrap bootstrap = template.clone(loop)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, spec.connectTimeoutNanos() / 1_000_000))
+        .handler(handler);
+    if (spec.tls() != null) {
+      bootstrap.handler(new TlsUpstreamInitializer(spec.tls(), spec.address(), handler));
+    }
+    return bootstrap;
+  }
+
+  private static InetSocketAddress remote(HostPort address) {
+    return InetSocketAddress.createUnresolved(address.host(), address.port());
   }
 
   /**
