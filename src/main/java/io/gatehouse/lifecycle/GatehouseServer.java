@@ -38,7 +38,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,8 +64,7 @@ public final class GatehouseServer implements AutoCloseable {
   private final SnapshotCompiler compiler;
   private final UpstreamPools pools;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  /** Replaced under the reload lock; read by the metrics gauge. */
-  private final Map<String, Listener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ListenerSet listeners = new ListenerSet(connections);
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
   /** Verifies proxy passwords (bcrypt is deliberately slow) off the event loops; bounded queue. */
@@ -130,7 +128,7 @@ public final class GatehouseServer implements AutoCloseable {
     if (!overrides.equals(loaded)) {
       stateFile.save(overrides);
     }
-    Snapshot first = compiler.compile(1, config, overrides);
+    Snapshot first = compiler.compile(1, config, overrides, forward.compile(config));
     current.set(first);
     applyAdminStates(first);
     healthChecker.update(clusters(current.get()));
@@ -143,15 +141,9 @@ public final class GatehouseServer implements AutoCloseable {
     }
     observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
     RateLimiter perClientRate = perClientRate(config);
-    for (ListenerConfig lc : config.listeners()) {
-      listeners.put(lc.name(), bind(lc, config, perClientRate));
-    }
+    listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
-        () -> {
-          Map<String, Long> open = new LinkedHashMap<>();
-          listeners.forEach((name, l) -> open.put(name, (long) l.openConnections()));
-          return open;
-        });
+        listeners::openConnections);
     if (config.admin() != null) {
       admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this, clock);
       log.info("admin API on {}", admin.localAddress());
@@ -160,9 +152,10 @@ public final class GatehouseServer implements AutoCloseable {
         transport.name(), loops.size(), TlsContexts.providerName());
   }
 
-  private Listener bind(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) throws Exception {
+  private Listener bind(ListenerConfig lc, Snapshot generation, RateLimiter perClientRate) throws Exception {
+    GatehouseConfig config = generation.config();
     Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
-        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), config), connections,
+        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), generation), connections,
         limiter, clock);
     log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     return listener;
@@ -179,12 +172,12 @@ public final class GatehouseServer implements AutoCloseable {
         ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
   }
 
-  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context, GatehouseConfig config) {
+  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context, Snapshot generation) {
     if (lc.mode() == ListenerMode.REVERSE) {
       java.util.function.Supplier<ReverseRouting> routing = () -> current.get().routing();
       return timeouts -> new ReverseProxyHandler(context, timeouts, routing, pools, lc.headers());
     }
-    return forward.factory(lc, context, config.limits());
+    return forward.factory(lc, context, current::get, generation.forward().get(lc.name()));
   }
 
   private static java.util.concurrent.ThreadPoolExecutor newBcryptExecutor() {
@@ -212,53 +205,22 @@ public final class GatehouseServer implements AutoCloseable {
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
     Overrides overrides = previous.overrides().reconcile(config, dropped::add);
-    Snapshot next = compiler.compile(previous.generation() + 1, config, overrides);
-    Runnable forwardSwap = forward.prepareReload(config); // rules and users of kept forward listeners
+    Snapshot next = compiler.compile(previous.generation() + 1, config, overrides, forward.compile(config));
     RateLimiter perClientRate = perClientRate(config);
-    Map<String, Listener> kept = new LinkedHashMap<>();
-    Map<String, Listener> bound = new LinkedHashMap<>();
-    Map<String, Listener> remaining = new LinkedHashMap<>(listeners);
-    try {
-      for (ListenerConfig lc : config.listeners()) {
-        Listener same = sameAddress(remaining, lc);
-        if (same != null) {
-          remaining.values().remove(same);
-          kept.put(lc.name(), same);
-        } else {
-          bound.put(lc.name(), bind(lc, config, perClientRate));
-        }
-      }
-    } catch (Exception e) {
-      bound.values().forEach(Listener::close);
-      throw e;
-    }
+    Map<String, io.gatehouse.listener.ServerTls> tls = new java.util.HashMap<>();
     for (ListenerConfig lc : config.listeners()) {
-      Listener listener = kept.get(lc.name());
-      if (listener != null) {
-        listener.update(lc, config.limits(), TlsContexts.forListener(lc),
-            handlerFactory(lc, context(lc, config, perClientRate), config));
-      }
+      tls.put(lc.name(), TlsContexts.forListener(lc)); // before anything changes: a bad certificate refuses the reload
     }
+    ListenerSet.Change listenerChange = listeners.prepare(config.listeners(), lc -> bind(lc, next, perClientRate));
+    listenerChange.updateKept((listener, lc) -> listener.update(lc, config.limits(), tls.get(lc.name()),
+        handlerFactory(lc, context(lc, config, perClientRate), next)));
     swap(previous, next);
-    forwardSwap.run();
+    listenerChange.commit();
     for (String why : dropped) {
       log.info("reload: override dropped, {}", why);
     }
     if (!dropped.isEmpty()) {
       stateFile.save(overrides);
-    }
-    listeners.clear();
-    for (ListenerConfig lc : config.listeners()) {
-      listeners.put(lc.name(), kept.containsKey(lc.name()) ? kept.get(lc.name()) : bound.get(lc.name()));
-    }
-    for (Listener gone : remaining.values()) {
-      log.info("listener {} removed: no longer accepting, draining its connections", gone.config().name());
-      gone.close();
-      for (Channel ch : connections) {
-        if (gone.accepted(ch)) {
-          ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
-        }
-      }
     }
     log.info("config generation {} in use", next.generation());
   }
@@ -273,7 +235,7 @@ public final class GatehouseServer implements AutoCloseable {
   synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
     Snapshot previous = current.get();
     Overrides overrides = change.apply(previous.overrides());
-    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides);
+    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward());
     swap(previous, next);
     stateFile.save(overrides);
     log.info("config generation {} in use (runtime change)", next.generation());
@@ -308,22 +270,6 @@ public final class GatehouseServer implements AutoCloseable {
         log.info("endpoint {}: {} -> {} (generation {})", address, old, state, snapshot.generation());
       }
     });
-  }
-
-  /** The running listener on the address {@code lc} asks for (port 0 matches by name only). */
-  private static Listener sameAddress(Map<String, Listener> running, ListenerConfig lc) {
-    for (Map.Entry<String, Listener> entry : running.entrySet()) {
-      ListenerConfig old = entry.getValue().config();
-      int actualPort = entry.getValue().localAddress().getPort();
-      boolean samePort = lc.bind().port() == 0
-          ? entry.getKey().equals(lc.name())
-          : old.bind().host().equals(lc.bind().host()) && (old.bind().port() == lc.bind().port()
-              || actualPort == lc.bind().port());
-      if (samePort && old.mode() == lc.mode()) {
-        return entry.getValue();
-      }
-    }
-    return null;
   }
 
   private void retireRemovedEndpoints(Snapshot previous, Snapshot next) {
@@ -397,7 +343,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   /** The address a listener is bound to (its port when the config said port 0). */
   public InetSocketAddress address(String listener) {
-    return listeners.get(listener).localAddress();
+    return listeners.address(listener);
   }
 
   public InetSocketAddress adminAddress() {
@@ -414,7 +360,7 @@ public final class GatehouseServer implements AutoCloseable {
    */
   public void stop(Duration deadline) {
     log.info("stopping: draining {} connections (deadline {} ms)", connections.size(), deadline.toMillis());
-    listeners.values().forEach(Listener::close);
+    listeners.closeAll();
     for (Channel ch : connections) {
       ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
     }
@@ -436,7 +382,7 @@ public final class GatehouseServer implements AutoCloseable {
   @Override
   public void close() {
     healthChecker.close();
-    listeners.values().forEach(Listener::close);
+    listeners.closeAll();
     if (admin != null) {
       admin.close();
     }

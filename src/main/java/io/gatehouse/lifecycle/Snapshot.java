@@ -2,6 +2,7 @@ package io.gatehouse.lifecycle;
 
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.HostPort;
+import io.gatehouse.forward.ForwardSettings;
 import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
@@ -11,8 +12,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * One compiled config generation: (config, overrides) -> routing, clusters with their peer specs,
- * and the admin state of every endpoint address. Swapped whole, never mutated.
+ * One compiled config generation: (config, overrides) -> reverse routing, clusters with their peer
+ * specs, the admin state of every endpoint address, and each forward listener's settings. Swapped
+ * whole, never mutated: everything a request reads comes from one generation.
  */
 record Snapshot(
     long generation,
@@ -20,7 +22,8 @@ record Snapshot(
     Overrides overrides,
     ReverseRouting routing,
     Map<String, ClusterRuntime> clusters,
-    Map<HostPort, AdminState> adminStates) {
+    Map<HostPort, AdminState> adminStates,
+    Map<String, ForwardSettings> forward) {
 
   /** Every peer spec (pool key) this generation connects with. */
   Set<PeerSpec> peerSpecs() {

@@ -11,6 +11,7 @@ import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.ListenerMode;
 import io.gatehouse.config.RateLimitConfig;
 import io.gatehouse.config.RouteConfig;
+import io.gatehouse.forward.ForwardSettings;
 import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.pool.UpstreamTls;
 import io.gatehouse.ratelimit.RateLimiter;
@@ -59,7 +60,11 @@ final class SnapshotCompiler {
     this.clock = clock;
   }
 
-  Snapshot compile(long generation, GatehouseConfig config, Overrides overrides) {
+  /**
+   * @param forward the forward listeners' settings, compiled by {@link ForwardListeners#compile}
+   *     on a reload (they read files) and carried over unchanged by a runtime change
+   */
+  Snapshot compile(long generation, GatehouseConfig config, Overrides overrides, Map<String, ForwardSettings> forward) {
     Map<String, ClusterRuntime> clusters = new LinkedHashMap<>();
     for (ClusterConfig cluster : config.clusters()) {
       RetryBudget budget = budgets.computeIfAbsent(cluster.name(), n -> RetryBudget.defaults());
@@ -91,7 +96,7 @@ final class SnapshotCompiler {
     Map<String, RouteTable> tables = new HashMap<>();
     routesByListener.forEach((listener, routes) -> tables.put(listener, new RouteTable(routes)));
     return new Snapshot(generation, config, overrides, new ReverseRouting(Map.copyOf(tables)),
-        Map.copyOf(clusters), adminStates(config, overrides));
+        Map.copyOf(clusters), adminStates(config, overrides), forward);
   }
 
   /**

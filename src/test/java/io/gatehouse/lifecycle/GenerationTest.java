@@ -72,4 +72,52 @@ class GenerationTest {
       }
     }
   }
+
+  private static final String WHOLE = """
+      admin: { bind: 127.0.0.1:0 }
+      listeners:
+        - { name: web, bind: 127.0.0.1:%d, mode: reverse }
+        - name: egress
+          bind: 127.0.0.1:%d
+          mode: forward
+          forward:
+            rules: [ { %s: { name: %s, hosts: ["127.0.0.1"] } } ]
+      routes: [ { name: app, listeners: [web], cluster: %s%s } ]
+      clusters:
+        - { name: blue, endpoints: [ "%s" ] }
+        - { name: green, endpoints: [ "%s" ], pool: { maxIdleTime: %s } }
+      """;
+
+  @Test
+  void one_reload_changes_every_kind_of_setting_for_the_next_request_of_open_connections() throws Exception {
+    try (FakeUpstream blue = FakeUpstream.start("blue"); FakeUpstream green = FakeUpstream.start("green");
+        FakeUpstream origin = FakeUpstream.start("origin")) {
+      GatehouseServer proxy = GatehouseServer.start(config(WHOLE, 0, 0, "allow", "open", "blue", "",
+          blue.address(), green.address(), "5m"));
+      int web = proxy.address("web").getPort();
+      int egress = proxy.address("egress").getPort();
+      String forwardRequest = "GET http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: x\r\n\r\n";
+      String reverseRequest = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+      try (RawHttpClient reverse = RawHttpClient.connect(web); RawHttpClient forward = RawHttpClient.connect(egress)) {
+        assertThat(reverse.send(reverseRequest).readResponse().header("x-upstream")).isEqualTo("blue");
+        assertThat(forward.send(forwardRequest).readResponse().status()).isEqualTo(200);
+
+        proxy.reload(config(WHOLE, web, egress, "deny", "closed", "green",
+            ", hostRewrite: inner.example, rateLimit: { key: route, perSecond: 0.01, burst: 1 }",
+            blue.address(), green.address(), "300ms"));
+
+        var routed = reverse.send(reverseRequest).readResponse();
+        assertThat(routed.header("x-upstream")).as("route backends").isEqualTo("green");
+        assertThat(green.lastRequest().headers().get("Host")).as("route hostRewrite").isEqualTo("inner.example");
+        assertThat(reverse.send(reverseRequest).readResponse().status()).as("route rateLimit").isEqualTo(429);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(green.openConnections())
+            .as("cluster pool.maxIdleTime").isZero());
+        var denied = forward.send(forwardRequest).readResponse();
+        assertThat(denied.status()).as("forward rules").isEqualTo(403);
+        assertThat(denied.header("X-Gatehouse-Denied")).isEqualTo("closed");
+      } finally {
+        proxy.close();
+      }
+    }
+  }
 }
