@@ -68,9 +68,10 @@ public interface AdminBackend {
    *
    * @param health up, down or starting
    * @param adminState active, draining or disabled
+   * @param connections open pooled connections to it (busy and idle)
    * @param p50Millis and {@code p99Millis}, {@code errorRate}: over about the last minute
    */
   record EndpointView(
       String address, int weight, String health, String adminState, boolean ejected, long inFlight,
-      long requestsLastMinute, double p50Millis, double p99Millis, double errorRate) {}
+      long connections, long requestsLastMinute, double p50Millis, double p99Millis, double errorRate) {}
 }

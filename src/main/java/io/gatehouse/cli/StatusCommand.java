@@ -33,13 +33,13 @@ final class StatusCommand extends AdminCommand {
     print(rows);
     System.out.println();
     rows = new ArrayList<>();
-    rows.add(new String[] {"CLUSTER", "ENDPOINT", "WEIGHT", "HEALTH", "ADMIN", "EJECTED", "IN-FLIGHT", "REQ/MIN", "P50",
+    rows.add(new String[] {"CLUSTER", "ENDPOINT", "WEIGHT", "HEALTH", "ADMIN", "EJECTED", "IN-FLIGHT", "CONNS", "REQ/MIN", "P50",
         "P99", "ERRORS"});
     for (JsonNode cluster : clusters.json()) {
       for (JsonNode e : cluster.get("endpoints")) {
         rows.add(new String[] {cluster.get("name").asText(), e.get("address").asText(), e.get("weight").asText(),
             e.get("health").asText(), e.get("adminState").asText(), e.get("ejected").asBoolean() ? "yes" : "no",
-            e.get("inFlight").asText(), e.get("requestsLastMinute").asText(), millis(e.get("p50Millis").asDouble()),
+            e.get("inFlight").asText(), e.get("connections").asText(), e.get("requestsLastMinute").asText(), millis(e.get("p50Millis").asDouble()),
             millis(e.get("p99Millis").asDouble()), String.format("%.1f%%", 100 * e.get("errorRate").asDouble())});
       }
     }

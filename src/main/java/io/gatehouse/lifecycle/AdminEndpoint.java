@@ -142,7 +142,7 @@ final class AdminEndpoint implements AdminBackend {
       EndpointState s = e.state();
       LatencyWindow.Figures f = s.lastMinute(now);
       endpoints.add(new EndpointView(e.address().toString(), e.weight(), lower(s.health()), lower(s.adminState()),
-          s.isEjected(now), s.inFlight(), f.requests(), f.p50Millis(), f.p99Millis(), f.errorRate()));
+          s.isEjected(now), s.inFlight(), server.pools().openConnections(e.address()), f.requests(), f.p50Millis(), f.p99Millis(), f.errorRate()));
     }
     return new ClusterView(runtime.name(), lower(runtime.cluster().balancer()), endpoints);
   }

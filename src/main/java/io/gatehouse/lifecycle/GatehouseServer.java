@@ -242,6 +242,10 @@ public final class GatehouseServer implements AutoCloseable {
     return next;
   }
 
+  UpstreamPools pools() {
+    return pools;
+  }
+
   Snapshot snapshot() {
     return current.get();
   }

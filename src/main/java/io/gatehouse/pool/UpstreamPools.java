@@ -101,6 +101,11 @@ public final class UpstreamPools {
     }
   }
 
+  /** Open connections to {@code address} over every loop and spec, for operators; blocks, never on an event loop. */
+  public long openConnections(HostPort address) {
+    return registry.sumMatching(spec -> spec.address().equals(address), ConnectionPool::openConnections);
+  }
+
   /** Closes the idle connections to {@code address} on every loop (endpoint drained or removed). */
   public void closeIdle(HostPort address) {
     registry.forEachMatching(key -> key.address().equals(address), ConnectionPool::closeIdle);

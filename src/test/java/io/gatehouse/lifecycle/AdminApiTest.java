@@ -113,6 +113,8 @@ class AdminApiTest {
         assertThat(endpoint(cluster, b).get("adminState").asText()).isEqualTo("draining");
         assertThat(endpoint(cluster, a).get("requestsLastMinute").asLong()).isPositive();
         assertThat(endpoint(cluster, a).get("p99Millis").asDouble()).isPositive();
+        assertThat(endpoint(cluster, a).get("connections").asLong()).as("pooled keep-alive connections").isPositive();
+        assertThat(endpoint(cluster, b).get("connections").asLong()).as("a drained endpoint keeps none").isZero();
 
         Answer last = call(server, "POST", "/api/v1/clusters/blue/endpoints/" + a.address() + "/drain", null);
         assertThat(last.status()).isEqualTo(200);
@@ -239,6 +241,38 @@ class AdminApiTest {
         assertThat(problem.get("line").asInt()).isEqualTo(5);
         assertThat(problem.get("path").asText()).isEqualTo("clusters[0].balancer");
         assertThat(server.generation()).isEqualTo(generation);
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  @Test
+  void concurrent_changes_are_serialized_each_with_its_own_generation() throws Exception {
+    try (FakeUpstream a = FakeUpstream.start("a"); FakeUpstream b = FakeUpstream.start("b");
+        FakeUpstream green = FakeUpstream.start("green")) {
+      GatehouseServer server = GatehouseServer.start(ConfigLoader.load(write("", a, b, green)));
+      try {
+        long start = server.generation();
+        List<CompletableFuture<Answer>> calls = new java.util.ArrayList<>();
+        for (int i = 1; i <= 8; i++) {
+          String body = "[{\"cluster\":\"blue\",\"weight\":" + (100 - i) + "},{\"cluster\":\"green\",\"weight\":" + i + "}]";
+          calls.add(CompletableFuture.supplyAsync(() -> {
+            try {
+              return call(server, "PUT", "/api/v1/routes/app/backends", body);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }));
+        }
+        java.util.Set<Long> generations = new java.util.TreeSet<>();
+        for (CompletableFuture<Answer> c : calls) {
+          Answer answer = c.get(30, TimeUnit.SECONDS);
+          assertThat(answer.status()).isEqualTo(200);
+          generations.add(answer.body().get("generation").asLong());
+        }
+        assertThat(generations).hasSize(8).first().isEqualTo(start + 1);
+        assertThat(server.generation()).isEqualTo(start + 8);
       } finally {
         server.close();
       }
