@@ -272,6 +272,29 @@ class Http2ConformanceTest {
     assertNoBadRequestComplete();
   }
 
+  /** Frames the client sent before it saw the proxy's reset are expected (§5.1 closed): not a connection error. */
+  @Test
+  void dataAfterTheProxyResetTheStreamKeepsTheConnection() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {"content-length", "3"});
+    h2.headers(1, false, fields);
+    h2.data(1, false, "hello");
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    h2.data(1, true, "late");
+    assertSiblingServed(3);
+  }
+
+  /** After the client's own RST_STREAM a frame on the stream is a stream error STREAM_CLOSED (§5.1 closed). */
+  @Test
+  void headersAfterTheClientResetTheStreamIsAStreamError() throws Exception {
+    h2.headers(1, false, request("POST", "/hang", "localhost"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 1);
+    h2.rstStream(1, (int) Http2Error.CANCEL.code());
+    h2.headers(1, true, fields("x-late", "1"));
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(STREAM_CLOSED);
+    assertSiblingServed(3);
+  }
+
   /** A connection error ends every exchange of the connection, the upstream side included. */
   @Test
   void connectionErrorEndsExchangesOfOtherStreams() throws Exception {
