@@ -325,15 +325,20 @@ class Http2ConformanceTest {
     assertThat(forwarded.bodyAsString()).isEqualTo("hello world");
   }
 
+  /** Without content-length the body goes chunked to the upstream, and the trailers with it. */
   @Test
-  void bodyWithoutContentLengthIsForwarded() throws Exception {
+  void bodyWithoutContentLengthIsForwardedWithItsTrailers() throws Exception {
     origin.respond(head -> Reply.echo());
     h2.headers(1, false, request("POST", "/echo", "localhost"));
     h2.data(1, false, "hello ");
-    h2.data(1, true, "world");
+    h2.data(1, false, "world");
+    h2.headers(1, true, fields("x-checksum", "abc"));
     RawH2Client.Response response = h2.awaitResponse(1);
     assertThat(response.status()).isEqualTo("200");
     assertThat(response.body()).isEqualTo("hello world");
+    RecordedRequest forwarded = origin.lastRequest();
+    assertThat(forwarded.complete()).isTrue();
+    assertThat(forwarded.trailers().get("x-checksum")).isEqualTo("abc");
   }
 
   private void assertRefusedAndSiblingServed(List<String[]> fields, boolean endStream) throws Exception {
