@@ -67,11 +67,13 @@ final class Http2FrameChecks extends Http2FrameLogger {
     }
   }
 
+  /**
+   * Every RST_STREAM either way, including the ones Netty sends for streams it never created (a
+   * stream refused past SETTINGS_MAX_CONCURRENT_STREAMS), whose DATA may still be in flight.
+   */
   @Override
   public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
-    if (direction == Direction.INBOUND && connection.stream(streamId) != null) {
-      history.rememberReset(streamId);
-    }
+    history.rememberReset(streamId);
   }
 
   private void checkHeaders(int streamId) {

@@ -5,8 +5,8 @@ import io.netty.handler.codec.http2.Http2Stream;
 
 /**
  * What one HTTP/2 connection remembers of its client's streams after Netty has forgotten them:
- * which identifiers were opened and which streams ended with a RST_STREAM (sent, or noted by
- * {@link Http2FrameChecks} when received), so that a frame on an
+ * which identifiers were opened and which streams ended with a RST_STREAM either way (noted by
+ * {@link Http2FrameChecks}), so that a frame on an
  * unknown stream can be told apart (RFC 9113 §5.1, §5.1.1). Confined to the connection's event
  * loop, so the fields are plain.
  *
@@ -47,13 +47,6 @@ final class Http2StreamHistory extends Http2ConnectionAdapter {
     runStart[runs] = id;
     runEnd[runs] = id;
     runs++;
-  }
-
-  @Override
-  public void onStreamClosed(Http2Stream stream) {
-    if (stream.isResetSent()) {
-      rememberReset(stream.id());
-    }
   }
 
   boolean wasOpened(int id) {

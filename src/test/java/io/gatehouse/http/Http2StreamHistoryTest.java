@@ -46,14 +46,6 @@ class Http2StreamHistoryTest {
     assertThat(history.wasReset(7 + 2 * Http2StreamHistory.RESETS)).isTrue();
   }
 
-  @Test
-  void aStreamTheProxyResetIsRemembered() throws Exception {
-    open(1);
-    connection.stream(1).resetSent();
-    connection.stream(1).close();
-    assertThat(history.wasReset(1)).isTrue();
-  }
-
   private void open(int... ids) throws Http2Exception {
     for (int id : ids) {
       connection.remote().createStream(id, false);
