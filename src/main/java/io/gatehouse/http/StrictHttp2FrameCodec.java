@@ -8,6 +8,8 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The server side HTTP/2 frame codec of a client connection: Netty's {@link Http2FrameCodec} with
@@ -26,6 +28,8 @@ import io.netty.handler.codec.http2.Http2Settings;
  * </ul>
  */
 public final class StrictHttp2FrameCodec extends Http2FrameCodec {
+  private static final Logger log = LoggerFactory.getLogger(StrictHttp2FrameCodec.class);
+
   private StrictHttp2FrameCodec(Http2ConnectionEncoder encoder, Http2ConnectionDecoder decoder,
       Http2Settings initialSettings, boolean decoupleCloseAndGoAway, boolean flushPreface, Http2FrameChecks checks) {
     super(encoder, decoder, initialSettings, decoupleCloseAndGoAway, flushPreface);
@@ -50,6 +54,24 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
       resetStream(ctx, error.streamId(), error.error().code(), ctx.newPromise());
     }
     super.onError(ctx, outbound, cause);
+  }
+
+  /**
+   * A connection error the client caused ends its connection with GOAWAY; Http2FrameCodec would
+   * also fire it down the pipeline, where nothing handles it and Netty logs it at WARN with a stack
+   * trace, once per hostile connection. It is the client's fault, so it is logged at DEBUG instead
+   * (Http2ConnectionHandler's handling does not depend on {@code outbound}; Http2FrameCodec only
+   * fires inbound errors).
+   */
+  @Override
+  protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+      Http2Exception http2Ex) {
+    if (!outbound && http2Ex != null) {
+      log.debug("{} HTTP/2 connection error from the client: {}", ctx.channel(), http2Ex.toString());
+      super.onConnectionError(ctx, true, cause, http2Ex);
+      return;
+    }
+    super.onConnectionError(ctx, outbound, cause, http2Ex);
   }
 
   private static final class Builder extends Http2FrameCodecBuilder {
