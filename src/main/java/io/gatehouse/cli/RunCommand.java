@@ -50,7 +50,7 @@ final class RunCommand implements Callable<Integer> {
       Signal.handle(new Signal("HUP"), sig -> reload(server, config));
     }
     stopRequested.await();
-    server.stop(cfg.limits().drainTimeout());
+    server.stop();
     return 0;
   }
 

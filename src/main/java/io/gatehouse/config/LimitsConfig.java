@@ -8,7 +8,10 @@ import java.time.Duration;
  * @param perClient {@code null} when there is no per-client limit
  * @param headerTimeout the whole request head must arrive within this (slow-loris guard)
  * @param idleTimeout a client connection with no exchange in progress closes after this
- * @param drainTimeout how long a graceful stop waits for in-flight exchanges
+ * @param drainTimeout how long a graceful stop or a hand-off waits for in-flight exchanges, tunnels and
+ *     WebSockets before closing them; {@link Duration#ZERO} waits for them without a deadline
+ * @param closeSpread the window over which a drain closes idle keep-alive connections, spread
+ *     evenly, so their clients do not all reconnect at once; {@link Duration#ZERO} closes them at once
  */
 public record LimitsConfig(
     int maxConnections,
@@ -18,7 +21,8 @@ public record LimitsConfig(
     int maxHeaderBytes,
     long maxBodyBytes,
     int maxUriBytes,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    Duration closeSpread) {
 
   public static final LimitsConfig DEFAULT =
       new LimitsConfig(
@@ -29,5 +33,6 @@ public record LimitsConfig(
           32 * 1024,
           10L * 1024 * 1024,
           8 * 1024,
-          Duration.ofSeconds(30));
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(1));
 }

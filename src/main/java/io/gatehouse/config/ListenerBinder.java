@@ -5,7 +5,7 @@ import java.util.List;
 
 /** Binds one entry of {@code listeners}, with its {@code tls} and {@code headers} blocks. */
 final class ListenerBinder {
-  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers");
+  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers", "drainTimeout");
   private static final List<String> ALPN = List.of("h2", "http/1.1");
 
   private ListenerBinder() {}
@@ -38,7 +38,8 @@ final class ListenerBinder {
       forward = null;
     }
     return new ListenerConfig(name, bind, mode, forward, tls(s.section("tls", List.of("certificates", "alpn"))),
-        headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))));
+        headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))),
+        s.durationOrZero("drainTimeout", null));
   }
 
   private static TlsConfig tls(Section s) {

@@ -6,6 +6,8 @@ package io.gatehouse.config;
  * @param forward settings of a forward listener; {@code null} on reverse listeners
  * @param tls TLS termination; {@code null} for plain TCP
  * @param headers which client-identifying headers this listener adds upstream
+ * @param drainTimeout this listener's drain deadline; {@code null} when {@code limits.drainTimeout}
+ *     applies, {@link java.time.Duration#ZERO} to wait for its connections without a deadline
  */
 public record ListenerConfig(
     String name,
@@ -13,4 +15,11 @@ public record ListenerConfig(
     ListenerMode mode,
     ForwardConfig forward,
     TlsConfig tls,
-    ForwardedHeadersConfig headers) {}
+    ForwardedHeadersConfig headers,
+    java.time.Duration drainTimeout) {
+
+  /** The drain deadline of this listener's connections: its own, else {@code limits.drainTimeout}. */
+  public java.time.Duration drainTimeout(LimitsConfig limits) {
+    return drainTimeout == null ? limits.drainTimeout() : drainTimeout;
+  }
+}

@@ -14,7 +14,6 @@ import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.relay.ConnectionContext;
-import io.gatehouse.relay.DrainSignal;
 import io.gatehouse.relay.UpstreamPipeline;
 import io.gatehouse.reverse.ReverseProxyHandler;
 import io.gatehouse.reverse.ClusterRuntime;
@@ -74,6 +73,9 @@ public final class GatehouseServer implements AutoCloseable {
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
+  /** Set once a drain starts (stop or hand-off): {@code /ready} answers 503 from then on. */
+  private volatile boolean draining;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   /** Where overrides persist; fixed at start (a {@code state.file} change applies at restart). */
   private StateFile stateFile;
   private AdminEndpoint admin;
@@ -358,33 +360,47 @@ public final class GatehouseServer implements AutoCloseable {
     return transport.name();
   }
 
+  /** Stops with the paced drain of the running config ({@code limits}, per-listener {@code drainTimeout}). */
+  public void stop() {
+    stop(null);
+  }
+
   /**
-   * Stops accepting, lets in-flight exchanges finish within {@code deadline}, then closes what is
-   * left and releases the event loops.
+   * Stops accepting ({@code /ready} answers 503 from now), drains every client connection (see
+   * {@link ConnectionDrain}), then closes what is left and releases the event loops.
+   *
+   * @param deadline the drain deadline for listeners without one of their own; {@code null} for
+   *     {@code limits.drainTimeout}
    */
   public void stop(Duration deadline) {
-    log.info("stopping: draining {} connections (deadline {} ms)", connections.size(), deadline.toMillis());
+    draining = true;
     listeners.closeAll();
-    for (Channel ch : connections) {
-      ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
-    }
-    long end = System.nanoTime() + deadline.toNanos();
-    while (!connections.isEmpty() && System.nanoTime() < end) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    if (!connections.isEmpty()) {
-      log.warn("drain deadline reached: closing {} connections", connections.size());
-    }
+    drainConnections(deadline);
     close();
   }
 
+  private void drainConnections(Duration deadline) {
+    GatehouseConfig config = current.get().config();
+    new ConnectionDrain(connections, clock).run(ch -> {
+      ListenerConfig lc = listeners.owner(ch);
+      if (lc != null && lc.drainTimeout() != null) {
+        return lc.drainTimeout();
+      }
+      return deadline != null ? deadline : config.limits().drainTimeout();
+    }, config.limits().closeSpread());
+  }
+
+  /** False from the moment a drain (stop or hand-off) starts. */
+  public boolean ready() {
+    return !draining;
+  }
+
+  /** Closes everything at once; a second call (after {@link #stop}) does nothing. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     healthChecker.close();
     listeners.closeAll();
     if (admin != null) {

@@ -138,6 +138,16 @@ final class ListenerSet {
     return open;
   }
 
+  /** The config of the listener that accepted {@code ch}, or {@code null}. */
+  ListenerConfig owner(Channel ch) {
+    for (Listener l : listeners.values()) {
+      if (l.accepted(ch)) {
+        return l.config();
+      }
+    }
+    return null;
+  }
+
   /** Stops accepting on every listener (stop, close). */
   void closeAll() {
     listeners.values().forEach(Listener::close);

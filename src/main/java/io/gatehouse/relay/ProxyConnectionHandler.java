@@ -372,14 +372,24 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
       return;
     }
-    if (evt == DrainSignal.INSTANCE) {
+    if (evt instanceof DrainSignal drain) {
       draining = true;
-      if (exchange == null && current == null) {
-        channel.close(); // idle keep-alive connection: nothing in flight
+      long delay = drain.idleCloseDelayNanos();
+      if (delay == 0) {
+        closeIfIdle();
+      } else {
+        // A request that arrives before then is answered with Connection: close (draining).
+        channel.eventLoop().schedule(this::closeIfIdle, delay, TimeUnit.NANOSECONDS);
       }
       return;
     }
     super.userEventTriggered(ctx, evt);
+  }
+
+  private void closeIfIdle() {
+    if (exchange == null && current == null) {
+      channel.close(); // idle keep-alive connection: nothing in flight
+    }
   }
 
   @Override
