@@ -13,13 +13,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-/** {@code gatehouse run [-c FILE]}: runs until SIGTERM/SIGINT (drain, then exit 0); SIGHUP reloads. */
+/**
+ * {@code gatehouse run [-c FILE] [--takeover]}: runs until SIGTERM/SIGINT or until a successor took
+ * its sockets over (then a paced drain and exit 0); SIGHUP reloads.
+ */
 @Command(name = "run", description = "Run the proxy (the embedded loopback forward proxy without -c).")
 final class RunCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
 
   @Option(names = {"-c", "--config"}, description = "config file (YAML)")
   Path config;
+
+  @Option(names = "--takeover", description = "replace the instance running with this config's handoff.socket:"
+      + " start fully, take its listening sockets, then let it drain (starts normally when none runs)")
+  boolean takeover;
 
   @Override
   public Integer call() throws Exception {
@@ -41,7 +48,8 @@ final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("INT"), sig -> stopRequested.countDown());
     GatehouseServer server;
     try {
-      server = GatehouseServer.start(cfg);
+      // A successor that took the sockets over asks for the same paced drain as SIGTERM.
+      server = GatehouseServer.start(cfg, takeover, stopRequested::countDown);
     } catch (Exception e) {
       System.err.println("gatehouse: cannot start: " + e.getMessage());
       return 1;

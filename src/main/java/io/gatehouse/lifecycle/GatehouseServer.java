@@ -8,6 +8,7 @@ import io.gatehouse.config.PerClientLimits;
 import io.gatehouse.health.ActiveHealthChecker;
 import io.gatehouse.health.EndpointGauges;
 import io.gatehouse.listener.ConnectionLimiter;
+import io.gatehouse.listener.InheritedSockets;
 import io.gatehouse.listener.Listener;
 import io.gatehouse.listener.ProxyHandlerFactory;
 import io.gatehouse.metrics.ProxyMetrics;
@@ -34,6 +35,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -79,6 +81,15 @@ public final class GatehouseServer implements AutoCloseable {
   /** Where overrides persist; fixed at start (a {@code state.file} change applies at restart). */
   private StateFile stateFile;
   private AdminEndpoint admin;
+  /** Offers the listening sockets to a successor; null without {@code handoff.socket} or epoll. */
+  private HandoffServer handoff;
+  /** Set once a successor accepts on this process's sockets (on the hand-off connection's loop). */
+  private volatile boolean handedOff;
+  /** The instance this one takes over from, during start only. */
+  private HandoffClient predecessor;
+  /** Sockets listeners adopt instead of binding; only during start. */
+  private InheritedSockets inherited = InheritedSockets.NONE;
+  private static final Duration HANDOFF_TIMEOUT = Duration.ofSeconds(10);
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
 
@@ -112,10 +123,23 @@ public final class GatehouseServer implements AutoCloseable {
 
   /** Starts every listener of {@code config}; returns once all are bound. */
   public static GatehouseServer start(GatehouseConfig config) throws Exception {
+    return start(config, false, () -> { });
+  }
+
+  /**
+   * Starts every listener of {@code config}, and offers them on {@code handoff.socket} to a successor.
+   *
+   * @param takeover take the listening sockets of the instance running at {@code handoff.socket}
+   *     (after everything else has started), then tell it to drain; without one, start normally
+   * @param takenOver called once a successor accepts on this process's sockets: the caller then
+   *     runs {@link #stop()}, the paced drain
+   */
+  public static GatehouseServer start(GatehouseConfig config, boolean takeover, Runnable takenOver) throws Exception {
     int threads = Integer.getInteger("gatehouse.threads", Runtime.getRuntime().availableProcessors());
     GatehouseServer server = new GatehouseServer(config, threads);
     try {
-      server.startListeners(config);
+      server.startListeners(config, takeover);
+      server.offerSockets(config, takenOver);
     } catch (Exception e) {
       server.close();
       throw e;
@@ -123,7 +147,22 @@ public final class GatehouseServer implements AutoCloseable {
     return server;
   }
 
-  private void startListeners(GatehouseConfig config) throws Exception {
+  private void startListeners(GatehouseConfig config, boolean takeover) throws Exception {
+    Path handoffPath = config.handoff().socket();
+    if (takeover && !transport.name().equals("epoll")) {
+      throw new IllegalStateException("--takeover needs the epoll transport (Linux); this process uses "
+          + transport.name());
+    }
+    if (takeover && handoffPath == null) {
+      throw new IllegalStateException("--takeover needs handoff.socket (the embedded default has none; expected: -c FILE)");
+    }
+    if (!takeover && handoffPath != null && transport.name().equals("epoll")) {
+      HandoffSocket.checkIsSocketOrAbsent(handoffPath);
+      if (HandoffSocket.answers(handoffPath)) {
+        throw new IllegalStateException("handoff.socket " + handoffPath + ": an instance runs there already"
+            + " (expected: --takeover to replace it, or another handoff.socket)");
+      }
+    }
     stateFile = new StateFile(config.state().file());
     Overrides loaded = stateFile.load();
     Overrides overrides = loaded.reconcile(config, why -> log.warn("override dropped at start: {}", why));
@@ -143,23 +182,77 @@ public final class GatehouseServer implements AutoCloseable {
     }
     observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
     RateLimiter perClientRate = perClientRate(config);
-    listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
+    InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);
+    if (takeover) {
+      predecessor = HandoffClient.takeOver(handoffPath, group, HANDOFF_TIMEOUT);
+      if (predecessor != null) {
+        inherited = InheritedSockets.either(predecessor.sockets(), inherited);
+      }
+    }
+    this.inherited = inherited;
+    try {
+      listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
+      if (config.admin() != null) {
+        admin = AdminEndpoint.start(config.admin(), group, transport, inherited, metrics, this, clock);
+        log.info("admin API on {}", admin.localAddress());
+      }
+    } catch (Exception e) {
+      if (predecessor != null) {
+        predecessor.fail(e.getMessage());
+        predecessor.close();
+      }
+      throw e;
+    }
+    this.inherited = InheritedSockets.NONE;
+    if (predecessor != null) {
+      try {
+        predecessor.confirm();
+        log.info("--takeover: accepting on the sockets taken over; the old instance drains");
+      } finally {
+        predecessor.close();
+      }
+    }
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
         listeners::openConnections);
-    if (config.admin() != null) {
-      admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this, clock);
-      log.info("admin API on {}", admin.localAddress());
-    }
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
         transport.name(), loops.size(), TlsContexts.providerName());
   }
 
+  /** Offers this process's listening sockets to a successor on {@code handoff.socket} (epoll only). */
+  private void offerSockets(GatehouseConfig config, Runnable takenOver) throws Exception {
+    Path path = config.handoff().socket();
+    if (path == null) {
+      return;
+    }
+    if (!transport.name().equals("epoll")) {
+      log.info("hand-off not offered: it needs the epoll transport (this process uses {})", transport.name());
+      return;
+    }
+    handoff = HandoffServer.start(path, group, this::offeredSockets, pid -> {
+      handedOff = true;
+      takenOver.run();
+    });
+  }
+
+  /** Every listening socket, the admin listener's too; none once a drain started. */
+  private List<io.netty.channel.ServerChannel> offeredSockets() {
+    if (draining) {
+      return List.of();
+    }
+    List<io.netty.channel.ServerChannel> sockets = new ArrayList<>(listeners.serverChannels());
+    if (admin != null) {
+      sockets.add(admin.serverChannel());
+    }
+    return sockets;
+  }
+
   private Listener bind(ListenerConfig lc, Snapshot generation, RateLimiter perClientRate) throws Exception {
     GatehouseConfig config = generation.config();
-    Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
+    Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(), inherited,
         TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), generation), connections,
         limiter, clock);
-    log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
+    log.info("listener {} ({}) on {}{}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress(),
+        listener.inherited() ? " (socket inherited)" : "");
     return listener;
   }
 
@@ -374,7 +467,14 @@ public final class GatehouseServer implements AutoCloseable {
    */
   public void stop(Duration deadline) {
     draining = true;
+    if (handoff != null) {
+      handoff.close();
+    }
     listeners.closeAll();
+    if (handedOff && admin != null) {
+      admin.stopAccepting(); // the admin address went to the successor too: its /ready answers there
+    }
+    log.info(handedOff ? "handed off: no longer accepting, draining" : "stopping: no longer accepting, draining");
     drainConnections(deadline);
     close();
   }
@@ -402,6 +502,9 @@ public final class GatehouseServer implements AutoCloseable {
       return;
     }
     healthChecker.close();
+    if (handoff != null) {
+      handoff.close();
+    }
     listeners.closeAll();
     if (admin != null) {
       admin.close();

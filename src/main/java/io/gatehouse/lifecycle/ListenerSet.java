@@ -148,6 +148,13 @@ final class ListenerSet {
     return null;
   }
 
+  /** The listening sockets, for a hand-off. */
+  List<io.netty.channel.ServerChannel> serverChannels() {
+    List<io.netty.channel.ServerChannel> channels = new java.util.ArrayList<>();
+    listeners.values().forEach(l -> channels.add(l.serverChannel()));
+    return channels;
+  }
+
   /** Stops accepting on every listener (stop, close). */
   void closeAll() {
     listeners.values().forEach(Listener::close);

@@ -1,6 +1,6 @@
 package io.gatehouse.listener;
 
-import io.gatehouse.relay.DrainSignal;
+import io.gatehouse.http.DrainEvent;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
@@ -33,7 +33,7 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-    if (!(evt instanceof DrainSignal drain)) {
+    if (!(evt instanceof DrainEvent drain)) {
       super.userEventTriggered(ctx, evt);
       return;
     }
@@ -44,7 +44,7 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     // 0 means no deadline; Netty's -1 waits for the streams without a bound.
     codec.gracefulShutdownTimeoutMillis(drain.deadlineNanos() == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(drain.deadlineNanos()));
     ctx.channel().writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
-    long grace = drain == DrainSignal.INSTANCE ? 0 : Math.max(MIN_GRACE_NANOS, drain.idleCloseDelayNanos());
+    long grace = Math.max(MIN_GRACE_NANOS, drain.idleCloseDelayNanos());
     ctx.executor().schedule(() -> {
       if (ctx.channel().isActive()) {
         ctx.channel().writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));

@@ -7,7 +7,7 @@ package io.gatehouse.relay;
  * the closes of idle keep-alive connections over a window instead of making every client reconnect
  * at the same moment (HAProxy's {@code close-spread-time} does the same).
  */
-public final class DrainSignal {
+public final class DrainSignal implements io.gatehouse.http.DrainEvent {
   /** Drain at once: idle connections close now (a removed listener, a stop without spread). */
   public static final DrainSignal INSTANCE = new DrainSignal(0, 0);
 
@@ -28,10 +28,12 @@ public final class DrainSignal {
     return new DrainSignal(Math.max(0, idleCloseDelayNanos), Math.max(0, deadlineNanos));
   }
 
+  @Override
   public long idleCloseDelayNanos() {
     return idleCloseDelayNanos;
   }
 
+  @Override
   public long deadlineNanos() {
     return deadlineNanos;
   }
