@@ -76,6 +76,8 @@ public final class GatehouseServer implements AutoCloseable {
   private final EndpointControl endpointControl;
   /** Where overrides persist; fixed at start (a {@code state.file} change applies at restart). */
   private StateFile stateFile;
+  /** Set when a graceful stop begins: from then on {@code /ready} answers 503 (the contract). */
+  private volatile boolean stopping;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
@@ -242,6 +244,11 @@ public final class GatehouseServer implements AutoCloseable {
     return next;
   }
 
+  /** False from the moment a graceful stop begins. */
+  boolean accepting() {
+    return !stopping;
+  }
+
   UpstreamPools pools() {
     return pools;
   }
@@ -363,6 +370,7 @@ public final class GatehouseServer implements AutoCloseable {
    * left and releases the event loops.
    */
   public void stop(Duration deadline) {
+    stopping = true;
     log.info("stopping: draining {} connections (deadline {} ms)", connections.size(), deadline.toMillis());
     listeners.closeAll();
     for (Channel ch : connections) {
