@@ -273,7 +273,7 @@ public final class GatehouseServer implements AutoCloseable {
     snapshot.adminStates().forEach((address, state) -> {
       io.gatehouse.upstream.EndpointState s = endpoints.stateFor(address);
       io.gatehouse.upstream.AdminState old = s.adminState();
-      s.setAdminState(state);
+      s.setAdminState(state, clock.getAsLong());
       if (state != io.gatehouse.upstream.AdminState.ACTIVE) {
         pools.closeIdle(address);
       }
