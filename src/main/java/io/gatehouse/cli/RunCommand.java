@@ -46,9 +46,16 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("gatehouse: cannot start: " + e.getMessage());
       return 1;
     }
-    if (config != null) {
-      Signal.handle(new Signal("HUP"), sig -> reload(server, config));
-    }
+    // Without -c there is no file to re-read: SIGHUP "reloads" the embedded default, a no-op, and
+    // says so. Left unhandled, the JVM's default action for HUP would kill the proxy (exit 129).
+    Signal.handle(new Signal("HUP"), sig -> {
+      if (config == null) {
+        log.info("SIGHUP: running the embedded default, nothing to reload (config generation {} stays)",
+            server.generation());
+      } else {
+        reload(server, config);
+      }
+    });
     stopRequested.await();
     server.stop(cfg.limits().drainTimeout());
     return 0;

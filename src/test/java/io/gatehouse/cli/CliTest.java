@@ -100,6 +100,18 @@ class CliTest {
   }
 
   @Test
+  void everySubcommandPrintsItsHelpAndExitsZero() {
+    for (String command : new String[] {"run", "check", "reload", "status", "version"}) {
+      for (String flag : new String[] {"--help", "-h"}) {
+        Run run = run(command, flag);
+        assertThat(run.exit()).as(command + " " + flag + ": " + run.err()).isZero();
+        assertThat(run.out()).as(command + " " + flag).contains("Usage: gatehouse " + command);
+      }
+    }
+    assertThat(run("--help").exit()).isZero();
+  }
+
+  @Test
   void versionNamesTransportAndTls() {
     Run run = run("version");
     assertThat(run.exit()).isZero();
