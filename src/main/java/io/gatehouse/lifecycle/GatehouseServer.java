@@ -131,7 +131,7 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone());
     RateLimiter perClientRate = perClientRate(config);
     for (ListenerConfig lc : config.listeners()) {
       listeners.put(lc.name(), bind(lc, config, perClientRate));

@@ -66,6 +66,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     /** The Host header by default; the forward proxy puts the target's host:port here. */
     public String authority;
     String target;
+    String protocol;
+    String referer;
+    String userAgent;
     long startNanos;
     public String route;
     public String cluster;
@@ -131,6 +134,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     current.method = request.method().name();
     current.target = request.uri();
     current.authority = request.headers().get(HttpHeaderNames.HOST);
+    current.protocol = request.protocolVersion().text();
+    current.referer = request.headers().get(HttpHeaderNames.REFERER);
+    current.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
     if (refusal != null) {
       reply(refusal.reason(), refusal.detail(), refusal.reason().closesConnection() || expectsContinue(request));
@@ -343,6 +349,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
         info.method,
         info.authority,
         info.target,
+        info.protocol,
+        info.referer,
+        info.userAgent,
         status,
         in,
         out,
