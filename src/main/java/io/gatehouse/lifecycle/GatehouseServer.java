@@ -199,6 +199,7 @@ public final class GatehouseServer implements AutoCloseable {
    * {@code limits.maxConnections} changes take effect at the next restart.
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
+    reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     Snapshot next = compiler.compile(previous.generation() + 1, config);
     Runnable forwardSwap = forward.prepareReload(config); // rules and users of kept forward listeners
@@ -244,6 +245,16 @@ public final class GatehouseServer implements AutoCloseable {
       }
     }
     log.info("config generation {} in use", next.generation());
+  }
+
+  /**
+   * Reopens the access-log file (for log rotation: SIGUSR1, and every reload). The writer thread
+   * does it; this returns at once.
+   */
+  public void reopenAccessLog() {
+    if (accessLog != null) {
+      accessLog.reopen();
+    }
   }
 
   /** The running listener on the address {@code lc} asks for (port 0 matches by name only). */

@@ -146,4 +146,43 @@ class AccessLogTest {
       return Files.readAllLines(file, java.nio.charset.StandardCharsets.UTF_8);
     }
   }
+
+  @Test
+  void reopenAfterARenameWritesNewLinesToANewFileAndSoDoesAReload() throws Exception {
+    Path file = dir.resolve("access.log");
+    Path rotated = dir.resolve("access.log.1");
+    Path rotatedAgain = dir.resolve("access.log.2");
+    String yaml = """
+        admin: { bind: 127.0.0.1:0 }
+        accessLog: { path: %s }
+        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+        """.formatted(file);
+    GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse(yaml, "test.yaml", Map.of()));
+    try (RawHttpClient client = RawHttpClient.connect(proxy.address("web").getPort())) {
+      assertThat(client.send("GET /first HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(404);
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file) && lines(file).size() == 1);
+      Files.move(file, rotated); // what logrotate does; the writer still holds the renamed file open
+
+      proxy.reopenAccessLog(); // what SIGUSR1 calls
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file));
+      assertThat(client.send("GET /second HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(404);
+      await().atMost(Duration.ofSeconds(5)).until(() -> lines(file).size() == 1);
+      assertThat(lines(file).get(0)).contains("/second");
+      assertThat(lines(rotated)).hasSize(1).allMatch(l -> l.contains("/first"));
+
+      Files.move(file, rotatedAgain);
+      proxy.reload(ConfigLoader.parse(yaml, "test.yaml", Map.of()));
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file));
+      assertThat(client.send("GET /third HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(404);
+      await().atMost(Duration.ofSeconds(5)).until(() -> lines(file).size() == 1);
+      assertThat(lines(file).get(0)).contains("/third");
+      assertThat(lines(rotatedAgain)).hasSize(1).allMatch(l -> l.contains("/second"));
+    } finally {
+      proxy.close();
+    }
+  }
+
+  private static List<String> lines(Path file) throws java.io.IOException {
+    return Files.readAllLines(file);
+  }
 }

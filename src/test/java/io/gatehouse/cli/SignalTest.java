@@ -15,13 +15,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * SIGHUP to {@code gatehouse run} without {@code -c}: the embedded default has nothing to re-read,
+ * Signals to a real {@code gatehouse run} process.
+ *
+ * <p>SIGHUP to {@code gatehouse run} without {@code -c}: the embedded default has nothing to re-read,
  * so the process logs that and keeps serving (the JVM's default action would exit 129). The
  * embedded default binds its fixed ports 3128 and 9901; the test is skipped, saying so, when
  * something else holds them.
  */
 @Timeout(60)
-class SighupTest {
+class SignalTest {
   @TempDir Path dir;
 
   @Test
@@ -44,6 +46,49 @@ class SighupTest {
       assertThat(process.exitValue()).as(Files.readString(out)).isZero();
     } finally {
       process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void sigusr1ReopensTheAccessLogAfterARename() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    Path log = dir.resolve("access.log");
+    Path rotated = dir.resolve("access.log.1");
+    Path config = dir.resolve("g.yaml");
+    Files.writeString(config, """
+        admin: { bind: 127.0.0.1:0 }
+        accessLog: { path: access.log }
+        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
+        """.formatted(port));
+    Path out = dir.resolve("out.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+            "io.gatehouse.cli.Main", "run", "-c", config.toString()))
+        .redirectErrorStream(true)
+        .redirectOutput(out.toFile())
+        .start();
+    try {
+      await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("Gatehouse started"));
+      get(port, "/before");
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log) && Files.readString(log).contains("/before"));
+      Files.move(log, rotated);
+      signal("USR1", process);
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log));
+      get(port, "/after");
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.readString(log).contains("/after"));
+      assertThat(Files.readString(rotated)).contains("/before").doesNotContain("/after");
+      assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  private static void get(int port, String path) throws Exception {
+    try (io.gatehouse.testing.RawHttpClient client = io.gatehouse.testing.RawHttpClient.connect(port)) {
+      assertThat(client.send("GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(404);
     }
   }
 
