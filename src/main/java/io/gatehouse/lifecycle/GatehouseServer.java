@@ -153,7 +153,7 @@ public final class GatehouseServer implements AutoCloseable {
   private Listener bind(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) throws Exception {
     Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
         TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), config), connections,
-        limiter, clock);
+        limiter, clock, new io.gatehouse.listener.ConnectionErrors(lc.name(), metrics, clock));
     log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     return listener;
   }

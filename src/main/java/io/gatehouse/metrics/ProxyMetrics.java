@@ -29,6 +29,8 @@ public final class ProxyMetrics {
   private final Counter requests;
   private final Counter localReplies;
   private final Counter forwardDenied;
+  private final Counter tlsHandshakeFailures;
+  private final Counter protocolErrors;
   private final Histogram requestDuration;
   private final Histogram upstreamDuration;
 
@@ -42,6 +44,12 @@ public final class ProxyMetrics {
     forwardDenied = Counter.builder().name("gatehouse_forward_denied_total")
         .help("Forward-proxy requests denied, by rule")
         .labelNames("rule").register(registry);
+    tlsHandshakeFailures = Counter.builder().name("gatehouse_tls_handshake_failures_total")
+        .help("Client connections whose TLS handshake failed (not TLS, no shared cipher or version, ...), by listener")
+        .labelNames("listener").register(registry);
+    protocolErrors = Counter.builder().name("gatehouse_protocol_errors_total")
+        .help("Client connections closed for a protocol error below HTTP requests (kind: tls after the handshake, h2), by listener and kind")
+        .labelNames("listener", "kind").register(registry);
     requestDuration = Histogram.builder().name("gatehouse_request_duration_seconds")
         .help("Time from request head to end of response")
         .classicOnly().classicUpperBounds(LATENCY_BUCKETS)
@@ -89,6 +97,22 @@ public final class ProxyMetrics {
 
   public void forwardDenied(String rule) {
     forwardDenied.labelValues(rule).inc();
+  }
+
+  public void tlsHandshakeFailure(String listener) {
+    tlsHandshakeFailures.labelValues(listener).inc();
+  }
+
+  public long tlsHandshakeFailures(String listener) {
+    return (long) tlsHandshakeFailures.labelValues(listener).get();
+  }
+
+  public void protocolError(String listener, String kind) {
+    protocolErrors.labelValues(listener, kind).inc();
+  }
+
+  public long protocolErrors(String listener, String kind) {
+    return (long) protocolErrors.labelValues(listener, kind).get();
   }
 
   /** Value of a local-replies counter (for tests and the admin API). */
