@@ -30,6 +30,9 @@ final class ExchangeLog implements ExchangeObserver {
     String route = r.route() == null ? "" : r.route();
     String cluster = r.cluster() == null ? "" : r.cluster();
     metrics.request(r.listener(), route, cluster, r.status(), r.totalNanos());
+    if (r.outcome() == Reason.CLIENT_ABORTED || r.outcome() == Reason.DRAIN_DEADLINE) {
+      metrics.requestCut(r.listener(), r.outcome().label());
+    }
     if (r.upstreamNanos() > 0 && r.cluster() != null) {
       metrics.upstream(cluster, r.upstreamNanos());
     }

@@ -76,6 +76,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
+  /** Set once a graceful stop starts: {@code /ready} answers 503 from then on. */
+  private volatile boolean stopping;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
@@ -309,6 +311,11 @@ public final class GatehouseServer implements AutoCloseable {
     return endpointControl;
   }
 
+  /** False from the moment a graceful stop (drain) starts. */
+  public boolean ready() {
+    return !stopping;
+  }
+
   public GatehouseConfig config() {
     return current.get().config();
   }
@@ -343,6 +350,7 @@ public final class GatehouseServer implements AutoCloseable {
    * left and releases the event loops.
    */
   public void stop(Duration deadline) {
+    stopping = true;
     log.info("stopping: draining {} connections (deadline {} ms)", connections.size(), deadline.toMillis());
     listeners.values().forEach(Listener::close);
     for (Channel ch : connections) {
@@ -359,6 +367,9 @@ public final class GatehouseServer implements AutoCloseable {
     }
     if (!connections.isEmpty()) {
       log.warn("drain deadline reached: closing {} connections", connections.size());
+      for (Channel ch : connections) {
+        ch.pipeline().fireUserEventTriggered(DrainSignal.DEADLINE); // runs on ch's loop before close()'s close
+      }
     }
     close();
   }
@@ -374,10 +385,12 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    // After the loops: a channel's inactive handlers run after its close future completes, and
+    // they write the access-log lines of the exchanges the close cut.
     if (accessLog != null) {
       accessLog.close();
     }
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     log.info("Gatehouse stopped");
   }
 

@@ -30,6 +30,7 @@ public final class ProxyMetrics {
   private final Counter localReplies;
   private final Counter forwardDenied;
   private final Counter tlsHandshakeFailures;
+  private final Counter requestsCut;
   private final Counter protocolErrors;
   private final Histogram requestDuration;
   private final Histogram upstreamDuration;
@@ -44,6 +45,9 @@ public final class ProxyMetrics {
     forwardDenied = Counter.builder().name("gatehouse_forward_denied_total")
         .help("Forward-proxy requests denied, by rule")
         .labelNames("rule").register(registry);
+    requestsCut = Counter.builder().name("gatehouse_requests_cut_total")
+        .help("Exchanges cut before their response was complete, by listener and outcome (client_aborted, drain_deadline)")
+        .labelNames("listener", "outcome").register(registry);
     tlsHandshakeFailures = Counter.builder().name("gatehouse_tls_handshake_failures_total")
         .help("Client connections whose TLS handshake failed (not TLS, no shared cipher or version, ...), by listener")
         .labelNames("listener").register(registry);
@@ -75,7 +79,7 @@ public final class ProxyMetrics {
     CounterDataPoint point = requestPoints.get(key);
     if (point == null) {
       point = requestPoints.computeIfAbsent(key,
-          k -> requests.labelValues(k.listener(), k.route(), k.cluster(), Integer.toString(k.code())));
+          k -> requests.labelValues(k.listener(), k.route(), k.cluster(), codeLabel(k.code())));
     }
     point.inc();
     point(requestDurationPoints, requestDuration, listener).observe(totalNanos / 1e9);
@@ -89,6 +93,23 @@ public final class ProxyMetrics {
       ConcurrentHashMap<String, DistributionDataPoint> cache, Histogram histogram, String label) {
     DistributionDataPoint point = cache.get(label);
     return point != null ? point : cache.computeIfAbsent(label, histogram::labelValues);
+  }
+
+  /**
+   * An exchange cut before any response status was sent (the client left, or the drain deadline
+   * passed) has no status: {@code code="none"}, never a made-up number such as 0.
+   */
+  static String codeLabel(int code) {
+    return code == 0 ? "none" : Integer.toString(code);
+  }
+
+  /** An exchange that ended without a complete response, by outcome (client_aborted, drain_deadline). */
+  public void requestCut(String listener, String outcome) {
+    requestsCut.labelValues(listener, outcome).inc();
+  }
+
+  public long requestsCut(String listener, String outcome) {
+    return (long) requestsCut.labelValues(listener, outcome).get();
   }
 
   public void localReply(String reason) {
@@ -121,7 +142,7 @@ public final class ProxyMetrics {
   }
 
   public long requests(String listener, String route, String cluster, int code) {
-    return (long) requests.labelValues(listener, route, cluster, Integer.toString(code)).get();
+    return (long) requests.labelValues(listener, route, cluster, codeLabel(code)).get();
   }
 
   /** Registers a gauge with one label whose values and readings are taken at scrape time. */

@@ -48,6 +48,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean closeAfterReply;
   private RequestInfo current;
   private boolean draining;
+  /** The stop's drain deadline passed: what is cut now was cut by the proxy, not the client. */
+  private boolean drainDeadline;
   /** A closing local reply was sent: input is read and dropped until the client closes (lingering close). */
   private boolean lingering;
   private LazyTimer responseTimer;
@@ -341,6 +343,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (info == null) {
       return;
     }
+    if (drainDeadline && outcome == Reason.CLIENT_ABORTED) {
+      outcome = Reason.DRAIN_DEADLINE;
+    }
     current = null;
     context.observer().exchangeFinished(new ExchangeRecord(
         context.listenerName(),
@@ -379,6 +384,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       current.startNanos = clock().getAsLong();
       current.method = "-";
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
+      return;
+    }
+    if (evt == DrainSignal.DEADLINE) {
+      draining = true;
+      drainDeadline = true; // the server closes the channel right after this event
       return;
     }
     if (evt == DrainSignal.INSTANCE) {
