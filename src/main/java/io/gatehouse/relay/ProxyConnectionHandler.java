@@ -141,6 +141,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     current.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
     if (refusal != null) {
+      if (refusal.reason() == Reason.BODY_TOO_LARGE || refusal.reason() == Reason.HEADERS_TOO_LARGE) {
+        identify(request, current); // the head (or its start) was read: the log and metrics get the route
+      }
       reply(refusal.reason(), refusal.detail(), refusal.reason().closesConnection() || expectsContinue(request));
       return;
     }
@@ -160,10 +163,19 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return false;
     }
     long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    identify(request, current);
     reply(Reason.RATE_LIMITED, "rate limit exceeded, retry in " + seconds + " s", expectsContinue(request),
         r -> r.headers().set(HttpHeaderNames.RETRY_AFTER, seconds));
     return true;
   }
+
+  /**
+   * Fills what the access log and metrics can know about a request refused before
+   * {@link #handleRequest} (body or head too large, per-client rate limit), such as its route.
+   * Must not change the request or any state. For a head too large, only the fields read before
+   * the limit are there (Host may be missing). Default: nothing.
+   */
+  protected void identify(HttpRequest request, RequestInfo info) {}
 
   /**
    * Decides what to do with a valid request head: call {@link #startExchange} or {@link #reply}.
