@@ -1,20 +1,32 @@
 package io.gatehouse.listener;
 
+import io.gatehouse.http.StrictHttp2FrameCodec;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.Http2Exception;
 
 /**
  * Last on an HTTP/2 connection ({@code h2-codec -> h2-streams -> h2-errors}). The frame codec
- * already answered a connection error with GOAWAY (RFC 9113 §5.4.1) and then passes the
- * exception on for information; here it is counted and logged in one line instead of reaching
- * Netty's tail, which logs a stack trace. A bad client preface (RFC 9113 §3.4) is the usual one.
+ * answers a connection error the client caused with GOAWAY (RFC 9113 §5.4.1) and reports it as a
+ * {@link StrictHttp2FrameCodec.ClientConnectionError} event; here it is counted and logged in one
+ * rate-limited line. A bad client preface (RFC 9113 §3.4) is the usual one. An HTTP/2 exception
+ * that still arrives as an exception is handled the same way instead of reaching Netty's tail,
+ * which logs a stack trace.
  */
 final class Http2ErrorHandler extends ChannelInboundHandlerAdapter {
   private final ConnectionErrors errors;
 
   Http2ErrorHandler(ConnectionErrors errors) {
     this.errors = errors;
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof StrictHttp2FrameCodec.ClientConnectionError error) {
+      errors.protocolError(ctx.channel(), "h2", error.cause()); // the codec already sent GOAWAY and closes
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
   }
 
   @Override
