@@ -64,6 +64,9 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   /** {@code client-timeouts -> http-codec -> flow-control -> proxy}. */
   void addHttp1(ChannelPipeline p, Settings s) {
+    // A client may half-close once its request is sent (RFC 9112 §9.6): the FIN must end its input,
+    // not the connection, so the response still goes out (the proxy handler closes after it).
+    p.channel().config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
     ClientTimeoutHandler timeouts = addTimeouts(p, s.limits());
     p.addLast(PipelineNames.HTTP_CODEC, new ServerCodec(s.limits().maxUriBytes(), s.limits().maxHeaderBytes()));
     p.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
