@@ -13,7 +13,7 @@ import java.util.function.LongSupplier;
 
 /**
  * Builds each client connection's pipeline:
- * {@code [tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
+ * {@code [tls-guard -> tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
  * The flow-control handler makes {@code read()} deliver one decoded message at a time, which is what
  * keeps pipelined requests queued until the previous response is done.
  */
@@ -48,6 +48,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     Settings s = settings;
     ChannelPipeline p = ch.pipeline();
     if (s.tls() != null) {
+      p.addLast(PipelineNames.TLS_GUARD, new TlsPortGuard(this, s));
       p.addLast(PipelineNames.TLS, s.tls().newHandler(ch));
     }
     if (s.tls() != null && s.tls().offersHttp2()) {
