@@ -18,8 +18,12 @@ import java.util.function.LongSupplier;
  * keeps pipelined requests queued until the previous response is done.
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
-  /** What a new connection is built from; replaced whole on reload, read once per connection. */
-  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {}
+  /**
+   * What a new connection is built from; replaced whole on reload, read once per connection.
+   *
+   * @param cleartextHttp2 without TLS, accept HTTP/2 with prior knowledge
+   */
+  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2) {}
 
   private volatile Settings settings;
   private final ChannelGroup connections;
@@ -28,9 +32,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
   ClientPipeline(
-      LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, ChannelGroup connections,
-      ConnectionLimiter limiter, LongSupplier clock) {
-    this.settings = new Settings(limits, tls, handlers);
+      Settings settings, ChannelGroup connections, ConnectionLimiter limiter, LongSupplier clock) {
+    this.settings = settings;
     this.connections = connections;
     this.limiter = limiter;
     this.clock = clock;
@@ -53,6 +56,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     }
     if (s.tls() != null && s.tls().offersHttp2()) {
       p.addLast(PipelineNames.PROTOCOL_SWITCH, new ProtocolSwitch(this, s));
+    } else if (s.tls() == null && s.cleartextHttp2()) {
+      p.addLast(PipelineNames.PROTOCOL_SWITCH, new PriorKnowledgeSwitch(this, s));
     } else {
       addHttp1(p, s);
     }
