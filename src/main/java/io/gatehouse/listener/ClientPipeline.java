@@ -98,11 +98,10 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         ctx.close(); // no frame either way for idleTimeout: an abandoned connection
       }
     });
-    p.addLast(PipelineNames.H2_CODEC, io.netty.handler.codec.http2.Http2FrameCodecBuilder.forServer()
-        .initialSettings(io.netty.handler.codec.http2.Http2Settings.defaultSettings()
+    p.addLast(PipelineNames.H2_CODEC, io.gatehouse.http.StrictHttp2FrameCodec.forServer(
+        io.netty.handler.codec.http2.Http2Settings.defaultSettings()
             .maxConcurrentStreams(256)
-            .maxHeaderListSize(limits.maxHeaderBytes()))
-        .build());
+            .maxHeaderListSize(limits.maxHeaderBytes())));
     p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
         new ChannelInitializer<Channel>() {
           @Override
