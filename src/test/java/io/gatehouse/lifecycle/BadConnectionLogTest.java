@@ -69,7 +69,8 @@ class BadConnectionLogTest {
       for (int i = 0; i < 4; i++) {
         try (Socket s = new Socket("127.0.0.1", proxy.address(listener).getPort())) {
           s.setSoTimeout(5000);
-          s.getOutputStream().write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+          // Neither a TLS record nor an HTTP method (plain HTTP gets a 400 from TlsPortGuard).
+          s.getOutputStream().write("\u0000\u0001garbage, not TLS\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
           s.getOutputStream().flush();
           readToEnd(s.getInputStream());
         }
