@@ -62,7 +62,7 @@ final class AdminEndpoint implements AdminBackend {
 
   @Override
   public boolean ready() {
-    return server.accepting();
+    return server.ready();
   }
 
   @Override

@@ -76,7 +76,7 @@ public final class GatehouseServer implements AutoCloseable {
   private final EndpointControl endpointControl;
   /** Where overrides persist; fixed at start (a {@code state.file} change applies at restart). */
   private StateFile stateFile;
-  /** Set when a graceful stop begins: from then on {@code /ready} answers 503 (the contract). */
+  /** Set once a graceful stop starts: {@code /ready} answers 503 from then on. */
   private volatile boolean stopping;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
@@ -141,7 +141,7 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone());
     RateLimiter perClientRate = perClientRate(config);
     listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
@@ -158,7 +158,7 @@ public final class GatehouseServer implements AutoCloseable {
     GatehouseConfig config = generation.config();
     Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
         TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), generation), connections,
-        limiter, clock);
+        limiter, clock, new io.gatehouse.listener.ConnectionErrors(lc.name(), metrics, clock));
     log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     return listener;
   }
@@ -204,6 +204,7 @@ public final class GatehouseServer implements AutoCloseable {
    * {@code limits.maxConnections} changes take effect at the next restart.
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
+    reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
     Overrides overrides = previous.overrides().reconcile(config, dropped::add);
@@ -244,11 +245,6 @@ public final class GatehouseServer implements AutoCloseable {
     return next;
   }
 
-  /** False from the moment a graceful stop begins. */
-  boolean accepting() {
-    return !stopping;
-  }
-
   UpstreamPools pools() {
     return pools;
   }
@@ -281,6 +277,16 @@ public final class GatehouseServer implements AutoCloseable {
         log.info("endpoint {}: {} -> {} (generation {})", address, old, state, snapshot.generation());
       }
     });
+  }
+
+  /**
+   * Reopens the access-log file (for log rotation: SIGUSR1, and every reload). The writer thread
+   * does it; this returns at once.
+   */
+  public void reopenAccessLog() {
+    if (accessLog != null) {
+      accessLog.reopen();
+    }
   }
 
   private void retireRemovedEndpoints(Snapshot previous, Snapshot next) {
@@ -336,6 +342,11 @@ public final class GatehouseServer implements AutoCloseable {
     return endpointControl;
   }
 
+  /** False from the moment a graceful stop (drain) starts. */
+  public boolean ready() {
+    return !stopping;
+  }
+
   public GatehouseConfig config() {
     return current.get().config();
   }
@@ -387,6 +398,9 @@ public final class GatehouseServer implements AutoCloseable {
     }
     if (!connections.isEmpty()) {
       log.warn("drain deadline reached: closing {} connections", connections.size());
+      for (Channel ch : connections) {
+        ch.pipeline().fireUserEventTriggered(DrainSignal.DEADLINE); // runs on ch's loop before close()'s close
+      }
     }
     close();
   }
@@ -402,10 +416,12 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    // After the loops: a channel's inactive handlers run after its close future completes, and
+    // they write the access-log lines of the exchanges the close cut.
     if (accessLog != null) {
       accessLog.close();
     }
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     log.info("Gatehouse stopped");
   }
 
