@@ -214,7 +214,10 @@ public final class ConnectionPool {
     Channel ch = future.channel();
     ch.closeFuture().addListener(f -> onClosed(ch));
     future.addListener(f -> {
-      if (f.isSuccess()) {
+      if (f.isSuccess() && SelfConnect.is(ch)) {
+        ch.close(); // nothing listens at remote: the connect met itself
+        callback.failed(SelfConnect.refused(remote));
+      } else if (f.isSuccess()) {
         callback.acquired(ch, false);
       } else {
         callback.failed(f.cause());

@@ -227,9 +227,31 @@ class ConnectionPoolTest {
 
   @Test
   void refused_connect_is_reported_and_frees_its_slot() throws Exception {
+    // The upstream's port is now closed and in the ephemeral range: the kernel may hand it out as
+    // the source port of this very connect (a self-connect), which must fail all the same.
     upstream.kill();
     ConnectionPool pool = pool(1);
-    assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isNotNull();
+    assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isInstanceOf(java.net.ConnectException.class);
+    await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::openConnections) == 0);
+  }
+
+  @Test
+  void self_connect_is_a_refused_connect() throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    InetSocketAddress self = new InetSocketAddress("127.0.0.1", port);
+    // Binding the source port to the destination port forces what the kernel does by chance when
+    // it picks a closed destination port as the ephemeral source port: the SYN meets itself.
+    Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
+        .localAddress(self)
+        .handler(new UpstreamPipeline(16 * 1024));
+    ConnectionPool pool = new ConnectionPool(loop, bootstrap, self, 1, MAX_IDLE, now::get);
+    Acquired result = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    assertThat(result.failure()).isInstanceOf(java.net.ConnectException.class);
+    assertThat(ConnectFailures.reason(result.failure())).isEqualTo(io.gatehouse.http.Reason.UPSTREAM_CONNECT_FAILED);
     await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::openConnections) == 0);
   }
 }
