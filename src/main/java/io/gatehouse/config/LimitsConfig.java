@@ -9,6 +9,10 @@ import java.time.Duration;
  * @param headerTimeout the whole request head must arrive within this (slow-loris guard)
  * @param idleTimeout a client connection with no exchange in progress closes after this
  * @param drainTimeout how long a graceful stop waits for in-flight exchanges
+ * @param minRequestBodyRate bytes per second a client must send its request body at, measured over
+ *     {@code minRateWindow} of time spent waiting for it; 0 = no minimum
+ * @param minResponseReadRate bytes per second a client must take its response at, measured over
+ *     {@code minRateWindow} of time during which the proxy could not write to it; 0 = no minimum
  */
 public record LimitsConfig(
     int maxConnections,
@@ -18,7 +22,10 @@ public record LimitsConfig(
     int maxHeaderBytes,
     long maxBodyBytes,
     int maxUriBytes,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    long minRequestBodyRate,
+    long minResponseReadRate,
+    Duration minRateWindow) {
 
   public static final LimitsConfig DEFAULT =
       new LimitsConfig(
@@ -29,5 +36,8 @@ public record LimitsConfig(
           32 * 1024,
           10L * 1024 * 1024,
           8 * 1024,
-          Duration.ofSeconds(30));
+          Duration.ofSeconds(30),
+          1024,
+          1024,
+          Duration.ofSeconds(20));
 }

@@ -130,6 +130,11 @@ public final class HttpExchange {
     return done;
   }
 
+  /** Whether the response head went to the client (so a failure can no longer be answered). */
+  public boolean responseStarted() {
+    return responseStarted;
+  }
+
   // ---- connecting
 
   private void connect(boolean fresh) {

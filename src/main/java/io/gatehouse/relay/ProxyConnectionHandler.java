@@ -365,6 +365,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       }
       return;
     }
+    if (evt == ClientTimeoutHandler.CLIENT_TOO_SLOW) {
+      onClientTooSlow();
+      return;
+    }
     if (evt == ClientTimeoutHandler.HEADER_TIMEOUT && exchange == null) {
       current = new RequestInfo();
       current.startNanos = clock().getAsLong();
@@ -380,6 +384,22 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     super.userEventTriggered(ctx, evt);
+  }
+
+  /**
+   * The client sends its body or takes its response slower than the minimum rate: 408 while no
+   * response has started, otherwise the connection is cut (and counted, as no reply counts it).
+   */
+  private void onClientTooSlow() {
+    if (exchange != null && !exchange.isDone()) {
+      if (exchange.responseStarted()) {
+        context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+      }
+      exchange.abort(Reason.CLIENT_TOO_SLOW, "request body or response read slower than the minimum rate");
+    } else if (!lingering) {
+      context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+      channel.close();
+    }
   }
 
   @Override
