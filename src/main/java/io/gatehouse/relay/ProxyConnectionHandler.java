@@ -164,7 +164,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** Starts relaying {@code request} to an upstream from {@code connector}. */
   protected final void startExchange(HttpRequest request, UpstreamConnector connector, ExchangeSettings settings) {
-    exchange = new HttpExchange(channel, request, connector, this, settings, responseTimer);
+    exchange = new HttpExchange(channel, request, connector, this, settings, responseTimer, context.requestBufferBytes());
     exchange.start();
   }
 
