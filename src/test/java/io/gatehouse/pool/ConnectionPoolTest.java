@@ -99,6 +99,17 @@ class ConnectionPoolTest {
   }
 
   @Test
+  void zero_max_connections_means_no_cap() throws Exception {
+    ConnectionPool pool = pool(0);
+    for (int i = 0; i < 300; i++) { // past the old default of 256: none of them waits
+      Acquired acquired = acquire(pool, true).get(5, TimeUnit.SECONDS);
+      assertThat(acquired.failure()).isNull();
+      assertThat(acquired.reused()).isFalse();
+    }
+    assertThat(onLoop(pool::openConnections)).isEqualTo(300);
+  }
+
+  @Test
   void fresh_acquire_never_reuses() throws Exception {
     ConnectionPool pool = pool(4);
     Acquired first = acquire(pool, true).get(5, TimeUnit.SECONDS);
