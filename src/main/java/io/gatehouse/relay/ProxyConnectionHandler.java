@@ -13,9 +13,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.util.concurrent.TimeUnit;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -50,6 +53,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean draining;
   /** A closing local reply was sent: input is read and dropped until the client closes (lingering close). */
   private boolean lingering;
+  /** The client half-closed: the requests it sent before are answered, then the connection closes. */
+  private boolean inputEnded;
   private LazyTimer responseTimer;
   private ChannelHandlerContext flowControl;
   /** The client's address as text, computed once per connection. */
@@ -125,6 +130,15 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void onRequest(HttpRequest request) {
+    if (request.decoderResult().cause() instanceof PrematureChannelClosureException) {
+      // The client half-closed in the middle of a request head: an abort, nothing to answer.
+      current = new RequestInfo();
+      current.startNanos = clock().getAsLong();
+      current.method = "-";
+      finishRequest(Reason.CLIENT_ABORTED, 0, 0, 0, 0);
+      channel.close();
+      return;
+    }
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && announcesBody(request));
     current = new RequestInfo();
     current.startNanos = clock().getAsLong();
@@ -285,7 +299,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void afterExchange(boolean keepOpen) {
-    if (!keepOpen) {
+    if (!keepOpen || inputEnded) {
       closeAfterFlush();
       return;
     }
@@ -310,10 +324,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    */
   private void lingeringClose() {
     lingering = true;
-    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null) {
-      closeAfterFlush(); // TLS: a half-close under the TLS layer would skip close_notify
+    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null
+        || inputEnded || ((DuplexChannel) channel).isInputShutdown()) {
+      // TLS: a half-close under the TLS layer would skip close_notify. Input ended: nothing to drain.
+      closeAfterFlush();
       return;
     }
+    // From here the client's EOF closes the connection, as it did before the half-close support.
+    channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
     channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
       if (!written.isSuccess() || !channel.isActive()) {
         channel.close();
@@ -376,6 +394,13 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
       return;
     }
+    if (evt instanceof ChannelInputShutdownEvent && !(channel instanceof Http2StreamChannel)) {
+      clientInputEnded();
+      return;
+    }
+    if (evt instanceof ChannelInputShutdownReadComplete) {
+      return; // a read after the half-close: nothing more will come
+    }
     if (evt == DrainSignal.INSTANCE) {
       draining = true;
       if (exchange == null && current == null) {
@@ -400,6 +425,28 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       context.observer().localReply(Reason.CLIENT_TOO_SLOW);
       channel.close();
     }
+  }
+
+  /**
+   * The client half-closed (RFC 9112 §9.6). The flow-control handler delivers this after every
+   * request sent before the FIN, so: between requests, close once the responses are out; in the
+   * middle of a request body, the client aborted.
+   */
+  private void clientInputEnded() {
+    inputEnded = true;
+    if (lingering) {
+      closeAfterFlush();
+    } else if (exchange != null && !exchange.isDone()) {
+      if (!exchange.requestComplete()) {
+        channel.close(); // body cut short: the exchange ends as client_aborted
+      }
+      // else: the response is still coming; afterExchange closes after it
+    } else if (discardingBody) {
+      closeAfterFlush(); // the body of a request answered locally was cut short
+    } else if (current == null) {
+      closeAfterFlush(); // between requests: everything sent was answered
+    }
+    // else: a request waits on something asynchronous; it is answered, then afterExchange closes
   }
 
   @Override

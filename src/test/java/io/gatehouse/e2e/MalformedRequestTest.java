@@ -154,6 +154,23 @@ class MalformedRequestTest {
     }
   }
 
+  /** RFC 9112 §3.2: a Host field with an invalid value (RFC 3986 authority grammar) gets 400. */
+  @ParameterizedTest(name = "Host: {0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"bad host", "user@a", "a/b", "a:80x", "[zz::1]", "a\\b"})
+  void invalid_host_is_refused_and_never_forwarded(String host) throws Exception {
+    String target = "/bad-host-" + Integer.toHexString(host.hashCode());
+    long repliesBefore = proxy.metrics().localReplies("malformed");
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.bodyAsString()).contains("Host");
+      client.readAllUntilClose();
+    }
+    assertThat(proxy.metrics().localReplies("malformed")).isEqualTo(repliesBefore + 1);
+    assertThat(upstream.requests()).noneMatch(r -> r.uri().equals(target));
+  }
+
   @Test
   void slow_request_head_gets_408_and_close() throws Exception {
     long before = proxy.metrics().localReplies("header_timeout");
