@@ -238,12 +238,18 @@ class ConnectionPoolTest {
 
   @Test
   void refused_connect_is_reported_and_frees_its_slot() throws Exception {
-    // The upstream's port is now closed and in the ephemeral range: the kernel may hand it out as
-    // the source port of this very connect (a self-connect), which must fail all the same.
-    upstream.kill();
-    ConnectionPool pool = pool(1);
-    assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isInstanceOf(java.net.ConnectException.class);
-    await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::openConnections) == 0);
+    // A port held by a bound socket that never listens: a connect to it is refused, and, unlike the
+    // port of a killed upstream, neither the kernel (as a source port, see the self-connect test)
+    // nor another process's listener can take it meanwhile.
+    try (java.net.Socket reserved = new java.net.Socket()) {
+      reserved.bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+      Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+          .handler(new UpstreamPipeline(16 * 1024));
+      ConnectionPool pool = new ConnectionPool(loop, bootstrap,
+          new InetSocketAddress("127.0.0.1", reserved.getLocalPort()), 1, MAX_IDLE, now::get);
+      assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isInstanceOf(java.net.ConnectException.class);
+      await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::openConnections) == 0);
+    }
   }
 
   @Test
