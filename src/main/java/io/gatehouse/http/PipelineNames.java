@@ -5,6 +5,8 @@ public final class PipelineNames {
   public static final String TLS = "tls";
   public static final String TLS_GUARD = "tls-guard";
   public static final String PLAIN_ON_TLS = "plain-on-tls";
+  public static final String TLS_ERRORS = "tls-errors";
+  public static final String H2_ERRORS = "h2-errors";
   public static final String CLIENT_TIMEOUTS = "client-timeouts";
   public static final String HTTP_CODEC = "http-codec";
   public static final String FLOW_CONTROL = "flow-control";

@@ -32,7 +32,9 @@ public enum Reason {
   UPSTREAM_RESET(HttpResponseStatus.BAD_GATEWAY, false),
   UPSTREAM_BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, false),
   UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, false),
-  CLIENT_ABORTED(null, true);
+  CLIENT_ABORTED(null, true),
+  /** Still in progress when a graceful stop's {@code limits.drainTimeout} ran out: cut by the proxy. */
+  DRAIN_DEADLINE(null, true);
 
   private final HttpResponseStatus status;
   private final boolean closesConnection;

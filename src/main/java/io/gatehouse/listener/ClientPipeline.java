@@ -13,7 +13,7 @@ import java.util.function.LongSupplier;
 
 /**
  * Builds each client connection's pipeline:
- * {@code [tls-guard -> tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
+ * {@code [tls-guard -> tls -> tls-errors] -> client-timeouts -> http-codec -> flow-control -> proxy}.
  * The flow-control handler makes {@code read()} deliver one decoded message at a time, which is what
  * keeps pipelined requests queued until the previous response is done.
  */
@@ -29,11 +29,14 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   private final ChannelGroup connections;
   private final ConnectionLimiter limiter;
   private final LongSupplier clock;
+  private final ConnectionErrors errors;
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
   ClientPipeline(
-      Settings settings, ChannelGroup connections, ConnectionLimiter limiter, LongSupplier clock) {
+      Settings settings, ChannelGroup connections, ConnectionLimiter limiter, LongSupplier clock,
+      ConnectionErrors errors) {
     this.settings = settings;
+    this.errors = errors;
     this.connections = connections;
     this.limiter = limiter;
     this.clock = clock;
@@ -53,6 +56,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     if (s.tls() != null) {
       p.addLast(PipelineNames.TLS_GUARD, new TlsPortGuard(this, s));
       p.addLast(PipelineNames.TLS, s.tls().newHandler(ch));
+      p.addLast(PipelineNames.TLS_ERRORS, new TlsErrorHandler(errors));
     }
     if (s.tls() != null && s.tls().offersHttp2()) {
       p.addLast(PipelineNames.PROTOCOL_SWITCH, new ProtocolSwitch(this, s));
@@ -80,7 +84,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   }
 
   /**
-   * {@code h2-idle -> h2-codec -> h2-streams}; each stream gets
+   * {@code h2-idle -> h2-codec -> h2-streams -> h2-errors}; each stream gets
    * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
@@ -115,6 +119,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             sp.addLast(PipelineNames.PROXY, handlers.create(timeouts));
           }
         }));
+    p.addLast(PipelineNames.H2_ERRORS, new Http2ErrorHandler(errors));
   }
 
   /** Client connections of this listener open now. */

@@ -43,9 +43,10 @@ public final class Listener {
       ProxyHandlerFactory handlers,
       ChannelGroup connections,
       ConnectionLimiter limiter,
-      LongSupplier clock)
+      LongSupplier clock,
+      ConnectionErrors errors)
       throws InterruptedException, BindException {
-    ClientPipeline pipeline = new ClientPipeline(settings(config, limits, tls, handlers), connections, limiter, clock);
+    ClientPipeline pipeline = new ClientPipeline(settings(config, limits, tls, handlers), connections, limiter, clock, errors);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
         .channel(channelType)

@@ -46,6 +46,7 @@ final class TlsPortGuard extends ChannelInboundHandlerAdapter {
 
   private void toPlainHttp(ChannelPipeline p) {
     p.remove(PipelineNames.TLS);
+    p.remove(PipelineNames.TLS_ERRORS);
     if (p.get(PipelineNames.PROTOCOL_SWITCH) != null) { // ALPN would have chosen; HTTP/1.1 it is
       p.remove(PipelineNames.PROTOCOL_SWITCH);
       pipeline.addHttp1(p, settings);

@@ -51,6 +51,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean closeAfterReply;
   private RequestInfo current;
   private boolean draining;
+  /** The stop's drain deadline passed: what is cut now was cut by the proxy, not the client. */
+  private boolean drainDeadline;
   /** A closing local reply was sent: input is read and dropped until the client closes (lingering close). */
   private boolean lingering;
   /** The client half-closed: the requests it sent before are answered, then the connection closes. */
@@ -71,6 +73,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     /** The Host header by default; the forward proxy puts the target's host:port here. */
     public String authority;
     String target;
+    String protocol;
+    String referer;
+    String userAgent;
     long startNanos;
     public String route;
     public String cluster;
@@ -145,8 +150,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     current.method = request.method().name();
     current.target = request.uri();
     current.authority = request.headers().get(HttpHeaderNames.HOST);
+    current.protocol = request.protocolVersion().text();
+    current.referer = request.headers().get(HttpHeaderNames.REFERER);
+    current.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
     if (refusal != null) {
+      if (refusal.reason() == Reason.BODY_TOO_LARGE || refusal.reason() == Reason.HEADERS_TOO_LARGE) {
+        identify(request, current); // the head (or its start) was read: the log and metrics get the route
+      }
       reply(refusal.reason(), refusal.detail(), refusal.reason().closesConnection() || expectsContinue(request));
       return;
     }
@@ -166,10 +177,19 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return false;
     }
     long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    identify(request, current);
     reply(Reason.RATE_LIMITED, "rate limit exceeded, retry in " + seconds + " s", expectsContinue(request),
         r -> r.headers().set(HttpHeaderNames.RETRY_AFTER, seconds));
     return true;
   }
+
+  /**
+   * Fills what the access log and metrics can know about a request refused before
+   * {@link #handleRequest} (body or head too large, per-client rate limit), such as its route.
+   * Must not change the request or any state. For a head too large, only the fields read before
+   * the limit are there (Host may be missing). Default: nothing.
+   */
+  protected void identify(HttpRequest request, RequestInfo info) {}
 
   /**
    * Decides what to do with a valid request head: call {@link #startExchange} or {@link #reply}.
@@ -353,6 +373,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (info == null) {
       return;
     }
+    if (drainDeadline && outcome == Reason.CLIENT_ABORTED) {
+      outcome = Reason.DRAIN_DEADLINE;
+    }
     current = null;
     context.observer().exchangeFinished(new ExchangeRecord(
         context.listenerName(),
@@ -361,6 +384,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
         info.method,
         info.authority,
         info.target,
+        info.protocol,
+        info.referer,
+        info.userAgent,
         status,
         in,
         out,
@@ -392,6 +418,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       current.startNanos = clock().getAsLong();
       current.method = "-";
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
+      return;
+    }
+    if (evt == DrainSignal.DEADLINE) {
+      draining = true;
+      drainDeadline = true; // the server closes the channel right after this event
       return;
     }
     if (evt instanceof ChannelInputShutdownEvent && !(channel instanceof Http2StreamChannel)) {
