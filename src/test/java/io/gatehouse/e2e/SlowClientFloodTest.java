@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>Test-sized: {@value #DEFAULT_EACH} of each kind (override with {@code
  * -Dgatehouse.test.slowClients=N}) against a proxy with one event loop, so that together they pass
- * the old cap of 256 connections per event loop and endpoint. 500 + 500 works too, but each slow
- * reader makes the kernel buffer 1-2 MB on loopback (64 KiB MSS), too much for a shared 2-core
+ * the old cap of 256 connections per event loop and endpoint. Not 500 + 500: each slow reader
+ * makes the kernel buffer 1-2 MB on loopback (64 KiB MSS), which is too much for a shared 2-core
  * box. Everything on loopback, every loop bounded.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
