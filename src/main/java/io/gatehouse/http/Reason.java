@@ -13,6 +13,11 @@ public enum Reason {
   HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, true),
   HEADER_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
   BODY_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
+  /**
+   * The client sent its body, or read its response, slower than the minimum rate: 408 while no
+   * response has started, otherwise the connection is cut (and still counted under this reason).
+   */
+  CLIENT_TOO_SLOW(HttpResponseStatus.REQUEST_TIMEOUT, true),
   BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, true),
   UNSUPPORTED_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
   NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, true),

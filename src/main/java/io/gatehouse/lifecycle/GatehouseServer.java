@@ -165,7 +165,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   private ConnectionContext context(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) {
     return new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock,
-        perClientRate, config.limits().idleTimeout().toNanos());
+        perClientRate, config.limits().idleTimeout().toNanos(), config.limits().requestBufferBytes());
   }
 
   private static RateLimiter perClientRate(GatehouseConfig config) {

@@ -129,7 +129,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   private ClientTimeoutHandler addTimeouts(ChannelPipeline p, LimitsConfig limits) {
     ClientTimeoutHandler timeouts = new ClientTimeoutHandler(
-        limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), clock);
+        limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), limits.minRequestBodyRate(),
+        limits.minResponseReadRate(), limits.minRateWindow().toNanos(), clock);
     p.addLast(PipelineNames.CLIENT_TIMEOUTS, timeouts);
     return timeouts;
   }

@@ -198,7 +198,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** Starts relaying {@code request} to an upstream from {@code connector}. */
   protected final void startExchange(HttpRequest request, UpstreamConnector connector, ExchangeSettings settings) {
-    exchange = new HttpExchange(channel, request, connector, this, settings, responseTimer);
+    exchange = new HttpExchange(channel, request, connector, this, settings, responseTimer, context.requestBufferBytes());
     exchange.start();
   }
 
@@ -409,6 +409,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       }
       return;
     }
+    if (evt == ClientTimeoutHandler.CLIENT_TOO_SLOW) {
+      onClientTooSlow();
+      return;
+    }
     if (evt == ClientTimeoutHandler.HEADER_TIMEOUT && exchange == null) {
       current = new RequestInfo();
       current.startNanos = clock().getAsLong();
@@ -436,6 +440,22 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     super.userEventTriggered(ctx, evt);
+  }
+
+  /**
+   * The client sends its body or takes its response slower than the minimum rate: 408 while no
+   * response has started, otherwise the connection is cut (and counted, as no reply counts it).
+   */
+  private void onClientTooSlow() {
+    if (exchange != null && !exchange.isDone()) {
+      if (exchange.responseStarted()) {
+        context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+      }
+      exchange.abort(Reason.CLIENT_TOO_SLOW, "request body or response read slower than the minimum rate");
+    } else if (!lingering) {
+      context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+      channel.close();
+    }
   }
 
   /**

@@ -38,6 +38,8 @@ class MalformedRequestTest {
   void start() throws Exception {
     upstream = FakeUpstream.start("origin");
     strict = FakeUpstream.start("strict");
+    // requestBufferBytes: 0, so that bodies stream upstream and the framing cases below show what
+    // the upstream gets (RequestBufferingTest covers malformed bodies while buffering).
     proxy = ProxyUnderTest.start("""
         listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
         routes:
@@ -46,7 +48,7 @@ class MalformedRequestTest {
         clusters:
           - { name: origin, endpoints: ["${ORIGIN}"] }
           - { name: strict, endpoints: ["${STRICT}"] }
-        limits: { maxHeaderBytes: 2KiB, maxUriBytes: 1KiB, maxBodyBytes: 1KiB, headerTimeout: 300ms }
+        limits: { maxHeaderBytes: 2KiB, maxUriBytes: 1KiB, maxBodyBytes: 1KiB, headerTimeout: 300ms, requestBufferBytes: 0 }
         """, Map.of("ORIGIN", upstream.address(), "STRICT", strict.address()));
   }
 
