@@ -29,7 +29,8 @@ final class ConfigBinder {
     List<ClusterConfig> clusters = s.items("clusters", List.of(), (n, p) -> ClusterBinder.bind(n, p, problems, baseDir));
     List<RouteConfig> routes = s.items("routes", List.of(), (n, p) -> RouteBinder.bind(n, p, problems, baseDir));
     LimitsConfig limits = limits(s.section("limits", List.of("maxConnections", "perClient", "headerTimeout",
-        "idleTimeout", "maxHeaderBytes", "maxBodyBytes", "maxUriBytes", "drainTimeout", "closeSpread")));
+        "idleTimeout", "maxHeaderBytes", "maxBodyBytes", "maxUriBytes", "drainTimeout",
+        "requestBufferBytes", "minRequestBodyRate", "minResponseReadRate", "minRateWindow", "closeSpread")));
     AccessLogConfig accessLog = accessLog(s.section("accessLog", List.of("enabled", "format", "path")));
     StateConfig state = state(s.section("state", List.of("file")), source);
     HandoffConfig handoff = handoff(s.section("handoff", List.of("socket")), source);
@@ -73,6 +74,10 @@ final class ConfigBinder {
         s.size("maxBodyBytes", d.maxBodyBytes(), 0, Long.MAX_VALUE),
         (int) s.size("maxUriBytes", d.maxUriBytes(), 256, Integer.MAX_VALUE),
         s.durationOrZero("drainTimeout", d.drainTimeout()),
+        s.size("requestBufferBytes", d.requestBufferBytes(), 0, 16L * 1024 * 1024),
+        s.size("minRequestBodyRate", d.minRequestBodyRate(), 0, Integer.MAX_VALUE),
+        s.size("minResponseReadRate", d.minResponseReadRate(), 0, Integer.MAX_VALUE),
+        s.duration("minRateWindow", d.minRateWindow()),
         s.durationOrZero("closeSpread", d.closeSpread()));
   }
 

@@ -6,6 +6,7 @@ package io.gatehouse.config;
  * @param forward settings of a forward listener; {@code null} on reverse listeners
  * @param tls TLS termination; {@code null} for plain TCP
  * @param headers which client-identifying headers this listener adds upstream
+ * @param http2 HTTP/2 without TLS (prior knowledge); over TLS, {@code tls.alpn} decides
  * @param drainTimeout this listener's drain deadline; {@code null} when {@code limits.drainTimeout}
  *     applies, {@link java.time.Duration#ZERO} to wait for its connections without a deadline
  */
@@ -16,6 +17,7 @@ public record ListenerConfig(
     ForwardConfig forward,
     TlsConfig tls,
     ForwardedHeadersConfig headers,
+    Http2Config http2,
     java.time.Duration drainTimeout) {
 
   /** The drain deadline of this listener's connections: its own, else {@code limits.drainTimeout}. */

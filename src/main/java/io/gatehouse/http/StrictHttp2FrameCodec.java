@@ -61,7 +61,8 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
    * also fire it down the pipeline, where nothing handles it and Netty logs it at WARN with a stack
    * trace, once per hostile connection. It is the client's fault, so it is logged at DEBUG instead
    * (Http2ConnectionHandler's handling does not depend on {@code outbound}; Http2FrameCodec only
-   * fires inbound errors).
+   * fires inbound errors). A {@link ClientConnectionError} event goes down the pipeline instead,
+   * for the listener to count it and log it in one rate-limited line.
    */
   @Override
   protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
@@ -69,10 +70,14 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
     if (!outbound && http2Ex != null) {
       log.debug("{} HTTP/2 connection error from the client: {}", ctx.channel(), http2Ex.toString());
       super.onConnectionError(ctx, true, cause, http2Ex);
+      ctx.fireUserEventTriggered(new ClientConnectionError(http2Ex));
       return;
     }
     super.onConnectionError(ctx, outbound, cause, http2Ex);
   }
+
+  /** User event: the client caused an HTTP/2 connection error; GOAWAY is sent and the connection closes. */
+  public record ClientConnectionError(Http2Exception cause) {}
 
   private static final class Builder extends Http2FrameCodecBuilder {
     private final Http2FrameChecks checks = new Http2FrameChecks();

@@ -160,9 +160,13 @@ final class AdminEndpoint implements AdminBackend {
 
   @Override
   public EndpointChange setEndpointState(String cluster, String address, String state) {
-    Endpoint endpoint = endpoint(server.snapshot(), cluster, address);
     AdminState target = AdminState.valueOf(state.toUpperCase(Locale.ROOT));
-    Snapshot next = server.change(o -> o.withEndpoint(new Overrides.EndpointKey(cluster, endpoint.address()), target));
+    HostPort[] resolved = new HostPort[1];
+    // Checked inside the change, under the server's change lock: a reload cannot slip in between.
+    Snapshot next = server.change(o -> {
+      resolved[0] = endpoint(server.snapshot(), cluster, address).address();
+      return o.withEndpoint(new Overrides.EndpointKey(cluster, resolved[0]), target);
+    });
     String warning = null;
     if (target != AdminState.ACTIVE) {
       boolean anyActive = runtime(next, cluster).cluster().endpoints().stream()
@@ -171,7 +175,7 @@ final class AdminEndpoint implements AdminBackend {
         warning = "cluster " + cluster + " has no active endpoint left: its requests get 503 until one is enabled";
       }
     }
-    return new EndpointChange(next.generation(), endpoint.address().toString(), state, warning);
+    return new EndpointChange(next.generation(), resolved[0].toString(), state, warning);
   }
 
   @Override
@@ -181,26 +185,30 @@ final class AdminEndpoint implements AdminBackend {
 
   @Override
   public long setWeights(String route, List<BackendWeight> backends) {
-    Snapshot snapshot = server.snapshot();
-    RouteConfig rc = snapshot.config().routes().stream().filter(r -> r.name().equals(route)).findFirst()
-        .orElseThrow(() -> AdminException.notFound("route", route));
-    List<BackendRef> refs = new ArrayList<>();
-    int total = 0;
-    for (int i = 0; i < backends.size(); i++) {
-      BackendWeight b = backends.get(i);
-      if (!snapshot.clusters().containsKey(b.cluster())) {
-        throw AdminException.badRequest("[" + i + "].cluster", "no cluster '" + b.cluster() + "'");
+    // Checked inside the change, under the server's change lock: a reload cannot remove a cluster
+    // between the check and the new generation.
+    return server.change(o -> {
+      Snapshot snapshot = server.snapshot();
+      RouteConfig rc = snapshot.config().routes().stream().filter(r -> r.name().equals(route)).findFirst()
+          .orElseThrow(() -> AdminException.notFound("route", route));
+      List<BackendRef> refs = new ArrayList<>();
+      int total = 0;
+      for (int i = 0; i < backends.size(); i++) {
+        BackendWeight b = backends.get(i);
+        if (!snapshot.clusters().containsKey(b.cluster())) {
+          throw AdminException.badRequest("[" + i + "].cluster", "no cluster '" + b.cluster() + "'");
+        }
+        if (b.weight() < 0) {
+          throw AdminException.badRequest("[" + i + "].weight", "weight: " + b.weight() + " (expected: >= 0)");
+        }
+        total += b.weight();
+        refs.add(new BackendRef(b.cluster(), b.weight()));
       }
-      if (b.weight() < 0) {
-        throw AdminException.badRequest("[" + i + "].weight", "weight: " + b.weight() + " (expected: >= 0)");
+      if (total <= 0) {
+        throw AdminException.badRequest("weight", "all weights are 0 (expected: at least one above 0)");
       }
-      total += b.weight();
-      refs.add(new BackendRef(b.cluster(), b.weight()));
-    }
-    if (total <= 0) {
-      throw AdminException.badRequest("weight", "all weights are 0 (expected: at least one above 0)");
-    }
-    return server.change(o -> o.withWeights(route, new Overrides.Weights(refs, rc.backends()))).generation();
+      return o.withWeights(route, new Overrides.Weights(refs, rc.backends()));
+    }).generation();
   }
 
   private static ClusterRuntime runtime(Snapshot snapshot, String cluster) {

@@ -58,6 +58,7 @@ final class ConnectionDrain {
         long deadline = deadlines.get(ch);
         if (deadline != NONE && now - deadline >= 0 && ch.isOpen()) {
           cut++;
+          ch.pipeline().fireUserEventTriggered(DrainSignal.DEADLINE); // runs on ch's loop before the close
           ch.close();
         }
       }

@@ -180,7 +180,7 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone());
     RateLimiter perClientRate = perClientRate(config);
     InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);
     if (takeover) {
@@ -250,7 +250,7 @@ public final class GatehouseServer implements AutoCloseable {
     GatehouseConfig config = generation.config();
     Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(), inherited,
         TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), generation), connections,
-        limiter, clock);
+        limiter, clock, new io.gatehouse.listener.ConnectionErrors(lc.name(), metrics, clock));
     log.info("listener {} ({}) on {}{}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress(),
         listener.inherited() ? " (socket inherited)" : "");
     return listener;
@@ -258,7 +258,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   private ConnectionContext context(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) {
     return new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock,
-        perClientRate, config.limits().idleTimeout().toNanos());
+        perClientRate, config.limits().idleTimeout().toNanos(), config.limits().requestBufferBytes());
   }
 
   private static RateLimiter perClientRate(GatehouseConfig config) {
@@ -297,6 +297,7 @@ public final class GatehouseServer implements AutoCloseable {
    * {@code limits.maxConnections} changes take effect at the next restart.
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
+    reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
     Overrides overrides = previous.overrides().reconcile(config, dropped::add);
@@ -361,7 +362,7 @@ public final class GatehouseServer implements AutoCloseable {
     snapshot.adminStates().forEach((address, state) -> {
       io.gatehouse.upstream.EndpointState s = endpoints.stateFor(address);
       io.gatehouse.upstream.AdminState old = s.adminState();
-      s.setAdminState(state);
+      s.setAdminState(state, clock.getAsLong());
       if (state != io.gatehouse.upstream.AdminState.ACTIVE) {
         pools.closeIdle(address);
       }
@@ -369,6 +370,16 @@ public final class GatehouseServer implements AutoCloseable {
         log.info("endpoint {}: {} -> {} (generation {})", address, old, state, snapshot.generation());
       }
     });
+  }
+
+  /**
+   * Reopens the access-log file (for log rotation: SIGUSR1, and every reload). The writer thread
+   * does it; this returns at once.
+   */
+  public void reopenAccessLog() {
+    if (accessLog != null) {
+      accessLog.reopen();
+    }
   }
 
   private void retireRemovedEndpoints(Snapshot previous, Snapshot next) {
@@ -513,10 +524,12 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    // After the loops: a channel's inactive handlers run after its close future completes, and
+    // they write the access-log lines of the exchanges the close cut.
     if (accessLog != null) {
       accessLog.close();
     }
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     log.info("Gatehouse stopped");
   }
 

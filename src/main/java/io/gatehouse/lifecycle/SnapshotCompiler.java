@@ -170,7 +170,7 @@ final class SnapshotCompiler {
     List<Route.WeightedCluster> backends = new ArrayList<>();
     int total = 0;
     for (BackendRef ref : refs) {
-      if (ref.weight() > 0) {
+      if (ref.weight() > 0 && clusters.containsKey(ref.cluster())) { // overrides are reconciled; belt and braces
         backends.add(new Route.WeightedCluster(clusters.get(ref.cluster()), ref.weight()));
         total += ref.weight();
       }

@@ -10,6 +10,11 @@ package io.gatehouse.relay;
 public final class DrainSignal implements io.gatehouse.http.DrainEvent {
   /** Drain at once: idle connections close now (a removed listener, a stop without spread). */
   public static final DrainSignal INSTANCE = new DrainSignal(0, 0);
+  /**
+   * Fired at the drain deadline, just before the connections still open are closed: an exchange
+   * cut now ends with outcome {@code drain_deadline}, not {@code client_aborted}.
+   */
+  public static final DrainSignal DEADLINE = new DrainSignal(0, 0);
 
   private final long idleCloseDelayNanos;
   private final long deadlineNanos;

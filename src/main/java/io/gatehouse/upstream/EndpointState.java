@@ -62,6 +62,20 @@ public final class EndpointState {
     adminState = java.util.Objects.requireNonNull(s, "adminState");
   }
 
+  /**
+   * As {@link #setAdminState(AdminState)}; an endpoint an operator puts back into service while
+   * healthy starts a slow-start ramp at {@code nowNanos}, like one that came back UP: its pools are
+   * cold and its caches may be too.
+   */
+  public void setAdminState(AdminState s, long nowNanos) {
+    AdminState old = adminState;
+    setAdminState(s);
+    if (s == AdminState.ACTIVE && old != AdminState.ACTIVE && health == Health.UP) {
+      upSinceNanos = nowNanos;
+      everCameUp = true;
+    }
+  }
+
   /** Set by the health checker; a transition to {@link Health#UP} starts the slow-start ramp. */
   public void setHealth(Health h, long nowNanos) {
     java.util.Objects.requireNonNull(h, "health");

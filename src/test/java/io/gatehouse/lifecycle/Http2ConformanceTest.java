@@ -44,7 +44,10 @@ class Http2ConformanceTest {
     certs = TestCerts.selfSigned(dir);
     origin = FakeUpstream.start("a");
     origin.respond(head -> head.uri().startsWith("/hang") ? Reply.hang() : Reply.ok());
+    // requestBufferBytes: 0, so that a body streams and the upstream exchange is open mid-body,
+    // which is what the stream-error cases below check the ending of.
     proxy = ProxyUnderTest.start("""
+        limits: { requestBufferBytes: 0 }
         listeners:
           - name: public
             bind: 127.0.0.1:0
