@@ -75,6 +75,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
+  /** systemd's notification socket (Type=notify), when there is one. */
+  private final SdNotify notify;
   /** Set once a drain starts (stop or hand-off): {@code /ready} answers 503 from then on. */
   private volatile boolean draining;
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -116,6 +118,7 @@ public final class GatehouseServer implements AutoCloseable {
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
     healthChecker = new ActiveHealthChecker(loops, this::connectProbe, clock);
+    notify = SdNotify.fromEnvironment(group, transport);
     endpointControl = new EndpointControl(current::get, this::change, clock);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
@@ -140,6 +143,7 @@ public final class GatehouseServer implements AutoCloseable {
     try {
       server.startListeners(config, takeover);
       server.offerSockets(config, takenOver);
+      server.notify.ready();
     } catch (Exception e) {
       server.close();
       throw e;
@@ -297,6 +301,16 @@ public final class GatehouseServer implements AutoCloseable {
    * {@code limits.maxConnections} changes take effect at the next restart.
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
+    notify.reloading();
+    try {
+      reloadGeneration(config);
+    } finally {
+      notify.ready();
+    }
+  }
+
+  private void reloadGeneration(GatehouseConfig config) throws Exception {
+    refuseWhatNeedsATakeover(current.get().config(), config);
     reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
@@ -319,6 +333,35 @@ public final class GatehouseServer implements AutoCloseable {
       stateFile.save(overrides);
     }
     log.info("config generation {} in use", next.generation());
+  }
+
+  /**
+   * The admin listener and the hand-off socket belong to the process, not to a generation: a reload
+   * cannot move them, so it is refused and says what applies them (a takeover starts a process
+   * with the new file), instead of answering success and leaving them as they were.
+   */
+  private static void refuseWhatNeedsATakeover(GatehouseConfig running, GatehouseConfig next)
+      throws io.gatehouse.config.ConfigException {
+    List<io.gatehouse.config.ConfigProblem> problems = new ArrayList<>();
+    String file = next.source() == null ? "" : next.source().toString();
+    String how = " (expected: gatehouse run -c FILE --takeover applies it; a reload cannot)";
+    if (!java.util.Objects.equals(running.admin(), next.admin())) {
+      boolean sameBind = running.admin() != null && next.admin() != null
+          && running.admin().bind().equals(next.admin().bind());
+      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, sameBind ? "admin.token" : "admin",
+          (sameBind ? "changed" : "changed from " + describe(running.admin()) + " to " + describe(next.admin())) + how));
+    }
+    if (!java.util.Objects.equals(running.handoff(), next.handoff())) {
+      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "handoff.socket",
+          "changed from " + running.handoff().socket() + " to " + next.handoff().socket() + how));
+    }
+    if (!problems.isEmpty()) {
+      throw new io.gatehouse.config.ConfigException(problems);
+    }
+  }
+
+  private static String describe(io.gatehouse.config.AdminConfig admin) {
+    return admin == null ? "none" : "bind " + admin.bind();
   }
 
   /**
@@ -478,6 +521,7 @@ public final class GatehouseServer implements AutoCloseable {
    */
   public void stop(Duration deadline) {
     draining = true;
+    notify.stopping();
     if (handoff != null) {
       handoff.close();
     }
