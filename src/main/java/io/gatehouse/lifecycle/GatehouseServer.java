@@ -523,7 +523,7 @@ public final class GatehouseServer implements AutoCloseable {
     draining = true;
     notify.stopping();
     if (handoff != null) {
-      handoff.close();
+      handoff.close(handedOff);
     }
     listeners.closeAll();
     if (handedOff && admin != null) {
@@ -558,7 +558,7 @@ public final class GatehouseServer implements AutoCloseable {
     }
     healthChecker.close();
     if (handoff != null) {
-      handoff.close();
+      handoff.close(handedOff);
     }
     listeners.closeAll();
     if (admin != null) {

@@ -81,8 +81,16 @@ final class HandoffServer implements AutoCloseable {
   /** Stops offering the sockets; removes the path unless a successor's socket replaced it. */
   @Override
   public void close() {
+    close(false);
+  }
+
+  /**
+   * @param handedOff a successor took over: the path is its to replace (it renames its own socket
+   *     over it right after the hand-off), so it is left alone, never deleted under the successor
+   */
+  void close(boolean handedOff) {
     channel.close().syncUninterruptibly();
-    if (fileKey != null && Objects.equals(fileKey, HandoffSocket.fileKey(path))) {
+    if (!handedOff && fileKey != null && Objects.equals(fileKey, HandoffSocket.fileKey(path))) {
       try {
         Files.deleteIfExists(path);
       } catch (IOException e) {
