@@ -1,0 +1,47 @@
+package io.gatehouse.zerodowntime;
+
+import java.util.List;
+
+/**
+ * A proxy as the scenarios drive it: a real process (or a family of them) on one loopback port,
+ * sending {@code /} to the given origins, changed by each product's own mechanism.
+ */
+interface ProxyDriver extends AutoCloseable {
+
+  /** The product as the table names it. */
+  String name();
+
+  /** Starts the proxy towards {@code origins}; returns once it answers on {@link #port()}. */
+  void start(List<Origin> origins) throws Exception;
+
+  int port();
+
+  /** Rewrites the config for {@code origins} and reloads it the product's way; {@code n} counts reloads. */
+  void reload(List<Origin> origins, int n) throws Exception;
+
+  /** How {@link #reload} is done, for the table. */
+  String reloadHow();
+
+  /** The graceful stop signal; returns at once. */
+  void gracefulStop() throws Exception;
+
+  String gracefulStopHow();
+
+  /** Waits until every process of the proxy has exited; false when they have not after the wait. */
+  boolean awaitExit(double seconds) throws Exception;
+
+  /**
+   * A new process takes the listening sockets over from the running one, which then drains and
+   * exits. Returns {@code null} when done, or why it is not available.
+   */
+  String handOff(List<Origin> origins) throws Exception;
+
+  String handOffHow();
+
+  /** Why {@link #handOff} cannot work in this installation, or {@code null}; asked before a run. */
+  String handOffMissing() throws Exception;
+
+  /** Kills whatever is left, at once. */
+  @Override
+  void close();
+}
