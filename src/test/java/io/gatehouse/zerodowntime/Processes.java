@@ -68,4 +68,15 @@ final class Processes {
     }
     return condition.getAsBoolean();
   }
+
+  /** The executable {@code command} on the PATH (or in /usr/sbin), or {@code null}. */
+  static String which(String command) {
+    String path = System.getenv().getOrDefault("PATH", "") + ":/usr/sbin:/sbin";
+    for (String directory : path.split(":")) {
+      if (!directory.isEmpty() && java.nio.file.Files.isExecutable(Path.of(directory, command))) {
+        return Path.of(directory, command).toString();
+      }
+    }
+    return null;
+  }
 }

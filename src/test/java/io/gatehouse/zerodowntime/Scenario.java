@@ -51,10 +51,7 @@ enum Scenario {
   HAND_OFF("hand-off to a new process") {
     @Override
     void act(Stage stage) throws Exception {
-      String missing = stage.proxy().handOff(stage.both());
-      if (missing != null) {
-        stage.notAvailable(missing);
-      }
+      stage.handOff();
     }
   },
   /**

@@ -69,7 +69,8 @@ final class ScenarioRun {
       if (stage.notAvailable() != null) {
         return Verdict.notAvailable(scenario.title, proxy.name(), stage.notAvailable());
       }
-      return Verdict.judge(scenario.title, proxy.name(), tally, stage.killed(), stage.stopNanos());
+      return Verdict.judge(scenario.title, proxy.name(), tally, stage.killed(), stage.stopNanos(),
+          stage.drainNanos());
     }
   }
 }

@@ -15,6 +15,7 @@ final class Stage {
   private final Scenario.Timing timing;
   private final Map<String, Long> killed = new ConcurrentHashMap<>();
   private long stopNanos;
+  private long drainNanos;
   private String notAvailable;
 
   Stage(ProxyDriver proxy, Origin blue, Origin green, Tally tally, Scenario.Timing timing) {
@@ -87,10 +88,24 @@ final class Stage {
   /** The proxy's graceful stop; returns when all its processes have exited. */
   void stop() throws Exception {
     stopNanos = System.nanoTime();
+    drainNanos = stopNanos;
     proxy.gracefulStop();
     if (!proxy.awaitExit(timing.drainTimeout().toSeconds() + 30)) {
       throw new IllegalStateException(proxy.name() + " did not exit after its graceful stop");
     }
+  }
+
+  /** The proxy's hand-off to a new process; the old one drains from this instant. */
+  void handOff() throws Exception {
+    drainNanos = System.nanoTime();
+    String missing = proxy.handOff(both());
+    if (missing != null) {
+      notAvailable = missing;
+    }
+  }
+
+  long drainNanos() {
+    return drainNanos;
   }
 
   void notAvailable(String why) {

@@ -25,8 +25,14 @@ record Verdict(String scenario, String proxy, String note, long requests, long r
     return new Verdict(scenario, proxy, why, 0, 0, 0, 0, 0, 0, 0, Map.of(), 0, 0, 0, List.of());
   }
 
-  /** {@code killed}: origins killed with the instant of the kill; {@code stopNanos}: 0 or the graceful stop. */
-  static Verdict judge(String scenario, String proxy, Tally tally, Map<String, Long> killed, long stopNanos) {
+  /**
+   * {@code killed}: origins killed, with the instant of the kill; {@code stopNanos}: 0 or the
+   * graceful stop (the listener closes: refusals after it are expected); {@code drainNanos}: 0 or
+   * when a process was told to drain (graceful stop or hand-off: it may end WebSockets at its
+   * drain deadline).
+   */
+  static Verdict judge(String scenario, String proxy, Tally tally, Map<String, Long> killed, long stopNanos,
+      long drainNanos) {
     Map<String, Long> failures = new TreeMap<>();
     long onKilled = 0;
     long refusedAfterStop = 0;
@@ -37,8 +43,8 @@ record Verdict(String scenario, String proxy, String note, long requests, long r
         onKilled++;
       } else if (stopNanos != 0 && failure.kind() == Kind.REFUSED && failure.endNanos() >= stopNanos) {
         refusedAfterStop++;
-      } else if (stopNanos != 0 && failure.stream() == Stream.WEBSOCKET && failure.kind() == Kind.CUT
-          && failure.endNanos() >= stopNanos) {
+      } else if (drainNanos != 0 && failure.stream() == Stream.WEBSOCKET && failure.kind() == Kind.CUT
+          && failure.endNanos() >= drainNanos) {
         endedByStop++;
       } else {
         failures.merge(failure.stream().name().toLowerCase() + " " + failure.kind().name().toLowerCase(), 1L,
@@ -89,9 +95,11 @@ record Verdict(String scenario, String proxy, String note, long requests, long r
     if (onKilledOrigin > 0) {
       cell.append("<br>").append(onKilledOrigin).append(" on the killed origin");
     }
-    if (refusedAfterStop > 0 || webSocketsEndedByStop > 0) {
-      cell.append("<br>after stop: ").append(refusedAfterStop).append(" refused, ")
-          .append(webSocketsEndedByStop).append(" ws ended");
+    if (refusedAfterStop > 0) {
+      cell.append("<br>").append(refusedAfterStop).append(" refused after the listener closed");
+    }
+    if (webSocketsEndedByStop > 0) {
+      cell.append("<br>").append(webSocketsEndedByStop).append(" ws ended by the drain");
     }
     return cell.toString();
   }
