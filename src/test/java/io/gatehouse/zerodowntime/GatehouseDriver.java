@@ -155,6 +155,11 @@ final class GatehouseDriver implements ProxyDriver {
   }
 
   @Override
+  public String drainBoundHow() {
+    return "`limits.drainTimeout: " + drainTimeout.toSeconds() + "s`";
+  }
+
+  @Override
   public boolean awaitExit(double seconds) throws Exception {
     long deadline = System.nanoTime() + (long) (seconds * 1e9);
     for (Process process : processes) {

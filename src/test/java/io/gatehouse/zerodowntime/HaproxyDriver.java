@@ -121,6 +121,11 @@ final class HaproxyDriver implements ProxyDriver {
   }
 
   @Override
+  public String drainBoundHow() {
+    return "`hard-stop-after " + drainTimeout.toSeconds() + "s` (also bounds the old workers of a reload)";
+  }
+
+  @Override
   public boolean awaitExit(double seconds) throws Exception {
     return Processes.await(() -> processes.stream().noneMatch(Process::isAlive), seconds);
   }

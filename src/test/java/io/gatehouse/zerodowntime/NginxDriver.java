@@ -126,6 +126,11 @@ final class NginxDriver implements ProxyDriver {
   }
 
   @Override
+  public String drainBoundHow() {
+    return "`worker_shutdown_timeout " + drainTimeout.toSeconds() + "s` (also bounds the old workers of a reload)";
+  }
+
+  @Override
   public boolean awaitExit(double seconds) throws Exception {
     return Processes.await(() -> masters.stream().noneMatch(Pids::alive), seconds);
   }

@@ -27,6 +27,9 @@ interface ProxyDriver extends AutoCloseable {
 
   String gracefulStopHow();
 
+  /** The setting that bounds how long a stopping (or replaced) process keeps its connections. */
+  String drainBoundHow();
+
   /** Waits until every process of the proxy has exited; false when they have not after the wait. */
   boolean awaitExit(double seconds) throws Exception;
 

@@ -52,7 +52,7 @@ final class WebSocketLoop implements Runnable {
   /** One WebSocket from open to close; false when it failed. */
   private boolean session() throws InterruptedException {
     long start = System.nanoTime();
-    Echoes echoes = new Echoes();
+    Echoes echoes = new Echoes(tally);
     WebSocket socket;
     try {
       socket = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
@@ -100,7 +100,6 @@ final class WebSocketLoop implements Runnable {
     socket.sendClose(WebSocket.NORMAL_CLOSURE, "done");
     Processes.await(() -> echoes.closed.isDone(), 5);
     socket.abort();
-    tally.echoesOk.add(last);
     tally.webSocketsClosedCleanly.increment();
     return true;
   }
@@ -108,10 +107,15 @@ final class WebSocketLoop implements Runnable {
   /** Receives the origin's greeting and the echoes; confined to the WebSocket's listener calls. */
   private static final class Echoes implements WebSocket.Listener {
     final CompletableFuture<String> closed = new CompletableFuture<>();
+    private final Tally tally;
     private final StringBuilder text = new StringBuilder();
     volatile String origin;
     volatile long received;
     volatile String mismatch;
+
+    Echoes(Tally tally) {
+      this.tally = tally;
+    }
 
     @Override
     public void onOpen(WebSocket webSocket) {
@@ -128,6 +132,7 @@ final class WebSocketLoop implements Runnable {
           origin = message.substring("origin ".length());
         } else if (message.equals(Long.toString(received + 1))) {
           received++;
+          tally.echoesOk.increment();
         } else if (mismatch == null) {
           mismatch = "expected echo " + (received + 1) + ", got " + message;
         }

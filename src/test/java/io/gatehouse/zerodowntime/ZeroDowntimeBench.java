@@ -111,12 +111,13 @@ public final class ZeroDowntimeBench {
     md.append("| scenario | ").append(String.join(" | ", names)).append(" |\n|---|")
         .append("---|".repeat(names.size())).append('\n');
     row(md, "reload", List.copyOf(results.keySet()), how, ProxyDriver::reloadHow);
-    row(md, "blue/green switch", List.copyOf(results.keySet()), how, d -> "the upstream list changes from blue to green, then " + d.reloadHow());
+    row(md, "blue/green switch", List.copyOf(results.keySet()), how, d -> "blue replaced by green in the upstream list; " + d.reloadHow());
     row(md, "drain + kill", List.copyOf(results.keySet()), how, d -> "blue leaves the upstream list (" + d.reloadHow()
         + "); once blue has no exchange open and answered nothing for 1 s, `kill -9` blue");
     row(md, "origin kill", List.copyOf(results.keySet()), how, d -> "`kill -9` green while both serve");
     row(md, "hand-off", List.copyOf(results.keySet()), how, ProxyDriver::handOffHow);
     row(md, "graceful stop", List.copyOf(results.keySet()), how, ProxyDriver::gracefulStopHow);
+    row(md, "drain bound", List.copyOf(results.keySet()), how, ProxyDriver::drainBoundHow);
     row(md, "control", List.copyOf(results.keySet()), how, d -> "graceful stop, wait for the exit, start again: must show refused connections");
     md.append("""
 
