@@ -2,6 +2,7 @@ package io.gatehouse.cli;
 
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.lifecycle.StartupChecks;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,7 +17,8 @@ final class CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     try {
-      ConfigLoader.load(config);
+      // The start-up checks too (TLS material, endpoint names), so check refuses what run refuses.
+      ConfigLoader.load(config, StartupChecks.all());
       System.out.println(config + ": ok");
       return 0;
     } catch (ConfigException e) {

@@ -7,6 +7,8 @@ import picocli.CommandLine.Command;
 @Command(
     name = "gatehouse",
     mixinStandardHelpOptions = true,
+    // INHERIT gives every subcommand -h/--help and -V/--version too ("gatehouse run --help").
+    scope = CommandLine.ScopeType.INHERIT,
     versionProvider = VersionCommand.Provider.class,
     description = "Forward and reverse HTTP proxy with zero-downtime deployment.",
     subcommands = {RunCommand.class, CheckCommand.class, ReloadCommand.class, StatusCommand.class, VersionCommand.class})

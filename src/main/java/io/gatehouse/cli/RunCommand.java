@@ -13,7 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-/** {@code gatehouse run [-c FILE]}: runs until SIGTERM/SIGINT (drain, then exit 0); SIGHUP reloads. */
+/**
+ * {@code gatehouse run [-c FILE]}: runs until SIGTERM/SIGINT (drain, then exit 0); SIGHUP reloads;
+ * SIGUSR1 reopens the access-log file.
+ */
 @Command(name = "run", description = "Run the proxy (the embedded loopback forward proxy without -c).")
 final class RunCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(RunCommand.class);
@@ -46,9 +49,20 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("gatehouse: cannot start: " + e.getMessage());
       return 1;
     }
-    if (config != null) {
-      Signal.handle(new Signal("HUP"), sig -> reload(server, config));
-    }
+    // Without -c there is no file to re-read: SIGHUP "reloads" the embedded default, a no-op, and
+    // says so. Left unhandled, the JVM's default action for HUP would kill the proxy (exit 129).
+    Signal.handle(new Signal("HUP"), sig -> {
+      if (config == null) {
+        log.info("SIGHUP: running the embedded default, nothing to reload (config generation {} stays)",
+            server.generation());
+        server.reopenAccessLog();
+      } else {
+        reload(server, config);
+      }
+    });
+    // SIGUSR1 reopens the access-log file after rotation (packaging/logrotate/gatehouse), as
+    // nginx's USR1 does.
+    Signal.handle(new Signal("USR1"), sig -> server.reopenAccessLog());
     stopRequested.await();
     server.stop(cfg.limits().drainTimeout());
     return 0;

@@ -157,7 +157,7 @@ final class ClusterBinder {
 
   private static PoolConfig pool(Section s) {
     PoolConfig d = PoolConfig.DEFAULT;
-    return s == null ? d : new PoolConfig(s.integer("maxConnections", d.maxConnections(), 1, 1_000_000),
+    return s == null ? d : new PoolConfig(s.integer("maxConnections", d.maxConnections(), 0, 1_000_000),
         s.duration("maxIdleTime", d.maxIdleTime()));
   }
 

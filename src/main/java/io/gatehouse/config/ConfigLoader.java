@@ -32,7 +32,19 @@ public final class ConfigLoader {
     return load(file, System.getenv());
   }
 
+  /**
+   * As {@link #load(Path)}, then {@code checks} on a config that validated: what they report
+   * becomes problems with positions ({@code gatehouse check} runs the start-up checks this way).
+   */
+  public static GatehouseConfig load(Path file, List<ConfigCheck> checks) throws ConfigException {
+    return load(file, System.getenv(), checks);
+  }
+
   static GatehouseConfig load(Path file, Map<String, String> env) throws ConfigException {
+    return load(file, env, List.of());
+  }
+
+  static GatehouseConfig load(Path file, Map<String, String> env, List<ConfigCheck> checks) throws ConfigException {
     String yaml;
     try {
       yaml = Files.readString(file, StandardCharsets.UTF_8);
@@ -42,7 +54,7 @@ public final class ConfigLoader {
       throw new ConfigException(List.of(new ConfigProblem(file.toString(), 0, 0, "", "cannot read: " + e.getMessage())));
     }
     Path absolute = file.toAbsolutePath().normalize();
-    return parse(yaml, file.toString(), env, absolute, absolute.getParent());
+    return parse(yaml, file.toString(), env, absolute, absolute.getParent(), checks);
   }
 
   /**
@@ -56,9 +68,19 @@ public final class ConfigLoader {
 
   static GatehouseConfig parse(String yaml, String sourceName, Map<String, String> env, Path source, Path baseDir)
       throws ConfigException {
+    return parse(yaml, sourceName, env, source, baseDir, List.of());
+  }
+
+  static GatehouseConfig parse(String yaml, String sourceName, Map<String, String> env, Path source, Path baseDir,
+      List<ConfigCheck> checks) throws ConfigException {
     Problems problems = new Problems(sourceName);
     YamlNode root = new YamlTreeReader(problems, env).read(yaml);
     GatehouseConfig config = ConfigBinder.bind(root, source, baseDir, problems);
+    if (problems.isEmpty()) {
+      for (ConfigCheck check : checks) {
+        check.check(config, problems::at);
+      }
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems.sorted());
     }

@@ -36,7 +36,39 @@ final class ForwardBinder {
     if (realm.isBlank() || realm.indexOf('"') >= 0) {
       s.problem("realm", "'" + realm + "' (expected: a non-empty realm without '\"')");
     }
-    return new AuthConfig(realm, s.file("users", "an htpasswd file of bcrypt entries"));
+    java.nio.file.Path users = s.file("users", "an htpasswd file of bcrypt entries");
+    if (users != null && java.nio.file.Files.isRegularFile(users)) {
+      String bad = firstNonBcryptEntry(users);
+      if (bad != null) {
+        s.problem("users", bad);
+      }
+    }
+    return new AuthConfig(realm, users);
+  }
+
+  /**
+   * The same rule the proxy applies when it loads the file (forward.ProxyAuthenticator): every
+   * entry is {@code user:$2a$|$2b$|$2y$...}. Checked here so {@code check} refuses what {@code run} refuses.
+   */
+  static String firstNonBcryptEntry(java.nio.file.Path users) {
+    List<String> lines;
+    try {
+      lines = java.nio.file.Files.readAllLines(users, java.nio.charset.StandardCharsets.UTF_8);
+    } catch (java.io.IOException e) {
+      return "cannot read " + users + ": " + e.getMessage();
+    }
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      int colon = line.indexOf(':');
+      String hash = colon < 0 ? "" : line.substring(colon + 1);
+      if (colon <= 0 || !(hash.startsWith("$2a$") || hash.startsWith("$2b$") || hash.startsWith("$2y$"))) {
+        return users + " line " + (i + 1) + ": not a bcrypt htpasswd entry (expected: user:$2y$..., made with htpasswd -nbB)";
+      }
+    }
+    return null;
   }
 
   /** A rule is a single-key map: {@code allow: {...}} or {@code deny: {...}}. */

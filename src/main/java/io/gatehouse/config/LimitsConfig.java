@@ -9,6 +9,12 @@ import java.time.Duration;
  * @param headerTimeout the whole request head must arrive within this (slow-loris guard)
  * @param idleTimeout a client connection with no exchange in progress closes after this
  * @param drainTimeout how long a graceful stop waits for in-flight exchanges
+ * @param requestBufferBytes request bodies are read into memory up to this size before an upstream
+ *     connection is taken (a slow small upload then holds none); 0 = stream from the first byte
+ * @param minRequestBodyRate bytes per second a client must send its request body at, measured over
+ *     {@code minRateWindow} of time spent waiting for it; 0 = no minimum
+ * @param minResponseReadRate bytes per second a client must take its response at, measured over
+ *     {@code minRateWindow} of time during which the proxy could not write to it; 0 = no minimum
  */
 public record LimitsConfig(
     int maxConnections,
@@ -18,7 +24,11 @@ public record LimitsConfig(
     int maxHeaderBytes,
     long maxBodyBytes,
     int maxUriBytes,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    long requestBufferBytes,
+    long minRequestBodyRate,
+    long minResponseReadRate,
+    Duration minRateWindow) {
 
   public static final LimitsConfig DEFAULT =
       new LimitsConfig(
@@ -29,5 +39,9 @@ public record LimitsConfig(
           32 * 1024,
           10L * 1024 * 1024,
           8 * 1024,
-          Duration.ofSeconds(30));
+          Duration.ofSeconds(30),
+          64 * 1024,
+          1024,
+          1024,
+          Duration.ofSeconds(20));
 }

@@ -3,9 +3,9 @@ package io.gatehouse.config;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Binds one entry of {@code listeners}, with its {@code tls} and {@code headers} blocks. */
+/** Binds one entry of {@code listeners}, with its {@code tls}, {@code headers} and {@code http2} blocks. */
 final class ListenerBinder {
-  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers");
+  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers", "http2");
   private static final List<String> ALPN = List.of("h2", "http/1.1");
 
   private ListenerBinder() {}
@@ -37,8 +37,25 @@ final class ListenerBinder {
     if (mode == ListenerMode.REVERSE) {
       forward = null;
     }
-    return new ListenerConfig(name, bind, mode, forward, tls(s.section("tls", List.of("certificates", "alpn"))),
-        headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))));
+    TlsConfig tls = tls(s.section("tls", List.of("certificates", "alpn")));
+    return new ListenerConfig(name, bind, mode, forward, tls,
+        headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))),
+        http2(s.section("http2", List.of("cleartext")), mode, tls != null));
+  }
+
+  private static Http2Config http2(Section s, ListenerMode mode, boolean tls) {
+    if (s == null) {
+      return Http2Config.DEFAULT;
+    }
+    Http2Config h2 = new Http2Config(s.bool("cleartext", Http2Config.DEFAULT.cleartext()));
+    if (h2.cleartext() && tls) {
+      s.problem("cleartext", "true on a TLS listener (expected: offer h2 through tls.alpn instead)");
+    }
+    if (h2.cleartext() && mode == ListenerMode.FORWARD) {
+      // Forward requests over HTTP/2 (absolute targets, CONNECT streams, RFC 9113 §8.5) are not relayed.
+      s.problem("cleartext", "true on a forward listener (expected: only on reverse listeners)");
+    }
+    return h2;
   }
 
   private static TlsConfig tls(Section s) {

@@ -2,7 +2,14 @@ package io.gatehouse.config;
 
 import java.time.Duration;
 
-/** Upstream connection pool per (event loop, endpoint). */
+/**
+ * Upstream connection pool per (event loop, endpoint).
+ *
+ * @param maxConnections connections per event loop and endpoint; 0 = no limit (the default, as for
+ *     HAProxy's servers: a small cap lets a few slow clients, each holding a connection, make every
+ *     other request to the cluster wait and fail)
+ */
 public record PoolConfig(int maxConnections, Duration maxIdleTime) {
-  public static final PoolConfig DEFAULT = new PoolConfig(256, Duration.ofSeconds(60));
+  public static final int NO_LIMIT = 0;
+  public static final PoolConfig DEFAULT = new PoolConfig(NO_LIMIT, Duration.ofSeconds(60));
 }

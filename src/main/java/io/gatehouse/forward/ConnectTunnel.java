@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
@@ -42,7 +43,7 @@ final class ConnectTunnel {
         ChannelPipeline p = client.pipeline();
         p.remove(handler);
         TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(),
-            tunnel -> log(client, context, user, rule, target, request.uri(), label, tunnel, startNanos));
+            tunnel -> log(client, context, user, rule, target, request, label, tunnel, startNanos));
         // Order matters: the flow-control queue (the CONNECT's empty last content) drains first,
         // then the codec hands over the bytes it holds, all into the tunnel installed above.
         p.remove(PipelineNames.FLOW_CONTROL);
@@ -62,7 +63,7 @@ final class ConnectTunnel {
   }
 
   private static void log(Channel client, ConnectionContext context, String user, String rule, ForwardTarget target,
-      String uri, String upstream, TunnelRelay tunnel, long startNanos) {
+      HttpRequest request, String upstream, TunnelRelay tunnel, long startNanos) {
     InetSocketAddress remote = (InetSocketAddress) client.remoteAddress();
     context.observer().exchangeFinished(new ExchangeRecord(
         context.listenerName(),
@@ -70,7 +71,10 @@ final class ConnectTunnel {
         user,
         "CONNECT",
         target.authority(),
-        uri,
+        request.uri(),
+        request.protocolVersion().text(),
+        request.headers().get(HttpHeaderNames.REFERER),
+        request.headers().get(HttpHeaderNames.USER_AGENT),
         200,
         tunnel.bytesUp(),
         tunnel.bytesDown(),

@@ -1,5 +1,6 @@
 package io.gatehouse.forward;
 
+import io.gatehouse.pool.SelfConnect;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -57,7 +58,14 @@ final class TunnelConnector {
     InetSocketAddress address = addresses.get(index);
     ChannelFuture future = bootstrap.connect(address);
     future.addListener(f -> {
-      if (f.isSuccess()) {
+      if (f.isSuccess() && SelfConnect.is(future.channel())) {
+        future.channel().close(); // nothing listens there: refused, try the next address
+        if (index + 1 < addresses.size()) {
+          attempt(index + 1);
+        } else {
+          callback.failed(SelfConnect.refused(address), address);
+        }
+      } else if (f.isSuccess()) {
         callback.connected(future.channel(), address);
       } else if (index + 1 < addresses.size()) {
         attempt(index + 1);

@@ -133,6 +133,10 @@ final class EndpointProbe {
     f.addListener(cf -> {
       if (!cf.isSuccess()) {
         done(attempt, false, "connect failed: " + cf.cause());
+      } else if (f.channel().localAddress() != null && f.channel().localAddress().equals(f.channel().remoteAddress())) {
+        // TCP self-connect (a closed loopback port handed out as the source port, RFC 9293 §3.5
+        // simultaneous open): nothing listens there, which must not pass a TCP check.
+        done(attempt, false, "connect failed: self-connect, nothing listens");
       } else if (cfg.path() == null) {
         done(attempt, true, null); // TCP check: the connect is the check
       }

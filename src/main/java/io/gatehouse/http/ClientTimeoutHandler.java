@@ -1,7 +1,11 @@
 package io.gatehouse.http;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -19,7 +23,11 @@ import java.util.function.LongSupplier;
  *       within {@code idleTimeout}, or {@link #BODY_TIMEOUT} fires (slow POST). The clock runs only
  *       while the proxy waits for the client, never while it holds back reading (backpressure);
  *   <li>slow reader: a response the client does not read (channel unwritable) for {@code
- *       idleTimeout} closes the connection (slow read).
+ *       idleTimeout} fires {@link #CLIENT_TOO_SLOW} (slow read);
+ *   <li>minimum rates ({@link MinRate}): a body that arrives, or a response that is taken, slower
+ *       than its minimum over a window of waiting time fires {@link #CLIENT_TOO_SLOW}. A client
+ *       that sends or reads a byte now and then never trips the timeouts above, but holds an
+ *       upstream connection all the while (R.U.D.Y., slow read).
  * </ul>
  *
  * One timer per connection is kept and only moved when it fires, so the per-request cost is a
@@ -44,11 +52,27 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
   };
 
+  /** User event fired when the client sent its body, or took its response, too slowly. */
+  public static final Object CLIENT_TOO_SLOW = new Object() {
+    @Override
+    public String toString() {
+      return "CLIENT_TOO_SLOW";
+    }
+  };
+
   private enum State { IDLE, HEAD, EXCHANGE, EXPIRED }
 
   private final long idleNanos;
   private final long headerNanos;
   private final LongSupplier clock;
+  private final MinRate bodyRate;
+  private final long minReadRate;
+  private final long rateWindowNanos;
+  /** Set once the channel is known: a channel without an outbound buffer (HTTP/2 stream) cannot be measured. */
+  private MinRate readRate = new MinRate(0, 1);
+  /** Bytes passed towards the socket; minus those still pending, what the client has taken. */
+  private long written;
+  private long drainedSeen;
   private State state = State.IDLE;
   private boolean bodyPending;
   /** A read was asked for during the body and no byte has arrived since; from {@code waitSince}. */
@@ -68,14 +92,31 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private ChannelHandlerContext ctx;
 
   public ClientTimeoutHandler(long idleNanos, long headerNanos, LongSupplier clock) {
+    this(idleNanos, headerNanos, 0, 0, 1, clock);
+  }
+
+  /**
+   * @param minBodyRate bytes per second of request body; 0 = no minimum
+   * @param minReadRate bytes per second the client must take its response at; 0 = no minimum
+   * @param rateWindowNanos waiting time over which both rates are judged
+   */
+  public ClientTimeoutHandler(
+      long idleNanos, long headerNanos, long minBodyRate, long minReadRate, long rateWindowNanos,
+      LongSupplier clock) {
     this.idleNanos = idleNanos;
     this.headerNanos = headerNanos;
     this.clock = clock;
+    this.bodyRate = new MinRate(minBodyRate, rateWindowNanos);
+    this.minReadRate = minReadRate;
+    this.rateWindowNanos = rateWindowNanos;
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    if (ctx.channel().unsafe().outboundBuffer() != null) {
+      readRate = new MinRate(minReadRate, rateWindowNanos);
+    }
     if (ctx.channel().isActive()) {
       enter(State.IDLE);
     }
@@ -91,9 +132,15 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
     if (state == State.IDLE) {
       enter(State.HEAD);
-    } else if (state == State.EXCHANGE && waitingForClient) {
-      waitingForClient = false; // a body byte arrived
-      watchProgress();
+    } else if (state == State.EXCHANGE) {
+      if (bodyPending) {
+        bodyRate.moved(size(msg));
+      }
+      if (waitingForClient) {
+        waitingForClient = false; // a body byte arrived
+        bodyRate.stopWaiting(clock.getAsLong());
+        watchProgress();
+      }
     }
     super.channelRead(ctx, msg);
   }
@@ -103,16 +150,48 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     if (state == State.EXCHANGE && bodyPending && !waitingForClient) {
       waitingForClient = true;
       waitSince = clock.getAsLong();
+      bodyRate.startWaiting(waitSince);
       watchProgress();
     }
     ctx.read();
   }
 
   @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    written += size(msg);
+    ctx.write(msg, promise);
+  }
+
+  private static long size(Object msg) {
+    if (msg instanceof ByteBuf) {
+      return ((ByteBuf) msg).readableBytes();
+    }
+    return msg instanceof ByteBufHolder ? ((ByteBufHolder) msg).content().readableBytes() : 0;
+  }
+
+  /** Counts what the client took from its response since the last look. */
+  private void sampleDrained() {
+    ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+    if (out == null) {
+      return;
+    }
+    long drained = written - out.totalPendingWriteBytes();
+    readRate.moved(Math.max(0, drained - drainedSeen));
+    drainedSeen = drained;
+  }
+
+  @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     boolean stalled = !ctx.channel().isWritable();
+    long now = clock.getAsLong();
     if (stalled && !stalledWriting) {
-      stalledSince = clock.getAsLong();
+      stalledSince = now;
+      if (state == State.EXCHANGE) {
+        readRate.startWaiting(now);
+      }
+    } else if (!stalled && stalledWriting) {
+      sampleDrained();
+      readRate.stopWaiting(now);
     }
     stalledWriting = stalled;
     if (state == State.EXCHANGE) {
@@ -126,6 +205,13 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     state = State.EXCHANGE;
     bodyPending = withBody;
     waitingForClient = false;
+    bodyRate.reset();
+    readRate.reset();
+    sampleDrained();
+    readRate.reset(); // what was taken before this exchange does not count for it
+    if (stalledWriting) {
+      readRate.startWaiting(clock.getAsLong());
+    }
     watchProgress();
   }
 
@@ -133,6 +219,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   public void bodyComplete() {
     bodyPending = false;
     waitingForClient = false;
+    bodyRate.reset();
     if (state == State.EXCHANGE) {
       watchProgress();
     }
@@ -142,6 +229,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   public void exchangeEnded() {
     bodyPending = false;
     waitingForClient = false;
+    bodyRate.reset();
+    readRate.reset();
     if (state != State.EXPIRED) {
       enter(State.IDLE);
     }
@@ -150,7 +239,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private void watchProgress() {
     long body = waitingForClient ? waitSince + idleNanos : Long.MAX_VALUE;
     long reader = stalledWriting ? stalledSince + idleNanos : Long.MAX_VALUE;
-    deadline = Math.min(body, reader);
+    deadline = Math.min(Math.min(body, reader), Math.min(bodyRate.windowEnd(), readRate.windowEnd()));
     ensureTimer();
   }
 
@@ -223,12 +312,30 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
         ctx.pipeline().fireUserEventTriggered(HEADER_TIMEOUT);
         break;
       default:
-        if (waitingForClient && now - waitSince >= idleNanos) {
-          state = State.EXPIRED;
-          ctx.pipeline().fireUserEventTriggered(BODY_TIMEOUT);
-        } else {
-          ctx.close(); // the client stopped reading its response
-        }
+        onExchangeTimer(now);
+    }
+  }
+
+  /** A deadline of the exchange passed: a timeout, a rate window that fell short, or a window that passed. */
+  private void onExchangeTimer(long now) {
+    Object expired = null;
+    if (waitingForClient && now - waitSince >= idleNanos) {
+      expired = BODY_TIMEOUT;
+    } else if (bodyRate.tooSlow(now)) {
+      expired = CLIENT_TOO_SLOW;
+    } else if (stalledWriting && now - stalledSince >= idleNanos) {
+      expired = CLIENT_TOO_SLOW; // the client stopped reading its response
+    } else {
+      sampleDrained();
+      if (readRate.tooSlow(now)) {
+        expired = CLIENT_TOO_SLOW;
+      }
+    }
+    if (expired != null) {
+      state = State.EXPIRED;
+      ctx.pipeline().fireUserEventTriggered(expired);
+    } else {
+      watchProgress(); // a window passed: time the next one
     }
   }
 }

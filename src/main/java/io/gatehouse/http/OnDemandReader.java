@@ -2,6 +2,7 @@ package io.gatehouse.http;
 
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 
@@ -16,6 +17,10 @@ import java.util.ArrayDeque;
  * message satisfies it, and a read-complete that left it unsatisfied asks the socket again.
  * Event-loop confined: plain fields.
  *
+ * <p>The client's end of input (a half-close, {@link ChannelInputShutdownEvent}) takes its place in
+ * the same queue: it reaches the proxy handler only once every request decoded before it was asked
+ * for, so pipelined requests sent before the FIN are all answered (RFC 9112 §9.6).
+ *
  * <p>Pipeline: {@code http-codec -> flow-control (this) -> proxy}.
  */
 public final class OnDemandReader extends ChannelDuplexHandler {
@@ -25,6 +30,10 @@ public final class OnDemandReader extends ChannelDuplexHandler {
   @Override
   public void read(ChannelHandlerContext ctx) {
     Object next = queue.poll();
+    if (next == ChannelInputShutdownEvent.INSTANCE) {
+      ctx.fireUserEventTriggered(next);
+      return;
+    }
     if (next != null) {
       ctx.fireChannelRead(next);
       return;
@@ -40,6 +49,18 @@ public final class OnDemandReader extends ChannelDuplexHandler {
       ctx.fireChannelRead(msg);
     } else {
       queue.add(msg);
+    }
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt != ChannelInputShutdownEvent.INSTANCE) {
+      super.userEventTriggered(ctx, evt);
+    } else if (demand && queue.isEmpty()) {
+      demand = false;
+      ctx.fireUserEventTriggered(evt);
+    } else {
+      queue.add(evt);
     }
   }
 
@@ -62,15 +83,22 @@ public final class OnDemandReader extends ChannelDuplexHandler {
     super.channelInactive(ctx);
   }
 
+  /** Leaving for a tunnel (WebSocket): a half-close seen before still reaches the relay. */
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
-    releaseQueued();
+    if (releaseQueued()) {
+      ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+    }
   }
 
-  private void releaseQueued() {
+  /** Releases what is queued; true when the client's end of input was among it. */
+  private boolean releaseQueued() {
+    boolean inputEnded = false;
     Object msg;
     while ((msg = queue.poll()) != null) {
+      inputEnded |= msg == ChannelInputShutdownEvent.INSTANCE;
       ReferenceCountUtil.release(msg);
     }
+    return inputEnded;
   }
 }

@@ -3,6 +3,10 @@ package io.gatehouse.http;
 /** Names of the handlers in client and upstream pipelines, so code can find and replace them. */
 public final class PipelineNames {
   public static final String TLS = "tls";
+  public static final String TLS_GUARD = "tls-guard";
+  public static final String PLAIN_ON_TLS = "plain-on-tls";
+  public static final String TLS_ERRORS = "tls-errors";
+  public static final String H2_ERRORS = "h2-errors";
   public static final String CLIENT_TIMEOUTS = "client-timeouts";
   public static final String HTTP_CODEC = "http-codec";
   public static final String FLOW_CONTROL = "flow-control";

@@ -13,6 +13,11 @@ public enum Reason {
   HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, true),
   HEADER_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
   BODY_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
+  /**
+   * The client sent its body, or read its response, slower than the minimum rate: 408 while no
+   * response has started, otherwise the connection is cut (and still counted under this reason).
+   */
+  CLIENT_TOO_SLOW(HttpResponseStatus.REQUEST_TIMEOUT, true),
   BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, true),
   UNSUPPORTED_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
   NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, true),
@@ -27,7 +32,9 @@ public enum Reason {
   UPSTREAM_RESET(HttpResponseStatus.BAD_GATEWAY, false),
   UPSTREAM_BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, false),
   UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, false),
-  CLIENT_ABORTED(null, true);
+  CLIENT_ABORTED(null, true),
+  /** Still in progress when a graceful stop's {@code limits.drainTimeout} ran out: cut by the proxy. */
+  DRAIN_DEADLINE(null, true);
 
   private final HttpResponseStatus status;
   private final boolean closesConnection;

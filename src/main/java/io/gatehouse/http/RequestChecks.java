@@ -37,6 +37,9 @@ public final class RequestChecks {
     if (hosts.isEmpty() && version.minorVersion() == 1) {
       return new Refusal(Reason.MALFORMED, "missing Host header");
     }
+    if (hosts.size() == 1 && !HostSyntax.valid(hosts.get(0))) {
+      return new Refusal(Reason.MALFORMED, "invalid Host header");
+    }
     List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
     if (!codings.isEmpty()) {
       // RFC 9112 §6.1: only chunked is relayed; anything else cannot be framed safely.

@@ -16,6 +16,7 @@ final class RequestHeadScanner {
   static final int TOO_LARGE = -1;
   static final int OBS_FOLD = -2;
   static final int CONTROL_CHAR = -3;
+  static final int NON_ASCII_REQUEST_LINE = -4;
 
   private final int maxHeadBytes;
   /** Bytes after the reader index already scanned (the decoder consumes nothing until OK). */
@@ -41,7 +42,7 @@ final class RequestHeadScanner {
     int base = in.readerIndex();
     int end = in.writerIndex();
     for (int i = base + scanned; i < end; i++, scanned++) {
-      byte b = in.getByte(i);
+      int b = in.getByte(i) & 0xff; // unsigned: obs-text (0x80-0xff) is not a control byte
       if (!seenContent) {
         // Empty lines before a request line are tolerated (RFC 9112 §2.2).
         if (b == '\r' || b == '\n') {
@@ -75,6 +76,11 @@ final class RequestHeadScanner {
       if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
         return CONTROL_CHAR;
       }
+      if (b >= 0x80 && firstLine) {
+        // Field values may carry obs-text (RFC 9110 §5.5: browsers send raw UTF-8 in cookies and
+        // referers); the request line is ASCII only (RFC 9112 §3, RFC 3986 §2).
+        return NON_ASCII_REQUEST_LINE;
+      }
     }
     return INCOMPLETE;
   }
@@ -85,6 +91,8 @@ final class RequestHeadScanner {
         return "obsolete line folding in header field";
       case CONTROL_CHAR:
         return "control character in request head";
+      case NON_ASCII_REQUEST_LINE:
+        return "non-ASCII byte in request line";
       default:
         return "malformed request head";
     }

@@ -8,6 +8,8 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
 import java.util.ArrayDeque;
 import java.util.List;
 import io.netty.buffer.ByteBuf;
@@ -33,6 +35,19 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
   }
 
   /**
+   * No socket read once the client half-closed: there is nothing left to read, and Netty's epoll
+   * transport fails such a read ({@code epoll_ctl} ENOENT), which would close the connection before
+   * the response to the last request is out. Every read the proxy asks for passes here.
+   */
+  @Override
+  public void read(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel() instanceof DuplexChannel && ((DuplexChannel) ctx.channel()).isInputShutdown()) {
+      return;
+    }
+    super.read(ctx);
+  }
+
+  /**
    * After a CONNECT head the bytes that follow are not HTTP (RFC 9110 §9.3.6): the decoder stops
    * and keeps them, so that when the codec is removed for a tunnel they are handed on as raw bytes,
    * and so that a refused CONNECT (which closes the connection) never has them parsed as a request.
@@ -40,6 +55,8 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
   private final class Decoder extends StrictRequestDecoder {
     /** Set once a CONNECT head was decoded; event-loop confined. */
     private boolean afterConnect;
+    /** The client half-closed after its CONNECT: held for the tunnel, with the bytes before it. */
+    private boolean inputEndedAfterConnect;
 
     Decoder(HttpDecoderConfig config, int maxHeadBytes) {
       super(config, maxHeadBytes);
@@ -59,6 +76,28 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
           afterConnect |= HttpMethod.CONNECT.equals(method) && ((HttpRequest) out.get(i)).decoderResult().isSuccess();
         }
       }
+    }
+
+    /**
+     * A FIN after a CONNECT ends the tunnel's upstream direction, not an HTTP message: letting the
+     * decoder see it would drop the bytes kept for the tunnel. It is passed on when the codec leaves
+     * (after those bytes); a refused CONNECT closes the connection anyway.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+      if (afterConnect && evt instanceof ChannelInputShutdownEvent) {
+        inputEndedAfterConnect = true;
+        return;
+      }
+      super.userEventTriggered(ctx, evt);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+      if (inputEndedAfterConnect) {
+        ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+      }
+      super.handlerRemoved0(ctx);
     }
 
     @Override

@@ -44,7 +44,7 @@ final class AdminEndpoint implements AdminBackend {
 
   @Override
   public boolean ready() {
-    return true;
+    return server.ready();
   }
 
   @Override

@@ -5,23 +5,24 @@ import io.gatehouse.http.Reason;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.relay.ExchangeObserver;
 import io.gatehouse.relay.ExchangeRecord;
-import java.time.Instant;
-import java.util.concurrent.TimeUnit;
+import java.time.Clock;
 
 /**
  * Records every finished exchange: metrics always, and one access-log line when the access log is
- * enabled, in combined-like text or JSON.
+ * enabled, in the configured {@link AccessLogFormat}.
  */
 final class ExchangeLog implements ExchangeObserver {
   private final ProxyMetrics metrics;
-  private final AccessLogConfig config;
   private final AccessLogWriter writer;
+  private final AccessLogFormat format;
+  private final Clock clock;
 
   /** @param writer null when the access log is off */
-  ExchangeLog(ProxyMetrics metrics, AccessLogConfig config, AccessLogWriter writer) {
+  ExchangeLog(ProxyMetrics metrics, AccessLogConfig config, AccessLogWriter writer, Clock clock) {
     this.metrics = metrics;
-    this.config = config;
     this.writer = writer;
+    this.clock = clock;
+    this.format = AccessLogFormat.of(config.format(), clock.getZone());
   }
 
   @Override
@@ -29,57 +30,19 @@ final class ExchangeLog implements ExchangeObserver {
     String route = r.route() == null ? "" : r.route();
     String cluster = r.cluster() == null ? "" : r.cluster();
     metrics.request(r.listener(), route, cluster, r.status(), r.totalNanos());
+    if (r.outcome() == Reason.CLIENT_ABORTED || r.outcome() == Reason.DRAIN_DEADLINE) {
+      metrics.requestCut(r.listener(), r.outcome().label());
+    }
     if (r.upstreamNanos() > 0 && r.cluster() != null) {
       metrics.upstream(cluster, r.upstreamNanos());
     }
     if (writer != null) {
-      writer.write(config.format() == AccessLogConfig.Format.JSON ? json(r) : text(r));
+      writer.write(format.line(r, clock.instant()));
     }
   }
 
   @Override
   public void localReply(Reason reason) {
     metrics.localReply(reason.label());
-  }
-
-  private static String text(ExchangeRecord r) {
-    return r.client() + " " + dash(r.user()) + " [" + Instant.now() + "] \"" + r.method() + " "
-        + dash(r.authority()) + " " + dash(r.target()) + "\" " + r.status() + " " + r.bytesIn() + " "
-        + r.bytesOut() + " listener=" + r.listener() + " route=" + dash(r.route()) + " cluster="
-        + dash(r.cluster()) + " upstream=" + r.upstream() + " rule=" + dash(r.rule()) + " upstream_ms="
-        + TimeUnit.NANOSECONDS.toMillis(r.upstreamNanos()) + " total_ms="
-        + TimeUnit.NANOSECONDS.toMillis(r.totalNanos()) + " outcome=" + r.outcome().label();
-  }
-
-  private static String json(ExchangeRecord r) {
-    return "{\"time\":\"" + Instant.now() + "\",\"listener\":" + q(r.listener()) + ",\"client\":" + q(r.client())
-        + ",\"user\":" + q(r.user()) + ",\"method\":" + q(r.method()) + ",\"authority\":" + q(r.authority())
-        + ",\"path\":" + q(r.target()) + ",\"status\":" + r.status() + ",\"bytes_in\":" + r.bytesIn()
-        + ",\"bytes_out\":" + r.bytesOut() + ",\"route\":" + q(r.route()) + ",\"cluster\":" + q(r.cluster())
-        + ",\"upstream\":" + q(r.upstream()) + ",\"rule\":" + q(r.rule()) + ",\"upstream_ms\":"
-        + TimeUnit.NANOSECONDS.toMillis(r.upstreamNanos()) + ",\"total_ms\":"
-        + TimeUnit.NANOSECONDS.toMillis(r.totalNanos()) + ",\"outcome\":" + q(r.outcome().label()) + "}";
-  }
-
-  private static String dash(String s) {
-    return s == null ? "-" : s;
-  }
-
-  private static String q(String s) {
-    if (s == null) {
-      return "null";
-    }
-    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c == '"' || c == '\\') {
-        sb.append('\\').append(c);
-      } else if (c < 0x20) {
-        sb.append(String.format("\\u%04x", (int) c));
-      } else {
-        sb.append(c);
-      }
-    }
-    return sb.append('"').toString();
   }
 }

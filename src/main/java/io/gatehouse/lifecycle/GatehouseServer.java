@@ -76,6 +76,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
+  /** Set once a graceful stop starts: {@code /ready} answers 503 from then on. */
+  private volatile boolean stopping;
   private AdminEndpoint admin;
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
@@ -131,7 +133,7 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    observer = new ExchangeLog(metrics, config.accessLog(), accessLog);
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone());
     RateLimiter perClientRate = perClientRate(config);
     for (ListenerConfig lc : config.listeners()) {
       listeners.put(lc.name(), bind(lc, config, perClientRate));
@@ -153,14 +155,14 @@ public final class GatehouseServer implements AutoCloseable {
   private Listener bind(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) throws Exception {
     Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
         TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), config), connections,
-        limiter, clock);
+        limiter, clock, new io.gatehouse.listener.ConnectionErrors(lc.name(), metrics, clock));
     log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     return listener;
   }
 
   private ConnectionContext context(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) {
     return new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock,
-        perClientRate, config.limits().idleTimeout().toNanos());
+        perClientRate, config.limits().idleTimeout().toNanos(), config.limits().requestBufferBytes());
   }
 
   private static RateLimiter perClientRate(GatehouseConfig config) {
@@ -199,6 +201,7 @@ public final class GatehouseServer implements AutoCloseable {
    * {@code limits.maxConnections} changes take effect at the next restart.
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
+    reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     Snapshot next = compiler.compile(previous.generation() + 1, config);
     Runnable forwardSwap = forward.prepareReload(config); // rules and users of kept forward listeners
@@ -244,6 +247,16 @@ public final class GatehouseServer implements AutoCloseable {
       }
     }
     log.info("config generation {} in use", next.generation());
+  }
+
+  /**
+   * Reopens the access-log file (for log rotation: SIGUSR1, and every reload). The writer thread
+   * does it; this returns at once.
+   */
+  public void reopenAccessLog() {
+    if (accessLog != null) {
+      accessLog.reopen();
+    }
   }
 
   /** The running listener on the address {@code lc} asks for (port 0 matches by name only). */
@@ -298,6 +311,11 @@ public final class GatehouseServer implements AutoCloseable {
     return endpointControl;
   }
 
+  /** False from the moment a graceful stop (drain) starts. */
+  public boolean ready() {
+    return !stopping;
+  }
+
   public GatehouseConfig config() {
     return current.get().config();
   }
@@ -332,6 +350,7 @@ public final class GatehouseServer implements AutoCloseable {
    * left and releases the event loops.
    */
   public void stop(Duration deadline) {
+    stopping = true;
     log.info("stopping: draining {} connections (deadline {} ms)", connections.size(), deadline.toMillis());
     listeners.values().forEach(Listener::close);
     for (Channel ch : connections) {
@@ -348,6 +367,9 @@ public final class GatehouseServer implements AutoCloseable {
     }
     if (!connections.isEmpty()) {
       log.warn("drain deadline reached: closing {} connections", connections.size());
+      for (Channel ch : connections) {
+        ch.pipeline().fireUserEventTriggered(DrainSignal.DEADLINE); // runs on ch's loop before close()'s close
+      }
     }
     close();
   }
@@ -363,10 +385,12 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    // After the loops: a channel's inactive handlers run after its close future completes, and
+    // they write the access-log lines of the exchanges the close cut.
     if (accessLog != null) {
       accessLog.close();
     }
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     log.info("Gatehouse stopped");
   }
 

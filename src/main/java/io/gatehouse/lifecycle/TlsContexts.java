@@ -55,7 +55,7 @@ final class TlsContexts {
     return ServerTls.byServerName(first, byName, http2);
   }
 
-  private static SslContext context(CertificateConfig cert, List<String> alpn) throws IOException {
+  static SslContext context(CertificateConfig cert, List<String> alpn) throws IOException {
     SslContextBuilder builder = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
         .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
         .protocols("TLSv1.3", "TLSv1.2")

@@ -13,24 +13,30 @@ import java.util.function.LongSupplier;
 
 /**
  * Builds each client connection's pipeline:
- * {@code [tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
+ * {@code [tls-guard -> tls -> tls-errors] -> client-timeouts -> http-codec -> flow-control -> proxy}.
  * The flow-control handler makes {@code read()} deliver one decoded message at a time, which is what
  * keeps pipelined requests queued until the previous response is done.
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
-  /** What a new connection is built from; replaced whole on reload, read once per connection. */
-  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {}
+  /**
+   * What a new connection is built from; replaced whole on reload, read once per connection.
+   *
+   * @param cleartextHttp2 without TLS, accept HTTP/2 with prior knowledge
+   */
+  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2) {}
 
   private volatile Settings settings;
   private final ChannelGroup connections;
   private final ConnectionLimiter limiter;
   private final LongSupplier clock;
+  private final ConnectionErrors errors;
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
   ClientPipeline(
-      LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, ChannelGroup connections,
-      ConnectionLimiter limiter, LongSupplier clock) {
-    this.settings = new Settings(limits, tls, handlers);
+      Settings settings, ChannelGroup connections, ConnectionLimiter limiter, LongSupplier clock,
+      ConnectionErrors errors) {
+    this.settings = settings;
+    this.errors = errors;
     this.connections = connections;
     this.limiter = limiter;
     this.clock = clock;
@@ -48,10 +54,14 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     Settings s = settings;
     ChannelPipeline p = ch.pipeline();
     if (s.tls() != null) {
+      p.addLast(PipelineNames.TLS_GUARD, new TlsPortGuard(this, s));
       p.addLast(PipelineNames.TLS, s.tls().newHandler(ch));
+      p.addLast(PipelineNames.TLS_ERRORS, new TlsErrorHandler(errors));
     }
     if (s.tls() != null && s.tls().offersHttp2()) {
       p.addLast(PipelineNames.PROTOCOL_SWITCH, new ProtocolSwitch(this, s));
+    } else if (s.tls() == null && s.cleartextHttp2()) {
+      p.addLast(PipelineNames.PROTOCOL_SWITCH, new PriorKnowledgeSwitch(this, s));
     } else {
       addHttp1(p, s);
     }
@@ -64,6 +74,9 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   /** {@code client-timeouts -> http-codec -> flow-control -> proxy}. */
   void addHttp1(ChannelPipeline p, Settings s) {
+    // A client may half-close once its request is sent (RFC 9112 §9.6): the FIN must end its input,
+    // not the connection, so the response still goes out (the proxy handler closes after it).
+    p.channel().config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
     ClientTimeoutHandler timeouts = addTimeouts(p, s.limits());
     p.addLast(PipelineNames.HTTP_CODEC, new ServerCodec(s.limits().maxUriBytes(), s.limits().maxHeaderBytes()));
     p.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
@@ -71,7 +84,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   }
 
   /**
-   * {@code h2-idle -> h2-codec -> h2-streams}; each stream gets
+   * {@code h2-idle -> h2-codec -> h2-streams -> h2-errors}; each stream gets
    * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
@@ -89,11 +102,10 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         ctx.close(); // no frame either way for idleTimeout: an abandoned connection
       }
     });
-    p.addLast(PipelineNames.H2_CODEC, io.netty.handler.codec.http2.Http2FrameCodecBuilder.forServer()
-        .initialSettings(io.netty.handler.codec.http2.Http2Settings.defaultSettings()
+    p.addLast(PipelineNames.H2_CODEC, io.gatehouse.http.StrictHttp2FrameCodec.forServer(
+        io.netty.handler.codec.http2.Http2Settings.defaultSettings()
             .maxConcurrentStreams(256)
-            .maxHeaderListSize(limits.maxHeaderBytes()))
-        .build());
+            .maxHeaderListSize(limits.maxHeaderBytes())));
     p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
         new ChannelInitializer<Channel>() {
           @Override
@@ -107,6 +119,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             sp.addLast(PipelineNames.PROXY, handlers.create(timeouts));
           }
         }));
+    p.addLast(PipelineNames.H2_ERRORS, new Http2ErrorHandler(errors));
   }
 
   /** Client connections of this listener open now. */
@@ -116,7 +129,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   private ClientTimeoutHandler addTimeouts(ChannelPipeline p, LimitsConfig limits) {
     ClientTimeoutHandler timeouts = new ClientTimeoutHandler(
-        limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), clock);
+        limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), limits.minRequestBodyRate(),
+        limits.minResponseReadRate(), limits.minRateWindow().toNanos(), clock);
     p.addLast(PipelineNames.CLIENT_TIMEOUTS, timeouts);
     return timeouts;
   }

@@ -43,9 +43,10 @@ public final class Listener {
       ProxyHandlerFactory handlers,
       ChannelGroup connections,
       ConnectionLimiter limiter,
-      LongSupplier clock)
+      LongSupplier clock,
+      ConnectionErrors errors)
       throws InterruptedException, BindException {
-    ClientPipeline pipeline = new ClientPipeline(limits, tls, handlers, connections, limiter, clock);
+    ClientPipeline pipeline = new ClientPipeline(settings(config, limits, tls, handlers), connections, limiter, clock, errors);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
         .channel(channelType)
@@ -79,7 +80,12 @@ public final class Listener {
    */
   public void update(ListenerConfig next, LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {
     this.config = next;
-    pipeline.update(new ClientPipeline.Settings(limits, tls, handlers));
+    pipeline.update(settings(next, limits, tls, handlers));
+  }
+
+  private static ClientPipeline.Settings settings(
+      ListenerConfig config, LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {
+    return new ClientPipeline.Settings(limits, tls, handlers, config.http2().cleartext());
   }
 
   /** True when {@code ch} is a client connection accepted by this listener. */

@@ -34,6 +34,12 @@ final class ProtocolSwitch extends ApplicationProtocolNegotiationHandler {
     ctx.read();
   }
 
+  /** Counted and logged (one line, rate limited) by the {@link TlsErrorHandler} in front. */
+  @Override
+  protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close();
+  }
+
   @Override
   protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
     if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {

@@ -29,6 +29,9 @@ public final class ProxyMetrics {
   private final Counter requests;
   private final Counter localReplies;
   private final Counter forwardDenied;
+  private final Counter tlsHandshakeFailures;
+  private final Counter requestsCut;
+  private final Counter protocolErrors;
   private final Histogram requestDuration;
   private final Histogram upstreamDuration;
 
@@ -42,6 +45,15 @@ public final class ProxyMetrics {
     forwardDenied = Counter.builder().name("gatehouse_forward_denied_total")
         .help("Forward-proxy requests denied, by rule")
         .labelNames("rule").register(registry);
+    requestsCut = Counter.builder().name("gatehouse_requests_cut_total")
+        .help("Exchanges cut before their response was complete, by listener and outcome (client_aborted, drain_deadline)")
+        .labelNames("listener", "outcome").register(registry);
+    tlsHandshakeFailures = Counter.builder().name("gatehouse_tls_handshake_failures_total")
+        .help("Client connections whose TLS handshake failed (not TLS, no shared cipher or version, ...), by listener")
+        .labelNames("listener").register(registry);
+    protocolErrors = Counter.builder().name("gatehouse_protocol_errors_total")
+        .help("Client connections closed for a protocol error below HTTP requests (kind: tls after the handshake, h2), by listener and kind")
+        .labelNames("listener", "kind").register(registry);
     requestDuration = Histogram.builder().name("gatehouse_request_duration_seconds")
         .help("Time from request head to end of response")
         .classicOnly().classicUpperBounds(LATENCY_BUCKETS)
@@ -67,7 +79,7 @@ public final class ProxyMetrics {
     CounterDataPoint point = requestPoints.get(key);
     if (point == null) {
       point = requestPoints.computeIfAbsent(key,
-          k -> requests.labelValues(k.listener(), k.route(), k.cluster(), Integer.toString(k.code())));
+          k -> requests.labelValues(k.listener(), k.route(), k.cluster(), codeLabel(k.code())));
     }
     point.inc();
     point(requestDurationPoints, requestDuration, listener).observe(totalNanos / 1e9);
@@ -83,6 +95,23 @@ public final class ProxyMetrics {
     return point != null ? point : cache.computeIfAbsent(label, histogram::labelValues);
   }
 
+  /**
+   * An exchange cut before any response status was sent (the client left, or the drain deadline
+   * passed) has no status: {@code code="none"}, never a made-up number such as 0.
+   */
+  static String codeLabel(int code) {
+    return code == 0 ? "none" : Integer.toString(code);
+  }
+
+  /** An exchange that ended without a complete response, by outcome (client_aborted, drain_deadline). */
+  public void requestCut(String listener, String outcome) {
+    requestsCut.labelValues(listener, outcome).inc();
+  }
+
+  public long requestsCut(String listener, String outcome) {
+    return (long) requestsCut.labelValues(listener, outcome).get();
+  }
+
   public void localReply(String reason) {
     localReplies.labelValues(reason).inc();
   }
@@ -91,13 +120,29 @@ public final class ProxyMetrics {
     forwardDenied.labelValues(rule).inc();
   }
 
+  public void tlsHandshakeFailure(String listener) {
+    tlsHandshakeFailures.labelValues(listener).inc();
+  }
+
+  public long tlsHandshakeFailures(String listener) {
+    return (long) tlsHandshakeFailures.labelValues(listener).get();
+  }
+
+  public void protocolError(String listener, String kind) {
+    protocolErrors.labelValues(listener, kind).inc();
+  }
+
+  public long protocolErrors(String listener, String kind) {
+    return (long) protocolErrors.labelValues(listener, kind).get();
+  }
+
   /** Value of a local-replies counter (for tests and the admin API). */
   public long localReplies(String reason) {
     return (long) localReplies.labelValues(reason).get();
   }
 
   public long requests(String listener, String route, String cluster, int code) {
-    return (long) requests.labelValues(listener, route, cluster, Integer.toString(code)).get();
+    return (long) requests.labelValues(listener, route, cluster, codeLabel(code)).get();
   }
 
   /** Registers a gauge with one label whose values and readings are taken at scrape time. */

@@ -46,6 +46,7 @@ public final class ConnectionPool {
 
   /**
    * @param bootstrap configured with {@code loop}, channel type, options and upstream pipeline
+   * @param maxConnections 0 = no limit
    */
   public ConnectionPool(
       EventLoop loop, Bootstrap bootstrap, SocketAddress remote, int maxConnections, long maxIdleNanos,
@@ -64,12 +65,13 @@ public final class ConnectionPool {
     this.loop = loop;
     this.bootstrap = bootstrap;
     this.remote = remote;
-    this.maxConnections = maxConnections;
+    this.maxConnections = maxConnections <= 0 ? Integer.MAX_VALUE : maxConnections; // 0 = no limit
     this.maxIdleNanos = maxIdleNanos;
     this.nanoClock = nanoClock;
     Object connectMillis = bootstrap.config().options().get(io.netty.channel.ChannelOption.CONNECT_TIMEOUT_MILLIS);
     this.waitMillis = connectMillis instanceof Integer ? (Integer) connectMillis : 5000;
-    this.maxPending = maxPending > 0 ? maxPending : maxConnections * MAX_PENDING_PER_CONNECTION;
+    this.maxPending = maxPending > 0 ? maxPending
+        : (int) Math.min(Integer.MAX_VALUE, (long) this.maxConnections * MAX_PENDING_PER_CONNECTION);
     this.retain = retain;
   }
 
@@ -214,7 +216,10 @@ public final class ConnectionPool {
     Channel ch = future.channel();
     ch.closeFuture().addListener(f -> onClosed(ch));
     future.addListener(f -> {
-      if (f.isSuccess()) {
+      if (f.isSuccess() && SelfConnect.is(ch)) {
+        ch.close(); // nothing listens at remote: the connect met itself
+        callback.failed(SelfConnect.refused(remote));
+      } else if (f.isSuccess()) {
         callback.acquired(ch, false);
       } else {
         callback.failed(f.cause());

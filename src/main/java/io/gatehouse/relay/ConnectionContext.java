@@ -8,6 +8,7 @@ import java.util.function.LongSupplier;
  *
  * @param perClient requests-per-second limit per client address, or null
  * @param tunnelIdleNanos idle timeout of upgraded (WebSocket) connections
+ * @param requestBufferBytes request body bytes read before an upstream connection is taken
  */
 public record ConnectionContext(
     String listenerName,
@@ -16,4 +17,5 @@ public record ConnectionContext(
     ExchangeObserver observer,
     LongSupplier clock,
     RateLimiter perClient,
-    long tunnelIdleNanos) {}
+    long tunnelIdleNanos,
+    long requestBufferBytes) {}

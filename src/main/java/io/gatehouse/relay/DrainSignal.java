@@ -6,6 +6,11 @@ package io.gatehouse.relay;
  */
 public final class DrainSignal {
   public static final DrainSignal INSTANCE = new DrainSignal();
+  /**
+   * Fired at the drain deadline, just before the connections still open are closed: an exchange
+   * cut now ends with outcome {@code drain_deadline}, not {@code client_aborted}.
+   */
+  public static final DrainSignal DEADLINE = new DrainSignal();
 
   private DrainSignal() {}
 }

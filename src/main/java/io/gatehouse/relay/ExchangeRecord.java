@@ -9,6 +9,9 @@ import io.gatehouse.http.Reason;
  * @param cluster cluster name, or null
  * @param upstream endpoint or origin address, {@code -} when none was contacted
  * @param rule forward access rule that decided, or null
+ * @param protocol the request's HTTP version ({@code HTTP/1.1}), or null when no head was read
+ * @param referer the {@code Referer} field as received, or null
+ * @param userAgent the {@code User-Agent} field as received, or null
  */
 public record ExchangeRecord(
     String listener,
@@ -17,6 +20,9 @@ public record ExchangeRecord(
     String method,
     String authority,
     String target,
+    String protocol,
+    String referer,
+    String userAgent,
     int status,
     long bytesIn,
     long bytesOut,

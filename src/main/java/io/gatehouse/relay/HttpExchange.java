@@ -22,6 +22,10 @@ import java.util.concurrent.TimeUnit;
  * <p>Framing is owned here (RFC 9112 §6): hop-by-hop fields are stripped and {@code
  * Transfer-Encoding: chunked} is set again only where this proxy frames the message that way.
  *
+ * <p>A request body is read into memory up to {@code requestBufferBytes} before an upstream
+ * connection is taken ({@link PendingBody}): a small upload that arrives slowly then holds no
+ * upstream connection while it trickles in; a larger one streams once that much has arrived.
+ *
  * <p>A request that failed on a reused connection before any body byte was sent is replayed on a
  * fresh connection: an upstream closing an idle keep-alive connection is never the client's error.
  * All fields are confined to the client's event loop, so none is volatile.
@@ -46,12 +50,18 @@ public final class HttpExchange {
   private final ExchangeSettings settings;
   private final Framing framing;
   private final long startNanos;
+  private final long requestBufferBytes;
 
   private Channel upstream;
   private UpstreamHandler upstreamHandler;
   private boolean reused;
   private int attempt;
   private boolean awaitingClientContent;
+  /** Reading the body before connecting: until it is complete or {@link #requestBufferBytes} are held. */
+  private boolean buffering;
+  /** The last part of the request was read from the client. */
+  private boolean requestRead;
+  /** The last part of the request was written upstream. */
   private boolean requestComplete;
   private boolean bodyForwarded;
   private long requestBodyBytes;
@@ -68,8 +78,8 @@ public final class HttpExchange {
   private final LazyTimer responseTimer;
   /** Body parts sent on the current reused connection (retained copies). */
   private final ReplayBuffer replayBuffer = new ReplayBuffer(REPLAY_LIMIT);
-  /** A body part that arrived between two attempts, for the next connection. */
-  private HttpContent held;
+  /** Body parts read and not yet sent: buffered before connecting, or arrived between two attempts. */
+  private final PendingBody pending = new PendingBody();
 
   public HttpExchange(
       Channel client,
@@ -78,7 +88,20 @@ public final class HttpExchange {
       ExchangeListener listener,
       ExchangeSettings settings,
       LazyTimer responseTimer) {
+    this(client, request, connector, listener, settings, responseTimer, 0);
+  }
+
+  /** @param requestBufferBytes body bytes read before an upstream connection is taken; 0 = none */
+  public HttpExchange(
+      Channel client,
+      HttpRequest request,
+      UpstreamConnector connector,
+      ExchangeListener listener,
+      ExchangeSettings settings,
+      LazyTimer responseTimer,
+      long requestBufferBytes) {
     this.client = client;
+    this.requestBufferBytes = requestBufferBytes;
     this.responseTimer = responseTimer;
     this.request = request;
     this.connector = connector;
@@ -88,8 +111,17 @@ public final class HttpExchange {
     this.framing = Framing.ofRequest(request);
   }
 
-  /** Starts the first attempt. */
+  /**
+   * Starts the first attempt, or first reads the body into memory. A client that expects {@code 100
+   * Continue} waits for the upstream's answer before it sends its body (RFC 9110 §10.1.1), so its
+   * request goes upstream at once.
+   */
   public void start() {
+    if (requestBufferBytes > 0 && framing.hasBody() && !HttpUtil.is100ContinueExpected(request)) {
+      buffering = true;
+      readClient();
+      return;
+    }
     connect(false);
   }
 
@@ -128,6 +160,11 @@ public final class HttpExchange {
 
   public boolean isDone() {
     return done;
+  }
+
+  /** Whether the response head went to the client (so a failure can no longer be answered). */
+  public boolean responseStarted() {
+    return responseStarted;
   }
 
   // ---- connecting
@@ -192,14 +229,18 @@ public final class HttpExchange {
     continueReading();
   }
 
-  /** Goes on with the body: the part that arrived between attempts, or the next one. */
+  /** Goes on with the body: the parts read before this connection, then the next ones. */
   private void continueReading() {
-    HttpContent next = held;
-    if (next != null) {
-      held = null;
-      onClientContent(next);
+    boolean wrote = false;
+    HttpContent next;
+    while (upstream != null && !done && (next = pending.poll()) != null) {
+      send(next);
+      wrote = true;
+    }
+    if (wrote) {
+      afterSend();
     } else {
-      readClient();
+      readClient(); // the head is flushed with the first part read
     }
   }
 
@@ -237,12 +278,6 @@ public final class HttpExchange {
       content.release();
       return;
     }
-    if (upstream == null) {
-      // Between two attempts (a stale connection being replaced): kept for the next connection,
-      // which must not get a request with a hole in its body.
-      held = content;
-      return;
-    }
     if (content.decoderResult().isFailure()) {
       // Bad chunk size or chunk framing (RFC 9112 §7.1): the body cannot be delimited, so the
       // request must never look complete upstream. Close it there and answer 400 here.
@@ -258,6 +293,27 @@ public final class HttpExchange {
       fail(Reason.BODY_TOO_LARGE, "body larger than " + settings.maxBodyBytes() + " bytes");
       return;
     }
+    if (content instanceof LastHttpContent) {
+      requestRead = true;
+    }
+    if (upstream == null) {
+      // Buffered before connecting, or between two attempts (a stale connection being replaced):
+      // kept for the next connection, which must not get a request with a hole in its body.
+      pending.add(content);
+      if (buffering && (requestRead || pending.bytes() >= requestBufferBytes)) {
+        buffering = false; // complete, or as much as is kept: from here the body streams
+        connect(false);
+      } else if (buffering) {
+        readClient();
+      }
+      return;
+    }
+    send(content);
+    afterSend();
+  }
+
+  /** Writes a body part upstream; the last one is flushed and starts the response timer. */
+  private void send(HttpContent content) {
     if (content.content().isReadable()) {
       bodyForwarded = true;
     }
@@ -265,9 +321,17 @@ public final class HttpExchange {
     if (content instanceof LastHttpContent) {
       requestComplete = true;
       sendLast((LastHttpContent) content);
+    } else {
+      upstream.write(content, upstream.voidPromise());
+    }
+  }
+
+  /** After body parts were written: flush them and read on while the upstream takes more. */
+  private void afterSend() {
+    if (upstream == null || done || requestComplete) {
       return;
     }
-    upstream.writeAndFlush(content, upstream.voidPromise());
+    upstream.flush();
     if (upstream.isWritable()) {
       readClient();
     }
@@ -291,14 +355,11 @@ public final class HttpExchange {
   }
 
   private void releaseHeld() {
-    if (held != null) {
-      held.release();
-      held = null;
-    }
+    pending.release();
   }
 
   private void readClient() {
-    if (!requestComplete && !awaitingClientContent) {
+    if (!requestRead && !awaitingClientContent) {
       awaitingClientContent = true;
       client.read();
     }
@@ -584,7 +645,7 @@ public final class HttpExchange {
 
   /** Whether the whole request was read from the client (so the connection can carry another). */
   public boolean requestComplete() {
-    return requestComplete;
+    return requestRead;
   }
 
 }

@@ -15,9 +15,12 @@ import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.util.concurrent.TimeUnit;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.ChannelInputShutdownReadComplete;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -50,8 +53,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean closeAfterReply;
   private RequestInfo current;
   private boolean draining;
+  /** The stop's drain deadline passed: what is cut now was cut by the proxy, not the client. */
+  private boolean drainDeadline;
   /** A closing local reply was sent: input is read and dropped until the client closes (lingering close). */
   private boolean lingering;
+  /** The client half-closed: the requests it sent before are answered, then the connection closes. */
+  private boolean inputEnded;
   private LazyTimer responseTimer;
   private ChannelHandlerContext flowControl;
   /** The client's address as text, computed once per connection. */
@@ -68,6 +75,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     /** The Host header by default; the forward proxy puts the target's host:port here. */
     public String authority;
     String target;
+    String protocol;
+    String referer;
+    String userAgent;
     long startNanos;
     public String route;
     public String cluster;
@@ -127,14 +137,29 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void onRequest(HttpRequest request) {
+    if (request.decoderResult().cause() instanceof PrematureChannelClosureException) {
+      // The client half-closed in the middle of a request head: an abort, nothing to answer.
+      current = new RequestInfo();
+      current.startNanos = clock().getAsLong();
+      current.method = "-";
+      finishRequest(Reason.CLIENT_ABORTED, 0, 0, 0, 0);
+      channel.close();
+      return;
+    }
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && announcesBody(request));
     current = new RequestInfo();
     current.startNanos = clock().getAsLong();
     current.method = request.method().name();
     current.target = request.uri();
     current.authority = request.headers().get(HttpHeaderNames.HOST);
+    current.protocol = request.protocolVersion().text();
+    current.referer = request.headers().get(HttpHeaderNames.REFERER);
+    current.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
     if (refusal != null) {
+      if (refusal.reason() == Reason.BODY_TOO_LARGE || refusal.reason() == Reason.HEADERS_TOO_LARGE) {
+        identify(request, current); // the head (or its start) was read: the log and metrics get the route
+      }
       reply(refusal.reason(), refusal.detail(), refusal.reason().closesConnection() || expectsContinue(request));
       return;
     }
@@ -154,10 +179,19 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return false;
     }
     long seconds = Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L);
+    identify(request, current);
     reply(Reason.RATE_LIMITED, "rate limit exceeded, retry in " + seconds + " s", expectsContinue(request),
         r -> r.headers().set(HttpHeaderNames.RETRY_AFTER, seconds));
     return true;
   }
+
+  /**
+   * Fills what the access log and metrics can know about a request refused before
+   * {@link #handleRequest} (body or head too large, per-client rate limit), such as its route.
+   * Must not change the request or any state. For a head too large, only the fields read before
+   * the limit are there (Host may be missing). Default: nothing.
+   */
+  protected void identify(HttpRequest request, RequestInfo info) {}
 
   /**
    * Decides what to do with a valid request head: call {@link #startExchange} or {@link #reply}.
@@ -166,7 +200,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** Starts relaying {@code request} to an upstream from {@code connector}. */
   protected final void startExchange(HttpRequest request, UpstreamConnector connector, ExchangeSettings settings) {
-    exchange = new HttpExchange(channel, request, connector, this, settings, responseTimer);
+    exchange = new HttpExchange(channel, request, connector, this, settings, responseTimer, context.requestBufferBytes());
     exchange.start();
   }
 
@@ -298,7 +332,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void afterExchange(boolean keepOpen) {
-    if (!keepOpen) {
+    if (!keepOpen || inputEnded) {
       closeAfterFlush();
       return;
     }
@@ -323,10 +357,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    */
   private void lingeringClose() {
     lingering = true;
-    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null) {
-      closeAfterFlush(); // TLS: a half-close under the TLS layer would skip close_notify
+    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null
+        || inputEnded || ((DuplexChannel) channel).isInputShutdown()) {
+      // TLS: a half-close under the TLS layer would skip close_notify. Input ended: nothing to drain.
+      closeAfterFlush();
       return;
     }
+    // From here the client's EOF closes the connection, as it did before the half-close support.
+    channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
     channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
       if (!written.isSuccess() || !channel.isActive()) {
         channel.close();
@@ -348,6 +386,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (info == null) {
       return;
     }
+    if (drainDeadline && outcome == Reason.CLIENT_ABORTED) {
+      outcome = Reason.DRAIN_DEADLINE;
+    }
     current = null;
     context.observer().exchangeFinished(new ExchangeRecord(
         context.listenerName(),
@@ -356,6 +397,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
         info.method,
         info.authority,
         info.target,
+        info.protocol,
+        info.referer,
+        info.userAgent,
         status,
         in,
         out,
@@ -378,12 +422,28 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       }
       return;
     }
+    if (evt == ClientTimeoutHandler.CLIENT_TOO_SLOW) {
+      onClientTooSlow();
+      return;
+    }
     if (evt == ClientTimeoutHandler.HEADER_TIMEOUT && exchange == null) {
       current = new RequestInfo();
       current.startNanos = clock().getAsLong();
       current.method = "-";
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
       return;
+    }
+    if (evt == DrainSignal.DEADLINE) {
+      draining = true;
+      drainDeadline = true; // the server closes the channel right after this event
+      return;
+    }
+    if (evt instanceof ChannelInputShutdownEvent && !(channel instanceof Http2StreamChannel)) {
+      clientInputEnded();
+      return;
+    }
+    if (evt instanceof ChannelInputShutdownReadComplete) {
+      return; // a read after the half-close: nothing more will come
     }
     if (evt == DrainSignal.INSTANCE) {
       draining = true;
@@ -393,6 +453,44 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     super.userEventTriggered(ctx, evt);
+  }
+
+  /**
+   * The client sends its body or takes its response slower than the minimum rate: 408 while no
+   * response has started, otherwise the connection is cut (and counted, as no reply counts it).
+   */
+  private void onClientTooSlow() {
+    if (exchange != null && !exchange.isDone()) {
+      if (exchange.responseStarted()) {
+        context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+      }
+      exchange.abort(Reason.CLIENT_TOO_SLOW, "request body or response read slower than the minimum rate");
+    } else if (!lingering) {
+      context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+      channel.close();
+    }
+  }
+
+  /**
+   * The client half-closed (RFC 9112 §9.6). The flow-control handler delivers this after every
+   * request sent before the FIN, so: between requests, close once the responses are out; in the
+   * middle of a request body, the client aborted.
+   */
+  private void clientInputEnded() {
+    inputEnded = true;
+    if (lingering) {
+      closeAfterFlush();
+    } else if (exchange != null && !exchange.isDone()) {
+      if (!exchange.requestComplete()) {
+        channel.close(); // body cut short: the exchange ends as client_aborted
+      }
+      // else: the response is still coming; afterExchange closes after it
+    } else if (discardingBody) {
+      closeAfterFlush(); // the body of a request answered locally was cut short
+    } else if (current == null) {
+      closeAfterFlush(); // between requests: everything sent was answered
+    }
+    // else: a request waits on something asynchronous; it is answered, then afterExchange closes
   }
 
   @Override

@@ -175,7 +175,7 @@ final class ClusterConnector implements UpstreamConnector {
     // outlier detection; a client leaving, a stalled or malformed or too large body, or our own full
     // pool are not.
     boolean failed = failure != Reason.OK && failure != Reason.CLIENT_ABORTED
-        && failure != Reason.BODY_TOO_LARGE && failure != Reason.BODY_TIMEOUT && failure != Reason.MALFORMED
+        && failure != Reason.BODY_TOO_LARGE && failure != Reason.BODY_TIMEOUT && failure != Reason.CLIENT_TOO_SLOW && failure != Reason.MALFORMED
         && failure != Reason.OVERLOADED;
     endpoint.state().requestFinished(now - attemptStart, failed, now);
   }

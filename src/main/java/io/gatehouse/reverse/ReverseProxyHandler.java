@@ -61,12 +61,12 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       reply(Reason.NO_ROUTE, "no route for " + target.host() + target.path(), expectsContinue(request));
       return;
     }
+    info.route = route.name(); // before the route's rate limit, so a 429 is logged with its route
     if (route.rateLimiter() != null && rateLimited(route.rateLimiter(), rateKey(route, request), request)) {
       return;
     }
     ClusterRuntime cluster = route.pickCluster(
         route.totalWeight() <= 1 ? 0 : ThreadLocalRandom.current().nextInt(route.totalWeight()));
-    info.route = route.name();
     info.cluster = cluster.name();
     rewriteHead(request, target, route);
 
@@ -76,6 +76,26 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,
         new ExchangeSettings(timeout, context.maxBodyBytes(), headers.via(), clock()));
+  }
+
+  /** The route a refused request would have taken, when its target and Host could be read. */
+  @Override
+  protected void identify(HttpRequest request, RequestInfo info) {
+    if (info.route != null || HttpMethod.CONNECT.equals(request.method())) {
+      return;
+    }
+    RequestTarget target = RequestTarget.of(request);
+    // A head cut short by the size limit may lack Host: matching by path alone could name a
+    // catch-all route the request would not have taken, so no route is named then.
+    if (target == null || target.authority() == null) {
+      return;
+    }
+    target = target.normalized();
+    RouteTable table = routing.get().table(context.listenerName());
+    Route route = table == null ? null : table.match(target.host(), target.path());
+    if (route != null) {
+      info.route = route.name();
+    }
   }
 
   private void rewriteHead(HttpRequest request, RequestTarget target, Route route) {

@@ -58,6 +58,54 @@ class CliTest {
   }
 
   @Test
+  void checkRefusesWhatRunRefusesWithPositions() throws Exception {
+    io.gatehouse.testing.TestCerts good = io.gatehouse.testing.TestCerts.selfSigned(dir);
+    Files.writeString(dir.resolve("garbage.pem"), "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
+    Files.writeString(dir.resolve("garbage.key"), "not a key\n");
+    Files.writeString(dir.resolve("users.htpasswd"), "# users\nalice:$2y$10$abcdefghijklmnopqrstuu5Xz4C1lJQn3yZ1oZb9d1v9n0n0n0n0n0\nbob:plaintext\n");
+    Path file = dir.resolve("ops.yaml");
+    Files.writeString(file, """
+        listeners:
+          - name: a
+            bind: 127.0.0.1:0
+            mode: reverse
+            tls: { certificates: [ { cert: garbage.pem, key: garbage.key } ] }
+          - name: b
+            bind: 127.0.0.1:0
+            mode: reverse
+            tls: { certificates: [ { cert: %s, key: garbage.key } ] }
+          - name: f
+            bind: 127.0.0.1:0
+            mode: forward
+            forward: { auth: { users: users.htpasswd } }
+        routes: [ { name: r, listeners: [a, b], cluster: c } ]
+        clusters: [ { name: c, endpoints: [ "127.0.0.1:8080", "no-such-host.invalid:80" ] } ]
+        accessLog: { path: missing-dir/access.log }
+        """.formatted(good.certificate()));
+
+    Run run = run("check", "-c", file.toString());
+
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).doesNotContain("Exception:").doesNotContain("\tat ");
+    assertThat(run.err()).containsPattern(java.util.regex.Pattern.quote(file.toString())
+        + ":13:\\d+: listeners\\[2\\].forward.auth.users: .*users.htpasswd line 3: not a bcrypt htpasswd entry");
+    // The start-up checks (access-log directory, TLS, DNS) run once the file itself is valid.
+    Files.writeString(file, Files.readString(file)
+        .replace("forward: { auth: { users: users.htpasswd } }", "forward: {}"));
+    run = run("check", "-c", file.toString());
+    assertThat(run.exit()).isEqualTo(1);
+    assertThat(run.err()).containsPattern(java.util.regex.Pattern.quote(file.toString())
+        + ":5:\\d+: listeners\\[0\\].tls.certificates\\[0\\].cert: cannot read the certificate");
+    assertThat(run.err()).containsPattern(java.util.regex.Pattern.quote(file.toString())
+        + ":9:\\d+: listeners\\[1\\].tls.certificates\\[0\\].key: cannot use the key");
+    assertThat(run.err()).containsPattern(java.util.regex.Pattern.quote(file.toString())
+        + ":15:\\d+: clusters\\[0\\].endpoints\\[1\\]: host 'no-such-host.invalid' does not resolve");
+    assertThat(run.err()).containsPattern(java.util.regex.Pattern.quote(file.toString())
+        + ":16:\\d+: accessLog.path: directory .*missing-dir does not exist");
+    assertThat(run.err()).doesNotContain("endpoints[0]");
+  }
+
+  @Test
   void checkOfAMissingFileFailsCleanly() {
     Run run = run("check", "-c", dir.resolve("absent.yaml").toString());
     assertThat(run.exit()).isEqualTo(1);
@@ -97,6 +145,18 @@ class CliTest {
       server.close();
     }
     assertThat(run("status", "--admin", "127.0.0.1:1").exit()).isEqualTo(1);
+  }
+
+  @Test
+  void everySubcommandPrintsItsHelpAndExitsZero() {
+    for (String command : new String[] {"run", "check", "reload", "status", "version"}) {
+      for (String flag : new String[] {"--help", "-h"}) {
+        Run run = run(command, flag);
+        assertThat(run.exit()).as(command + " " + flag + ": " + run.err()).isZero();
+        assertThat(run.out()).as(command + " " + flag).contains("Usage: gatehouse " + command);
+      }
+    }
+    assertThat(run("--help").exit()).isZero();
   }
 
   @Test

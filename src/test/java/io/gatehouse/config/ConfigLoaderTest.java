@@ -54,6 +54,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void cleartextHttp2OnlyOnPlainReverseListeners() {
+    String yaml = """
+        listeners:
+          - { name: out, bind: "127.0.0.1:0", mode: forward, http2: { cleartext: true } }
+          - name: tls
+            bind: "127.0.0.1:0"
+            mode: reverse
+            tls: { certificates: [ { cert: /nonexistent.pem, key: /nonexistent.key } ] }
+            http2: { cleartext: true }
+          - { name: odd, bind: "127.0.0.1:0", mode: reverse, http2: { cleartext: maybe } }
+        """;
+    assertThat(problems(yaml)).contains(
+        "test.yaml:2:74: listeners[0].http2.cleartext: true on a forward listener (expected: only on reverse listeners)",
+        "test.yaml:7:25: listeners[1].http2.cleartext: true on a TLS listener (expected: offer h2 through tls.alpn instead)",
+        "test.yaml:8:74: listeners[2].http2.cleartext: 'maybe' (expected: true or false)");
+  }
+
+  @Test
   void unknownKeyListsTheKnownKeys() {
     String yaml = """
         listeners:

@@ -100,7 +100,7 @@ class ConnectionLimitsTest {
 
   @Test
   void stalled_request_body_gets_408_and_the_upstream_request_is_cut() throws Exception {
-    start("{ idleTimeout: 300ms }");
+    start("{ idleTimeout: 300ms, requestBufferBytes: 0 }"); // streamed: the upstream sees the start of it
     long before = proxy.metrics().localReplies("body_timeout");
     try (RawHttpClient client = proxy.connect()) {
       client.send("POST /slow-body HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");

@@ -137,4 +137,17 @@ class HeadersTest {
     assertThat(received.uri()).isEqualTo("/p?q=1");
     assertThat(received.header("Host")).isEqualTo("site.test");
   }
+
+  @Test
+  void obs_text_in_a_field_value_is_forwarded_byte_for_byte() throws Exception {
+    byte[] utf8Cookie = "n=caf\u00e9".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      client.send("GET / HTTP/1.1\r\nHost: site.test\r\nCookie: ");
+      client.send(utf8Cookie);
+      client.send("\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(200);
+    }
+    String received = upstream.lastRequest().header("Cookie");
+    assertThat(received.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)).isEqualTo(utf8Cookie);
+  }
 }

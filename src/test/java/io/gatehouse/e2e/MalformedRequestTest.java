@@ -38,6 +38,8 @@ class MalformedRequestTest {
   void start() throws Exception {
     upstream = FakeUpstream.start("origin");
     strict = FakeUpstream.start("strict");
+    // requestBufferBytes: 0, so that bodies stream upstream and the framing cases below show what
+    // the upstream gets (RequestBufferingTest covers malformed bodies while buffering).
     proxy = ProxyUnderTest.start("""
         listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
         routes:
@@ -46,7 +48,7 @@ class MalformedRequestTest {
         clusters:
           - { name: origin, endpoints: ["${ORIGIN}"] }
           - { name: strict, endpoints: ["${STRICT}"] }
-        limits: { maxHeaderBytes: 2KiB, maxUriBytes: 1KiB, maxBodyBytes: 1KiB, headerTimeout: 300ms }
+        limits: { maxHeaderBytes: 2KiB, maxUriBytes: 1KiB, maxBodyBytes: 1KiB, headerTimeout: 300ms, requestBufferBytes: 0 }
         """, Map.of("ORIGIN", upstream.address(), "STRICT", strict.address()));
   }
 
@@ -150,6 +152,23 @@ class MalformedRequestTest {
     if (!name.contains("chunk size")) { // a bad chunk is found after the head was routed and connected
       assertThat(strict.connectionsAccepted()).as(name + ": upstream contacted").isEqualTo(connectionsBefore);
     }
+  }
+
+  /** RFC 9112 §3.2: a Host field with an invalid value (RFC 3986 authority grammar) gets 400. */
+  @ParameterizedTest(name = "Host: {0}")
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"bad host", "user@a", "a/b", "a:80x", "[zz::1]", "a\\b"})
+  void invalid_host_is_refused_and_never_forwarded(String host) throws Exception {
+    String target = "/bad-host-" + Integer.toHexString(host.hashCode());
+    long repliesBefore = proxy.metrics().localReplies("malformed");
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.bodyAsString()).contains("Host");
+      client.readAllUntilClose();
+    }
+    assertThat(proxy.metrics().localReplies("malformed")).isEqualTo(repliesBefore + 1);
+    assertThat(upstream.requests()).noneMatch(r -> r.uri().equals(target));
   }
 
   @Test

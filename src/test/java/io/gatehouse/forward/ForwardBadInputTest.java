@@ -72,6 +72,17 @@ class ForwardBadInputTest {
     assertThat(send("GET http:///path HTTP/1.1\r\nHost: x\r\n\r\n").status()).isEqualTo(400);
   }
 
+  /** RFC 9112 §3.2: an invalid Host is 400 even though an absolute-form target replaces it. */
+  @Test
+  void invalidHostIs400EvenWithAnAbsoluteTarget() throws Exception {
+    String target = "http://127.0.0.1:" + origin.port() + "/";
+    assertThat(send("GET " + target + " HTTP/1.1\r\nHost: bad host\r\n\r\n").status()).isEqualTo(400);
+    assertThat(send("GET " + target + " HTTP/1.1\r\nHost: user@127.0.0.1\r\n\r\n").status()).isEqualTo(400);
+    assertThat(send("CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: a b\r\n\r\n").status()).isEqualTo(400);
+    assertThat(origin.requests()).isEmpty();
+    assertThat(send("GET " + target + " HTTP/1.1\r\nHost: anything.example:81\r\n\r\n").status()).isEqualTo(200);
+  }
+
   @Test
   void connectToBadAuthorityIs400() throws Exception {
     assertThat(send("CONNECT 127.0.0.1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").status()).isEqualTo(400);

@@ -97,6 +97,37 @@ class ForwardConnectTest {
     }
   }
 
+  /**
+   * CONNECT, the first tunnel bytes and the FIN all before the tunnel is up (RFC 9112 §9.6): the
+   * bytes reach the origin, the FIN follows them, and the origin's answer still comes back.
+   */
+  @Test
+  void halfCloseRightAfterTheConnectHeadIsRelayedWithTheEarlyBytes() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = ProxyUnderTest.start(allowPort(server.getLocalPort()))) {
+      CompletableFuture<Void> originDone = CompletableFuture.runAsync(() -> {
+        try (Socket s = server.accept()) {
+          s.setSoTimeout(10_000);
+          byte[] all = s.getInputStream().readAllBytes(); // until the relayed FIN
+          s.getOutputStream().write(("got " + new String(all, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
+          s.getOutputStream().flush();
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+        client.setSoTimeout(10_000);
+        client.getOutputStream().write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\nearly")
+            .getBytes(StandardCharsets.US_ASCII));
+        client.shutdownOutput();
+        InputStream in = client.getInputStream();
+        assertThat(readHead(in)).startsWith("HTTP/1.1 200 Connection established");
+        assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("got early");
+      }
+      originDone.get(10, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void unreachableTunnelTargetIs502AndCloses() throws Exception {
     int deadPort;

@@ -37,6 +37,20 @@ class ForwardHttpTest {
     origin.close();
   }
 
+  /** {@code printf 'GET http://... HTTP/1.1\r\n...' | nc -N proxy port}: answered, then closed (RFC 9112 §9.6). */
+  @Test
+  void absoluteFormRequestThenHalfCloseIsAnswered() throws Exception {
+    try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      client.send("GET http://127.0.0.1:" + origin.port() + "/nc HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      client.shutdownOutput();
+      RawResponse r = client.readResponse();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.bodyAsString()).isEqualTo("origin");
+      assertThat(client.readAllUntilClose()).isEmpty();
+    }
+    assertThat(origin.lastRequest().uri()).isEqualTo("/nc");
+  }
+
   @Test
   void curlGetsThroughTheProxyInOriginForm() {
     CurlResult r = Curl.get("http://127.0.0.1:" + origin.port() + "/hello?x=1").proxy(proxy.address()).run();

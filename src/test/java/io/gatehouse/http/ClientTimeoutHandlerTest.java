@@ -116,6 +116,100 @@ class ClientTimeoutHandlerTest {
     channel.finishAndReleaseAll();
   }
 
+  private static final long WINDOW = TimeUnit.SECONDS.toNanos(20);
+
+  /** A handler with minimum rates of 1 KiB/s each way over a 20 s window. */
+  private EmbeddedChannel rated(ClientTimeoutHandler handler) {
+    EmbeddedChannel ch = new EmbeddedChannel(handler, new ChannelInboundHandlerAdapter() {
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        events.add(evt);
+      }
+
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg);
+      }
+    });
+    ch.config().setAutoRead(false); // as in production: the proxy asks for each read
+    ch.freezeTime();
+    return ch;
+  }
+
+  private static void advance(EmbeddedChannel ch, AtomicLong clock, long nanos) {
+    clock.addAndGet(nanos);
+    ch.advanceTimeBy(nanos, TimeUnit.NANOSECONDS);
+    ch.runScheduledPendingTasks();
+  }
+
+  @Test
+  void body_trickling_below_the_minimum_rate_is_cut_after_one_window() {
+    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    EmbeddedChannel ch = rated(rated);
+    ch.writeInbound(Unpooled.copiedBuffer("POST / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", StandardCharsets.ISO_8859_1));
+    rated.exchangeStarted(true);
+    for (int i = 0; i < 3; i++) { // one byte every 5 s: never near the idle timeout (R.U.D.Y.)
+      ch.read();
+      advance(ch, now, TimeUnit.SECONDS.toNanos(5));
+      ch.writeInbound(Unpooled.copiedBuffer("x", StandardCharsets.ISO_8859_1));
+    }
+    assertThat(events).isEmpty();
+    ch.read();
+    advance(ch, now, TimeUnit.SECONDS.toNanos(5));
+    assertThat(events).containsExactly(ClientTimeoutHandler.CLIENT_TOO_SLOW);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void body_at_the_minimum_rate_passes_and_backpressure_does_not_count() {
+    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    EmbeddedChannel ch = rated(rated);
+    ch.writeInbound(Unpooled.copiedBuffer("POST / HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n", StandardCharsets.ISO_8859_1));
+    rated.exchangeStarted(true);
+    for (int i = 0; i < 20; i++) { // 3 KiB every 2 s, for 40 s of waiting
+      ch.read();
+      advance(ch, now, TimeUnit.SECONDS.toNanos(2));
+      ch.writeInbound(Unpooled.wrappedBuffer(new byte[3072]));
+      advance(ch, now, TimeUnit.SECONDS.toNanos(30)); // no read asked: the proxy holds back, not timed
+    }
+    assertThat(events).isEmpty();
+    rated.bodyComplete();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void response_not_taken_is_cut_after_one_window_not_the_idle_timeout() {
+    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    EmbeddedChannel ch = rated(rated);
+    ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
+    rated.exchangeStarted(false);
+    ch.write(Unpooled.wrappedBuffer(new byte[128 * 1024])); // past the high water mark, never flushed
+    assertThat(ch.isWritable()).isFalse();
+    advance(ch, now, WINDOW - 1);
+    assertThat(events).isEmpty();
+    advance(ch, now, 1);
+    assertThat(events).containsExactly(ClientTimeoutHandler.CLIENT_TOO_SLOW);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
+  @Test
+  void response_taken_in_time_is_not_cut() {
+    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    EmbeddedChannel ch = rated(rated);
+    ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
+    rated.exchangeStarted(false);
+    for (int i = 0; i < 5; i++) {
+      ch.write(Unpooled.wrappedBuffer(new byte[128 * 1024]));
+      assertThat(ch.isWritable()).isFalse();
+      advance(ch, now, WINDOW / 2);
+      ch.flush(); // the client took all of it
+      ReferenceCountUtil.release(ch.readOutbound());
+    }
+    advance(ch, now, WINDOW * 2);
+    assertThat(events).isEmpty();
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
+
   /** A pending timer holds the whole connection: a closed connection must not leave one behind. */
   @Test
   void closing_the_connection_cancels_its_timer() {

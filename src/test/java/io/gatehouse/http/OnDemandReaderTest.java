@@ -66,4 +66,32 @@ class OnDemandReaderTest {
     assertThat(buf.refCnt()).isZero();
     assertThat(ch.finishAndReleaseAll()).isFalse();
   }
+
+  /** A half-close after pipelined requests reaches the handler only after all of them (RFC 9112 §9.6). */
+  @Test
+  void endOfInputWaitsBehindTheMessagesDecodedBeforeIt() {
+    java.util.List<Object> seen = new java.util.ArrayList<>();
+    EmbeddedChannel ch = new EmbeddedChannel();
+    ch.config().setAutoRead(false);
+    ch.pipeline().addLast(new OnDemandReader(), new io.netty.channel.ChannelInboundHandlerAdapter() {
+      @Override
+      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        seen.add(msg);
+      }
+
+      @Override
+      public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        seen.add(evt);
+      }
+    });
+    ch.pipeline().read();
+    ch.pipeline().fireChannelRead("one").fireChannelRead("two")
+        .fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+    assertThat(seen).containsExactly("one");
+    ch.pipeline().read();
+    assertThat(seen).containsExactly("one", "two");
+    ch.pipeline().read();
+    assertThat(seen).containsExactly("one", "two", io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+    assertThat(ch.finishAndReleaseAll()).isFalse();
+  }
 }

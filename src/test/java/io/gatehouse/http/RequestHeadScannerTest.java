@@ -34,6 +34,13 @@ class RequestHeadScannerTest {
   }
 
   @Test
+  void obsTextInFieldValuesIsAllowedButNotInTheRequestLine() {
+    assertThat(scan("GET / HTTP/1.1\r\nCookie: n=caf\u00e9\u00ff\r\n\r\n")).isEqualTo(RequestHeadScanner.OK);
+    assertThat(scan("GET /caf\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n"))
+        .isEqualTo(RequestHeadScanner.NON_ASCII_REQUEST_LINE);
+  }
+
+  @Test
   void controlCharactersAreRefused() {
     assertThat(scan("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n")).isEqualTo(RequestHeadScanner.CONTROL_CHAR);
     assertThat(scan("GET / HTTP/1.1\r\nX: a\u007fb\r\n\r\n")).isEqualTo(RequestHeadScanner.CONTROL_CHAR);

@@ -99,6 +99,17 @@ class ConnectionPoolTest {
   }
 
   @Test
+  void zero_max_connections_means_no_cap() throws Exception {
+    ConnectionPool pool = pool(0);
+    for (int i = 0; i < 300; i++) { // past the old default of 256: none of them waits
+      Acquired acquired = acquire(pool, true).get(5, TimeUnit.SECONDS);
+      assertThat(acquired.failure()).isNull();
+      assertThat(acquired.reused()).isFalse();
+    }
+    assertThat(onLoop(pool::openConnections)).isEqualTo(300);
+  }
+
+  @Test
   void fresh_acquire_never_reuses() throws Exception {
     ConnectionPool pool = pool(4);
     Acquired first = acquire(pool, true).get(5, TimeUnit.SECONDS);
@@ -227,9 +238,37 @@ class ConnectionPoolTest {
 
   @Test
   void refused_connect_is_reported_and_frees_its_slot() throws Exception {
-    upstream.kill();
-    ConnectionPool pool = pool(1);
-    assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isNotNull();
+    // A port held by a bound socket that never listens: a connect to it is refused, and, unlike the
+    // port of a killed upstream, neither the kernel (as a source port, see the self-connect test)
+    // nor another process's listener can take it meanwhile.
+    try (java.net.Socket reserved = new java.net.Socket()) {
+      reserved.bind(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+      Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+          .handler(new UpstreamPipeline(16 * 1024));
+      ConnectionPool pool = new ConnectionPool(loop, bootstrap,
+          new InetSocketAddress("127.0.0.1", reserved.getLocalPort()), 1, MAX_IDLE, now::get);
+      assertThat(acquire(pool, true).get(5, TimeUnit.SECONDS).failure()).isInstanceOf(java.net.ConnectException.class);
+      await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::openConnections) == 0);
+    }
+  }
+
+  @Test
+  void self_connect_is_a_refused_connect() throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    InetSocketAddress self = new InetSocketAddress("127.0.0.1", port);
+    // Binding the source port to the destination port forces what the kernel does by chance when
+    // it picks a closed destination port as the ephemeral source port: the SYN meets itself.
+    Bootstrap bootstrap = new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        .option(io.netty.channel.ChannelOption.SO_REUSEADDR, true)
+        .localAddress(self)
+        .handler(new UpstreamPipeline(16 * 1024));
+    ConnectionPool pool = new ConnectionPool(loop, bootstrap, self, 1, MAX_IDLE, now::get);
+    Acquired result = acquire(pool, true).get(5, TimeUnit.SECONDS);
+    assertThat(result.failure()).isInstanceOf(java.net.ConnectException.class);
+    assertThat(ConnectFailures.reason(result.failure())).isEqualTo(io.gatehouse.http.Reason.UPSTREAM_CONNECT_FAILED);
     await().atMost(Duration.ofSeconds(5)).until(() -> onLoop(pool::openConnections) == 0);
   }
 }

@@ -7,6 +7,8 @@
  *       {@link io.gatehouse.testing.RecordedRequest}.</li>
  *   <li>{@link io.gatehouse.testing.RawHttpClient}: byte-exact requests on a plain socket, every
  *       read bounded.</li>
+ *   <li>{@link io.gatehouse.testing.RawH2Client}: HTTP/2 over TLS (ALPN h2) frame by frame, for
+ *       malformed frames and exact error codes; every read bounded.</li>
  *   <li>{@link io.gatehouse.testing.Curl}: the real curl binary, bounded, skipped when absent.</li>
  *   <li>{@link io.gatehouse.testing.TestCerts}: self-signed PEM certificate and key via openssl.</li>
  *   <li>{@link io.gatehouse.testing.ProxyUnderTest}: a Gatehouse started in-process from inline

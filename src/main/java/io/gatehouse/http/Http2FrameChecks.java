@@ -1,0 +1,111 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2Connection;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameLogger;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Stream;
+import io.netty.handler.logging.LogLevel;
+
+/**
+ * Checks on inbound HEADERS and DATA frames that Netty's connection decoder makes differently from
+ * RFC 9113, run before it sees the frame. It sits where Netty calls a frame logger: between the
+ * frame reader (which has decoded and validated the header block) and the decoder's stream state
+ * machine, the one place Netty offers for looking at each frame with the connection state as it was
+ * before the frame. It logs nothing.
+ *
+ * <ul>
+ *   <li>HEADERS on a stream whose client already sent END_STREAM: Netty says PROTOCOL_ERROR ("too
+ *       many headers"); §5.1 half-closed (remote) says stream error STREAM_CLOSED.
+ *   <li>HEADERS or DATA on a stream Netty no longer knows, below the highest identifier opened:
+ *       Netty says stream error STREAM_CLOSED. Unless the stream ended with a RST_STREAM (frames
+ *       sent before the peer saw it are expected, and get Netty's answer), that is a connection
+ *       error: STREAM_CLOSED on a stream that was open once (§5.1 closed), PROTOCOL_ERROR on an
+ *       identifier that was never opened, a client reusing a lower one (§5.1.1).
+ * </ul>
+ *
+ * <p>Confined to the connection's event loop, like the codec that calls it.
+ */
+final class Http2FrameChecks extends Http2FrameLogger {
+  private final Http2StreamHistory history = new Http2StreamHistory();
+  private Http2Connection connection;
+
+  Http2FrameChecks() {
+    super(LogLevel.TRACE, Http2FrameChecks.class);
+  }
+
+  /** Called once the codec, and so the connection, exists. */
+  void attach(Http2Connection connection) {
+    this.connection = connection;
+    connection.addListener(history);
+  }
+
+  @Override
+  public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+      int padding, boolean endStream) {
+    if (direction == Direction.INBOUND) {
+      checkHeaders(streamId);
+    }
+  }
+
+  @Override
+  public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
+      int streamDependency, short weight, boolean exclusive, int padding, boolean endStream) {
+    if (direction == Direction.INBOUND) {
+      checkHeaders(streamId);
+    }
+  }
+
+  @Override
+  public void logData(Direction direction, ChannelHandlerContext ctx, int streamId, ByteBuf data, int padding,
+      boolean endStream) {
+    if (direction == Direction.INBOUND && connection.stream(streamId) == null) {
+      checkUnknownStream(streamId);
+    }
+  }
+
+  /**
+   * Every RST_STREAM either way, including the ones Netty sends for streams it never created (a
+   * stream refused past SETTINGS_MAX_CONCURRENT_STREAMS), whose DATA may still be in flight.
+   */
+  @Override
+  public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
+    history.rememberReset(streamId);
+  }
+
+  private void checkHeaders(int streamId) {
+    Http2Stream stream = connection.stream(streamId);
+    if (stream == null) {
+      checkUnknownStream(streamId);
+    } else if (!stream.isResetSent()
+        && (stream.state() == Http2Stream.State.HALF_CLOSED_REMOTE || stream.state() == Http2Stream.State.CLOSED)) {
+      throw rethrow(Http2Exception.streamError(streamId, Http2Error.STREAM_CLOSED,
+          "HEADERS on stream %d after its END_STREAM", streamId));
+    }
+  }
+
+  private void checkUnknownStream(int streamId) {
+    if (connection.goAwaySent() || (streamId & 1) == 0 || streamId > connection.remote().lastStreamCreated()
+        || history.wasReset(streamId)) {
+      return; // new, server-side or reset: Netty's own answer is right
+    }
+    throw rethrow(history.wasOpened(streamId)
+        ? Http2Exception.connectionError(Http2Error.STREAM_CLOSED, "frame on closed stream %d", streamId)
+        : Http2Exception.connectionError(Http2Error.PROTOCOL_ERROR,
+            "stream %d is below the highest stream opened and was never opened", streamId));
+  }
+
+  /**
+   * Throws an {@link Http2Exception} from a method that cannot declare it. The reader's listener
+   * that calls this declares it, so it takes the path of Netty's own checks: a stream error resets
+   * the stream, a connection error sends GOAWAY and closes. (Wrapped in an unchecked exception, the
+   * reader would take it for a bug and stop reading the connection.)
+   */
+  @SuppressWarnings("unchecked")
+  private static <T extends Throwable> RuntimeException rethrow(Throwable error) throws T {
+    throw (T) error;
+  }
+}

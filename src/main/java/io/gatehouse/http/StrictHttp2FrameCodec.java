@@ -1,0 +1,102 @@
+package io.gatehouse.http;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2ConnectionDecoder;
+import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2Exception;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server side HTTP/2 frame codec of a client connection: Netty's {@link Http2FrameCodec} with
+ * RFC 9113's checks switched on and its errors reported with the code the RFC names.
+ *
+ * <ul>
+ *   <li>Netty validates field names and pseudo-headers while decoding a header block (§8.2.1
+ *       lowercase names, §8.2.2 connection-specific fields and {@code te}, §8.3 unknown, duplicated
+ *       or misplaced pseudo-headers, pseudo-headers in trailers), checks {@code content-length}
+ *       against the DATA received (§8.1.1) and, switched on here, that a request has
+ *       {@code :method}, {@code :scheme} and {@code :path} (§8.3.1). Each is a stream error
+ *       PROTOCOL_ERROR raised before the frame reaches the stream's channel.
+ *   <li>{@link Http2FrameChecks} answers HEADERS and DATA on half-closed and closed streams, and
+ *       lower stream identifiers, the way §5.1 and §5.1.1 say.
+ *   <li>Stream errors reset the stream with their own code, not CANCEL (see {@link #onError}).
+ * </ul>
+ */
+public final class StrictHttp2FrameCodec extends Http2FrameCodec {
+  private static final Logger log = LoggerFactory.getLogger(StrictHttp2FrameCodec.class);
+
+  private StrictHttp2FrameCodec(Http2ConnectionEncoder encoder, Http2ConnectionDecoder decoder,
+      Http2Settings initialSettings, boolean decoupleCloseAndGoAway, boolean flushPreface, Http2FrameChecks checks) {
+    super(encoder, decoder, initialSettings, decoupleCloseAndGoAway, flushPreface);
+    checks.attach(connection());
+  }
+
+  /** A server codec announcing {@code initialSettings}. */
+  public static StrictHttp2FrameCodec forServer(Http2Settings initialSettings) {
+    return (StrictHttp2FrameCodec) new Builder().initialSettings(initialSettings).build();
+  }
+
+  /**
+   * Http2FrameCodec hands an inbound stream error on a stream that has a child channel to that
+   * channel, which closes; the multiplexer resets a closing stream with CANCEL. Resetting it here
+   * first, with the error's own code (§5.4.2), makes that later reset a no-op.
+   */
+  @Override
+  public void onError(ChannelHandlerContext ctx, boolean outbound, Throwable cause) {
+    Http2Exception embedded = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
+    if (!outbound && embedded instanceof Http2Exception.StreamException error
+        && connection().stream(error.streamId()) != null) {
+      resetStream(ctx, error.streamId(), error.error().code(), ctx.newPromise());
+    }
+    super.onError(ctx, outbound, cause);
+  }
+
+  /**
+   * A connection error the client caused ends its connection with GOAWAY; Http2FrameCodec would
+   * also fire it down the pipeline, where nothing handles it and Netty logs it at WARN with a stack
+   * trace, once per hostile connection. It is the client's fault, so it is logged at DEBUG instead
+   * (Http2ConnectionHandler's handling does not depend on {@code outbound}; Http2FrameCodec only
+   * fires inbound errors). A {@link ClientConnectionError} event goes down the pipeline instead,
+   * for the listener to count it and log it in one rate-limited line.
+   */
+  @Override
+  protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
+      Http2Exception http2Ex) {
+    if (!outbound && http2Ex != null) {
+      log.debug("{} HTTP/2 connection error from the client: {}", ctx.channel(), http2Ex.toString());
+      super.onConnectionError(ctx, true, cause, http2Ex);
+      ctx.fireUserEventTriggered(new ClientConnectionError(http2Ex));
+      return;
+    }
+    super.onConnectionError(ctx, outbound, cause, http2Ex);
+  }
+
+  /** User event: the client caused an HTTP/2 connection error; GOAWAY is sent and the connection closes. */
+  public record ClientConnectionError(Http2Exception cause) {}
+
+  private static final class Builder extends Http2FrameCodecBuilder {
+    private final Http2FrameChecks checks = new Http2FrameChecks();
+
+    Builder() {
+      server(true);
+      frameLogger(checks);
+      gracefulShutdownTimeoutMillis(0); // as Http2FrameCodecBuilder.forServer(): the close is the proxy's
+      validateHeaders(true);
+      validateRequiredPseudoHeaders(true);
+    }
+
+    @Override
+    protected Http2FrameCodec build(Http2ConnectionDecoder decoder, Http2ConnectionEncoder encoder,
+        Http2Settings initialSettings) {
+      StrictHttp2FrameCodec codec = new StrictHttp2FrameCodec(
+          encoder, decoder, initialSettings, decoupleCloseAndGoAway(), flushPreface(), checks);
+      codec.gracefulShutdownTimeoutMillis(gracefulShutdownTimeoutMillis());
+      return codec;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package io.gatehouse.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code ./gatehouse} launcher, run by bash from a copy of the repository layout. {@code mvn}
+ * and {@code java} are stand-in scripts on PATH that record how they were called, so the test
+ * checks the launcher's decisions (rebuild or not, which jar) without a real build.
+ */
+@Timeout(30)
+class LauncherTest {
+  @TempDir Path dir;
+  private Path repo;
+  private Path jar;
+  private Path calls;
+
+  @BeforeEach
+  void layout() throws Exception {
+    repo = Files.createDirectories(dir.resolve("repo"));
+    Files.copy(Path.of("gatehouse"), repo.resolve("gatehouse"));
+    Files.writeString(repo.resolve("pom.xml"), "<project/>");
+    Files.createDirectories(repo.resolve("src/main/java"));
+    Files.writeString(repo.resolve("src/main/java/A.java"), "class A {}");
+    jar = Files.createDirectories(repo.resolve("target")).resolve("gatehouse.jar");
+    Files.writeString(jar, "jar");
+    calls = dir.resolve("calls.txt");
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    script(bin.resolve("mvn"), "echo \"mvn $*\" >> '" + calls + "'; touch target/gatehouse.jar");
+    script(bin.resolve("java"), "echo \"java $*\" >> '" + calls + "'");
+    Path onPath = Files.createDirectories(dir.resolve("onpath"));
+    Files.createSymbolicLink(onPath.resolve("gatehouse"), repo.resolve("gatehouse"));
+  }
+
+  @Test
+  void aSymlinkInPathRunsTheRepositorysJarWithoutRebuildingAnUpToDateJar() throws Exception {
+    ageSources(3600);
+
+    int exit = launch();
+
+    assertThat(exit).isZero();
+    assertThat(Files.readAllLines(calls)).containsExactly(
+        "java -XX:+UseParallelGC -Xms64m -jar " + repo.toRealPath().resolve("target/gatehouse.jar") + " version");
+  }
+
+  @Test
+  void sourcesNewerThanTheJarAreRebuiltFirst() throws Exception {
+    ageSources(7200);
+    age(jar, 3600);
+    age(repo.resolve("src/main/java/A.java"), 0);
+
+    int exit = launch();
+
+    assertThat(exit).isZero();
+    List<String> lines = Files.readAllLines(calls);
+    assertThat(lines).hasSize(2);
+    assertThat(lines.get(0)).startsWith("mvn ").contains("package");
+    assertThat(lines.get(1)).startsWith("java ").endsWith("gatehouse.jar version");
+  }
+
+  @Test
+  void aChangedPomAloneAlsoRebuilds() throws Exception {
+    ageSources(7200);
+    age(jar, 3600);
+    age(repo.resolve("pom.xml"), 0);
+
+    assertThat(launch()).isZero();
+    assertThat(Files.readAllLines(calls).get(0)).startsWith("mvn ");
+  }
+
+  private int launch() throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(List.of(dir.resolve("onpath/gatehouse").toString(), "version"))
+        .directory(dir.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("out.txt").toFile());
+    pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
+    pb.environment().remove("GATEHOUSE_JAVA_OPTS");
+    Process p = pb.start();
+    p.getOutputStream().close();
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    return p.exitValue();
+  }
+
+  private void ageSources(long seconds) throws Exception {
+    try (var files = Files.walk(repo.resolve("src"))) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        age(p, seconds);
+      }
+    }
+    age(repo.resolve("pom.xml"), seconds);
+  }
+
+  private static void age(Path file, long seconds) throws Exception {
+    Files.setLastModifiedTime(file, FileTime.from(Instant.now().minusSeconds(seconds)));
+  }
+
+  private static void script(Path file, String body) throws Exception {
+    Files.writeString(file, "#!/usr/bin/env bash\n" + body + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+  }
+}

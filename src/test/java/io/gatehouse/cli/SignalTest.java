@@ -1,0 +1,108 @@
+package io.gatehouse.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Signals to a real {@code gatehouse run} process.
+ *
+ * <p>SIGHUP to {@code gatehouse run} without {@code -c}: the embedded default has nothing to re-read,
+ * so the process logs that and keeps serving (the JVM's default action would exit 129). The
+ * embedded default binds its fixed ports 3128 and 9901; the test is skipped, saying so, when
+ * something else holds them.
+ */
+@Timeout(60)
+class SignalTest {
+  @TempDir Path dir;
+
+  @Test
+  void sighupWithoutAConfigFileIsLoggedAndTheProcessKeepsRunning() throws Exception {
+    Assumptions.assumeTrue(free(3128) && free(9901), "ports 3128 and 9901 are needed by the embedded default");
+    Path out = dir.resolve("out.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+            "io.gatehouse.cli.Main", "run"))
+        .redirectErrorStream(true)
+        .redirectOutput(out.toFile())
+        .start();
+    try {
+      await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("Gatehouse started"));
+      signal("HUP", process);
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(out).contains("SIGHUP"));
+      assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
+      process.destroy(); // SIGTERM: still the graceful stop
+      assertThat(process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+      assertThat(process.exitValue()).as(Files.readString(out)).isZero();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  @Test
+  void sigusr1ReopensTheAccessLogAfterARename() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    Path log = dir.resolve("access.log");
+    Path rotated = dir.resolve("access.log.1");
+    Path config = dir.resolve("g.yaml");
+    Files.writeString(config, """
+        admin: { bind: 127.0.0.1:0 }
+        accessLog: { path: access.log }
+        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
+        """.formatted(port));
+    Path out = dir.resolve("out.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+            "io.gatehouse.cli.Main", "run", "-c", config.toString()))
+        .redirectErrorStream(true)
+        .redirectOutput(out.toFile())
+        .start();
+    try {
+      await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("Gatehouse started"));
+      get(port, "/before");
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(log) && Files.readString(log).contains("/before"));
+      Files.move(log, rotated);
+      signal("USR1", process);
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log));
+      get(port, "/after");
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.readString(log).contains("/after"));
+      assertThat(Files.readString(rotated)).contains("/before").doesNotContain("/after");
+      assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  private static void get(int port, String path) throws Exception {
+    try (io.gatehouse.testing.RawHttpClient client = io.gatehouse.testing.RawHttpClient.connect(port)) {
+      assertThat(client.send("GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(404);
+    }
+  }
+
+  static void signal(String name, Process process) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).isZero();
+  }
+
+  private static boolean free(int port) {
+    try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,365 @@
+package io.gatehouse.lifecycle;
+
+import static io.gatehouse.testing.RawH2Client.fields;
+import static io.gatehouse.testing.RawH2Client.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.ProxyUnderTest;
+import io.gatehouse.testing.RawH2Client;
+import io.gatehouse.testing.RecordedRequest;
+import io.gatehouse.testing.Reply;
+import io.gatehouse.testing.TestCerts;
+import io.netty.handler.codec.http2.Http2Error;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * RFC 9113 conformance of the HTTP/2 listener, frame by frame: a malformed request is a stream
+ * error PROTOCOL_ERROR at once and never reaches the upstream whole (§8.1.1); state and frame
+ * errors carry the code the RFC names, never CANCEL; a stream error leaves sibling streams alone.
+ */
+@Timeout(30)
+class Http2ConformanceTest {
+  private static final long PROTOCOL_ERROR = Http2Error.PROTOCOL_ERROR.code();
+  private static final long STREAM_CLOSED = Http2Error.STREAM_CLOSED.code();
+
+  @TempDir Path dir;
+  private TestCerts certs;
+  private FakeUpstream origin;
+  private ProxyUnderTest proxy;
+  private RawH2Client h2;
+
+  @BeforeEach
+  void start() throws Exception {
+    certs = TestCerts.selfSigned(dir);
+    origin = FakeUpstream.start("a");
+    origin.respond(head -> head.uri().startsWith("/hang") ? Reply.hang() : Reply.ok());
+    // requestBufferBytes: 0, so that a body streams and the upstream exchange is open mid-body,
+    // which is what the stream-error cases below check the ending of.
+    proxy = ProxyUnderTest.start("""
+        limits: { requestBufferBytes: 0 }
+        listeners:
+          - name: public
+            bind: 127.0.0.1:0
+            mode: reverse
+            tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+        routes: [ { name: all, cluster: c } ]
+        clusters: [ { name: c, endpoints: [ "%s" ] } ]
+        """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
+    h2 = RawH2Client.connect(proxy.port(), certs);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    h2.close();
+    proxy.close();
+    origin.close();
+  }
+
+  // --- malformed requests (§8.1.1, §8.2, §8.3.1): RST_STREAM PROTOCOL_ERROR, nothing forwarded ---
+
+  @Test
+  void missingScheme() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.remove(1);
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void missingMethod() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.remove(0);
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void missingPath() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.remove(2);
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void emptyPath() throws Exception {
+    assertRefusedAndSiblingServed(request("GET", "", "localhost"), true);
+  }
+
+  @Test
+  void unknownPseudoHeader() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(new String[] {":foo", "bar"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void responsePseudoHeaderInRequest() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(new String[] {":status", "200"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void duplicatedPseudoHeader() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(new String[] {":path", "/other"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void pseudoHeaderAfterRegularHeader() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(2, new String[] {"accept", "*/*"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
+  void connectionSpecificField(String name) throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(new String[] {name, switch (name) {
+      case "transfer-encoding" -> "chunked";
+      case "upgrade" -> "websocket";
+      default -> "keep-alive";
+    }});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void teOtherThanTrailers() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(new String[] {"te", "trailers, deflate"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void uppercaseFieldName() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(new String[] {"X-Upper", "1"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  @Test
+  void pseudoHeaderInTrailers() throws Exception {
+    List<String[]> head = request("POST", "/bad", "localhost");
+    h2.headers(1, false, head);
+    h2.data(1, false, "hello");
+    h2.headers(1, true, fields(":path", "/trailer", "x-t", "1"));
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    assertSiblingServed(3);
+    assertNoBadRequestComplete();
+  }
+
+  @Test
+  void contentLengthAboveData() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {"content-length", "10"});
+    h2.headers(1, false, fields);
+    h2.data(1, true, "hello");
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    assertSiblingServed(3);
+    assertNoBadRequestComplete();
+  }
+
+  @Test
+  void contentLengthBelowData() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {"content-length", "3"});
+    h2.headers(1, false, fields);
+    h2.data(1, true, "hello");
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    assertSiblingServed(3);
+    assertNoBadRequestComplete();
+  }
+
+  @Test
+  void contentLengthWithoutData() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {"content-length", "5"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
+  /** The head and the first DATA are forwarded before the excess shows: the upstream exchange is cut. */
+  @Test
+  void contentLengthExceededMidBodyAbortsTheUpstreamExchange() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {"content-length", "6"});
+    h2.headers(1, false, fields);
+    h2.data(1, false, "abc");
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 1);
+    h2.data(1, false, "defg");
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(origin.requests())
+        .filteredOn(r -> r.uri().equals("/bad")).singleElement()
+        .satisfies(r -> assertThat(r.complete()).isFalse()));
+    assertSiblingServed(3);
+  }
+
+  // --- stream and connection errors with the right code (§5.1, §5.1.1, §6) ---
+
+  @Test
+  void dataOnHalfClosedRemoteStream() throws Exception {
+    h2.headers(1, true, request("GET", "/hang", "localhost"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests().size() == 1);
+    h2.data(1, true, "late");
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(STREAM_CLOSED);
+    assertSiblingServed(3);
+  }
+
+  @Test
+  void headersOnHalfClosedRemoteStream() throws Exception {
+    h2.headers(1, true, request("GET", "/hang", "localhost"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests().size() == 1);
+    h2.headers(1, true, fields("x-late", "1"));
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(STREAM_CLOSED);
+    assertSiblingServed(3);
+  }
+
+  @Test
+  void priorityOfWrongLength() throws Exception {
+    h2.headers(1, false, request("POST", "/hang", "localhost"));
+    h2.frame(RawH2Client.PRIORITY, 0, 1, new byte[] {0, 0, 0, 0});
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(Http2Error.FRAME_SIZE_ERROR.code());
+    assertSiblingServed(3);
+  }
+
+  @Test
+  void windowUpdateOfZeroOnAStream() throws Exception {
+    h2.headers(1, false, request("POST", "/hang", "localhost"));
+    h2.windowUpdate(1, 0);
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    assertSiblingServed(3);
+  }
+
+  @Test
+  void streamWindowAboveMaximum() throws Exception {
+    h2.headers(1, false, request("POST", "/hang", "localhost"));
+    h2.windowUpdate(1, Integer.MAX_VALUE);
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(Http2Error.FLOW_CONTROL_ERROR.code());
+    assertSiblingServed(3);
+  }
+
+  @Test
+  void secondHeadersWithoutEndStream() throws Exception {
+    h2.headers(1, false, request("POST", "/bad", "localhost"));
+    h2.headers(1, false, fields("x-more", "1"));
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    assertSiblingServed(3);
+    assertNoBadRequestComplete();
+  }
+
+  @Test
+  void streamIdRegressionIsAConnectionError() throws Exception {
+    h2.headers(5, true, request("GET", "/first", "localhost"));
+    h2.awaitResponse(5);
+    h2.headers(3, true, request("GET", "/bad", "localhost"));
+    assertThat(h2.awaitGoAway().errorCode()).isEqualTo(PROTOCOL_ERROR);
+    assertNoBadRequestComplete();
+  }
+
+  @Test
+  void headersOnClosedStreamIsAConnectionError() throws Exception {
+    h2.headers(1, true, request("GET", "/first", "localhost"));
+    h2.awaitResponse(1);
+    h2.headers(1, true, request("GET", "/bad", "localhost"));
+    assertThat(h2.awaitGoAway().errorCode()).isEqualTo(STREAM_CLOSED);
+    assertNoBadRequestComplete();
+  }
+
+  /** Frames the client sent before it saw the proxy's reset are expected (§5.1 closed): not a connection error. */
+  @Test
+  void dataAfterTheProxyResetTheStreamKeepsTheConnection() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {"content-length", "3"});
+    h2.headers(1, false, fields);
+    h2.data(1, false, "hello");
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    h2.data(1, true, "late");
+    assertSiblingServed(3);
+  }
+
+  /** After the client's own RST_STREAM a frame on the stream is a stream error STREAM_CLOSED (§5.1 closed). */
+  @Test
+  void headersAfterTheClientResetTheStreamIsAStreamError() throws Exception {
+    h2.headers(1, false, request("POST", "/hang", "localhost"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 1);
+    h2.rstStream(1, (int) Http2Error.CANCEL.code());
+    h2.headers(1, true, fields("x-late", "1"));
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(STREAM_CLOSED);
+    assertSiblingServed(3);
+  }
+
+  /** A connection error ends every exchange of the connection, the upstream side included. */
+  @Test
+  void connectionErrorEndsExchangesOfOtherStreams() throws Exception {
+    h2.headers(1, true, request("GET", "/hang", "localhost"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 1);
+    h2.windowUpdate(0, 0); // §6.9: a zero increment on the connection is a connection error
+    assertThat(h2.awaitGoAway().errorCode()).isEqualTo(PROTOCOL_ERROR);
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
+  }
+
+  // --- well-formed requests still work ---
+
+  @Test
+  void bodyAndTrailersAreForwarded() throws Exception {
+    origin.respond(head -> Reply.echo());
+    List<String[]> fields = request("POST", "/echo", "localhost");
+    fields.add(new String[] {"te", "trailers"});
+    fields.add(new String[] {"content-length", "11"});
+    h2.headers(1, false, fields);
+    h2.data(1, false, "hello ");
+    h2.data(1, false, "world");
+    h2.headers(1, true, fields("x-checksum", "abc"));
+    RawH2Client.Response response = h2.awaitResponse(1);
+    assertThat(response.status()).isEqualTo("200");
+    assertThat(response.body()).isEqualTo("hello world");
+    RecordedRequest forwarded = origin.lastRequest();
+    assertThat(forwarded.complete()).isTrue();
+    assertThat(forwarded.bodyAsString()).isEqualTo("hello world");
+  }
+
+  /** Without content-length the body goes chunked to the upstream, and the trailers with it. */
+  @Test
+  void bodyWithoutContentLengthIsForwardedWithItsTrailers() throws Exception {
+    origin.respond(head -> Reply.echo());
+    h2.headers(1, false, request("POST", "/echo", "localhost"));
+    h2.data(1, false, "hello ");
+    h2.data(1, false, "world");
+    h2.headers(1, true, fields("x-checksum", "abc"));
+    RawH2Client.Response response = h2.awaitResponse(1);
+    assertThat(response.status()).isEqualTo("200");
+    assertThat(response.body()).isEqualTo("hello world");
+    RecordedRequest forwarded = origin.lastRequest();
+    assertThat(forwarded.complete()).isTrue();
+    assertThat(forwarded.trailers().get("x-checksum")).isEqualTo("abc");
+  }
+
+  private void assertRefusedAndSiblingServed(List<String[]> fields, boolean endStream) throws Exception {
+    h2.headers(1, endStream, fields);
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    assertSiblingServed(3);
+    assertNoBadRequestComplete();
+    assertThat(origin.requests()).extracting(RecordedRequest::uri).containsExactly("/good");
+  }
+
+  /** A well-formed request on another stream of the same connection gets its 200. */
+  private void assertSiblingServed(int streamId) throws Exception {
+    h2.headers(streamId, true, request("GET", "/good", "localhost"));
+    assertThat(h2.awaitResponse(streamId).status()).isEqualTo("200");
+  }
+
+  private void assertNoBadRequestComplete() {
+    assertThat(origin.requests()).filteredOn(r -> !r.uri().equals("/good") && !r.uri().equals("/first"))
+        .allSatisfy(r -> assertThat(r.complete()).isFalse());
+  }
+}
