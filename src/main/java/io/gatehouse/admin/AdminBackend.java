@@ -1,16 +1,77 @@
 package io.gatehouse.admin;
 
-/** What the admin API needs from the running proxy; implemented by {@code lifecycle}. */
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gatehouse.config.ConfigProblem;
+import java.util.List;
+
+/**
+ * What the admin API needs from the running proxy; declared here, implemented by {@code lifecycle},
+ * so {@code admin} knows nothing of the data path. Every method may block (a reload, a state-file
+ * write): the API calls them off the event loops. Changes are serialized by the implementation;
+ * each one is a new config generation.
+ */
 public interface AdminBackend {
   /** Prometheus text exposition. */
   String metricsText();
 
-  /** True once listeners are bound and the proxy takes traffic. */
+  /** True while the proxy accepts traffic. */
   boolean ready();
-
-  /** Re-reads the config file; returns null on success or every problem, one per line. */
-  String reload();
 
   /** Current config generation. */
   long generation();
+
+  /** Re-reads the config file: the new generation, or every problem (the running one stays). */
+  ReloadResult reload();
+
+  /** The running config as JSON with secrets redacted, and the overrides layered on it. */
+  JsonNode config();
+
+  List<RouteView> routes();
+
+  List<ClusterView> clusters();
+
+  /** @throws AdminException 404 when there is no such cluster */
+  ClusterView cluster(String name);
+
+  /**
+   * Changes an endpoint's admin state ({@code draining}, {@code active}, {@code disabled}).
+   *
+   * @throws AdminException 404 naming the unknown cluster or endpoint
+   */
+  EndpointChange setEndpointState(String cluster, String address, String state);
+
+  /** Requests in flight to the endpoint now. */
+  long inFlight(String cluster, String address);
+
+  /**
+   * Replaces a route's backend weights.
+   *
+   * @throws AdminException 404 for an unknown route; 400 naming the field for a negative weight,
+   *     all weights zero, or an unknown cluster
+   */
+  long setWeights(String route, List<BackendWeight> backends);
+
+  record ReloadResult(long generation, List<ConfigProblem> problems) {}
+
+  /** @param warning set when the change leaves the cluster without an active endpoint */
+  record EndpointChange(long generation, String address, String state, String warning) {}
+
+  record BackendWeight(String cluster, int weight) {}
+
+  /** @param overridden whether the weights come from a runtime override rather than the file */
+  record RouteView(String name, List<BackendWeight> backends, boolean overridden) {}
+
+  record ClusterView(String name, String balancer, List<EndpointView> endpoints) {}
+
+  /**
+   * One endpoint as an operator sees it.
+   *
+   * @param health up, down or starting
+   * @param adminState active, draining or disabled
+   * @param connections open pooled connections to it (busy and idle)
+   * @param p50Millis and {@code p99Millis}, {@code errorRate}: over about the last minute
+   */
+  record EndpointView(
+      String address, int weight, String health, String adminState, boolean ejected, long inFlight,
+      long connections, long requestsLastMinute, double p50Millis, double p99Millis, double errorRate) {}
 }

@@ -3,7 +3,10 @@ package io.gatehouse.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point: {@code gatehouse run|check|reload|status|version}. Usage errors exit 2. */
+/**
+ * Entry point: {@code gatehouse run|check|reload|status|drain|enable|disable|weights|config|version}.
+ * Usage errors exit 2.
+ */
 @Command(
     name = "gatehouse",
     mixinStandardHelpOptions = true,
@@ -11,7 +14,9 @@ import picocli.CommandLine.Command;
     scope = CommandLine.ScopeType.INHERIT,
     versionProvider = VersionCommand.Provider.class,
     description = "Forward and reverse HTTP proxy with zero-downtime deployment.",
-    subcommands = {RunCommand.class, CheckCommand.class, ReloadCommand.class, StatusCommand.class, VersionCommand.class})
+    subcommands = {RunCommand.class, CheckCommand.class, ReloadCommand.class, StatusCommand.class,
+        EndpointCommands.Drain.class, EndpointCommands.Enable.class, EndpointCommands.Disable.class,
+        WeightsCommand.class, ConfigCommand.class, VersionCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -30,6 +35,6 @@ public final class Main implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: run, check, reload, status or version");
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: run, check, reload, status, drain, enable, disable, weights, config or version");
   }
 }

@@ -1,16 +1,28 @@
 package io.gatehouse.cli;
 
-import java.util.concurrent.Callable;
+import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code gatehouse reload}: asks a running instance to re-read its config. */
 @Command(name = "reload", description = "Ask a running instance to reload its config.")
-final class ReloadCommand implements Callable<Integer> {
-  @Mixin AdminOptions admin;
-
+final class ReloadCommand extends AdminCommand {
   @Override
-  public Integer call() {
-    return admin.call("POST", "/api/v1/reload");
+  int run() throws AdminClient.Unreachable {
+    AdminClient.Answer answer = admin.call("POST", "/api/v1/reload");
+    if (answer.ok()) {
+      System.out.println("reloaded: config generation " + answer.json().get("generation").asLong());
+      return 0;
+    }
+    if (answer.json() != null && answer.json().has("problems")) {
+      System.err.println("reload refused, config generation " + answer.json().get("generation").asLong()
+          + " stays in use:");
+      for (JsonNode p : answer.json().get("problems")) {
+        String path = p.get("path").asText();
+        System.err.println(p.get("file").asText() + ":" + p.get("line").asInt() + ":" + p.get("col").asInt() + ": "
+            + (path.isEmpty() ? "" : path + ": ") + p.get("message").asText());
+      }
+      return 1;
+    }
+    return refused(answer);
   }
 }

@@ -20,7 +20,7 @@ final class ConfigBinder {
       return null;
     }
     Section s = Section.of(root, "", problems, baseDir,
-        List.of("admin", "listeners", "routes", "clusters", "limits", "accessLog"));
+        List.of("admin", "listeners", "routes", "clusters", "limits", "accessLog", "state"));
     AdminConfig admin = admin(s.section("admin", List.of("bind", "token")));
     List<ListenerConfig> listeners = s.items("listeners", List.of(), (n, p) -> ListenerBinder.bind(n, p, problems, baseDir));
     if (listeners.isEmpty() && root instanceof YamlNode.MapNode) {
@@ -32,7 +32,8 @@ final class ConfigBinder {
         "idleTimeout", "maxHeaderBytes", "maxBodyBytes", "maxUriBytes", "drainTimeout",
         "requestBufferBytes", "minRequestBodyRate", "minResponseReadRate", "minRateWindow")));
     AccessLogConfig accessLog = accessLog(s.section("accessLog", List.of("enabled", "format", "path")));
-    GatehouseConfig config = new GatehouseConfig(source, admin, listeners, routes, clusters, limits, accessLog);
+    StateConfig state = state(s.section("state", List.of("file")), source);
+    GatehouseConfig config = new GatehouseConfig(source, admin, listeners, routes, clusters, limits, accessLog, state);
     new ConfigValidator(config, problems).validate();
     return config;
   }
@@ -93,6 +94,18 @@ final class ConfigBinder {
       s.problem("burst", "set without requestsPerSecond (expected: both, or neither)");
     }
     return new PerClientLimits(connections, rate, burst);
+  }
+
+  private static StateConfig state(Section s, Path source) {
+    if (s == null || !s.has("file")) {
+      return StateConfig.besideConfig(source);
+    }
+    String file = s.requiredString("file", "a file path for runtime overrides");
+    if (file == null || file.isBlank()) {
+      s.problem("file", "empty (expected: a file path for runtime overrides)");
+      return StateConfig.besideConfig(source);
+    }
+    return new StateConfig(s.baseDir().resolve(file).normalize());
   }
 
   private static AccessLogConfig accessLog(Section s) {

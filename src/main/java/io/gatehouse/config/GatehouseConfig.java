@@ -8,6 +8,7 @@ import java.util.List;
  * check has passed, so runtime code may trust every field (defaults already applied).
  *
  * @param source the file it came from, or {@code null} for the embedded default
+ * @param state where runtime overrides persist; never null
  */
 public record GatehouseConfig(
     Path source,
@@ -16,7 +17,8 @@ public record GatehouseConfig(
     List<RouteConfig> routes,
     List<ClusterConfig> clusters,
     LimitsConfig limits,
-    AccessLogConfig accessLog) {
+    AccessLogConfig accessLog,
+    StateConfig state) {
 
   public GatehouseConfig {
     listeners = List.copyOf(listeners);

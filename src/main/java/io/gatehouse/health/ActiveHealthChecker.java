@@ -37,7 +37,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ActiveHealthChecker.class);
 
   private final List<EventLoop> loops;
-  private final Bootstrap template;
+  private final ProbeConnector connector;
   private final LongSupplier clock;
   private final Map<HostPort, EndpointProbe> probes = new HashMap<>();
   private boolean closed;
@@ -48,11 +48,16 @@ public final class ActiveHealthChecker implements AutoCloseable {
    * @param clock {@code System::nanoTime} in production
    */
   public ActiveHealthChecker(List<EventLoop> loops, Bootstrap template, LongSupplier clock) {
+    this(loops, ProbeConnector.plain(template), clock);
+  }
+
+  /** @param connector how probes connect: the pools' connect path, with each cluster's TLS */
+  public ActiveHealthChecker(List<EventLoop> loops, ProbeConnector connector, LongSupplier clock) {
     if (loops.isEmpty()) {
       throw new IllegalArgumentException("loops: empty (expected: at least one event loop)");
     }
     this.loops = List.copyOf(loops);
-    this.template = template;
+    this.connector = connector;
     this.clock = clock;
   }
 
@@ -65,7 +70,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
     Map<HostPort, EndpointState> states = new HashMap<>();
     Set<HostPort> unchecked = new HashSet<>();
     for (Cluster cluster : clusters) {
-      HealthCheckConfig hc = cluster.config().healthCheck();
+      HealthCheckConfig hc = cluster.healthCheck();
       for (Endpoint e : cluster.endpoints()) {
         states.put(e.address(), e.state());
         if (hc != null) {
@@ -96,7 +101,7 @@ public final class ActiveHealthChecker implements AutoCloseable {
         probe.update(entry.getValue());
         continue;
       }
-      probe = new EndpointProbe(address, states.get(address), entry.getValue(), loopFor(address), template, clock);
+      probe = new EndpointProbe(address, states.get(address), entry.getValue(), loopFor(address), connector, clock);
       probes.put(address, probe);
       probe.start();
       started++;

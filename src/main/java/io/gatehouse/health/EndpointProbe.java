@@ -4,13 +4,11 @@ import io.gatehouse.config.HealthCheckConfig;
 import io.gatehouse.config.HostPort;
 import io.gatehouse.upstream.EndpointState;
 import io.gatehouse.upstream.Health;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -22,7 +20,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.net.InetSocketAddress;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -46,7 +43,7 @@ final class EndpointProbe {
   private final HostPort address;
   private final EndpointState state;
   private final EventLoop loop;
-  private final Bootstrap template;
+  private final ProbeConnector connector;
   private final LongSupplier clock;
   private volatile HealthCheckConfig config;
   private volatile boolean stopped;
@@ -59,12 +56,12 @@ final class EndpointProbe {
   private ScheduledFuture<?> timer;
 
   EndpointProbe(HostPort address, EndpointState state, HealthCheckConfig config, EventLoop loop,
-      Bootstrap template, LongSupplier clock) {
+      ProbeConnector connector, LongSupplier clock) {
     this.address = address;
     this.state = state;
     this.config = config;
     this.loop = loop;
-    this.template = template;
+    this.connector = connector;
     this.clock = clock;
   }
 
@@ -115,20 +112,18 @@ final class EndpointProbe {
     Object attempt = new Object();
     current = attempt;
     long timeoutNanos = cfg.timeout().toNanos();
-    Bootstrap b = template.clone(loop)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, timeoutNanos / 1_000_000))
-        .handler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            if (cfg.path() != null) {
-              ch.pipeline().addLast(new HttpClientCodec(4096, 8192, 8192), new HttpProbeHandler(attempt, cfg));
-            } else {
-              ch.pipeline().addLast(new ClosedHandler(attempt));
-            }
-          }
-        });
+    ChannelInitializer<Channel> handler = new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        if (cfg.path() != null) {
+          ch.pipeline().addLast(new HttpClientCodec(4096, 8192, 8192), new HttpProbeHandler(attempt, cfg));
+        } else {
+          ch.pipeline().addLast(new ClosedHandler(attempt));
+        }
+      }
+    };
     timer = loop.schedule(() -> done(attempt, false, "timeout"), timeoutNanos, TimeUnit.NANOSECONDS);
-    ChannelFuture f = b.connect(InetSocketAddress.createUnresolved(address.host(), address.port()));
+    ChannelFuture f = connector.connect(loop, address, timeoutNanos, handler);
     channel = f.channel();
     f.addListener(cf -> {
       if (!cf.isSuccess()) {

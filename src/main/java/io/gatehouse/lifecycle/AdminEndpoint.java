@@ -1,29 +1,47 @@
 package io.gatehouse.lifecycle;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.admin.AdminBackend;
+import io.gatehouse.admin.AdminException;
 import io.gatehouse.admin.AdminServer;
 import io.gatehouse.config.AdminConfig;
+import io.gatehouse.config.BackendRef;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigLoader;
+import io.gatehouse.config.ConfigProblem;
 import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.config.HostPort;
+import io.gatehouse.config.RouteConfig;
 import io.gatehouse.metrics.ProxyMetrics;
+import io.gatehouse.reverse.ClusterRuntime;
+import io.gatehouse.upstream.AdminState;
+import io.gatehouse.upstream.Endpoint;
+import io.gatehouse.upstream.EndpointState;
+import io.gatehouse.upstream.LatencyWindow;
 import io.netty.channel.EventLoopGroup;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.LongSupplier;
 
-/** Connects the admin API to the running server. */
+/** Implements the admin API's {@link AdminBackend} over the running server; called on the admin worker. */
 final class AdminEndpoint implements AdminBackend {
   private final ProxyMetrics metrics;
   private final GatehouseServer server;
+  private final LongSupplier clock;
   private AdminServer admin;
 
-  private AdminEndpoint(ProxyMetrics metrics, GatehouseServer server) {
+  private AdminEndpoint(ProxyMetrics metrics, GatehouseServer server, LongSupplier clock) {
     this.metrics = metrics;
     this.server = server;
+    this.clock = clock;
   }
 
   static AdminEndpoint start(AdminConfig config, EventLoopGroup group, Transport transport, ProxyMetrics metrics,
-      GatehouseServer server) throws InterruptedException {
-    AdminEndpoint endpoint = new AdminEndpoint(metrics, server);
+      GatehouseServer server, LongSupplier clock) throws InterruptedException {
+    AdminEndpoint endpoint = new AdminEndpoint(metrics, server, clock);
     endpoint.admin = AdminServer.start(new InetSocketAddress(config.bind().host(), config.bind().port()),
         config.token(), group, transport.serverChannel(), endpoint);
     return endpoint;
@@ -48,23 +66,164 @@ final class AdminEndpoint implements AdminBackend {
   }
 
   @Override
-  public String reload() {
-    GatehouseConfig current = server.config();
-    if (current.source() == null) {
-      return "the embedded default config cannot be reloaded";
-    }
-    try {
-      server.reload(ConfigLoader.load(current.source()));
-      return null;
-    } catch (ConfigException e) {
-      return e.getMessage();
-    } catch (Exception e) {
-      return "reload failed, config generation " + server.generation() + " stays in use: " + e.getMessage();
-    }
+  public long generation() {
+    return server.generation();
   }
 
   @Override
-  public long generation() {
-    return server.generation();
+  public ReloadResult reload() {
+    GatehouseConfig current = server.config();
+    if (current.source() == null) {
+      return failed("", "the embedded default config cannot be reloaded (expected: gatehouse run -c FILE)");
+    }
+    try {
+      server.reload(ConfigLoader.load(current.source()));
+      return new ReloadResult(server.generation(), List.of());
+    } catch (ConfigException e) {
+      return new ReloadResult(server.generation(), e.problems());
+    } catch (Exception e) {
+      return failed(current.source().toString(), "reload failed, config generation " + server.generation()
+          + " stays in use: " + e.getMessage());
+    }
+  }
+
+  private ReloadResult failed(String file, String message) {
+    return new ReloadResult(server.generation(), List.of(new ConfigProblem(file, 0, 0, "", message)));
+  }
+
+  @Override
+  public JsonNode config() {
+    Snapshot snapshot = server.snapshot();
+    ObjectNode root = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    root.put("generation", snapshot.generation());
+    root.set("config", ConfigJson.of(snapshot.config()));
+    ObjectNode overrides = root.putObject("overrides");
+    ObjectNode weights = overrides.putObject("weights");
+    snapshot.overrides().weights().forEach((route, w) -> weights.set(route, ConfigJson.of(w.backends())));
+    ObjectNode endpoints = overrides.putObject("endpoints");
+    snapshot.overrides().endpoints().forEach((key, state) ->
+        endpoints.put(key.toString(), state.name().toLowerCase(Locale.ROOT)));
+    return root;
+  }
+
+  @Override
+  public List<RouteView> routes() {
+    Snapshot snapshot = server.snapshot();
+    List<RouteView> views = new ArrayList<>();
+    for (RouteConfig rc : snapshot.config().routes()) {
+      Overrides.Weights w = snapshot.overrides().weights().get(rc.name());
+      List<BackendWeight> backends = new ArrayList<>();
+      for (BackendRef ref : w == null ? rc.backends() : w.backends()) {
+        backends.add(new BackendWeight(ref.cluster(), ref.weight()));
+      }
+      views.add(new RouteView(rc.name(), backends, w != null));
+    }
+    return views;
+  }
+
+  @Override
+  public List<ClusterView> clusters() {
+    List<ClusterView> views = new ArrayList<>();
+    for (ClusterRuntime runtime : server.snapshot().clusters().values()) {
+      views.add(view(runtime));
+    }
+    return views;
+  }
+
+  @Override
+  public ClusterView cluster(String name) {
+    return view(runtime(server.snapshot(), name));
+  }
+
+  private ClusterView view(ClusterRuntime runtime) {
+    long now = clock.getAsLong();
+    List<EndpointView> endpoints = new ArrayList<>();
+    for (Endpoint e : runtime.cluster().endpoints()) {
+      EndpointState s = e.state();
+      LatencyWindow.Figures f = s.lastMinute(now);
+      endpoints.add(new EndpointView(e.address().toString(), e.weight(), lower(s.health()), lower(s.adminState()),
+          s.isEjected(now), s.inFlight(), server.pools().openConnections(e.address()), f.requests(), f.p50Millis(), f.p99Millis(), f.errorRate()));
+    }
+    return new ClusterView(runtime.name(), lower(runtime.cluster().balancer()), endpoints);
+  }
+
+  @Override
+  public EndpointChange setEndpointState(String cluster, String address, String state) {
+    AdminState target = AdminState.valueOf(state.toUpperCase(Locale.ROOT));
+    HostPort[] resolved = new HostPort[1];
+    // Checked inside the change, under the server's change lock: a reload cannot slip in between.
+    Snapshot next = server.change(o -> {
+      resolved[0] = endpoint(server.snapshot(), cluster, address).address();
+      return o.withEndpoint(new Overrides.EndpointKey(cluster, resolved[0]), target);
+    });
+    String warning = null;
+    if (target != AdminState.ACTIVE) {
+      boolean anyActive = runtime(next, cluster).cluster().endpoints().stream()
+          .anyMatch(e -> e.weight() > 0 && e.state().adminState() == AdminState.ACTIVE);
+      if (!anyActive) {
+        warning = "cluster " + cluster + " has no active endpoint left: its requests get 503 until one is enabled";
+      }
+    }
+    return new EndpointChange(next.generation(), resolved[0].toString(), state, warning);
+  }
+
+  @Override
+  public long inFlight(String cluster, String address) {
+    return endpoint(server.snapshot(), cluster, address).state().inFlight();
+  }
+
+  @Override
+  public long setWeights(String route, List<BackendWeight> backends) {
+    // Checked inside the change, under the server's change lock: a reload cannot remove a cluster
+    // between the check and the new generation.
+    return server.change(o -> {
+      Snapshot snapshot = server.snapshot();
+      RouteConfig rc = snapshot.config().routes().stream().filter(r -> r.name().equals(route)).findFirst()
+          .orElseThrow(() -> AdminException.notFound("route", route));
+      List<BackendRef> refs = new ArrayList<>();
+      int total = 0;
+      for (int i = 0; i < backends.size(); i++) {
+        BackendWeight b = backends.get(i);
+        if (!snapshot.clusters().containsKey(b.cluster())) {
+          throw AdminException.badRequest("[" + i + "].cluster", "no cluster '" + b.cluster() + "'");
+        }
+        if (b.weight() < 0) {
+          throw AdminException.badRequest("[" + i + "].weight", "weight: " + b.weight() + " (expected: >= 0)");
+        }
+        total += b.weight();
+        refs.add(new BackendRef(b.cluster(), b.weight()));
+      }
+      if (total <= 0) {
+        throw AdminException.badRequest("weight", "all weights are 0 (expected: at least one above 0)");
+      }
+      return o.withWeights(route, new Overrides.Weights(refs, rc.backends()));
+    }).generation();
+  }
+
+  private static ClusterRuntime runtime(Snapshot snapshot, String cluster) {
+    ClusterRuntime runtime = snapshot.clusters().get(cluster);
+    if (runtime == null) {
+      throw AdminException.notFound("cluster", cluster);
+    }
+    return runtime;
+  }
+
+  private static Endpoint endpoint(Snapshot snapshot, String cluster, String address) {
+    ClusterRuntime runtime = runtime(snapshot, cluster);
+    HostPort hp;
+    try {
+      hp = HostPort.parse(address);
+    } catch (IllegalArgumentException e) {
+      throw AdminException.notFound("endpoint", address + " in cluster " + cluster);
+    }
+    Endpoint endpoint = runtime.cluster().endpoint(hp);
+    if (endpoint == null) {
+      throw AdminException.notFound("endpoint", address + "' in cluster '" + cluster);
+    }
+    return endpoint;
+  }
+
+  private static String lower(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
   }
 }

@@ -1,7 +1,6 @@
 package io.gatehouse.lifecycle;
 
 import io.gatehouse.config.HostPort;
-import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.upstream.AdminState;
 import io.gatehouse.upstream.Endpoint;
@@ -9,21 +8,24 @@ import io.gatehouse.upstream.EndpointState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import java.util.function.UnaryOperator;
 
-/** {@link EndpointAdmin} over the current {@link Snapshot} and the upstream pools. */
+/**
+ * {@link EndpointAdmin} over the current {@link Snapshot}: every drain, enable or disable is an
+ * override and so a new generation (applied and persisted by the server).
+ */
 final class EndpointControl implements EndpointAdmin {
-  private static final Logger log = LoggerFactory.getLogger(EndpointControl.class);
 
   private final Supplier<Snapshot> snapshot;
-  private final UpstreamPools pools;
+  private final Function<UnaryOperator<Overrides>, Snapshot> change;
   private final LongSupplier clock;
 
-  EndpointControl(Supplier<Snapshot> snapshot, UpstreamPools pools, LongSupplier clock) {
+  /** @param change applies an override change as a new generation (serialized by the server) */
+  EndpointControl(Supplier<Snapshot> snapshot, Function<UnaryOperator<Overrides>, Snapshot> change, LongSupplier clock) {
     this.snapshot = snapshot;
-    this.pools = pools;
+    this.change = change;
     this.clock = clock;
   }
 
@@ -71,18 +73,10 @@ final class EndpointControl implements EndpointAdmin {
 
   private boolean setAdminState(String cluster, HostPort address, AdminState target) {
     ClusterRuntime runtime = snapshot.get().clusters().get(cluster);
-    Endpoint endpoint = runtime == null ? null : runtime.cluster().endpoint(address);
-    if (endpoint == null) {
+    if (runtime == null || runtime.cluster().endpoint(address) == null) {
       return false;
     }
-    AdminState old = endpoint.state().adminState();
-    endpoint.state().setAdminState(target);
-    if (target != AdminState.ACTIVE) {
-      pools.closeIdle(address); // busy connections close on release: the pool asks retainsConnections
-    }
-    if (old != target) {
-      log.info("endpoint {} of cluster {}: {} -> {}", address, cluster, old, target);
-    }
+    change.apply(o -> o.withEndpoint(new Overrides.EndpointKey(cluster, address), target));
     return true;
   }
 }

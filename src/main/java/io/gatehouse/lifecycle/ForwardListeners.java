@@ -3,7 +3,6 @@ package io.gatehouse.lifecycle;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigProblem;
 import io.gatehouse.config.GatehouseConfig;
-import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.ListenerMode;
 import io.gatehouse.forward.ForwardProxyHandler;
@@ -19,11 +18,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
- * Builds the handler factories of forward listeners and keeps each listener's compiled settings
- * (rules, htpasswd users) current across reloads: connections read them once per request.
+ * Compiles the forward settings (rules, htpasswd users, anonymity, timeouts) of every forward
+ * listener into the generation, and builds their handler factories: connections read the settings
+ * of the current generation once per request, so a reload applies at their next request.
  */
 final class ForwardListeners {
   private final UpstreamPools pools;
@@ -32,8 +32,6 @@ final class ForwardListeners {
   private final ProxyMetrics metrics;
   /** Runs bcrypt password checks off the event loops. */
   private final Executor bcrypt;
-  /** Written by the starting or reloading thread only; read by event loops through the references. */
-  private final Map<String, AtomicReference<ForwardSettings>> settings = new HashMap<>();
 
   ForwardListeners(UpstreamPools pools, DnsAddressResolverGroup resolver, Class<? extends Channel> upstreamChannel,
       ProxyMetrics metrics, Executor bcrypt) {
@@ -44,27 +42,33 @@ final class ForwardListeners {
     this.bcrypt = bcrypt;
   }
 
-  ProxyHandlerFactory factory(ListenerConfig listener, ConnectionContext context, LimitsConfig limits) {
-    // A listener kept across a reload keeps its reference: prepareReload updated what it holds,
-    // and connections already open read it per request too.
-    AtomicReference<ForwardSettings> ref =
-        settings.computeIfAbsent(listener.name(), name -> new AtomicReference<>(compile(listener, limits)));
-    return timeouts -> new ForwardProxyHandler(context, timeouts, ref::get, pools);
+  /**
+   * @param fallback the settings of the generation that binds the listener: read by a connection
+   *     accepted on a newly bound listener in the moment before that generation is swapped in
+   */
+  ProxyHandlerFactory factory(ListenerConfig listener, ConnectionContext context, Supplier<Snapshot> current,
+      ForwardSettings fallback) {
+    String name = listener.name();
+    Supplier<ForwardSettings> settings = () -> {
+      ForwardSettings s = current.get().forward().get(name);
+      return s != null ? s : fallback;
+    };
+    return timeouts -> new ForwardProxyHandler(context, timeouts, settings, pools);
   }
 
   /**
-   * Compiles the forward settings of every running forward listener in {@code config}; all or
-   * nothing, so a bad htpasswd file leaves every listener on its old settings.
+   * Compiles every forward listener of {@code config}; all or nothing, so a bad htpasswd file
+   * leaves the running generation in place.
    */
-  Runnable prepareReload(GatehouseConfig config) throws ConfigException {
-    Map<AtomicReference<ForwardSettings>, ForwardSettings> next = new HashMap<>();
+  Map<String, ForwardSettings> compile(GatehouseConfig config) throws ConfigException {
+    Map<String, ForwardSettings> compiled = new HashMap<>();
     List<ConfigProblem> problems = new ArrayList<>();
     for (int i = 0; i < config.listeners().size(); i++) {
       ListenerConfig lc = config.listeners().get(i);
-      AtomicReference<ForwardSettings> ref = settings.get(lc.name());
-      if (ref != null && lc.mode() == ListenerMode.FORWARD) {
+      if (lc.mode() == ListenerMode.FORWARD) {
         try {
-          next.put(ref, compile(lc, config.limits()));
+          compiled.put(lc.name(), ForwardSettings.compile(lc, resolver, upstreamChannel, metrics, bcrypt,
+              config.limits().idleTimeout().toNanos()));
         } catch (RuntimeException e) { // the htpasswd file changed since validation
           String file = config.source() == null ? "<embedded>" : config.source().toString();
           problems.add(new ConfigProblem(file, 0, 0, "listeners[" + i + "].forward.auth.users", e.getMessage()));
@@ -74,10 +78,6 @@ final class ForwardListeners {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
-    return () -> next.forEach(AtomicReference::set);
-  }
-
-  private ForwardSettings compile(ListenerConfig listener, LimitsConfig limits) {
-    return ForwardSettings.compile(listener, resolver, upstreamChannel, metrics, bcrypt, limits.idleTimeout().toNanos());
+    return Map.copyOf(compiled);
   }
 }

@@ -38,7 +38,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,8 +64,7 @@ public final class GatehouseServer implements AutoCloseable {
   private final SnapshotCompiler compiler;
   private final UpstreamPools pools;
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-  /** Replaced under the reload lock; read by the metrics gauge. */
-  private final Map<String, Listener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+  private final ListenerSet listeners = new ListenerSet(connections);
   private final ConnectionLimiter limiter;
   private final DnsAddressResolverGroup resolver;
   /** Verifies proxy passwords (bcrypt is deliberately slow) off the event loops; bounded queue. */
@@ -76,6 +74,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
+  /** Where overrides persist; fixed at start (a {@code state.file} change applies at restart). */
+  private StateFile stateFile;
   /** Set once a graceful stop starts: {@code /ready} answers 503 from then on. */
   private volatile boolean stopping;
   private AdminEndpoint admin;
@@ -104,8 +104,8 @@ public final class GatehouseServer implements AutoCloseable {
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
-    healthChecker = new ActiveHealthChecker(loops, upstreamTemplate.clone(), clock);
-    endpointControl = new EndpointControl(current::get, pools, clock);
+    healthChecker = new ActiveHealthChecker(loops, this::connectProbe, clock);
+    endpointControl = new EndpointControl(current::get, this::change, clock);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
   }
@@ -124,7 +124,15 @@ public final class GatehouseServer implements AutoCloseable {
   }
 
   private void startListeners(GatehouseConfig config) throws Exception {
-    current.set(compiler.compile(1, config));
+    stateFile = new StateFile(config.state().file());
+    Overrides loaded = stateFile.load();
+    Overrides overrides = loaded.reconcile(config, why -> log.warn("override dropped at start: {}", why));
+    if (!overrides.equals(loaded)) {
+      stateFile.save(overrides);
+    }
+    Snapshot first = compiler.compile(1, config, overrides, forward.compile(config));
+    current.set(first);
+    applyAdminStates(first);
     healthChecker.update(clusters(current.get()));
     EndpointGauges.register(metrics, () -> clusters(current.get()));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
@@ -135,26 +143,21 @@ public final class GatehouseServer implements AutoCloseable {
     }
     observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone());
     RateLimiter perClientRate = perClientRate(config);
-    for (ListenerConfig lc : config.listeners()) {
-      listeners.put(lc.name(), bind(lc, config, perClientRate));
-    }
+    listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
-        () -> {
-          Map<String, Long> open = new LinkedHashMap<>();
-          listeners.forEach((name, l) -> open.put(name, (long) l.openConnections()));
-          return open;
-        });
+        listeners::openConnections);
     if (config.admin() != null) {
-      admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this);
+      admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this, clock);
       log.info("admin API on {}", admin.localAddress());
     }
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
         transport.name(), loops.size(), TlsContexts.providerName());
   }
 
-  private Listener bind(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) throws Exception {
+  private Listener bind(ListenerConfig lc, Snapshot generation, RateLimiter perClientRate) throws Exception {
+    GatehouseConfig config = generation.config();
     Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
-        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), config), connections,
+        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), generation), connections,
         limiter, clock, new io.gatehouse.listener.ConnectionErrors(lc.name(), metrics, clock));
     log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
     return listener;
@@ -171,12 +174,12 @@ public final class GatehouseServer implements AutoCloseable {
         ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
   }
 
-  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context, GatehouseConfig config) {
+  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context, Snapshot generation) {
     if (lc.mode() == ListenerMode.REVERSE) {
       java.util.function.Supplier<ReverseRouting> routing = () -> current.get().routing();
       return timeouts -> new ReverseProxyHandler(context, timeouts, routing, pools, lc.headers());
     }
-    return forward.factory(lc, context, config.limits());
+    return forward.factory(lc, context, current::get, generation.forward().get(lc.name()));
   }
 
   private static java.util.concurrent.ThreadPoolExecutor newBcryptExecutor() {
@@ -203,50 +206,77 @@ public final class GatehouseServer implements AutoCloseable {
   public synchronized void reload(GatehouseConfig config) throws Exception {
     reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
-    Snapshot next = compiler.compile(previous.generation() + 1, config);
-    Runnable forwardSwap = forward.prepareReload(config); // rules and users of kept forward listeners
+    List<String> dropped = new ArrayList<>();
+    Overrides overrides = previous.overrides().reconcile(config, dropped::add);
+    Snapshot next = compiler.compile(previous.generation() + 1, config, overrides, forward.compile(config));
     RateLimiter perClientRate = perClientRate(config);
-    Map<String, Listener> kept = new LinkedHashMap<>();
-    Map<String, Listener> bound = new LinkedHashMap<>();
-    Map<String, Listener> remaining = new LinkedHashMap<>(listeners);
-    try {
-      for (ListenerConfig lc : config.listeners()) {
-        Listener same = sameAddress(remaining, lc);
-        if (same != null) {
-          remaining.values().remove(same);
-          kept.put(lc.name(), same);
-        } else {
-          bound.put(lc.name(), bind(lc, config, perClientRate));
-        }
-      }
-    } catch (Exception e) {
-      bound.values().forEach(Listener::close);
-      throw e;
-    }
+    Map<String, io.gatehouse.listener.ServerTls> tls = new java.util.HashMap<>();
     for (ListenerConfig lc : config.listeners()) {
-      Listener listener = kept.get(lc.name());
-      if (listener != null) {
-        listener.update(lc, config.limits(), TlsContexts.forListener(lc),
-            handlerFactory(lc, context(lc, config, perClientRate), config));
-      }
+      tls.put(lc.name(), TlsContexts.forListener(lc)); // before anything changes: a bad certificate refuses the reload
     }
-    current.set(next);
-    forwardSwap.run();
-    retireRemovedEndpoints(previous, next);
-    listeners.clear();
-    for (ListenerConfig lc : config.listeners()) {
-      listeners.put(lc.name(), kept.containsKey(lc.name()) ? kept.get(lc.name()) : bound.get(lc.name()));
+    ListenerSet.Change listenerChange = listeners.prepare(config.listeners(), lc -> bind(lc, next, perClientRate));
+    listenerChange.updateKept((listener, lc) -> listener.update(lc, config.limits(), tls.get(lc.name()),
+        handlerFactory(lc, context(lc, config, perClientRate), next)));
+    swap(previous, next);
+    listenerChange.commit();
+    for (String why : dropped) {
+      log.info("reload: override dropped, {}", why);
     }
-    for (Listener gone : remaining.values()) {
-      log.info("listener {} removed: no longer accepting, draining its connections", gone.config().name());
-      gone.close();
-      for (Channel ch : connections) {
-        if (gone.accepted(ch)) {
-          ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
-        }
-      }
+    if (!dropped.isEmpty()) {
+      stateFile.save(overrides);
     }
     log.info("config generation {} in use", next.generation());
+  }
+
+  /**
+   * Applies an operator's change as a new generation of the same config: compiled, swapped and
+   * written to the state file. Serialized with reloads and other changes, so each change gets a
+   * generation of its own and none is lost.
+   *
+   * @return the generation now in use
+   */
+  synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
+    Snapshot previous = current.get();
+    Overrides overrides = change.apply(previous.overrides());
+    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward());
+    swap(previous, next);
+    stateFile.save(overrides);
+    log.info("config generation {} in use (runtime change)", next.generation());
+    return next;
+  }
+
+  UpstreamPools pools() {
+    return pools;
+  }
+
+  Snapshot snapshot() {
+    return current.get();
+  }
+
+  private void swap(Snapshot previous, Snapshot next) {
+    current.set(next);
+    applyAdminStates(next);
+    pools.follow(previous.peerSpecs(), next.peerSpecs());
+    retireRemovedEndpoints(previous, next);
+  }
+
+  /**
+   * Endpoint admin state is long-lived per address ({@code EndpointState}); the generation says
+   * what it must be. Leaving service closes idle pooled connections now; busy ones close when their
+   * exchange ends (the pool asks {@link EndpointControl#retainsConnections}).
+   */
+  private void applyAdminStates(Snapshot snapshot) {
+    snapshot.adminStates().forEach((address, state) -> {
+      io.gatehouse.upstream.EndpointState s = endpoints.stateFor(address);
+      io.gatehouse.upstream.AdminState old = s.adminState();
+      s.setAdminState(state, clock.getAsLong());
+      if (state != io.gatehouse.upstream.AdminState.ACTIVE) {
+        pools.closeIdle(address);
+      }
+      if (old != state) {
+        log.info("endpoint {}: {} -> {} (generation {})", address, old, state, snapshot.generation());
+      }
+    });
   }
 
   /**
@@ -257,22 +287,6 @@ public final class GatehouseServer implements AutoCloseable {
     if (accessLog != null) {
       accessLog.reopen();
     }
-  }
-
-  /** The running listener on the address {@code lc} asks for (port 0 matches by name only). */
-  private static Listener sameAddress(Map<String, Listener> running, ListenerConfig lc) {
-    for (Map.Entry<String, Listener> entry : running.entrySet()) {
-      ListenerConfig old = entry.getValue().config();
-      int actualPort = entry.getValue().localAddress().getPort();
-      boolean samePort = lc.bind().port() == 0
-          ? entry.getKey().equals(lc.name())
-          : old.bind().host().equals(lc.bind().host()) && (old.bind().port() == lc.bind().port()
-              || actualPort == lc.bind().port());
-      if (samePort && old.mode() == lc.mode()) {
-        return entry.getValue();
-      }
-    }
-    return null;
   }
 
   private void retireRemovedEndpoints(Snapshot previous, Snapshot next) {
@@ -306,6 +320,23 @@ public final class GatehouseServer implements AutoCloseable {
     return set;
   }
 
+  /**
+   * Probes connect like requests: through the pools' connect path with the peer spec of the
+   * endpoint's cluster (its TLS), bounded by the probe's own timeout.
+   */
+  private io.netty.channel.ChannelFuture connectProbe(
+      EventLoop loop, HostPort address, long timeoutNanos, io.netty.channel.ChannelHandler handler) {
+    io.gatehouse.pool.PeerSpec spec = null;
+    for (ClusterRuntime runtime : current.get().clusters().values()) {
+      spec = runtime.peers().get(address);
+      if (spec != null) {
+        break;
+      }
+    }
+    io.gatehouse.pool.UpstreamTls tls = spec == null ? null : spec.tls();
+    return pools.connect(loop, new io.gatehouse.pool.PeerSpec(address, tls, 1, 0, 0, timeoutNanos), handler);
+  }
+
   /** Per-endpoint state and drain/enable/disable, for the admin API and tests. */
   public EndpointAdmin endpointAdmin() {
     return endpointControl;
@@ -334,7 +365,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   /** The address a listener is bound to (its port when the config said port 0). */
   public InetSocketAddress address(String listener) {
-    return listeners.get(listener).localAddress();
+    return listeners.address(listener);
   }
 
   public InetSocketAddress adminAddress() {
@@ -352,7 +383,7 @@ public final class GatehouseServer implements AutoCloseable {
   public void stop(Duration deadline) {
     stopping = true;
     log.info("stopping: draining {} connections (deadline {} ms)", connections.size(), deadline.toMillis());
-    listeners.values().forEach(Listener::close);
+    listeners.closeAll();
     for (Channel ch : connections) {
       ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
     }
@@ -377,7 +408,7 @@ public final class GatehouseServer implements AutoCloseable {
   @Override
   public void close() {
     healthChecker.close();
-    listeners.values().forEach(Listener::close);
+    listeners.closeAll();
     if (admin != null) {
       admin.close();
     }

@@ -1,9 +1,36 @@
 package io.gatehouse.lifecycle;
 
 import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.config.HostPort;
+import io.gatehouse.forward.ForwardSettings;
+import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
+import io.gatehouse.upstream.AdminState;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
-/** One compiled config generation; swapped whole on reload, never mutated. */
-record Snapshot(long generation, GatehouseConfig config, ReverseRouting routing, Map<String, ClusterRuntime> clusters) {}
+/**
+ * One compiled config generation: (config, overrides) -> reverse routing, clusters with their peer
+ * specs, the admin state of every endpoint address, and each forward listener's settings. Swapped
+ * whole, never mutated: everything a request reads comes from one generation.
+ */
+record Snapshot(
+    long generation,
+    GatehouseConfig config,
+    Overrides overrides,
+    ReverseRouting routing,
+    Map<String, ClusterRuntime> clusters,
+    Map<HostPort, AdminState> adminStates,
+    Map<String, ForwardSettings> forward) {
+
+  /** Every peer spec (pool key) this generation connects with. */
+  Set<PeerSpec> peerSpecs() {
+    Set<PeerSpec> specs = new HashSet<>();
+    for (ClusterRuntime cluster : clusters.values()) {
+      specs.addAll(cluster.peers().values());
+    }
+    return specs;
+  }
+}

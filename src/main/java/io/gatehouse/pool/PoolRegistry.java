@@ -56,6 +56,31 @@ public final class PoolRegistry<K> {
     })));
   }
 
+  /**
+   * Sums {@code count} over the pools whose key matches, each read on its own event loop (pool
+   * fields are loop-confined); blocks the caller, so never call it on an event loop. A loop that
+   * does not answer within a second is left out.
+   */
+  public long sumMatching(java.util.function.Predicate<K> keys, java.util.function.ToIntFunction<ConnectionPool> count) {
+    List<io.netty.util.concurrent.Future<Long>> parts = new java.util.ArrayList<>();
+    byLoop.forEach((loop, pools) -> parts.add(loop.submit(() -> {
+      long sum = 0;
+      for (Map.Entry<K, ConnectionPool> e : pools.entrySet()) {
+        if (keys.test(e.getKey())) {
+          sum += count.applyAsInt(e.getValue());
+        }
+      }
+      return sum;
+    })));
+    long total = 0;
+    for (io.netty.util.concurrent.Future<Long> part : parts) {
+      if (part.awaitUninterruptibly(1000) && part.isSuccess()) {
+        total += part.getNow();
+      }
+    }
+    return total;
+  }
+
   /** Runs {@code action} on every pool, each on its own event loop. */
   public void forEachPool(Consumer<ConnectionPool> action) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.values().forEach(action)));

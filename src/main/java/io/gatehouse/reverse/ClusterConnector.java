@@ -1,7 +1,6 @@
 package io.gatehouse.reverse;
 
 import io.gatehouse.config.HostPort;
-import io.gatehouse.config.PoolConfig;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.AcquireCallback;
 import io.gatehouse.pool.ConnectFailures;
@@ -84,10 +83,7 @@ final class ClusterConnector implements UpstreamConnector {
     }
     attemptStart = clock.getAsLong();
     label = endpoint.address().toString();
-    PoolConfig poolConfig = cluster.cluster().config().pool();
-    pool = pools.get(loop, endpoint.address(), cluster.tls(), poolConfig.maxConnections(),
-        cluster.cluster().config().circuitBreaker().maxPending(), poolConfig.maxIdleTime().toNanos(),
-        cluster.connectTimeoutNanos());
+    pool = pools.get(loop, cluster.peer(endpoint.address()));
     pool.acquire(new AcquireCallback() {
       @Override
       public void acquired(Channel channel, boolean reused) {
@@ -117,19 +113,19 @@ final class ClusterConnector implements UpstreamConnector {
     if (attempt + 1 >= route.retries().attempts() || tried.size() >= cluster.cluster().endpoints().size()) {
       return false; // out of attempts, or no endpoint left that this request has not tried
     }
-    List<String> on = route.retries().on();
+    RetryPolicy on = route.retries();
     boolean wanted;
     switch (failure) {
       case UPSTREAM_CONNECT_FAILED:
-        wanted = on.contains("connect-failure");
+        wanted = on.onConnectFailure();
         break;
       case UPSTREAM_TIMEOUT:
         wanted = connected
-            ? idempotent && on.contains("timeout")
-            : on.contains("connect-failure") || on.contains("timeout");
+            ? idempotent && on.onTimeout()
+            : on.onConnectFailure() || on.onTimeout();
         break;
       case UPSTREAM_RESET:
-        wanted = idempotent && on.contains("reset");
+        wanted = idempotent && on.onReset();
         break;
       default:
         wanted = false;
@@ -143,9 +139,7 @@ final class ClusterConnector implements UpstreamConnector {
     if (attempt + 1 >= route.retries().attempts()) {
       return false;
     }
-    List<String> on = route.retries().on();
-    boolean wanted = on.contains(Integer.toString(status)) || (status >= 500 && status <= 599 && on.contains("5xx"));
-    return wanted && cluster.retryBudget().tryRetry(clock.getAsLong());
+    return route.retries().retriesStatus(status) && cluster.retryBudget().tryRetry(clock.getAsLong());
   }
 
   @Override

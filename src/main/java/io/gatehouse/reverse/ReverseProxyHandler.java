@@ -1,8 +1,6 @@
 package io.gatehouse.reverse;
 
-import io.gatehouse.config.BalancerKind;
 import io.gatehouse.config.ForwardedHeadersConfig;
-import io.gatehouse.config.HashOnConfig;
 import io.gatehouse.http.ClientIdentity;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.Reason;
@@ -14,8 +12,6 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.cookie.Cookie;
-import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
@@ -62,7 +58,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       return;
     }
     info.route = route.name(); // before the route's rate limit, so a 429 is logged with its route
-    if (route.rateLimiter() != null && rateLimited(route.rateLimiter(), rateKey(route, request), request)) {
+    if (route.rateLimiter() != null && rateLimited(route.rateLimiter(), route.rateLimitKey().of(request, clientIp), request)) {
       return;
     }
     ClusterRuntime cluster = route.pickCluster(
@@ -71,7 +67,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     rewriteHead(request, target, route);
 
     ClusterConnector connector = new ClusterConnector(
-        cluster, route, channel.eventLoop(), pools, hashKey(cluster, request, clientIp),
+        cluster, route, channel.eventLoop(), pools, cluster.hashKey(request, clientIp),
         isIdempotent(request.method()), clock());
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,
@@ -119,40 +115,6 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     }
     if (route.hostRewrite() != null) {
       h.set(HttpHeaderNames.HOST, route.hostRewrite());
-    }
-  }
-
-  private String rateKey(Route route, HttpRequest request) {
-    String key = route.rateLimitKey();
-    if ("route".equals(key)) {
-      return route.name();
-    }
-    if (key.startsWith("header:")) {
-      return request.headers().get(key.substring("header:".length()));
-    }
-    return clientIp;
-  }
-
-  private static String hashKey(ClusterRuntime cluster, HttpRequest request, String clientIp) {
-    if (cluster.cluster().config().balancer() != BalancerKind.CONSISTENT_HASH) {
-      return null;
-    }
-    HashOnConfig hashOn = cluster.cluster().config().hashOn();
-    switch (hashOn.source()) {
-      case HEADER:
-        return request.headers().get(hashOn.name());
-      case COOKIE:
-        String cookies = request.headers().get(HttpHeaderNames.COOKIE);
-        if (cookies != null) {
-          for (Cookie cookie : ServerCookieDecoder.LAX.decode(cookies)) {
-            if (cookie.name().equals(hashOn.name())) {
-              return cookie.value();
-            }
-          }
-        }
-        return null;
-      default:
-        return clientIp;
     }
   }
 

@@ -1,6 +1,5 @@
 package io.gatehouse.reverse;
 
-import io.gatehouse.config.RetryConfig;
 import io.gatehouse.ratelimit.RateLimiter;
 import java.util.List;
 
@@ -11,7 +10,7 @@ import java.util.List;
  * @param hostRewrite Host sent upstream, or null to keep the client's
  * @param responseTimeoutNanos 0 = the cluster's
  * @param rateLimiter null when the route is not limited
- * @param rateLimitKey {@code clientIp}, {@code route} or {@code header:NAME}
+ * @param rateLimitKey what the limiter counts by; null when the route is not limited
  */
 public record Route(
     String name,
@@ -21,9 +20,9 @@ public record Route(
     int totalWeight,
     String hostRewrite,
     long responseTimeoutNanos,
-    RetryConfig retries,
+    RetryPolicy retries,
     RateLimiter rateLimiter,
-    String rateLimitKey) {
+    RequestKey rateLimitKey) {
 
   /** A cluster a route sends to and its share. */
   public record WeightedCluster(ClusterRuntime cluster, int weight) {}

@@ -3,6 +3,7 @@ package io.gatehouse.upstream;
 import io.gatehouse.config.BalancerKind;
 import io.gatehouse.config.ClusterConfig;
 import io.gatehouse.config.EndpointConfig;
+import io.gatehouse.config.HealthCheckConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,13 +12,16 @@ import java.util.Random;
 import java.util.function.LongSupplier;
 
 /**
- * One config generation of a cluster, compiled from its {@link ClusterConfig}: an immutable
+ * One config generation of a cluster, compiled from its {@link ClusterConfig} (which it does not
+ * keep: runtime objects hold compiled values only): an immutable
  * endpoint list bound to the long-lived {@link EndpointState}s, the outlier policy, and (for
  * {@code consistent_hash}) the Maglev table shared by all event loops. Each event loop asks for
  * its own {@link #newBalancer()}.
  */
 public final class Cluster {
-  private final ClusterConfig config;
+  private final String name;
+  private final BalancerKind balancer;
+  private final HealthCheckConfig healthCheck;
   private final List<Endpoint> endpoints;
   private final long slowStartNanos;
   private final OutlierDetector outlier;
@@ -30,7 +34,9 @@ public final class Cluster {
       long slowStartNanos,
       OutlierDetector outlier,
       LongSupplier nanoClock) {
-    this.config = config;
+    this.name = config.name();
+    this.balancer = config.balancer();
+    this.healthCheck = config.healthCheck();
     this.endpoints = endpoints;
     this.slowStartNanos = slowStartNanos;
     this.outlier = outlier;
@@ -80,15 +86,20 @@ public final class Cluster {
   }
 
   public String name() {
-    return config.name();
+    return name;
+  }
+
+  public BalancerKind balancer() {
+    return balancer;
   }
 
   public List<Endpoint> endpoints() {
     return endpoints;
   }
 
-  public ClusterConfig config() {
-    return config;
+  /** What active health checks probe, or null when there are none (a value record, not live config). */
+  public HealthCheckConfig healthCheck() {
+    return healthCheck;
   }
 
   public Duration slowStart() {
@@ -102,7 +113,7 @@ public final class Cluster {
 
   /** As {@link #newBalancer()} with the given randomness, for tests. */
   public LoadBalancer newBalancer(Random random) {
-    return Balancers.create(config.balancer(), endpoints, slowStartNanos, random, maglev);
+    return Balancers.create(balancer, endpoints, slowStartNanos, random, maglev);
   }
 
   /** Endpoints a balancer could pick now; 0 means every request gets a fast 503. */

@@ -28,6 +28,7 @@ public final class EndpointState {
   private final LongAdder requests = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final PeakEwma latency = new PeakEwma(EWMA_TAU_NANOS);
+  private final LatencyWindow window = new LatencyWindow();
   private final AtomicLong errorRateBits = new AtomicLong(Double.doubleToRawLongBits(0));
 
   // Passive outlier detection; the detector is replaced by each new cluster generation.
@@ -59,6 +60,20 @@ public final class EndpointState {
 
   public void setAdminState(AdminState s) {
     adminState = java.util.Objects.requireNonNull(s, "adminState");
+  }
+
+  /**
+   * As {@link #setAdminState(AdminState)}; an endpoint an operator puts back into service while
+   * healthy starts a slow-start ramp at {@code nowNanos}, like one that came back UP: its pools are
+   * cold and its caches may be too.
+   */
+  public void setAdminState(AdminState s, long nowNanos) {
+    AdminState old = adminState;
+    setAdminState(s);
+    if (s == AdminState.ACTIVE && old != AdminState.ACTIVE && health == Health.UP) {
+      upSinceNanos = nowNanos;
+      everCameUp = true;
+    }
   }
 
   /** Set by the health checker; a transition to {@link Health#UP} starts the slow-start ramp. */
@@ -95,6 +110,7 @@ public final class EndpointState {
       sample = Math.max(sample, latency.lastValue());
     }
     latency.observe(sample, nowNanos);
+    window.record(nowNanos, Math.max(0, latencyNanos), failure);
     updateErrorRate(failure ? 1 : 0);
     if (failure) {
       onFailure(nowNanos);
@@ -130,6 +146,11 @@ public final class EndpointState {
   /** Moving share of failed requests over roughly the last 20, in {@code [0, 1]}. */
   public double recentErrorRate() {
     return Double.longBitsToDouble(errorRateBits.get());
+  }
+
+  /** p50/p99 latency and error rate over about the last minute, for operators. */
+  public LatencyWindow.Figures lastMinute(long nowNanos) {
+    return window.figures(nowNanos);
   }
 
   public long totalRequests() {

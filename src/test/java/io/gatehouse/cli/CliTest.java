@@ -135,7 +135,7 @@ class CliTest {
       assertThat(run("status", "--admin", admin).exit()).isZero();
       Run reload = run("reload", "--admin", admin);
       assertThat(reload.exit()).isZero();
-      assertThat(reload.out()).contains("\"generation\":2");
+      assertThat(reload.out()).contains("config generation 2");
       Files.writeString(file, "listeners: [ { name: web, bind: 127.0.0.1:0, mode: sideways } ]\n");
       Run refused = run("reload", "--admin", admin);
       assertThat(refused.exit()).isEqualTo(1);
@@ -164,5 +164,69 @@ class CliTest {
     Run run = run("version");
     assertThat(run.exit()).isZero();
     assertThat(run.out()).contains("gatehouse").contains("java ").contains("transport ").contains("tls ");
+  }
+
+  @Test
+  void operatorCommandsDrainEnableWeightAndShowTheRunningInstance() throws Exception {
+    try (io.gatehouse.testing.FakeUpstream a = io.gatehouse.testing.FakeUpstream.start("a");
+        io.gatehouse.testing.FakeUpstream green = io.gatehouse.testing.FakeUpstream.start("green")) {
+      Path file = dir.resolve("ops.yaml");
+      Files.writeString(file, """
+          admin: { bind: 127.0.0.1:0, token: t0ps3cret }
+          listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+          routes: [ { name: app, backends: [ { cluster: blue, weight: 100 }, { cluster: green, weight: 0 } ] } ]
+          clusters: [ { name: blue, endpoints: [ "%s" ] }, { name: green, endpoints: [ "%s" ] } ]
+          """.formatted(a.address(), green.address()));
+      Path tokenFile = dir.resolve("token");
+      Files.writeString(tokenFile, "t0ps3cret\n");
+      io.gatehouse.lifecycle.GatehouseServer server =
+          io.gatehouse.lifecycle.GatehouseServer.start(io.gatehouse.config.ConfigLoader.load(file));
+      try {
+        String adminAddress = "127.0.0.1:" + server.adminAddress().getPort();
+        String[] admin = {"--admin", adminAddress, "--token-file", tokenFile.toString()};
+
+        Run status = run(with(admin, "status"));
+        assertThat(status.exit()).as(status.err()).isZero();
+        assertThat(status.out()).contains("ROUTE").contains("blue=100 green=0").contains("CLUSTER")
+            .contains(a.address()).contains("active").contains("P99");
+
+        Run drain = run(with(admin, "drain", "blue", a.address(), "--wait", "5s"));
+        assertThat(drain.exit()).as(drain.err()).isZero();
+        assertThat(drain.out()).contains("draining");
+        assertThat(drain.err()).contains("warning").contains("no active endpoint");
+        assertThat(run(with(admin, "status")).out()).contains("draining");
+        assertThat(run(with(admin, "disable", "blue", a.address())).out()).contains("disabled");
+        assertThat(run(with(admin, "enable", "blue", a.address())).out()).contains("active");
+
+        Run weights = run(with(admin, "weights", "app", "blue=90", "green=10"));
+        assertThat(weights.exit()).as(weights.err()).isZero();
+        assertThat(run(with(admin, "status")).out()).contains("blue=90 green=10").contains("(override)");
+
+        assertThat(run(with(admin, "weights", "app", "blue=x")).exit()).as("usage error").isEqualTo(2);
+        Run unknownRoute = run(with(admin, "weights", "nope", "blue=1"));
+        assertThat(unknownRoute.exit()).isEqualTo(1);
+        assertThat(unknownRoute.err()).contains("404").contains("nope");
+        Run unknownEndpoint = run(with(admin, "drain", "blue", "10.0.0.1:1"));
+        assertThat(unknownEndpoint.exit()).isEqualTo(1);
+        assertThat(unknownEndpoint.err()).contains("10.0.0.1:1");
+
+        Run config = run(with(admin, "config"));
+        assertThat(config.exit()).isZero();
+        assertThat(config.out()).contains("<redacted>").contains("\"generation\"").doesNotContain("t0ps3cret");
+
+        Run wrongToken = run("status", "--admin", adminAddress, "--token", "wrong");
+        assertThat(wrongToken.exit()).isEqualTo(1);
+        assertThat(wrongToken.err()).contains("401");
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  private static String[] with(String[] admin, String... args) {
+    String[] all = new String[args.length + admin.length];
+    System.arraycopy(args, 0, all, 0, args.length);
+    System.arraycopy(admin, 0, all, args.length, admin.length);
+    return all;
   }
 }

@@ -351,7 +351,7 @@ class ResilienceTest {
     FakeUpstream hung = upstream("hung");
     bad.respond(req -> Reply.status(500));
     hung.respond(req -> Reply.hang());
-    InetSocketAddress proxy = start("timeout: 200ms",
+    InetSocketAddress proxy = start("timeout: 1s",
         "endpoints: " + endpoints(a, bad, hung)
             + "\noutlier: { consecutiveFailures: 3, ejectFor: 30s, maxEjectionPercent: 100 }");
     List<Load.Result> first = load.run(proxy, "/x", 60, TIMEOUT, n -> {});
@@ -370,9 +370,9 @@ class ResilienceTest {
     FakeUpstream a = upstream("a");
     FakeUpstream b = upstream("b");
     a.respond(req -> req.uri().equals("/healthz") ? Reply.status(503) : Reply.ok());
-    String hc = "\nhealthCheck: { path: /healthz, interval: 100ms, timeout: 80ms, rise: 2, fall: 1 }";
+    String hc = "\nhealthCheck: { path: /healthz, interval: 500ms, timeout: 500ms, rise: 2, fall: 1 }";
     InetSocketAddress proxy = start("timeout: 10s", "endpoints: " + endpoints(a) + hc);
-    await().atMost(Duration.ofSeconds(2)).until(() -> view(a).health() == Health.DOWN);
+    await().atMost(Duration.ofSeconds(10)).until(() -> view(a).health() == Health.DOWN);
     assertThat(load.get(proxy, "/x", TIMEOUT).status()).isEqualTo(503);
 
     String yaml = """
@@ -383,11 +383,11 @@ class ResilienceTest {
         clusters:
           - name: app
             endpoints: %s
-            healthCheck: { path: /healthz, interval: 100ms, timeout: 80ms, rise: 2, fall: 1 }
+            healthCheck: { path: /healthz, interval: 500ms, timeout: 500ms, rise: 2, fall: 1 }
         """.formatted(endpoints(a, b));
     server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
     assertThat(view(a).health()).isEqualTo(Health.DOWN); // state of the address survived the reload
-    await().atMost(Duration.ofSeconds(2)).until(() -> view(b).health() == Health.UP);
+    await().atMost(Duration.ofSeconds(10)).until(() -> view(b).health() == Health.UP);
     assertThat(served(b, "/healthz")).isPositive();
     List<Load.Result> results = load.run(proxy, "/x", 20, TIMEOUT, n -> {});
     assertThat(Load.byUpstream(results)).containsOnlyKeys("b");

@@ -61,6 +61,35 @@ class TlsAndRateLimitTest {
   }
 
   @Test
+  void httpHealthChecksOfATlsClusterSpeakTls() throws Exception {
+    TestCerts certs = TestCerts.selfSigned(dir);
+    try (FakeUpstream origin = FakeUpstream.startTls("secure", certs)) {
+      GatehouseServer proxy = start("""
+          admin: { bind: 127.0.0.1:0 }
+          listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+          routes: [ { name: all, cluster: secure } ]
+          clusters:
+            - name: secure
+              endpoints: [ "%s" ]
+              tls: { ca: %s, sni: localhost }
+              healthCheck: { path: /healthz, interval: 200ms, timeout: 200ms, rise: 1, fall: 1 }
+          """.formatted(origin.address(), certs.certificate()));
+      try {
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+            origin.requests()).as("a probe arrived over TLS").anyMatch(r -> r.uri().equals("/healthz")));
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(proxy.endpointAdmin().endpoints("secure").get(0).health())
+                .isEqualTo(io.gatehouse.upstream.Health.UP));
+        try (RawHttpClient client = RawHttpClient.connect(proxy.address("web").getPort())) {
+          assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+        }
+      } finally {
+        proxy.close();
+      }
+    }
+  }
+
+  @Test
   void upstreamCertificateForAnotherNameIsRefused() throws Exception {
     TestCerts certs = TestCerts.selfSigned(dir);
     try (FakeUpstream origin = FakeUpstream.startTls("secure", certs)) {

@@ -2,13 +2,12 @@ package io.gatehouse.reverse;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gatehouse.config.RetryConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RouteTableTest {
   private static Route route(String name, String host, String prefix) {
-    return new Route(name, host, prefix, List.of(), 0, null, 0, RetryConfig.DEFAULT, null, null);
+    return new Route(name, host, prefix, List.of(), 0, null, 0, RetryPolicy.DEFAULT, null, null);
   }
 
   private static String match(RouteTable table, String host, String path) {

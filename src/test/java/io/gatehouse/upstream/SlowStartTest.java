@@ -48,4 +48,20 @@ class SlowStartTest {
       assertThat(after).isGreaterThan(0.3);
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void an_endpoint_enabled_again_by_an_operator_ramps_up_too() {
+    long t0 = 0;
+    List<Endpoint> eps = Fixtures.endpoints(t0, 1, 1);
+    Endpoint returning = eps.get(1);
+    LoadBalancer lb = LoadBalancer.of(BalancerKind.ROUND_ROBIN, eps, WINDOW, new Random(5));
+    long t1 = t0 + 3 * WINDOW.toNanos();
+    returning.state().setAdminState(AdminState.DRAINING, t1);
+    assertThat(shareOfNewcomer(lb, returning, t1)).isZero();
+
+    long t2 = t1 + WINDOW.toNanos();
+    returning.state().setAdminState(AdminState.ACTIVE, t2);
+    assertThat(shareOfNewcomer(lb, returning, t2)).isCloseTo(0.1 / 1.1, within(0.01));
+    assertThat(shareOfNewcomer(lb, returning, t2 + WINDOW.toNanos())).isCloseTo(0.5, within(0.01));
+  }
 }

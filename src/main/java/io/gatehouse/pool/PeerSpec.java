@@ -1,0 +1,17 @@
+package io.gatehouse.pool;
+
+import io.gatehouse.config.HostPort;
+
+/**
+ * Everything needed to open and keep connections to one upstream peer, compiled once per config
+ * generation: the address, TLS (SNI, verification, ALPN live in {@link UpstreamTls}) and the pool's
+ * limits and timeouts. It is the pool's key, so a reload that changes any of these gets a pool with
+ * the new settings at the next request, and the pool of the old settings is retired (idle
+ * connections close now, busy ones when their exchange ends).
+ *
+ * @param tls null for plain HTTP
+ * @param maxPending most callers waiting for a connection; 0 = the pool's default
+ */
+public record PeerSpec(
+    HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
+    long connectTimeoutNanos) {}
