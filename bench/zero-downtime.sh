@@ -17,7 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 out="${OUT:-$repo/docs/zero-downtime.md}"
 proxies="${PROXIES:-gatehouse,nginx,haproxy}"
-scenarios="${SCENARIOS:-RELOADS,BLUE_GREEN,DRAIN_AND_KILL,ORIGIN_KILL,HAND_OFF,GRACEFUL_STOP,STOP_THEN_START}"
+scenarios="${SCENARIOS:-}"   # empty: all; else e.g. RELOADS,BLUE_GREEN_API,ORIGIN_KILL
 
 for peer in nginx haproxy; do
   if [[ ",$proxies," == *",$peer,"* ]] && ! PATH="$PATH:/usr/sbin:/sbin" command -v "$peer" >/dev/null; then

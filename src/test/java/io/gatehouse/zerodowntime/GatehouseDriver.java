@@ -31,7 +31,8 @@ final class GatehouseDriver implements ProxyDriver {
   private Process current;
   private int port;
   private int adminPort;
-  private int generation;
+  /** One cluster per origin, the route splitting by weight: the shape the weights API acts on. */
+  private boolean clusterPerOrigin;
 
   private final List<String> jvmArgs;
 
@@ -81,6 +82,10 @@ final class GatehouseDriver implements ProxyDriver {
    * with every reload so that each one is a real new generation.
    */
   private void writeConfig(List<Origin> origins, int n) throws IOException {
+    if (clusterPerOrigin) {
+      writeClusterPerOrigin(origins);
+      return;
+    }
     String endpoints = origins.stream().map(o -> "\"" + o.address() + "\"").collect(Collectors.joining(", "));
     Files.writeString(config, """
         admin: { bind: 127.0.0.1:%d }
@@ -94,6 +99,61 @@ final class GatehouseDriver implements ProxyDriver {
             healthCheck: { interval: 1s, timeout: 500ms, rise: 1, fall: 1 }
             outlier: { consecutiveFailures: 1, ejectFor: 30s }
         """.formatted(adminPort, drainTimeout.toMillis(), port, 30 + n % 2, endpoints));
+  }
+
+  /** The first origin gets weight 1, the others 0. */
+  private void writeClusterPerOrigin(List<Origin> origins) throws IOException {
+    StringBuilder backends = new StringBuilder();
+    StringBuilder clusters = new StringBuilder();
+    for (Origin origin : origins) {
+      backends.append(backends.length() == 0 ? "" : ", ").append("{ cluster: ").append(origin.name)
+          .append(", weight: ").append(origin == origins.get(0) ? 1 : 0).append(" }");
+      clusters.append("""
+            - name: %s
+              endpoints: [ "%s" ]
+          """.formatted(origin.name, origin.address()));
+    }
+    Files.writeString(config, """
+        admin: { bind: 127.0.0.1:%d }
+        accessLog: { enabled: false }
+        limits: { drainTimeout: %dms }
+        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
+        routes: [ { name: app, backends: [ %s ] } ]
+        clusters:
+        %s""".formatted(adminPort, drainTimeout.toMillis(), port, backends, clusters));
+  }
+
+  @Override
+  public void prepare(Scenario scenario) {
+    clusterPerOrigin = scenario == Scenario.BLUE_GREEN_API;
+  }
+
+  @Override
+  public boolean hasRuntimeApi() {
+    return true;
+  }
+
+  @Override
+  public String switchByApi(Origin from, Origin to) throws Exception {
+    HttpResponse<String> response = admin("PUT", "/api/v1/routes/app/backends",
+        "[{\"cluster\":\"" + from.name + "\",\"weight\":0},{\"cluster\":\"" + to.name + "\",\"weight\":1}]");
+    return response.statusCode() == 200 ? null
+        : "PUT /api/v1/routes/app/backends answered " + response.statusCode() + ": " + response.body();
+  }
+
+  @Override
+  public String drainByApi(Origin origin) throws Exception {
+    HttpResponse<String> response = admin("POST",
+        "/api/v1/clusters/app/endpoints/" + origin.address() + "/drain?wait=60s", "");
+    return response.statusCode() == 200 ? null
+        : "POST .../drain?wait=60s answered " + response.statusCode() + ": " + response.body();
+  }
+
+  private HttpResponse<String> admin(String method, String path, String body) throws Exception {
+    return ADMIN.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + path))
+        .method(method, HttpRequest.BodyPublishers.ofString(body))
+        .header("Content-Type", "application/json")
+        .timeout(Duration.ofSeconds(90)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Override

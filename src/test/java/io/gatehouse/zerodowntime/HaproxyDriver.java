@@ -42,9 +42,10 @@ final class HaproxyDriver implements ProxyDriver {
     return "HAProxy";
   }
 
-  /** The hand-off scenario needs the standalone mode; call before {@link #start}. */
-  void standalone() {
-    masterWorker = false;
+  /** The hand-off scenario needs the standalone mode. */
+  @Override
+  public void prepare(Scenario scenario) {
+    masterWorker = scenario != Scenario.HAND_OFF;
   }
 
   @Override

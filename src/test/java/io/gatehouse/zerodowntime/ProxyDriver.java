@@ -44,6 +44,30 @@ interface ProxyDriver extends AutoCloseable {
   /** Why {@link #handOff} cannot work in this installation, or {@code null}; asked before a run. */
   String handOffMissing() throws Exception;
 
+  /** Told which scenario is coming, before {@link #start}: a driver may need another setup for it. */
+  default void prepare(Scenario scenario) {}
+
+  /** Whether {@link #switchByApi} and {@link #drainByApi} exist here; asked before a run. */
+  default boolean hasRuntimeApi() {
+    return false;
+  }
+
+  /**
+   * Moves all traffic from {@code from} to {@code to} through a runtime API, without a reload.
+   * Returns {@code null} when done, or why it is not available.
+   */
+  default String switchByApi(Origin from, Origin to) throws Exception {
+    return "not available: no runtime API for weights";
+  }
+
+  /**
+   * Drains {@code origin} through a runtime API and returns once its in-flight exchanges have
+   * ended ({@code null}), or why it is not available.
+   */
+  default String drainByApi(Origin origin) throws Exception {
+    return "not available: no runtime drain API";
+  }
+
   /** Kills whatever is left, at once. */
   @Override
   void close();

@@ -31,12 +31,42 @@ enum Scenario {
       stage.awaitServedBy("green");
     }
   },
+  /**
+   * The route's weights move from a cluster of blue to a cluster of green through the admin API
+   * ({@code PUT /api/v1/routes/app/backends}), no reload.
+   */
+  BLUE_GREEN_API("blue/green switch by admin API") {
+    @Override
+    void act(Stage stage) throws Exception {
+      String missing = stage.proxy().switchByApi(stage.blue(), stage.green());
+      if (missing != null) {
+        stage.notAvailable(missing);
+        return;
+      }
+      stage.awaitServedBy("green");
+    }
+  },
   /** Blue leaves the config (drain), its in-flight downloads end, then it is killed with -9. */
   DRAIN_AND_KILL("drain + kill -9 of the drained origin") {
     @Override
     void act(Stage stage) throws Exception {
       stage.proxy().reload(List.of(stage.green()), 1);
       stage.awaitDrained(stage.blue());
+      stage.kill(stage.blue());
+    }
+  },
+  /**
+   * Blue is drained through the admin API ({@code POST .../drain?wait=}), which answers once its
+   * in-flight exchanges have ended; then it is killed with -9.
+   */
+  DRAIN_API_AND_KILL("drain by admin API + kill -9") {
+    @Override
+    void act(Stage stage) throws Exception {
+      String missing = stage.proxy().drainByApi(stage.blue());
+      if (missing != null) {
+        stage.notAvailable(missing);
+        return;
+      }
       stage.kill(stage.blue());
     }
   },

@@ -43,6 +43,11 @@ final class ScenarioRun {
   static Verdict run(Scenario scenario, ProxyDriver proxy, String classpath, Path dir, LoadPlan plan,
       Scenario.Timing timing) throws Exception {
     Files.createDirectories(dir);
+    proxy.prepare(scenario);
+    if ((scenario == Scenario.BLUE_GREEN_API || scenario == Scenario.DRAIN_API_AND_KILL) && !proxy.hasRuntimeApi()) {
+      proxy.close();
+      return Verdict.notAvailable(scenario.title, proxy.name(), "not available: no runtime API");
+    }
     if (scenario == Scenario.HAND_OFF) {
       String missing = proxy.handOffMissing();
       if (missing != null) {

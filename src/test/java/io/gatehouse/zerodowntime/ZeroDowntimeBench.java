@@ -33,7 +33,7 @@ public final class ZeroDowntimeBench {
     Path work = Path.of(args[1]);
     String commit = args[2];
     List<String> proxies = List.of((args.length > 3 ? args[3] : "gatehouse,nginx,haproxy").split(","));
-    List<Scenario> scenarios = args.length > 4
+    List<Scenario> scenarios = args.length > 4 && !args[4].isBlank()
         ? java.util.Arrays.stream(args[4].split(",")).map(Scenario::valueOf).toList() : List.of(Scenario.values());
     String classpath = System.getProperty("java.class.path");
     Map<String, Map<Scenario, Verdict>> results = new LinkedHashMap<>();
@@ -76,13 +76,7 @@ public final class ZeroDowntimeBench {
     return switch (proxy) {
       case "gatehouse" -> new GatehouseDriver(classpath, List.of(), dir, TIMING.drainTimeout());
       case "nginx" -> new NginxDriver(dir, TIMING.drainTimeout());
-      case "haproxy" -> {
-        HaproxyDriver haproxy = new HaproxyDriver(dir, TIMING.drainTimeout());
-        if (scenario == Scenario.HAND_OFF) {
-          haproxy.standalone();
-        }
-        yield haproxy;
-      }
+      case "haproxy" -> new HaproxyDriver(dir, TIMING.drainTimeout());
       default -> throw new IllegalArgumentException("proxy: " + proxy + " (expected: gatehouse, nginx, haproxy)");
     };
   }
@@ -114,6 +108,10 @@ public final class ZeroDowntimeBench {
     row(md, "blue/green switch", List.copyOf(results.keySet()), how, d -> "blue replaced by green in the upstream list; " + d.reloadHow());
     row(md, "drain + kill", List.copyOf(results.keySet()), how, d -> "blue leaves the upstream list (" + d.reloadHow()
         + "); once blue has no exchange open and answered nothing for 1 s, `kill -9` blue");
+    row(md, "by admin API", List.copyOf(results.keySet()), how, d -> d instanceof GatehouseDriver
+        ? "`PUT /api/v1/routes/app/backends` (blue 0, green 1; one cluster per origin); "
+            + "`POST /api/v1/clusters/app/endpoints/BLUE/drain?wait=60s`, then `kill -9` blue"
+        : "no such runtime API: not run");
     row(md, "origin kill", List.copyOf(results.keySet()), how, d -> "`kill -9` green while both serve");
     row(md, "hand-off", List.copyOf(results.keySet()), how, ProxyDriver::handOffHow);
     row(md, "graceful stop", List.copyOf(results.keySet()), how, ProxyDriver::gracefulStopHow);

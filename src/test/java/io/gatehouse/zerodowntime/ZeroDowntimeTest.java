@@ -55,6 +55,19 @@ class ZeroDowntimeTest {
   }
 
   @Test
+  void blueGreenSwitchByAdminApiLosesNothing() throws Exception {
+    Verdict verdict = run(Scenario.BLUE_GREEN_API);
+    assertZeroDowntime(verdict);
+    assertThat(verdict.retriedAfterClose()).as(verdict.summary()).isZero();
+  }
+
+  @Test
+  void originDrainedByAdminApiThenKilledLosesOnlyItsWebSockets() throws Exception {
+    Verdict verdict = run(Scenario.DRAIN_API_AND_KILL);
+    assertZeroDowntime(verdict);
+  }
+
+  @Test
   void drainedOriginKilledLosesOnlyItsWebSockets() throws Exception {
     Verdict verdict = run(Scenario.DRAIN_AND_KILL);
     assertZeroDowntime(verdict);
