@@ -129,8 +129,8 @@ final class GatehouseDriver implements ProxyDriver {
   }
 
   @Override
-  public boolean hasRuntimeApi() {
-    return true;
+  public String runtimeApiMissing() {
+    return null;
   }
 
   @Override

@@ -122,6 +122,11 @@ final class HaproxyDriver implements ProxyDriver {
   }
 
   @Override
+  public String runtimeApiMissing() {
+    return "not run: HAProxy's Runtime API (`set server app/blue state drain`, `set weight`) is not wired into this suite";
+  }
+
+  @Override
   public String drainBoundHow() {
     return "`hard-stop-after " + drainTimeout.toSeconds() + "s` (also bounds the old workers of a reload)";
   }

@@ -126,6 +126,11 @@ final class NginxDriver implements ProxyDriver {
   }
 
   @Override
+  public String runtimeApiMissing() {
+    return "not available: open-source nginx has no runtime API (nginx Plus has one)";
+  }
+
+  @Override
   public String drainBoundHow() {
     return "`worker_shutdown_timeout " + drainTimeout.toSeconds() + "s` (also bounds the old workers of a reload)";
   }

@@ -47,10 +47,8 @@ interface ProxyDriver extends AutoCloseable {
   /** Told which scenario is coming, before {@link #start}: a driver may need another setup for it. */
   default void prepare(Scenario scenario) {}
 
-  /** Whether {@link #switchByApi} and {@link #drainByApi} exist here; asked before a run. */
-  default boolean hasRuntimeApi() {
-    return false;
-  }
+  /** Why {@link #switchByApi} and {@link #drainByApi} cannot run here, or {@code null}; asked before a run. */
+  String runtimeApiMissing();
 
   /**
    * Moves all traffic from {@code from} to {@code to} through a runtime API, without a reload.

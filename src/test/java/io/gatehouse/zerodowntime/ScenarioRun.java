@@ -44,9 +44,10 @@ final class ScenarioRun {
       Scenario.Timing timing) throws Exception {
     Files.createDirectories(dir);
     proxy.prepare(scenario);
-    if ((scenario == Scenario.BLUE_GREEN_API || scenario == Scenario.DRAIN_API_AND_KILL) && !proxy.hasRuntimeApi()) {
+    if ((scenario == Scenario.BLUE_GREEN_API || scenario == Scenario.DRAIN_API_AND_KILL)
+        && proxy.runtimeApiMissing() != null) {
       proxy.close();
-      return Verdict.notAvailable(scenario.title, proxy.name(), "not available: no runtime API");
+      return Verdict.notAvailable(scenario.title, proxy.name(), proxy.runtimeApiMissing());
     }
     if (scenario == Scenario.HAND_OFF) {
       String missing = proxy.handOffMissing();

@@ -111,7 +111,7 @@ public final class ZeroDowntimeBench {
     row(md, "by admin API", List.copyOf(results.keySet()), how, d -> d instanceof GatehouseDriver
         ? "`PUT /api/v1/routes/app/backends` (blue 0, green 1; one cluster per origin); "
             + "`POST /api/v1/clusters/app/endpoints/BLUE/drain?wait=60s`, then `kill -9` blue"
-        : "no such runtime API: not run");
+        : d.runtimeApiMissing());
     row(md, "origin kill", List.copyOf(results.keySet()), how, d -> "`kill -9` green while both serve");
     row(md, "hand-off", List.copyOf(results.keySet()), how, ProxyDriver::handOffHow);
     row(md, "graceful stop", List.copyOf(results.keySet()), how, ProxyDriver::gracefulStopHow);
