@@ -163,6 +163,7 @@ public final class DeploymentController {
   }
 
   private Deployment moveTo(Deployment d, int step, DeploymentState state, String event, Verdict v) {
+    checkUntouched(d);
     List<Backend> weights = weightsAt(d.from(), d.to(), d.spec().walk().get(step));
     routes.apply(d.route(), weights, false);
     Deployment next = d.with(state, step, weights, clock.millis() + d.spec().intervalMillis(), entry(d, d.step(), event, v));
@@ -173,6 +174,7 @@ public final class DeploymentController {
   }
 
   private Deployment promote(Deployment d, String event, Verdict v) {
+    checkUntouched(d);
     List<Backend> weights = List.of(new Backend(d.to(), 100));
     routes.apply(d.route(), weights, false);
     log.info("deployment {} promoted: route {} sends everything to {} ({})", d.id(), d.route(), d.to(), event);
@@ -180,9 +182,33 @@ public final class DeploymentController {
   }
 
   private Deployment rollback(Deployment d, String event, Verdict v) {
+    if (!d.weights().equals(routes.backends(d.route()))) {
+      // Someone else set the weights since (an operator, or a reload that changed the route): theirs stay.
+      log.warn("deployment {} rolled back without touching route {}: its weights changed outside the deployment",
+          d.id(), d.route());
+      return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.weights(), d.nextJudgeAt(),
+          entry(d, d.step(), event + " (weights changed outside the deployment: left as they are)", v)));
+    }
     routes.apply(d.route(), d.from(), true);
     log.warn("deployment {} rolled back: route {} back to {} ({})", d.id(), d.route(), d.from(), event);
     return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.from(), d.nextJudgeAt(), entry(d, d.step(), event, v)));
+  }
+
+  /**
+   * A step applies only over the weights the deployment itself set: an operator's {@code PUT} or a
+   * reload that changed the route's backends meanwhile wins, and the deployment fails (from
+   * {@link #tick}) or the action is refused (409).
+   */
+  private void checkUntouched(Deployment d) {
+    List<Backend> now = routes.backends(d.route());
+    if (now == null) {
+      throw new DeploymentException(DeploymentException.Kind.CONFLICT, "route", "route '" + d.route()
+          + "' is no longer in the config");
+    }
+    if (!now.equals(d.weights())) {
+      throw new DeploymentException(DeploymentException.Kind.CONFLICT, "route", "route '" + d.route()
+          + "' weights changed outside the deployment: " + now + " (expected: " + d.weights() + ")");
+    }
   }
 
   private Deployment.HistoryEntry entry(Deployment d, int step, String event, Verdict v) {

@@ -159,6 +159,17 @@ class DeploymentControllerTest {
   }
 
   @Test
+  void weights_changed_outside_the_deployment_win_and_fail_it() {
+    Deployment d = controller.start(spec(DeploymentSpec.Strategy.CANARY, DeploymentSpec.OnFailure.ROLLBACK));
+    List<Backend> operator = List.of(new Backend("blue", 50), new Backend("green", 50));
+    routes.weights.put("app", operator); // an operator's PUT, or a reload that changed the route
+    interval(100, 0, 20);
+    d = controller.get(d.id());
+    assertThat(d.state()).isEqualTo(DeploymentState.FAILED);
+    assertThat(routes.weights.get("app")).isSameAs(operator);
+  }
+
+  @Test
   void a_route_the_proxy_lost_fails_the_deployment() {
     Deployment d = controller.start(spec(DeploymentSpec.Strategy.CANARY, DeploymentSpec.OnFailure.ROLLBACK));
     DeploymentController broken = new DeploymentController(DeploymentStore.persisting(List.of(controller.get(d.id())),
