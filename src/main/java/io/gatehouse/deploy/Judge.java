@@ -15,6 +15,12 @@ final class Judge {
    * a deployment is not rolled back for that.
    */
   static final double MIN_LATENCY_RATIO = 1.2;
+  /**
+   * ... and by at least this much in absolute terms: a fresh cluster's first requests pay for new
+   * connections, which on a fast path makes its median a fraction of a millisecond "significantly"
+   * higher without anyone noticing a difference.
+   */
+  static final double MIN_LATENCY_DIFF_NANOS = 5_000_000;
   /** Baseline samples needed before comparing with it; fewer and only the absolute SLO applies. */
   static final int MIN_BASELINE = 20;
 
@@ -49,7 +55,7 @@ final class Judge {
     }
     double median = target.quantile(0.5);
     double baseMedian = baseline.quantile(0.5);
-    if (latencyP < ALPHA && median > baseMedian * MIN_LATENCY_RATIO) {
+    if (latencyP < ALPHA && median > baseMedian * MIN_LATENCY_RATIO && median - baseMedian > MIN_LATENCY_DIFF_NANOS) {
       return verdict(Verdict.Outcome.FAIL, String.format("latency significantly above baseline: median %.1fms vs %.1fms,"
           + " p99 %.1fms vs %.1fms (p=%.4f)", median / 1e6, baseMedian / 1e6, p99, baseP99, latencyP),
           target, baseline, latencyP, errorP);

@@ -38,6 +38,13 @@ class JudgeTest {
   }
 
   @Test
+  void a_significant_but_immaterial_difference_of_a_fraction_of_a_millisecond_passes() {
+    Verdict v = Judge.judge(sample(400, 0, 1.6, 1), sample(4000, 0, 1.0, 2), SLO);
+    assertThat(v.latencyP()).as("the rank test does see it").isLessThan(Judge.ALPHA);
+    assertThat(v.outcome()).as(v.reason()).isEqualTo(Verdict.Outcome.PASS);
+  }
+
+  @Test
   void five_percent_errors_against_none_is_rejected_even_under_the_absolute_threshold() {
     Verdict v = Judge.judge(sample(1000, 50, 20, 1), sample(4000, 0, 20, 2), SLO);
     assertThat(v.outcome()).as(v.reason()).isEqualTo(Verdict.Outcome.FAIL);

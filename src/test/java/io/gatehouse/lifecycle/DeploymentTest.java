@@ -113,8 +113,9 @@ class DeploymentTest {
     JsonNode[] last = new JsonNode[1];
     await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> {
       last[0] = call(server, "GET", "/api/v1/deployments/" + id, null).body();
-      return last[0].get("state").asText().equals(state);
+      return !List.of("pending", "progressing").contains(last[0].get("state").asText());
     });
+    assertThat(last[0].get("state").asText()).as(last[0].toString()).isEqualTo(state);
     return last[0];
   }
 
