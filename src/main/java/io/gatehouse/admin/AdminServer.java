@@ -29,10 +29,14 @@ public final class AdminServer {
     this.worker = worker;
   }
 
-  /** @param token bearer token required on every route, or null when none is configured */
+  /**
+   * @param token bearer token required on every route, or null when none is configured
+   * @param inherited a socket already listening on {@code bind} (taken over from the process this
+   *     one replaces), adopted instead of binding; or null
+   */
   public static AdminServer start(
       InetSocketAddress bind, String token, EventLoopGroup group, Class<? extends ServerChannel> type,
-      AdminBackend backend) throws InterruptedException {
+      ServerChannel inherited, AdminBackend backend) throws InterruptedException {
     ThreadPoolExecutor worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1024),
         r -> {
           Thread t = new Thread(r, "gatehouse-admin");
@@ -40,20 +44,36 @@ public final class AdminServer {
           return t;
         });
     byte[] expected = token == null ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
-    Channel ch = new ServerBootstrap().group(group).channel(type)
+    ServerBootstrap bootstrap = new ServerBootstrap().group(group);
+    if (inherited != null) {
+      bootstrap.channelFactory(() -> inherited);
+    } else {
+      bootstrap.channel(type);
+    }
+    bootstrap
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel c) {
             c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
                 new AdminHandler(expected, backend, worker));
           }
-        })
-        .bind(bind).sync().channel();
+        });
+    Channel ch = (inherited != null ? bootstrap.register() : bootstrap.bind(bind)).sync().channel();
     return new AdminServer(ch, worker);
   }
 
   public InetSocketAddress localAddress() {
     return (InetSocketAddress) channel.localAddress();
+  }
+
+  /** The listening socket, for handing it to a successor process. */
+  public ServerChannel serverChannel() {
+    return (ServerChannel) channel;
+  }
+
+  /** Stops accepting; calls already in progress are answered. */
+  public void stopAccepting() {
+    channel.close().syncUninterruptibly();
   }
 
   public void close() {

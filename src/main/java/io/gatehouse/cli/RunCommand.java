@@ -14,8 +14,9 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
 /**
- * {@code gatehouse run [-c FILE]}: runs until SIGTERM/SIGINT (drain, then exit 0); SIGHUP reloads;
- * SIGUSR1 reopens the access-log file.
+ * {@code gatehouse run [-c FILE] [--takeover]}: runs until SIGTERM/SIGINT or until a successor took
+ * its sockets over (then a paced drain and exit 0); SIGHUP reloads; SIGUSR1 reopens the access-log
+ * file.
  */
 @Command(name = "run", description = "Run the proxy (the embedded loopback forward proxy without -c).")
 final class RunCommand implements Callable<Integer> {
@@ -23,6 +24,10 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = {"-c", "--config"}, description = "config file (YAML)")
   Path config;
+
+  @Option(names = "--takeover", description = "replace the instance running with this config's handoff.socket:"
+      + " start fully, take its listening sockets, then let it drain (starts normally when none runs)")
+  boolean takeover;
 
   @Override
   public Integer call() throws Exception {
@@ -44,7 +49,8 @@ final class RunCommand implements Callable<Integer> {
     Signal.handle(new Signal("INT"), sig -> stopRequested.countDown());
     GatehouseServer server;
     try {
-      server = GatehouseServer.start(cfg);
+      // A successor that took the sockets over asks for the same paced drain as SIGTERM.
+      server = GatehouseServer.start(cfg, takeover, stopRequested::countDown);
     } catch (Exception e) {
       System.err.println("gatehouse: cannot start: " + e.getMessage());
       return 1;
@@ -64,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
     // nginx's USR1 does.
     Signal.handle(new Signal("USR1"), sig -> server.reopenAccessLog());
     stopRequested.await();
-    server.stop(cfg.limits().drainTimeout());
+    server.stop();
     return 0;
   }
 

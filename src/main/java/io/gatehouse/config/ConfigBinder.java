@@ -20,7 +20,7 @@ final class ConfigBinder {
       return null;
     }
     Section s = Section.of(root, "", problems, baseDir,
-        List.of("admin", "listeners", "routes", "clusters", "limits", "accessLog", "state"));
+        List.of("admin", "listeners", "routes", "clusters", "limits", "accessLog", "state", "handoff"));
     AdminConfig admin = admin(s.section("admin", List.of("bind", "token")));
     List<ListenerConfig> listeners = s.items("listeners", List.of(), (n, p) -> ListenerBinder.bind(n, p, problems, baseDir));
     if (listeners.isEmpty() && root instanceof YamlNode.MapNode) {
@@ -30,10 +30,12 @@ final class ConfigBinder {
     List<RouteConfig> routes = s.items("routes", List.of(), (n, p) -> RouteBinder.bind(n, p, problems, baseDir));
     LimitsConfig limits = limits(s.section("limits", List.of("maxConnections", "perClient", "headerTimeout",
         "idleTimeout", "maxHeaderBytes", "maxBodyBytes", "maxUriBytes", "drainTimeout",
-        "requestBufferBytes", "minRequestBodyRate", "minResponseReadRate", "minRateWindow")));
+        "requestBufferBytes", "minRequestBodyRate", "minResponseReadRate", "minRateWindow", "closeSpread")));
     AccessLogConfig accessLog = accessLog(s.section("accessLog", List.of("enabled", "format", "path")));
     StateConfig state = state(s.section("state", List.of("file")), source);
-    GatehouseConfig config = new GatehouseConfig(source, admin, listeners, routes, clusters, limits, accessLog, state);
+    HandoffConfig handoff = handoff(s.section("handoff", List.of("socket")), source);
+    GatehouseConfig config = new GatehouseConfig(source, admin, listeners, routes, clusters, limits, accessLog, state,
+        handoff);
     new ConfigValidator(config, problems).validate();
     return config;
   }
@@ -71,11 +73,12 @@ final class ConfigBinder {
         (int) s.size("maxHeaderBytes", d.maxHeaderBytes(), 1024, Integer.MAX_VALUE),
         s.size("maxBodyBytes", d.maxBodyBytes(), 0, Long.MAX_VALUE),
         (int) s.size("maxUriBytes", d.maxUriBytes(), 256, Integer.MAX_VALUE),
-        s.duration("drainTimeout", d.drainTimeout()),
+        s.durationOrZero("drainTimeout", d.drainTimeout()),
         s.size("requestBufferBytes", d.requestBufferBytes(), 0, 16L * 1024 * 1024),
         s.size("minRequestBodyRate", d.minRequestBodyRate(), 0, Integer.MAX_VALUE),
         s.size("minResponseReadRate", d.minResponseReadRate(), 0, Integer.MAX_VALUE),
-        s.duration("minRateWindow", d.minRateWindow()));
+        s.duration("minRateWindow", d.minRateWindow()),
+        s.durationOrZero("closeSpread", d.closeSpread()));
   }
 
   /** Absent keys mean "no limit" (0). */
@@ -106,6 +109,23 @@ final class ConfigBinder {
       return StateConfig.besideConfig(source);
     }
     return new StateConfig(s.baseDir().resolve(file).normalize());
+  }
+
+  private static HandoffConfig handoff(Section s, Path source) {
+    if (s == null || !s.has("socket")) {
+      return HandoffConfig.besideConfig(source);
+    }
+    String socket = s.requiredString("socket", "a Unix socket path");
+    if (socket == null || socket.isBlank()) {
+      s.problem("socket", "empty (expected: a Unix socket path)");
+      return HandoffConfig.besideConfig(source);
+    }
+    Path path = s.baseDir().resolve(socket).normalize();
+    if (path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > HandoffConfig.MAX_PATH_BYTES) {
+      s.problem("socket", "'" + path + "' is longer than " + HandoffConfig.MAX_PATH_BYTES
+          + " bytes (expected: a shorter path; Unix socket paths are limited by the kernel)");
+    }
+    return new HandoffConfig(path);
   }
 
   private static AccessLogConfig accessLog(Section s) {

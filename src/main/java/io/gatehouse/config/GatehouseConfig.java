@@ -9,6 +9,7 @@ import java.util.List;
  *
  * @param source the file it came from, or {@code null} for the embedded default
  * @param state where runtime overrides persist; never null
+ * @param handoff where this instance hands its listening sockets to a successor; never null
  */
 public record GatehouseConfig(
     Path source,
@@ -18,7 +19,8 @@ public record GatehouseConfig(
     List<ClusterConfig> clusters,
     LimitsConfig limits,
     AccessLogConfig accessLog,
-    StateConfig state) {
+    StateConfig state,
+    HandoffConfig handoff) {
 
   public GatehouseConfig {
     listeners = List.copyOf(listeners);

@@ -8,13 +8,16 @@ import java.time.Duration;
  * @param perClient {@code null} when there is no per-client limit
  * @param headerTimeout the whole request head must arrive within this (slow-loris guard)
  * @param idleTimeout a client connection with no exchange in progress closes after this
- * @param drainTimeout how long a graceful stop waits for in-flight exchanges
  * @param requestBufferBytes request bodies are read into memory up to this size before an upstream
  *     connection is taken (a slow small upload then holds none); 0 = stream from the first byte
  * @param minRequestBodyRate bytes per second a client must send its request body at, measured over
  *     {@code minRateWindow} of time spent waiting for it; 0 = no minimum
  * @param minResponseReadRate bytes per second a client must take its response at, measured over
  *     {@code minRateWindow} of time during which the proxy could not write to it; 0 = no minimum
+ * @param drainTimeout how long a graceful stop or a hand-off waits for in-flight exchanges, tunnels and
+ *     WebSockets before closing them; {@link Duration#ZERO} waits for them without a deadline
+ * @param closeSpread the window over which a drain closes idle keep-alive connections, spread
+ *     evenly, so their clients do not all reconnect at once; {@link Duration#ZERO} closes them at once
  */
 public record LimitsConfig(
     int maxConnections,
@@ -28,7 +31,8 @@ public record LimitsConfig(
     long requestBufferBytes,
     long minRequestBodyRate,
     long minResponseReadRate,
-    Duration minRateWindow) {
+    Duration minRateWindow,
+    Duration closeSpread) {
 
   public static final LimitsConfig DEFAULT =
       new LimitsConfig(
@@ -43,5 +47,6 @@ public record LimitsConfig(
           64 * 1024,
           1024,
           1024,
-          Duration.ofSeconds(20));
+          Duration.ofSeconds(20),
+          Duration.ofSeconds(1));
 }

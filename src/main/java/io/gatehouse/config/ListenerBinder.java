@@ -5,7 +5,7 @@ import java.util.List;
 
 /** Binds one entry of {@code listeners}, with its {@code tls}, {@code headers} and {@code http2} blocks. */
 final class ListenerBinder {
-  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers", "http2");
+  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers", "http2", "drainTimeout");
   private static final List<String> ALPN = List.of("h2", "http/1.1");
 
   private ListenerBinder() {}
@@ -40,7 +40,8 @@ final class ListenerBinder {
     TlsConfig tls = tls(s.section("tls", List.of("certificates", "alpn")));
     return new ListenerConfig(name, bind, mode, forward, tls,
         headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))),
-        http2(s.section("http2", List.of("cleartext")), mode, tls != null));
+        http2(s.section("http2", List.of("cleartext")), mode, tls != null),
+        s.durationOrZero("drainTimeout", null));
   }
 
   private static Http2Config http2(Section s, ListenerMode mode, boolean tls) {

@@ -7,6 +7,8 @@ package io.gatehouse.config;
  * @param tls TLS termination; {@code null} for plain TCP
  * @param headers which client-identifying headers this listener adds upstream
  * @param http2 HTTP/2 without TLS (prior knowledge); over TLS, {@code tls.alpn} decides
+ * @param drainTimeout this listener's drain deadline; {@code null} when {@code limits.drainTimeout}
+ *     applies, {@link java.time.Duration#ZERO} to wait for its connections without a deadline
  */
 public record ListenerConfig(
     String name,
@@ -15,4 +17,11 @@ public record ListenerConfig(
     ForwardConfig forward,
     TlsConfig tls,
     ForwardedHeadersConfig headers,
-    Http2Config http2) {}
+    Http2Config http2,
+    java.time.Duration drainTimeout) {
+
+  /** The drain deadline of this listener's connections: its own, else {@code limits.drainTimeout}. */
+  public java.time.Duration drainTimeout(LimitsConfig limits) {
+    return drainTimeout == null ? limits.drainTimeout() : drainTimeout;
+  }
+}

@@ -135,6 +135,13 @@ final class Section {
     return d == null ? def : d;
   }
 
+  /** A duration where {@code 0} is meaningful (for example "no deadline"). */
+  Duration durationOrZero(String key, Duration def) {
+    YamlNode node = get(key);
+    Duration d = node == null ? null : Values.duration(node, path(key), problems, true);
+    return d == null ? def : d;
+  }
+
   long size(String key, long def, long min, long max) {
     YamlNode node = get(key);
     Long v = node == null ? null : Values.size(node, path(key), problems, min, max);

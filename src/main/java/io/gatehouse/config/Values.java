@@ -77,6 +77,11 @@ final class Values {
 
   /** A positive duration: {@code 250ms}, {@code 1.5s}, {@code 10s}, {@code 5m}, {@code 1h}. */
   static Duration duration(YamlNode node, String path, Problems problems) {
+    return duration(node, path, problems, false);
+  }
+
+  /** A duration; {@code 0} (any unit, or none) is accepted when {@code zeroAllowed}. */
+  static Duration duration(YamlNode node, String path, Problems problems, boolean zeroAllowed) {
     String text = text(node, path, problems, DURATION_EXPECTED);
     if (text == null) {
       return null;
@@ -91,11 +96,14 @@ final class Values {
             default -> 3_600_000_000_000L;
           };
       BigDecimal nanos = new BigDecimal(m.group(1)).multiply(BigDecimal.valueOf(unitNanos));
-      if (nanos.signum() > 0 && nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) <= 0) {
+      if ((nanos.signum() > 0 || zeroAllowed && nanos.signum() == 0)
+          && nanos.compareTo(BigDecimal.valueOf(Long.MAX_VALUE)) <= 0) {
         return Duration.ofNanos(nanos.longValue());
       }
+    } else if (zeroAllowed && text.strip().equals("0")) {
+      return Duration.ZERO;
     }
-    problems.add(node.pos(), path, "'" + text + "' (expected: " + DURATION_EXPECTED + ", > 0)");
+    problems.add(node.pos(), path, "'" + text + "' (expected: " + DURATION_EXPECTED + (zeroAllowed ? ", or 0" : ", > 0") + ")");
     return null;
   }
 

@@ -15,6 +15,7 @@ public final class PipelineNames {
   public static final String UPSTREAM = "upstream";
   public static final String TUNNEL = "tunnel";
   public static final String PROTOCOL_SWITCH = "protocol-switch";
+  public static final String H2_DRAIN = "h2-drain";
   public static final String H2_IDLE = "h2-idle";
   public static final String H2_CODEC = "h2-codec";
   public static final String H2_STREAMS = "h2-streams";

@@ -44,12 +44,23 @@ final class AdminEndpoint implements AdminBackend {
     this.clock = clock;
   }
 
-  static AdminEndpoint start(AdminConfig config, EventLoopGroup group, Transport transport, ProxyMetrics metrics,
-      GatehouseServer server, LongSupplier clock) throws InterruptedException {
+  static AdminEndpoint start(AdminConfig config, EventLoopGroup group, Transport transport,
+      io.gatehouse.listener.InheritedSockets inherited, ProxyMetrics metrics, GatehouseServer server,
+      LongSupplier clock) throws InterruptedException {
     AdminEndpoint endpoint = new AdminEndpoint(metrics, server, clock);
-    endpoint.admin = AdminServer.start(new InetSocketAddress(config.bind().host(), config.bind().port()),
-        config.token(), group, transport.serverChannel(), endpoint);
+    InetSocketAddress bind = new InetSocketAddress(config.bind().host(), config.bind().port());
+    endpoint.admin = AdminServer.start(bind, config.token(), group, transport.serverChannel(), inherited.take(bind),
+        endpoint);
     return endpoint;
+  }
+
+  io.netty.channel.ServerChannel serverChannel() {
+    return admin.serverChannel();
+  }
+
+  /** A hand-off gave the admin address to the successor: this process stops accepting on it. */
+  void stopAccepting() {
+    admin.stopAccepting();
   }
 
   InetSocketAddress localAddress() {

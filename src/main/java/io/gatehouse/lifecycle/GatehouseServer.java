@@ -8,13 +8,13 @@ import io.gatehouse.config.PerClientLimits;
 import io.gatehouse.health.ActiveHealthChecker;
 import io.gatehouse.health.EndpointGauges;
 import io.gatehouse.listener.ConnectionLimiter;
+import io.gatehouse.listener.InheritedSockets;
 import io.gatehouse.listener.Listener;
 import io.gatehouse.listener.ProxyHandlerFactory;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.relay.ConnectionContext;
-import io.gatehouse.relay.DrainSignal;
 import io.gatehouse.relay.UpstreamPipeline;
 import io.gatehouse.reverse.ReverseProxyHandler;
 import io.gatehouse.reverse.ClusterRuntime;
@@ -35,6 +35,7 @@ import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -74,11 +75,23 @@ public final class GatehouseServer implements AutoCloseable {
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final EndpointControl endpointControl;
+  /** systemd's notification socket (Type=notify), when there is one. */
+  private final SdNotify notify;
+  /** Set once a drain starts (stop or hand-off): {@code /ready} answers 503 from then on. */
+  private volatile boolean draining;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
   /** Where overrides persist; fixed at start (a {@code state.file} change applies at restart). */
   private StateFile stateFile;
-  /** Set once a graceful stop starts: {@code /ready} answers 503 from then on. */
-  private volatile boolean stopping;
   private AdminEndpoint admin;
+  /** Offers the listening sockets to a successor; null without {@code handoff.socket} or epoll. */
+  private HandoffServer handoff;
+  /** Set once a successor accepts on this process's sockets (on the hand-off connection's loop). */
+  private volatile boolean handedOff;
+  /** The instance this one takes over from, during start only. */
+  private HandoffClient predecessor;
+  /** Sockets listeners adopt instead of binding; only during start. */
+  private InheritedSockets inherited = InheritedSockets.NONE;
+  private static final Duration HANDOFF_TIMEOUT = Duration.ofSeconds(10);
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
   /** Per (route, cluster) figures for the deployment judge, fed by {@link #observer}. */
@@ -111,6 +124,7 @@ public final class GatehouseServer implements AutoCloseable {
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
     healthChecker = new ActiveHealthChecker(loops, this::connectProbe, clock);
+    notify = SdNotify.fromEnvironment(group, transport);
     endpointControl = new EndpointControl(current::get, this::change, clock);
     PerClientLimits perClient = config.limits().perClient();
     limiter = new ConnectionLimiter(config.limits().maxConnections(), perClient == null ? 0 : perClient.connections());
@@ -118,10 +132,24 @@ public final class GatehouseServer implements AutoCloseable {
 
   /** Starts every listener of {@code config}; returns once all are bound. */
   public static GatehouseServer start(GatehouseConfig config) throws Exception {
+    return start(config, false, () -> { });
+  }
+
+  /**
+   * Starts every listener of {@code config}, and offers them on {@code handoff.socket} to a successor.
+   *
+   * @param takeover take the listening sockets of the instance running at {@code handoff.socket}
+   *     (after everything else has started), then tell it to drain; without one, start normally
+   * @param takenOver called once a successor accepts on this process's sockets: the caller then
+   *     runs {@link #stop()}, the paced drain
+   */
+  public static GatehouseServer start(GatehouseConfig config, boolean takeover, Runnable takenOver) throws Exception {
     int threads = Integer.getInteger("gatehouse.threads", Runtime.getRuntime().availableProcessors());
     GatehouseServer server = new GatehouseServer(config, threads);
     try {
-      server.startListeners(config);
+      server.startListeners(config, takeover);
+      server.offerSockets(config, takenOver);
+      server.notify.ready();
     } catch (Exception e) {
       server.close();
       throw e;
@@ -129,7 +157,22 @@ public final class GatehouseServer implements AutoCloseable {
     return server;
   }
 
-  private void startListeners(GatehouseConfig config) throws Exception {
+  private void startListeners(GatehouseConfig config, boolean takeover) throws Exception {
+    Path handoffPath = config.handoff().socket();
+    if (takeover && !transport.name().equals("epoll")) {
+      throw new IllegalStateException("--takeover needs the epoll transport (Linux); this process uses "
+          + transport.name());
+    }
+    if (takeover && handoffPath == null) {
+      throw new IllegalStateException("--takeover needs handoff.socket (the embedded default has none; expected: -c FILE)");
+    }
+    if (!takeover && handoffPath != null && transport.name().equals("epoll")) {
+      HandoffSocket.checkIsSocketOrAbsent(handoffPath);
+      if (HandoffSocket.answers(handoffPath)) {
+        throw new IllegalStateException("handoff.socket " + handoffPath + ": an instance runs there already"
+            + " (expected: --takeover to replace it, or another handoff.socket)");
+      }
+    }
     stateFile = new StateFile(config.state().file());
     Overrides loaded = stateFile.load();
     Overrides overrides = loaded.reconcile(config, why -> log.warn("override dropped at start: {}", why));
@@ -150,13 +193,38 @@ public final class GatehouseServer implements AutoCloseable {
     observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone(), cohorts);
     startDeployments();
     RateLimiter perClientRate = perClientRate(config);
-    listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
+    InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);
+    if (takeover) {
+      predecessor = HandoffClient.takeOver(handoffPath, group, HANDOFF_TIMEOUT);
+      if (predecessor != null) {
+        inherited = InheritedSockets.either(predecessor.sockets(), inherited);
+      }
+    }
+    this.inherited = inherited;
+    try {
+      listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
+      if (config.admin() != null) {
+        admin = AdminEndpoint.start(config.admin(), group, transport, inherited, metrics, this, clock);
+        log.info("admin API on {}", admin.localAddress());
+      }
+    } catch (Exception e) {
+      if (predecessor != null) {
+        predecessor.fail(e.getMessage());
+        predecessor.close();
+      }
+      throw e;
+    }
+    this.inherited = InheritedSockets.NONE;
+    if (predecessor != null) {
+      try {
+        predecessor.confirm();
+        log.info("--takeover: accepting on the sockets taken over; the old instance drains");
+      } finally {
+        predecessor.close();
+      }
+    }
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
         listeners::openConnections);
-    if (config.admin() != null) {
-      admin = AdminEndpoint.start(config.admin(), group, transport, metrics, this, clock);
-      log.info("admin API on {}", admin.localAddress());
-    }
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
         transport.name(), loops.size(), TlsContexts.providerName());
   }
@@ -175,7 +243,9 @@ public final class GatehouseServer implements AutoCloseable {
     });
     deployTicker.scheduleWithFixedDelay(() -> {
       try {
-        deployments.tick();
+        if (!draining) { // a draining process (stop or hand-off) leaves the deployments to its successor
+          deployments.tick();
+        }
       } catch (RuntimeException e) {
         log.error("deployment tick failed", e); // a bug: the next tick tries again
       }
@@ -186,12 +256,41 @@ public final class GatehouseServer implements AutoCloseable {
     return deployments;
   }
 
+  /** Offers this process's listening sockets to a successor on {@code handoff.socket} (epoll only). */
+  private void offerSockets(GatehouseConfig config, Runnable takenOver) throws Exception {
+    Path path = config.handoff().socket();
+    if (path == null) {
+      return;
+    }
+    if (!transport.name().equals("epoll")) {
+      log.info("hand-off not offered: it needs the epoll transport (this process uses {})", transport.name());
+      return;
+    }
+    handoff = HandoffServer.start(path, group, this::offeredSockets, pid -> {
+      handedOff = true;
+      takenOver.run();
+    });
+  }
+
+  /** Every listening socket, the admin listener's too; none once a drain started. */
+  private List<io.netty.channel.ServerChannel> offeredSockets() {
+    if (draining) {
+      return List.of();
+    }
+    List<io.netty.channel.ServerChannel> sockets = new ArrayList<>(listeners.serverChannels());
+    if (admin != null) {
+      sockets.add(admin.serverChannel());
+    }
+    return sockets;
+  }
+
   private Listener bind(ListenerConfig lc, Snapshot generation, RateLimiter perClientRate) throws Exception {
     GatehouseConfig config = generation.config();
-    Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(),
+    Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(), inherited,
         TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), generation), connections,
         limiter, clock, new io.gatehouse.listener.ConnectionErrors(lc.name(), metrics, clock));
-    log.info("listener {} ({}) on {}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress());
+    log.info("listener {} ({}) on {}{}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress(),
+        listener.inherited() ? " (socket inherited)" : "");
     return listener;
   }
 
@@ -236,6 +335,16 @@ public final class GatehouseServer implements AutoCloseable {
    * {@code limits.maxConnections} changes take effect at the next restart.
    */
   public synchronized void reload(GatehouseConfig config) throws Exception {
+    notify.reloading();
+    try {
+      reloadGeneration(config);
+    } finally {
+      notify.ready();
+    }
+  }
+
+  private void reloadGeneration(GatehouseConfig config) throws Exception {
+    refuseWhatNeedsATakeover(current.get().config(), config);
     reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
@@ -258,6 +367,35 @@ public final class GatehouseServer implements AutoCloseable {
       stateFile.save(overrides);
     }
     log.info("config generation {} in use", next.generation());
+  }
+
+  /**
+   * The admin listener and the hand-off socket belong to the process, not to a generation: a reload
+   * cannot move them, so it is refused and says what applies them (a takeover starts a process
+   * with the new file), instead of answering success and leaving them as they were.
+   */
+  private static void refuseWhatNeedsATakeover(GatehouseConfig running, GatehouseConfig next)
+      throws io.gatehouse.config.ConfigException {
+    List<io.gatehouse.config.ConfigProblem> problems = new ArrayList<>();
+    String file = next.source() == null ? "" : next.source().toString();
+    String how = " (expected: gatehouse run -c FILE --takeover applies it; a reload cannot)";
+    if (!java.util.Objects.equals(running.admin(), next.admin())) {
+      boolean sameBind = running.admin() != null && next.admin() != null
+          && running.admin().bind().equals(next.admin().bind());
+      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, sameBind ? "admin.token" : "admin",
+          (sameBind ? "changed" : "changed from " + describe(running.admin()) + " to " + describe(next.admin())) + how));
+    }
+    if (!java.util.Objects.equals(running.handoff(), next.handoff())) {
+      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "handoff.socket",
+          "changed from " + running.handoff().socket() + " to " + next.handoff().socket() + how));
+    }
+    if (!problems.isEmpty()) {
+      throw new io.gatehouse.config.ConfigException(problems);
+    }
+  }
+
+  private static String describe(io.gatehouse.config.AdminConfig admin) {
+    return admin == null ? "none" : "bind " + admin.bind();
   }
 
   /**
@@ -374,11 +512,6 @@ public final class GatehouseServer implements AutoCloseable {
     return endpointControl;
   }
 
-  /** False from the moment a graceful stop (drain) starts. */
-  public boolean ready() {
-    return !stopping;
-  }
-
   public GatehouseConfig config() {
     return current.get().config();
   }
@@ -408,41 +541,62 @@ public final class GatehouseServer implements AutoCloseable {
     return transport.name();
   }
 
+  /** Stops with the paced drain of the running config ({@code limits}, per-listener {@code drainTimeout}). */
+  public void stop() {
+    stop(null);
+  }
+
   /**
-   * Stops accepting, lets in-flight exchanges finish within {@code deadline}, then closes what is
-   * left and releases the event loops.
+   * Stops accepting ({@code /ready} answers 503 from now), drains every client connection (see
+   * {@link ConnectionDrain}), then closes what is left and releases the event loops.
+   *
+   * @param deadline the drain deadline for listeners without one of their own; {@code null} for
+   *     {@code limits.drainTimeout}
    */
   public void stop(Duration deadline) {
-    stopping = true;
-    log.info("stopping: draining {} connections (deadline {} ms)", connections.size(), deadline.toMillis());
+    draining = true;
+    notify.stopping();
+    if (handoff != null) {
+      handoff.close(handedOff);
+    }
     listeners.closeAll();
-    for (Channel ch : connections) {
-      ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
+    if (handedOff && admin != null) {
+      admin.stopAccepting(); // the admin address went to the successor too: its /ready answers there
     }
-    long end = System.nanoTime() + deadline.toNanos();
-    while (!connections.isEmpty() && System.nanoTime() < end) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    if (!connections.isEmpty()) {
-      log.warn("drain deadline reached: closing {} connections", connections.size());
-      for (Channel ch : connections) {
-        ch.pipeline().fireUserEventTriggered(DrainSignal.DEADLINE); // runs on ch's loop before close()'s close
-      }
-    }
+    log.info(handedOff ? "handed off: no longer accepting, draining" : "stopping: no longer accepting, draining");
+    drainConnections(deadline);
     close();
   }
 
+  private void drainConnections(Duration deadline) {
+    GatehouseConfig config = current.get().config();
+    new ConnectionDrain(connections, clock).run(ch -> {
+      ListenerConfig lc = listeners.owner(ch);
+      if (lc != null && lc.drainTimeout() != null) {
+        return lc.drainTimeout();
+      }
+      return deadline != null ? deadline : config.limits().drainTimeout();
+    }, config.limits().closeSpread());
+  }
+
+  /** False from the moment a drain (stop or hand-off) starts. */
+  public boolean ready() {
+    return !draining;
+  }
+
+  /** Closes everything at once; a second call (after {@link #stop}) does nothing. */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     if (deployTicker != null) {
       deployTicker.shutdownNow();
     }
     healthChecker.close();
+    if (handoff != null) {
+      handoff.close(handedOff);
+    }
     listeners.closeAll();
     if (admin != null) {
       admin.close();

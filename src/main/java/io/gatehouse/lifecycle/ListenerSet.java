@@ -138,6 +138,23 @@ final class ListenerSet {
     return open;
   }
 
+  /** The config of the listener that accepted {@code ch}, or {@code null}. */
+  ListenerConfig owner(Channel ch) {
+    for (Listener l : listeners.values()) {
+      if (l.accepted(ch)) {
+        return l.config();
+      }
+    }
+    return null;
+  }
+
+  /** The listening sockets, for a hand-off. */
+  List<io.netty.channel.ServerChannel> serverChannels() {
+    List<io.netty.channel.ServerChannel> channels = new java.util.ArrayList<>();
+    listeners.values().forEach(l -> channels.add(l.serverChannel()));
+    return channels;
+  }
+
   /** Stops accepting on every listener (stop, close). */
   void closeAll() {
     listeners.values().forEach(Listener::close);

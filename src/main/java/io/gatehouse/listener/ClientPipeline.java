@@ -84,7 +84,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   }
 
   /**
-   * {@code h2-idle -> h2-codec -> h2-streams -> h2-errors}; each stream gets
+   * {@code h2-drain -> h2-idle -> h2-codec -> h2-streams -> h2-errors}; each stream gets
    * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
@@ -94,6 +94,11 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     // HTTP/2 has its own per-stream flow control (windows follow what each stream's proxy handler
     // reads), so the connection itself always reads.
     p.channel().config().setAutoRead(true);
+    io.gatehouse.http.StrictHttp2FrameCodec codec = io.gatehouse.http.StrictHttp2FrameCodec.forServer(
+        io.netty.handler.codec.http2.Http2Settings.defaultSettings()
+            .maxConcurrentStreams(256)
+            .maxHeaderListSize(limits.maxHeaderBytes()));
+    p.addLast(PipelineNames.H2_DRAIN, new Http2Drain(codec));
     p.addLast(PipelineNames.H2_IDLE, new io.netty.handler.timeout.IdleStateHandler(
         0, 0, limits.idleTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS) {
       @Override
@@ -102,10 +107,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         ctx.close(); // no frame either way for idleTimeout: an abandoned connection
       }
     });
-    p.addLast(PipelineNames.H2_CODEC, io.gatehouse.http.StrictHttp2FrameCodec.forServer(
-        io.netty.handler.codec.http2.Http2Settings.defaultSettings()
-            .maxConcurrentStreams(256)
-            .maxHeaderListSize(limits.maxHeaderBytes())));
+    p.addLast(PipelineNames.H2_CODEC, codec);
     p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
         new ChannelInitializer<Channel>() {
           @Override

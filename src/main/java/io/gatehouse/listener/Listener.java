@@ -26,19 +26,25 @@ public final class Listener {
   private volatile ListenerConfig config;
   private final Channel serverChannel;
   private final ClientPipeline pipeline;
+  private final boolean inherited;
 
-  private Listener(ListenerConfig config, Channel serverChannel, ClientPipeline pipeline) {
+  private Listener(ListenerConfig config, Channel serverChannel, ClientPipeline pipeline, boolean inherited) {
+    this.inherited = inherited;
     this.config = config;
     this.serverChannel = serverChannel;
     this.pipeline = pipeline;
   }
 
-  /** Binds {@code config.bind()}; blocks until bound (call off the event loops). */
+  /**
+   * Adopts the inherited socket listening on {@code config.bind()} if there is one (it keeps
+   * accepting without a gap), else binds; blocks until accepting (call off the event loops).
+   */
   public static Listener bind(
       ListenerConfig config,
       LimitsConfig limits,
       EventLoopGroup group,
       Class<? extends ServerChannel> channelType,
+      InheritedSockets inherited,
       ServerTls tls,
       ProxyHandlerFactory handlers,
       ChannelGroup connections,
@@ -49,7 +55,6 @@ public final class Listener {
     ClientPipeline pipeline = new ClientPipeline(settings(config, limits, tls, handlers), connections, limiter, clock, errors);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
-        .channel(channelType)
         .option(ChannelOption.SO_BACKLOG, 4096)
         .option(ChannelOption.SO_REUSEADDR, true)
         .option(ChannelOption.ALLOCATOR, ALLOCATOR)
@@ -59,12 +64,25 @@ public final class Listener {
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
         .childHandler(pipeline);
     InetSocketAddress address = new InetSocketAddress(config.bind().host(), config.bind().port());
-    io.netty.channel.ChannelFuture bound = bootstrap.bind(address).await();
+    ServerChannel adopted = inherited.take(address);
+    io.netty.channel.ChannelFuture bound = adopted != null
+        ? bootstrap.channelFactory(() -> adopted).register().await()
+        : bootstrap.channel(channelType).bind(address).await();
     if (!bound.isSuccess()) {
-      throw new BindException("listener " + config.name() + ": cannot bind " + config.bind() + ": "
-          + bound.cause().getMessage());
+      throw new BindException("listener " + config.name() + ": cannot " + (adopted != null ? "adopt the inherited socket of "
+          : "bind ") + config.bind() + ": " + bound.cause().getMessage());
     }
-    return new Listener(config, bound.channel(), pipeline);
+    return new Listener(config, bound.channel(), pipeline, adopted != null);
+  }
+
+  /** True when this listener adopted an inherited socket instead of binding its own. */
+  public boolean inherited() {
+    return inherited;
+  }
+
+  /** The listening socket, for handing it to a successor process. */
+  public ServerChannel serverChannel() {
+    return (ServerChannel) serverChannel;
   }
 
   /** Thrown when a listener's address cannot be bound; the message names the listener. */

@@ -1,16 +1,45 @@
 package io.gatehouse.relay;
 
 /**
- * User event fired into every client pipeline when the proxy stops: idle connections close now,
- * busy ones after their current response (which carries {@code Connection: close}).
+ * User event fired into every client pipeline when the proxy stops or hands its sockets to a
+ * successor: the connection says {@code Connection: close} on its next response and closes after
+ * it (HTTP/2 gets GOAWAY); an idle one closes after {@link #idleCloseDelayNanos}, so a drain spreads
+ * the closes of idle keep-alive connections over a window instead of making every client reconnect
+ * at the same moment (HAProxy's {@code close-spread-time} does the same).
  */
-public final class DrainSignal {
-  public static final DrainSignal INSTANCE = new DrainSignal();
+public final class DrainSignal implements io.gatehouse.http.DrainEvent {
+  /** Drain at once: idle connections close now (a removed listener, a stop without spread). */
+  public static final DrainSignal INSTANCE = new DrainSignal(0, 0);
   /**
    * Fired at the drain deadline, just before the connections still open are closed: an exchange
    * cut now ends with outcome {@code drain_deadline}, not {@code client_aborted}.
    */
-  public static final DrainSignal DEADLINE = new DrainSignal();
+  public static final DrainSignal DEADLINE = new DrainSignal(0, 0);
 
-  private DrainSignal() {}
+  private final long idleCloseDelayNanos;
+  private final long deadlineNanos;
+
+  private DrainSignal(long idleCloseDelayNanos, long deadlineNanos) {
+    this.idleCloseDelayNanos = idleCloseDelayNanos;
+    this.deadlineNanos = deadlineNanos;
+  }
+
+  /**
+   * @param idleCloseDelayNanos when an idle connection closes, from now
+   * @param deadlineNanos how long the connection may stay open at most (0: no deadline); the
+   *     server enforces it, handlers that close on their own (HTTP/2) use it as their bound
+   */
+  public static DrainSignal spread(long idleCloseDelayNanos, long deadlineNanos) {
+    return new DrainSignal(Math.max(0, idleCloseDelayNanos), Math.max(0, deadlineNanos));
+  }
+
+  @Override
+  public long idleCloseDelayNanos() {
+    return idleCloseDelayNanos;
+  }
+
+  @Override
+  public long deadlineNanos() {
+    return deadlineNanos;
+  }
 }

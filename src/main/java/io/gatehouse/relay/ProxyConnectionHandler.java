@@ -10,6 +10,8 @@ import io.netty.channel.ChannelFutureListener;
 import io.gatehouse.http.PipelineNames;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.util.concurrent.TimeUnit;
@@ -291,6 +293,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       current = info;
       finishRequest(Reason.OK, 101, tunnel.bytesUp(), tunnel.bytesDown(), ex.upstreamNanos());
     });
+    // The HTTP encoders leave before any decoder: removing a decoder hands the bytes it still
+    // holds (a frame sent right behind the 101, or right behind the upgrade request) to the tunnel,
+    // which writes them to the other side, where an HTTP encoder would refuse a raw buffer.
+    removeEncoder(upstream.pipeline().get(PipelineNames.UPSTREAM_CODEC));
+    removeEncoder(p.get(PipelineNames.HTTP_CODEC));
     upstream.pipeline().remove(PipelineNames.UPSTREAM);
     upstream.pipeline().remove(PipelineNames.UPSTREAM_CODEC);
     for (String name : new String[] {PipelineNames.FLOW_CONTROL,
@@ -298,6 +305,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       if (p.get(name) != null) {
         p.remove(name);
       }
+    }
+  }
+
+  private static void removeEncoder(ChannelHandler codec) {
+    if (codec instanceof CombinedChannelDuplexHandler<?, ?> combined) {
+      combined.removeOutboundHandler();
     }
   }
 
@@ -432,14 +445,24 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (evt instanceof ChannelInputShutdownReadComplete) {
       return; // a read after the half-close: nothing more will come
     }
-    if (evt == DrainSignal.INSTANCE) {
+    if (evt instanceof DrainSignal drain) {
       draining = true;
-      if (exchange == null && current == null) {
-        channel.close(); // idle keep-alive connection: nothing in flight
+      long delay = drain.idleCloseDelayNanos();
+      if (delay == 0) {
+        closeIfIdle();
+      } else {
+        // A request that arrives before then is answered with Connection: close (draining).
+        channel.eventLoop().schedule(this::closeIfIdle, delay, TimeUnit.NANOSECONDS);
       }
       return;
     }
     super.userEventTriggered(ctx, evt);
+  }
+
+  private void closeIfIdle() {
+    if (exchange == null && current == null) {
+      channel.close(); // idle keep-alive connection: nothing in flight
+    }
   }
 
   /**

@@ -58,6 +58,9 @@ class ResilienceTest {
         .collect(Collectors.joining(", ", "[", "]"));
   }
 
+  /** The admin section {@link #start} uses: a reload that moved the admin listener would be refused. */
+  private static final String SAME_ADMIN = "admin: { bind: \"127.0.0.1:0\" }\n";
+
   /** A reverse listener {@code web}, route {@code app} to cluster {@code app}. */
   private InetSocketAddress start(String route, String cluster) throws Exception {
     String yaml = """
@@ -333,7 +336,7 @@ class ResilienceTest {
           clusters:
             - { name: app, balancer: %s, endpoints: %s }
           """.formatted(balancer, endpoints(a, b, slow));
-      server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
+      server.reload(ConfigLoader.parse(SAME_ADMIN + yaml, "t.yaml", Map.of()));
       List<Load.Result> results = load.run(proxy, "/x", 900, TIMEOUT, n -> {});
       assertThat(Load.byStatus(results)).containsOnlyKeys(200);
       share.put(balancer, Load.byUpstream(results).getOrDefault("slow", 0) / 900.0);
@@ -385,7 +388,7 @@ class ResilienceTest {
             endpoints: %s
             healthCheck: { path: /healthz, interval: 500ms, timeout: 500ms, rise: 2, fall: 1 }
         """.formatted(endpoints(a, b));
-    server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
+    server.reload(ConfigLoader.parse(SAME_ADMIN + yaml, "t.yaml", Map.of()));
     assertThat(view(a).health()).isEqualTo(Health.DOWN); // state of the address survived the reload
     await().atMost(Duration.ofSeconds(10)).until(() -> view(b).health() == Health.UP);
     assertThat(served(b, "/healthz")).isPositive();
@@ -411,7 +414,7 @@ class ResilienceTest {
         clusters:
           - { name: app, endpoints: %s }
         """.formatted(endpoints(a));
-    server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
+    server.reload(ConfigLoader.parse(SAME_ADMIN + yaml, "t.yaml", Map.of()));
     for (Future<Load.Result> f : slow) {
       assertThat(f.get(10, TimeUnit.SECONDS).status()).isEqualTo(200);
     }
@@ -462,7 +465,7 @@ class ResilienceTest {
         clusters:
           - { name: app, balancer: consistent_hash, hashOn: { header: X-User }, endpoints: %s }
         """.formatted(endpoints(us));
-    server.reload(ConfigLoader.parse(yaml, "t.yaml", Map.of()));
+    server.reload(ConfigLoader.parse(SAME_ADMIN + yaml, "t.yaml", Map.of()));
     int moved = 0;
     int movedElsewhere = 0;
     for (int k = 0; k < keys; k++) {

@@ -50,8 +50,18 @@ class WebSocketTest {
           @Override
           protected void initChannel(Channel ch) {
             ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536),
-                new WebSocketServerProtocolHandler("/ws"),
+                new WebSocketServerProtocolHandler("/ws", null, false, 65536, false, true),
                 new SimpleChannelInboundHandler<TextWebSocketFrame>() {
+                  @Override
+                  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+                    // a server that speaks first: its frame leaves right behind the 101
+                    if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete h
+                        && h.requestUri().equals("/ws/greet")) {
+                      ctx.writeAndFlush(new TextWebSocketFrame("hello from the origin"));
+                    }
+                    super.userEventTriggered(ctx, evt);
+                  }
+
                   @Override
                   protected void channelRead0(ChannelHandlerContext ctx, TextWebSocketFrame frame) {
                     ctx.writeAndFlush(new TextWebSocketFrame("echo: " + frame.text()));
@@ -108,6 +118,33 @@ class WebSocketTest {
     assertThat(received).containsExactly("echo: hello 0", "echo: hello 1", "echo: hello 2");
     ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(5)).until(() -> proxy.metrics().requests("web", "all", "ws", 101) == 1);
+  }
+
+  /**
+   * The origin's first frame often arrives with the 101 itself: those bytes must go to the client
+   * as tunnel bytes, not through the client's HTTP encoder (which refuses them and closes).
+   */
+  @Test
+  void aFrameSentRightAfterThe101ReachesTheClient() throws Exception {
+    List<String> received = new CopyOnWriteArrayList<>();
+    WebSocket.Listener listener = new WebSocket.Listener() {
+      @Override
+      public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+        received.add(data.toString());
+        ws.request(1);
+        return CompletableFuture.completedFuture(null);
+      }
+    };
+    URI uri = URI.create("ws://127.0.0.1:" + proxy.address("web").getPort() + "/ws/greet");
+    for (int attempt = 0; attempt < 5; attempt++) {
+      received.clear();
+      WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+          .buildAsync(uri, listener).get(10, TimeUnit.SECONDS);
+      ws.sendText("after", true).get(5, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(5)).until(() -> received.size() == 2);
+      assertThat(received).containsExactly("hello from the origin", "echo: after");
+      ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test

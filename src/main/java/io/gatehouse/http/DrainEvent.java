@@ -1,0 +1,14 @@
+package io.gatehouse.http;
+
+/**
+ * A drain as handlers below the proxy handler see it (the HTTP/2 connection's GOAWAY handler):
+ * when the connection should be closed if idle, and its deadline. {@code relay.DrainSignal} is the
+ * event fired; this view keeps {@code listener} free of {@code relay}.
+ */
+public interface DrainEvent {
+  /** When an idle connection closes, from the event; 0 for at once. */
+  long idleCloseDelayNanos();
+
+  /** How long the connection may stay open at most; 0 for no deadline. */
+  long deadlineNanos();
+}

@@ -1,0 +1,213 @@
+package io.gatehouse.lifecycle;
+
+import io.gatehouse.listener.InheritedSockets;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.unix.DomainSocketAddress;
+import io.netty.channel.unix.DomainSocketReadMode;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.string.StringDecoder;
+import io.netty.handler.codec.string.StringEncoder;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The successor's side of a hand-off (see {@link HandoffSocket}): asks the running instance for its
+ * listening sockets, hands them to the listeners to adopt, then confirms (the old one drains) or
+ * reports its failure (the old one keeps serving).
+ */
+final class HandoffClient implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(HandoffClient.class);
+  /** Marks the end of the connection in the queue of what the old instance sent. */
+  private static final Object CLOSED = new Object();
+
+  private final Channel channel;
+  private final BlockingQueue<Object> received;
+  private final Duration timeout;
+  private final List<EpollServerSocketChannel> sockets = new ArrayList<>();
+  private final List<EpollServerSocketChannel> unclaimed = new ArrayList<>();
+
+  private HandoffClient(Channel channel, BlockingQueue<Object> received, Duration timeout) {
+    this.channel = channel;
+    this.received = received;
+    this.timeout = timeout;
+  }
+
+  /**
+   * Takes the listening sockets of the instance serving {@code path}.
+   *
+   * @return the hand-off in progress, or {@code null} when no instance runs there (no socket file,
+   *     or nobody accepts on it): the caller starts normally
+   * @throws IOException the path is not a socket, the instance refused (the message says why), or
+   *     it stopped answering
+   */
+  static HandoffClient takeOver(Path path, EventLoopGroup group, Duration timeout)
+      throws IOException, InterruptedException {
+    HandoffSocket.checkIsSocketOrAbsent(path);
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      log.info("--takeover: no instance runs at {} (no socket there); starting normally", path);
+      return null;
+    }
+    BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    ChannelFuture connect = new Bootstrap().group(group).channel(EpollDomainSocketChannel.class)
+        .option(EpollChannelOption.DOMAIN_SOCKET_READ_MODE, DomainSocketReadMode.BYTES)
+        .handler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel c) {
+            c.pipeline().addLast(new LineBasedFrameDecoder(4096), new StringDecoder(StandardCharsets.UTF_8),
+                new StringEncoder(StandardCharsets.UTF_8), new ChannelInboundHandlerAdapter() {
+                  @Override
+                  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    received.add(msg); // lines (String) and, in FILE_DESCRIPTORS mode, FileDescriptors
+                  }
+
+                  @Override
+                  public void channelInactive(ChannelHandlerContext ctx) {
+                    received.add(CLOSED);
+                  }
+
+                  @Override
+                  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                    ctx.close();
+                  }
+                });
+          }
+        })
+        .connect(new DomainSocketAddress(path.toFile())).await();
+    if (!connect.isSuccess()) {
+      log.info("--takeover: no instance answers at {} ({}); starting normally", path, connect.cause().getMessage());
+      return null;
+    }
+    HandoffClient client = new HandoffClient(connect.channel(), received, timeout);
+    try {
+      client.receiveSockets(path);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      client.close();
+      throw e;
+    }
+    return client;
+  }
+
+  private void receiveSockets(Path path) throws IOException, InterruptedException {
+    String offer = line();
+    if (offer.startsWith(HandoffSocket.REFUSED)) {
+      throw new IOException("--takeover refused by the instance at " + path + ": "
+          + offer.substring(HandoffSocket.REFUSED.length()).trim());
+    }
+    if (!offer.startsWith(HandoffSocket.OFFER + " ")) {
+      throw new IOException("--takeover: the instance at " + path + " sent '" + offer + "' (expected: OFFER n)");
+    }
+    int count = Integer.parseInt(offer.substring(HandoffSocket.OFFER.length()).trim());
+    // Descriptors come as ancillary data; read in bytes mode they would be dropped by the kernel.
+    ((EpollDomainSocketChannel) channel).config().setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
+    channel.writeAndFlush(HandoffSocket.SEND + "\n");
+    for (int i = 0; i < count; i++) {
+      Object next = next();
+      if (!(next instanceof FileDescriptor fd)) {
+        throw new IOException("--takeover: received " + i + " of " + count + " sockets, then " + describe(next));
+      }
+      EpollServerSocketChannel socket = new EpollServerSocketChannel(fd.intValue());
+      sockets.add(socket);
+      unclaimed.add(socket);
+    }
+    ((EpollDomainSocketChannel) channel).config().setReadMode(DomainSocketReadMode.BYTES);
+    List<InetSocketAddress> addresses = new ArrayList<>();
+    sockets.forEach(s -> addresses.add(s.localAddress()));
+    log.info("--takeover: received {} listening sockets from the instance at {}: {}", count, path, addresses);
+    if (Boolean.getBoolean("gatehouse.test.haltAfterHandoffReceive")) {
+      Runtime.getRuntime().halt(137); // tests: a successor that dies holding the sockets, like kill -9
+    }
+  }
+
+  /** The received sockets, for the listeners to adopt by address. */
+  InheritedSockets sockets() {
+    return address -> {
+      for (EpollServerSocketChannel s : unclaimed) {
+        if (sameAddress(s.localAddress(), address)) {
+          unclaimed.remove(s);
+          return s;
+        }
+      }
+      return null;
+    };
+  }
+
+  private static boolean sameAddress(InetSocketAddress bound, InetSocketAddress wanted) {
+    return bound.getPort() == wanted.getPort() && !wanted.isUnresolved()
+        && bound.getAddress().equals(wanted.getAddress());
+  }
+
+  /** Tells the old instance this process accepts on the sockets; returns once it drains. */
+  void confirm() throws IOException, InterruptedException {
+    closeUnclaimed();
+    channel.writeAndFlush(HandoffSocket.ACCEPTING + "\n");
+    String answer = line();
+    if (!answer.equals(HandoffSocket.DRAINING)) {
+      throw new IOException("--takeover: the old instance answered '" + answer + "' (expected: DRAINING)");
+    }
+  }
+
+  /** Tells the old instance this process failed; it keeps serving. */
+  void fail(String why) {
+    if (channel.isActive()) {
+      channel.writeAndFlush(HandoffSocket.FAILED + " " + why.replace('\n', ' ') + "\n").awaitUninterruptibly(1, TimeUnit.SECONDS);
+    }
+    closeUnclaimed();
+  }
+
+  /** Sockets no listener of this process adopted (the new config dropped them): our copies close. */
+  private void closeUnclaimed() {
+    for (EpollServerSocketChannel s : unclaimed) {
+      log.info("--takeover: no listener here for {}; closing this process's copy", s.localAddress());
+      s.unsafe().closeForcibly();
+    }
+    unclaimed.clear();
+  }
+
+  @Override
+  public void close() {
+    channel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+  }
+
+  private String line() throws IOException, InterruptedException {
+    Object next = next();
+    if (next instanceof String s) {
+      return s;
+    }
+    throw new IOException("--takeover: expected a line from the old instance, got " + describe(next));
+  }
+
+  private Object next() throws IOException, InterruptedException {
+    Object next = received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (next == null) {
+      throw new IOException("--takeover: the old instance did not answer within " + timeout.toMillis() + " ms");
+    }
+    return next;
+  }
+
+  private static String describe(Object o) {
+    return o == CLOSED ? "the connection closed" : o.getClass().getSimpleName();
+  }
+}

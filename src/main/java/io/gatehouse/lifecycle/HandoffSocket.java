@@ -1,0 +1,93 @@
+package io.gatehouse.lifecycle;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+
+/**
+ * Facts about the {@code handoff.socket} path and the hand-off protocol's words. The protocol is
+ * lines of text plus file descriptors (SCM_RIGHTS), on a Unix stream socket:
+ *
+ * <pre>
+ * successor                          running instance
+ *   connect                    -->   checks the peer's uid (SO_PEERCRED)
+ *                              <--   OFFER n            | REFUSED reason
+ *   SEND                       -->
+ *                              <--   n listening sockets (SCM_RIGHTS)
+ *   ACCEPTING                  -->   (the successor accepts on them)  | FAILED reason
+ *                              <--   DRAINING           (stops accepting, paced drain, exit 0)
+ * </pre>
+ *
+ * The running instance keeps its own copies of the sockets open until it reads ACCEPTING, so if
+ * the successor fails or dies at any step it has never stopped accepting.
+ */
+final class HandoffSocket {
+  static final String OFFER = "OFFER";
+  static final String REFUSED = "REFUSED";
+  static final String SEND = "SEND";
+  static final String ACCEPTING = "ACCEPTING";
+  static final String FAILED = "FAILED";
+  static final String DRAINING = "DRAINING";
+  /** S_IFMT and S_IFSOCK of stat(2)'s st_mode. */
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFSOCK = 0140000;
+
+  private HandoffSocket() {}
+
+  /** Thrown when the path cannot serve as a hand-off socket; the message says why and what is expected. */
+  static final class HandoffException extends IOException {
+    HandoffException(String message) {
+      super(message);
+    }
+  }
+
+  /** Refuses a path that exists and is not a Unix socket (a typo must not clobber a file). */
+  static void checkIsSocketOrAbsent(Path path) throws HandoffException {
+    if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    int mode;
+    try {
+      mode = (Integer) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+    } catch (IOException | UnsupportedOperationException e) {
+      throw new HandoffException("handoff.socket " + path + ": cannot read its type: " + e.getMessage());
+    }
+    if ((mode & S_IFMT) != S_IFSOCK) {
+      throw new HandoffException("handoff.socket " + path + ": exists and is not a socket"
+          + " (expected: a Unix socket path, or a path where none exists yet)");
+    }
+  }
+
+  /** True when a process accepts connections on the socket at {@code path}. */
+  static boolean answers(Path path) {
+    try (SocketChannel probe = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      probe.connect(UnixDomainSocketAddress.of(path));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The user id of this process (the owner of {@code /proc/self}). */
+  static int ownUid() {
+    try {
+      return (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read this process's uid: " + e.getMessage(), e);
+    }
+  }
+
+  /** The inode of a path, to tell our socket file from a successor's that replaced it. */
+  static Object fileKey(Path path) {
+    try {
+      return Files.readAttributes(path, java.nio.file.attribute.BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+          .fileKey();
+    } catch (IOException e) {
+      return null;
+    }
+  }
+}

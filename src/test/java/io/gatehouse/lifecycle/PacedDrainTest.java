@@ -1,0 +1,223 @@
+package io.gatehouse.lifecycle;
+
+import static io.gatehouse.testing.RawH2Client.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.ProxyUnderTest;
+import io.gatehouse.testing.RawH2Client;
+import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
+import io.gatehouse.testing.Reply;
+import io.gatehouse.testing.TestCerts;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The paced drain of a stopping proxy (the same drain a hand-off runs in the old process): idle
+ * keep-alive connections close spread over {@code limits.closeSpread}, a keep-alive connection in
+ * use closes after its next response, HTTP/2 gets GOAWAY (first 2^31-1, then the last stream) and
+ * its open streams finish, tunnels stay until their listener's {@code drainTimeout} ({@code 0}: no
+ * deadline), and {@code /ready} answers 503 from the start.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PacedDrainTest {
+  @TempDir Path dir;
+  private FakeUpstream origin;
+  private ProxyUnderTest proxy;
+  private CompletableFuture<Void> stopping;
+
+  @BeforeEach
+  void startOrigin() {
+    origin = FakeUpstream.start("origin");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    if (stopping != null) {
+      stopping.get(30, TimeUnit.SECONDS);
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
+    origin.close();
+  }
+
+  private void startProxy(String yaml) throws Exception {
+    proxy = ProxyUnderTest.start(yaml.replace("${ORIGIN}", origin.address()));
+  }
+
+  private void stopInBackground() {
+    stopping = CompletableFuture.runAsync(() -> proxy.server().stop());
+  }
+
+  @Test
+  void idle_keep_alive_connections_close_spread_over_the_window_and_a_used_one_closes_after_its_response()
+      throws Exception {
+    startProxy("""
+        limits: { closeSpread: 6s, drainTimeout: 20s }
+        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+        routes: [ { name: all, cluster: c } ]
+        clusters: [ { name: c, endpoints: ["${ORIGIN}"] } ]
+        """);
+    List<RawHttpClient> clients = new ArrayList<>();
+    try {
+      for (int i = 0; i < 12; i++) {
+        RawHttpClient client = proxy.connect().timeout(Duration.ofSeconds(15));
+        client.send("GET /warm HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(client.readResponse().status()).isEqualTo(200);
+        clients.add(client);
+      }
+      stopInBackground();
+      await().atMost(Duration.ofSeconds(10)).until(() -> closedCount(clients) > 0);
+      List<RawHttpClient> open = new ArrayList<>();
+      for (RawHttpClient c : clients) {
+        if (!c.isClosedByPeer()) {
+          open.add(c);
+        }
+      }
+      assertThat(open).as("idle connections are not all closed at once").isNotEmpty();
+
+      RawHttpClient used = open.get(open.size() - 1);
+      used.send("GET /late HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawResponse response = used.readResponse();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.header("Connection")).isEqualToIgnoringCase("close");
+      assertThat(used.readAllUntilClose()).isEmpty();
+
+      await().atMost(Duration.ofSeconds(15)).until(() -> closedCount(clients) == clients.size());
+      stopping.get(10, TimeUnit.SECONDS);
+    } finally {
+      for (RawHttpClient c : clients) {
+        c.close();
+      }
+    }
+  }
+
+  private static int closedCount(List<RawHttpClient> clients) throws IOException {
+    int closed = 0;
+    for (RawHttpClient c : clients) {
+      if (c.isClosedByPeer()) {
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  @Test
+  void http2_gets_goaway_and_its_open_stream_finishes() throws Exception {
+    TestCerts certs = TestCerts.selfSigned(dir);
+    origin.respond(head -> Reply.ok().body("finished").firstByteDelay(Duration.ofMillis(1500)));
+    startProxy("""
+        limits: { drainTimeout: 20s }
+        listeners:
+          - name: public
+            bind: 127.0.0.1:0
+            mode: reverse
+            tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+        routes: [ { name: all, cluster: c } ]
+        clusters: [ { name: c, endpoints: ["${ORIGIN}"] } ]
+        """.formatted(certs.certificate(), certs.privateKey()));
+    try (RawH2Client h2 = RawH2Client.connect(proxy.port(), certs)) {
+      h2.timeout(Duration.ofSeconds(15));
+      h2.headers(1, true, request("GET", "/slow", "localhost"));
+      await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() == 1);
+      stopInBackground();
+
+      List<RawH2Client.Frame> frames = new ArrayList<>();
+      for (RawH2Client.Frame f = h2.next(); f != null; f = h2.next()) {
+        frames.add(f);
+      }
+      List<Integer> goAwayLastStreams = new ArrayList<>();
+      String status = null;
+      StringBuilder body = new StringBuilder();
+      boolean ended = false;
+      for (RawH2Client.Frame f : frames) {
+        if (f.type() == RawH2Client.GOAWAY) {
+          assertThat(f.errorCode()).as("GOAWAY NO_ERROR").isZero();
+          goAwayLastStreams.add(ByteBuffer.wrap(f.payload()).getInt() & 0x7fffffff);
+        } else if (f.streamId() == 1 && f.type() == RawH2Client.HEADERS) {
+          status = f.headers().status().toString();
+          ended |= f.endStream();
+        } else if (f.streamId() == 1 && f.type() == RawH2Client.DATA) {
+          body.append(new String(f.payload(), java.nio.charset.StandardCharsets.UTF_8));
+          ended |= f.endStream();
+        }
+        assertThat(f.type()).as("no stream is reset").isNotEqualTo(RawH2Client.RST_STREAM);
+      }
+      assertThat(goAwayLastStreams).as("RFC 9113 §6.8: 2^31-1 first, then the last stream").containsExactly(
+          Integer.MAX_VALUE, 1);
+      assertThat(status).isEqualTo("200");
+      assertThat(body.toString()).isEqualTo("finished");
+      assertThat(ended).isTrue();
+    }
+    stopping.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void a_tunnel_stays_past_other_listeners_deadline_when_its_listener_waits_and_ready_says_503() throws Exception {
+    String forward = """
+            forward:
+              connectPorts: [%d]
+              blockPrivateDestinations: false
+              rules: [ { allow: { hosts: ["127.0.0.1"] } } ]
+        """.formatted(origin.port());
+    startProxy("""
+        limits: { drainTimeout: 300ms, closeSpread: 0 }
+        listeners:
+          - name: waits
+            bind: 127.0.0.1:0
+            mode: forward
+            drainTimeout: 0
+        %s
+          - name: cuts
+            bind: 127.0.0.1:0
+            mode: forward
+        %s
+        """.formatted(forward, forward));
+    try (RawHttpClient kept = tunnel(proxy.port("waits")); RawHttpClient cut = tunnel(proxy.port("cuts"))) {
+      stopInBackground();
+      assertThat(ready()).isEqualTo(503);
+      await().atMost(Duration.ofSeconds(10)).until(cut::isClosedByPeer);
+
+      kept.send("GET /still HTTP/1.1\r\nHost: a\r\n\r\n");
+      assertThat(kept.readResponse().status()).as("the tunnel of a listener with drainTimeout 0 still relays")
+          .isEqualTo(200);
+      assertThat(stopping).as("the stop waits for that tunnel").isNotDone();
+      assertThat(ready()).isEqualTo(503);
+    }
+    stopping.get(10, TimeUnit.SECONDS);
+  }
+
+  private RawHttpClient tunnel(int port) throws IOException {
+    RawHttpClient client = RawHttpClient.connect(port).timeout(Duration.ofSeconds(10));
+    String target = "127.0.0.1:" + origin.port();
+    client.send("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n");
+    assertThat(client.readResponse("CONNECT").status()).isEqualTo(200);
+    client.send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(client.readResponse().status()).isEqualTo(200);
+    return client;
+  }
+
+  private int ready() throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + proxy.server().adminAddress().getPort() + "/ready");
+    return ProxyUnderTest.httpClient()
+        .send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString())
+        .statusCode();
+  }
+}
