@@ -11,4 +11,12 @@ public interface DrainEvent {
 
   /** How long the connection may stay open at most; 0 for no deadline. */
   long deadlineNanos();
+
+  /**
+   * True for the event fired at the drain deadline, just before the connection is closed: what is
+   * still in flight is cut, and each HTTP/2 stream must hear it too to log its exchange as such.
+   */
+  default boolean atDeadline() {
+    return false;
+  }
 }

@@ -98,7 +98,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
         io.netty.handler.codec.http2.Http2Settings.defaultSettings()
             .maxConcurrentStreams(256)
             .maxHeaderListSize(limits.maxHeaderBytes()));
-    p.addLast(PipelineNames.H2_DRAIN, new Http2Drain(codec));
+    java.util.Set<Channel> streams = new java.util.HashSet<>(); // this connection's event loop only
+    p.addLast(PipelineNames.H2_DRAIN, new Http2Drain(codec, streams));
     p.addLast(PipelineNames.H2_IDLE, new io.netty.handler.timeout.IdleStateHandler(
         0, 0, limits.idleTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS) {
       @Override
@@ -113,6 +114,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
           @Override
           protected void initChannel(Channel stream) {
             stream.config().setAutoRead(false);
+            streams.add(stream);
+            stream.closeFuture().addListener(f -> streams.remove(stream));
             ChannelPipeline sp = stream.pipeline();
             sp.addLast(PipelineNames.HTTP_CODEC, new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true));
             sp.addLast(PipelineNames.H2_HEADERS, new io.gatehouse.http.Http2StreamRequests());

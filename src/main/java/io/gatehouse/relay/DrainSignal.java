@@ -9,19 +9,21 @@ package io.gatehouse.relay;
  */
 public final class DrainSignal implements io.gatehouse.http.DrainEvent {
   /** Drain at once: idle connections close now (a removed listener, a stop without spread). */
-  public static final DrainSignal INSTANCE = new DrainSignal(0, 0);
+  public static final DrainSignal INSTANCE = new DrainSignal(0, 0, false);
   /**
    * Fired at the drain deadline, just before the connections still open are closed: an exchange
    * cut now ends with outcome {@code drain_deadline}, not {@code client_aborted}.
    */
-  public static final DrainSignal DEADLINE = new DrainSignal(0, 0);
+  public static final DrainSignal DEADLINE = new DrainSignal(0, 0, true);
 
   private final long idleCloseDelayNanos;
   private final long deadlineNanos;
+  private final boolean atDeadline;
 
-  private DrainSignal(long idleCloseDelayNanos, long deadlineNanos) {
+  private DrainSignal(long idleCloseDelayNanos, long deadlineNanos, boolean atDeadline) {
     this.idleCloseDelayNanos = idleCloseDelayNanos;
     this.deadlineNanos = deadlineNanos;
+    this.atDeadline = atDeadline;
   }
 
   /**
@@ -30,7 +32,7 @@ public final class DrainSignal implements io.gatehouse.http.DrainEvent {
    *     server enforces it, handlers that close on their own (HTTP/2) use it as their bound
    */
   public static DrainSignal spread(long idleCloseDelayNanos, long deadlineNanos) {
-    return new DrainSignal(Math.max(0, idleCloseDelayNanos), Math.max(0, deadlineNanos));
+    return new DrainSignal(Math.max(0, idleCloseDelayNanos), Math.max(0, deadlineNanos), false);
   }
 
   @Override
@@ -41,5 +43,10 @@ public final class DrainSignal implements io.gatehouse.http.DrainEvent {
   @Override
   public long deadlineNanos() {
     return deadlineNanos;
+  }
+
+  @Override
+  public boolean atDeadline() {
+    return atDeadline;
   }
 }

@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawH2Client;
 import io.gatehouse.testing.Reply;
+import io.gatehouse.testing.TestCerts;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -63,6 +65,37 @@ class DrainTest {
       String scrape = proxy.metrics().scrape();
       assertThat(scrape).contains("gatehouse_requests_total{cluster=\"c\",code=\"none\",listener=\"web\",route=\"all\"} 1.0");
       assertThat(scrape).doesNotContain("code=\"0\"");
+    }
+  }
+
+  @Test
+  void anHttp2StreamCutAtTheDeadlineIsLoggedAsDrainDeadline() throws Exception {
+    Path log = dir.resolve("access.log");
+    TestCerts certs = TestCerts.selfSigned(dir);
+    try (FakeUpstream origin = FakeUpstream.start("a")) {
+      origin.respond(head -> Reply.hang());
+      GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse("""
+          accessLog: { format: json, path: %s }
+          listeners:
+            - name: web
+              bind: 127.0.0.1:0
+              mode: reverse
+              tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+          routes: [ { name: all, cluster: c } ]
+          clusters: [ { name: c, endpoints: [ "%s" ] } ]
+          """.formatted(log, certs.certificate(), certs.privateKey(), origin.address()), "test.yaml", Map.of()));
+      try (RawH2Client h2 = RawH2Client.connect(proxy.address("web").getPort(), certs)) {
+        h2.headers(1, true, List.of(new String[] {":method", "GET"}, new String[] {":scheme", "https"},
+            new String[] {":path", "/hangs"}, new String[] {":authority", "localhost"}));
+        await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() == 1);
+        proxy.stop(Duration.ofSeconds(2));
+      }
+      List<String> lines = Files.readAllLines(log);
+      assertThat(lines).hasSize(1);
+      JsonNode line = new ObjectMapper().readTree(lines.get(0));
+      assertThat(line.get("outcome").asText()).isEqualTo("drain_deadline");
+      assertThat(proxy.metrics().requestsCut("web", "drain_deadline")).isEqualTo(1);
+      assertThat(proxy.metrics().requestsCut("web", "client_aborted")).isZero();
     }
   }
 
