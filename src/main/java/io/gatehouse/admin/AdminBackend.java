@@ -51,6 +51,30 @@ public interface AdminBackend {
    */
   long setWeights(String route, List<BackendWeight> backends);
 
+  /** Every deployment, as {@code GET /api/v1/deployments} shows them. */
+  JsonNode deployments();
+
+  /** @throws AdminException 404 for an unknown id */
+  JsonNode deployment(String id);
+
+  /**
+   * Starts a deployment; its first step applies now.
+   *
+   * @throws AdminException 404 unknown route or cluster, 409 the route already has a running one
+   */
+  JsonNode startDeployment(DeploymentRequest request);
+
+  /**
+   * {@code promote}, {@code pause}, {@code resume} or {@code rollback}.
+   *
+   * @throws AdminException 404 unknown id, 409 a deployment that has ended
+   */
+  JsonNode deploymentAction(String id, String action);
+
+  /** A parsed {@code POST /api/v1/deployments} body; defaults filled in. */
+  record DeploymentRequest(String route, String to, String strategy, List<Integer> steps, long intervalMillis,
+      double maxErrorRate, long maxP99Millis, long minRequests, boolean vsBaseline, String onFailure) {}
+
   record ReloadResult(long generation, List<ConfigProblem> problems) {}
 
   /** @param warning set when the change leaves the cluster without an active endpoint */

@@ -128,6 +128,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (n == 3 && (what.equals("config") || what.equals("routes") || what.equals("clusters"))) {
       return "GET";
     }
+    if (n == 3 && what.equals("deployments")) {
+      return "GET, POST";
+    }
+    if (n == 4 && what.equals("deployments")) {
+      return "GET";
+    }
+    if (n == 5 && what.equals("deployments") && List.of("promote", "pause", "resume", "rollback").contains(p.get(4))) {
+      return "POST";
+    }
     if (n == 4 && what.equals("clusters")) {
       return "GET";
     }
@@ -186,6 +195,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           return Reply.json(200, JSON.valueToTree(backend.routes()));
         }
         return weights(p.get(3), body);
+      case "deployments":
+        if (p.size() == 3 && request.method().equals(HttpMethod.POST)) {
+          return Reply.json(201, backend.startDeployment(DeploymentRequests.parse(body)));
+        }
+        if (p.size() == 3) {
+          return Reply.json(200, backend.deployments());
+        }
+        if (p.size() == 4) {
+          return Reply.json(200, backend.deployment(p.get(3)));
+        }
+        return Reply.json(200, backend.deploymentAction(p.get(3), p.get(4)));
       default:
         if (p.size() == 3) {
           return Reply.json(200, JSON.valueToTree(backend.clusters()));

@@ -16,7 +16,8 @@ import picocli.CommandLine.Command;
     description = "Forward and reverse HTTP proxy with zero-downtime deployment.",
     subcommands = {RunCommand.class, CheckCommand.class, ReloadCommand.class, StatusCommand.class,
         EndpointCommands.Drain.class, EndpointCommands.Enable.class, EndpointCommands.Disable.class,
-        WeightsCommand.class, ConfigCommand.class, VersionCommand.class})
+        WeightsCommand.class, DeployCommands.Deploy.class, DeployCommands.Rollback.class, ConfigCommand.class,
+        VersionCommand.class})
 public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

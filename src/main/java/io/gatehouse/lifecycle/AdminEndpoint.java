@@ -13,6 +13,10 @@ import io.gatehouse.config.ConfigProblem;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.HostPort;
 import io.gatehouse.config.RouteConfig;
+import io.gatehouse.deploy.DeploymentController;
+import io.gatehouse.deploy.DeploymentException;
+import io.gatehouse.deploy.DeploymentSpec;
+import io.gatehouse.deploy.Slo;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.upstream.AdminState;
@@ -28,6 +32,7 @@ import java.util.function.LongSupplier;
 
 /** Implements the admin API's {@link AdminBackend} over the running server; called on the admin worker. */
 final class AdminEndpoint implements AdminBackend {
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   private final ProxyMetrics metrics;
   private final GatehouseServer server;
   private final LongSupplier clock;
@@ -209,6 +214,50 @@ final class AdminEndpoint implements AdminBackend {
       }
       return o.withWeights(route, new Overrides.Weights(refs, rc.backends()));
     }).generation();
+  }
+
+  @Override
+  public JsonNode deployments() {
+    return JSON.valueToTree(deploy(() -> server.deployments().all().stream().map(DeploymentView::of).toList()));
+  }
+
+  @Override
+  public JsonNode deployment(String id) {
+    return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().get(id))));
+  }
+
+  @Override
+  public JsonNode startDeployment(DeploymentRequest r) {
+    DeploymentSpec spec;
+    try {
+      spec = new DeploymentSpec(r.route(), r.to(), DeploymentSpec.Strategy.of(r.strategy()), r.steps(),
+          r.intervalMillis(), new Slo(r.maxErrorRate(), r.maxP99Millis(), r.minRequests(), r.vsBaseline()),
+          DeploymentSpec.OnFailure.of(r.onFailure()));
+    } catch (IllegalArgumentException e) {
+      String message = e.getMessage();
+      throw AdminException.badRequest(message.substring(0, Math.max(0, message.indexOf(':'))), message);
+    }
+    return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().start(spec))));
+  }
+
+  @Override
+  public JsonNode deploymentAction(String id, String action) {
+    DeploymentController.Action a = DeploymentController.Action.valueOf(action.toUpperCase(Locale.ROOT));
+    return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().act(id, a))));
+  }
+
+  /** Runs a controller call, answering its refusals as the API's 400, 404 and 409. */
+  private static <T> T deploy(java.util.function.Supplier<T> call) {
+    try {
+      return call.get();
+    } catch (DeploymentException e) {
+      int status = switch (e.kind()) {
+        case BAD_REQUEST -> 400;
+        case NOT_FOUND -> 404;
+        case CONFLICT -> 409;
+      };
+      throw new AdminException(status, e.field(), e.getMessage());
+    }
   }
 
   private static ClusterRuntime runtime(Snapshot snapshot, String cluster) {

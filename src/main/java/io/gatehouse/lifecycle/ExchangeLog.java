@@ -1,6 +1,7 @@
 package io.gatehouse.lifecycle;
 
 import io.gatehouse.config.AccessLogConfig;
+import io.gatehouse.deploy.CohortObserver;
 import io.gatehouse.http.Reason;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.relay.ExchangeObserver;
@@ -9,17 +10,21 @@ import java.time.Clock;
 
 /**
  * Records every finished exchange: metrics always, and one access-log line when the access log is
- * enabled, in the configured {@link AccessLogFormat}.
+ * enabled, in the configured {@link AccessLogFormat}; and each (route, cluster) cohort's figures for
+ * the deployment judge.
  */
 final class ExchangeLog implements ExchangeObserver {
   private final ProxyMetrics metrics;
   private final AccessLogWriter writer;
   private final AccessLogFormat format;
   private final Clock clock;
+  private final CohortObserver cohorts;
 
   /** @param writer null when the access log is off */
-  ExchangeLog(ProxyMetrics metrics, AccessLogConfig config, AccessLogWriter writer, Clock clock) {
+  ExchangeLog(ProxyMetrics metrics, AccessLogConfig config, AccessLogWriter writer, Clock clock,
+      CohortObserver cohorts) {
     this.metrics = metrics;
+    this.cohorts = cohorts;
     this.writer = writer;
     this.clock = clock;
     this.format = AccessLogFormat.of(config.format(), clock.getZone());
@@ -36,9 +41,21 @@ final class ExchangeLog implements ExchangeObserver {
     if (r.upstreamNanos() > 0 && r.cluster() != null) {
       metrics.upstream(cluster, r.upstreamNanos());
     }
+    if (r.cluster() != null) {
+      cohorts.record(r.route(), r.cluster(), failed(r), r.upstreamNanos());
+    }
     if (writer != null) {
       writer.write(format.line(r, clock.instant()));
     }
+  }
+
+  /**
+   * What the deployment judge counts as a failed request: a 5xx (RFC 9110 §15.6, the server's
+   * fault) or an upstream that reset, timed out or answered garbage, whatever status the client saw.
+   */
+  private static boolean failed(ExchangeRecord r) {
+    return r.status() >= 500 || r.outcome() == Reason.UPSTREAM_RESET || r.outcome() == Reason.UPSTREAM_TIMEOUT
+        || r.outcome() == Reason.UPSTREAM_BAD_RESPONSE || r.outcome() == Reason.UPSTREAM_CONNECT_FAILED;
   }
 
   @Override

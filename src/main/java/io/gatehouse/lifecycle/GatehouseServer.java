@@ -94,6 +94,12 @@ public final class GatehouseServer implements AutoCloseable {
   private static final Duration HANDOFF_TIMEOUT = Duration.ofSeconds(10);
   private AccessLogWriter accessLog;
   private ExchangeLog observer;
+  /** Per (route, cluster) figures for the deployment judge, fed by {@link #observer}. */
+  private final io.gatehouse.deploy.CohortObserver cohorts = new io.gatehouse.deploy.CohortObserver();
+  private io.gatehouse.deploy.DeploymentController deployments;
+  /** Runs the deployment judge off the event loops; one thread, ticks every {@link #DEPLOY_TICK_MILLIS}. */
+  private java.util.concurrent.ScheduledExecutorService deployTicker;
+  private static final long DEPLOY_TICK_MILLIS = 100;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -184,7 +190,8 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone());
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone(), cohorts);
+    startDeployments();
     RateLimiter perClientRate = perClientRate(config);
     InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);
     if (takeover) {
@@ -220,6 +227,33 @@ public final class GatehouseServer implements AutoCloseable {
         listeners::openConnections);
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
         transport.name(), loops.size(), TlsContexts.providerName());
+  }
+
+  private void startDeployments() {
+    deployments = new io.gatehouse.deploy.DeploymentController(
+        io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments),
+        new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC());
+    metrics.gaugeFamily("gatehouse_deployment_state",
+        "Deployment state: 0 pending, 1 progressing, 2 paused, 3 promoted, 4 rolled_back, 5 failed",
+        new String[] {"route", "id"}, sink -> deployments.all().forEach(d -> sink.accept(d.state().code(), d.route(), d.id())));
+    deployTicker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "gatehouse-deploy");
+      t.setDaemon(true);
+      return t;
+    });
+    deployTicker.scheduleWithFixedDelay(() -> {
+      try {
+        if (!draining) { // a draining process (stop or hand-off) leaves the deployments to its successor
+          deployments.tick();
+        }
+      } catch (RuntimeException e) {
+        log.error("deployment tick failed", e); // a bug: the next tick tries again
+      }
+    }, DEPLOY_TICK_MILLIS, DEPLOY_TICK_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  io.gatehouse.deploy.DeploymentController deployments() {
+    return deployments;
   }
 
   /** Offers this process's listening sockets to a successor on {@code handoff.socket} (epoll only). */
@@ -555,6 +589,9 @@ public final class GatehouseServer implements AutoCloseable {
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
+    }
+    if (deployTicker != null) {
+      deployTicker.shutdownNow();
     }
     healthChecker.close();
     if (handoff != null) {

@@ -10,6 +10,7 @@ import io.gatehouse.config.BackendRef;
 import io.gatehouse.config.ConfigException;
 import io.gatehouse.config.ConfigProblem;
 import io.gatehouse.config.HostPort;
+import io.gatehouse.deploy.Deployment;
 import io.gatehouse.upstream.AdminState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,7 +37,8 @@ final class StateFile {
       .enable(SerializationFeature.INDENT_OUTPUT);
 
   /** The file's shape; public for Jackson only. */
-  public record Document(int version, Map<String, RouteWeights> routes, List<EndpointEntry> endpoints) {}
+  public record Document(int version, Map<String, RouteWeights> routes, List<EndpointEntry> endpoints,
+      List<Deployment> deployments) {}
 
   public record RouteWeights(List<Backend> backends, List<Backend> fileBackends) {}
 
@@ -45,6 +47,12 @@ final class StateFile {
   public record EndpointEntry(String cluster, String address, String state) {}
 
   private final Path file;
+  /**
+   * What the file holds besides the overrides: deployments (see {@code deploy.DeploymentStore}).
+   * Each save writes both halves, so the last of each is kept here; guarded by {@code this}.
+   */
+  private Overrides lastOverrides = Overrides.NONE;
+  private List<Deployment> lastDeployments = List.of();
 
   /** @param file null: nothing is persisted */
   StateFile(Path file) {
@@ -56,7 +64,7 @@ final class StateFile {
   }
 
   /** The overrides in the file; none when there is no file yet. */
-  Overrides load() throws ConfigException {
+  synchronized Overrides load() throws ConfigException {
     if (file == null || !Files.exists(file)) {
       return Overrides.NONE;
     }
@@ -65,7 +73,9 @@ final class StateFile {
       if (doc.version() != VERSION) {
         throw problem(0, 0, "version", "version " + doc.version() + " (expected: " + VERSION + ")");
       }
-      return toOverrides(doc);
+      lastDeployments = doc.deployments() == null ? List.of() : List.copyOf(doc.deployments());
+      lastOverrides = toOverrides(doc);
+      return lastOverrides;
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       String path = e instanceof JsonMappingException m ? m.getPathReference().replace("io.gatehouse.lifecycle.", "")
@@ -120,11 +130,28 @@ final class StateFile {
     return list;
   }
 
-  /** Replaces the file with {@code overrides}; no-op without a file. */
-  void save(Overrides overrides) {
+  /** The deployments the file held at {@link #load}. */
+  synchronized List<Deployment> deployments() {
+    return lastDeployments;
+  }
+
+  /** Replaces the file's deployments, keeping its overrides. */
+  synchronized void saveDeployments(List<Deployment> deployments) {
+    lastDeployments = List.copyOf(deployments);
+    write();
+  }
+
+  /** Replaces the file's overrides, keeping its deployments; no-op without a file. */
+  synchronized void save(Overrides overrides) {
+    lastOverrides = overrides;
+    write();
+  }
+
+  private void write() {
     if (file == null) {
       return;
     }
+    Overrides overrides = lastOverrides;
     Map<String, RouteWeights> routes = new LinkedHashMap<>();
     overrides.weights().forEach((route, w) ->
         routes.put(route, new RouteWeights(backends(w.backends()), backends(w.fileBackends()))));
@@ -135,7 +162,7 @@ final class StateFile {
       Path dir = file.toAbsolutePath().getParent();
       Files.createDirectories(dir);
       Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-      JSON.writeValue(tmp.toFile(), new Document(VERSION, routes, endpoints));
+      JSON.writeValue(tmp.toFile(), new Document(VERSION, routes, endpoints, lastDeployments));
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write state file " + file + ": " + e.getMessage(), e);

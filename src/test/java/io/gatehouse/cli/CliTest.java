@@ -210,6 +210,19 @@ class CliTest {
         assertThat(unknownEndpoint.exit()).isEqualTo(1);
         assertThat(unknownEndpoint.err()).contains("10.0.0.1:1");
 
+        Run deploy = run(with(admin, "deploy", "app", "--to", "green", "--steps", "50,100", "--interval", "1m"));
+        assertThat(deploy.exit()).as(deploy.err()).isZero();
+        assertThat(deploy.out()).contains("progressing at 50%");
+        assertThat(run(with(admin, "status")).out()).contains("blue=5000 green=5000");
+        Run again = run(with(admin, "deploy", "app", "--to", "green"));
+        assertThat(again.exit()).isEqualTo(1);
+        assertThat(again.err()).contains("409");
+        String id = deploy.out().substring("deployment ".length(), deploy.out().indexOf(':'));
+        Run rollback = run(with(admin, "rollback", id));
+        assertThat(rollback.exit()).as(rollback.err()).isZero();
+        assertThat(rollback.out()).contains("rolled_back");
+        assertThat(run(with(admin, "status")).out()).contains("blue=90 green=10");
+
         Run config = run(with(admin, "config"));
         assertThat(config.exit()).isZero();
         assertThat(config.out()).contains("<redacted>").contains("\"generation\"").doesNotContain("t0ps3cret");

@@ -1,0 +1,156 @@
+package io.gatehouse.admin;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Reads a {@code POST /api/v1/deployments} body; every refusal is a 400 naming the field. */
+final class DeploymentRequests {
+  private static final Set<String> FIELDS = Set.of("route", "to", "strategy", "steps", "interval", "slo", "onFailure");
+  private static final Set<String> SLO_FIELDS = Set.of("maxErrorRate", "maxP99", "minRequests", "vsBaseline");
+  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+
+  private DeploymentRequests() {}
+
+  static AdminBackend.DeploymentRequest parse(String body) {
+    JsonNode tree;
+    try {
+      tree = AdminHandler.JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw AdminException.badRequest("body", "not JSON: " + e.getOriginalMessage()
+          + " (expected: {\"route\":\"app\",\"to\":\"green\", ...})");
+    }
+    if (tree == null || !tree.isObject()) {
+      throw AdminException.badRequest("body", "expected: a JSON object {\"route\":\"app\",\"to\":\"green\", ...}");
+    }
+    unknownFields(tree, FIELDS, "");
+    JsonNode slo = tree.path("slo");
+    if (!slo.isMissingNode() && !slo.isObject()) {
+      throw AdminException.badRequest("slo", "not an object (expected: {\"maxErrorRate\":0.01, ...})");
+    }
+    if (slo.isObject()) {
+      unknownFields(slo, SLO_FIELDS, "slo.");
+    }
+    return new AdminBackend.DeploymentRequest(
+        text(tree, "route", null),
+        text(tree, "to", null),
+        oneOf(tree, "strategy", "canary", "canary", "bluegreen"),
+        steps(tree.get("steps")),
+        duration(tree.get("interval"), "interval", Duration.ofSeconds(30)).toMillis(),
+        rate(slo.get("maxErrorRate")),
+        duration(slo.get("maxP99"), "slo.maxP99", Duration.ofMillis(500)).toMillis(),
+        count(slo.get("minRequests")),
+        bool(slo.get("vsBaseline")),
+        oneOf(tree, "onFailure", "rollback", "rollback", "stepback", "pause"));
+  }
+
+  private static void unknownFields(JsonNode node, Set<String> known, String prefix) {
+    for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+      String name = it.next();
+      if (name.equals("sticky") && prefix.isEmpty()) {
+        throw AdminException.badRequest("sticky", "sticky cohorts are not supported yet (expected: no sticky)");
+      }
+      if (!known.contains(name)) {
+        throw AdminException.badRequest(prefix + name, "unknown field (expected: one of " + known + ")");
+      }
+    }
+  }
+
+  private static String text(JsonNode tree, String field, String fallback) {
+    JsonNode n = tree.get(field);
+    if (n == null && fallback != null) {
+      return fallback;
+    }
+    if (n == null || !n.isTextual() || n.asText().isEmpty()) {
+      throw AdminException.badRequest(field, "missing or not a string");
+    }
+    return n.asText();
+  }
+
+  private static String oneOf(JsonNode tree, String field, String fallback, String... values) {
+    String v = text(tree, field, fallback);
+    if (!List.of(values).contains(v)) {
+      throw AdminException.badRequest(field, field + ": '" + v + "' (expected: one of " + List.of(values) + ")");
+    }
+    return v;
+  }
+
+  private static List<Integer> steps(JsonNode n) {
+    if (n == null) {
+      return List.of(5, 25, 50, 100);
+    }
+    if (!n.isArray() || n.isEmpty()) {
+      throw AdminException.badRequest("steps", "not a non-empty array (expected: e.g. [5,25,50,100])");
+    }
+    List<Integer> steps = new ArrayList<>();
+    int last = 0;
+    for (int i = 0; i < n.size(); i++) {
+      JsonNode s = n.get(i);
+      if (!s.isIntegralNumber() || s.asInt() <= last || s.asInt() > 100) {
+        throw AdminException.badRequest("steps[" + i + "]", "step: " + s + " (expected: ascending percentages in 1..100)");
+      }
+      last = s.asInt();
+      steps.add(last);
+    }
+    if (last != 100) {
+      throw AdminException.badRequest("steps", "steps: " + steps + " (expected: the last step is 100)");
+    }
+    return steps;
+  }
+
+  static Duration duration(JsonNode n, String field, Duration fallback) {
+    if (n == null) {
+      return fallback;
+    }
+    Matcher m = DURATION.matcher(n.isTextual() ? n.asText().trim() : "");
+    if (!m.matches()) {
+      throw AdminException.badRequest(field, field + ": " + n + " (expected: a duration such as 500ms, 30s, 2m)");
+    }
+    long v = Long.parseLong(m.group(1));
+    Duration d = switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(v);
+      case "s" -> Duration.ofSeconds(v);
+      default -> Duration.ofMinutes(v);
+    };
+    if (d.toMillis() < 100 || d.compareTo(Duration.ofHours(24)) > 0) {
+      throw AdminException.badRequest(field, field + ": " + n + " (expected: 100ms..24h)");
+    }
+    return d;
+  }
+
+  private static double rate(JsonNode n) {
+    if (n == null) {
+      return 0.01;
+    }
+    if (!n.isNumber() || n.asDouble() < 0 || n.asDouble() > 1) {
+      throw AdminException.badRequest("slo.maxErrorRate", "maxErrorRate: " + n + " (expected: a number in 0..1)");
+    }
+    return n.asDouble();
+  }
+
+  private static long count(JsonNode n) {
+    if (n == null) {
+      return 100;
+    }
+    if (!n.isIntegralNumber() || n.asLong() < 1) {
+      throw AdminException.badRequest("slo.minRequests", "minRequests: " + n + " (expected: an integer >= 1)");
+    }
+    return n.asLong();
+  }
+
+  private static boolean bool(JsonNode n) {
+    if (n == null) {
+      return true;
+    }
+    if (!n.isBoolean()) {
+      throw AdminException.badRequest("slo.vsBaseline", "vsBaseline: " + n + " (expected: true or false)");
+    }
+    return n.asBoolean();
+  }
+}

@@ -1,0 +1,71 @@
+package io.gatehouse.lifecycle;
+
+import io.gatehouse.config.BackendRef;
+import io.gatehouse.config.RouteConfig;
+import io.gatehouse.deploy.Backend;
+import io.gatehouse.deploy.DeploymentController;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * The deployment controller's view of the routes: each step is the same route-backends override
+ * that {@code PUT /api/v1/routes/{name}/backends} makes, so a step is just a new generation.
+ */
+final class DeploymentRoutes implements DeploymentController.Routes {
+  private final Supplier<Snapshot> current;
+  private final Function<UnaryOperator<Overrides>, Snapshot> change;
+
+  DeploymentRoutes(Supplier<Snapshot> current, Function<UnaryOperator<Overrides>, Snapshot> change) {
+    this.current = current;
+    this.change = change;
+  }
+
+  @Override
+  public List<Backend> backends(String route) {
+    Snapshot snapshot = current.get();
+    RouteConfig rc = route(snapshot, route);
+    if (rc == null) {
+      return null;
+    }
+    Overrides.Weights w = snapshot.overrides().weights().get(route);
+    List<Backend> out = new ArrayList<>();
+    for (BackendRef ref : w == null ? rc.backends() : w.backends()) {
+      out.add(new Backend(ref.cluster(), ref.weight()));
+    }
+    return out;
+  }
+
+  @Override
+  public boolean hasCluster(String cluster) {
+    return current.get().clusters().containsKey(cluster);
+  }
+
+  @Override
+  public void apply(String route, List<Backend> weights, boolean restore) {
+    change.apply(o -> {
+      // Looked up inside the change, under the server's change lock: a reload cannot slip in.
+      RouteConfig rc = route(current.get(), route);
+      if (rc == null) {
+        throw new IllegalStateException("route '" + route + "' is no longer in the config");
+      }
+      List<BackendRef> refs = new ArrayList<>();
+      for (Backend b : weights) {
+        if (!current.get().clusters().containsKey(b.cluster())) {
+          throw new IllegalStateException("cluster '" + b.cluster() + "' is no longer in the config");
+        }
+        refs.add(new BackendRef(b.cluster(), b.weight()));
+      }
+      if (restore && refs.equals(rc.backends())) {
+        return o.withoutWeights(route); // back to what the file says: no override left behind
+      }
+      return o.withWeights(route, new Overrides.Weights(refs, rc.backends()));
+    });
+  }
+
+  private static RouteConfig route(Snapshot snapshot, String name) {
+    return snapshot.config().routes().stream().filter(r -> r.name().equals(name)).findFirst().orElse(null);
+  }
+}
