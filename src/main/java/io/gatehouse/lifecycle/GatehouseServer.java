@@ -195,6 +195,7 @@ public final class GatehouseServer implements AutoCloseable {
     RateLimiter perClientRate = perClientRate(config);
     InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);
     if (takeover) {
+      awaitFirstHealthRound(HANDOFF_TIMEOUT);
       predecessor = HandoffClient.takeOver(handoffPath, group, HANDOFF_TIMEOUT);
       if (predecessor != null) {
         inherited = InheritedSockets.either(predecessor.sockets(), inherited);
@@ -254,6 +255,34 @@ public final class GatehouseServer implements AutoCloseable {
 
   io.gatehouse.deploy.DeploymentController deployments() {
     return deployments;
+  }
+
+  /**
+   * Before a takeover, waits (at most {@code bound}) until every health-checked endpoint has had its
+   * first probe: the new process must not take traffic while it still believes nothing about its
+   * upstreams, and the old one keeps serving meanwhile.
+   */
+  private void awaitFirstHealthRound(Duration bound) throws InterruptedException {
+    List<io.gatehouse.upstream.EndpointState> checked = new ArrayList<>();
+    for (Cluster cluster : clusters(current.get())) {
+      if (cluster.healthCheck() != null) {
+        cluster.endpoints().forEach(e -> checked.add(e.state()));
+      }
+    }
+    long start = clock.getAsLong();
+    long end = start + bound.toNanos();
+    while (checked.stream().anyMatch(s -> s.health() == io.gatehouse.upstream.Health.STARTING)) {
+      if (clock.getAsLong() - end >= 0) {
+        log.warn("--takeover: first health-check round not finished after {} ms; taking over anyway",
+            bound.toMillis());
+        return;
+      }
+      Thread.sleep(20);
+    }
+    if (!checked.isEmpty()) {
+      log.info("--takeover: first health-check round done for {} endpoints in {} ms", checked.size(),
+          Duration.ofNanos(clock.getAsLong() - start).toMillis());
+    }
   }
 
   /** Offers this process's listening sockets to a successor on {@code handoff.socket} (epoll only). */

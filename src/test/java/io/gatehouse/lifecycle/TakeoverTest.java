@@ -104,6 +104,26 @@ class TakeoverTest {
   }
 
   @Test
+  void the_successor_takes_over_only_after_its_first_health_check_round() throws Exception {
+    // Health answers take 3 s: a successor that took the sockets at once would still call the
+    // endpoint "starting" when the old process starts draining.
+    origin.respond(head -> head.uri().equals("/healthz")
+        ? Reply.ok().firstByteDelay(Duration.ofSeconds(3)) : Reply.ok());
+    Files.writeString(config, Files.readString(config).replace("endpoints: [ \"" + origin.address() + "\" ]",
+        "endpoints: [ \"" + origin.address() + "\" ], healthCheck: { path: /healthz, interval: 5s, timeout: 4s }"));
+    Process old = gatehouse("old", "run", "-c", config.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
+    gatehouse("new", "run", "-c", config.toString(), "--takeover");
+    await().atMost(Duration.ofSeconds(60)).until(() -> log("old").contains("draining"));
+    java.net.http.HttpResponse<String> clusters = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + adminPort + "/api/v1/clusters"))
+            .timeout(Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(clusters.body()).as(log("new")).contains("\"health\":\"up\"").doesNotContain("starting");
+    assertThat(old.waitFor(60, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
   void a_successor_that_dies_holding_the_sockets_leaves_the_old_process_accepting() throws Exception {
     Process old = gatehouse("old", "run", "-c", config.toString());
     await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
