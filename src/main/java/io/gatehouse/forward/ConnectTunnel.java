@@ -84,6 +84,6 @@ final class ConnectTunnel {
         rule,
         tunnel.durationNanos(),
         context.clock().getAsLong() - startNanos,
-        tunnel.idleExpired() ? Reason.UPSTREAM_TIMEOUT : Reason.OK));
+        tunnel.outcome()));
   }
 }

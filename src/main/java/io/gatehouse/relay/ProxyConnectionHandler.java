@@ -291,7 +291,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     // The tunnel goes in first so bytes the HTTP handlers still hold flow into it as they leave.
     TunnelRelay.start(channel, upstream, context.tunnelIdleNanos(), clock(), tunnel -> {
       current = info;
-      finishRequest(Reason.OK, 101, tunnel.bytesUp(), tunnel.bytesDown(), ex.upstreamNanos());
+      finishRequest(tunnel.cutAtDrainDeadline() ? Reason.DRAIN_DEADLINE : Reason.OK, 101, tunnel.bytesUp(),
+          tunnel.bytesDown(), ex.upstreamNanos());
     });
     // The HTTP encoders leave before any decoder: removing a decoder hands the bytes it still
     // holds (a frame sent right behind the 101, or right behind the upgrade request) to the tunnel,

@@ -1,6 +1,7 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.PipelineNames;
+import io.gatehouse.http.Reason;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -52,6 +53,8 @@ public final class TunnelRelay {
   private long lastActivity;
   private ScheduledFuture<?> idleTimer;
   private boolean idleExpired;
+  /** The server's drain deadline ended the tunnel (set just before it closes the client side). */
+  private boolean cutAtDrainDeadline;
   private boolean finished;
 
   private TunnelRelay(Channel client, Channel upstream, long idleNanos, LongSupplier clock, Listener listener) {
@@ -98,6 +101,16 @@ public final class TunnelRelay {
 
   public long durationNanos() {
     return clock.getAsLong() - startNanos;
+  }
+
+  /** True when a graceful stop's deadline ended the tunnel (logged as {@code drain_deadline}). */
+  public boolean cutAtDrainDeadline() {
+    return cutAtDrainDeadline;
+  }
+
+  /** What ended the tunnel, for the access log: idle timeout, drain deadline, or its own end. */
+  public Reason outcome() {
+    return cutAtDrainDeadline ? Reason.DRAIN_DEADLINE : idleExpired ? Reason.UPSTREAM_TIMEOUT : Reason.OK;
   }
 
   /** True when the tunnel ended because nothing moved for the idle timeout. */
@@ -193,6 +206,9 @@ public final class TunnelRelay {
           channel.close();
         }
         return;
+      }
+      if (evt instanceof io.gatehouse.http.DrainEvent drain && drain.atDeadline()) {
+        cutAtDrainDeadline = true; // a tunnel outlives a drain until this deadline, then the server closes it
       }
       ReferenceCountUtil.release(evt);
     }

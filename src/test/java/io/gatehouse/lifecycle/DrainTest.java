@@ -99,6 +99,34 @@ class DrainTest {
     }
   }
 
+  @Test
+  void aTunnelCutAtTheDeadlineIsLoggedAsDrainDeadline() throws Exception {
+    Path log = dir.resolve("access.log");
+    try (FakeUpstream origin = FakeUpstream.start("a")) {
+      GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse("""
+          accessLog: { format: json, path: %s }
+          listeners:
+            - name: out
+              bind: 127.0.0.1:0
+              mode: forward
+              forward:
+                connectPorts: [%d]
+                rules: [ { allow: { hosts: ["127.0.0.1"] } } ]
+                default: deny
+          """.formatted(log, origin.port()), "test.yaml", Map.of()));
+      try (RawHttpClient client = RawHttpClient.connect(proxy.address("out").getPort())) {
+        client.send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
+            + "\r\n\r\n");
+        assertThat(client.readResponse("CONNECT").status()).isEqualTo(200);
+        proxy.stop(Duration.ofSeconds(1)); // the tunnel stays open until the deadline cuts it
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.readAllLines(log).size() == 1);
+      JsonNode line = new ObjectMapper().readTree(Files.readAllLines(log).get(0));
+      assertThat(line.get("method").asText()).isEqualTo("CONNECT");
+      assertThat(line.get("outcome").asText()).isEqualTo("drain_deadline");
+    }
+  }
+
   private static int status(HttpClient http, URI uri) {
     try {
       return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).build(),
