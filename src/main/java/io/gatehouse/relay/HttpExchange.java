@@ -81,16 +81,6 @@ public final class HttpExchange {
   /** Body parts read and not yet sent: buffered before connecting, or arrived between two attempts. */
   private final PendingBody pending = new PendingBody();
 
-  public HttpExchange(
-      Channel client,
-      HttpRequest request,
-      UpstreamConnector connector,
-      ExchangeListener listener,
-      ExchangeSettings settings,
-      LazyTimer responseTimer) {
-    this(client, request, connector, listener, settings, responseTimer, 0);
-  }
-
   /** @param requestBufferBytes body bytes read before an upstream connection is taken; 0 = none */
   public HttpExchange(
       Channel client,
