@@ -18,19 +18,7 @@ public interface DeploymentStore {
 
   /** A store that forgets at exit (tests, and a proxy without a state file). */
   static DeploymentStore inMemory() {
-    return new DeploymentStore() {
-      private final Map<String, Deployment> byId = new LinkedHashMap<>();
-
-      @Override
-      public synchronized List<Deployment> all() {
-        return List.copyOf(byId.values());
-      }
-
-      @Override
-      public synchronized void put(Deployment deployment) {
-        byId.put(deployment.id(), deployment);
-      }
-    };
+    return persisting(List.of(), all -> {});
   }
 
   /** A store seeded with {@code loaded} that hands every change to {@code save} with the whole set. */
