@@ -329,16 +329,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   static Duration parseDuration(String text) {
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)").matcher(text.trim());
-    if (!m.matches()) {
+    Duration d = Durations.parseOrNull(text);
+    if (d == null) {
       throw AdminException.badRequest("wait", "wait: '" + text + "' (expected: a duration such as 500ms, 30s, 2m)");
     }
-    long n = Long.parseLong(m.group(1));
-    Duration d = switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      default -> Duration.ofMinutes(n);
-    };
     if (d.compareTo(Duration.ofMinutes(10)) > 0) {
       throw AdminException.badRequest("wait", "wait: " + text + " (expected: at most 10m)");
     }

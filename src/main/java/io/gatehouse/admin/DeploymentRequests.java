@@ -7,14 +7,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /** Reads a {@code POST /api/v1/deployments} body; every refusal is a 400 naming the field. */
 final class DeploymentRequests {
   private static final Set<String> FIELDS = Set.of("route", "to", "strategy", "steps", "interval", "slo", "onFailure");
   private static final Set<String> SLO_FIELDS = Set.of("maxErrorRate", "maxP99", "minRequests", "vsBaseline");
-  private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
 
   private DeploymentRequests() {}
 
@@ -108,16 +105,10 @@ final class DeploymentRequests {
     if (n == null) {
       return fallback;
     }
-    Matcher m = DURATION.matcher(n.isTextual() ? n.asText().trim() : "");
-    if (!m.matches()) {
+    Duration d = Durations.parseOrNull(n.isTextual() ? n.asText() : "");
+    if (d == null) {
       throw AdminException.badRequest(field, field + ": " + n + " (expected: a duration such as 500ms, 30s, 2m)");
     }
-    long v = Long.parseLong(m.group(1));
-    Duration d = switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(v);
-      case "s" -> Duration.ofSeconds(v);
-      default -> Duration.ofMinutes(v);
-    };
     if (d.toMillis() < 100 || d.compareTo(Duration.ofHours(24)) > 0) {
       throw AdminException.badRequest(field, field + ": " + n + " (expected: 100ms..24h)");
     }
