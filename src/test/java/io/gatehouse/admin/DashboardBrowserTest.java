@@ -109,7 +109,12 @@ class DashboardBrowserTest {
         // The token prompt, since the admin listener has a token; the token stays in this tab.
         WebElement input = await().atMost(Duration.ofSeconds(20)).until(
             () -> browser.findElement(By.id("token-input")), WebElement::isDisplayed);
-        input.sendKeys(TOKEN);
+        input.sendKeys("not-the-token");
+        browser.findElement(By.id("token-submit")).click();
+        await().atMost(Duration.ofSeconds(20)).until(() -> browser.findElement(By.id("token-error")).getText(),
+            text -> text.contains("refused (401)"));
+        assertThat(browser.findElement(By.id("token-dialog")).isDisplayed()).as("a 401 asks again").isTrue();
+        browser.findElement(By.id("token-input")).sendKeys(TOKEN);
         browser.findElement(By.id("token-submit")).click();
         await().atMost(Duration.ofSeconds(20)).until(
             () -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
@@ -135,6 +140,15 @@ class DashboardBrowserTest {
         assertThat(browser.findElement(By.cssSelector("#clusters .cluster[data-key='blue'] tr[data-key='"
             + blue2.address() + "'] td:nth-child(4)")).getText()).isEqualTo("draining");
 
+        // Edit the route's split in the page: the API has the new weights.
+        browser.findElement(By.cssSelector("#routes tbody[data-key='app'] button")).click();
+        WebElement weight = browser.findElement(By.cssSelector("#routes tr.editor input[data-cluster='blue']"));
+        weight.clear();
+        weight.sendKeys("3");
+        browser.findElement(By.cssSelector("#routes tr.editor button.primary")).click();
+        await().atMost(Duration.ofSeconds(10)).until(() -> api(proxy, "GET", "/api/v1/routes", null).get(0).toString(),
+            "{\"name\":\"app\",\"backends\":[{\"cluster\":\"blue\",\"weight\":3}],\"overridden\":true}"::equals);
+
         // A canary under the steady load: its judge chart gains points as verdicts come in. The SLO
         // is loose on purpose: this is about the page, not the judge, on a machine that may be busy.
         JsonNode started = api(proxy, "POST", "/api/v1/deployments", """
@@ -152,6 +166,19 @@ class DashboardBrowserTest {
             .until(() -> Integer.parseInt(browser.findElement(By.cssSelector(card + " .charts"))
                 .getDomAttribute("data-points")) >= Math.max(first + 2, 4));
         assertThat(browser.findElement(By.cssSelector(card + " .state")).getText()).isIn("progressing", "promoted");
+
+        // Pause and resume it with its buttons.
+        browser.findElement(By.cssSelector(card + " button[data-action='pause']")).click();
+        await().atMost(Duration.ofSeconds(10)).until(
+            () -> api(proxy, "GET", "/api/v1/deployments/" + id, null).get("state").asText(), "paused"::equals);
+        await().atMost(Duration.ofSeconds(10)).until(
+            () -> browser.findElement(By.cssSelector(card + " .state")).getText(), "paused"::equals);
+        browser.findElement(By.cssSelector(card + " button[data-action='resume']")).click();
+        await().atMost(Duration.ofSeconds(10)).until(
+            () -> api(proxy, "GET", "/api/v1/deployments/" + id, null).get("state").asText(), "progressing"::equals);
+        int resumedAt = Integer.parseInt(browser.findElement(By.cssSelector(card + " .charts")).getDomAttribute("data-points"));
+        await().atMost(Duration.ofSeconds(60)).until(() -> Integer.parseInt(browser.findElement(By.cssSelector(card
+            + " .charts")).getDomAttribute("data-points")) > resumedAt);
         assertThat(browser.findElements(By.cssSelector(card + " .charts canvas"))).hasSizeGreaterThanOrEqualTo(3);
         assertThat(browser.findElements(By.cssSelector(card + " .history tbody tr")).size())
             .isGreaterThanOrEqualTo(first + 2);

@@ -30,24 +30,34 @@ export function sparkline(parent, color, width = 96, height = 22) {
 
 /**
  * One judge figure per verdict over time: the target, the baseline over the same interval and the
- * SLO's limit (a dashed line), so a breach is visible as the blue line crossing the red one.
+ * SLO's limit (a dashed line), so a breach shows as the blue line crossing the red one. The scale
+ * follows the measured figures; the limit joins it only when it is near them, so a loose SLO
+ * does not flatten the lines into the axis.
  */
 export function judgeChart(parent, title, unit, width = 380, height = 150) {
-  const fmt = (u, v) => v == null ? '–' : v.toFixed(unit === '%' ? 2 : 1) + ' ' + unit;
+  const fmt = (u, v) => (v == null ? '–' : v.toFixed(unit === '%' ? 2 : 1) + ' ' + unit);
+  let top = 1;
   const plot = new uPlot({
     title, width, height,
+    legend: { live: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max, 1e-9) * 1.2] } },
+    scales: { x: { time: true }, y: { range: () => [0, top] } },
     axes: [AXIS, { ...AXIS, size: 48, values: (u, ticks) => ticks.map((t) => t + (unit === '%' ? '%' : '')) }],
     series: [
       {},
       { label: 'target', stroke: COLORS.target, width: 2, value: fmt, points: { show: true, size: 5 } },
       { label: 'baseline', stroke: COLORS.baseline, width: 1.5, value: fmt, points: { show: true, size: 4 } },
-      { label: 'SLO', stroke: COLORS.limit, width: 1, dash: [6, 4], value: fmt, points: { show: false } },
+      { label: 'SLO limit', stroke: COLORS.limit, width: 1, dash: [6, 4], value: fmt, points: { show: false } },
     ],
   }, [[], [], [], []], parent);
   return {
-    update(data) { plot.setData(data); },
+    update(data) {
+      const measured = Math.max(0, ...data[1].concat(data[2]).filter((v) => v != null));
+      const limit = data[3].find((v) => v != null);
+      const near = limit != null && limit <= measured * 2.5;
+      top = Math.max((near ? Math.max(measured, limit) : measured) * 1.2, unit === '%' ? 1 : 5);
+      plot.setData(data);
+    },
     destroy() { plot.destroy(); },
   };
 }
@@ -56,6 +66,7 @@ export function judgeChart(parent, title, unit, width = 380, height = 150) {
 export function shareChart(parent, width = 380, height = 150) {
   const plot = new uPlot({
     title: 'target share', width, height,
+    legend: { live: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: { range: [0, 100] } },
     axes: [AXIS, { ...AXIS, size: 48, values: (u, ticks) => ticks.map((t) => t + '%') }],

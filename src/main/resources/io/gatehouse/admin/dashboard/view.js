@@ -193,7 +193,10 @@ function splitBar(bar, backends, colors) {
 }
 
 function clusters(s, actions) {
-  keyed($('clusters'), s.clusters, (c) => c.name, (c) => clusterCard(c), (card, c) => {
+  // In the config's order: the API's may change between polls, the page should not.
+  const order = new Map((s.config.config.clusters || []).map((c, i) => [c.name, i]));
+  const sorted = [...s.clusters].sort((a, b) => (order.get(a.name) ?? 1e9) - (order.get(b.name) ?? 1e9));
+  keyed($('clusters'), sorted, (c) => c.name, (c) => clusterCard(c), (card, c) => {
     card.querySelector('.title').textContent = c.name;
     card.querySelector('.balancer').textContent = c.balancer;
     const up = c.endpoints.filter((e) => e.health === 'up' && e.adminState === 'active' && !e.ejected).length;
@@ -331,7 +334,14 @@ function deploymentUpdate(card, d) {
   card.charts.errors.update([x, v.map((e) => e.errorRate * 100), base((e) => e.baselineErrorRate * 100),
     v.map(() => slo.maxErrorRate * 100)]);
   const all = d.history;
-  card.charts.share.update([all.map((h) => h.at / 1000), all.map((h) => h.percent)]);
+  // An entry holds the share its interval ran at; the share now follows the last one.
+  const shareX = all.map((h) => h.at / 1000);
+  const shareY = all.map((h) => h.percent);
+  if (all.length) {
+    shareX.push(running ? Math.max(Date.now() / 1000, shareX[shareX.length - 1]) : shareX[shareX.length - 1]);
+    shareY.push(d.percent);
+  }
+  card.charts.share.update([shareX, shareY]);
   card.querySelector('.charts').dataset.points = String(verdicts.length);
 
   keyed(card.querySelector('.history tbody'), [...all].reverse(), (h) => h.at + ' ' + h.event, historyRow, () => {});
