@@ -119,6 +119,10 @@ class DashboardBrowserTest {
         await().atMost(Duration.ofSeconds(20)).until(
             () -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
 
+        // Listeners as bound (the real port, not the config's 0).
+        assertThat(browser.findElement(By.cssSelector("#listeners tr[data-key='web'] td:nth-child(3)")).getText())
+            .isEqualTo("127.0.0.1:" + proxy.port());
+
         // Clusters and their endpoints.
         WebElement blue = browser.findElement(By.cssSelector("#clusters .cluster[data-key='blue']"));
         assertThat(blue.findElement(By.className("title")).getText()).isEqualTo("blue");

@@ -40,11 +40,11 @@ async function poll() {
   if (inFlight) return;
   inFlight = true;
   try {
-    const [config, routes, clusters, deployments, ready] = await Promise.all([
-      api('GET', '/api/v1/config'), api('GET', '/api/v1/routes'), api('GET', '/api/v1/clusters'),
-      api('GET', '/api/v1/deployments'), api('GET', '/ready'),
+    const [config, listeners, routes, clusters, deployments, ready] = await Promise.all([
+      api('GET', '/api/v1/config'), api('GET', '/api/v1/listeners'), api('GET', '/api/v1/routes'),
+      api('GET', '/api/v1/clusters'), api('GET', '/api/v1/deployments'), api('GET', '/ready'),
     ]);
-    render({ config, routes, clusters, deployments, ready: ready.ready, at: Date.now() }, actions);
+    render({ config, listeners, routes, clusters, deployments, ready: ready.ready, at: Date.now() }, actions);
     document.body.dataset.loaded = 'true';
   } catch (e) {
     failed(e);

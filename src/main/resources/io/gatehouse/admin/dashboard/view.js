@@ -69,7 +69,6 @@ function keyed(parent, items, key, create, update, after = null) {
 
 const ms = (v) => (v == null || Number.isNaN(v) ? '–' : v < 10 ? v.toFixed(1) + ' ms' : Math.round(v) + ' ms');
 const pct = (v) => (v == null ? '–' : (v * 100).toFixed(v > 0 && v < 0.001 ? 3 : 2) + '%');
-const hostPort = (b) => (b ? (b.host.includes(':') ? '[' + b.host + ']' : b.host) + ':' + b.port : '–');
 const time = (epochMillis) => new Date(epochMillis).toLocaleTimeString();
 const duration = (millis) => (millis % 1000 === 0 ? millis / 1000 + 's' : millis + 'ms');
 
@@ -92,7 +91,7 @@ export function render(s, actions) {
   const colors = clusterColors((s.config.config.clusters || []).map((c) => c.name));
   clusterNames = s.clusters.map((c) => c.name);
   header(s);
-  listeners(s.config.config.listeners || []);
+  listeners(s.listeners);
   routes(s, colors, actions);
   clusters(s, actions);
   deployments(s.deployments, actions);
@@ -114,12 +113,14 @@ function header(s) {
 
 function listeners(list) {
   keyed($('listeners').tBodies[0], list, (l) => l.name,
-    () => el('tr', {}, el('td', { class: 'name' }), el('td'), el('td', { class: 'mono' }), el('td')),
+    () => el('tr', {}, el('td', { class: 'name' }), el('td'), el('td', { class: 'mono' }), el('td'), el('td', { class: 'num' })),
     (row, l) => {
       row.cells[0].textContent = l.name;
       row.cells[1].textContent = l.mode;
-      row.cells[2].textContent = hostPort(l.bind);
-      row.cells[3].textContent = l.tls ? 'TLS' + (l.tls.alpn ? ' (' + l.tls.alpn.join(', ') + ')' : '') : '–';
+      row.cells[2].textContent = l.address || l.bind;
+      row.cells[2].title = 'configured: ' + l.bind;
+      row.cells[3].textContent = l.alpn ? 'TLS (' + l.alpn.join(', ') + ')' : '–';
+      row.cells[4].textContent = String(l.connections);
     });
 }
 
