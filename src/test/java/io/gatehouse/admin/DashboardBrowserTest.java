@@ -9,6 +9,8 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.Reply;
 import java.io.File;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -89,16 +91,23 @@ class DashboardBrowserTest {
   void operator_enters_the_token_sees_the_clusters_drains_an_endpoint_and_watches_a_canary() throws Exception {
     try (FakeUpstream blue1 = FakeUpstream.start("blue1"); FakeUpstream blue2 = FakeUpstream.start("blue2");
         FakeUpstream green1 = FakeUpstream.start("green1"); FakeUpstream green2 = FakeUpstream.start("green2");
+        FakeUpstream search = FakeUpstream.start("search");
         ProxyUnderTest proxy = ProxyUnderTest.start("""
             admin: { bind: 127.0.0.1:0, token: %s }
-            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            listeners:
+              - { name: web, bind: 127.0.0.1:0, mode: reverse }
+              - { name: egress, bind: 127.0.0.1:0, mode: forward }
             routes:
-              - { name: app, match: { pathPrefix: / }, backends: [ { cluster: blue, weight: 100 } ] }
+              - { name: app, listeners: [web], match: { pathPrefix: / }, backends: [ { cluster: blue, weight: 100 } ] }
+              - { name: search, listeners: [web], match: { pathPrefix: /search/ }, backends: [ { cluster: search, weight: 1 } ] }
             clusters:
               - { name: blue, balancer: round_robin, endpoints: [ "${B1}", "${B2}" ] }
               - { name: green, balancer: least_request, endpoints: [ "${G1}", "${G2}" ] }
+              - name: search
+                endpoints: [ "${S1}", "${S2}" ]
+                healthCheck: { path: /healthz, interval: 1s, timeout: 500ms, rise: 1, fall: 1 }
             """.formatted(TOKEN), Map.of("B1", blue1.address(), "B2", blue2.address(), "G1", green1.address(),
-            "G2", green2.address()))) {
+            "G2", green2.address(), "S1", search.address(), "S2", "127.0.0.1:" + closedPort()))) {
       for (FakeUpstream u : new FakeUpstream[] {blue1, blue2, green1, green2}) {
         u.respond(head -> jittered(8)); // the same spread: green is not worse, the canary walks on
       }
@@ -199,10 +208,18 @@ class DashboardBrowserTest {
     }
   }
 
+  /** A loopback port nothing listens on: an endpoint whose health checks fail. */
+  private static int closedPort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /** The whole page, as tall as its content. */
   private static Path screenshot(WebDriver browser) throws Exception {
     Path shot = Path.of("target", "dashboard.png");
     Files.createDirectories(shot.getParent());
-    File taken = ((ChromeDriver) browser).getScreenshotAs(OutputType.FILE);
+    File taken = browser.findElement(By.tagName("body")).getScreenshotAs(OutputType.FILE);
     Files.copy(taken.toPath(), shot, StandardCopyOption.REPLACE_EXISTING);
     return shot;
   }

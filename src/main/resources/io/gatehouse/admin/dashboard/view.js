@@ -133,7 +133,7 @@ function routes(s, colors, actions) {
     const row = body.rows[0];
     row.cells[0].textContent = r.name;
     const m = c.match || {};
-    row.cells[1].textContent = (m.host || '*') + (m.pathPrefix || '/');
+    row.cells[1].textContent = (m.host || '') + (m.pathPrefix || '/');
     splitBar(row.cells[2].firstChild, r.backends, colors);
     row.cells[2].lastChild.textContent = r.overridden ? 'override' : '';
     body.route = r;
