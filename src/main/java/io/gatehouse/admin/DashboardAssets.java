@@ -8,6 +8,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * The dashboard's static files: a fixed table of URL path to classpath resource and content type,
@@ -28,7 +29,7 @@ final class DashboardAssets {
       + "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
   private static final String OWN = "io/gatehouse/admin/dashboard/";
-  private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
+  private static final String UPLOT_POM = "META-INF/maven/org.webjars.npm/uplot/pom.properties";
   private static final String HTML = "text/html; charset=utf-8";
   private static final String JS = "text/javascript; charset=utf-8";
   private static final String CSS = "text/css; charset=utf-8";
@@ -45,14 +46,17 @@ final class DashboardAssets {
   /** Reads every asset; a missing one is a packaging bug and fails the admin listener's start. */
   static DashboardAssets load() {
     ClassLoader loader = DashboardAssets.class.getClassLoader();
+    // The WebJar's files sit under its version: read it from the jar, so a version bump in the
+    // pom needs no change here.
+    String uplot = "META-INF/resources/webjars/uplot/" + webJarVersion(loader) + "/dist/";
     return new DashboardAssets(Map.of(
         "/", read(loader, OWN + "index.html", HTML),
         "/ui/app.js", read(loader, OWN + "app.js", JS),
         "/ui/view.js", read(loader, OWN + "view.js", JS),
         "/ui/charts.js", read(loader, OWN + "charts.js", JS),
         "/ui/app.css", read(loader, OWN + "app.css", CSS),
-        "/ui/uPlot.esm.js", read(loader, UPLOT + "uPlot.esm.js", JS),
-        "/ui/uPlot.min.css", read(loader, UPLOT + "uPlot.min.css", CSS)));
+        "/ui/uPlot.esm.js", read(loader, uplot + "uPlot.esm.js", JS),
+        "/ui/uPlot.min.css", read(loader, uplot + "uPlot.min.css", CSS)));
   }
 
   /** The asset at exactly this raw URL path, or null. */
@@ -63,6 +67,19 @@ final class DashboardAssets {
   /** Whether a path belongs to the dashboard rather than the JSON API: its shell is public. */
   static boolean isDashboardPath(List<String> segments) {
     return segments.isEmpty() || segments.get(0).equals("ui");
+  }
+
+  private static String webJarVersion(ClassLoader loader) {
+    try (InputStream in = loader.getResourceAsStream(UPLOT_POM)) {
+      if (in == null) {
+        throw new IllegalStateException("dashboard chart library missing from the jar: " + UPLOT_POM);
+      }
+      Properties pom = new Properties();
+      pom.load(in);
+      return pom.getProperty("version");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + UPLOT_POM, e);
+    }
   }
 
   private static Asset read(ClassLoader loader, String resource, String type) {
