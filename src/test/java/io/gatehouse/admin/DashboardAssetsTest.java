@@ -85,6 +85,15 @@ class DashboardAssetsTest {
     assertThat(html).doesNotContainPattern("(?i)\\son[a-z]+=").doesNotContain("style=");
   }
 
+  /** Data goes into the page as text only; nothing parses a string as markup or code. */
+  @ParameterizedTest
+  @ValueSource(strings = {"/ui/app.js", "/ui/view.js", "/ui/charts.js"})
+  void the_page_code_never_turns_a_string_into_markup_or_code(String path) throws Exception {
+    assertThat(send("GET", path, "").bodyAsString())
+        .doesNotContain("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+            "localStorage", ".style.cssText", "setAttribute('style'");
+  }
+
   @Test
   void the_chart_library_is_the_webjar_file_byte_for_byte() throws Exception {
     byte[] expected;

@@ -208,6 +208,33 @@ class DashboardBrowserTest {
     }
   }
 
+  @Test
+  void names_that_look_like_markup_are_shown_as_text_and_never_run() throws Exception {
+    String hostile = "<img src=x onerror=\"document.title='pwned'\">";
+    try (FakeUpstream a = FakeUpstream.start("a");
+        ProxyUnderTest proxy = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: "${H}", backends: [ { cluster: "${H}", weight: 1 } ] } ]
+            clusters: [ { name: "${H}", endpoints: [ "${A}" ] } ]
+            """, Map.of("A", a.address(), "H", hostile))) {
+      WebDriver browser = chromium();
+      try {
+        browser.get("http://127.0.0.1:" + proxy.server().adminAddress().getPort() + "/");
+        // No token on this admin listener: the page shows the data without asking.
+        await().atMost(Duration.ofSeconds(20)).until(
+            () -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
+
+        assertThat(browser.findElement(By.id("token-dialog")).isDisplayed()).isFalse();
+        assertThat(browser.findElement(By.cssSelector("#clusters .cluster .title")).getText()).isEqualTo(hostile);
+        assertThat(browser.findElement(By.cssSelector("#routes tbody td.name")).getText()).isEqualTo(hostile);
+        assertThat(browser.findElements(By.cssSelector("main img"))).as("no element made from a name").isEmpty();
+        assertThat(browser.getTitle()).isEqualTo("Gatehouse");
+      } finally {
+        browser.quit();
+      }
+    }
+  }
+
   /** A loopback port nothing listens on: an endpoint whose health checks fail. */
   private static int closedPort() throws Exception {
     try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
