@@ -145,9 +145,9 @@ class DashboardBrowserTest {
         // Drain one endpoint with its button: the API shows it draining, then the page does.
         WebElement row = blue.findElement(By.cssSelector("tr[data-key='" + blue2.address() + "']"));
         row.findElement(By.cssSelector("button[data-action='drain']")).click();
-        await().atMost(Duration.ofSeconds(10)).until(() ->
+        await().atMost(Duration.ofSeconds(20)).until(() ->
             adminState(api(proxy, "GET", "/api/v1/clusters/blue", null), blue2.address()).equals("draining"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> browser.findElement(By.cssSelector(
+        await().atMost(Duration.ofSeconds(20)).until(() -> browser.findElement(By.cssSelector(
             "#clusters .cluster[data-key='blue'] tr[data-key='" + blue2.address() + "']")).getDomAttribute("data-state"),
             "draining"::equals);
         assertThat(browser.findElement(By.cssSelector("#clusters .cluster[data-key='blue'] tr[data-key='"
@@ -159,13 +159,13 @@ class DashboardBrowserTest {
         weight.clear();
         weight.sendKeys("3");
         browser.findElement(By.cssSelector("#routes tr.editor button.primary")).click();
-        await().atMost(Duration.ofSeconds(10)).until(() -> api(proxy, "GET", "/api/v1/routes", null).get(0).toString(),
+        await().atMost(Duration.ofSeconds(20)).until(() -> api(proxy, "GET", "/api/v1/routes", null).get(0).toString(),
             "{\"name\":\"app\",\"backends\":[{\"cluster\":\"blue\",\"weight\":3}],\"overridden\":true}"::equals);
 
         // A canary under the steady load: its judge chart gains points as verdicts come in. The SLO
         // is loose on purpose: this is about the page, not the judge, on a machine that may be busy.
         JsonNode started = api(proxy, "POST", "/api/v1/deployments", """
-            {"route":"app","to":"green","strategy":"canary","steps":[5,10,15,20,25,30,40,50,60,70,80,90,100],
+            {"route":"app","to":"green","strategy":"canary","steps":[5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100],
              "interval":"1s","slo":{"maxErrorRate":0.2,"maxP99":"2s","minRequests":5,"vsBaseline":false},
              "onFailure":"rollback"}""");
         String card = "#deployments .deployment[data-key='" + started.get("id").asText() + "']";
@@ -182,12 +182,12 @@ class DashboardBrowserTest {
 
         // Pause and resume it with its buttons.
         browser.findElement(By.cssSelector(card + " button[data-action='pause']")).click();
-        await().atMost(Duration.ofSeconds(10)).until(
+        await().atMost(Duration.ofSeconds(20)).until(
             () -> api(proxy, "GET", "/api/v1/deployments/" + id, null).get("state").asText(), "paused"::equals);
-        await().atMost(Duration.ofSeconds(10)).until(
+        await().atMost(Duration.ofSeconds(20)).until(
             () -> browser.findElement(By.cssSelector(card + " .state")).getText(), "paused"::equals);
         browser.findElement(By.cssSelector(card + " button[data-action='resume']")).click();
-        await().atMost(Duration.ofSeconds(10)).until(
+        await().atMost(Duration.ofSeconds(20)).until(
             () -> api(proxy, "GET", "/api/v1/deployments/" + id, null).get("state").asText(), "progressing"::equals);
         int resumedAt = Integer.parseInt(browser.findElement(By.cssSelector(card + " .charts")).getDomAttribute("data-points"));
         await().atMost(Duration.ofSeconds(60)).until(() -> Integer.parseInt(browser.findElement(By.cssSelector(card
