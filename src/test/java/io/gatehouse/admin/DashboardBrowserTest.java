@@ -32,6 +32,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -128,6 +129,11 @@ class DashboardBrowserTest {
         await().atMost(Duration.ofSeconds(20)).until(
             () -> "true".equals(browser.findElement(By.tagName("body")).getDomAttribute("data-loaded")));
 
+        // The token is kept for this tab only: sessionStorage, no localStorage, no cookie.
+        JavascriptExecutor js = (JavascriptExecutor) browser;
+        assertThat(js.executeScript("return sessionStorage.getItem('gatehouse.adminToken')")).isEqualTo(TOKEN);
+        assertThat(js.executeScript("return localStorage.length + document.cookie.length")).isEqualTo(0L);
+
         // Listeners as bound (the real port, not the config's 0).
         assertThat(browser.findElement(By.cssSelector("#listeners tr[data-key='web'] td:nth-child(3)")).getText())
             .isEqualTo("127.0.0.1:" + proxy.port());
@@ -197,6 +203,8 @@ class DashboardBrowserTest {
             .isGreaterThanOrEqualTo(first + 2);
 
         assertThat(Files.size(screenshot(browser))).isPositive();
+        assertThat(browser.manage().logs().get("browser").getAll()).extracting(Object::toString)
+            .as("the page and uPlot run under the strict CSP").noneMatch(l -> l.contains("Content Security Policy"));
         assertThat(load.failed.get()).as("no request failed while the page drained and deployed").isZero();
       } catch (AssertionError | RuntimeException e) {
         screenshot(browser); // what the page showed when it went wrong
