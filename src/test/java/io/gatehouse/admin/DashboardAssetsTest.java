@@ -142,9 +142,12 @@ class DashboardAssetsTest {
   }
 
   @Test
-  void the_data_behind_the_page_still_needs_the_token() throws Exception {
+  void the_data_behind_the_page_still_needs_the_token_and_is_never_cached() throws Exception {
     assertThat(send("GET", "/api/v1/clusters", "").status()).isEqualTo(401);
-    assertThat(send("GET", "/api/v1/clusters", "Authorization: Bearer t0ken\r\n").status()).isEqualTo(200);
+    RawResponse data = send("GET", "/api/v1/clusters", "Authorization: Bearer t0ken\r\n");
+    assertThat(data.status()).isEqualTo(200);
+    assertThat(data.header("Cache-Control")).isEqualTo("no-store");
+    assertThat(data.header("X-Content-Type-Options")).isEqualTo("nosniff");
     assertThat(send("GET", "/metrics", "").status()).isEqualTo(401);
   }
 }
