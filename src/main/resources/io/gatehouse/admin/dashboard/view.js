@@ -349,7 +349,8 @@ function deploymentUpdate(card, d) {
 }
 
 function steps(box, d) {
-  const walk = d.strategy === 'bluegreen' ? [...new Set([...d.steps, 100])] : d.steps;
+  // As the controller walks them (DeploymentSpec.walk): blue/green judges the first share, then 100.
+  const walk = d.strategy === 'bluegreen' && d.steps.length > 1 ? [d.steps[0], 100] : d.steps;
   keyed(box, walk, (p) => String(p), () => el('span', { class: 'step' }), (chip, p) => {
     chip.textContent = p + '%';
     const done = d.state === 'promoted' || p < d.percent;
