@@ -26,6 +26,8 @@ public interface AdminBackend {
   /** The running config as JSON with secrets redacted, and the overrides layered on it. */
   JsonNode config();
 
+  List<ListenerView> listeners();
+
   List<RouteView> routes();
 
   List<ClusterView> clusters();
@@ -81,6 +83,15 @@ public interface AdminBackend {
   record EndpointChange(long generation, String address, String state, String warning) {}
 
   record BackendWeight(String cluster, int weight) {}
+
+  /**
+   * One listener as it runs.
+   *
+   * @param bind as configured; {@code address} as bound (the real port when the config said 0)
+   * @param alpn the protocols a TLS listener offers; null for a cleartext one
+   * @param connections client connections open now
+   */
+  record ListenerView(String name, String mode, String bind, String address, List<String> alpn, long connections) {}
 
   /** @param overridden whether the weights come from a runtime override rather than the file */
   record RouteView(String name, List<BackendWeight> backends, boolean overridden) {}

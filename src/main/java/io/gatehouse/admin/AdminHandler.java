@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -125,7 +126,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (n == 3 && what.equals("reload")) {
       return "POST";
     }
-    if (n == 3 && (what.equals("config") || what.equals("routes") || what.equals("clusters"))) {
+    if (n == 3 && (what.equals("config") || what.equals("listeners") || what.equals("routes") || what.equals("clusters"))) {
       return "GET";
     }
     if (n == 3 && what.equals("deployments")) {
@@ -190,6 +191,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return reload();
       case "config":
         return Reply.json(200, backend.config());
+      case "listeners":
+        return Reply.json(200, JSON.valueToTree(backend.listeners()));
       case "routes":
         if (p.size() == 3) {
           return Reply.json(200, JSON.valueToTree(backend.routes()));
@@ -351,8 +354,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static void send(ChannelHandlerContext ctx, FullHttpRequest request, Reply reply) {
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
         HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(reply.body().getBytes(StandardCharsets.UTF_8)));
+    // The dashboard reads these in a browser: never cached (RFC 9111 §5.2.2.5), never sniffed.
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.type())
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes())
+        .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
+        .set("X-Content-Type-Options", "nosniff");
     if (reply.allow() != null) {
       response.headers().set(HttpHeaderNames.ALLOW, reply.allow());
     }

@@ -15,7 +15,8 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The admin HTTP API on its own listener ({@code [http-codec] -> aggregator -> AdminHandler}).
+ * The admin HTTP API and the dashboard on their own listener ({@code [http-codec] -> aggregator ->
+ * DashboardHandler -> AdminHandler}).
  * Requests are small, so they are aggregated (unlike the proxy path). Calls into the proxy run on
  * one admin thread, never on an event loop: a reload or a state-file write may take a while, and
  * one thread also serializes concurrent changes in arrival order.
@@ -43,6 +44,7 @@ public final class AdminServer {
           t.setDaemon(true);
           return t;
         });
+    DashboardAssets assets = DashboardAssets.load();
     byte[] expected = token == null ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
     ServerBootstrap bootstrap = new ServerBootstrap().group(group);
     if (inherited != null) {
@@ -55,7 +57,7 @@ public final class AdminServer {
           @Override
           protected void initChannel(Channel c) {
             c.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
-                new AdminHandler(expected, backend, worker));
+                new DashboardHandler(assets), new AdminHandler(expected, backend, worker));
           }
         });
     Channel ch = (inherited != null ? bootstrap.register() : bootstrap.bind(bind)).sync().channel();

@@ -123,6 +123,19 @@ final class AdminEndpoint implements AdminBackend {
   }
 
   @Override
+  public List<ListenerView> listeners() {
+    java.util.Map<String, Long> open = server.openConnections();
+    List<ListenerView> views = new ArrayList<>();
+    for (io.gatehouse.config.ListenerConfig lc : server.snapshot().config().listeners()) {
+      InetSocketAddress bound = server.address(lc.name());
+      views.add(new ListenerView(lc.name(), lower(lc.mode()), lc.bind().toString(),
+          bound == null ? null : new HostPort(bound.getHostString(), bound.getPort()).toString(), lc.tls() == null ? null : lc.tls().alpn(),
+          open.getOrDefault(lc.name(), 0L)));
+    }
+    return views;
+  }
+
+  @Override
   public List<RouteView> routes() {
     Snapshot snapshot = server.snapshot();
     List<RouteView> views = new ArrayList<>();

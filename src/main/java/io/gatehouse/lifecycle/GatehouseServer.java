@@ -562,6 +562,11 @@ public final class GatehouseServer implements AutoCloseable {
     return listeners.address(listener);
   }
 
+  /** Open client connections per listener name. */
+  Map<String, Long> openConnections() {
+    return listeners.openConnections();
+  }
+
   public InetSocketAddress adminAddress() {
     return admin == null ? null : admin.localAddress();
   }

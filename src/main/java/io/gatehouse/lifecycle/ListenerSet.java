@@ -131,7 +131,7 @@ final class ListenerSet {
     return l == null ? null : l.localAddress();
   }
 
-  /** Open client connections per listener, for the metrics gauge. */
+  /** Open client connections per listener, for the metrics gauge and the admin API. */
   Map<String, Long> openConnections() {
     Map<String, Long> open = new LinkedHashMap<>();
     listeners.forEach((name, l) -> open.put(name, (long) l.openConnections()));

@@ -283,6 +283,41 @@ class AdminApiTest {
   }
 
   @Test
+  void listeners_show_the_bound_address_and_their_open_client_connections() throws Exception {
+    try (FakeUpstream a = FakeUpstream.start("a"); FakeUpstream b = FakeUpstream.start("b");
+        FakeUpstream green = FakeUpstream.start("green")) {
+      GatehouseServer server = GatehouseServer.start(ConfigLoader.load(write("", a, b, green)));
+      try {
+        listenersShow(server);
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  private void listenersShow(GatehouseServer server) throws Exception {
+    try (io.gatehouse.testing.RawHttpClient client = io.gatehouse.testing.RawHttpClient.connect(
+        server.address("web").getPort())) {
+      client.send("GET / HTTP/1.1\r\nHost: app\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(200);
+
+      Answer listeners = call(server, "GET", "/api/v1/listeners", null);
+      assertThat(listeners.status()).isEqualTo(200);
+      assertThat(listeners.body()).hasSize(1);
+      JsonNode web = listeners.body().get(0);
+      assertThat(web.get("name").asText()).isEqualTo("web");
+      assertThat(web.get("mode").asText()).isEqualTo("reverse");
+      assertThat(web.get("bind").asText()).isEqualTo("127.0.0.1:0");
+      assertThat(web.get("address").asText()).isEqualTo("127.0.0.1:" + server.address("web").getPort());
+      assertThat(web.get("alpn").isNull()).as("cleartext").isTrue();
+      assertThat(web.get("connections").asLong()).as("the raw client's keep-alive connection").isEqualTo(1);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        call(server, "GET", "/api/v1/listeners", null).body().get(0).get("connections").asLong() == 0);
+    assertThat(call(server, "POST", "/api/v1/listeners", "").raw().headers().firstValue("allow")).hasValue("GET");
+  }
+
+  @Test
   void ready_turns_503_as_soon_as_a_graceful_stop_starts_draining() throws Exception {
     try (FakeUpstream a = FakeUpstream.start("a"); FakeUpstream b = FakeUpstream.start("b");
         FakeUpstream green = FakeUpstream.start("green"); Load load = new Load(2)) {
