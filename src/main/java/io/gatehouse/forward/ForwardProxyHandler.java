@@ -46,7 +46,8 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
   private ForwardSettings settings;
 
   public ForwardProxyHandler(
-      ConnectionContext context, ClientTimeoutHandler timeouts, Supplier<ForwardSettings> settings, UpstreamPools pools) {
+      Supplier<ConnectionContext> context, ClientTimeoutHandler timeouts, Supplier<ForwardSettings> settings,
+      UpstreamPools pools) {
     super(context, timeouts);
     this.currentSettings = settings;
     this.pools = pools;

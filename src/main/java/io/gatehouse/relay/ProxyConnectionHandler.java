@@ -30,6 +30,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The terminal handler of a client connection, shared by the forward and reverse proxies: reads
@@ -44,7 +45,13 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     implements ExchangeListener {
   /** How long a closing connection keeps draining client input after the reply (lingering close). */
   static final long LINGER_MILLIS = 2000;
-  protected final ConnectionContext context;
+  /** This listener's request settings in the current generation. */
+  private final Supplier<ConnectionContext> contexts;
+  /**
+   * The settings the request in progress was read with (the current generation's when it
+   * arrived): a reload applies to each open connection's next request, never half-way through one.
+   */
+  protected ConnectionContext context;
   private final ClientTimeoutHandler timeouts;
   protected Channel channel;
   private HttpExchange exchange;
@@ -64,8 +71,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   /** The client's address as text, computed once per connection. */
   protected String clientIp = "-";
 
-  protected ProxyConnectionHandler(ConnectionContext context, ClientTimeoutHandler timeouts) {
-    this.context = context;
+  protected ProxyConnectionHandler(Supplier<ConnectionContext> contexts, ClientTimeoutHandler timeouts) {
+    this.contexts = contexts;
+    this.context = contexts.get();
     this.timeouts = timeouts;
   }
 
@@ -146,6 +154,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       channel.close();
       return;
     }
+    context = contexts.get();
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && announcesBody(request));
     current = new RequestInfo();
     current.startNanos = clock().getAsLong();

@@ -26,7 +26,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
   private final ForwardedHeadersConfig headers;
 
   public ReverseProxyHandler(
-      ConnectionContext context,
+      Supplier<ConnectionContext> context,
       ClientTimeoutHandler timeouts,
       Supplier<ReverseRouting> routing,
       UpstreamPools pools,
