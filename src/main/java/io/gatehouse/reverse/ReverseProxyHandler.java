@@ -8,6 +8,7 @@ import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.ExchangeSettings;
 import io.gatehouse.relay.ProxyConnectionHandler;
+import io.gatehouse.relay.RequestInfo;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
