@@ -22,19 +22,15 @@ import java.util.function.Supplier;
  * are read here, so a bad certificate refuses the reload before anything changes), the connection
  * context its requests read, and its handler factory. Connections find their listener's entry in
  * the current {@link Snapshot} by {@link ListenerKey}: a new connection takes the connection
- * settings, each request the request settings. The per-client request limiter is long-lived state
- * kept here while its limit is unchanged, so a reload does not refill every client's bucket. Called
- * by one thread at a time (the server's change lock).
+ * settings, each request the request settings. The per-client request limiter is long-lived state:
+ * a generation that keeps the limit keeps the limiter, so a reload does not refill every client's
+ * bucket. Called by one thread at a time (the server's change lock).
  */
 final class ListenerCompiler {
   private final Supplier<Snapshot> current;
   private final UpstreamPools pools;
   private final ForwardListeners forward;
   private final LongSupplier clock;
-  /** The per-client limit {@link #perClientRate} enforces (requests per second, burst). */
-  private double perClientPerSecond;
-  private int perClientBurst;
-  private RateLimiter perClientRate;
 
   ListenerCompiler(Supplier<Snapshot> current, UpstreamPools pools, ForwardListeners forward, LongSupplier clock) {
     this.current = current;
@@ -74,18 +70,28 @@ final class ListenerCompiler {
     return forward.factory(lc, requests, current, fallback);
   }
 
-  /** The same limiter (and buckets) while the limit stays; a new one when it changes. */
-  private RateLimiter perClientRate(PerClientLimits limits) {
-    if (limits == null || limits.requestsPerSecond() <= 0) {
-      perClientRate = null;
+  /**
+   * The running generation's limiter (and its buckets) while the limit stays; a new one when it
+   * changes. Taken from the running generation, not kept aside, so a reload that fails after this
+   * leaves nothing behind that a later one could pick up.
+   */
+  private RateLimiter perClientRate(PerClientLimits wanted) {
+    if (wanted == null || wanted.requestsPerSecond() <= 0) {
       return null;
     }
-    int burst = Math.max(1, limits.burst());
-    if (perClientRate == null || perClientPerSecond != limits.requestsPerSecond() || perClientBurst != burst) {
-      perClientPerSecond = limits.requestsPerSecond();
-      perClientBurst = burst;
-      perClientRate = new RateLimiter(perClientPerSecond, burst);
+    Snapshot running = current.get();
+    PerClientLimits had = running == null ? null : running.config().limits().perClient();
+    if (had != null && had.requestsPerSecond() == wanted.requestsPerSecond() && burst(had) == burst(wanted)) {
+      for (CompiledListener listener : running.listeners().values()) {
+        if (listener.requests().perClient() != null) {
+          return listener.requests().perClient();
+        }
+      }
     }
-    return perClientRate;
+    return new RateLimiter(wanted.requestsPerSecond(), burst(wanted));
+  }
+
+  private static int burst(PerClientLimits limits) {
+    return Math.max(1, limits.burst());
   }
 }
