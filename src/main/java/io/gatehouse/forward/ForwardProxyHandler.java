@@ -6,6 +6,7 @@ import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.ExchangeSettings;
 import io.gatehouse.relay.ProxyConnectionHandler;
+import io.gatehouse.relay.RequestInfo;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -46,7 +47,8 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
   private ForwardSettings settings;
 
   public ForwardProxyHandler(
-      ConnectionContext context, ClientTimeoutHandler timeouts, Supplier<ForwardSettings> settings, UpstreamPools pools) {
+      Supplier<ConnectionContext> context, ClientTimeoutHandler timeouts, Supplier<ForwardSettings> settings,
+      UpstreamPools pools) {
     super(context, timeouts);
     this.currentSettings = settings;
     this.pools = pools;

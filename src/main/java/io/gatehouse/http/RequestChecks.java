@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -73,5 +74,14 @@ public final class RequestChecks {
       sb.append(c >= 0x20 && c < 0x7f ? c : '?');
     }
     return sb.toString();
+  }
+
+  /** Whether a successfully decoded request says a body follows (chunked, or a length above 0). */
+  public static boolean announcesBody(HttpRequest request) {
+    if (HttpUtil.isTransferEncodingChunked(request)) {
+      return true;
+    }
+    String length = request.headers().get(HttpHeaderNames.CONTENT_LENGTH);
+    return length != null && !"0".equals(length.trim());
   }
 }

@@ -46,7 +46,7 @@ final class ForwardListeners {
    * @param fallback the settings of the generation that binds the listener: read by a connection
    *     accepted on a newly bound listener in the moment before that generation is swapped in
    */
-  ProxyHandlerFactory factory(ListenerConfig listener, ConnectionContext context, Supplier<Snapshot> current,
+  ProxyHandlerFactory factory(ListenerConfig listener, Supplier<ConnectionContext> context, Supplier<Snapshot> current,
       ForwardSettings fallback) {
     String name = listener.name();
     Supplier<ForwardSettings> settings = () -> {

@@ -2,7 +2,6 @@ package io.gatehouse.lifecycle;
 
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.ListenerConfig;
-import io.gatehouse.config.ListenerMode;
 import io.gatehouse.config.HostPort;
 import io.gatehouse.config.PerClientLimits;
 import io.gatehouse.health.ActiveHealthChecker;
@@ -10,15 +9,10 @@ import io.gatehouse.health.EndpointGauges;
 import io.gatehouse.listener.ConnectionLimiter;
 import io.gatehouse.listener.InheritedSockets;
 import io.gatehouse.listener.Listener;
-import io.gatehouse.listener.ProxyHandlerFactory;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.pool.UpstreamPools;
-import io.gatehouse.ratelimit.RateLimiter;
-import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.UpstreamPipeline;
-import io.gatehouse.reverse.ReverseProxyHandler;
 import io.gatehouse.reverse.ClusterRuntime;
-import io.gatehouse.reverse.ReverseRouting;
 import io.gatehouse.upstream.Cluster;
 import io.gatehouse.upstream.Endpoint;
 import io.gatehouse.upstream.EndpointRegistry;
@@ -71,6 +65,7 @@ public final class GatehouseServer implements AutoCloseable {
   /** Verifies proxy passwords (bcrypt is deliberately slow) off the event loops; bounded queue. */
   private final java.util.concurrent.ThreadPoolExecutor bcrypt = newBcryptExecutor();
   private final ForwardListeners forward;
+  private final ListenerCompiler listenerCompiler;
   private final ActiveHealthChecker healthChecker;
   /** Endpoint addresses a reload removed: their connections close as their last exchanges end. */
   private final Set<HostPort> retired = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -123,6 +118,7 @@ public final class GatehouseServer implements AutoCloseable {
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
     forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
+    listenerCompiler = new ListenerCompiler(current::get, pools, forward, clock);
     healthChecker = new ActiveHealthChecker(loops, this::connectProbe, clock);
     notify = SdNotify.fromEnvironment(group, transport);
     endpointControl = new EndpointControl(current::get, this::change, clock);
@@ -179,20 +175,20 @@ public final class GatehouseServer implements AutoCloseable {
     if (!overrides.equals(loaded)) {
       stateFile.save(overrides);
     }
-    Snapshot first = compiler.compile(1, config, overrides, forward.compile(config));
-    current.set(first);
-    applyAdminStates(first);
-    healthChecker.update(clusters(current.get()));
-    EndpointGauges.register(metrics, () -> clusters(current.get()));
-    metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     if (config.accessLog().enabled()) {
       accessLog = new AccessLogWriter(config.accessLog().path());
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
     observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone(), cohorts);
+    ListenerSet.Plan plan = listeners.plan(config.listeners());
+    Snapshot first = compile(1, config, overrides, plan);
+    current.set(first);
+    applyAdminStates(first);
+    healthChecker.update(clusters(current.get()));
+    EndpointGauges.register(metrics, () -> clusters(current.get()));
+    metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     startDeployments();
-    RateLimiter perClientRate = perClientRate(config);
     InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);
     if (takeover) {
       awaitFirstHealthRound(HANDOFF_TIMEOUT);
@@ -203,7 +199,7 @@ public final class GatehouseServer implements AutoCloseable {
     }
     this.inherited = inherited;
     try {
-      listeners.prepare(config.listeners(), lc -> bind(lc, first, perClientRate)).commit();
+      plan.bind((lc, key) -> bind(lc, key, first)).commit();
       if (config.admin() != null) {
         admin = AdminEndpoint.start(config.admin(), group, transport, inherited, metrics, this, clock);
         log.info("admin API on {}", admin.localAddress());
@@ -313,33 +309,29 @@ public final class GatehouseServer implements AutoCloseable {
     return sockets;
   }
 
-  private Listener bind(ListenerConfig lc, Snapshot generation, RateLimiter perClientRate) throws Exception {
-    GatehouseConfig config = generation.config();
-    Listener listener = Listener.bind(lc, config.limits(), group, transport.serverChannel(), inherited,
-        TlsContexts.forListener(lc), handlerFactory(lc, context(lc, config, perClientRate), generation), connections,
+  /** A reload's or the start's generation: the config, its overrides, and its listeners by key. */
+  private Snapshot compile(long generation, GatehouseConfig config, Overrides overrides, ListenerSet.Plan plan)
+      throws Exception {
+    Map<String, io.gatehouse.forward.ForwardSettings> forwardSettings = forward.compile(config);
+    return compiler.compile(generation, config, overrides, forwardSettings,
+        listenerCompiler.compile(config, plan.keys(), forwardSettings, observer));
+  }
+
+  /**
+   * Binds {@code lc}. Its connections read their settings from the current generation's entry for
+   * {@code key}; until {@code generation} (the one that binds it) is swapped in, from that one.
+   */
+  private Listener bind(ListenerConfig lc, ListenerKey key, Snapshot generation) throws Exception {
+    CompiledListener own = generation.listeners().get(key);
+    java.util.function.Supplier<io.gatehouse.listener.ListenerSettings> settings = () -> {
+      CompiledListener now = current.get().listeners().get(key);
+      return (now != null ? now : own).connection();
+    };
+    Listener listener = Listener.bind(lc, settings, group, transport.serverChannel(), inherited, connections,
         limiter, clock, new io.gatehouse.listener.ConnectionErrors(lc.name(), metrics, clock));
     log.info("listener {} ({}) on {}{}", lc.name(), lc.mode().name().toLowerCase(), listener.localAddress(),
         listener.inherited() ? " (socket inherited)" : "");
     return listener;
-  }
-
-  private ConnectionContext context(ListenerConfig lc, GatehouseConfig config, RateLimiter perClientRate) {
-    return new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(), observer, clock,
-        perClientRate, config.limits().idleTimeout().toNanos(), config.limits().requestBufferBytes());
-  }
-
-  private static RateLimiter perClientRate(GatehouseConfig config) {
-    PerClientLimits perClient = config.limits().perClient();
-    return perClient == null || perClient.requestsPerSecond() <= 0
-        ? null : new RateLimiter(perClient.requestsPerSecond(), Math.max(1, perClient.burst()));
-  }
-
-  private ProxyHandlerFactory handlerFactory(ListenerConfig lc, ConnectionContext context, Snapshot generation) {
-    if (lc.mode() == ListenerMode.REVERSE) {
-      java.util.function.Supplier<ReverseRouting> routing = () -> current.get().routing();
-      return timeouts -> new ReverseProxyHandler(context, timeouts, routing, pools, lc.headers());
-    }
-    return forward.factory(lc, context, current::get, generation.forward().get(lc.name()));
   }
 
   private static java.util.concurrent.ThreadPoolExecutor newBcryptExecutor() {
@@ -378,16 +370,11 @@ public final class GatehouseServer implements AutoCloseable {
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
     Overrides overrides = previous.overrides().reconcile(config, dropped::add);
-    Snapshot next = compiler.compile(previous.generation() + 1, config, overrides, forward.compile(config));
-    RateLimiter perClientRate = perClientRate(config);
-    Map<String, io.gatehouse.listener.ServerTls> tls = new java.util.HashMap<>();
-    for (ListenerConfig lc : config.listeners()) {
-      tls.put(lc.name(), TlsContexts.forListener(lc)); // before anything changes: a bad certificate refuses the reload
-    }
-    ListenerSet.Change listenerChange = listeners.prepare(config.listeners(), lc -> bind(lc, next, perClientRate));
-    listenerChange.updateKept((listener, lc) -> listener.update(lc, config.limits(), tls.get(lc.name()),
-        handlerFactory(lc, context(lc, config, perClientRate), next)));
-    swap(previous, next);
+    ListenerSet.Plan plan = listeners.plan(config.listeners());
+    // Compiled whole before anything changes: a bad certificate or htpasswd file refuses the reload.
+    Snapshot next = compile(previous.generation() + 1, config, overrides, plan);
+    ListenerSet.Change listenerChange = plan.bind((lc, key) -> bind(lc, key, next));
+    swap(previous, next); // kept listeners' new connections, and every connection's next request, see it
     listenerChange.commit();
     for (String why : dropped) {
       log.info("reload: override dropped, {}", why);
@@ -437,7 +424,8 @@ public final class GatehouseServer implements AutoCloseable {
   synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
     Snapshot previous = current.get();
     Overrides overrides = change.apply(previous.overrides());
-    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward());
+    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward(),
+        previous.listeners());
     swap(previous, next);
     stateFile.save(overrides);
     log.info("config generation {} in use (runtime change)", next.generation());

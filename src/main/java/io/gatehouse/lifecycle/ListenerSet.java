@@ -22,19 +22,16 @@ import org.slf4j.LoggerFactory;
 final class ListenerSet {
   private static final Logger log = LoggerFactory.getLogger(ListenerSet.class);
 
-  /** Binds one listener for the generation being installed. */
+  /** Binds one listener, known by {@code key} in the generation being installed. */
   @FunctionalInterface
   interface Binder {
-    Listener bind(ListenerConfig config) throws Exception;
+    Listener bind(ListenerConfig config, ListenerKey key) throws Exception;
   }
 
-  /** Gives a kept listener the settings of the generation being installed (for new connections). */
-  @FunctionalInterface
-  interface Updater {
-    void update(Listener kept, ListenerConfig config);
-  }
+  /** A running listener and the key its entries in every generation have. */
+  private record Running(Listener listener, ListenerKey key) {}
 
-  private final Map<String, Listener> listeners = new ConcurrentHashMap<>();
+  private final Map<String, Running> listeners = new ConcurrentHashMap<>();
   private final ChannelGroup connections;
 
   /** @param connections every client connection of every listener, to drain a removed one's */
@@ -42,29 +39,81 @@ final class ListenerSet {
     this.connections = connections;
   }
 
-  /** A planned change: new listeners are bound; nothing running has changed yet. */
+  /**
+   * What {@code wanted} keeps (same address: same socket, same key) and adds (a fresh key); nothing
+   * is bound yet. The keys let the generation be compiled before any socket is bound.
+   */
+  Plan plan(List<ListenerConfig> wanted) {
+    Map<String, Running> kept = new LinkedHashMap<>();
+    Map<String, ListenerKey> keys = new LinkedHashMap<>();
+    Map<String, Running> remaining = new LinkedHashMap<>(listeners);
+    for (ListenerConfig lc : wanted) {
+      String same = sameAddress(remaining, lc);
+      if (same != null) {
+        Running running = remaining.remove(same);
+        kept.put(lc.name(), running);
+        keys.put(lc.name(), running.key());
+      } else {
+        keys.put(lc.name(), new ListenerKey(lc.name()));
+      }
+    }
+    return new Plan(List.copyOf(wanted), kept, Map.copyOf(keys), remaining);
+  }
+
+  /** A planned change: keys are given; nothing running has changed yet. */
+  final class Plan {
+    private final List<ListenerConfig> wanted;
+    private final Map<String, Running> kept;
+    private final Map<String, ListenerKey> keys;
+    private final Map<String, Running> removed;
+
+    private Plan(List<ListenerConfig> wanted, Map<String, Running> kept, Map<String, ListenerKey> keys,
+        Map<String, Running> removed) {
+      this.wanted = wanted;
+      this.kept = kept;
+      this.keys = keys;
+      this.removed = removed;
+    }
+
+    /** Every wanted listener's key, by name. */
+    Map<String, ListenerKey> keys() {
+      return keys;
+    }
+
+    /**
+     * Binds the listeners the plan adds. If a bind fails, the listeners bound so far are closed
+     * and the running set is untouched.
+     */
+    Change bind(Binder binder) throws Exception {
+      Map<String, Running> bound = new LinkedHashMap<>();
+      try {
+        for (ListenerConfig lc : wanted) {
+          if (!kept.containsKey(lc.name())) {
+            ListenerKey key = keys.get(lc.name());
+            bound.put(lc.name(), new Running(binder.bind(lc, key), key));
+          }
+        }
+      } catch (Exception e) {
+        bound.values().forEach(r -> r.listener().close());
+        throw e;
+      }
+      return new Change(wanted, kept, bound, removed);
+    }
+  }
+
+  /** New listeners are bound; installed by {@link #commit} once their generation is swapped in. */
   final class Change {
     private final List<ListenerConfig> wanted;
-    private final Map<String, Listener> kept;
-    private final Map<String, Listener> bound;
-    private final Map<String, Listener> removed;
+    private final Map<String, Running> kept;
+    private final Map<String, Running> bound;
+    private final Map<String, Running> removed;
 
-    private Change(List<ListenerConfig> wanted, Map<String, Listener> kept, Map<String, Listener> bound,
-        Map<String, Listener> removed) {
+    private Change(List<ListenerConfig> wanted, Map<String, Running> kept, Map<String, Running> bound,
+        Map<String, Running> removed) {
       this.wanted = wanted;
       this.kept = kept;
       this.bound = bound;
       this.removed = removed;
-    }
-
-    /** Updates kept listeners; call before the generation swap so new connections see the new settings. */
-    void updateKept(Updater updater) {
-      for (ListenerConfig lc : wanted) {
-        Listener listener = kept.get(lc.name());
-        if (listener != null) {
-          updater.update(listener, lc);
-        }
-      }
     }
 
     /** Installs the new set, then stops and drains the removed listeners. */
@@ -73,76 +122,51 @@ final class ListenerSet {
       for (ListenerConfig lc : wanted) {
         listeners.put(lc.name(), kept.containsKey(lc.name()) ? kept.get(lc.name()) : bound.get(lc.name()));
       }
-      for (Listener gone : removed.values()) {
-        log.info("listener {} removed: no longer accepting, draining its connections", gone.config().name());
-        gone.close();
+      removed.forEach((name, gone) -> {
+        log.info("listener {} removed: no longer accepting, draining its connections", name);
+        gone.listener().close();
         for (Channel ch : connections) {
-          if (gone.accepted(ch)) {
+          if (gone.listener().accepted(ch)) {
             ch.pipeline().fireUserEventTriggered(DrainSignal.INSTANCE);
           }
         }
-      }
+      });
     }
   }
 
-  /**
-   * Binds what {@code wanted} adds and matches what it keeps. If a bind fails, the listeners bound
-   * so far are closed and the running set is untouched.
-   */
-  Change prepare(List<ListenerConfig> wanted, Binder binder) throws Exception {
-    Map<String, Listener> kept = new LinkedHashMap<>();
-    Map<String, Listener> bound = new LinkedHashMap<>();
-    Map<String, Listener> remaining = new LinkedHashMap<>(listeners);
-    try {
-      for (ListenerConfig lc : wanted) {
-        Listener same = sameAddress(remaining, lc);
-        if (same != null) {
-          remaining.values().remove(same);
-          kept.put(lc.name(), same);
-        } else {
-          bound.put(lc.name(), binder.bind(lc));
-        }
-      }
-    } catch (Exception e) {
-      bound.values().forEach(Listener::close);
-      throw e;
-    }
-    return new Change(List.copyOf(wanted), kept, bound, remaining);
-  }
-
-  /** The running listener on the address {@code lc} asks for (port 0 matches by name only). */
-  private static Listener sameAddress(Map<String, Listener> running, ListenerConfig lc) {
-    for (Map.Entry<String, Listener> entry : running.entrySet()) {
-      ListenerConfig old = entry.getValue().config();
-      int actualPort = entry.getValue().localAddress().getPort();
+  /** The name of the running listener on the address {@code lc} asks for (port 0 matches by name only). */
+  private static String sameAddress(Map<String, Running> running, ListenerConfig lc) {
+    for (Map.Entry<String, Running> entry : running.entrySet()) {
+      ListenerConfig old = entry.getValue().listener().config();
+      int actualPort = entry.getValue().listener().localAddress().getPort();
       boolean samePort = lc.bind().port() == 0
           ? entry.getKey().equals(lc.name())
           : old.bind().host().equals(lc.bind().host()) && (old.bind().port() == lc.bind().port()
               || actualPort == lc.bind().port());
       if (samePort && old.mode() == lc.mode()) {
-        return entry.getValue();
+        return entry.getKey();
       }
     }
     return null;
   }
 
   InetSocketAddress address(String listener) {
-    Listener l = listeners.get(listener);
-    return l == null ? null : l.localAddress();
+    Running r = listeners.get(listener);
+    return r == null ? null : r.listener().localAddress();
   }
 
   /** Open client connections per listener, for the metrics gauge and the admin API. */
   Map<String, Long> openConnections() {
     Map<String, Long> open = new LinkedHashMap<>();
-    listeners.forEach((name, l) -> open.put(name, (long) l.openConnections()));
+    listeners.forEach((name, r) -> open.put(name, (long) r.listener().openConnections()));
     return open;
   }
 
   /** The config of the listener that accepted {@code ch}, or {@code null}. */
   ListenerConfig owner(Channel ch) {
-    for (Listener l : listeners.values()) {
-      if (l.accepted(ch)) {
-        return l.config();
+    for (Running r : listeners.values()) {
+      if (r.listener().accepted(ch)) {
+        return r.listener().config();
       }
     }
     return null;
@@ -151,12 +175,12 @@ final class ListenerSet {
   /** The listening sockets, for a hand-off. */
   List<io.netty.channel.ServerChannel> serverChannels() {
     List<io.netty.channel.ServerChannel> channels = new java.util.ArrayList<>();
-    listeners.values().forEach(l -> channels.add(l.serverChannel()));
+    listeners.values().forEach(r -> channels.add(r.listener().serverChannel()));
     return channels;
   }
 
   /** Stops accepting on every listener (stop, close). */
   void closeAll() {
-    listeners.values().forEach(Listener::close);
+    listeners.values().forEach(r -> r.listener().close());
   }
 }

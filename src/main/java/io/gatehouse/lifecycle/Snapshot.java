@@ -13,8 +13,9 @@ import java.util.Set;
 
 /**
  * One compiled config generation: (config, overrides) -> reverse routing, clusters with their peer
- * specs, the admin state of every endpoint address, and each forward listener's settings. Swapped
- * whole, never mutated: everything a request reads comes from one generation.
+ * specs, the admin state of every endpoint address, each forward listener's settings, and every
+ * listener's connection and request settings (by socket). Swapped whole, never mutated: everything
+ * a connection or a request reads comes from one generation.
  */
 record Snapshot(
     long generation,
@@ -23,7 +24,8 @@ record Snapshot(
     ReverseRouting routing,
     Map<String, ClusterRuntime> clusters,
     Map<HostPort, AdminState> adminStates,
-    Map<String, ForwardSettings> forward) {
+    Map<String, ForwardSettings> forward,
+    Map<ListenerKey, CompiledListener> listeners) {
 
   /** Every peer spec (pool key) this generation connects with. */
   Set<PeerSpec> peerSpecs() {

@@ -63,8 +63,11 @@ final class SnapshotCompiler {
   /**
    * @param forward the forward listeners' settings, compiled by {@link ForwardListeners#compile}
    *     on a reload (they read files) and carried over unchanged by a runtime change
+   * @param listeners every listener's settings, compiled by {@link ListenerCompiler} on a reload
+   *     (TLS files) and carried over unchanged by a runtime change
    */
-  Snapshot compile(long generation, GatehouseConfig config, Overrides overrides, Map<String, ForwardSettings> forward) {
+  Snapshot compile(long generation, GatehouseConfig config, Overrides overrides, Map<String, ForwardSettings> forward,
+      Map<ListenerKey, CompiledListener> listeners) {
     Map<String, ClusterRuntime> clusters = new LinkedHashMap<>();
     for (ClusterConfig cluster : config.clusters()) {
       RetryBudget budget = budgets.computeIfAbsent(cluster.name(), n -> RetryBudget.defaults());
@@ -96,7 +99,7 @@ final class SnapshotCompiler {
     Map<String, RouteTable> tables = new HashMap<>();
     routesByListener.forEach((listener, routes) -> tables.put(listener, new RouteTable(routes)));
     return new Snapshot(generation, config, overrides, new ReverseRouting(Map.copyOf(tables)),
-        Map.copyOf(clusters), adminStates(config, overrides), forward);
+        Map.copyOf(clusters), adminStates(config, overrides), forward, listeners);
   }
 
   /**

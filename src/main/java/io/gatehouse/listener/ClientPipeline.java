@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Builds each client connection's pipeline:
@@ -19,13 +20,10 @@ import java.util.function.LongSupplier;
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
   /**
-   * What a new connection is built from; replaced whole on reload, read once per connection.
-   *
-   * @param cleartextHttp2 without TLS, accept HTTP/2 with prior knowledge
+   * This listener's entry in the current generation: read once per connection, so a reload applies
+   * to the connections accepted after its swap, and open ones keep what they were built with.
    */
-  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2) {}
-
-  private volatile Settings settings;
+  private final Supplier<ListenerSettings> settings;
   private final ChannelGroup connections;
   private final ConnectionLimiter limiter;
   private final LongSupplier clock;
@@ -33,7 +31,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
   ClientPipeline(
-      Settings settings, ChannelGroup connections, ConnectionLimiter limiter, LongSupplier clock,
+      Supplier<ListenerSettings> settings, ChannelGroup connections, ConnectionLimiter limiter, LongSupplier clock,
       ConnectionErrors errors) {
     this.settings = settings;
     this.errors = errors;
@@ -51,7 +49,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     connections.add(ch);
     open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
-    Settings s = settings;
+    ListenerSettings s = settings.get();
     ChannelPipeline p = ch.pipeline();
     if (s.tls() != null) {
       p.addLast(PipelineNames.TLS_GUARD, new TlsPortGuard(this, s));
@@ -67,13 +65,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     }
   }
 
-  /** New connections use {@code next}; open ones keep what they were built with. */
-  void update(Settings next) {
-    settings = next;
-  }
-
   /** {@code client-timeouts -> http-codec -> flow-control -> proxy}. */
-  void addHttp1(ChannelPipeline p, Settings s) {
+  void addHttp1(ChannelPipeline p, ListenerSettings s) {
     // A client may half-close once its request is sent (RFC 9112 §9.6): the FIN must end its input,
     // not the connection, so the response still goes out (the proxy handler closes after it).
     p.channel().config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
@@ -88,7 +81,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
    * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
-  void addHttp2(ChannelPipeline p, Settings s) {
+  void addHttp2(ChannelPipeline p, ListenerSettings s) {
     LimitsConfig limits = s.limits();
     ProxyHandlerFactory handlers = s.handlers();
     // HTTP/2 has its own per-stream flow control (windows follow what each stream's proxy handler

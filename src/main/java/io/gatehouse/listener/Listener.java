@@ -1,6 +1,5 @@
 package io.gatehouse.listener;
 
-import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -11,6 +10,7 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /** One bound listening socket and the client connections it accepted. */
 public final class Listener {
@@ -23,14 +23,15 @@ public final class Listener {
    */
   public static final io.netty.buffer.ByteBufAllocator ALLOCATOR = io.netty.buffer.PooledByteBufAllocator.DEFAULT;
 
-  private volatile ListenerConfig config;
+  /** This listener's entry in the current generation (lifecycle's Snapshot); no copy is kept here. */
+  private final Supplier<ListenerSettings> settings;
   private final Channel serverChannel;
   private final ClientPipeline pipeline;
   private final boolean inherited;
 
-  private Listener(ListenerConfig config, Channel serverChannel, ClientPipeline pipeline, boolean inherited) {
+  private Listener(Supplier<ListenerSettings> settings, Channel serverChannel, ClientPipeline pipeline, boolean inherited) {
     this.inherited = inherited;
-    this.config = config;
+    this.settings = settings;
     this.serverChannel = serverChannel;
     this.pipeline = pipeline;
   }
@@ -38,21 +39,22 @@ public final class Listener {
   /**
    * Adopts the inherited socket listening on {@code config.bind()} if there is one (it keeps
    * accepting without a gap), else binds; blocks until accepting (call off the event loops).
+   *
+   * @param settings this listener's entry in the current generation, read once per accepted
+   *     connection: a reload changes it by swapping the generation, never by re-binding
    */
   public static Listener bind(
       ListenerConfig config,
-      LimitsConfig limits,
+      Supplier<ListenerSettings> settings,
       EventLoopGroup group,
       Class<? extends ServerChannel> channelType,
       InheritedSockets inherited,
-      ServerTls tls,
-      ProxyHandlerFactory handlers,
       ChannelGroup connections,
       ConnectionLimiter limiter,
       LongSupplier clock,
       ConnectionErrors errors)
       throws InterruptedException, BindException {
-    ClientPipeline pipeline = new ClientPipeline(settings(config, limits, tls, handlers), connections, limiter, clock, errors);
+    ClientPipeline pipeline = new ClientPipeline(settings, connections, limiter, clock, errors);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(group)
         .option(ChannelOption.SO_BACKLOG, 4096)
@@ -72,7 +74,7 @@ public final class Listener {
       throw new BindException("listener " + config.name() + ": cannot " + (adopted != null ? "adopt the inherited socket of "
           : "bind ") + config.bind() + ": " + bound.cause().getMessage());
     }
-    return new Listener(config, bound.channel(), pipeline, adopted != null);
+    return new Listener(settings, bound.channel(), pipeline, adopted != null);
   }
 
   /** True when this listener adopted an inherited socket instead of binding its own. */
@@ -92,20 +94,6 @@ public final class Listener {
     }
   }
 
-  /**
-   * Applies a reloaded config to this listener without touching its socket: connections accepted
-   * from now on use the new settings (routes are read per request anyway); open ones carry on.
-   */
-  public void update(ListenerConfig next, LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {
-    this.config = next;
-    pipeline.update(settings(next, limits, tls, handlers));
-  }
-
-  private static ClientPipeline.Settings settings(
-      ListenerConfig config, LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {
-    return new ClientPipeline.Settings(limits, tls, handlers, config.http2().cleartext());
-  }
-
   /** True when {@code ch} is a client connection accepted by this listener. */
   public boolean accepted(Channel ch) {
     return ch.parent() == serverChannel;
@@ -115,8 +103,9 @@ public final class Listener {
     return pipeline.openConnections();
   }
 
+  /** This listener's config in the current generation. */
   public ListenerConfig config() {
-    return config;
+    return settings.get().config();
   }
 
   public InetSocketAddress localAddress() {

@@ -23,11 +23,11 @@ final class PriorKnowledgeSwitch extends ByteToMessageDecoder {
   private static final byte[] PREFACE = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
   private final ClientPipeline pipeline;
-  private final ClientPipeline.Settings settings;
+  private final ListenerSettings settings;
   private ScheduledFuture<?> timeout;
   private boolean started;
 
-  PriorKnowledgeSwitch(ClientPipeline pipeline, ClientPipeline.Settings settings) {
+  PriorKnowledgeSwitch(ClientPipeline pipeline, ListenerSettings settings) {
     this.pipeline = pipeline;
     this.settings = settings;
   }

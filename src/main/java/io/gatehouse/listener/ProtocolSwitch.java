@@ -11,9 +11,9 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
  */
 final class ProtocolSwitch extends ApplicationProtocolNegotiationHandler {
   private final ClientPipeline pipeline;
-  private final ClientPipeline.Settings settings;
+  private final ListenerSettings settings;
 
-  ProtocolSwitch(ClientPipeline pipeline, ClientPipeline.Settings settings) {
+  ProtocolSwitch(ClientPipeline pipeline, ListenerSettings settings) {
     super(ApplicationProtocolNames.HTTP_1_1);
     this.pipeline = pipeline;
     this.settings = settings;

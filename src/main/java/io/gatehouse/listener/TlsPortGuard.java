@@ -23,9 +23,9 @@ final class TlsPortGuard extends ChannelInboundHandlerAdapter {
   private static final byte TLS_HANDSHAKE = 0x16;
 
   private final ClientPipeline pipeline;
-  private final ClientPipeline.Settings settings;
+  private final ListenerSettings settings;
 
-  TlsPortGuard(ClientPipeline pipeline, ClientPipeline.Settings settings) {
+  TlsPortGuard(ClientPipeline pipeline, ListenerSettings settings) {
     this.pipeline = pipeline;
     this.settings = settings;
   }

@@ -32,4 +32,13 @@ public record ExchangeRecord(
     String rule,
     long upstreamNanos,
     long totalNanos,
-    Reason outcome) {}
+    Reason outcome) {
+
+  /** The record of the request {@code info} describes, at {@code nowNanos}. */
+  static ExchangeRecord of(String listener, String client, RequestInfo info, Reason outcome,
+      int status, long in, long out, long upstreamNanos, long nowNanos) {
+    return new ExchangeRecord(listener, client, info.user, info.method, info.authority, info.target, info.protocol,
+        info.referer, info.userAgent, status, in, out, info.route, info.cluster,
+        info.upstream == null ? "-" : info.upstream, info.rule, upstreamNanos, nowNanos - info.startNanos, outcome);
+  }
+}

@@ -6,18 +6,10 @@ import io.gatehouse.http.Reason;
 import io.gatehouse.http.RequestChecks;
 import io.gatehouse.ratelimit.RateLimiter;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
 import io.gatehouse.http.PipelineNames;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http2.Http2StreamChannel;
-import java.util.concurrent.TimeUnit;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.PrematureChannelClosureException;
@@ -28,62 +20,46 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The terminal handler of a client connection, shared by the forward and reverse proxies: reads
  * one request at a time (pipelined requests wait in the flow-control handler, so responses go out
  * in order), refuses malformed ones, hands good ones to the subclass, and after each exchange
- * either reads the next request or closes.
+ * either reads the next request or closes. It admits requests (checks, per-client rate, local
+ * replies, the access-log record); the connection's drain, half-close and closing are
+ * {@link ClientConnection}'s, each exchange's relay is {@link HttpExchange}'s, and an upgrade's
+ * switch to a tunnel is {@link ProtocolUpgrade}'s.
  *
  * <p>The channel runs with autoRead off: this handler asks for every message it wants. Fields are
  * confined to the channel's event loop, so none is volatile.
  */
 public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapter
     implements ExchangeListener {
-  /** How long a closing connection keeps draining client input after the reply (lingering close). */
-  static final long LINGER_MILLIS = 2000;
-  protected final ConnectionContext context;
+  /** This listener's request settings in the current generation. */
+  private final Supplier<ConnectionContext> contexts;
+  /**
+   * The settings the request in progress was read with (the current generation's when it
+   * arrived): a reload applies to each open connection's next request, never half-way through one.
+   */
+  protected ConnectionContext context;
   private final ClientTimeoutHandler timeouts;
   protected Channel channel;
   private HttpExchange exchange;
   /** Request being answered locally whose body is still arriving (discarded). */
   private boolean discardingBody;
-  private boolean closeAfterReply;
   private RequestInfo current;
-  private boolean draining;
-  /** The stop's drain deadline passed: what is cut now was cut by the proxy, not the client. */
-  private boolean drainDeadline;
-  /** A closing local reply was sent: input is read and dropped until the client closes (lingering close). */
-  private boolean lingering;
-  /** The client half-closed: the requests it sent before are answered, then the connection closes. */
-  private boolean inputEnded;
+  /** Drain, half-close and closing of the connection; knows whether it is lingering (input dropped). */
+  private ClientConnection closing;
   private LazyTimer responseTimer;
-  private ChannelHandlerContext flowControl;
   /** The client's address as text, computed once per connection. */
   protected String clientIp = "-";
 
-  protected ProxyConnectionHandler(ConnectionContext context, ClientTimeoutHandler timeouts) {
-    this.context = context;
+  protected ProxyConnectionHandler(Supplier<ConnectionContext> contexts, ClientTimeoutHandler timeouts) {
+    this.contexts = contexts;
+    this.context = contexts.get();
     this.timeouts = timeouts;
-  }
-
-  /** Facts about the request in progress, filled by the subclass for the access log. */
-  protected static final class RequestInfo {
-    String method;
-    /** The Host header by default; the forward proxy puts the target's host:port here. */
-    public String authority;
-    String target;
-    String protocol;
-    String referer;
-    String userAgent;
-    long startNanos;
-    public String route;
-    public String cluster;
-    public String user;
-    public String rule;
-    public String upstream;
   }
 
   @Override
@@ -105,19 +81,15 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     channel = ctx.channel();
+    closing = new ClientConnection(channel, ctx.pipeline().context(PipelineNames.FLOW_CONTROL), this::stage);
+    clientIp = closing.clientIp();
     responseTimer = new LazyTimer(channel.eventLoop(), clock());
-    flowControl = ctx.pipeline().context(PipelineNames.FLOW_CONTROL);
-    java.net.SocketAddress remote = channel instanceof Http2StreamChannel
-        ? channel.parent().remoteAddress() : channel.remoteAddress();
-    if (remote instanceof InetSocketAddress) {
-      clientIp = ((InetSocketAddress) remote).getAddress().getHostAddress();
-    }
     channel.read();
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (lingering) {
+    if (closing.lingering()) {
       ReferenceCountUtil.release(msg);
       return;
     }
@@ -139,22 +111,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private void onRequest(HttpRequest request) {
     if (request.decoderResult().cause() instanceof PrematureChannelClosureException) {
       // The client half-closed in the middle of a request head: an abort, nothing to answer.
-      current = new RequestInfo();
-      current.startNanos = clock().getAsLong();
-      current.method = "-";
+      current = RequestInfo.withoutHead(clock().getAsLong());
       finishRequest(Reason.CLIENT_ABORTED, 0, 0, 0, 0);
       channel.close();
       return;
     }
-    timeouts.exchangeStarted(request.decoderResult().isSuccess() && announcesBody(request));
-    current = new RequestInfo();
-    current.startNanos = clock().getAsLong();
-    current.method = request.method().name();
-    current.target = request.uri();
-    current.authority = request.headers().get(HttpHeaderNames.HOST);
-    current.protocol = request.protocolVersion().text();
-    current.referer = request.headers().get(HttpHeaderNames.REFERER);
-    current.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+    context = contexts.get();
+    timeouts.exchangeStarted(request.decoderResult().isSuccess() && RequestChecks.announcesBody(request));
+    current = RequestInfo.of(request, clock().getAsLong());
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
     if (refusal != null) {
       if (refusal.reason() == Reason.BODY_TOO_LARGE || refusal.reason() == Reason.HEADERS_TOO_LARGE) {
@@ -211,20 +175,31 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** As {@link #reply(Reason, String, boolean)}, letting the caller add headers to the response. */
   protected final void reply(Reason reason, String detail, boolean close, java.util.function.Consumer<FullHttpResponse> decorate) {
-    closeAfterReply = close || draining;
-    FullHttpResponse response = LocalReply.build(channel.alloc(), reason.status(), detail, closeAfterReply);
+    if (sendReply(reason, detail, close || closing.draining(), decorate, 0, 0)) {
+      discardingBody = true; // skip this request's body, if any, then read on
+      channel.read();
+    }
+  }
+
+  /**
+   * Writes a local reply, counts it, and ends the request's record; closes lingering when
+   * {@code close}.
+   *
+   * @return whether the connection stays open
+   */
+  private boolean sendReply(Reason reason, String detail, boolean close, java.util.function.Consumer<FullHttpResponse> decorate,
+      long bytesIn, long upstreamNanos) {
+    FullHttpResponse response = LocalReply.build(channel.alloc(), reason.status(), detail, close);
     if (decorate != null) {
       decorate.accept(response);
     }
     context.observer().localReply(reason);
     channel.writeAndFlush(response);
-    finishRequest(reason, reason.status().code(), 0, 0, 0);
-    if (closeAfterReply) {
-      lingeringClose();
-    } else {
-      discardingBody = true; // skip this request's body, if any, then read on
-      channel.read();
+    finishRequest(reason, reason.status().code(), bytesIn, 0, upstreamNanos);
+    if (close) {
+      closing.linger();
     }
+    return !close;
   }
 
   private void onContent(HttpContent content) {
@@ -235,7 +210,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       boolean last = content instanceof LastHttpContent;
       exchange.onClientContent(content);
       if (last && exchange != null && !exchange.isDone()) {
-        prefetch();
+        closing.prefetch();
       }
       return;
     }
@@ -248,35 +223,16 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     channel.read();
   }
 
-  /**
-   * Keeps a socket read pending while the response is relayed, so the read interest is never
-   * switched off and on again for each request (two epoll_ctl calls saved per request). What it
-   * reads waits in the flow-control handler, which passes nothing on until asked: at most one
-   * read's worth of a pipelining client's next requests.
-   */
-  private void prefetch() {
-    if (flowControl != null) {
-      flowControl.read();
-    }
-  }
-
   @Override
   public void replyLocally(HttpExchange ex, Reason reason, String detail) {
     exchange = null;
     // A bodiless request whose (empty) end was not read yet, because the upstream failed before
     // the exchange asked for it, leaves the connection in sync: that end is skipped below.
     boolean unreadBody = !ex.requestComplete() && ex.requestHasBody();
-    boolean close = unreadBody || reason.closesConnection() || draining;
+    boolean close = unreadBody || reason.closesConnection() || closing.draining();
     discardingBody = !close && !ex.requestComplete();
     current.upstream = ex.upstreamLabel();
-    closeAfterReply = close;
-    FullHttpResponse response = LocalReply.build(channel.alloc(), reason.status(), detail, close);
-    context.observer().localReply(reason);
-    channel.writeAndFlush(response);
-    finishRequest(reason, reason.status().code(), ex.requestBodyBytes(), 0, ex.upstreamNanos());
-    if (close) {
-      lingeringClose();
-    } else {
+    if (sendReply(reason, detail, close, null, ex.requestBodyBytes(), ex.upstreamNanos())) {
       afterExchange(true);
     }
   }
@@ -286,38 +242,16 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     exchange = null;
     RequestInfo info = current;
     info.upstream = ex.upstreamLabel();
-    ChannelPipeline p = channel.pipeline();
-    p.remove(this);
-    // The tunnel goes in first so bytes the HTTP handlers still hold flow into it as they leave.
-    TunnelRelay.start(channel, upstream, context.tunnelIdleNanos(), clock(), tunnel -> {
+    ProtocolUpgrade.install(channel, this, upstream, context.tunnelIdleNanos(), clock(), tunnel -> {
       current = info;
       finishRequest(tunnel.cutAtDrainDeadline() ? Reason.DRAIN_DEADLINE : Reason.OK, 101, tunnel.bytesUp(),
           tunnel.bytesDown(), ex.upstreamNanos());
     });
-    // The HTTP encoders leave before any decoder: removing a decoder hands the bytes it still
-    // holds (a frame sent right behind the 101, or right behind the upgrade request) to the tunnel,
-    // which writes them to the other side, where an HTTP encoder would refuse a raw buffer.
-    removeEncoder(upstream.pipeline().get(PipelineNames.UPSTREAM_CODEC));
-    removeEncoder(p.get(PipelineNames.HTTP_CODEC));
-    upstream.pipeline().remove(PipelineNames.UPSTREAM);
-    upstream.pipeline().remove(PipelineNames.UPSTREAM_CODEC);
-    for (String name : new String[] {PipelineNames.FLOW_CONTROL,
-        PipelineNames.HTTP_CODEC, PipelineNames.CLIENT_TIMEOUTS}) {
-      if (p.get(name) != null) {
-        p.remove(name);
-      }
-    }
-  }
-
-  private static void removeEncoder(ChannelHandler codec) {
-    if (codec instanceof CombinedChannelDuplexHandler<?, ?> combined) {
-      combined.removeOutboundHandler();
-    }
   }
 
   @Override
   public boolean draining() {
-    return draining;
+    return closing.draining();
   }
 
   @Override
@@ -326,60 +260,19 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     current.upstream = ex.upstreamLabel();
     finishRequest(ex.outcome(), ex.status(), ex.requestBodyBytes(), ex.responseBodyBytes(), ex.upstreamNanos());
     if (!keepClientOpen && !ex.requestComplete() && channel.isActive()) {
-      lingeringClose(); // the upstream answered before the upload ended: the client is still sending
+      closing.linger(); // the upstream answered before the upload ended: the client is still sending
     } else {
-      afterExchange(keepClientOpen && !draining);
+      afterExchange(keepClientOpen && !closing.draining());
     }
   }
 
   private void afterExchange(boolean keepOpen) {
-    if (!keepOpen || inputEnded) {
-      closeAfterFlush();
+    if (!keepOpen || closing.inputEnded()) {
+      closing.afterFlush();
       return;
     }
     timeouts.exchangeEnded();
     channel.read();
-  }
-
-  /** Closes once everything written so far has left (an HTTP/2 stream ends with its response). */
-  private void closeAfterFlush() {
-    if (channel instanceof Http2StreamChannel) {
-      channel.flush();
-      return;
-    }
-    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-  }
-
-  /**
-   * Closes after a local reply without losing it. A plain close while request bytes are still
-   * unread makes the kernel send RST, and a client that receives RST before it read the reply
-   * loses the reply (RFC 9112 §9.6). So: flush, half-close (FIN after the reply), drop whatever
-   * the client still sends, and close when it closes or after {@link #LINGER_MILLIS}.
-   */
-  private void lingeringClose() {
-    lingering = true;
-    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null
-        || inputEnded || ((DuplexChannel) channel).isInputShutdown()) {
-      // TLS: a half-close under the TLS layer would skip close_notify. Input ended: nothing to drain.
-      closeAfterFlush();
-      return;
-    }
-    // From here the client's EOF closes the connection, as it did before the half-close support.
-    channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
-      if (!written.isSuccess() || !channel.isActive()) {
-        channel.close();
-        return;
-      }
-      ((DuplexChannel) channel).shutdownOutput().addListener(shut -> {
-        if (!shut.isSuccess()) {
-          channel.close();
-          return;
-        }
-        channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
-        channel.config().setAutoRead(true); // input is dropped in channelRead; EOF closes the channel
-      });
-    });
   }
 
   private void finishRequest(Reason outcome, int status, long in, long out, long upstreamNanos) {
@@ -387,30 +280,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (info == null) {
       return;
     }
-    if (drainDeadline && outcome == Reason.CLIENT_ABORTED) {
+    if (closing.drainDeadline() && outcome == Reason.CLIENT_ABORTED) {
       outcome = Reason.DRAIN_DEADLINE;
     }
     current = null;
-    context.observer().exchangeFinished(new ExchangeRecord(
-        context.listenerName(),
-        clientIp,
-        info.user,
-        info.method,
-        info.authority,
-        info.target,
-        info.protocol,
-        info.referer,
-        info.userAgent,
-        status,
-        in,
-        out,
-        info.route,
-        info.cluster,
-        info.upstream == null ? "-" : info.upstream,
-        info.rule,
-        upstreamNanos,
-        clock().getAsLong() - info.startNanos,
-        outcome));
+    context.observer().exchangeFinished(ExchangeRecord.of(context.listenerName(), clientIp, info, outcome, status, in,
+        out, upstreamNanos, clock().getAsLong()));
   }
 
   @Override
@@ -418,7 +293,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (evt == ClientTimeoutHandler.BODY_TIMEOUT) {
       if (exchange != null && !exchange.isDone()) {
         exchange.abort(Reason.BODY_TIMEOUT, "request body not received in time"); // 408 unless the response started
-      } else if (!lingering) {
+      } else if (!closing.lingering()) {
         channel.close(); // a body being discarded after a local reply stopped coming
       }
       return;
@@ -428,42 +303,22 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     if (evt == ClientTimeoutHandler.HEADER_TIMEOUT && exchange == null) {
-      current = new RequestInfo();
-      current.startNanos = clock().getAsLong();
-      current.method = "-";
+      current = RequestInfo.withoutHead(clock().getAsLong());
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
       return;
     }
-    if (evt == DrainSignal.DEADLINE) {
-      draining = true;
-      drainDeadline = true; // the server closes the channel right after this event
-      return;
-    }
     if (evt instanceof ChannelInputShutdownEvent && !(channel instanceof Http2StreamChannel)) {
-      clientInputEnded();
+      closing.onInputEnded();
       return;
     }
     if (evt instanceof ChannelInputShutdownReadComplete) {
       return; // a read after the half-close: nothing more will come
     }
     if (evt instanceof DrainSignal drain) {
-      draining = true;
-      long delay = drain.idleCloseDelayNanos();
-      if (delay == 0) {
-        closeIfIdle();
-      } else {
-        // A request that arrives before then is answered with Connection: close (draining).
-        channel.eventLoop().schedule(this::closeIfIdle, delay, TimeUnit.NANOSECONDS);
-      }
+      closing.onDrain(drain);
       return;
     }
     super.userEventTriggered(ctx, evt);
-  }
-
-  private void closeIfIdle() {
-    if (exchange == null && current == null) {
-      channel.close(); // idle keep-alive connection: nothing in flight
-    }
   }
 
   /**
@@ -476,32 +331,20 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
         context.observer().localReply(Reason.CLIENT_TOO_SLOW);
       }
       exchange.abort(Reason.CLIENT_TOO_SLOW, "request body or response read slower than the minimum rate");
-    } else if (!lingering) {
+    } else if (!closing.lingering()) {
       context.observer().localReply(Reason.CLIENT_TOO_SLOW);
       channel.close();
     }
   }
 
-  /**
-   * The client half-closed (RFC 9112 §9.6). The flow-control handler delivers this after every
-   * request sent before the FIN, so: between requests, close once the responses are out; in the
-   * middle of a request body, the client aborted.
-   */
-  private void clientInputEnded() {
-    inputEnded = true;
-    if (lingering) {
-      closeAfterFlush();
-    } else if (exchange != null && !exchange.isDone()) {
-      if (!exchange.requestComplete()) {
-        channel.close(); // body cut short: the exchange ends as client_aborted
-      }
-      // else: the response is still coming; afterExchange closes after it
-    } else if (discardingBody) {
-      closeAfterFlush(); // the body of a request answered locally was cut short
-    } else if (current == null) {
-      closeAfterFlush(); // between requests: everything sent was answered
+  private ClientConnection.Stage stage() {
+    if (exchange != null && !exchange.isDone()) {
+      return exchange.requestComplete() ? ClientConnection.Stage.RESPONDING : ClientConnection.Stage.READING_BODY;
     }
-    // else: a request waits on something asynchronous; it is answered, then afterExchange closes
+    if (exchange == null && current == null) {
+      return ClientConnection.Stage.IDLE;
+    }
+    return discardingBody ? ClientConnection.Stage.DISCARDING_BODY : ClientConnection.Stage.WAITING;
   }
 
   @Override
@@ -539,15 +382,6 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   /** True while a request is in progress on this connection. */
   protected final boolean busy() {
     return current != null;
-  }
-
-  /** Whether a successfully decoded request says a body follows (chunked, or a length above 0). */
-  private static boolean announcesBody(HttpRequest request) {
-    if (HttpUtil.isTransferEncodingChunked(request)) {
-      return true;
-    }
-    String length = request.headers().get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
-    return length != null && !"0".equals(length.trim());
   }
 
   /**

@@ -6,55 +6,56 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * Last handler of every upstream pipeline ({@code HttpClientCodec -> UpstreamHandler}): passes
- * events to the exchange that currently owns the connection. A pooled, idle connection has no
- * exchange; anything it receives then is a protocol error and the connection is closed.
+ * events to the attempt's try ({@link UpstreamAttempt}) that currently owns the connection. A
+ * pooled, idle connection has no owner; anything it receives then is a protocol error and the
+ * connection is closed.
  */
 public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   /** Owner of the connection; set and cleared on the channel's event loop only, so a plain field. */
-  private HttpExchange exchange;
+  private UpstreamAttempt attempt;
 
-  void attach(HttpExchange exchange) {
-    this.exchange = exchange;
+  void attach(UpstreamAttempt attempt) {
+    this.attempt = attempt;
   }
 
   void detach() {
-    this.exchange = null;
+    this.attempt = null;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (exchange == null) {
+    if (attempt == null) {
       ReferenceCountUtil.release(msg);
       ctx.close(); // data on an idle connection: the stream is out of sync
       return;
     }
-    exchange.onUpstreamRead(msg);
+    attempt.onUpstreamRead(msg);
   }
 
   @Override
   public void channelReadComplete(ChannelHandlerContext ctx) {
-    if (exchange != null) {
-      exchange.onUpstreamReadComplete();
+    if (attempt != null) {
+      attempt.onUpstreamReadComplete();
     }
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (exchange != null) {
-      exchange.onUpstreamWritabilityChanged();
+    if (attempt != null) {
+      attempt.onUpstreamWritabilityChanged();
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    if (exchange != null) {
-      exchange.onUpstreamClosed(null);
+    if (attempt != null) {
+      attempt.onUpstreamClosed(null);
     }
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    HttpExchange owner = exchange;
+    UpstreamAttempt owner = attempt;
     ctx.close();
     if (owner != null) {
       owner.onUpstreamClosed(cause);

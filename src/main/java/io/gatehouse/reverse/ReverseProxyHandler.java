@@ -8,6 +8,7 @@ import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.ExchangeSettings;
 import io.gatehouse.relay.ProxyConnectionHandler;
+import io.gatehouse.relay.RequestInfo;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
@@ -26,7 +27,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
   private final ForwardedHeadersConfig headers;
 
   public ReverseProxyHandler(
-      ConnectionContext context,
+      Supplier<ConnectionContext> context,
       ClientTimeoutHandler timeouts,
       Supplier<ReverseRouting> routing,
       UpstreamPools pools,

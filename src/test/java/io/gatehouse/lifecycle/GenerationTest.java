@@ -120,4 +120,88 @@ class GenerationTest {
       }
     }
   }
+
+  private static final String LISTENER_LIMITS = """
+      admin: { bind: 127.0.0.1:0 }
+      listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
+      limits: { maxHeaderBytes: %s, maxBodyBytes: %s }
+      routes: [ { name: all, cluster: c } ]
+      clusters: [ { name: c, endpoints: [ "%s" ] } ]
+      """;
+
+  @Test
+  void listener_limits_follow_a_reload_on_the_same_socket_per_connection_and_per_request() throws Exception {
+    try (FakeUpstream up = FakeUpstream.start("up")) {
+      GatehouseServer proxy = GatehouseServer.start(config(LISTENER_LIMITS, 0, "8KiB", "1MiB", up.address()));
+      int port = proxy.address("web").getPort();
+      String bigHead = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: " + "p".repeat(3000) + "\r\n\r\n";
+      String upload = "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\n" + "b".repeat(2000);
+      java.util.concurrent.atomic.AtomicBoolean reloaded = new java.util.concurrent.atomic.AtomicBoolean();
+      java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+      java.util.concurrent.atomic.AtomicInteger connects = new java.util.concurrent.atomic.AtomicInteger();
+      Thread connector = new Thread(() -> {
+        for (int i = 0; i < 5000 && !reloaded.get(); i++) { // bounded: stops after the reload, or by itself
+          try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+            connects.incrementAndGet();
+          } catch (java.io.IOException e) {
+            refused.incrementAndGet();
+          }
+        }
+      });
+      try (RawHttpClient before = RawHttpClient.connect(port)) {
+        assertThat(before.send(bigHead).readResponse().status()).isEqualTo(200);
+        connector.start();
+        await().atMost(Duration.ofSeconds(10)).until(() -> connects.get() > 0);
+
+        proxy.reload(config(LISTENER_LIMITS, port, "2KiB", "1KiB", up.address()));
+        reloaded.set(true);
+        connector.join(10_000);
+
+        assertThat(refused.get()).as("connects refused while the listener took the new generation").isZero();
+        assertThat(proxy.address("web").getPort()).as("the same socket").isEqualTo(port);
+        try (RawHttpClient after = RawHttpClient.connect(port)) {
+          assertThat(after.send(bigHead).readResponse().status())
+              .as("maxHeaderBytes applies to connections accepted after the reload").isEqualTo(431);
+        }
+        assertThat(before.send(bigHead).readResponse().status())
+            .as("an open connection keeps the head limit it was built with").isEqualTo(200);
+        assertThat(before.send(upload).readResponse().status())
+            .as("maxBodyBytes is read per request: the open connection's next request has the new one").isEqualTo(413);
+      } finally {
+        reloaded.set(true);
+        proxy.close();
+      }
+    }
+  }
+
+  private static final String PER_CLIENT = """
+      admin: { bind: 127.0.0.1:0 }
+      listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+      limits: { maxBodyBytes: %s, perClient: { requestsPerSecond: 0.01, burst: 2 } }
+      routes: [ { name: all, cluster: c } ]
+      clusters: [ { name: c, endpoints: [ "%s" ] } ]
+      """;
+
+  @Test
+  void per_client_request_buckets_survive_a_reload_that_keeps_the_limit() throws Exception {
+    try (FakeUpstream up = FakeUpstream.start("up")) {
+      GatehouseServer proxy = GatehouseServer.start(config(PER_CLIENT, "1MiB", up.address()));
+      try (RawHttpClient client = RawHttpClient.connect(proxy.address("web").getPort())) {
+        for (int i = 0; i < 2; i++) {
+          assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+        }
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(429);
+
+        proxy.reload(config(PER_CLIENT, "2MiB", up.address()));
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status())
+            .as("the reload kept limits.perClient: this client's bucket is still empty").isEqualTo(429);
+        try (RawHttpClient again = RawHttpClient.connect(proxy.address("web").getPort())) {
+          assertThat(again.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status())
+              .as("on a connection opened after the reload too").isEqualTo(429);
+        }
+      } finally {
+        proxy.close();
+      }
+    }
+  }
 }

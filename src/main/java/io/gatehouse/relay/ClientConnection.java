@@ -1,0 +1,176 @@
+package io.gatehouse.relay;
+
+import io.gatehouse.http.PipelineNames;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The lifecycle of one client connection, apart from its requests: the drain signals it gets
+ * (close when idle at its slot, {@code Connection: close} on the next response, the deadline), the
+ * client's half-close (RFC 9112 §9.6), and how it closes without losing what was written to it:
+ * after a flush, or, after a local reply while the client may still be sending, lingering. Its
+ * {@link ProxyConnectionHandler} tells it where the connection stands ({@link Stage}). One per
+ * connection, on its event loop: plain fields.
+ */
+final class ClientConnection {
+  /** Where the connection's requests stand, as the proxy handler knows it. */
+  enum Stage {
+    /** No request in progress: nothing would be lost by closing. */
+    IDLE,
+    /** An exchange is relaying the request's body. */
+    READING_BODY,
+    /** An exchange read the whole request; its response is still coming. */
+    RESPONDING,
+    /** A request answered locally whose body is still arriving (read and dropped). */
+    DISCARDING_BODY,
+    /** A request waits on something asynchronous (a login check, DNS, a tunnel's connect). */
+    WAITING
+  }
+
+  /** How long a closing connection keeps draining client input after the reply (lingering close). */
+  static final long LINGER_MILLIS = 2000;
+
+  private final Channel channel;
+  /** The flow-control handler's context, where reads are asked for; null on a bare pipeline. */
+  private final ChannelHandlerContext flowControl;
+  private final java.util.function.Supplier<Stage> stage;
+  /** A closing local reply was sent: input is read and dropped until the client closes. */
+  private boolean lingering;
+  /** A drain started: responses say {@code Connection: close}, and an idle connection closes. */
+  private boolean draining;
+  /** The stop's drain deadline passed: what is cut now was cut by the proxy, not the client. */
+  private boolean drainDeadline;
+  /** The client half-closed: the requests it sent before are answered, then the connection closes. */
+  private boolean inputEnded;
+
+  ClientConnection(Channel channel, ChannelHandlerContext flowControl, java.util.function.Supplier<Stage> stage) {
+    this.channel = channel;
+    this.flowControl = flowControl;
+    this.stage = stage;
+  }
+
+  /** The client's address as text ({@code -} when not an IP socket); an HTTP/2 stream's is its connection's. */
+  String clientIp() {
+    SocketAddress remote = channel instanceof Http2StreamChannel ? channel.parent().remoteAddress() : channel.remoteAddress();
+    return remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "-";
+  }
+
+  /**
+   * Keeps a socket read pending while the response is relayed, so the read interest is never
+   * switched off and on again for each request (two epoll_ctl calls saved per request). What it
+   * reads waits in the flow-control handler, which passes nothing on until asked: at most one
+   * read's worth of a pipelining client's next requests.
+   */
+  void prefetch() {
+    if (flowControl != null) {
+      flowControl.read();
+    }
+  }
+
+  boolean lingering() {
+    return lingering;
+  }
+
+  boolean draining() {
+    return draining;
+  }
+
+  boolean drainDeadline() {
+    return drainDeadline;
+  }
+
+  boolean inputEnded() {
+    return inputEnded;
+  }
+
+  /** A drain reached this connection: from now responses close it; idle, it closes at its slot. */
+  void onDrain(DrainSignal drain) {
+    if (drain == DrainSignal.DEADLINE) {
+      draining = true;
+      drainDeadline = true; // the server closes the channel right after this event
+      return;
+    }
+    draining = true;
+    long delay = drain.idleCloseDelayNanos();
+    if (delay == 0) {
+      closeIfIdle();
+    } else {
+      // A request that arrives before then is answered with Connection: close (draining).
+      channel.eventLoop().schedule(this::closeIfIdle, delay, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void closeIfIdle() {
+    if (stage.get() == Stage.IDLE) {
+      channel.close(); // idle keep-alive connection: nothing in flight
+    }
+  }
+
+  /**
+   * The client half-closed (RFC 9112 §9.6). The flow-control handler delivers this after every
+   * request sent before the FIN, so: between requests, close once the responses are out; in the
+   * middle of a request body, the client aborted.
+   */
+  void onInputEnded() {
+    inputEnded = true;
+    if (lingering) {
+      afterFlush();
+      return;
+    }
+    switch (stage.get()) {
+      case READING_BODY -> channel.close(); // body cut short: the exchange ends as client_aborted
+      case IDLE -> afterFlush(); // between requests: everything sent was answered
+      case DISCARDING_BODY -> afterFlush(); // the body of a request answered locally was cut short
+      default -> { } // the response is still coming, or the request waits: the handler closes after it
+    }
+  }
+
+  /** Closes once everything written so far has left (an HTTP/2 stream ends with its response). */
+  void afterFlush() {
+    if (channel instanceof Http2StreamChannel) {
+      channel.flush();
+      return;
+    }
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  /**
+   * Closes after a local reply without losing it. A plain close while request bytes are still
+   * unread makes the kernel send RST, and a client that receives RST before it read the reply
+   * loses the reply (RFC 9112 §9.6). So: flush, half-close (FIN after the reply), drop whatever
+   * the client still sends, and close when it closes or after {@link #LINGER_MILLIS}.
+   */
+  void linger() {
+    lingering = true;
+    if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null
+        || inputEnded || ((DuplexChannel) channel).isInputShutdown()) {
+      // TLS: a half-close under the TLS layer would skip close_notify. Input ended: nothing to drain.
+      afterFlush();
+      return;
+    }
+    // From here the client's EOF closes the connection, as it did before the half-close support.
+    channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(written -> {
+      if (!written.isSuccess() || !channel.isActive()) {
+        channel.close();
+        return;
+      }
+      ((DuplexChannel) channel).shutdownOutput().addListener(shut -> {
+        if (!shut.isSuccess()) {
+          channel.close();
+          return;
+        }
+        channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+        channel.config().setAutoRead(true); // input is dropped in channelRead; EOF closes the channel
+      });
+    });
+  }
+}

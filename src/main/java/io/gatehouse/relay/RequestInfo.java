@@ -1,0 +1,48 @@
+package io.gatehouse.relay;
+
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+
+/**
+ * Facts about the request in progress on a client connection, for its access-log record: filled
+ * from the head when it arrives, then by the proxy handler as it decides (route, cluster, user,
+ * rule, upstream). Confined to the connection's event loop.
+ */
+public final class RequestInfo {
+  String method;
+  /** The Host header by default; the forward proxy puts the target's host:port here. */
+  public String authority;
+  String target;
+  String protocol;
+  String referer;
+  String userAgent;
+  long startNanos;
+  public String route;
+  public String cluster;
+  public String user;
+  public String rule;
+  public String upstream;
+
+  private RequestInfo() {}
+
+  /** A request whose head was read (possibly refused by the decoder). */
+  static RequestInfo of(HttpRequest request, long nowNanos) {
+    RequestInfo info = new RequestInfo();
+    info.startNanos = nowNanos;
+    info.method = request.method().name();
+    info.target = request.uri();
+    info.authority = request.headers().get(HttpHeaderNames.HOST);
+    info.protocol = request.protocolVersion().text();
+    info.referer = request.headers().get(HttpHeaderNames.REFERER);
+    info.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+    return info;
+  }
+
+  /** No head to describe: it timed out, or the client left in the middle of it. */
+  static RequestInfo withoutHead(long nowNanos) {
+    RequestInfo info = new RequestInfo();
+    info.startNanos = nowNanos;
+    info.method = "-";
+    return info;
+  }
+}

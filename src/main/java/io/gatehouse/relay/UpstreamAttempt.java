@@ -1,0 +1,257 @@
+package io.gatehouse.relay;
+
+import io.gatehouse.http.HopByHop;
+import io.gatehouse.http.Reason;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One upstream try of an {@link HttpExchange} (Envoy's {@code UpstreamRequest}): takes a connection
+ * from the exchange's {@link UpstreamConnector} (a pool), writes the request head and the body parts
+ * the exchange hands it, reads the response head, times the wait for it (the response timeout is
+ * per try: the next try gets its own), and releases or closes its connection. What to send, and
+ * whether a failed try is made again, are the exchange's decisions ({@link HttpExchange#mayTryAgain}).
+ *
+ * <p>Confined to the client's event loop, which is also the upstream connection's: plain fields.
+ */
+final class UpstreamAttempt {
+  private final HttpExchange exchange;
+  private final UpstreamConnector connector;
+  private final Channel client;
+  private final LazyTimer responseTimer;
+  private final long responseTimeoutNanos;
+  /** 0 for the first try; a replay on a fresh connection keeps the number of the try it repeats. */
+  private final int index;
+
+  private Channel upstream;
+  private UpstreamHandler handler;
+  private boolean reused;
+  /** A 1xx head was read and its (empty) end not yet. */
+  private boolean informational;
+  private boolean upstreamKeepAlive;
+
+  UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Channel client, LazyTimer responseTimer,
+      long responseTimeoutNanos, int index) {
+    this.exchange = exchange;
+    this.connector = connector;
+    this.client = client;
+    this.responseTimer = responseTimer;
+    this.responseTimeoutNanos = responseTimeoutNanos;
+    this.index = index;
+  }
+
+  int index() {
+    return index;
+  }
+
+  /** Whether the connection came from the pool (so it may have been closed by the upstream while idle). */
+  boolean reused() {
+    return reused;
+  }
+
+  boolean connected() {
+    return upstream != null;
+  }
+
+  /** Whether a 1xx was read and its end not yet: the upstream has begun to answer. */
+  boolean informational() {
+    return informational;
+  }
+
+  // ---- acquire
+
+  /** Asks the connector for a connection; {@code fresh} forbids a pooled one (a replay). */
+  void connect(boolean fresh) {
+    connector.connect(index, fresh, new UpstreamConnector.ConnectCallback() {
+      @Override
+      public void connected(Channel ch, boolean wasReused) {
+        onConnected(ch, wasReused);
+      }
+
+      @Override
+      public void failed(Reason reason, Throwable cause) {
+        if (!exchange.isDone()) {
+          exchange.attemptFailed(UpstreamAttempt.this, reason, null);
+        }
+      }
+    });
+  }
+
+  private void onConnected(Channel ch, boolean wasReused) {
+    if (exchange.isDone()) {
+      connector.finish(ch, true, Reason.OK, 0); // the client left while we connected
+      return;
+    }
+    upstream = ch;
+    reused = wasReused;
+    handler = ch.pipeline().get(UpstreamHandler.class);
+    handler.attach(this);
+    ch.config().setAutoRead(client.isWritable());
+    exchange.attemptConnected(this);
+  }
+
+  // ---- request: head and body
+
+  /** Writes the request head; {@code flush} when nothing follows at once (100-continue). */
+  void writeHead(HttpRequest request, boolean flush) {
+    if (flush) {
+      upstream.writeAndFlush(request, upstream.voidPromise());
+    } else {
+      upstream.write(request, upstream.voidPromise());
+    }
+  }
+
+  void writePart(HttpContent part) {
+    upstream.write(part, upstream.voidPromise());
+  }
+
+  /** Writes and flushes the request's end, from when the wait for the response head is timed. */
+  void writeLast(LastHttpContent last) {
+    // A failed write closes the channel (autoClose), which reaches onUpstreamClosed.
+    upstream.writeAndFlush(last, upstream.voidPromise());
+    if (responseTimeoutNanos > 0) {
+      responseTimer.arm(responseTimeoutNanos, this::onResponseTimeout);
+    }
+  }
+
+  void flush() {
+    upstream.flush();
+  }
+
+  boolean writable() {
+    return upstream != null && upstream.isWritable();
+  }
+
+  /** Reads from the upstream only while the client takes what is written to it. */
+  void readWhile(boolean clientWritable) {
+    if (upstream != null) {
+      upstream.config().setAutoRead(clientWritable);
+    }
+  }
+
+  // ---- response head (events from UpstreamHandler)
+
+  void onUpstreamRead(Object msg) {
+    if (exchange.isDone()) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (msg instanceof HttpResponse) {
+      if (!onResponseHead((HttpResponse) msg) || !(msg instanceof HttpContent)) {
+        return;
+      }
+    }
+    if (msg instanceof HttpContent) {
+      onResponseContent((HttpContent) msg);
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  /** @return whether a body part in the same message may follow on to the client */
+  private boolean onResponseHead(HttpResponse response) {
+    if (response.decoderResult().isFailure()) {
+      ReferenceCountUtil.release(response);
+      upstream.close();
+      exchange.fail(Reason.UPSTREAM_BAD_RESPONSE, "malformed response");
+      return false;
+    }
+    if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+      informational = true;
+      if (response.status().code() == 101) {
+        exchange.onSwitchingProtocols(this, response);
+      } else {
+        exchange.onInformational(response);
+      }
+      return !exchange.isDone(); // a part in the same message is the 1xx's end: dropped below
+    }
+    if (exchange.retriesStatus(this, response)) {
+      return false;
+    }
+    responseTimer.disarm();
+    int flags = HopByHop.scan(response.headers());
+    upstreamKeepAlive = Framing.upstreamKeepAlive(response, flags);
+    exchange.onResponseHead(response, flags);
+    return !exchange.isDone();
+  }
+
+  private void onResponseContent(HttpContent content) {
+    if (informational) {
+      content.release(); // the empty end of a 1xx
+      if (content instanceof LastHttpContent) {
+        informational = false;
+      }
+      return;
+    }
+    exchange.onResponseContent(content);
+  }
+
+  void onUpstreamReadComplete() {
+    exchange.onUpstreamReadComplete();
+  }
+
+  void onUpstreamWritabilityChanged() {
+    exchange.onUpstreamWritabilityChanged();
+  }
+
+  /** The upstream closed or failed; {@code cause} is null for a plain close. */
+  void onUpstreamClosed(Throwable cause) {
+    if (!exchange.isDone() && upstream != null) {
+      exchange.attemptFailed(this, Reason.UPSTREAM_RESET, null);
+    }
+  }
+
+  private void onResponseTimeout() {
+    if (!exchange.isDone() && upstream != null) {
+      exchange.attemptFailed(this, Reason.UPSTREAM_TIMEOUT,
+          "no response within " + TimeUnit.NANOSECONDS.toMillis(responseTimeoutNanos) + " ms");
+    }
+  }
+
+  // ---- release
+
+  /**
+   * Ends this try: its connection goes back to the pool ({@code reusable}: both sides allow
+   * keep-alive and the whole request was sent) or is closed, and the connector records the outcome.
+   *
+   * @param status the upstream's response status, 0 when none
+   */
+  void end(boolean reusable, Reason failure, int status) {
+    responseTimer.disarm(); // the timer times one try
+    Channel ch = upstream;
+    upstream = null;
+    if (handler != null) {
+      handler.detach();
+      handler = null;
+    }
+    if (!reusable) {
+      ch.close();
+    }
+    connector.finish(ch, reusable, failure, status);
+  }
+
+  /** Ends this try after a complete response: its connection is reused if both sides allow. */
+  void release(boolean requestComplete) {
+    end(upstreamKeepAlive && requestComplete, Reason.OK, exchange.status());
+  }
+
+  /**
+   * The upstream switched protocols: the connection leaves its pool for good and is handed over
+   * (still with its HTTP codec) to become one side of a byte tunnel.
+   */
+  Channel handOver() {
+    responseTimer.disarm();
+    Channel ch = upstream;
+    upstream = null;
+    handler.detach();
+    handler = null;
+    connector.finish(null, false, Reason.OK, 101); // out of the pool; it closes with the tunnel
+    return ch;
+  }
+}
