@@ -47,6 +47,11 @@ public final class PoolRegistry<K> {
     }));
   }
 
+  /** Runs {@code action} on every (key, pool), each on its own event loop. */
+  public void forEachEntry(java.util.function.BiConsumer<K, ConnectionPool> action) {
+    byLoop.forEach((loop, pools) -> loop.execute(() -> pools.forEach(action)));
+  }
+
   /** Runs {@code action} on every pool whose key matches, each on its own event loop. */
   public void forEachMatching(java.util.function.Predicate<K> keys, Consumer<ConnectionPool> action) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.forEach((key, pool) -> {
