@@ -1,19 +1,22 @@
 package io.gatehouse.forward;
 
+import io.gatehouse.config.HostPort;
 import io.gatehouse.http.PipelineNames;
-import io.gatehouse.http.Reason;
+import io.gatehouse.pool.ConnectFailures;
+import io.gatehouse.pool.PeerSpec;
+import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.ExchangeRecord;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,48 +25,82 @@ import java.util.List;
  * TunnelRelay}. Bytes the client sent right behind the CONNECT head are held by the codec (it stops
  * decoding after a CONNECT) and flow into the tunnel when the codec is removed. One access-log line
  * is written when the tunnel closes.
+ *
+ * <p>The upstream connection is an exclusive one of the one upstream connector ({@link
+ * UpstreamPools#connectExclusive}): the resolved addresses are tried in turn, each with the
+ * listener's connect timeout, and a failure is classified as for pooled connections. Runs on the
+ * client's event loop.
  */
-final class ConnectTunnel {
+final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
   private static final HttpResponseStatus ESTABLISHED = new HttpResponseStatus(200, "Connection established");
 
-  private ConnectTunnel() {}
+  private final Channel client;
+  private final ForwardProxyHandler handler;
+  private final ConnectionContext context;
+  private final ForwardSettings settings;
+  private final HttpRequest request;
+  private final String user;
+  private final String rule;
+  private final ForwardTarget target;
+  private final long startNanos;
 
-  static void open(Channel client, ForwardProxyHandler handler, ConnectionContext context, ForwardSettings settings,
-      HttpRequest request, String user, String rule, ForwardTarget target, List<InetSocketAddress> addresses,
+  private ConnectTunnel(Channel client, ForwardProxyHandler handler, ConnectionContext context,
+      ForwardSettings settings, HttpRequest request, String user, String rule, ForwardTarget target,
       long startNanos) {
-    TunnelConnector.open(client.eventLoop(), settings, addresses, new TunnelConnector.Callback() {
-      @Override
-      public void connected(Channel upstream, InetSocketAddress address) {
-        if (!client.isActive()) {
-          upstream.close();
-          return;
-        }
-        String label = address.getAddress().getHostAddress() + ":" + address.getPort();
-        client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED));
-        ChannelPipeline p = client.pipeline();
-        p.remove(handler);
-        TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(),
-            tunnel -> log(client, context, user, rule, target, request, label, tunnel, startNanos));
-        // Order matters: the flow-control queue (the CONNECT's empty last content) drains first,
-        // then the codec hands over the bytes it holds, all into the tunnel installed above.
-        p.remove(PipelineNames.FLOW_CONTROL);
-        p.remove(PipelineNames.HTTP_CODEC);
-        p.remove(PipelineNames.CLIENT_TIMEOUTS);
-      }
-
-      @Override
-      public void failed(Throwable cause, InetSocketAddress lastTried) {
-        if (!client.isActive()) {
-          return;
-        }
-        Reason reason = cause instanceof ConnectTimeoutException ? Reason.UPSTREAM_TIMEOUT : Reason.UPSTREAM_CONNECT_FAILED;
-        handler.tunnelFailed(reason, "cannot connect to " + target.authority());
-      }
-    });
+    this.client = client;
+    this.handler = handler;
+    this.context = context;
+    this.settings = settings;
+    this.request = request;
+    this.user = user;
+    this.rule = rule;
+    this.target = target;
+    this.startNanos = startNanos;
   }
 
-  private static void log(Channel client, ConnectionContext context, String user, String rule, ForwardTarget target,
-      HttpRequest request, String upstream, TunnelRelay tunnel, long startNanos) {
+  static void open(Channel client, ForwardProxyHandler handler, ConnectionContext context, ForwardSettings settings,
+      UpstreamPools pools, HttpRequest request, String user, String rule, ForwardTarget target,
+      List<InetSocketAddress> addresses, long startNanos) {
+    List<PeerSpec> peers = new ArrayList<>(addresses.size());
+    for (InetSocketAddress address : addresses) {
+      peers.add(settings.tunnelPeer(new HostPort(address.getAddress().getHostAddress(), address.getPort())));
+    }
+    pools.connectExclusive(client.eventLoop(), peers,
+        new ConnectTunnel(client, handler, context, settings, request, user, rule, target, startNanos));
+  }
+
+  @Override
+  public void connected(Channel upstream, PeerSpec peer) {
+    if (!client.isActive()) {
+      upstream.close();
+      return;
+    }
+    client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED));
+    ChannelPipeline p = client.pipeline();
+    p.remove(handler);
+    String label = peer.address().toString();
+    TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(), tunnel -> log(label, tunnel));
+    // Order matters: the flow-control queue (the CONNECT's empty last content) drains first,
+    // then the codec hands over the bytes it holds, all into the tunnel installed above.
+    p.remove(PipelineNames.FLOW_CONTROL);
+    p.remove(PipelineNames.HTTP_CODEC);
+    p.remove(PipelineNames.CLIENT_TIMEOUTS);
+  }
+
+  /** Every resolved address failed (each was tried in turn); the last one's failure is the answer. */
+  @Override
+  public void failed(Throwable cause) {
+    if (client.isActive()) {
+      handler.tunnelFailed(ConnectFailures.reason(cause), "cannot connect to " + target.authority());
+    } // else the client left: its access-log line is written as it closes
+  }
+
+  @Override
+  public boolean abandoned() {
+    return !client.isActive();
+  }
+
+  private void log(String upstream, TunnelRelay tunnel) {
     InetSocketAddress remote = (InetSocketAddress) client.remoteAddress();
     context.observer().exchangeFinished(new ExchangeRecord(
         context.listenerName(),

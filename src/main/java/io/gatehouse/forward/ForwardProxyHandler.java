@@ -159,7 +159,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       }
     }
     if (HttpMethod.CONNECT.equals(request.method())) {
-      ConnectTunnel.open(channel, this, context, settings, request, info.user, info.rule, target, usable, startNanos);
+      ConnectTunnel.open(channel, this, context, settings, pools, request, info.user, info.rule, target, usable, startNanos);
       return;
     }
     request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form

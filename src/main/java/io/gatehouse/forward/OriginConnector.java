@@ -41,8 +41,7 @@ final class OriginConnector implements UpstreamConnector {
     InetSocketAddress address = addresses.get(index);
     HostPort key = new HostPort(address.getAddress().getHostAddress(), address.getPort());
     label = key.toString();
-    pool = pools.get(loop, key, settings.maxConnectionsPerOrigin(), settings.maxIdleNanos(),
-        settings.connectTimeoutNanos());
+    pool = pools.get(loop, settings.originPeer(key));
     pool.acquire(new AcquireCallback() {
       @Override
       public void acquired(Channel channel, boolean reused) {

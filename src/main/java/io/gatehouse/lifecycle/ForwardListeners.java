@@ -11,7 +11,6 @@ import io.gatehouse.listener.ProxyHandlerFactory;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
-import io.netty.channel.Channel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,16 +27,13 @@ import java.util.function.Supplier;
 final class ForwardListeners {
   private final UpstreamPools pools;
   private final DnsAddressResolverGroup resolver;
-  private final Class<? extends Channel> upstreamChannel;
   private final ProxyMetrics metrics;
   /** Runs bcrypt password checks off the event loops. */
   private final Executor bcrypt;
 
-  ForwardListeners(UpstreamPools pools, DnsAddressResolverGroup resolver, Class<? extends Channel> upstreamChannel,
-      ProxyMetrics metrics, Executor bcrypt) {
+  ForwardListeners(UpstreamPools pools, DnsAddressResolverGroup resolver, ProxyMetrics metrics, Executor bcrypt) {
     this.pools = pools;
     this.resolver = resolver;
-    this.upstreamChannel = upstreamChannel;
     this.metrics = metrics;
     this.bcrypt = bcrypt;
   }
@@ -67,7 +63,7 @@ final class ForwardListeners {
       ListenerConfig lc = config.listeners().get(i);
       if (lc.mode() == ListenerMode.FORWARD) {
         try {
-          compiled.put(lc.name(), ForwardSettings.compile(lc, resolver, upstreamChannel, metrics, bcrypt,
+          compiled.put(lc.name(), ForwardSettings.compile(lc, resolver, metrics, bcrypt,
               config.limits().idleTimeout().toNanos()));
         } catch (RuntimeException e) { // the htpasswd file changed since validation
           String file = config.source() == null ? "<embedded>" : config.source().toString();

@@ -117,7 +117,7 @@ public final class GatehouseServer implements AutoCloseable {
         .handler(new UpstreamPipeline(64 * 1024));
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
-    forward = new ForwardListeners(pools, resolver, transport.clientChannel(), metrics, bcrypt);
+    forward = new ForwardListeners(pools, resolver, metrics, bcrypt);
     listenerCompiler = new ListenerCompiler(current::get, pools, forward, clock);
     healthChecker = new ActiveHealthChecker(loops, this::connectProbe, clock);
     notify = SdNotify.fromEnvironment(group, transport);
@@ -443,7 +443,7 @@ public final class GatehouseServer implements AutoCloseable {
   private void swap(Snapshot previous, Snapshot next) {
     current.set(next);
     applyAdminStates(next);
-    pools.follow(previous.peerSpecs(), next.peerSpecs());
+    pools.follow(next.connectsWith());
     retireRemovedEndpoints(previous, next);
   }
 

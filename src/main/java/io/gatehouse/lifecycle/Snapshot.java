@@ -35,4 +35,13 @@ record Snapshot(
     }
     return specs;
   }
+
+  /**
+   * Whether this generation connects with {@code spec}: a cluster's endpoint lists it, or a forward
+   * listener opens origin pools with it. Pools of any other spec are retired at the swap.
+   */
+  java.util.function.Predicate<PeerSpec> connectsWith() {
+    Set<PeerSpec> specs = peerSpecs();
+    return spec -> specs.contains(spec) || forward.values().stream().anyMatch(f -> f.poolsWith(spec));
+  }
 }

@@ -2,7 +2,6 @@ package io.gatehouse.pool;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.SocketAddress;
@@ -212,19 +211,8 @@ public final class ConnectionPool {
       callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
       return;
     }
-    ChannelFuture future = bootstrap.connect(remote);
-    Channel ch = future.channel();
+    Channel ch = UpstreamPools.open(bootstrap, remote, callback).channel();
     ch.closeFuture().addListener(f -> onClosed(ch));
-    future.addListener(f -> {
-      if (f.isSuccess() && SelfConnect.is(ch)) {
-        ch.close(); // nothing listens at remote: the connect met itself
-        callback.failed(SelfConnect.refused(remote));
-      } else if (f.isSuccess()) {
-        callback.acquired(ch, false);
-      } else {
-        callback.failed(f.cause());
-      }
-    });
   }
 
   private void onClosed(Channel ch) {

@@ -37,14 +37,9 @@ public final class PoolRegistry<K> {
     return pool;
   }
 
-  /** Runs {@code action} on every pool of {@code key}, each on its own event loop. */
-  public void forEach(K key, Consumer<ConnectionPool> action) {
-    byLoop.forEach((loop, pools) -> loop.execute(() -> {
-      ConnectionPool pool = pools.get(key);
-      if (pool != null) {
-        action.accept(pool);
-      }
-    }));
+  /** Runs {@code action} on every (key, pool), each on its own event loop. */
+  public void forEachEntry(java.util.function.BiConsumer<K, ConnectionPool> action) {
+    byLoop.forEach((loop, pools) -> loop.execute(() -> pools.forEach(action)));
   }
 
   /** Runs {@code action} on every pool whose key matches, each on its own event loop. */

@@ -2,11 +2,14 @@ package io.gatehouse.pool;
 
 import io.gatehouse.config.HostPort;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +19,8 @@ import java.util.function.Predicate;
 /**
  * Connection pools to upstream addresses, one per (event loop, address). Connections are opened on
  * the asking loop from a shared bootstrap template (transport, options, upstream pipeline, async DNS).
+ * This is the one way upstream: pooled connections, health probes ({@link #connect}) and tunnels
+ * ({@link #connectExclusive}) are all opened here.
  */
 public final class UpstreamPools {
   private final PoolRegistry<PeerSpec> registry;
@@ -71,6 +76,80 @@ public final class UpstreamPools {
     return bootstrap(loop, spec, handler).connect(remote(spec.address()));
   }
 
+  /** Told, on the connecting loop, how an exclusive connection ({@link #connectExclusive}) went. */
+  public interface ExclusiveCallback {
+    /** {@code peer} answered; the channel has an empty pipeline and autoRead off. */
+    void connected(Channel upstream, PeerSpec peer);
+
+    /** Every peer failed; {@code cause} is the last one's ({@link ConnectFailures#reason} classifies it). */
+    void failed(Throwable cause);
+
+    /** True once the connection is no longer wanted (the client left): no further peer is tried. */
+    default boolean abandoned() {
+      return false;
+    }
+  }
+
+  /**
+   * One connection that no pool owns, for a tunnel (CONNECT): to the first of {@code peers} that
+   * answers, tried in order. Each is opened exactly like a pooled connection (transport, socket
+   * options, resolver, its connect timeout, TLS when its spec has it, the self-connect guard), from a
+   * task of its own, with an empty pipeline and autoRead off until the caller installs its relay, so
+   * no byte the peer sends first is lost.
+   */
+  public void connectExclusive(EventLoop loop, List<PeerSpec> peers, ExclusiveCallback callback) {
+    attemptExclusive(loop, peers, 0, callback);
+  }
+
+  private void attemptExclusive(EventLoop loop, List<PeerSpec> peers, int index, ExclusiveCallback callback) {
+    PeerSpec peer = peers.get(index);
+    Bootstrap bootstrap = bootstrap(loop, peer, BARE).option(ChannelOption.AUTO_READ, false);
+    loop.execute(() -> open(bootstrap, remote(peer.address()), new AcquireCallback() {
+      @Override
+      public void acquired(Channel ch, boolean reused) {
+        callback.connected(ch, peer);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        if (index + 1 < peers.size() && !callback.abandoned()) {
+          attemptExclusive(loop, peers, index + 1, callback);
+        } else {
+          callback.failed(cause);
+        }
+      }
+    }));
+  }
+
+  /** A pipeline with nothing in it: the tunnel relay is added once the client was told 200. */
+  private static final ChannelHandler BARE = new ChannelInitializer<Channel>() {
+    @Override
+    protected void initChannel(Channel ch) {}
+  };
+
+  /**
+   * Connects and reports the outcome; a connection that met itself (nothing listens at {@code
+   * remote}, see {@link SelfConnect}) is closed and reported as refused. Every upstream connect,
+   * pooled or not, ends here. Call from a task of its own, never inside the I/O event being
+   * handled: a socket opened there may get the file descriptor of one closed earlier in the same
+   * epoll batch, and an event still pending for that socket is then delivered to the new one.
+   */
+  static ChannelFuture open(Bootstrap bootstrap, SocketAddress remote, AcquireCallback callback) {
+    ChannelFuture future = bootstrap.connect(remote);
+    Channel ch = future.channel();
+    future.addListener(f -> {
+      if (f.isSuccess() && SelfConnect.is(ch)) {
+        ch.close();
+        callback.failed(SelfConnect.refused(remote));
+      } else if (f.isSuccess()) {
+        callback.acquired(ch, false);
+      } else {
+        callback.failed(f.cause());
+      }
+    });
+    return future;
+  }
+
   /** The one way to open a connection upstream: transport, options, resolver, connect timeout, TLS. */
   private Bootstrap bootstrap(EventLoop loop, PeerSpec spec, ChannelHandler handler) {
     Bootstrap bootstrap = template.clone(loop)
@@ -87,18 +166,19 @@ public final class UpstreamPools {
   }
 
   /**
-   * Makes the pools follow a new generation: pools of specs in {@code previous} but not in
-   * {@code next} close their idle connections and keep none after an exchange; specs in use again
-   * are taken back into service.
+   * Makes the pools follow a new generation: every pool whose spec {@code live} refuses (no cluster
+   * of the generation lists it, no forward listener opens it with these settings) is retired: its
+   * idle connections close now and it keeps none after an exchange, so in-flight exchanges finish.
+   * Specs in use again are taken back into service. {@code live} is read on the event loops.
    */
-  public void follow(Set<PeerSpec> previous, Set<PeerSpec> next) {
-    retired.removeAll(next);
-    for (PeerSpec spec : previous) {
-      if (!next.contains(spec)) {
+  public void follow(Predicate<PeerSpec> live) {
+    retired.removeIf(live);
+    registry.forEachEntry((spec, pool) -> {
+      if (!live.test(spec)) {
         retired.add(spec);
-        registry.forEach(spec, ConnectionPool::closeIdle);
+        pool.closeIdle();
       }
-    }
+    });
   }
 
   /** Open connections to {@code address} over every loop and spec, for operators; blocks, never on an event loop. */

@@ -213,22 +213,34 @@ public final class TunnelRelay {
       ReferenceCountUtil.release(evt);
     }
 
-    /** Sends FIN after what is queued; both ways done means the connection is finished. */
+    /**
+     * Sends FIN after what is queued; both ways done means the connection is finished. When this
+     * side's input already ended, a close sends the same FIN and saves the shutdown. Otherwise,
+     * once the FIN is out, half-closure is turned off for this channel: its EOF then ends both
+     * directions, and Netty closes it at once instead of shutting down input that the peer's FIN
+     * already closed (a shutdown(2) that fails with ENOTCONN and an exception per tunnel).
+     */
     void shutdownOutput() {
       if (outputShut) {
         return;
       }
       outputShut = true;
+      if (inputEnded || !(channel instanceof DuplexChannel)) {
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        return;
+      }
       channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-        if (channel instanceof DuplexChannel duplex && channel.isActive()) {
-          duplex.shutdownOutput().addListener(done -> {
-            if (inputEnded || !done.isSuccess()) {
-              channel.close();
-            }
-          });
-        } else {
+        if (!channel.isActive()) {
           channel.close();
+          return;
         }
+        ((DuplexChannel) channel).shutdownOutput().addListener(done -> {
+          if (inputEnded || !done.isSuccess()) {
+            channel.close();
+          } else {
+            channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+          }
+        });
       });
     }
 

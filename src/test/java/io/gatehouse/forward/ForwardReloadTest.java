@@ -9,9 +9,11 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,6 +65,38 @@ class ForwardReloadTest {
         client.send("GET http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: x\r\n\r\n");
         assertThat(client.readResponse().status()).isEqualTo(200);
       }
+    }
+  }
+
+  private static final String TIMEOUTS = """
+      admin: { bind: 127.0.0.1:0 }
+      listeners:
+        - name: egress
+          bind: 127.0.0.1:%d
+          mode: forward
+          forward:
+            rules: [ { allow: { name: open, hosts: ["127.0.0.1"] } } ]
+            timeouts: { connect: %s }
+      """;
+
+  @Test
+  void aReloadThatChangesForwardSettingsRetiresTheOldOriginPools() throws Exception {
+    try (FakeUpstream origin = FakeUpstream.start("origin");
+        ProxyUnderTest proxy = ProxyUnderTest.startYaml(TIMEOUTS.formatted(0, "5s"));
+        RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      String request = "GET http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: x\r\n\r\n";
+      client.send(request);
+      assertThat(client.readResponse().status()).isEqualTo(200);
+      assertThat(origin.openConnections()).isEqualTo(1); // kept in the pool of generation 1
+
+      proxy.server.reload(ConfigLoader.parse(TIMEOUTS.formatted(proxy.port(), "6s"), "test.yaml", Map.of()));
+
+      // the old generation's pool is retired: its idle connection to the origin closes
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
+      client.send(request);
+      assertThat(client.readResponse().status()).isEqualTo(200);
+      assertThat(origin.connectionsAccepted()).isEqualTo(2);
+      assertThat(origin.openConnections()).isEqualTo(1); // the new pool keeps its connection
     }
   }
 }

@@ -2,7 +2,10 @@ package io.gatehouse.forward;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gatehouse.config.HostPort;
 import io.gatehouse.http.Reason;
+import io.gatehouse.pool.ConnectFailures;
+import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.UpstreamConnector;
 import io.gatehouse.relay.UpstreamPipeline;
@@ -34,7 +37,7 @@ class OriginConnectorTest {
   }
 
   private ForwardSettings settings() {
-    return new ForwardSettings(null, null, false, false, Set.of(443), true, null, NioSocketChannel.class, null,
+    return new ForwardSettings(null, null, false, false, Set.of(443), true, null, null,
         2_000_000_000L, 5_000_000_000L, 0, 60_000_000_000L, 16);
   }
 
@@ -81,22 +84,54 @@ class OriginConnectorTest {
   @Test
   void tunnelMovesOnToTheNextAddressWhenOneRefuses() throws Exception {
     try (FakeUpstream origin = FakeUpstream.start("origin")) {
-      List<InetSocketAddress> addresses = List.of(
-          new InetSocketAddress("127.0.0.2", origin.port()), new InetSocketAddress("127.0.0.1", origin.port()));
-      CompletableFuture<InetSocketAddress> result = new CompletableFuture<>();
-      loop.execute(() -> TunnelConnector.open(loop, settings(), addresses, new TunnelConnector.Callback() {
-        @Override
-        public void connected(Channel upstream, InetSocketAddress address) {
-          upstream.close();
-          result.complete(address);
-        }
+      HostPort refusing = new HostPort("127.0.0.2", origin.port());
+      HostPort live = new HostPort("127.0.0.1", origin.port());
+      UpstreamPools pools = new UpstreamPools(List.of(loop),
+          new Bootstrap().channel(NioSocketChannel.class).handler(new UpstreamPipeline(64 * 1024)), System::nanoTime);
+      CompletableFuture<String> result = new CompletableFuture<>();
+      loop.execute(() -> pools.connectExclusive(loop,
+          List.of(settings().tunnelPeer(refusing), settings().tunnelPeer(live)), new UpstreamPools.ExclusiveCallback() {
+            @Override
+            public void connected(Channel upstream, PeerSpec peer) {
+              // a tunnel's upstream: nothing read before the relay is installed, no HTTP handler
+              String state = peer.address() + " autoRead=" + upstream.config().isAutoRead()
+                  + " handlers=" + upstream.pipeline().names().size();
+              upstream.close();
+              result.complete(state);
+            }
 
-        @Override
-        public void failed(Throwable cause, InetSocketAddress lastTried) {
-          result.completeExceptionally(cause);
-        }
-      }));
-      assertThat(result.get(10, TimeUnit.SECONDS)).isEqualTo(addresses.get(1));
+            @Override
+            public void failed(Throwable cause) {
+              result.completeExceptionally(cause);
+            }
+          }));
+      assertThat(result.get(10, TimeUnit.SECONDS))
+          .isEqualTo(live + " autoRead=false handlers=1"); // the pipeline's tail only
+    }
+  }
+
+  @Test
+  void tunnelToAddressesThatAllRefuseFailsAsAConnectFailure() throws Exception {
+    try (FakeUpstream origin = FakeUpstream.start("origin")) {
+      UpstreamPools pools = new UpstreamPools(List.of(loop),
+          new Bootstrap().channel(NioSocketChannel.class).handler(new UpstreamPipeline(64 * 1024)), System::nanoTime);
+      CompletableFuture<Reason> result = new CompletableFuture<>();
+      loop.execute(() -> pools.connectExclusive(loop,
+          List.of(settings().tunnelPeer(new HostPort("127.0.0.2", origin.port())),
+              settings().tunnelPeer(new HostPort("127.0.0.3", origin.port()))),
+          new UpstreamPools.ExclusiveCallback() {
+            @Override
+            public void connected(Channel upstream, PeerSpec peer) {
+              upstream.close();
+              result.completeExceptionally(new AssertionError("connected to " + peer));
+            }
+
+            @Override
+            public void failed(Throwable cause) {
+              result.complete(ConnectFailures.reason(cause));
+            }
+          }));
+      assertThat(result.get(10, TimeUnit.SECONDS)).isEqualTo(Reason.UPSTREAM_CONNECT_FAILED);
     }
   }
 }
