@@ -73,7 +73,15 @@ public interface AdminBackend {
 
   /** A parsed {@code POST /api/v1/deployments} body; defaults filled in. */
   record DeploymentRequest(String route, String to, String strategy, List<Integer> steps, long intervalMillis,
-      double maxErrorRate, long maxP99Millis, long minRequests, boolean vsBaseline, String onFailure) {}
+      double maxErrorRate, long maxP99Millis, long minRequests, boolean vsBaseline, String onFailure, Sticky sticky) {}
+
+  /**
+   * A deployment's {@code sticky} rule.
+   *
+   * @param kind {@code cookie}, {@code header} or {@code clientAddress}
+   * @param name the cookie's or header's name; null for {@code clientAddress}
+   */
+  record Sticky(String kind, String name) {}
 
   record ReloadResult(long generation, List<ConfigProblem> problems) {}
 

@@ -10,7 +10,8 @@ import java.util.Set;
 
 /** Reads a {@code POST /api/v1/deployments} body; every refusal is a 400 naming the field. */
 final class DeploymentRequests {
-  private static final Set<String> FIELDS = Set.of("route", "to", "strategy", "steps", "interval", "slo", "onFailure");
+  private static final Set<String> FIELDS = Set.of("route", "to", "strategy", "steps", "interval", "slo", "onFailure",
+      "sticky");
   private static final Set<String> SLO_FIELDS = Set.of("maxErrorRate", "maxP99", "minRequests", "vsBaseline");
 
   private DeploymentRequests() {}
@@ -44,15 +45,43 @@ final class DeploymentRequests {
         duration(slo.get("maxP99"), "slo.maxP99", Duration.ofMillis(500)).toMillis(),
         count(slo.get("minRequests")),
         bool(slo.get("vsBaseline")),
-        oneOf(tree, "onFailure", "rollback", "rollback", "stepback", "pause"));
+        oneOf(tree, "onFailure", "rollback", "rollback", "stepback", "pause"),
+        sticky(tree.get("sticky")));
+  }
+
+  /** RFC 9110 §5.6.2 token: a cookie name (RFC 6265 §4.1.1) and a field name are both one. */
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
+
+  private static AdminBackend.Sticky sticky(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    String expected = " (expected: {\"cookie\":\"gh_cohort\"}, {\"header\":\"X-User\"} or {\"clientAddress\":true})";
+    if (!n.isObject() || n.size() != 1) {
+      throw AdminException.badRequest("sticky", "sticky: " + n + expected);
+    }
+    String kind = n.fieldNames().next();
+    JsonNode value = n.get(kind);
+    switch (kind) {
+      case "cookie", "header" -> {
+        if (!value.isTextual() || !TOKEN.matcher(value.asText()).matches()) {
+          throw AdminException.badRequest("sticky." + kind, kind + ": " + value + " (expected: a name of 1..64 token characters)");
+        }
+        return new AdminBackend.Sticky(kind, value.asText());
+      }
+      case "clientAddress" -> {
+        if (!value.isBoolean() || !value.asBoolean()) {
+          throw AdminException.badRequest("sticky.clientAddress", "clientAddress: " + value + " (expected: true)");
+        }
+        return new AdminBackend.Sticky(kind, null);
+      }
+      default -> throw AdminException.badRequest("sticky." + kind, "unknown field" + expected);
+    }
   }
 
   private static void unknownFields(JsonNode node, Set<String> known, String prefix) {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String name = it.next();
-      if (name.equals("sticky") && prefix.isEmpty()) {
-        throw AdminException.badRequest("sticky", "sticky cohorts are not supported yet (expected: no sticky)");
-      }
       if (!known.contains(name)) {
         throw AdminException.badRequest(prefix + name, "unknown field (expected: one of " + known + ")");
       }

@@ -232,7 +232,7 @@ final class AdminEndpoint implements AdminBackend {
     try {
       spec = new DeploymentSpec(r.route(), r.to(), DeploymentSpec.Strategy.of(r.strategy()), r.steps(),
           r.intervalMillis(), new Slo(r.maxErrorRate(), r.maxP99Millis(), r.minRequests(), r.vsBaseline()),
-          DeploymentSpec.OnFailure.of(r.onFailure()));
+          DeploymentSpec.OnFailure.of(r.onFailure()), sticky(r.sticky()));
     } catch (IllegalArgumentException e) {
       String message = e.getMessage();
       throw AdminException.badRequest(message.substring(0, Math.max(0, message.indexOf(':'))), message);
@@ -244,6 +244,17 @@ final class AdminEndpoint implements AdminBackend {
   public JsonNode deploymentAction(String id, String action) {
     DeploymentController.Action a = DeploymentController.Action.valueOf(action.toUpperCase(Locale.ROOT));
     return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().act(id, a))));
+  }
+
+  private static io.gatehouse.deploy.Sticky sticky(Sticky s) {
+    if (s == null) {
+      return null;
+    }
+    return switch (s.kind()) {
+      case "cookie" -> io.gatehouse.deploy.Sticky.cookie(s.name());
+      case "header" -> io.gatehouse.deploy.Sticky.header(s.name());
+      default -> io.gatehouse.deploy.Sticky.clientAddress();
+    };
   }
 
   /** Runs a controller call, answering its refusals as the API's 400, 404 and 409. */

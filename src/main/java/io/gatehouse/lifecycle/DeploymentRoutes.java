@@ -44,7 +44,7 @@ final class DeploymentRoutes implements DeploymentController.Routes {
   }
 
   @Override
-  public void apply(String route, List<Backend> weights, boolean restore) {
+  public void apply(String route, List<Backend> weights, boolean restore, io.gatehouse.deploy.Split split) {
     change.apply(o -> {
       // Looked up inside the change, under the server's change lock: a reload cannot slip in.
       RouteConfig rc = route(current.get(), route);
@@ -61,7 +61,7 @@ final class DeploymentRoutes implements DeploymentController.Routes {
       if (restore && refs.equals(rc.backends())) {
         return o.withoutWeights(route); // back to what the file says: no override left behind
       }
-      return o.withWeights(route, new Overrides.Weights(refs, rc.backends()));
+      return o.withWeights(route, new Overrides.Weights(refs, rc.backends(), split));
     });
   }
 

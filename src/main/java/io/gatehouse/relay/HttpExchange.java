@@ -432,6 +432,9 @@ public final class HttpExchange {
     clientKeepAlive = framing.prepareResponse(response, flags,
         framing.clientKeepAlive() && requestComplete && !listener.draining(),
         settings.addVia());
+    if (settings.responseHeaders() != null) {
+      settings.responseHeaders().accept(response.headers());
+    }
     client.write(response, client.voidPromise());
   }
 

@@ -56,7 +56,7 @@ class DeploymentControllerTest {
     }
 
     @Override
-    public void apply(String route, List<Backend> w, boolean restore) {
+    public void apply(String route, List<Backend> w, boolean restore, Split split) {
       weights.put(route, w);
       applied.add(w);
     }
@@ -175,7 +175,7 @@ class DeploymentControllerTest {
     DeploymentController broken = new DeploymentController(DeploymentStore.persisting(List.of(controller.get(d.id())),
         all -> { }), new RouteTable() {
           @Override
-          public void apply(String route, List<Backend> w, boolean restore) {
+          public void apply(String route, List<Backend> w, boolean restore, Split split) {
             throw new IllegalStateException("no route 'app'");
           }
         }, observer, clock);
