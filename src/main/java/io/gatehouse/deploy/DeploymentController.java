@@ -28,12 +28,15 @@ public final class DeploymentController {
 
     /**
      * Sets the route's weights as {@code PUT /api/v1/routes/{name}/backends} does: a runtime override
-     * and a new config generation. {@code restore} says these are the weights from before the
-     * deployment, so the override may be dropped when they equal the file's. {@code split} says which
-     * cluster is the target and how clients keep their cohort, for a step of a deployment with
-     * sticky cohorts; null otherwise (and when the deployment ends: stickiness ends with it).
+     * and a new config generation. {@code last} says the deployment ends with these weights (promoted
+     * or rolled back), so the override may be dropped when they route as the file does. {@code split}
+     * says which cluster is the target and how clients keep their cohort, for a step of a deployment
+     * with sticky cohorts; null otherwise (and when the deployment ends: stickiness ends with it).
+     *
+     * @return a note for the history when the route now serves something else than the file says
+     *     (a rolled-back rollout of the config form), or null
      */
-    void apply(String route, List<Backend> weights, boolean restore, Split split);
+    String apply(String route, List<Backend> weights, boolean last, Split split);
   }
 
   public enum Action { PROMOTE, PAUSE, RESUME, ROLLBACK }
@@ -180,9 +183,10 @@ public final class DeploymentController {
   private Deployment promote(Deployment d, String event, Verdict v) {
     checkUntouched(d);
     List<Backend> weights = List.of(new Backend(d.to(), 100));
-    routes.apply(d.route(), weights, false, null);
+    String note = routes.apply(d.route(), weights, true, null);
     log.info("deployment {} promoted: route {} sends everything to {} ({})", d.id(), d.route(), d.to(), event);
-    return save(d.with(DeploymentState.PROMOTED, d.step(), weights, d.nextJudgeAt(), entry(d, d.step(), event, v)));
+    return save(d.with(DeploymentState.PROMOTED, d.step(), weights, d.nextJudgeAt(),
+        entry(d, d.step(), note == null ? event : event + "; " + note, v)));
   }
 
   private Deployment rollback(Deployment d, String event, Verdict v) {
@@ -193,9 +197,10 @@ public final class DeploymentController {
       return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.weights(), d.nextJudgeAt(),
           entry(d, d.step(), event + " (weights changed outside the deployment: left as they are)", v)));
     }
-    routes.apply(d.route(), d.from(), true, null);
+    String note = routes.apply(d.route(), d.from(), true, null);
     log.warn("deployment {} rolled back: route {} back to {} ({})", d.id(), d.route(), d.from(), event);
-    return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.from(), d.nextJudgeAt(), entry(d, d.step(), event, v)));
+    return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.from(), d.nextJudgeAt(),
+        entry(d, d.step(), note == null ? event : event + "; " + note, v)));
   }
 
   /**

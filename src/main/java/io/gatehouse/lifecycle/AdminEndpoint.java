@@ -116,6 +116,14 @@ final class AdminEndpoint implements AdminBackend {
     ObjectNode overrides = root.putObject("overrides");
     ObjectNode weights = overrides.putObject("weights");
     snapshot.overrides().weights().forEach((route, w) -> weights.set(route, ConfigJson.of(w.backends())));
+    // What each route serves against what its file entry says: after a rolled-back rollout of the
+    // config form the file names the new backends while the old ones keep serving.
+    ObjectNode versus = overrides.putObject("weightsVsFile");
+    snapshot.overrides().weights().forEach((route, w) -> {
+      ObjectNode entry = versus.putObject(route);
+      entry.set("serving", ConfigJson.of(w.backends()));
+      entry.set("file", ConfigJson.of(w.fileBackends()));
+    });
     ObjectNode endpoints = overrides.putObject("endpoints");
     snapshot.overrides().endpoints().forEach((key, state) ->
         endpoints.put(key.toString(), state.name().toLowerCase(Locale.ROOT)));

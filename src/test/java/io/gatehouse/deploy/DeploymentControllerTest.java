@@ -56,9 +56,10 @@ class DeploymentControllerTest {
     }
 
     @Override
-    public void apply(String route, List<Backend> w, boolean restore, Split split) {
+    public String apply(String route, List<Backend> w, boolean restore, Split split) {
       weights.put(route, w);
       applied.add(w);
+      return null;
     }
   }
 
@@ -175,7 +176,7 @@ class DeploymentControllerTest {
     DeploymentController broken = new DeploymentController(DeploymentStore.persisting(List.of(controller.get(d.id())),
         all -> { }), new RouteTable() {
           @Override
-          public void apply(String route, List<Backend> w, boolean restore, Split split) {
+          public String apply(String route, List<Backend> w, boolean restore, Split split) {
             throw new IllegalStateException("no route 'app'");
           }
         }, observer, clock);
