@@ -27,6 +27,10 @@ public record RolloutConfig(Strategy strategy, List<Integer> steps, Duration int
    */
   public record Sticky(String cookie, String header, boolean clientAddress) {}
 
+  /** What a deployment gets for what neither its request nor its route's {@code rollout} says. */
+  public static final RolloutConfig DEFAULT = new RolloutConfig(Strategy.CANARY, List.of(5, 25, 50, 100),
+      Duration.ofSeconds(30), Slo.DEFAULT, OnFailure.ROLLBACK, null);
+
   public RolloutConfig {
     steps = List.copyOf(steps);
   }

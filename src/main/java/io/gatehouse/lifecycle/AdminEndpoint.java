@@ -238,14 +238,33 @@ final class AdminEndpoint implements AdminBackend {
   public JsonNode startDeployment(DeploymentRequest r) {
     DeploymentSpec spec;
     try {
-      spec = new DeploymentSpec(r.route(), r.to(), DeploymentSpec.Strategy.of(r.strategy()), r.steps(),
-          r.intervalMillis(), new Slo(r.maxErrorRate(), r.maxP99Millis(), r.minRequests(), r.vsBaseline()),
-          DeploymentSpec.OnFailure.of(r.onFailure()), sticky(r.sticky()));
+      spec = spec(r, rolloutOf(r.route()));
     } catch (IllegalArgumentException e) {
       String message = e.getMessage();
       throw AdminException.badRequest(message.substring(0, Math.max(0, message.indexOf(':'))), message);
     }
     return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().start(spec))));
+  }
+
+  /** The route's {@code rollout} (what a request leaves out comes from it), or the built-in defaults. */
+  private io.gatehouse.config.RolloutConfig rolloutOf(String route) {
+    return server.config().routes().stream().filter(rc -> rc.name().equals(route) && rc.rollout() != null)
+        .map(RouteConfig::rollout).findFirst().orElse(io.gatehouse.config.RolloutConfig.DEFAULT);
+  }
+
+  private static DeploymentSpec spec(DeploymentRequest r, io.gatehouse.config.RolloutConfig base) {
+    DeploymentSpec d = Rollouts.spec(r.route(), r.to(), base);
+    Slo slo = d.slo();
+    return new DeploymentSpec(r.route(), r.to(),
+        r.strategy() == null ? d.strategy() : DeploymentSpec.Strategy.of(r.strategy()),
+        r.steps() == null ? d.steps() : r.steps(),
+        r.intervalMillis() == null ? d.intervalMillis() : r.intervalMillis(),
+        new Slo(r.maxErrorRate() == null ? slo.maxErrorRate() : r.maxErrorRate(),
+            r.maxP99Millis() == null ? slo.maxP99Millis() : r.maxP99Millis(),
+            r.minRequests() == null ? slo.minRequests() : r.minRequests(),
+            r.vsBaseline() == null ? slo.vsBaseline() : r.vsBaseline()),
+        r.onFailure() == null ? d.onFailure() : DeploymentSpec.OnFailure.of(r.onFailure()),
+        r.sticky() == null ? d.sticky() : sticky(r.sticky()));
   }
 
   @Override

@@ -199,4 +199,26 @@ class RolloutReloadTest {
       }
     }
   }
+
+  @Test
+  void a_deployment_asked_for_by_the_api_takes_what_it_leaves_out_from_the_route_s_rollout() throws Exception {
+    try (FakeUpstream blue = FakeUpstream.start("blue"); FakeUpstream green = FakeUpstream.start("green")) {
+      GatehouseServer server = start(blue, green);
+      try {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.adminAddress().getPort()
+                + "/api/v1/deployments")).timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + TOKEN)
+            .POST(HttpRequest.BodyPublishers.ofString("{\"route\":\"app\",\"to\":\"green\",\"slo\":{\"maxP99\":\"2s\"}}"))
+            .build();
+        HttpResponse<String> response = admin.send(request, HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
+        JsonNode d = JSON.readTree(response.body());
+        assertThat(d.get("steps").toString()).isEqualTo("[20,60,100]");
+        assertThat(d.get("interval").asText()).isEqualTo("400ms");
+        assertThat(d.get("slo").toString())
+            .isEqualTo("{\"maxErrorRate\":0.05,\"maxP99\":\"2s\",\"minRequests\":10,\"vsBaseline\":false}");
+      } finally {
+        server.close();
+      }
+    }
+  }
 }
