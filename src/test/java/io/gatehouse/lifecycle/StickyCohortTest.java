@@ -263,4 +263,34 @@ class StickyCohortTest {
       }
     }
   }
+
+  @Test
+  void the_sticky_rule_and_the_cohorts_survive_a_restart_through_the_state_file() throws Exception {
+    try (FakeUpstream blue = FakeUpstream.start("blue"); FakeUpstream green = FakeUpstream.start("green")) {
+      GatehouseServer server = start(blue, green);
+      String id;
+      StickyClient client = new StickyClient();
+      try {
+        id = call(server, "POST", "/api/v1/deployments", deployment("{\"cookie\":\"gh_cohort\"}")
+            .replace("\"1s\"", "\"1m\"")).get("id").asText();
+        client.get(server);
+      } finally {
+        server.close();
+      }
+      GatehouseServer again = start(blue, green);
+      try {
+        JsonNode d = call(again, "GET", "/api/v1/deployments/" + id, null);
+        assertThat(d.get("state").asText()).isEqualTo("progressing");
+        assertThat(d.get("sticky").toString()).isEqualTo("{\"cookie\":\"gh_cohort\"}");
+        for (int i = 0; i < 30; i++) {
+          client.get(again);
+        }
+        assertThat(client.failed).isZero();
+        assertThat(new HashSet<>(client.upstreams)).as("the same cohort after the restart").hasSize(1);
+        assertThat(client.setCookies).as("the cookie of before the restart is still honoured").hasSize(1);
+      } finally {
+        again.close();
+      }
+    }
+  }
 }
