@@ -215,6 +215,13 @@ class StickyCohortTest {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
           .connectTimeout(Duration.ofSeconds(5)).build();
       try (SteadyLoad load = new SteadyLoad(server)) {
+        for (String[] bad : new String[][] {{"{\"cookie\":\"a b\"}", "sticky.cookie"},
+            {"{\"clientAddress\":false}", "sticky.clientAddress"}, {"{\"cookie\":\"c\",\"header\":\"h\"}", "sticky"},
+            {"{\"query\":\"u\"}", "sticky.query"}, {"\"cookie\"", "sticky"}}) {
+          JsonNode refused = call(server, "POST", "/api/v1/deployments", deployment(bad[0]));
+          assertThat(refused.get("_status").asInt()).as(bad[0]).isEqualTo(400);
+          assertThat(refused.get("field").asText()).as(bad[0]).isEqualTo(bad[1]);
+        }
         JsonNode started = call(server, "POST", "/api/v1/deployments", deployment("{\"header\":\"X-User\"}"));
         assertThat(started.get("_status").asInt()).as(started.toString()).isEqualTo(201);
         String id = started.get("id").asText();
