@@ -215,7 +215,9 @@ class RolloutReloadTest {
         assertThat(d.get("steps").toString()).isEqualTo("[20,60,100]");
         assertThat(d.get("interval").asText()).isEqualTo("400ms");
         assertThat(d.get("slo").toString())
-            .isEqualTo("{\"maxErrorRate\":0.05,\"maxP99\":\"2s\",\"minRequests\":10,\"vsBaseline\":false}");
+            .isEqualTo("{\"maxErrorRate\":0.05,\"maxP99\":\"2s\",\"maxP99Millis\":2000,\"minRequests\":10,"
+                + "\"vsBaseline\":false}");
+        assertThat(d.get("intervalMillis").asLong()).isEqualTo(400);
       } finally {
         server.close();
       }
