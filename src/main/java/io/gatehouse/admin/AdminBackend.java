@@ -73,9 +73,20 @@ public interface AdminBackend {
    */
   JsonNode deploymentAction(String id, String action);
 
-  /** A parsed {@code POST /api/v1/deployments} body; defaults filled in. */
-  record DeploymentRequest(String route, String to, String strategy, List<Integer> steps, long intervalMillis,
-      double maxErrorRate, long maxP99Millis, long minRequests, boolean vsBaseline, String onFailure) {}
+  /**
+   * A parsed {@code POST /api/v1/deployments} body. Every field but {@code route} and {@code to} is
+   * null when the body left it out: the route's {@code rollout} (or the built-in default) applies.
+   */
+  record DeploymentRequest(String route, String to, String strategy, List<Integer> steps, Long intervalMillis,
+      Double maxErrorRate, Long maxP99Millis, Long minRequests, Boolean vsBaseline, String onFailure, Sticky sticky) {}
+
+  /**
+   * A deployment's {@code sticky} rule.
+   *
+   * @param kind {@code cookie}, {@code header} or {@code clientAddress}
+   * @param name the cookie's or header's name; null for {@code clientAddress}
+   */
+  record Sticky(String kind, String name) {}
 
   record ReloadResult(long generation, List<ConfigProblem> problems) {}
 

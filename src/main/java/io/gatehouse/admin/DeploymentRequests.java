@@ -8,9 +8,13 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 
-/** Reads a {@code POST /api/v1/deployments} body; every refusal is a 400 naming the field. */
+/**
+ * Reads a {@code POST /api/v1/deployments} body; every refusal is a 400 naming the field. A field left
+ * out is null: the route's {@code rollout} in the config, or the built-in default, fills it in.
+ */
 final class DeploymentRequests {
-  private static final Set<String> FIELDS = Set.of("route", "to", "strategy", "steps", "interval", "slo", "onFailure");
+  private static final Set<String> FIELDS = Set.of("route", "to", "strategy", "steps", "interval", "slo", "onFailure",
+      "sticky");
   private static final Set<String> SLO_FIELDS = Set.of("maxErrorRate", "maxP99", "minRequests", "vsBaseline");
 
   private DeploymentRequests() {}
@@ -34,25 +38,55 @@ final class DeploymentRequests {
     if (slo.isObject()) {
       unknownFields(slo, SLO_FIELDS, "slo.");
     }
+    JsonNode interval = tree.get("interval");
+    JsonNode maxP99 = slo.get("maxP99");
     return new AdminBackend.DeploymentRequest(
         text(tree, "route", null),
         text(tree, "to", null),
-        oneOf(tree, "strategy", "canary", "canary", "bluegreen"),
+        tree.has("strategy") ? oneOf(tree, "strategy", null, "canary", "bluegreen") : null,
         steps(tree.get("steps")),
-        duration(tree.get("interval"), "interval", Duration.ofSeconds(30)).toMillis(),
+        interval == null ? null : duration(interval, "interval", null).toMillis(),
         rate(slo.get("maxErrorRate")),
-        duration(slo.get("maxP99"), "slo.maxP99", Duration.ofMillis(500)).toMillis(),
+        maxP99 == null ? null : duration(maxP99, "slo.maxP99", null).toMillis(),
         count(slo.get("minRequests")),
         bool(slo.get("vsBaseline")),
-        oneOf(tree, "onFailure", "rollback", "rollback", "stepback", "pause"));
+        tree.has("onFailure") ? oneOf(tree, "onFailure", null, "rollback", "stepback", "pause") : null,
+        sticky(tree.get("sticky")));
+  }
+
+  /** RFC 9110 §5.6.2 token: a cookie name (RFC 6265 §4.1.1) and a field name are both one. */
+  private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}");
+
+  private static AdminBackend.Sticky sticky(JsonNode n) {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    String expected = " (expected: {\"cookie\":\"gh_cohort\"}, {\"header\":\"X-User\"} or {\"clientAddress\":true})";
+    if (!n.isObject() || n.size() != 1) {
+      throw AdminException.badRequest("sticky", "sticky: " + n + expected);
+    }
+    String kind = n.fieldNames().next();
+    JsonNode value = n.get(kind);
+    switch (kind) {
+      case "cookie", "header" -> {
+        if (!value.isTextual() || !TOKEN.matcher(value.asText()).matches()) {
+          throw AdminException.badRequest("sticky." + kind, kind + ": " + value + " (expected: a name of 1..64 token characters)");
+        }
+        return new AdminBackend.Sticky(kind, value.asText());
+      }
+      case "clientAddress" -> {
+        if (!value.isBoolean() || !value.asBoolean()) {
+          throw AdminException.badRequest("sticky.clientAddress", "clientAddress: " + value + " (expected: true)");
+        }
+        return new AdminBackend.Sticky(kind, null);
+      }
+      default -> throw AdminException.badRequest("sticky." + kind, "unknown field" + expected);
+    }
   }
 
   private static void unknownFields(JsonNode node, Set<String> known, String prefix) {
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String name = it.next();
-      if (name.equals("sticky") && prefix.isEmpty()) {
-        throw AdminException.badRequest("sticky", "sticky cohorts are not supported yet (expected: no sticky)");
-      }
       if (!known.contains(name)) {
         throw AdminException.badRequest(prefix + name, "unknown field (expected: one of " + known + ")");
       }
@@ -80,7 +114,7 @@ final class DeploymentRequests {
 
   private static List<Integer> steps(JsonNode n) {
     if (n == null) {
-      return List.of(5, 25, 50, 100);
+      return null;
     }
     if (!n.isArray() || n.isEmpty()) {
       throw AdminException.badRequest("steps", "not a non-empty array (expected: e.g. [5,25,50,100])");
@@ -115,9 +149,9 @@ final class DeploymentRequests {
     return d;
   }
 
-  private static double rate(JsonNode n) {
+  private static Double rate(JsonNode n) {
     if (n == null) {
-      return 0.01;
+      return null;
     }
     if (!n.isNumber() || n.asDouble() < 0 || n.asDouble() > 1) {
       throw AdminException.badRequest("slo.maxErrorRate", "maxErrorRate: " + n + " (expected: a number in 0..1)");
@@ -125,9 +159,9 @@ final class DeploymentRequests {
     return n.asDouble();
   }
 
-  private static long count(JsonNode n) {
+  private static Long count(JsonNode n) {
     if (n == null) {
-      return 100;
+      return null;
     }
     if (!n.isIntegralNumber() || n.asLong() < 1) {
       throw AdminException.badRequest("slo.minRequests", "minRequests: " + n + " (expected: an integer >= 1)");
@@ -135,9 +169,9 @@ final class DeploymentRequests {
     return n.asLong();
   }
 
-  private static boolean bool(JsonNode n) {
+  private static Boolean bool(JsonNode n) {
     if (n == null) {
-      return true;
+      return null;
     }
     if (!n.isBoolean()) {
       throw AdminException.badRequest("slo.vsBaseline", "vsBaseline: " + n + " (expected: true or false)");

@@ -5,8 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 
-/** {@code gatehouse status}: routes with their weights and every cluster's endpoints, as a table. */
-@Command(name = "status", description = "Show routes, clusters and endpoints of a running instance.")
+/**
+ * {@code gatehouse status}: routes with their weights, every cluster's endpoints, and deployments
+ * (every running one and the last few that ended), as tables.
+ */
+@Command(name = "status", description = "Show routes, clusters, endpoints and deployments of a running instance.")
 final class StatusCommand extends AdminCommand {
   @Override
   int run() throws AdminClient.Unreachable {
@@ -44,7 +47,54 @@ final class StatusCommand extends AdminCommand {
       }
     }
     print(rows);
+    AdminClient.Answer deployments = admin.call("GET", "/api/v1/deployments");
+    if (!deployments.ok()) {
+      return refused(deployments);
+    }
+    if (!deployments.json().isEmpty()) {
+      System.out.println();
+      print(deploymentRows(deployments.json()));
+    }
     return ready.ok() ? 0 : 1;
+  }
+
+  /** How many ended deployments the table shows, newest first, after every running one. */
+  private static final int ENDED_SHOWN = 5;
+
+  private static List<String[]> deploymentRows(JsonNode all) {
+    List<JsonNode> running = new ArrayList<>();
+    List<JsonNode> ended = new ArrayList<>();
+    for (JsonNode d : all) { // oldest first
+      (List.of("pending", "progressing", "paused").contains(d.get("state").asText()) ? running : ended).add(d);
+    }
+    List<JsonNode> shown = new ArrayList<>(running);
+    for (int i = ended.size() - 1; i >= 0 && i >= ended.size() - ENDED_SHOWN; i--) {
+      shown.add(ended.get(i));
+    }
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"DEPLOYMENT", "ROUTE", "TO", "STATE", "STEP", "WEIGHTS", "LAST VERDICT"});
+    for (JsonNode d : shown) {
+      List<String> weights = new ArrayList<>();
+      for (JsonNode b : d.get("weights")) {
+        weights.add(b.get("cluster").asText() + "=" + b.get("weight").asInt());
+      }
+      rows.add(new String[] {d.get("id").asText(), d.get("route").asText(), d.get("to").asText(),
+          d.get("state").asText(), d.get("step").asInt() + "/" + d.get("steps").size() + " (" + d.get("percent").asInt() + "%)",
+          String.join(" ", weights), lastVerdict(d.get("history"))});
+    }
+    return rows;
+  }
+
+  /** The newest history event with a verdict, shortened for a table; {@code -} before the first. */
+  private static String lastVerdict(JsonNode history) {
+    for (int i = history.size() - 1; i >= 0; i--) {
+      JsonNode h = history.get(i);
+      if (h.hasNonNull("verdict")) {
+        String event = h.get("event").asText();
+        return event.length() > 70 ? event.substring(0, 69) + "…" : event;
+      }
+    }
+    return "-";
   }
 
   private static String millis(double ms) {

@@ -8,7 +8,7 @@ import java.util.Locale;
 /** Binds one entry of {@code routes}. Cluster and listener references are checked by {@link ConfigValidator}. */
 final class RouteBinder {
   static final List<String> KEYS = List.of("name", "listeners", "match", "backends", "cluster",
-      "hostRewrite", "rateLimit", "timeout", "retries");
+      "hostRewrite", "rateLimit", "timeout", "retries", "rollout");
   private static final String RETRY_ON = "connect-failure, reset, timeout, 5xx or a status code 400..599";
 
   private RouteBinder() {}
@@ -26,7 +26,8 @@ final class RouteBinder {
         hostRewrite,
         rateLimit(s.section("rateLimit", List.of("key", "perSecond", "burst"))),
         s.duration("timeout", null),
-        retries(s.section("retries", List.of("attempts", "on"))));
+        retries(s.section("retries", List.of("attempts", "on"))),
+        RolloutBinder.bind(s.section("rollout", RolloutBinder.KEYS)));
   }
 
   private static MatchConfig match(Section s) {

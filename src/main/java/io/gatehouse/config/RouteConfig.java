@@ -10,6 +10,7 @@ import java.util.List;
  * @param hostRewrite Host header sent upstream; {@code null} keeps the client's Host
  * @param rateLimit {@code null} when not limited
  * @param timeout whole-response timeout; {@code null} uses the cluster's response timeout
+ * @param rollout null: a reload that changes the backends switches at once
  */
 public record RouteConfig(
     String name,
@@ -19,7 +20,8 @@ public record RouteConfig(
     String hostRewrite,
     RateLimitConfig rateLimit,
     Duration timeout,
-    RetryConfig retries) {
+    RetryConfig retries,
+    RolloutConfig rollout) {
 
   public RouteConfig {
     listeners = List.copyOf(listeners);

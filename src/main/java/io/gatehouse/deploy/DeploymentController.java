@@ -28,10 +28,15 @@ public final class DeploymentController {
 
     /**
      * Sets the route's weights as {@code PUT /api/v1/routes/{name}/backends} does: a runtime override
-     * and a new config generation. {@code restore} says these are the weights from before the
-     * deployment, so the override may be dropped when they equal the file's.
+     * and a new config generation. {@code last} says the deployment ends with these weights (promoted
+     * or rolled back), so the override may be dropped when they route as the file does. {@code split}
+     * says which cluster is the target and how clients keep their cohort, for a step of a deployment
+     * with sticky cohorts; null otherwise (and when the deployment ends: stickiness ends with it).
+     *
+     * @return a note for the history when the route now serves something else than the file says
+     *     (a rolled-back rollout of the config form), or null
      */
-    void apply(String route, List<Backend> weights, boolean restore);
+    String apply(String route, List<Backend> weights, boolean last, Split split);
   }
 
   public enum Action { PROMOTE, PAUSE, RESUME, ROLLBACK }
@@ -85,8 +90,9 @@ public final class DeploymentController {
     Deployment d = new Deployment(id, DeploymentState.PENDING, spec.route(), spec.to(), spec, -1, from, from,
         List.of(), now, now);
     store.put(d);
-    log.info("deployment {} of route {} to {}: {} steps {} every {}ms, onFailure {}", id, spec.route(), spec.to(),
-        spec.strategy().label(), spec.walk(), spec.intervalMillis(), spec.onFailure().label());
+    log.info("deployment {} of route {} to {}: {} steps {} every {}ms, onFailure {}, sticky {}", id, spec.route(),
+        spec.to(), spec.strategy().label(), spec.walk(), spec.intervalMillis(), spec.onFailure().label(),
+        spec.sticky() == null ? "none" : spec.sticky());
     d = moveTo(d, 0, DeploymentState.PROGRESSING, "started", null);
     return d;
   }
@@ -165,7 +171,8 @@ public final class DeploymentController {
   private Deployment moveTo(Deployment d, int step, DeploymentState state, String event, Verdict v) {
     checkUntouched(d);
     List<Backend> weights = weightsAt(d.from(), d.to(), d.spec().walk().get(step));
-    routes.apply(d.route(), weights, false);
+    routes.apply(d.route(), weights, false,
+        d.spec().sticky() == null ? null : new Split(d.id(), d.to(), d.spec().sticky()));
     Deployment next = d.with(state, step, weights, clock.millis() + d.spec().intervalMillis(), entry(d, d.step(), event, v));
     log.info("deployment {}: {}; now {}% to {} ({})", d.id(), event, d.spec().walk().get(step), d.to(), weights);
     save(next);
@@ -176,9 +183,10 @@ public final class DeploymentController {
   private Deployment promote(Deployment d, String event, Verdict v) {
     checkUntouched(d);
     List<Backend> weights = List.of(new Backend(d.to(), 100));
-    routes.apply(d.route(), weights, false);
+    String note = routes.apply(d.route(), weights, true, null);
     log.info("deployment {} promoted: route {} sends everything to {} ({})", d.id(), d.route(), d.to(), event);
-    return save(d.with(DeploymentState.PROMOTED, d.step(), weights, d.nextJudgeAt(), entry(d, d.step(), event, v)));
+    return save(d.with(DeploymentState.PROMOTED, d.step(), weights, d.nextJudgeAt(),
+        entry(d, d.step(), note == null ? event : event + "; " + note, v)));
   }
 
   private Deployment rollback(Deployment d, String event, Verdict v) {
@@ -189,9 +197,10 @@ public final class DeploymentController {
       return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.weights(), d.nextJudgeAt(),
           entry(d, d.step(), event + " (weights changed outside the deployment: left as they are)", v)));
     }
-    routes.apply(d.route(), d.from(), true);
+    String note = routes.apply(d.route(), d.from(), true, null);
     log.warn("deployment {} rolled back: route {} back to {} ({})", d.id(), d.route(), d.from(), event);
-    return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.from(), d.nextJudgeAt(), entry(d, d.step(), event, v)));
+    return save(d.with(DeploymentState.ROLLED_BACK, d.step(), d.from(), d.nextJudgeAt(),
+        entry(d, d.step(), note == null ? event : event + "; " + note, v)));
   }
 
   /**

@@ -10,9 +10,10 @@ import java.util.Locale;
  *
  * @param steps the target's share in percent at each step; ascending, ending at 100
  * @param intervalMillis how long each step is observed before the judge decides
+ * @param sticky how clients keep their cohort while the split lasts; null: every request is picked anew
  */
 public record DeploymentSpec(String route, String to, Strategy strategy, List<Integer> steps, long intervalMillis,
-    Slo slo, OnFailure onFailure) {
+    Slo slo, OnFailure onFailure, Sticky sticky) {
   public enum Strategy {
     /** Weights walk the steps, one per interval while the judge passes. */
     CANARY,
@@ -67,6 +68,12 @@ public record DeploymentSpec(String route, String to, Strategy strategy, List<In
     if (intervalMillis < 100) {
       throw new IllegalArgumentException("interval: " + intervalMillis + "ms (expected: >= 100ms)");
     }
+  }
+
+  /** Without sticky cohorts. */
+  public DeploymentSpec(String route, String to, Strategy strategy, List<Integer> steps, long intervalMillis, Slo slo,
+      OnFailure onFailure) {
+    this(route, to, strategy, steps, intervalMillis, slo, onFailure, null);
   }
 
   /** The shares the controller walks: every step for a canary; the first one, then 100, for blue/green. */

@@ -7,9 +7,14 @@ import java.util.Map;
 
 /**
  * Where deployments live between changes, so they survive reloads and restarts. The file store
- * (in {@code lifecycle}) keeps them in the state file; a fleet will keep them in Redis.
+ * (in {@code lifecycle}) keeps them in the state file; a fleet will keep them in Redis. A store keeps
+ * every running deployment and the last {@link #KEEP_ENDED} that ended per route: the state file
+ * must not grow with every deployment ever made.
  */
 public interface DeploymentStore {
+  /** Ended (promoted, rolled back, failed) deployments kept per route; older ones are forgotten. */
+  int KEEP_ENDED = 20;
+
   /** Every deployment known, oldest first. */
   List<Deployment> all();
 
@@ -38,7 +43,21 @@ public interface DeploymentStore {
       @Override
       public synchronized void put(Deployment deployment) {
         byId.put(deployment.id(), deployment);
+        if (!deployment.state().running()) {
+          prune(deployment.route());
+        }
         save.accept(List.copyOf(byId.values()));
+      }
+
+      /** Forgets the oldest ended deployments of {@code route} beyond {@link #KEEP_ENDED}. */
+      private void prune(String route) {
+        List<String> ended = byId.values().stream()
+            .filter(d -> d.route().equals(route) && !d.state().running())
+            .sorted(java.util.Comparator.comparingLong(Deployment::createdAt))
+            .map(Deployment::id).toList();
+        for (int i = 0; i < ended.size() - KEEP_ENDED; i++) {
+          byId.remove(ended.get(i));
+        }
       }
     };
   }

@@ -116,6 +116,14 @@ final class AdminEndpoint implements AdminBackend {
     ObjectNode overrides = root.putObject("overrides");
     ObjectNode weights = overrides.putObject("weights");
     snapshot.overrides().weights().forEach((route, w) -> weights.set(route, ConfigJson.of(w.backends())));
+    // What each route serves against what its file entry says: after a rolled-back rollout of the
+    // config form the file names the new backends while the old ones keep serving.
+    ObjectNode versus = overrides.putObject("weightsVsFile");
+    snapshot.overrides().weights().forEach((route, w) -> {
+      ObjectNode entry = versus.putObject(route);
+      entry.set("serving", ConfigJson.of(w.backends()));
+      entry.set("file", ConfigJson.of(w.fileBackends()));
+    });
     ObjectNode endpoints = overrides.putObject("endpoints");
     snapshot.overrides().endpoints().forEach((key, state) ->
         endpoints.put(key.toString(), state.name().toLowerCase(Locale.ROOT)));
@@ -243,9 +251,7 @@ final class AdminEndpoint implements AdminBackend {
   public JsonNode startDeployment(DeploymentRequest r) {
     DeploymentSpec spec;
     try {
-      spec = new DeploymentSpec(r.route(), r.to(), DeploymentSpec.Strategy.of(r.strategy()), r.steps(),
-          r.intervalMillis(), new Slo(r.maxErrorRate(), r.maxP99Millis(), r.minRequests(), r.vsBaseline()),
-          DeploymentSpec.OnFailure.of(r.onFailure()));
+      spec = spec(r, rolloutOf(r.route()));
     } catch (IllegalArgumentException e) {
       String message = e.getMessage();
       throw AdminException.badRequest(message.substring(0, Math.max(0, message.indexOf(':'))), message);
@@ -253,10 +259,42 @@ final class AdminEndpoint implements AdminBackend {
     return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().start(spec))));
   }
 
+  /** The route's {@code rollout} (what a request leaves out comes from it), or the built-in defaults. */
+  private io.gatehouse.config.RolloutConfig rolloutOf(String route) {
+    return server.config().routes().stream().filter(rc -> rc.name().equals(route) && rc.rollout() != null)
+        .map(RouteConfig::rollout).findFirst().orElse(io.gatehouse.config.RolloutConfig.DEFAULT);
+  }
+
+  private static DeploymentSpec spec(DeploymentRequest r, io.gatehouse.config.RolloutConfig base) {
+    DeploymentSpec d = Rollouts.spec(r.route(), r.to(), base);
+    Slo slo = d.slo();
+    return new DeploymentSpec(r.route(), r.to(),
+        r.strategy() == null ? d.strategy() : DeploymentSpec.Strategy.of(r.strategy()),
+        r.steps() == null ? d.steps() : r.steps(),
+        r.intervalMillis() == null ? d.intervalMillis() : r.intervalMillis(),
+        new Slo(r.maxErrorRate() == null ? slo.maxErrorRate() : r.maxErrorRate(),
+            r.maxP99Millis() == null ? slo.maxP99Millis() : r.maxP99Millis(),
+            r.minRequests() == null ? slo.minRequests() : r.minRequests(),
+            r.vsBaseline() == null ? slo.vsBaseline() : r.vsBaseline()),
+        r.onFailure() == null ? d.onFailure() : DeploymentSpec.OnFailure.of(r.onFailure()),
+        r.sticky() == null ? d.sticky() : sticky(r.sticky()));
+  }
+
   @Override
   public JsonNode deploymentAction(String id, String action) {
     DeploymentController.Action a = DeploymentController.Action.valueOf(action.toUpperCase(Locale.ROOT));
     return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().act(id, a))));
+  }
+
+  private static io.gatehouse.deploy.Sticky sticky(Sticky s) {
+    if (s == null) {
+      return null;
+    }
+    return switch (s.kind()) {
+      case "cookie" -> io.gatehouse.deploy.Sticky.cookie(s.name());
+      case "header" -> io.gatehouse.deploy.Sticky.header(s.name());
+      default -> io.gatehouse.deploy.Sticky.clientAddress();
+    };
   }
 
   /** Runs a controller call, answering its refusals as the API's 400, 404 and 409. */

@@ -15,6 +15,7 @@ import java.util.function.UnaryOperator;
  * that {@code PUT /api/v1/routes/{name}/backends} makes, so a step is just a new generation.
  */
 final class DeploymentRoutes implements DeploymentController.Routes {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DeploymentRoutes.class);
   private final Supplier<Snapshot> current;
   private final Function<UnaryOperator<Overrides>, Snapshot> change;
 
@@ -44,7 +45,8 @@ final class DeploymentRoutes implements DeploymentController.Routes {
   }
 
   @Override
-  public void apply(String route, List<Backend> weights, boolean restore) {
+  public String apply(String route, List<Backend> weights, boolean last, io.gatehouse.deploy.Split split) {
+    String[] note = new String[1];
     change.apply(o -> {
       // Looked up inside the change, under the server's change lock: a reload cannot slip in.
       RouteConfig rc = route(current.get(), route);
@@ -58,11 +60,34 @@ final class DeploymentRoutes implements DeploymentController.Routes {
         }
         refs.add(new BackendRef(b.cluster(), b.weight()));
       }
-      if (restore && refs.equals(rc.backends())) {
-        return o.withoutWeights(route); // back to what the file says: no override left behind
+      if (last && routesAlike(refs, rc.backends())) {
+        return o.withoutWeights(route); // what the file says: no override left behind
       }
-      return o.withWeights(route, new Overrides.Weights(refs, rc.backends()));
+      if (last) {
+        note[0] = "route " + route + " serves " + refs + " while the file says " + rc.backends()
+            + " (until a reload changes the route's backends, or an operator's weights)";
+        log.warn("{}", note[0]);
+      }
+      return o.withWeights(route, new Overrides.Weights(refs, rc.backends(), split));
     });
+    return note[0];
+  }
+
+  /** Same clusters with weight > 0, in the same order and proportions. */
+  static boolean routesAlike(List<BackendRef> a, List<BackendRef> b) {
+    List<BackendRef> x = a.stream().filter(r -> r.weight() > 0).toList();
+    List<BackendRef> y = b.stream().filter(r -> r.weight() > 0).toList();
+    if (x.size() != y.size()) {
+      return false;
+    }
+    long sumX = x.stream().mapToLong(BackendRef::weight).sum();
+    long sumY = y.stream().mapToLong(BackendRef::weight).sum();
+    for (int i = 0; i < x.size(); i++) {
+      if (!x.get(i).cluster().equals(y.get(i).cluster()) || x.get(i).weight() * sumY != y.get(i).weight() * sumX) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static RouteConfig route(Snapshot snapshot, String name) {

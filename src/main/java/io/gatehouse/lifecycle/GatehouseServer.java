@@ -92,6 +92,11 @@ public final class GatehouseServer implements AutoCloseable {
   /** Per (route, cluster) figures for the deployment judge, fed by {@link #observer}. */
   private final io.gatehouse.deploy.CohortObserver cohorts = new io.gatehouse.deploy.CohortObserver();
   private io.gatehouse.deploy.DeploymentController deployments;
+  /**
+   * The controller's store, read by a reload (under the change lock) for the routes with a running
+   * deployment: the store's own lock, never the controller's, which is taken before the change lock.
+   */
+  private io.gatehouse.deploy.DeploymentStore deploymentStore;
   /** Runs the deployment judge off the event loops; one thread, ticks every {@link #DEPLOY_TICK_MILLIS}. */
   private java.util.concurrent.ScheduledExecutorService deployTicker;
   private static final long DEPLOY_TICK_MILLIS = 100;
@@ -227,8 +232,8 @@ public final class GatehouseServer implements AutoCloseable {
   }
 
   private void startDeployments() {
-    deployments = new io.gatehouse.deploy.DeploymentController(
-        io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments),
+    deploymentStore = io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments);
+    deployments = new io.gatehouse.deploy.DeploymentController(deploymentStore,
         new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC());
     metrics.gaugeFamily("gatehouse_deployment_state",
         "Deployment state: 0 pending, 1 progressing, 2 paused, 3 promoted, 4 rolled_back, 5 failed",
@@ -355,21 +360,39 @@ public final class GatehouseServer implements AutoCloseable {
    * after them. Reloads are serialized; {@code admin}, {@code accessLog} and
    * {@code limits.maxConnections} changes take effect at the next restart.
    */
-  public synchronized void reload(GatehouseConfig config) throws Exception {
-    notify.reloading();
-    try {
-      reloadGeneration(config);
-    } finally {
-      notify.ready();
+  public void reload(GatehouseConfig config) throws Exception {
+    List<io.gatehouse.deploy.DeploymentSpec> rollouts;
+    synchronized (this) {
+      notify.reloading();
+      try {
+        rollouts = reloadGeneration(config);
+      } finally {
+        notify.ready();
+      }
+    }
+    // After the change lock is released: the controller takes its lock first, then the change lock.
+    for (io.gatehouse.deploy.DeploymentSpec spec : rollouts) {
+      try {
+        io.gatehouse.deploy.Deployment d = deployments.start(spec);
+        log.info("reload: rollout of route {} to {} is deployment {}", spec.route(), spec.to(), d.id());
+      } catch (RuntimeException e) {
+        log.warn("reload: rollout of route {} to {} did not start, the route keeps its backends: {}", spec.route(),
+            spec.to(), e.getMessage());
+      }
     }
   }
 
-  private void reloadGeneration(GatehouseConfig config) throws Exception {
+  /** @return the deployments the config's {@code rollout} asks for, to start once the reload is in place */
+  private List<io.gatehouse.deploy.DeploymentSpec> reloadGeneration(GatehouseConfig config) throws Exception {
     refuseWhatNeedsATakeover(current.get().config(), config);
     reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
-    Overrides overrides = previous.overrides().reconcile(config, dropped::add);
+    Set<String> running = new HashSet<>();
+    deploymentStore.all().stream().filter(d -> d.state().running()).forEach(d -> running.add(d.route()));
+    Rollouts.Plan rollouts = Rollouts.plan(previous, config, previous.overrides().reconcile(config, dropped::add), running,
+        why -> log.info("reload: {}", why));
+    Overrides overrides = rollouts.overrides();
     ListenerSet.Plan plan = listeners.plan(config.listeners());
     // Compiled whole before anything changes: a bad certificate or htpasswd file refuses the reload.
     Snapshot next = compile(previous.generation() + 1, config, overrides, plan);
@@ -379,10 +402,11 @@ public final class GatehouseServer implements AutoCloseable {
     for (String why : dropped) {
       log.info("reload: override dropped, {}", why);
     }
-    if (!dropped.isEmpty()) {
+    if (!overrides.equals(previous.overrides())) {
       stateFile.save(overrides);
     }
     log.info("config generation {} in use", next.generation());
+    return rollouts.deployments();
   }
 
   /**

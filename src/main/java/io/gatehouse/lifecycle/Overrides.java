@@ -25,11 +25,18 @@ record Overrides(Map<String, Weights> weights, Map<EndpointKey, AdminState> endp
    * A route's backends as the operator set them, and as the file had them then: when the file's
    * backends differ from {@code fileBackends} (a reload or a restart with an edited file), the
    * file changed the same thing and wins.
+   *
+   * @param split set by a step of a deployment with sticky cohorts (the target and the sticky rule);
+   *     null for an operator's weights
    */
-  record Weights(List<BackendRef> backends, List<BackendRef> fileBackends) {
+  record Weights(List<BackendRef> backends, List<BackendRef> fileBackends, io.gatehouse.deploy.Split split) {
     Weights {
       backends = List.copyOf(backends);
       fileBackends = List.copyOf(fileBackends);
+    }
+
+    Weights(List<BackendRef> backends, List<BackendRef> fileBackends) {
+      this(backends, fileBackends, null);
     }
   }
 

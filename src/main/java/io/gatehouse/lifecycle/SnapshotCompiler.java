@@ -11,11 +11,14 @@ import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.ListenerMode;
 import io.gatehouse.config.RateLimitConfig;
 import io.gatehouse.config.RouteConfig;
+import io.gatehouse.deploy.Split;
+import io.gatehouse.deploy.Sticky;
 import io.gatehouse.forward.ForwardSettings;
 import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.pool.UpstreamTls;
 import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.reverse.ClusterRuntime;
+import io.gatehouse.reverse.CohortSplit;
 import io.gatehouse.reverse.RequestKey;
 import io.gatehouse.reverse.RetryPolicy;
 import io.gatehouse.reverse.ReverseRouting;
@@ -89,7 +92,8 @@ final class SnapshotCompiler {
     for (RouteConfig rc : config.routes()) {
       Overrides.Weights weights = overrides.weights().get(rc.name());
       List<BackendRef> backends = weights == null ? rc.backends() : weights.backends();
-      Route route = compileRoute(rc, backends, clusters, limiter(rc, usedLimiters));
+      Route route = compileRoute(rc, backends, clusters, limiter(rc, usedLimiters),
+          cohorts(weights == null ? null : weights.split()));
       List<String> targets = rc.listeners().isEmpty() ? List.copyOf(routesByListener.keySet()) : rc.listeners();
       for (String listener : targets) {
         routesByListener.computeIfAbsent(listener, k -> new ArrayList<>()).add(route);
@@ -168,8 +172,21 @@ final class SnapshotCompiler {
     return RequestKey.clientIp();
   }
 
-  private static Route compileRoute(
-      RouteConfig rc, List<BackendRef> refs, Map<String, ClusterRuntime> clusters, RateLimiter limiter) {
+  /** A deployment step's sticky rule, compiled; null when the route is not split with sticky cohorts. */
+  private static CohortSplit cohorts(Split split) {
+    if (split == null || split.sticky() == null) {
+      return null;
+    }
+    Sticky sticky = split.sticky();
+    return switch (sticky.kind()) {
+      case COOKIE -> CohortSplit.cookie(split.deployment(), split.target(), sticky.name());
+      case HEADER -> CohortSplit.hashed(split.deployment(), split.target(), RequestKey.header(sticky.name()));
+      case CLIENT_ADDRESS -> CohortSplit.hashed(split.deployment(), split.target(), RequestKey.clientIp());
+    };
+  }
+
+  private static Route compileRoute(RouteConfig rc, List<BackendRef> refs, Map<String, ClusterRuntime> clusters,
+      RateLimiter limiter, CohortSplit cohorts) {
     List<Route.WeightedCluster> backends = new ArrayList<>();
     int total = 0;
     for (BackendRef ref : refs) {
@@ -190,6 +207,7 @@ final class SnapshotCompiler {
         rc.timeout() == null ? 0 : rc.timeout().toNanos(),
         rc.retries() == null ? RetryPolicy.DEFAULT : RetryPolicy.compile(rc.retries()),
         limiter,
-        limiter == null ? null : rateKey(rc));
+        limiter == null ? null : rateKey(rc),
+        cohorts);
   }
 }

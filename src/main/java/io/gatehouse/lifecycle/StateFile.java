@@ -40,7 +40,9 @@ final class StateFile {
   public record Document(int version, Map<String, RouteWeights> routes, List<EndpointEntry> endpoints,
       List<Deployment> deployments) {}
 
-  public record RouteWeights(List<Backend> backends, List<Backend> fileBackends) {}
+  /** @param split null but during a step of a deployment with sticky cohorts */
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  public record RouteWeights(List<Backend> backends, List<Backend> fileBackends, io.gatehouse.deploy.Split split) {}
 
   public record Backend(String cluster, int weight) {}
 
@@ -95,7 +97,7 @@ final class StateFile {
         if (rw == null || rw.backends() == null || rw.fileBackends() == null) {
           throw problem(0, 0, "routes." + e.getKey(), "missing backends or fileBackends");
         }
-        weights.put(e.getKey(), new Overrides.Weights(refs(rw.backends()), refs(rw.fileBackends())));
+        weights.put(e.getKey(), new Overrides.Weights(refs(rw.backends()), refs(rw.fileBackends()), rw.split()));
       }
     }
     Map<Overrides.EndpointKey, AdminState> endpoints = new LinkedHashMap<>();
@@ -154,7 +156,7 @@ final class StateFile {
     Overrides overrides = lastOverrides;
     Map<String, RouteWeights> routes = new LinkedHashMap<>();
     overrides.weights().forEach((route, w) ->
-        routes.put(route, new RouteWeights(backends(w.backends()), backends(w.fileBackends()))));
+        routes.put(route, new RouteWeights(backends(w.backends()), backends(w.fileBackends()), w.split())));
     List<EndpointEntry> endpoints = new ArrayList<>();
     overrides.endpoints().forEach((key, state) ->
         endpoints.add(new EndpointEntry(key.cluster(), key.address().toString(), state.name().toLowerCase(Locale.ROOT))));

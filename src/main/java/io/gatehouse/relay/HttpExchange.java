@@ -266,6 +266,9 @@ public final class HttpExchange {
     clientKeepAlive = framing.prepareResponse(response, flags,
         framing.clientKeepAlive() && requestStream.complete() && !listener.draining(),
         settings.addVia());
+    if (settings.responseHeaders() != null) {
+      settings.responseHeaders().accept(response.headers());
+    }
     client.write(response, client.voidPromise());
   }
 

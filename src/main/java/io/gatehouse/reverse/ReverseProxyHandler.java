@@ -62,8 +62,16 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     if (route.rateLimiter() != null && rateLimited(route.rateLimiter(), route.rateLimitKey().of(request, clientIp), request)) {
       return;
     }
-    ClusterRuntime cluster = route.pickCluster(
-        route.totalWeight() <= 1 ? 0 : ThreadLocalRandom.current().nextInt(route.totalWeight()));
+    ClusterRuntime cluster;
+    String setCookie = null;
+    if (route.cohorts() == null) {
+      cluster = route.pickCluster(
+          route.totalWeight() <= 1 ? 0 : ThreadLocalRandom.current().nextInt(route.totalWeight()));
+    } else {
+      CohortSplit.Pick pick = route.cohorts().pick(route, request, clientIp, ThreadLocalRandom.current());
+      cluster = pick.cluster();
+      setCookie = pick.setCookie();
+    }
     info.cluster = cluster.name();
     rewriteHead(request, target, route);
 
@@ -72,7 +80,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
         isIdempotent(request.method()), clock());
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,
-        new ExchangeSettings(timeout, context.maxBodyBytes(), headers.via(), clock()));
+        new ExchangeSettings(timeout, context.maxBodyBytes(), headers.via(), clock(), cohortCookie(setCookie)));
   }
 
   /** The route a refused request would have taken, when its target and Host could be read. */
@@ -117,6 +125,11 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     if (route.hostRewrite() != null) {
       h.set(HttpHeaderNames.HOST, route.hostRewrite());
     }
+  }
+
+  /** Adds the cohort cookie to the response of a client that had none (RFC 6265 §4.1). */
+  private static java.util.function.Consumer<HttpHeaders> cohortCookie(String setCookie) {
+    return setCookie == null ? null : h -> h.add(HttpHeaderNames.SET_COOKIE, setCookie);
   }
 
   /** RFC 9110 §9.2.2. */

@@ -11,6 +11,7 @@ import java.util.List;
  * @param responseTimeoutNanos 0 = the cluster's
  * @param rateLimiter null when the route is not limited
  * @param rateLimitKey what the limiter counts by; null when the route is not limited
+ * @param cohorts sticky cohorts of a deployment that splits the route now; null otherwise
  */
 public record Route(
     String name,
@@ -22,7 +23,8 @@ public record Route(
     long responseTimeoutNanos,
     RetryPolicy retries,
     RateLimiter rateLimiter,
-    RequestKey rateLimitKey) {
+    RequestKey rateLimitKey,
+    CohortSplit cohorts) {
 
   /** A cluster a route sends to and its share. */
   public record WeightedCluster(ClusterRuntime cluster, int weight) {}

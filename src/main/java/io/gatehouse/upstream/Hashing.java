@@ -5,10 +5,10 @@ package io.gatehouse.upstream;
  * restarts, unlike {@code String.hashCode} spreading, so a key maps to the same endpoint on every
  * Gatehouse instance behind the same L4 balancer.
  */
-final class Hashing {
+public final class Hashing {
   private Hashing() {}
 
-  static long hash(String s) {
+  public static long hash(String s) {
     long h = 0xcbf29ce484222325L;
     for (int i = 0; i < s.length(); i++) {
       h ^= s.charAt(i);

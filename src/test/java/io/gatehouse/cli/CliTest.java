@@ -213,15 +213,18 @@ class CliTest {
         Run deploy = run(with(admin, "deploy", "app", "--to", "green", "--steps", "50,100", "--interval", "1m"));
         assertThat(deploy.exit()).as(deploy.err()).isZero();
         assertThat(deploy.out()).contains("progressing at 50%");
-        assertThat(run(with(admin, "status")).out()).contains("blue=5000 green=5000");
+        String id = deploy.out().substring("deployment ".length(), deploy.out().indexOf(':'));
+        assertThat(run(with(admin, "status")).out()).contains("blue=5000 green=5000")
+            .containsPattern("DEPLOYMENT +ROUTE +TO +STATE +STEP +WEIGHTS +LAST VERDICT")
+            .containsPattern(java.util.regex.Pattern.quote(id) + " +app +green +progressing +1/2 \\(50%\\) +blue=5000 green=5000 +-");
         Run again = run(with(admin, "deploy", "app", "--to", "green"));
         assertThat(again.exit()).isEqualTo(1);
         assertThat(again.err()).contains("409");
-        String id = deploy.out().substring("deployment ".length(), deploy.out().indexOf(':'));
         Run rollback = run(with(admin, "rollback", id));
         assertThat(rollback.exit()).as(rollback.err()).isZero();
         assertThat(rollback.out()).contains("rolled_back");
-        assertThat(run(with(admin, "status")).out()).contains("blue=90 green=10");
+        assertThat(run(with(admin, "status")).out()).contains("blue=90 green=10")
+            .containsPattern(java.util.regex.Pattern.quote(id) + " +app +green +rolled_back +1/2");
 
         Run config = run(with(admin, "config"));
         assertThat(config.exit()).isZero();

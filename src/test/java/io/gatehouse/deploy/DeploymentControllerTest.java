@@ -56,9 +56,10 @@ class DeploymentControllerTest {
     }
 
     @Override
-    public void apply(String route, List<Backend> w, boolean restore) {
+    public String apply(String route, List<Backend> w, boolean restore, Split split) {
       weights.put(route, w);
       applied.add(w);
+      return null;
     }
   }
 
@@ -175,7 +176,7 @@ class DeploymentControllerTest {
     DeploymentController broken = new DeploymentController(DeploymentStore.persisting(List.of(controller.get(d.id())),
         all -> { }), new RouteTable() {
           @Override
-          public void apply(String route, List<Backend> w, boolean restore) {
+          public String apply(String route, List<Backend> w, boolean restore, Split split) {
             throw new IllegalStateException("no route 'app'");
           }
         }, observer, clock);
@@ -186,5 +187,56 @@ class DeploymentControllerTest {
     clock.millis += 1000;
     broken.tick(); // a pass: the next step's weights cannot apply
     assertThat(broken.get(d.id()).state()).isEqualTo(DeploymentState.FAILED);
+  }
+
+  @Test
+  void a_breach_is_rolled_back_within_two_intervals_wherever_it_starts_in_an_interval() {
+    for (long offset = 0; offset < 1000; offset += 100) {
+      ManualClock clock = new ManualClock();
+      CohortObserver observer = new CohortObserver();
+      RouteTable routes = new RouteTable();
+      DeploymentController controller = new DeploymentController(DeploymentStore.inMemory(), routes, observer, clock);
+      Deployment d = controller.start(spec(DeploymentSpec.Strategy.CANARY, DeploymentSpec.OnFailure.ROLLBACK));
+      long breachAt = clock.millis + 1000 + offset; // the first interval is clean and passes
+      int n = 0;
+      while (controller.get(d.id()).state().running() && clock.millis < breachAt + 10_000) {
+        // The owner's tick every 100 ms, with traffic in between: a fifth of green's requests fail
+        // from the breach on.
+        for (int i = 0; i < 10; i++) {
+          observer.record("app", "blue", false, 20_000_000L);
+          observer.record("app", "green", clock.millis >= breachAt && n++ % 5 == 0, 20_000_000L);
+        }
+        clock.millis += 100;
+        controller.tick();
+      }
+      Deployment done = controller.get(d.id());
+      assertThat(done.state()).isEqualTo(DeploymentState.ROLLED_BACK);
+      long rolledBackAt = done.history().get(done.history().size() - 1).at();
+      assertThat(rolledBackAt - breachAt).as("breach %d ms into an interval", offset)
+          .isLessThanOrEqualTo(2 * done.spec().intervalMillis());
+      assertThat(routes.weights.get("app")).containsExactly(new Backend("blue", 1));
+    }
+  }
+
+  @Test
+  void the_store_keeps_every_running_deployment_and_the_last_twenty_ended_per_route() {
+    DeploymentStore store = DeploymentStore.inMemory();
+    DeploymentController c = new DeploymentController(store, routes, observer, clock);
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < DeploymentStore.KEEP_ENDED + 5; i++) {
+      clock.millis += 1;
+      String id = c.start(spec(DeploymentSpec.Strategy.CANARY, DeploymentSpec.OnFailure.ROLLBACK)).id();
+      c.act(id, DeploymentController.Action.ROLLBACK);
+      ids.add(id);
+    }
+    String running = c.start(spec(DeploymentSpec.Strategy.CANARY, DeploymentSpec.OnFailure.ROLLBACK)).id();
+    assertThat(store.all()).extracting(Deployment::id)
+        .containsExactlyElementsOf(concat(ids.subList(5, ids.size()), running));
+  }
+
+  private static List<String> concat(List<String> a, String b) {
+    List<String> all = new ArrayList<>(a);
+    all.add(b);
+    return all;
   }
 }

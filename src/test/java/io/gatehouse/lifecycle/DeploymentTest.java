@@ -158,8 +158,12 @@ class DeploymentTest {
     try (FakeUpstream blue = FakeUpstream.start("blue"); FakeUpstream green = FakeUpstream.start("green")) {
       AtomicInteger greenCalls = new AtomicInteger();
       AtomicInteger greenErrors = new AtomicInteger();
+      java.util.concurrent.atomic.AtomicLong measurableAt = new java.util.concurrent.atomic.AtomicLong();
       green.respond(head -> {
-        if (greenCalls.incrementAndGet() % 5 == 0) {
+        if (greenCalls.incrementAndGet() == 15) { // minRequests: from here the judge can see the breach
+          measurableAt.set(System.currentTimeMillis());
+        }
+        if (greenCalls.get() % 5 == 0) {
           greenErrors.incrementAndGet();
           return Reply.status(500);
         }
@@ -177,6 +181,12 @@ class DeploymentTest {
         List<Load.Result> results = load.stop();
 
         assertThat(failure.get("percent").asInt()).as("breached at the first step, never advanced").isEqualTo(10);
+        // Green fails from its first request, but the judge gives no verdict before minRequests (15)
+        // of them: the breach is measurable once green has answered its 15th. The rollback's own
+        // timestamp (the proxy's clock) is within 2 intervals of that, plus the controller's 100 ms
+        // tick and scheduling slack.
+        assertThat(failure.get("at").asLong() - measurableAt.get()).as("rolled back within 2 intervals of the breach")
+            .isLessThanOrEqualTo(2 * 400 + 250);
         assertThat(failure.get("event").asText()).startsWith("failed").contains("error rate");
         assertThat(failure.get("verdict").get("errors").asLong()).isPositive();
         // Two intervals at 10% bound the canary's exposure: its 5xx are a fifth of its requests,

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class RouteTableTest {
   private static Route route(String name, String host, String prefix) {
-    return new Route(name, host, prefix, List.of(), 0, null, 0, RetryPolicy.DEFAULT, null, null);
+    return new Route(name, host, prefix, List.of(), 0, null, 0, RetryPolicy.DEFAULT, null, null, null);
   }
 
   private static String match(RouteTable table, String host, String path) {
