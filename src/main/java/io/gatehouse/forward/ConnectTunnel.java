@@ -64,10 +64,9 @@ final class ConnectTunnel {
 
   private static void log(Channel client, ConnectionContext context, String user, String rule, ForwardTarget target,
       HttpRequest request, String upstream, TunnelRelay tunnel, long startNanos) {
-    InetSocketAddress remote = (InetSocketAddress) client.remoteAddress();
     context.observer().exchangeFinished(new ExchangeRecord(
         context.listenerName(),
-        remote == null ? "-" : remote.getAddress().getHostAddress(),
+        io.gatehouse.http.ClientAddress.of(client).ip(),
         user,
         "CONNECT",
         target.authority(),

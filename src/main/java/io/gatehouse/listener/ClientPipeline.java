@@ -1,6 +1,7 @@
 package io.gatehouse.listener;
 
 import io.gatehouse.config.LimitsConfig;
+import io.gatehouse.http.Cidr;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
@@ -14,6 +15,8 @@ import java.util.function.LongSupplier;
 /**
  * Builds each client connection's pipeline:
  * {@code [tls-guard -> tls -> tls-errors] -> client-timeouts -> http-codec -> flow-control -> proxy}.
+ * A connection from a balancer trusted to send a PROXY protocol header starts with
+ * {@link ProxyProtocolStage} alone, which builds the rest once the header is read.
  * The flow-control handler makes {@code read()} deliver one decoded message at a time, which is what
  * keeps pipelined requests queued until the previous response is done.
  */
@@ -22,8 +25,28 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
    * What a new connection is built from; replaced whole on reload, read once per connection.
    *
    * @param cleartextHttp2 without TLS, accept HTTP/2 with prior knowledge
+   * @param proxyProtocolFrom balancers whose connections open with a PROXY header; empty = none
    */
-  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2) {}
+  record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2,
+      java.util.List<Cidr> proxyProtocolFrom) {
+
+    Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2) {
+      this(limits, tls, handlers, cleartextHttp2, java.util.List.of());
+    }
+
+    /** Whether a connection from {@code remote} must open with a PROXY header. */
+    boolean viaBalancer(java.net.SocketAddress remote) {
+      if (proxyProtocolFrom.isEmpty() || !(remote instanceof java.net.InetSocketAddress inet)) {
+        return false;
+      }
+      for (Cidr cidr : proxyProtocolFrom) {
+        if (cidr.contains(inet.getAddress())) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
 
   private volatile Settings settings;
   private final ChannelGroup connections;
@@ -44,18 +67,32 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel ch) {
-    if (!limiter.tryAdmit(ch)) {
+    Settings s = settings;
+    boolean viaBalancer = s.viaBalancer(ch.remoteAddress());
+    // Behind a balancer its address is every client's: the per-client limit waits for the header.
+    if (!limiter.tryAdmit(ch, !viaBalancer)) {
       ch.close();
       return;
     }
     connections.add(ch);
     open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
-    Settings s = settings;
     ChannelPipeline p = ch.pipeline();
+    if (viaBalancer) {
+      ProxyProtocolStage.install(p, this, s, limiter, errors);
+    } else {
+      addProtocols(p, s);
+    }
+  }
+
+  /**
+   * {@code [tls-guard -> tls -> tls-errors] -> protocol-switch} or the HTTP/1.1 handlers: everything
+   * after a PROXY header, or from the start without one.
+   */
+  void addProtocols(ChannelPipeline p, Settings s) {
     if (s.tls() != null) {
       p.addLast(PipelineNames.TLS_GUARD, new TlsPortGuard(this, s));
-      p.addLast(PipelineNames.TLS, s.tls().newHandler(ch));
+      p.addLast(PipelineNames.TLS, s.tls().newHandler(p.channel()));
       p.addLast(PipelineNames.TLS_ERRORS, new TlsErrorHandler(errors));
     }
     if (s.tls() != null && s.tls().offersHttp2()) {

@@ -103,7 +103,9 @@ public final class Listener {
 
   private static ClientPipeline.Settings settings(
       ListenerConfig config, LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {
-    return new ClientPipeline.Settings(limits, tls, handlers, config.http2().cleartext());
+    java.util.List<io.gatehouse.http.Cidr> balancers = config.proxyProtocol() == null ? java.util.List.of()
+        : config.proxyProtocol().trustedFrom().stream().map(io.gatehouse.http.Cidr::parse).toList();
+    return new ClientPipeline.Settings(limits, tls, handlers, config.http2().cleartext(), balancers);
   }
 
   /** True when {@code ch} is a client connection accepted by this listener. */

@@ -1,5 +1,6 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.http.ClientAddress;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.LocalReply;
 import io.gatehouse.http.Reason;
@@ -28,7 +29,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import java.net.InetSocketAddress;
 import java.util.function.LongSupplier;
 
 /**
@@ -61,7 +61,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean inputEnded;
   private LazyTimer responseTimer;
   private ChannelHandlerContext flowControl;
-  /** The client's address as text, computed once per connection. */
+  /**
+   * The client of this connection (behind a PROXY-protocol balancer, the one its header named),
+   * read once per connection.
+   */
+  protected ClientAddress client;
+  /** {@code client}'s IP address as text: the key of per-client limits, hashing and the log. */
   protected String clientIp = "-";
 
   protected ProxyConnectionHandler(ConnectionContext context, ClientTimeoutHandler timeouts) {
@@ -107,11 +112,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     channel = ctx.channel();
     responseTimer = new LazyTimer(channel.eventLoop(), clock());
     flowControl = ctx.pipeline().context(PipelineNames.FLOW_CONTROL);
-    java.net.SocketAddress remote = channel instanceof Http2StreamChannel
-        ? channel.parent().remoteAddress() : channel.remoteAddress();
-    if (remote instanceof InetSocketAddress) {
-      clientIp = ((InetSocketAddress) remote).getAddress().getHostAddress();
-    }
+    client = ClientAddress.of(channel); // an HTTP/2 stream: its connection's client
+    clientIp = client.ip();
     channel.read();
   }
 
