@@ -252,6 +252,27 @@ class ProxyProtocolListenerTest {
     assertThat(upstream.requests()).noneMatch(r -> r.uri().equals("/limit-c"));
   }
 
+  @Test
+  void rate_limits_keep_one_bucket_per_header_client() throws Exception {
+    try (ProxyUnderTest limited = ProxyUnderTest.start("""
+        listeners: [ { name: lb, bind: 127.0.0.1:0, mode: reverse, proxyProtocol: { trustedFrom: ["127.0.0.2"] } } ]
+        routes: [ { name: all, cluster: origin, rateLimit: { key: clientIp, perSecond: 0.01, burst: 1 } } ]
+        clusters: [ { name: origin, endpoints: ["%s"] } ]
+        """.formatted(upstream.address()))) {
+      assertThat(viaBalancer(limited, "203.0.113.40", "/rl-a1")).isEqualTo(200);
+      assertThat(viaBalancer(limited, "203.0.113.40", "/rl-a2")).isEqualTo(429);
+      // Same balancer, another client: a bucket of its own.
+      assertThat(viaBalancer(limited, "203.0.113.41", "/rl-b1")).isEqualTo(200);
+    }
+  }
+
+  private static int viaBalancer(ProxyUnderTest proxy, String client, String path) throws IOException {
+    try (RawHttpClient c = RawHttpClient.connectFrom(BALANCER, proxy.port())) {
+      c.send("PROXY TCP4 " + client + " 192.0.2.1 1000 80\r\nGET " + path + " HTTP/1.1\r\nHost: site\r\n\r\n");
+      return c.readResponse().status();
+    }
+  }
+
   private RecordedRequest request(String uri) {
     await().atMost(Duration.ofSeconds(5)).until(() -> upstream.requests().stream().anyMatch(r -> r.uri().equals(uri)));
     return upstream.requests().stream().filter(r -> r.uri().equals(uri)).findFirst().orElseThrow();
