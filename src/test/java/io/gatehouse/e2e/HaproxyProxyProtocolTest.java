@@ -8,6 +8,7 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RecordedRequest;
+import io.gatehouse.testing.TestCerts;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -80,6 +81,60 @@ class HaproxyProxyProtocolTest {
         RecordedRequest seen = origin.requests().stream().filter(r -> r.uri().equals("/interop")).findFirst().orElseThrow();
         assertThat(seen.header("X-Forwarded-For")).isEqualTo(CLIENT); // Gatehouse read HAProxy's v2 header
         assertThat(seen.header("X-Haproxy-Src")).isEqualTo(CLIENT); // HAProxy read Gatehouse's v2 header
+      } finally {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  /** Over TLS to the origin the header still comes first: HAProxy reads it before its handshake. */
+  @Test
+  void header_goes_before_the_client_hello_to_a_tls_origin(@TempDir Path dir) throws Exception {
+    Path haproxy = haproxy();
+    assumeTrue(haproxy != null, "haproxy not installed");
+    TestCerts certs = TestCerts.selfSigned(dir);
+    Path pem = dir.resolve("haproxy.pem");
+    Files.writeString(pem, Files.readString(certs.certificate()) + Files.readString(certs.privateKey()));
+    int back = freePort();
+    try (FakeUpstream origin = FakeUpstream.start("origin");
+        ProxyUnderTest gatehouse = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: behind } ]
+            clusters: [ { name: behind, proxyProtocol: v1, tls: { verify: false }, endpoints: ["127.0.0.1:%d"] } ]
+            """.formatted(back))) {
+      Path config = dir.resolve("haproxy.cfg");
+      Files.writeString(config, """
+          global
+              maxconn 100
+          defaults
+              mode http
+              timeout connect 5s
+              timeout client 30s
+              timeout server 30s
+          frontend origin_side
+              bind 127.0.0.1:%d accept-proxy ssl crt %s
+              http-request set-header X-Haproxy-Src %%[src]
+              http-request set-header X-Haproxy-Tls %%[ssl_fc]
+              default_backend origin
+          backend origin
+              server o %s
+          """.formatted(back, pem, origin.address()));
+      Process process = new ProcessBuilder(haproxy.toString(), "-db", "-f", config.toString())
+          .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
+      try {
+        await().atMost(Duration.ofSeconds(10)).until(() -> canConnect(back));
+        try (RawHttpClient client = RawHttpClient.connectFrom(CLIENT, gatehouse.port())) {
+          client.send("GET /tls-origin HTTP/1.1\r\nHost: site\r\n\r\n");
+          assertThat(client.readResponse().status()).as(Files.readString(dir.resolve("haproxy.log"))).isEqualTo(200);
+        }
+        await().atMost(Duration.ofSeconds(5))
+            .until(() -> origin.requests().stream().anyMatch(r -> r.uri().equals("/tls-origin")));
+        RecordedRequest seen = origin.requests().stream().filter(r -> r.uri().equals("/tls-origin")).findFirst().orElseThrow();
+        assertThat(seen.header("X-Haproxy-Src")).isEqualTo(CLIENT);
+        assertThat(seen.header("X-Haproxy-Tls")).isEqualTo("1");
       } finally {
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
