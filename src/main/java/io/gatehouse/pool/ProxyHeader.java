@@ -117,21 +117,9 @@ public final class ProxyHeader extends ChannelDuplexHandler {
         v4 ? asV4(src) : asV6(src), v4 ? asV4(dst) : asV6(dst), source.getPort(), destination.getPort());
   }
 
-  /** Dotted text of an IPv4 (or IPv4-mapped IPv6) address, else null. */
+  /** Dotted text of an IPv4 address, else null (Java holds an IPv4-mapped IPv6 address as IPv4). */
   private static String asV4(InetAddress address) {
-    byte[] b = address.getAddress();
-    if (address instanceof Inet4Address) {
-      return address.getHostAddress();
-    }
-    for (int i = 0; i < 10; i++) {
-      if (b[i] != 0) {
-        return null;
-      }
-    }
-    if (b[10] != (byte) 0xff || b[11] != (byte) 0xff) {
-      return null;
-    }
-    return (b[12] & 0xff) + "." + (b[13] & 0xff) + "." + (b[14] & 0xff) + "." + (b[15] & 0xff);
+    return address instanceof Inet4Address ? address.getHostAddress() : null;
   }
 
   /** IPv6 text without a scope; an IPv4 address in its mapped form (both ends of TCP6 are IPv6). */
