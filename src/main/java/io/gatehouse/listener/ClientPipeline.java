@@ -10,6 +10,9 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -28,15 +31,15 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
    * @param proxyProtocolFrom balancers whose connections open with a PROXY header; empty = none
    */
   record Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2,
-      java.util.List<Cidr> proxyProtocolFrom) {
+      List<Cidr> proxyProtocolFrom) {
 
     Settings(LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers, boolean cleartextHttp2) {
-      this(limits, tls, handlers, cleartextHttp2, java.util.List.of());
+      this(limits, tls, handlers, cleartextHttp2, List.of());
     }
 
     /** Whether a connection from {@code remote} must open with a PROXY header. */
-    boolean viaBalancer(java.net.SocketAddress remote) {
-      if (proxyProtocolFrom.isEmpty() || !(remote instanceof java.net.InetSocketAddress inet)) {
+    boolean viaBalancer(SocketAddress remote) {
+      if (proxyProtocolFrom.isEmpty() || !(remote instanceof InetSocketAddress inet)) {
         return false;
       }
       for (Cidr cidr : proxyProtocolFrom) {

@@ -2,6 +2,7 @@ package io.gatehouse.listener;
 
 import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.http.Cidr;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -10,6 +11,7 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /** One bound listening socket and the client connections it accepted. */
@@ -103,8 +105,8 @@ public final class Listener {
 
   private static ClientPipeline.Settings settings(
       ListenerConfig config, LimitsConfig limits, ServerTls tls, ProxyHandlerFactory handlers) {
-    java.util.List<io.gatehouse.http.Cidr> balancers = config.proxyProtocol() == null ? java.util.List.of()
-        : config.proxyProtocol().trustedFrom().stream().map(io.gatehouse.http.Cidr::parse).toList();
+    List<Cidr> balancers = config.proxyProtocol() == null ? List.of()
+        : config.proxyProtocol().trustedFrom().stream().map(Cidr::parse).toList();
     return new ClientPipeline.Settings(limits, tls, handlers, config.http2().cleartext(), balancers);
   }
 

@@ -266,6 +266,32 @@ class ProxyProtocolListenerTest {
     }
   }
 
+  @Test
+  void a_reload_turns_it_on_and_off_on_the_kept_socket() throws Exception {
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    String yaml = """
+        admin: { bind: 127.0.0.1:0 }
+        listeners: [ { name: lb, bind: 127.0.0.1:%d, mode: reverse%s } ]
+        routes: [ { name: all, cluster: origin } ]
+        clusters: [ { name: origin, endpoints: ["%s"] } ]
+        """;
+    String on = ", proxyProtocol: { trustedFrom: [\"127.0.0.2\"] }";
+    try (ProxyUnderTest reloaded = ProxyUnderTest.start(yaml.formatted(port, "", upstream.address()))) {
+      assertThat(viaBalancer(reloaded, "203.0.113.50", "/reload-off")).isEqualTo(400);
+      reloaded.server().reload(io.gatehouse.config.ConfigLoader.parse(yaml.formatted(port, on, upstream.address()),
+          "test.yaml", Map.of()));
+      assertThat(viaBalancer(reloaded, "203.0.113.50", "/reload-on")).isEqualTo(200);
+      assertThat(request("/reload-on").header("X-Forwarded-For")).isEqualTo("203.0.113.50");
+      reloaded.server().reload(io.gatehouse.config.ConfigLoader.parse(yaml.formatted(port, "", upstream.address()),
+          "test.yaml", Map.of()));
+      assertThat(viaBalancer(reloaded, "203.0.113.50", "/reload-off-again")).isEqualTo(400);
+    }
+    assertThat(upstream.requests()).noneMatch(r -> r.uri().startsWith("/reload-off"));
+  }
+
   private static int viaBalancer(ProxyUnderTest proxy, String client, String path) throws IOException {
     try (RawHttpClient c = RawHttpClient.connectFrom(BALANCER, proxy.port())) {
       c.send("PROXY TCP4 " + client + " 192.0.2.1 1000 80\r\nGET " + path + " HTTP/1.1\r\nHost: site\r\n\r\n");
