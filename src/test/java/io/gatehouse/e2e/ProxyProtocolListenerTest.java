@@ -267,6 +267,34 @@ class ProxyProtocolListenerTest {
   }
 
   @Test
+  void consistent_hash_on_client_ip_hashes_the_header_clients() throws Exception {
+    try (FakeUpstream other = FakeUpstream.start("other");
+        ProxyUnderTest hashed = ProxyUnderTest.start("""
+            listeners: [ { name: lb, bind: 127.0.0.1:0, mode: reverse, proxyProtocol: { trustedFrom: ["127.0.0.2"] } } ]
+            routes: [ { name: all, cluster: pair } ]
+            clusters: [ { name: pair, balancer: consistent_hash, endpoints: ["%s", "%s"] } ]
+            """.formatted(upstream.address(), other.address()))) {
+      java.util.Set<String> endpoints = new java.util.HashSet<>();
+      for (int i = 1; i <= 20; i++) {
+        String first = servedBy(hashed, "198.51.100." + i);
+        assertThat(servedBy(hashed, "198.51.100." + i)).as("a client stays on its endpoint").isEqualTo(first);
+        endpoints.add(first);
+      }
+      // One balancer address would put every client on one endpoint; 20 clients on 2 endpoints
+      // all landing on one by chance: 2^-19.
+      assertThat(endpoints).containsExactlyInAnyOrder("origin", "other");
+    }
+  }
+
+  /** The name of the FakeUpstream that answered a request from {@code client} through the balancer. */
+  private static String servedBy(ProxyUnderTest proxy, String client) throws IOException {
+    try (RawHttpClient c = RawHttpClient.connectFrom(BALANCER, proxy.port())) {
+      c.send("PROXY TCP4 " + client + " 192.0.2.1 1000 80\r\nGET /hash HTTP/1.1\r\nHost: site\r\n\r\n");
+      return c.readResponse().bodyAsString();
+    }
+  }
+
+  @Test
   void a_reload_turns_it_on_and_off_on_the_kept_socket() throws Exception {
     int port;
     try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
