@@ -9,7 +9,8 @@ import java.util.Set;
 /** Binds one entry of {@code clusters}, with its endpoints and upstream policies. */
 final class ClusterBinder {
   static final List<String> KEYS = List.of("name", "balancer", "hashOn", "endpoints", "healthCheck",
-      "outlier", "pool", "timeouts", "tls", "slowStart", "circuitBreaker");
+      "outlier", "pool", "timeouts", "tls", "slowStart", "circuitBreaker",
+      "proxyProtocol");
   private static final List<String> HEALTH_KEYS =
       List.of("type", "path", "interval", "timeout", "rise", "fall", "expectStatus", "host");
 
@@ -37,7 +38,8 @@ final class ClusterBinder {
         timeouts(s.section("timeouts", List.of("connect", "response")), TimeoutsConfig.DEFAULT),
         tls(s.section("tls", List.of("verify", "ca", "sni"))),
         s.duration("slowStart", Duration.ZERO),
-        circuitBreaker(s.section("circuitBreaker", List.of("maxInFlight", "maxPending"))));
+        circuitBreaker(s.section("circuitBreaker", List.of("maxInFlight", "maxPending"))),
+        s.choice("proxyProtocol", null, ProxyProtocolVersion.class));
   }
 
   private static CircuitBreakerConfig circuitBreaker(Section s) {

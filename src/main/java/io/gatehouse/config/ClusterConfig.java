@@ -12,6 +12,7 @@ import java.util.List;
  * @param tls {@code null} for plain HTTP to the endpoints
  * @param slowStart ramp-up window of an endpoint coming (back) into service; {@code ZERO} = off
  * @param circuitBreaker overload limits; never null
+ * @param proxyProtocol the PROXY header each upstream connection opens with; {@code null} = none
  */
 public record ClusterConfig(
     String name,
@@ -24,7 +25,15 @@ public record ClusterConfig(
     TimeoutsConfig timeouts,
     UpstreamTlsConfig tls,
     Duration slowStart,
-    CircuitBreakerConfig circuitBreaker) {
+    CircuitBreakerConfig circuitBreaker,
+    ProxyProtocolVersion proxyProtocol) {
+
+  /** Without the PROXY protocol towards the endpoints. */
+  public ClusterConfig(String name, BalancerKind balancer, HashOnConfig hashOn, List<EndpointConfig> endpoints,
+      HealthCheckConfig healthCheck, OutlierConfig outlier, PoolConfig pool, TimeoutsConfig timeouts,
+      UpstreamTlsConfig tls, Duration slowStart, CircuitBreakerConfig circuitBreaker) {
+    this(name, balancer, hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, slowStart, circuitBreaker, null);
+  }
 
   public ClusterConfig {
     endpoints = List.copyOf(endpoints);

@@ -5,7 +5,8 @@ import java.util.List;
 
 /** Binds one entry of {@code listeners}, with its {@code tls}, {@code headers} and {@code http2} blocks. */
 final class ListenerBinder {
-  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers", "http2", "drainTimeout");
+  static final List<String> KEYS = List.of("name", "bind", "mode", "forward", "tls", "headers", "http2", "drainTimeout",
+      "proxyProtocol");
   private static final List<String> ALPN = List.of("h2", "http/1.1");
 
   private ListenerBinder() {}
@@ -41,7 +42,38 @@ final class ListenerBinder {
     return new ListenerConfig(name, bind, mode, forward, tls,
         headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))),
         http2(s.section("http2", List.of("cleartext")), mode, tls != null),
-        s.durationOrZero("drainTimeout", null));
+        s.durationOrZero("drainTimeout", null),
+        proxyProtocol(s.section("proxyProtocol", List.of("trustedFrom"))));
+  }
+
+  /** {@code proxyProtocol: {trustedFrom: [CIDR, ...]}}: who may state a client address. */
+  private static ProxyProtocolConfig proxyProtocol(Section s) {
+    if (s == null) {
+      return null;
+    }
+    int[] given = {0};
+    List<String> trusted = s.items("trustedFrom", List.of(), (n, p) -> {
+      given[0]++;
+      String v = Values.text(n, p, s.problems(), "an IP address or CIDR block");
+      String problem = v == null ? null : Addresses.cidrProblem(v.strip());
+      if (problem != null) {
+        s.problems().add(n.pos(), p, problem);
+        return null;
+      }
+      return v == null ? null : v.strip();
+    });
+    if (trusted.isEmpty()) {
+      if (given[0] > 0) {
+        return null; // each bad entry was reported
+      }
+      if (s.has("trustedFrom")) {
+        s.problem("trustedFrom", "empty (expected: the balancers' addresses, such as 10.0.0.0/8 or 192.168.1.7)");
+      } else {
+        s.missing("trustedFrom", "a list of the balancers' IP addresses or CIDR blocks");
+      }
+      return null;
+    }
+    return new ProxyProtocolConfig(trusted);
   }
 
   private static Http2Config http2(Section s, ListenerMode mode, boolean tls) {

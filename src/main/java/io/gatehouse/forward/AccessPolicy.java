@@ -1,6 +1,7 @@
 package io.gatehouse.forward;
 
 import io.gatehouse.config.AccessRuleConfig;
+import io.gatehouse.http.Cidr;
 import io.gatehouse.config.Decision;
 import io.gatehouse.config.ForwardConfig;
 import java.net.InetAddress;

@@ -101,10 +101,9 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
   }
 
   private void log(String upstream, TunnelRelay tunnel) {
-    InetSocketAddress remote = (InetSocketAddress) client.remoteAddress();
     context.observer().exchangeFinished(new ExchangeRecord(
         context.listenerName(),
-        remote == null ? "-" : remote.getAddress().getHostAddress(),
+        io.gatehouse.http.ClientAddress.of(client).ip(),
         user,
         "CONNECT",
         target.authority(),

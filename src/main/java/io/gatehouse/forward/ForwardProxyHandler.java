@@ -109,10 +109,9 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
   }
 
   private void authorized(HttpRequest request, RequestInfo info, ForwardTarget target, long startNanos) {
-    InetSocketAddress client = (InetSocketAddress) channel.remoteAddress();
     boolean connect = HttpMethod.CONNECT.equals(request.method());
     AccessDecision decision = settings.policy().decide(new AccessPolicy.Request(
-        client.getAddress(), target.host(), target.port(), request.method().name(), info.user));
+        client.address(), target.host(), target.port(), request.method().name(), info.user));
     info.rule = decision.rule();
     if (decision instanceof AccessDecision.Deny deny) {
       deny(request, info, deny.rule(), "denied by rule '" + deny.rule() + "'");
@@ -165,7 +164,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form
     // RFC 9112 §3.2.2: the proxy replaces Host with the target URI's authority (userinfo dropped).
     request.headers().set(HttpHeaderNames.HOST, target.hostHeader());
-    IdentityHeaders.apply(request.headers(), ((InetSocketAddress) channel.remoteAddress()).getAddress(),
+    IdentityHeaders.apply(request.headers(), client.address(),
         settings.anonymize(), settings.forwardedHeader());
     startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
         new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(),

@@ -2,6 +2,8 @@ package io.gatehouse.http;
 
 /** Names of the handlers in client and upstream pipelines, so code can find and replace them. */
 public final class PipelineNames {
+  public static final String PROXY_PROTOCOL = "proxy-protocol";
+  public static final String PROXY_PROTOCOL_STAGE = "proxy-protocol-stage";
   public static final String TLS = "tls";
   public static final String TLS_GUARD = "tls-guard";
   public static final String PLAIN_ON_TLS = "plain-on-tls";

@@ -545,7 +545,8 @@ public final class GatehouseServer implements AutoCloseable {
       }
     }
     io.gatehouse.pool.UpstreamTls tls = spec == null ? null : spec.tls();
-    return pools.connect(loop, new io.gatehouse.pool.PeerSpec(address, tls, 1, 0, 0, timeoutNanos), handler);
+    io.gatehouse.config.ProxyProtocolVersion proxyProtocol = spec == null ? null : spec.proxyProtocol();
+    return pools.connect(loop, new io.gatehouse.pool.PeerSpec(address, tls, 1, 0, 0, timeoutNanos, proxyProtocol), handler);
   }
 
   /** Per-endpoint state and drain/enable/disable, for the admin API and tests. */

@@ -128,7 +128,7 @@ final class SnapshotCompiler {
     for (EndpointConfig e : cluster.endpoints()) {
       peers.put(e.address(), new PeerSpec(e.address(), tls, cluster.pool().maxConnections(),
           cluster.circuitBreaker().maxPending(), cluster.pool().maxIdleTime().toNanos(),
-          cluster.timeouts().connect().toNanos()));
+          cluster.timeouts().connect().toNanos(), cluster.proxyProtocol()));
     }
     return peers;
   }

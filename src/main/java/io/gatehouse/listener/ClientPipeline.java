@@ -15,6 +15,8 @@ import java.util.function.Supplier;
 /**
  * Builds each client connection's pipeline:
  * {@code [tls-guard -> tls -> tls-errors] -> client-timeouts -> http-codec -> flow-control -> proxy}.
+ * A connection from a balancer trusted to send a PROXY protocol header starts with
+ * {@link ProxyProtocolStage} alone, which builds the rest once the header is read.
  * The flow-control handler makes {@code read()} deliver one decoded message at a time, which is what
  * keeps pipelined requests queued until the previous response is done.
  */
@@ -42,18 +44,32 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel ch) {
-    if (!limiter.tryAdmit(ch)) {
+    ListenerSettings s = settings.get();
+    boolean viaBalancer = s.viaBalancer(ch.remoteAddress());
+    // Behind a balancer its address is every client's: the per-client limit waits for the header.
+    if (!limiter.tryAdmit(ch, !viaBalancer)) {
       ch.close();
       return;
     }
     connections.add(ch);
     open.incrementAndGet();
     ch.closeFuture().addListener(f -> open.decrementAndGet());
-    ListenerSettings s = settings.get();
     ChannelPipeline p = ch.pipeline();
+    if (viaBalancer) {
+      ProxyProtocolStage.install(p, this, s, limiter, errors);
+    } else {
+      addProtocols(p, s);
+    }
+  }
+
+  /**
+   * {@code [tls-guard -> tls -> tls-errors] -> protocol-switch} or the HTTP/1.1 handlers: everything
+   * after a PROXY header, or from the start without one.
+   */
+  void addProtocols(ChannelPipeline p, ListenerSettings s) {
     if (s.tls() != null) {
       p.addLast(PipelineNames.TLS_GUARD, new TlsPortGuard(this, s));
-      p.addLast(PipelineNames.TLS, s.tls().newHandler(ch));
+      p.addLast(PipelineNames.TLS, s.tls().newHandler(p.channel()));
       p.addLast(PipelineNames.TLS_ERRORS, new TlsErrorHandler(errors));
     }
     if (s.tls() != null && s.tls().offersHttp2()) {

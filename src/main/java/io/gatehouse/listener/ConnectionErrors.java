@@ -10,25 +10,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Counts and logs a listener's client connections that fail below HTTP: TLS handshakes that fail
- * (scanners, plain HTTP sent to a TLS port, no shared cipher) and HTTP/2 connection errors (a bad
- * preface). They are routine on an open port, so each is counted and at most one WARN line per
+ * (scanners, plain HTTP sent to a TLS port, no shared cipher), HTTP/2 connection errors (a bad
+ * preface) and PROXY protocol failures (a trusted source without a valid header). They are routine on an open port, so each is counted and at most one WARN line per
  * kind is written every {@link #LOG_INTERVAL_NANOS}, with the number of events not logged since;
  * never a stack trace. Thread-safe, lock-free: every event loop of the listener reports here.
  */
 public final class ConnectionErrors {
   private static final Logger log = LoggerFactory.getLogger(ConnectionErrors.class);
   static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+  /** The kind of a trusted connection closed for a missing, malformed or late PROXY header. */
+  static final String PROXY_PROTOCOL = "proxy-protocol";
 
   private final String listener;
   private final ProxyMetrics metrics;
   private final Window tls;
   private final Window h2;
+  private final Window proxyProtocol;
 
   public ConnectionErrors(String listener, ProxyMetrics metrics, LongSupplier clock) {
     this.listener = listener;
     this.metrics = metrics;
     this.tls = new Window(clock);
     this.h2 = new Window(clock);
+    this.proxyProtocol = new Window(clock);
   }
 
   void tlsHandshakeFailed(Channel ch, Throwable cause) {
@@ -41,7 +45,7 @@ public final class ConnectionErrors {
 
   void protocolError(Channel ch, String kind, Throwable cause) {
     metrics.protocolError(listener, kind);
-    long suppressed = ("h2".equals(kind) ? h2 : tls).admit();
+    long suppressed = ("h2".equals(kind) ? h2 : PROXY_PROTOCOL.equals(kind) ? proxyProtocol : tls).admit();
     if (suppressed >= 0) {
       log.warn("{} listener {}: {} protocol error, connection closed: {}{}", ch, listener, kind, describe(cause),
           more(suppressed));

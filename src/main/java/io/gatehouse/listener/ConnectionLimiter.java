@@ -23,25 +23,37 @@ public final class ConnectionLimiter {
   }
 
   boolean tryAdmit(Channel ch) {
+    return tryAdmit(ch, true);
+  }
+
+  /**
+   * Admits {@code ch} if the total allows, and the per-client limit too when {@code perClient}:
+   * a connection from a PROXY-protocol balancer is checked per client only once its header named
+   * the client ({@link #tryAdmitClient}), as the balancer's own address stands for every client.
+   */
+  boolean tryAdmit(Channel ch, boolean perClient) {
     if (total.incrementAndGet() > maxTotal) {
       total.decrementAndGet();
       return false;
     }
-    if (maxPerClient > 0 && ch.remoteAddress() instanceof InetSocketAddress) {
-      InetAddress address = ((InetSocketAddress) ch.remoteAddress()).getAddress();
-      AtomicInteger count = perClient.computeIfAbsent(address, a -> new AtomicInteger());
-      if (count.incrementAndGet() > maxPerClient) {
-        release(address, count);
-        total.decrementAndGet();
-        return false;
-      }
-      ch.closeFuture().addListener(f -> {
-        release(address, count);
-        total.decrementAndGet();
-      });
+    ch.closeFuture().addListener(f -> total.decrementAndGet());
+    if (perClient && ch.remoteAddress() instanceof InetSocketAddress remote && !tryAdmitClient(ch, remote.getAddress())) {
+      return false; // the caller closes it, which gives the total back
+    }
+    return true;
+  }
+
+  /** Counts {@code ch} against {@code client}'s connections; false (nothing counted) past the limit. */
+  boolean tryAdmitClient(Channel ch, InetAddress client) {
+    if (maxPerClient <= 0 || client == null) {
       return true;
     }
-    ch.closeFuture().addListener(f -> total.decrementAndGet());
+    AtomicInteger count = perClient.computeIfAbsent(client, a -> new AtomicInteger());
+    if (count.incrementAndGet() > maxPerClient) {
+      release(client, count);
+      return false;
+    }
+    ch.closeFuture().addListener(f -> release(client, count));
     return true;
   }
 

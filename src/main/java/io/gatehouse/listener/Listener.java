@@ -1,6 +1,7 @@
 package io.gatehouse.listener;
 
 import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.http.Cidr;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
@@ -9,6 +10,7 @@ import io.netty.channel.ServerChannel;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 

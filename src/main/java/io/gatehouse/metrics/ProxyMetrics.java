@@ -52,7 +52,7 @@ public final class ProxyMetrics {
         .help("Client connections whose TLS handshake failed (not TLS, no shared cipher or version, ...), by listener")
         .labelNames("listener").register(registry);
     protocolErrors = Counter.builder().name("gatehouse_protocol_errors_total")
-        .help("Client connections closed for a protocol error below HTTP requests (kind: tls after the handshake, h2), by listener and kind")
+        .help("Client connections closed for a protocol error below HTTP requests (kind: tls after the handshake, h2, proxy-protocol), by listener and kind")
         .labelNames("listener", "kind").register(registry);
     requestDuration = Histogram.builder().name("gatehouse_request_duration_seconds")
         .help("Time from request head to end of response")

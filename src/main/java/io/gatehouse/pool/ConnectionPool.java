@@ -89,6 +89,18 @@ public final class ConnectionPool {
 
   /** Like {@link #acquire(AcquireCallback)}; {@code allowReuse=false} always opens a new connection. */
   public void acquire(AcquireCallback callback, boolean allowReuse) {
+    acquire(callback, allowReuse, null);
+  }
+
+  /**
+   * Opens a new connection whose pipeline starts with {@code header} (a {@link ProxyHeader} for
+   * one client), within the pool's limits; never hands out an idle one.
+   */
+  public void acquire(AcquireCallback callback, ProxyHeader header) {
+    acquire(callback, false, header);
+  }
+
+  private void acquire(AcquireCallback callback, boolean allowReuse, ProxyHeader header) {
     assert loop.inEventLoop();
     if (allowReuse) {
       Idle entry;
@@ -104,7 +116,7 @@ public final class ConnectionPool {
       closeQuietly(idle.pollLast().channel()); // make room for the fresh connection
     }
     if (open < maxConnections && !closed) {
-      connect(callback);
+      connect(callback, header);
       return;
     }
     if (closed || pending.size() >= maxPending) {
@@ -114,7 +126,7 @@ public final class ConnectionPool {
     }
     // A caller waits for a free connection no longer than it would wait to connect: past that the
     // upstream is saturated and the request gets 503 rather than waiting without end.
-    Waiter waiter = new Waiter(callback);
+    Waiter waiter = new Waiter(callback, header);
     waiter.timeout = loop.schedule(() -> {
       if (pending.remove(waiter)) {
         callback.failed(new PoolOverloadedException(
@@ -127,20 +139,23 @@ public final class ConnectionPool {
   /** A caller waiting for a connection, and its give-up task (cancelled once it is served). */
   private static final class Waiter {
     final AcquireCallback callback;
+    /** The header its connection must open with; null when any connection will do. */
+    final ProxyHeader header;
     ScheduledFuture<?> timeout;
 
-    Waiter(AcquireCallback callback) {
+    Waiter(AcquireCallback callback, ProxyHeader header) {
       this.callback = callback;
+      this.header = header;
     }
 
-    AcquireCallback served() {
+    Waiter served() {
       timeout.cancel(false);
-      return callback;
+      return this;
     }
   }
 
   /** The next waiting caller, its give-up task cancelled; null when none waits. */
-  private AcquireCallback nextWaiting() {
+  private Waiter nextWaiting() {
     Waiter waiter = pending.poll();
     return waiter == null ? null : waiter.served();
   }
@@ -155,9 +170,10 @@ public final class ConnectionPool {
       closeQuietly(ch);
       return;
     }
-    AcquireCallback next = nextWaiting();
+    // No waiter wants a header here: pools whose connections open with one keep none (retain).
+    Waiter next = nextWaiting();
     if (next != null) {
-      next.acquired(ch, true);
+      next.callback.acquired(ch, true);
       return;
     }
     ch.config().setAutoRead(true); // notice an upstream close while idle
@@ -182,9 +198,9 @@ public final class ConnectionPool {
   public void close() {
     closed = true;
     closeIdle();
-    AcquireCallback waiting;
+    Waiter waiting;
     while ((waiting = nextWaiting()) != null) {
-      waiting.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
+      waiting.callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
     }
   }
 
@@ -196,22 +212,23 @@ public final class ConnectionPool {
     return idle.size();
   }
 
-  private void connect(AcquireCallback callback) {
+  private void connect(AcquireCallback callback, ProxyHeader header) {
     open++;
     // Always from a task of its own, never inside the I/O event being handled: a socket opened
     // there may get the file descriptor of one closed earlier in the same epoll batch, and an
     // event still pending for that socket is then delivered to the new one, which fails it.
-    loop.execute(() -> doConnect(callback));
+    loop.execute(() -> doConnect(callback, header));
   }
 
   /** Connects for a slot already counted in {@link #open}. */
-  private void doConnect(AcquireCallback callback) {
+  private void doConnect(AcquireCallback callback, ProxyHeader header) {
     if (closed) {
       open--;
       callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
       return;
     }
-    Channel ch = UpstreamPools.open(bootstrap, remote, callback).channel();
+    Bootstrap from = header == null ? bootstrap : bootstrap.clone().handler(header.before(bootstrap.config().handler()));
+    Channel ch = UpstreamPools.open(from, remote, callback).channel();
     ch.closeFuture().addListener(f -> onClosed(ch));
   }
 
@@ -223,9 +240,9 @@ public final class ConnectionPool {
         break;
       }
     }
-    AcquireCallback next;
+    Waiter next;
     if (open < maxConnections && !closed && (next = nextWaiting()) != null) {
-      connect(next);
+      connect(next.callback, next.header);
     }
   }
 

@@ -1,6 +1,7 @@
 package io.gatehouse.pool;
 
 import io.gatehouse.config.HostPort;
+import io.gatehouse.config.ProxyProtocolVersion;
 
 /**
  * Everything needed to open and keep connections to one upstream peer, compiled once per config
@@ -11,7 +12,16 @@ import io.gatehouse.config.HostPort;
  *
  * @param tls null for plain HTTP
  * @param maxPending most callers waiting for a connection; 0 = the pool's default
+ * @param proxyProtocol the PROXY header every connection opens with, or null; with one, a
+ *     connection carries one client's requests only, so it is never pooled (see {@link ProxyHeader})
  */
 public record PeerSpec(
     HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
-    long connectTimeoutNanos) {}
+    long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol) {
+
+  /** Without the PROXY protocol. */
+  public PeerSpec(HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
+      long connectTimeoutNanos) {
+    this(address, tls, maxConnections, maxPending, maxIdleNanos, connectTimeoutNanos, null);
+  }
+}

@@ -65,7 +65,9 @@ public final class UpstreamPools {
   public ConnectionPool get(EventLoop loop, PeerSpec spec) {
     return registry.pool(loop, spec, key -> new ConnectionPool(loop, bootstrap(loop, spec, template.config().handler()),
         remote(spec.address()), spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
-        () -> !retired.contains(spec) && retain.test(spec.address())));
+        // A PROXY header names one client: its connection is never handed to another (as HAProxy's
+        // send-proxy connections are private to their client), so none is kept after an exchange.
+        () -> spec.proxyProtocol() == null && !retired.contains(spec) && retain.test(spec.address())));
   }
 
   /**
@@ -73,7 +75,12 @@ public final class UpstreamPools {
    * the spec has it): the path health probes take, so they reach a peer as requests do.
    */
   public ChannelFuture connect(EventLoop loop, PeerSpec spec, ChannelHandler handler) {
-    return bootstrap(loop, spec, handler).connect(remote(spec.address()));
+    Bootstrap bootstrap = bootstrap(loop, spec, handler);
+    if (spec.proxyProtocol() != null) {
+      // A probe speaks for no client: v2 LOCAL or v1 UNKNOWN, which origins that require the header accept.
+      bootstrap.handler(ProxyHeader.local(spec.proxyProtocol()).before(bootstrap.config().handler()));
+    }
+    return bootstrap.connect(remote(spec.address()));
   }
 
   /** Told, on the connecting loop, how an exclusive connection ({@link #connectExclusive}) went. */

@@ -57,12 +57,6 @@ final class ClientConnection {
     this.stage = stage;
   }
 
-  /** The client's address as text ({@code -} when not an IP socket); an HTTP/2 stream's is its connection's. */
-  String clientIp() {
-    SocketAddress remote = channel instanceof Http2StreamChannel ? channel.parent().remoteAddress() : channel.remoteAddress();
-    return remote instanceof InetSocketAddress ? ((InetSocketAddress) remote).getAddress().getHostAddress() : "-";
-  }
-
   /**
    * Keeps a socket read pending while the response is relayed, so the read interest is never
    * switched off and on again for each request (two epoll_ctl calls saved per request). What it

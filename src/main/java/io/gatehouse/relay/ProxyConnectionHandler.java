@@ -1,5 +1,6 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.http.ClientAddress;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.LocalReply;
 import io.gatehouse.http.Reason;
@@ -53,7 +54,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   /** Drain, half-close and closing of the connection; knows whether it is lingering (input dropped). */
   private ClientConnection closing;
   private LazyTimer responseTimer;
-  /** The client's address as text, computed once per connection. */
+  /**
+   * The client of this connection (behind a PROXY-protocol balancer, the one its header named),
+   * read once per connection.
+   */
+  protected ClientAddress client;
+  /** {@code client}'s IP address as text: the key of per-client limits, hashing and the log. */
   protected String clientIp = "-";
 
   protected ProxyConnectionHandler(Supplier<ConnectionContext> contexts, ClientTimeoutHandler timeouts) {
@@ -82,8 +88,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     channel = ctx.channel();
     closing = new ClientConnection(channel, ctx.pipeline().context(PipelineNames.FLOW_CONTROL), this::stage);
-    clientIp = closing.clientIp();
     responseTimer = new LazyTimer(channel.eventLoop(), clock());
+    client = ClientAddress.of(channel); // an HTTP/2 stream: its connection's client
+    clientIp = client.ip();
     channel.read();
   }
 

@@ -1,10 +1,13 @@
 package io.gatehouse.reverse;
 
 import io.gatehouse.config.HostPort;
+import io.gatehouse.http.ClientAddress;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.AcquireCallback;
 import io.gatehouse.pool.ConnectFailures;
 import io.gatehouse.pool.ConnectionPool;
+import io.gatehouse.pool.PeerSpec;
+import io.gatehouse.pool.ProxyHeader;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.UpstreamConnector;
 import io.gatehouse.upstream.Endpoint;
@@ -27,6 +30,8 @@ final class ClusterConnector implements UpstreamConnector {
   private final EventLoop loop;
   private final UpstreamPools pools;
   private final String hashKey;
+  /** Named in the PROXY header of clusters with {@code proxyProtocol}. */
+  private final ClientAddress client;
   private final boolean idempotent;
   private final LongSupplier clock;
   private final List<Endpoint> tried = new ArrayList<>(2);
@@ -42,7 +47,8 @@ final class ClusterConnector implements UpstreamConnector {
 
   ClusterConnector(
       ClusterRuntime cluster, Route route, EventLoop loop, UpstreamPools pools, String hashKey,
-      boolean idempotent, LongSupplier clock) {
+      ClientAddress client, boolean idempotent, LongSupplier clock) {
+    this.client = client;
     this.cluster = cluster;
     this.route = route;
     this.loop = loop;
@@ -83,8 +89,9 @@ final class ClusterConnector implements UpstreamConnector {
     }
     attemptStart = clock.getAsLong();
     label = endpoint.address().toString();
-    pool = pools.get(loop, cluster.peer(endpoint.address()));
-    pool.acquire(new AcquireCallback() {
+    PeerSpec peer = cluster.peer(endpoint.address());
+    pool = pools.get(loop, peer);
+    AcquireCallback acquired = new AcquireCallback() {
       @Override
       public void acquired(Channel channel, boolean reused) {
         connected = true;
@@ -97,7 +104,12 @@ final class ClusterConnector implements UpstreamConnector {
         account(reason);
         callback.failed(reason, cause);
       }
-    }, !fresh);
+    };
+    if (peer.proxyProtocol() != null) {
+      pool.acquire(acquired, ProxyHeader.forClient(peer.proxyProtocol(), client)); // a connection of its own
+    } else {
+      pool.acquire(acquired, !fresh);
+    }
   }
 
 

@@ -77,7 +77,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
 
     ClusterConnector connector = new ClusterConnector(
         cluster, route, channel.eventLoop(), pools, cluster.hashKey(request, clientIp),
-        isIdempotent(request.method()), clock());
+        client, isIdempotent(request.method()), clock());
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,
         new ExchangeSettings(timeout, context.maxBodyBytes(), headers.via(), clock(), cohortCookie(setCookie)));

@@ -83,7 +83,8 @@ class ConfigLoaderTest {
         """;
     assertThat(problems(yaml)).containsExactly(
         "test.yaml:5:5: clusters[0].balancr: unknown key 'balancr' (expected one of: name, balancer,"
-            + " hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, slowStart, circuitBreaker)");
+            + " hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, slowStart, circuitBreaker,"
+            + " proxyProtocol)");
   }
 
   @Test

@@ -95,21 +95,41 @@ public final class RawH2Client implements AutoCloseable {
       socket.setSoTimeout(Math.toIntExact(RawHttpClient.DEFAULT_TIMEOUT.toMillis()));
       socket.connect(new java.net.InetSocketAddress("127.0.0.1", port),
           Math.toIntExact(RawHttpClient.DEFAULT_TIMEOUT.toMillis()));
-      SSLParameters parameters = socket.getSSLParameters();
-      parameters.setApplicationProtocols(new String[] {"h2"});
-      socket.setSSLParameters(parameters);
-      socket.startHandshake();
-      if (!"h2".equals(socket.getApplicationProtocol())) {
-        throw new IOException("ALPN chose " + socket.getApplicationProtocol() + " (expected: h2)");
-      }
-      RawH2Client client = new RawH2Client(socket);
-      client.out.write(PREFACE);
-      client.frame(SETTINGS, 0, 0, new byte[0]);
-      return client;
+      return start(socket);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
     }
+  }
+
+  /**
+   * As {@link #connect(int, TestCerts)}, with TLS over {@code plain}, a socket the test already
+   * wrote to (a PROXY protocol header, say).
+   */
+  public static RawH2Client over(java.net.Socket plain, TestCerts certs) throws IOException {
+    SSLSocket socket = (SSLSocket) certs.clientSslContext().getSocketFactory()
+        .createSocket(plain, "localhost", plain.getPort(), true);
+    try {
+      socket.setSoTimeout(Math.toIntExact(RawHttpClient.DEFAULT_TIMEOUT.toMillis()));
+      return start(socket);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
+  private static RawH2Client start(SSLSocket socket) throws IOException {
+    SSLParameters parameters = socket.getSSLParameters();
+    parameters.setApplicationProtocols(new String[] {"h2"});
+    socket.setSSLParameters(parameters);
+    socket.startHandshake();
+    if (!"h2".equals(socket.getApplicationProtocol())) {
+      throw new IOException("ALPN chose " + socket.getApplicationProtocol() + " (expected: h2)");
+    }
+    RawH2Client client = new RawH2Client(socket);
+    client.out.write(PREFACE);
+    client.frame(SETTINGS, 0, 0, new byte[0]);
+    return client;
   }
 
   /** Bound on each following read. */

@@ -56,6 +56,29 @@ public final class RawHttpClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects from {@code localHost} (any of 127.0.0.0/8 on Linux), so one test can be both a
+     * trusted and an untrusted source.
+     */
+    public static RawHttpClient connectFrom(String localHost, int port) throws IOException {
+        Socket socket = new Socket();
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(Math.toIntExact(DEFAULT_TIMEOUT.toMillis()));
+            socket.bind(new InetSocketAddress(localHost, 0));
+            socket.connect(new InetSocketAddress("127.0.0.1", port), Math.toIntExact(DEFAULT_TIMEOUT.toMillis()));
+            return new RawHttpClient(socket);
+        } catch (IOException | RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+    }
+
+    /** A client over an already connected socket (TLS layered over a raw one, say). */
+    public static RawHttpClient over(Socket socket) throws IOException {
+        return new RawHttpClient(socket);
+    }
+
     /** Bound on each following read. */
     public RawHttpClient timeout(Duration timeout) throws SocketException {
         socket.setSoTimeout(Math.toIntExact(timeout.toMillis()));

@@ -1,4 +1,4 @@
-package io.gatehouse.forward;
+package io.gatehouse.http;
 
 import io.netty.util.NetUtil;
 import java.net.Inet4Address;
@@ -6,10 +6,10 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 
 /** An IPv4 or IPv6 block; a v4 client seen as an IPv4-mapped v6 address matches v4 blocks. */
-record Cidr(byte[] network, int bits) {
+public record Cidr(byte[] network, int bits) {
 
   /** Parses {@code 10.0.0.0/8}, {@code ::1/128} or a single address (validated by the config). */
-  static Cidr parse(String text) {
+  public static Cidr parse(String text) {
     int slash = text.indexOf('/');
     String ip = slash < 0 ? text : text.substring(0, slash);
     byte[] bytes = NetUtil.createByteArrayFromIpAddressString(ip);
@@ -23,7 +23,7 @@ record Cidr(byte[] network, int bits) {
     return new Cidr(bytes, bits);
   }
 
-  boolean contains(InetAddress address) {
+  public boolean contains(InetAddress address) {
     byte[] a = address.getAddress();
     if (address instanceof Inet6Address && network.length == 4 && isMappedV4(a)) {
       a = java.util.Arrays.copyOfRange(a, 12, 16);
