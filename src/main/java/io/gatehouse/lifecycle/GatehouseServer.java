@@ -100,6 +100,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Runs the deployment judge off the event loops; one thread, ticks every {@link #DEPLOY_TICK_MILLIS}. */
   private java.util.concurrent.ScheduledExecutorService deployTicker;
   private static final long DEPLOY_TICK_MILLIS = 100;
+  /** The fleet's Redis; null without a {@code fleet} section (then nothing of it exists). */
+  private io.gatehouse.fleet.FleetClient fleet;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -173,6 +175,7 @@ public final class GatehouseServer implements AutoCloseable {
             + " (expected: --takeover to replace it, or another handoff.socket)");
       }
     }
+    startFleet(config);
     stateFile = new StateFile(config.state().file());
     Overrides loaded = stateFile.load();
     Overrides overrides = loaded.reconcile(config, why -> log.warn("override dropped at start: {}", why));
@@ -228,6 +231,28 @@ public final class GatehouseServer implements AutoCloseable {
         listeners::openConnections);
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
         transport.name(), loops.size(), TlsContexts.providerName());
+  }
+
+  /**
+   * Connects to the fleet's Redis, waiting at most {@code fleet.timeout}: an instance that reaches
+   * Redis begins with the fleet's state; one that does not starts on its local state and catches up.
+   */
+  private void startFleet(GatehouseConfig config) throws InterruptedException {
+    if (config.fleet() == null) {
+      return;
+    }
+    fleet = io.gatehouse.fleet.FleetClient.start(config.fleet());
+    metrics.gauge("gatehouse_fleet_store_up", "1 while the fleet's Redis is reachable, 0 while serving on the"
+        + " last known fleet state", () -> fleet.status().isUp() ? 1 : 0);
+    if (!fleet.awaitUp(config.fleet().timeout())) {
+      log.warn("fleet: starting without Redis {} (instance {}); the fleet's state applies once it answers",
+          config.fleet().redis(), config.fleet().instance());
+    }
+  }
+
+  /** The fleet's Redis link, or null without a {@code fleet} section. */
+  public io.gatehouse.fleet.FleetClient fleet() {
+    return fleet;
   }
 
   private void startDeployments() {
@@ -413,6 +438,9 @@ public final class GatehouseServer implements AutoCloseable {
           && running.admin().bind().equals(next.admin().bind());
       problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, sameBind ? "admin.token" : "admin",
           (sameBind ? "changed" : "changed from " + describe(running.admin()) + " to " + describe(next.admin())) + how));
+    }
+    if (!java.util.Objects.equals(running.fleet(), next.fleet())) {
+      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "fleet", "changed" + how));
     }
     if (!java.util.Objects.equals(running.handoff(), next.handoff())) {
       problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "handoff.socket",
@@ -634,6 +662,9 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
+    if (fleet != null) {
+      fleet.close();
+    }
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     // After the loops: a channel's inactive handlers run after its close future completes, and
     // they write the access-log lines of the exchanges the close cut.
