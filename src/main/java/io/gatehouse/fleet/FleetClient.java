@@ -16,6 +16,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.net.SocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -61,7 +62,11 @@ public final class FleetClient implements AutoCloseable {
 
   private FleetClient(FleetConfig config, Clock clock) {
     this.config = config;
-    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+    // Reconnect back-off capped at MAX_RETRY (Lettuce's default grows to 30 s): an instance must
+    // catch up within seconds of Redis coming back.
+    this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(100), MAX_RETRY, 2, TimeUnit.MILLISECONDS))
+        .build();
     this.uri = uri(config);
     this.client = RedisClient.create(resources, uri);
     client.setOptions(ClientOptions.builder()

@@ -102,6 +102,8 @@ public final class GatehouseServer implements AutoCloseable {
   private static final long DEPLOY_TICK_MILLIS = 100;
   /** The fleet's Redis; null without a {@code fleet} section (then nothing of it exists). */
   private io.gatehouse.fleet.FleetClient fleet;
+  /** With {@code fleet}: the overrides' store is Redis (the state file keeps the last fleet state). */
+  private FleetOverrides fleetOverrides;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -186,6 +188,13 @@ public final class GatehouseServer implements AutoCloseable {
     current.set(first);
     applyAdminStates(first);
     healthChecker.update(clusters(current.get()));
+    if (fleet != null) {
+      fleetOverrides = new FleetOverrides(fleet, current::get, this::applyFleet);
+      if (fleet.status().isUp()) {
+        fleetOverrides.syncNow(); // begin with the fleet's drains and weights, not only this file's
+      }
+      fleetOverrides.start();
+    }
     EndpointGauges.register(metrics, () -> clusters(current.get()));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     if (config.accessLog().enabled()) {
@@ -465,11 +474,35 @@ public final class GatehouseServer implements AutoCloseable {
   synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
     Snapshot previous = current.get();
     Overrides overrides = change.apply(previous.overrides());
+    long fleetVersion = fleetOverrides == null ? 0 : fleetOverrides.write(previous.overrides(), overrides);
     Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward());
     swap(previous, next);
     stateFile.save(overrides);
-    log.info("config generation {} in use (runtime change)", next.generation());
+    log.info("config generation {} in use (runtime change{})", next.generation(),
+        fleetOverrides == null ? "" : ", fleet version " + fleetVersion);
     return next;
+  }
+
+  /**
+   * Applies the fleet's overrides, as read from Redis, as a new generation; nothing when they are
+   * what runs already (this instance's own change coming back). What does not apply to this
+   * instance's config (a route or endpoint it does not have) is left out here, kept in Redis.
+   */
+  private synchronized void applyFleet(Overrides fleetState, long version) {
+    Snapshot previous = current.get();
+    Overrides overrides = fleetState.reconcile(previous.config(), why -> log.debug("fleet override not applied: {}", why));
+    if (overrides.equals(previous.overrides())) {
+      return;
+    }
+    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward());
+    swap(previous, next);
+    stateFile.save(overrides);
+    log.info("config generation {} in use (fleet change, version {})", next.generation(), version);
+  }
+
+  /** The fleet version of the overrides in use; 0 without {@code fleet} or before the first read. */
+  public long fleetVersion() {
+    return fleetOverrides == null ? 0 : fleetOverrides.version();
   }
 
   UpstreamPools pools() {
@@ -662,6 +695,9 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
+    if (fleetOverrides != null) {
+      fleetOverrides.close();
+    }
     if (fleet != null) {
       fleet.close();
     }
