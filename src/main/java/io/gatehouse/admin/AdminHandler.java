@@ -125,7 +125,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (n == 3 && what.equals("reload")) {
       return "POST";
     }
-    if (n == 3 && (what.equals("config") || what.equals("routes") || what.equals("clusters"))) {
+    if (n == 3 && (what.equals("config") || what.equals("routes") || what.equals("clusters") || what.equals("fleet"))) {
       return "GET";
     }
     if (n == 3 && what.equals("deployments")) {
@@ -190,6 +190,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return reload();
       case "config":
         return Reply.json(200, backend.config());
+      case "fleet":
+        return Reply.json(200, backend.fleet());
       case "routes":
         if (p.size() == 3) {
           return Reply.json(200, JSON.valueToTree(backend.routes()));

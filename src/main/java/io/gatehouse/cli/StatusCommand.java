@@ -5,7 +5,10 @@ import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
 
-/** {@code gatehouse status}: routes with their weights and every cluster's endpoints, as a table. */
+/**
+ * {@code gatehouse status}: routes with their weights and every cluster's endpoints, as a table; in
+ * a fleet, also Redis's state and every instance's last heartbeat.
+ */
 @Command(name = "status", description = "Show routes, clusters and endpoints of a running instance.")
 final class StatusCommand extends AdminCommand {
   @Override
@@ -44,7 +47,28 @@ final class StatusCommand extends AdminCommand {
       }
     }
     print(rows);
+    printFleet(admin.call("GET", "/api/v1/fleet"));
     return ready.ok() ? 0 : 1;
+  }
+
+  /** The fleet block; nothing for an instance without {@code fleet} (the API answers 404). */
+  private static void printFleet(AdminClient.Answer fleet) {
+    if (!fleet.ok() || fleet.json() == null) {
+      return;
+    }
+    JsonNode f = fleet.json();
+    System.out.println();
+    System.out.println("fleet " + f.path("name").asText() + ": instance " + f.path("instance").asText()
+        + ", redis " + f.path("redis").asText() + " since " + f.path("since").asText("-")
+        + ", fleet version " + f.path("fleetVersion").asLong());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"INSTANCE", "ALIVE", "ADMIN", "GENERATION", "FLEET-VERSION", "VERSION", "LAST-HEARTBEAT"});
+    for (JsonNode i : f.path("instances")) {
+      rows.add(new String[] {i.path("instance").asText(), i.path("alive").asBoolean() ? "yes" : "no",
+          i.path("admin").asText("-"), i.path("generation").asText(), i.path("fleetVersion").asText(),
+          i.path("version").asText("-"), i.path("lastHeartbeat").asText()});
+    }
+    print(rows);
   }
 
   private static String millis(double ms) {

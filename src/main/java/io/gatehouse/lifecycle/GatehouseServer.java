@@ -100,10 +100,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Runs the deployment judge off the event loops; one thread, ticks every {@link #DEPLOY_TICK_MILLIS}. */
   private java.util.concurrent.ScheduledExecutorService deployTicker;
   private static final long DEPLOY_TICK_MILLIS = 100;
-  /** The fleet's Redis; null without a {@code fleet} section (then nothing of it exists). */
-  private io.gatehouse.fleet.FleetClient fleet;
-  /** With {@code fleet}: the overrides' store is Redis (the state file keeps the last fleet state). */
-  private FleetOverrides fleetOverrides;
+  /** This instance in its fleet; null without a {@code fleet} section (then nothing of it exists). */
+  private FleetMember fleet;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -189,11 +187,7 @@ public final class GatehouseServer implements AutoCloseable {
     applyAdminStates(first);
     healthChecker.update(clusters(current.get()));
     if (fleet != null) {
-      fleetOverrides = new FleetOverrides(fleet, current::get, this::applyFleet);
-      if (fleet.status().isUp()) {
-        fleetOverrides.syncNow(); // begin with the fleet's drains and weights, not only this file's
-      }
-      fleetOverrides.start();
+      fleet.shareOverrides(current::get, this::applyFleet);
     }
     EndpointGauges.register(metrics, () -> clusters(current.get()));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
@@ -219,6 +213,10 @@ public final class GatehouseServer implements AutoCloseable {
       if (config.admin() != null) {
         admin = AdminEndpoint.start(config.admin(), group, transport, inherited, metrics, this, clock);
         log.info("admin API on {}", admin.localAddress());
+        if (fleet != null) {
+          String adminAddress = admin.localAddress().getHostString() + ":" + admin.localAddress().getPort();
+          fleet.beat(() -> fleet.self(adminAddress, current.get().generation()));
+        }
       }
     } catch (Exception e) {
       if (predecessor != null) {
@@ -242,25 +240,18 @@ public final class GatehouseServer implements AutoCloseable {
         transport.name(), loops.size(), TlsContexts.providerName());
   }
 
-  /**
-   * Connects to the fleet's Redis, waiting at most {@code fleet.timeout}: an instance that reaches
-   * Redis begins with the fleet's state; one that does not starts on its local state and catches up.
-   */
   private void startFleet(GatehouseConfig config) throws InterruptedException {
-    if (config.fleet() == null) {
-      return;
-    }
-    fleet = io.gatehouse.fleet.FleetClient.start(config.fleet());
-    metrics.gauge("gatehouse_fleet_store_up", "1 while the fleet's Redis is reachable, 0 while serving on the"
-        + " last known fleet state", () -> fleet.status().isUp() ? 1 : 0);
-    if (!fleet.awaitUp(config.fleet().timeout())) {
-      log.warn("fleet: starting without Redis {} (instance {}); the fleet's state applies once it answers",
-          config.fleet().redis(), config.fleet().instance());
+    if (config.fleet() != null) {
+      fleet = FleetMember.start(config.fleet(), metrics);
     }
   }
 
   /** The fleet's Redis link, or null without a {@code fleet} section. */
   public io.gatehouse.fleet.FleetClient fleet() {
+    return fleet == null ? null : fleet.client();
+  }
+
+  FleetMember fleetMember() {
     return fleet;
   }
 
@@ -474,12 +465,12 @@ public final class GatehouseServer implements AutoCloseable {
   synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
     Snapshot previous = current.get();
     Overrides overrides = change.apply(previous.overrides());
-    long fleetVersion = fleetOverrides == null ? 0 : fleetOverrides.write(previous.overrides(), overrides);
+    long fleetVersion = fleet == null ? 0 : fleet.write(previous.overrides(), overrides);
     Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward());
     swap(previous, next);
     stateFile.save(overrides);
     log.info("config generation {} in use (runtime change{})", next.generation(),
-        fleetOverrides == null ? "" : ", fleet version " + fleetVersion);
+        fleet == null ? "" : ", fleet version " + fleetVersion);
     return next;
   }
 
@@ -502,7 +493,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   /** The fleet version of the overrides in use; 0 without {@code fleet} or before the first read. */
   public long fleetVersion() {
-    return fleetOverrides == null ? 0 : fleetOverrides.version();
+    return fleet == null ? 0 : fleet.version();
   }
 
   UpstreamPools pools() {
@@ -695,9 +686,6 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
-    if (fleetOverrides != null) {
-      fleetOverrides.close();
-    }
     if (fleet != null) {
       fleet.close();
     }

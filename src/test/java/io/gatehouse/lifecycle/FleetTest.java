@@ -7,6 +7,8 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RedisServer;
 import io.gatehouse.upstream.AdminState;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -28,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * alone ({@code ACL SETUSER b off} + {@code CLIENT KILL USER b}).
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
-class FleetOverridesTest {
+class FleetTest {
   private static final String CONFIG = """
       listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
       routes: [ { name: all, backends: [ { cluster: blue, weight: 100 }, { cluster: green, weight: 0 } ] } ]
@@ -39,6 +41,7 @@ class FleetOverridesTest {
       """;
   /** Generous: the contract is one second; a loaded CI machine must not fail the test for a hiccup. */
   private static final Duration APPLIES = Duration.ofSeconds(5);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private RedisServer redis;
   private FakeUpstream e1;
@@ -178,6 +181,45 @@ class FleetOverridesTest {
     await().atMost(Duration.ofSeconds(15)).until(() -> b.server().fleet().status().isUp());
     await().atMost(APPLIES).until(() -> adminState(b, e2) == AdminState.DISABLED);
     assertThat(b.server().fleetVersion()).isEqualTo(a.server().fleetVersion());
+  }
+
+  @Test
+  void every_instance_heartbeats_and_the_api_lists_the_fleet() throws Exception {
+    ProxyUnderTest a = fleet.get(0);
+    ProxyUnderTest c = fleet.get(2);
+    await().atMost(APPLIES).untilAsserted(() -> {
+      JsonNode view = JSON.readTree(admin(a, "GET", "/api/v1/fleet", null).body());
+      assertThat(view.get("instance").asText()).isEqualTo("a");
+      assertThat(view.get("redis").asText()).isEqualTo("up");
+      assertThat(view.get("since").asText()).isNotEmpty();
+      assertThat(view.get("instances").findValuesAsText("instance")).containsExactlyInAnyOrder("a", "b", "c");
+      assertThat(view.get("instances").findValues("alive")).allMatch(JsonNode::asBoolean);
+      for (JsonNode i : view.get("instances")) {
+        ProxyUnderTest p = fleet.get("abc".indexOf(i.get("instance").asText()));
+        assertThat(i.get("admin").asText()).isEqualTo("127.0.0.1:" + p.server().adminAddress().getPort());
+        assertThat(i.get("generation").asLong()).isEqualTo(p.server().generation());
+      }
+    });
+
+    c.close(); // stops beating: its key expires after three heartbeats, the index keeps it an hour
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      JsonNode view = JSON.readTree(admin(a, "GET", "/api/v1/fleet", null).body());
+      JsonNode gone = null;
+      for (JsonNode i : view.get("instances")) {
+        if (i.get("instance").asText().equals("c")) {
+          gone = i;
+        }
+      }
+      assertThat(gone).isNotNull();
+      assertThat(gone.get("alive").asBoolean()).isFalse();
+    });
+
+    redis.stop();
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      JsonNode view = JSON.readTree(admin(a, "GET", "/api/v1/fleet", null).body());
+      assertThat(view.get("redis").asText()).isEqualTo("down");
+      assertThat(view.get("instances")).isEmpty();
+    });
   }
 
   private static AdminState adminState(ProxyUnderTest p, FakeUpstream e) {
