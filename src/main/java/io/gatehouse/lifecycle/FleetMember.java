@@ -10,6 +10,7 @@ import io.gatehouse.fleet.FleetStatus;
 import io.gatehouse.fleet.Heartbeats;
 import io.gatehouse.metrics.ProxyMetrics;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -28,6 +29,8 @@ final class FleetMember implements AutoCloseable {
   static final String VERSION = java.util.Objects.requireNonNullElse(
       GatehouseServer.class.getPackage().getImplementationVersion(), "dev");
 
+  static final Duration START_WAIT = Duration.ofSeconds(5);
+
   private final FleetClient client;
   private final Heartbeats heartbeats;
   private FleetOverrides overrides;
@@ -38,15 +41,18 @@ final class FleetMember implements AutoCloseable {
   }
 
   /**
-   * Connects, waiting at most {@code fleet.timeout}: an instance that reaches Redis begins with the
-   * fleet's state; one that does not starts on its local state and catches up.
+   * Connects, waiting at most {@code fleet.timeout} or {@link #START_WAIT}, whichever is longer (the
+   * first connection of a fresh JVM loads and initializes the Redis client: seconds on a busy
+   * machine): an instance that reaches Redis begins with the fleet's state; one that does not
+   * starts on its local state and catches up.
    */
   static FleetMember start(FleetConfig config, ProxyMetrics metrics) throws InterruptedException {
     FleetMember member = new FleetMember(FleetClient.start(config));
     FleetStatus status = member.client.status();
     metrics.gauge("gatehouse_fleet_store_up", "1 while the fleet's Redis is reachable, 0 while serving on the"
         + " last known fleet state", () -> status.isUp() ? 1 : 0);
-    if (!member.client.awaitUp(config.timeout())) {
+    Duration wait = config.timeout().compareTo(START_WAIT) > 0 ? config.timeout() : START_WAIT;
+    if (!member.client.awaitUp(wait)) {
       log.warn("fleet: starting without Redis {} (instance {}); the fleet's state applies once it answers",
           config.redis(), config.instance());
     }
