@@ -184,6 +184,24 @@ class FleetTest {
   }
 
   @Test
+  void a_deployment_run_by_one_instance_moves_every_instance_step_by_step() throws Exception {
+    ProxyUnderTest a = fleet.get(0);
+    HttpResponse<String> started = admin(a, "POST", "/api/v1/deployments",
+        "{\"route\":\"all\",\"to\":\"green\",\"steps\":[5,25,50,100],\"interval\":\"10m\"}");
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String id = JSON.readTree(started.body()).get("id").asText();
+    for (ProxyUnderTest p : fleet) { // the step is a weights override: it applies fleet-wide
+      await().atMost(APPLIES).untilAsserted(() -> assertThat(admin(p, "GET", "/api/v1/routes", null).body())
+          .contains("{\"cluster\":\"blue\",\"weight\":9500}").contains("{\"cluster\":\"green\",\"weight\":500}"));
+    }
+    assertThat(admin(a, "POST", "/api/v1/deployments/" + id + "/rollback", null).statusCode()).isEqualTo(200);
+    for (ProxyUnderTest p : fleet) {
+      await().atMost(APPLIES).untilAsserted(() -> assertThat(admin(p, "GET", "/api/v1/routes", null).body())
+          .contains("{\"cluster\":\"blue\",\"weight\":100}").contains("\"overridden\":false"));
+    }
+  }
+
+  @Test
   void every_instance_heartbeats_and_the_api_lists_the_fleet() throws Exception {
     ProxyUnderTest a = fleet.get(0);
     ProxyUnderTest c = fleet.get(2);
