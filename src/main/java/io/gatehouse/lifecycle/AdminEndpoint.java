@@ -267,6 +267,8 @@ final class AdminEndpoint implements AdminBackend {
         case CONFLICT -> 409;
       };
       throw new AdminException(status, e.field(), e.getMessage());
+    } catch (io.gatehouse.fleet.FleetDownException e) {
+      throw new AdminException(503, "fleet", e.getMessage() + ": the deployment was not changed (retry when it is back)");
     }
   }
 

@@ -33,11 +33,26 @@ final class FleetMember implements AutoCloseable {
 
   private final FleetClient client;
   private final Heartbeats heartbeats;
+  private final io.gatehouse.fleet.JudgeLease judge;
+  private final io.gatehouse.fleet.FleetDeploymentStore deployments;
   private FleetOverrides overrides;
 
   private FleetMember(FleetClient client) {
     this.client = client;
     this.heartbeats = new Heartbeats(client, Clock.systemUTC());
+    this.judge = new io.gatehouse.fleet.JudgeLease(client, System::currentTimeMillis);
+    this.deployments = new io.gatehouse.fleet.FleetDeploymentStore(client);
+    judge.start();
+  }
+
+  /** The fleet's deployments (Redis), for the deployment controller. */
+  io.gatehouse.deploy.DeploymentStore deploymentStore() {
+    return deployments;
+  }
+
+  /** Whether this instance holds the judge lease: only then does it tick the deployments. */
+  boolean judges() {
+    return judge.held();
   }
 
   /**
@@ -105,6 +120,7 @@ final class FleetMember implements AutoCloseable {
     root.put("since", state.since() == null ? null : state.since().toString());
     root.put("generation", generation);
     root.put("fleetVersion", version());
+    root.put("judge", state.up() ? judge.holderNow() : null);
     ArrayNode instances = root.putArray("instances");
     List<Heartbeats.Beat> beats = List.of();
     if (state.up()) {

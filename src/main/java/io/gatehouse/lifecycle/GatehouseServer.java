@@ -256,8 +256,10 @@ public final class GatehouseServer implements AutoCloseable {
   }
 
   private void startDeployments() {
-    deployments = new io.gatehouse.deploy.DeploymentController(
-        io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments),
+    // In a fleet the deployments live in Redis and one instance (the judge lease's holder) ticks them.
+    io.gatehouse.deploy.DeploymentStore store = fleet != null ? fleet.deploymentStore()
+        : io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments);
+    deployments = new io.gatehouse.deploy.DeploymentController(store,
         new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC());
     metrics.gaugeFamily("gatehouse_deployment_state",
         "Deployment state: 0 pending, 1 progressing, 2 paused, 3 promoted, 4 rolled_back, 5 failed",
@@ -269,7 +271,8 @@ public final class GatehouseServer implements AutoCloseable {
     });
     deployTicker.scheduleWithFixedDelay(() -> {
       try {
-        if (!draining) { // a draining process (stop or hand-off) leaves the deployments to its successor
+        // A draining process (stop or hand-off) leaves the deployments to its successor.
+        if (!draining && (fleet == null || fleet.judges())) {
           deployments.tick();
         }
       } catch (RuntimeException e) {

@@ -202,6 +202,43 @@ class FleetTest {
   }
 
   @Test
+  void when_the_judge_dies_another_instance_takes_the_lease_and_finishes_the_deployment() throws Exception {
+    String[] judge = new String[1];
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      judge[0] = JSON.readTree(admin(fleet.get(0), "GET", "/api/v1/fleet", null).body()).path("judge").asText(null);
+      assertThat(judge[0]).isIn("a", "b", "c");
+    });
+    ProxyUnderTest holder = fleet.get("abc".indexOf(judge[0]));
+    List<ProxyUnderTest> survivors = fleet.stream().filter(p -> p != holder).toList();
+    ProxyUnderTest starter = survivors.get(0);
+    HttpResponse<String> started = admin(starter, "POST", "/api/v1/deployments",
+        "{\"route\":\"all\",\"to\":\"green\",\"steps\":[50,100],\"interval\":\"500ms\","
+            + "\"slo\":{\"minRequests\":1,\"maxErrorRate\":0.5,\"maxP99\":\"5s\",\"vsBaseline\":false}}");
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String id = JSON.readTree(started.body()).get("id").asText();
+    // Every instance sees the one deployment record, whichever started it.
+    for (ProxyUnderTest p : fleet) {
+      assertThat(admin(p, "GET", "/api/v1/deployments/" + id, null).statusCode()).isEqualTo(200);
+    }
+
+    holder.close(); // the judge dies: its lease lapses after three heartbeats
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
+      for (ProxyUnderTest p : survivors) {
+        for (int i = 0; i < 3; i++) {
+          p.get("example.com", "/");
+        }
+      }
+      JsonNode d = JSON.readTree(admin(starter, "GET", "/api/v1/deployments/" + id, null).body());
+      assertThat(d.get("state").asText()).isEqualTo("promoted");
+    });
+    String next = JSON.readTree(admin(starter, "GET", "/api/v1/fleet", null).body()).path("judge").asText(null);
+    assertThat(next).isNotEqualTo(judge[0]).isIn("a", "b", "c");
+    for (ProxyUnderTest p : survivors) { // the promotion applied everywhere
+      await().atMost(APPLIES).untilAsserted(() -> assertThat(p.get("example.com", "/").bodyAsString()).isEqualTo("e3"));
+    }
+  }
+
+  @Test
   void every_instance_heartbeats_and_the_api_lists_the_fleet() throws Exception {
     ProxyUnderTest a = fleet.get(0);
     ProxyUnderTest c = fleet.get(2);
