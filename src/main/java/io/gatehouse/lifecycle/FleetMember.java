@@ -50,6 +50,13 @@ final class FleetMember implements AutoCloseable {
     return deployments;
   }
 
+  /** Starts summing the fleet's figures into the judge's {@code cohorts} (see {@link FleetFigures}). */
+  FleetFigures figures(io.gatehouse.deploy.CohortObserver cohorts) {
+    FleetFigures figures = new FleetFigures(client, deployments, judge::held, cohorts);
+    figures.start();
+    return figures;
+  }
+
   /** Whether this instance holds the judge lease: only then does it tick the deployments. */
   boolean judges() {
     return judge.held();

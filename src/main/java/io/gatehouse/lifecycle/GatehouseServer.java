@@ -196,7 +196,8 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone(), cohorts);
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone(), cohorts,
+        fleet == null ? null : fleet.figures(cohorts));
     startDeployments();
     RateLimiter perClientRate = perClientRate(config);
     InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);

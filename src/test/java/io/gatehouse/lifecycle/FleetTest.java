@@ -239,6 +239,34 @@ class FleetTest {
   }
 
   @Test
+  void the_judge_decides_on_the_fleets_summed_figures() throws Exception {
+    String[] judge = new String[1];
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      judge[0] = JSON.readTree(admin(fleet.get(0), "GET", "/api/v1/fleet", null).body()).path("judge").asText(null);
+      assertThat(judge[0]).isIn("a", "b", "c");
+    });
+    ProxyUnderTest holder = fleet.get("abc".indexOf(judge[0]));
+    List<ProxyUnderTest> others = fleet.stream().filter(p -> p != holder).toList();
+    HttpResponse<String> started = admin(holder, "POST", "/api/v1/deployments",
+        "{\"route\":\"all\",\"to\":\"green\",\"steps\":[50,100],\"interval\":\"1500ms\","
+            + "\"slo\":{\"minRequests\":10,\"maxErrorRate\":0.5,\"maxP99\":\"5s\",\"vsBaseline\":false}}");
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    String id = JSON.readTree(started.body()).get("id").asText();
+    // No request crosses the judge: only the other instances' figures, summed in Redis, can pass a step.
+    await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+      for (ProxyUnderTest p : others) {
+        for (int i = 0; i < 3; i++) {
+          p.get("example.com", "/");
+        }
+      }
+      JsonNode d = JSON.readTree(admin(holder, "GET", "/api/v1/deployments/" + id, null).body());
+      assertThat(d.get("state").asText()).isEqualTo("promoted");
+    });
+    JsonNode history = JSON.readTree(admin(holder, "GET", "/api/v1/deployments/" + id, null).body()).get("history");
+    assertThat(history.toString()).contains("passed");
+  }
+
+  @Test
   void every_instance_heartbeats_and_the_api_lists_the_fleet() throws Exception {
     ProxyUnderTest a = fleet.get(0);
     ProxyUnderTest c = fleet.get(2);
