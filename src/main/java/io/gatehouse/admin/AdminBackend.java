@@ -53,6 +53,14 @@ public interface AdminBackend {
    */
   long setWeights(String route, List<BackendWeight> backends);
 
+  /**
+   * This instance in its fleet: Redis up/down since when, the fleet version, every instance's last
+   * heartbeat.
+   *
+   * @throws AdminException 404 without a {@code fleet} section
+   */
+  JsonNode fleet();
+
   /** Every deployment, as {@code GET /api/v1/deployments} shows them. */
   JsonNode deployments();
 

@@ -126,7 +126,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (n == 3 && what.equals("reload")) {
       return "POST";
     }
-    if (n == 3 && (what.equals("config") || what.equals("listeners") || what.equals("routes") || what.equals("clusters"))) {
+    if (n == 3 && (what.equals("config") || what.equals("listeners") || what.equals("routes") || what.equals("clusters") || what.equals("fleet"))) {
       return "GET";
     }
     if (n == 3 && what.equals("deployments")) {
@@ -193,6 +193,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return Reply.json(200, backend.config());
       case "listeners":
         return Reply.json(200, JSON.valueToTree(backend.listeners()));
+      case "fleet":
+        return Reply.json(200, backend.fleet());
       case "routes":
         if (p.size() == 3) {
           return Reply.json(200, JSON.valueToTree(backend.routes()));

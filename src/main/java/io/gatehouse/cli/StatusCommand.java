@@ -7,9 +7,10 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code gatehouse status}: routes with their weights, every cluster's endpoints, and deployments
- * (every running one and the last few that ended), as tables.
+ * (every running one and the last few that ended), as tables; in a fleet, also Redis's state and
+ * every instance's last heartbeat.
  */
-@Command(name = "status", description = "Show routes, clusters, endpoints and deployments of a running instance.")
+@Command(name = "status", description = "Show routes, clusters, endpoints, deployments and the fleet of a running instance.")
 final class StatusCommand extends AdminCommand {
   @Override
   int run() throws AdminClient.Unreachable {
@@ -55,6 +56,7 @@ final class StatusCommand extends AdminCommand {
       System.out.println();
       print(deploymentRows(deployments.json()));
     }
+    printFleet(admin.call("GET", "/api/v1/fleet"));
     return ready.ok() ? 0 : 1;
   }
 
@@ -95,6 +97,26 @@ final class StatusCommand extends AdminCommand {
       }
     }
     return "-";
+  }
+
+  /** The fleet block; nothing for an instance without {@code fleet} (the API answers 404). */
+  private static void printFleet(AdminClient.Answer fleet) {
+    if (!fleet.ok() || fleet.json() == null) {
+      return;
+    }
+    JsonNode f = fleet.json();
+    System.out.println();
+    System.out.println("fleet " + f.path("name").asText() + ": instance " + f.path("instance").asText()
+        + ", redis " + f.path("redis").asText() + " since " + f.path("since").asText("-")
+        + ", fleet version " + f.path("fleetVersion").asLong());
+    List<String[]> rows = new ArrayList<>();
+    rows.add(new String[] {"INSTANCE", "ALIVE", "ADMIN", "GENERATION", "FLEET-VERSION", "VERSION", "LAST-HEARTBEAT"});
+    for (JsonNode i : f.path("instances")) {
+      rows.add(new String[] {i.path("instance").asText(), i.path("alive").asBoolean() ? "yes" : "no",
+          i.path("admin").asText("-"), i.path("generation").asText(), i.path("fleetVersion").asText(),
+          i.path("version").asText("-"), i.path("lastHeartbeat").asText()});
+    }
+    print(rows);
   }
 
   private static String millis(double ms) {

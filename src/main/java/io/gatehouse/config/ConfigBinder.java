@@ -3,7 +3,7 @@ package io.gatehouse.config;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Binds the root map and the small top-level sections (admin, limits, accessLog). */
+/** Binds the root map and the small top-level sections (admin, limits, accessLog; fleet in {@link FleetBinder}). */
 final class ConfigBinder {
   static final HostPort DEFAULT_ADMIN_BIND = new HostPort("127.0.0.1", 9901);
 
@@ -20,7 +20,7 @@ final class ConfigBinder {
       return null;
     }
     Section s = Section.of(root, "", problems, baseDir,
-        List.of("admin", "listeners", "routes", "clusters", "limits", "accessLog", "state", "handoff"));
+        List.of("admin", "listeners", "routes", "clusters", "limits", "accessLog", "state", "handoff", "fleet"));
     AdminConfig admin = admin(s.section("admin", List.of("bind", "token")));
     List<ListenerConfig> listeners = s.items("listeners", List.of(), (n, p) -> ListenerBinder.bind(n, p, problems, baseDir));
     if (listeners.isEmpty() && root instanceof YamlNode.MapNode) {
@@ -34,8 +34,9 @@ final class ConfigBinder {
     AccessLogConfig accessLog = accessLog(s.section("accessLog", List.of("enabled", "format", "path")));
     StateConfig state = state(s.section("state", List.of("file")), source);
     HandoffConfig handoff = handoff(s.section("handoff", List.of("socket")), source);
+    FleetConfig fleet = FleetBinder.bind(s.section("fleet", FleetBinder.KEYS));
     GatehouseConfig config = new GatehouseConfig(source, admin, listeners, routes, clusters, limits, accessLog, state,
-        handoff);
+        handoff, fleet);
     new ConfigValidator(config, problems).validate();
     return config;
   }

@@ -10,6 +10,7 @@ import java.util.List;
  * @param source the file it came from, or {@code null} for the embedded default
  * @param state where runtime overrides persist; never null
  * @param handoff where this instance hands its listening sockets to a successor; never null
+ * @param fleet the Redis shared by several instances; null for a single instance
  */
 public record GatehouseConfig(
     Path source,
@@ -20,7 +21,8 @@ public record GatehouseConfig(
     LimitsConfig limits,
     AccessLogConfig accessLog,
     StateConfig state,
-    HandoffConfig handoff) {
+    HandoffConfig handoff,
+    FleetConfig fleet) {
 
   public GatehouseConfig {
     listeners = List.copyOf(listeners);

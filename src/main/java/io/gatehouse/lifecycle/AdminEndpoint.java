@@ -238,6 +238,16 @@ final class AdminEndpoint implements AdminBackend {
   }
 
   @Override
+  public JsonNode fleet() {
+    FleetMember fleet = server.fleetMember();
+    if (fleet == null) {
+      throw new AdminException(404, "fleet", "this instance is not in a fleet (no fleet section in its config)");
+    }
+    java.net.InetSocketAddress admin = server.adminAddress();
+    return fleet.view(admin == null ? null : admin.getHostString() + ":" + admin.getPort(), server.generation());
+  }
+
+  @Override
   public JsonNode deployments() {
     return JSON.valueToTree(deploy(() -> server.deployments().all().stream().map(DeploymentView::of).toList()));
   }
@@ -308,6 +318,8 @@ final class AdminEndpoint implements AdminBackend {
         case CONFLICT -> 409;
       };
       throw new AdminException(status, e.field(), e.getMessage());
+    } catch (io.gatehouse.fleet.FleetDownException e) {
+      throw new AdminException(503, "fleet", e.getMessage() + ": the deployment was not changed (retry when it is back)");
     }
   }
 

@@ -19,12 +19,21 @@ final class ExchangeLog implements ExchangeObserver {
   private final AccessLogFormat format;
   private final Clock clock;
   private final CohortObserver cohorts;
+  /** The fleet's share of the judge's figures; null without {@code fleet}. */
+  private final FleetFigures fleetFigures;
 
   /** @param writer null when the access log is off */
   ExchangeLog(ProxyMetrics metrics, AccessLogConfig config, AccessLogWriter writer, Clock clock,
       CohortObserver cohorts) {
+    this(metrics, config, writer, clock, cohorts, null);
+  }
+
+  /** @param fleetFigures null without {@code fleet} */
+  ExchangeLog(ProxyMetrics metrics, AccessLogConfig config, AccessLogWriter writer, Clock clock,
+      CohortObserver cohorts, FleetFigures fleetFigures) {
     this.metrics = metrics;
     this.cohorts = cohorts;
+    this.fleetFigures = fleetFigures;
     this.writer = writer;
     this.clock = clock;
     this.format = AccessLogFormat.of(config.format(), clock.getZone());
@@ -42,7 +51,11 @@ final class ExchangeLog implements ExchangeObserver {
       metrics.upstream(cluster, r.upstreamNanos());
     }
     if (r.cluster() != null) {
-      cohorts.record(r.route(), r.cluster(), failed(r), r.upstreamNanos());
+      boolean failed = failed(r);
+      cohorts.record(r.route(), r.cluster(), failed, r.upstreamNanos());
+      if (fleetFigures != null) {
+        fleetFigures.record(r.route(), r.cluster(), failed, r.upstreamNanos());
+      }
     }
     if (writer != null) {
       writer.write(format.line(r, clock.instant()));

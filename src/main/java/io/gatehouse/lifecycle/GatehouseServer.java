@@ -100,6 +100,8 @@ public final class GatehouseServer implements AutoCloseable {
   /** Runs the deployment judge off the event loops; one thread, ticks every {@link #DEPLOY_TICK_MILLIS}. */
   private java.util.concurrent.ScheduledExecutorService deployTicker;
   private static final long DEPLOY_TICK_MILLIS = 100;
+  /** This instance in its fleet; null without a {@code fleet} section (then nothing of it exists). */
+  private FleetMember fleet;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -174,6 +176,7 @@ public final class GatehouseServer implements AutoCloseable {
             + " (expected: --takeover to replace it, or another handoff.socket)");
       }
     }
+    startFleet(config);
     stateFile = new StateFile(config.state().file());
     Overrides loaded = stateFile.load();
     Overrides overrides = loaded.reconcile(config, why -> log.warn("override dropped at start: {}", why));
@@ -185,12 +188,16 @@ public final class GatehouseServer implements AutoCloseable {
       metrics.gauge("gatehouse_access_log_dropped", "Access-log lines dropped because the writer fell behind",
           accessLog::dropped);
     }
-    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone(), cohorts);
+    observer = new ExchangeLog(metrics, config.accessLog(), accessLog, java.time.Clock.systemDefaultZone(), cohorts,
+        fleet == null ? null : fleet.figures(cohorts));
     ListenerSet.Plan plan = listeners.plan(config.listeners());
     Snapshot first = compile(1, config, overrides, plan);
     current.set(first);
     applyAdminStates(first);
     healthChecker.update(clusters(current.get()));
+    if (fleet != null) {
+      fleet.shareOverrides(current::get, this::applyFleet);
+    }
     EndpointGauges.register(metrics, () -> clusters(current.get()));
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     startDeployments();
@@ -208,6 +215,10 @@ public final class GatehouseServer implements AutoCloseable {
       if (config.admin() != null) {
         admin = AdminEndpoint.start(config.admin(), group, transport, inherited, metrics, this, clock);
         log.info("admin API on {}", admin.localAddress());
+        if (fleet != null) {
+          String adminAddress = admin.localAddress().getHostString() + ":" + admin.localAddress().getPort();
+          fleet.beat(() -> fleet.self(adminAddress, current.get().generation()));
+        }
       }
     } catch (Exception e) {
       if (predecessor != null) {
@@ -231,8 +242,25 @@ public final class GatehouseServer implements AutoCloseable {
         transport.name(), loops.size(), TlsContexts.providerName());
   }
 
+  private void startFleet(GatehouseConfig config) throws InterruptedException {
+    if (config.fleet() != null) {
+      fleet = FleetMember.start(config.fleet(), metrics);
+    }
+  }
+
+  /** The fleet's Redis link, or null without a {@code fleet} section. */
+  public io.gatehouse.fleet.FleetClient fleet() {
+    return fleet == null ? null : fleet.client();
+  }
+
+  FleetMember fleetMember() {
+    return fleet;
+  }
+
   private void startDeployments() {
-    deploymentStore = io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments);
+    // In a fleet the deployments live in Redis and one instance (the judge lease's holder) ticks them.
+    deploymentStore = fleet != null ? fleet.deploymentStore()
+        : io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments);
     deployments = new io.gatehouse.deploy.DeploymentController(deploymentStore,
         new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC());
     metrics.gaugeFamily("gatehouse_deployment_state",
@@ -245,7 +273,8 @@ public final class GatehouseServer implements AutoCloseable {
     });
     deployTicker.scheduleWithFixedDelay(() -> {
       try {
-        if (!draining) { // a draining process (stop or hand-off) leaves the deployments to its successor
+        // A draining process (stop or hand-off) leaves the deployments to its successor.
+        if (!draining && (fleet == null || fleet.judges())) {
           deployments.tick();
         }
       } catch (RuntimeException e) {
@@ -425,6 +454,9 @@ public final class GatehouseServer implements AutoCloseable {
       problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, sameBind ? "admin.token" : "admin",
           (sameBind ? "changed" : "changed from " + describe(running.admin()) + " to " + describe(next.admin())) + how));
     }
+    if (!java.util.Objects.equals(running.fleet(), next.fleet())) {
+      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "fleet", "changed" + how));
+    }
     if (!java.util.Objects.equals(running.handoff(), next.handoff())) {
       problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "handoff.socket",
           "changed from " + running.handoff().socket() + " to " + next.handoff().socket() + how));
@@ -448,12 +480,37 @@ public final class GatehouseServer implements AutoCloseable {
   synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
     Snapshot previous = current.get();
     Overrides overrides = change.apply(previous.overrides());
+    long fleetVersion = fleet == null ? 0 : fleet.write(previous.overrides(), overrides);
     Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward(),
         previous.listeners());
     swap(previous, next);
     stateFile.save(overrides);
-    log.info("config generation {} in use (runtime change)", next.generation());
+    log.info("config generation {} in use (runtime change{})", next.generation(),
+        fleet == null ? "" : ", fleet version " + fleetVersion);
     return next;
+  }
+
+  /**
+   * Applies the fleet's overrides, as read from Redis, as a new generation; nothing when they are
+   * what runs already (this instance's own change coming back). What does not apply to this
+   * instance's config (a route or endpoint it does not have) is left out here, kept in Redis.
+   */
+  private synchronized void applyFleet(Overrides fleetState, long version) {
+    Snapshot previous = current.get();
+    Overrides overrides = fleetState.reconcile(previous.config(), why -> log.debug("fleet override not applied: {}", why));
+    if (overrides.equals(previous.overrides())) {
+      return;
+    }
+    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward(),
+        previous.listeners());
+    swap(previous, next);
+    stateFile.save(overrides);
+    log.info("config generation {} in use (fleet change, version {})", next.generation(), version);
+  }
+
+  /** The fleet version of the overrides in use; 0 without {@code fleet} or before the first read. */
+  public long fleetVersion() {
+    return fleet == null ? 0 : fleet.version();
   }
 
   UpstreamPools pools() {
@@ -652,6 +709,9 @@ public final class GatehouseServer implements AutoCloseable {
     pools.closeAllIdle();
     resolver.close();
     bcrypt.shutdownNow();
+    if (fleet != null) {
+      fleet.close();
+    }
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     // After the loops: a channel's inactive handlers run after its close future completes, and
     // they write the access-log lines of the exchanges the close cut.

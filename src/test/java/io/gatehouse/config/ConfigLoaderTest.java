@@ -91,7 +91,7 @@ class ConfigLoaderTest {
   void unknownTopLevelKey() {
     assertThat(problems(REVERSE + "listners: []\n"))
         .containsExactly("test.yaml:5:1: listners: unknown key 'listners' (expected one of: admin, listeners,"
-            + " routes, clusters, limits, accessLog, state, handoff)");
+            + " routes, clusters, limits, accessLog, state, handoff, fleet)");
   }
 
   @Test

@@ -1,0 +1,39 @@
+package io.gatehouse.config;
+
+import java.time.Duration;
+
+/**
+ * Several instances sharing state through Redis (the {@code fleet} section). Absent (null in
+ * {@link GatehouseConfig}) for a single instance, which then needs nothing but itself.
+ *
+ * @param redis where Redis is: {@code redis://host:port[/db]}, or {@code rediss://} for TLS
+ * @param username the ACL user (Redis 6+); null for the default user
+ * @param password null when Redis asks for none; redacted in {@code GET /api/v1/config}
+ * @param instance this instance's name in the fleet; unique per instance (default: the host name)
+ * @param name the fleet's name: the Redis key space ({@code gatehouse:{name}:...}), so several
+ *     fleets can share one Redis
+ * @param heartbeat how often this instance says it is alive (and re-reads the fleet's state)
+ * @param timeout connect and command timeout: past it, Redis counts as down for that call
+ */
+public record FleetConfig(
+    RedisAddress redis,
+    String username,
+    String password,
+    String instance,
+    String name,
+    Duration heartbeat,
+    Duration timeout) {
+
+  static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
+  static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+  static final String DEFAULT_NAME = "default";
+
+  /** A parsed {@code redis://} or {@code rediss://} address; its text is what the file said. */
+  public record RedisAddress(boolean tls, String host, int port, int database) {
+    @Override
+    public String toString() {
+      String h = host.contains(":") ? "[" + host + "]" : host;
+      return (tls ? "rediss://" : "redis://") + h + ":" + port + (database == 0 ? "" : "/" + database);
+    }
+  }
+}

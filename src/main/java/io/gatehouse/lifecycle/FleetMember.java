@@ -1,0 +1,155 @@
+package io.gatehouse.lifecycle;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gatehouse.config.FleetConfig;
+import io.gatehouse.fleet.FleetClient;
+import io.gatehouse.fleet.FleetStatus;
+import io.gatehouse.fleet.Heartbeats;
+import io.gatehouse.metrics.ProxyMetrics;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This instance as a member of a fleet: the Redis link ({@link FleetClient}), the fleet-wide
+ * overrides ({@link FleetOverrides}), its heartbeat, the {@code gatehouse_fleet_store_up} metric
+ * and the {@code GET /api/v1/fleet} view. Exists only with a {@code fleet} section.
+ */
+final class FleetMember implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(FleetMember.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  /** The Gatehouse version, from the jar's manifest ("dev" when run from classes). */
+  static final String VERSION = java.util.Objects.requireNonNullElse(
+      GatehouseServer.class.getPackage().getImplementationVersion(), "dev");
+
+  static final Duration START_WAIT = Duration.ofSeconds(5);
+
+  private final FleetClient client;
+  private final Heartbeats heartbeats;
+  private final io.gatehouse.fleet.JudgeLease judge;
+  private final io.gatehouse.fleet.FleetDeploymentStore deployments;
+  private FleetOverrides overrides;
+
+  private FleetMember(FleetClient client) {
+    this.client = client;
+    this.heartbeats = new Heartbeats(client, Clock.systemUTC());
+    this.judge = new io.gatehouse.fleet.JudgeLease(client, System::currentTimeMillis);
+    this.deployments = new io.gatehouse.fleet.FleetDeploymentStore(client);
+    judge.start();
+  }
+
+  /** The fleet's deployments (Redis), for the deployment controller. */
+  io.gatehouse.deploy.DeploymentStore deploymentStore() {
+    return deployments;
+  }
+
+  /** Starts summing the fleet's figures into the judge's {@code cohorts} (see {@link FleetFigures}). */
+  FleetFigures figures(io.gatehouse.deploy.CohortObserver cohorts) {
+    FleetFigures figures = new FleetFigures(client, deployments, judge::held, cohorts);
+    figures.start();
+    return figures;
+  }
+
+  /** Whether this instance holds the judge lease: only then does it tick the deployments. */
+  boolean judges() {
+    return judge.held();
+  }
+
+  /**
+   * Connects, waiting at most {@code fleet.timeout} or {@link #START_WAIT}, whichever is longer (the
+   * first connection of a fresh JVM loads and initializes the Redis client: seconds on a busy
+   * machine): an instance that reaches Redis begins with the fleet's state; one that does not
+   * starts on its local state and catches up.
+   */
+  static FleetMember start(FleetConfig config, ProxyMetrics metrics) throws InterruptedException {
+    FleetMember member = new FleetMember(FleetClient.start(config));
+    FleetStatus status = member.client.status();
+    metrics.gauge("gatehouse_fleet_store_up", "1 while the fleet's Redis is reachable, 0 while serving on the"
+        + " last known fleet state", () -> status.isUp() ? 1 : 0);
+    Duration wait = config.timeout().compareTo(START_WAIT) > 0 ? config.timeout() : START_WAIT;
+    if (!member.client.awaitUp(wait)) {
+      log.warn("fleet: starting without Redis {} (instance {}); the fleet's state applies once it answers",
+          config.redis(), config.instance());
+    }
+    return member;
+  }
+
+  FleetClient client() {
+    return client;
+  }
+
+  /** From now on the overrides' store is Redis; reads the fleet's now when Redis is up. */
+  void shareOverrides(Supplier<Snapshot> current, FleetOverrides.Apply apply) {
+    overrides = new FleetOverrides(client, current, apply);
+    if (client.status().isUp()) {
+      overrides.syncNow(); // begin with the fleet's drains and weights, not only this file's
+    }
+    overrides.start();
+  }
+
+  /** Writes a change to the fleet; see {@link FleetOverrides#write}. */
+  long write(Overrides before, Overrides after) {
+    return overrides.write(before, after);
+  }
+
+  long version() {
+    return overrides == null ? 0 : overrides.version();
+  }
+
+  /** Starts beating; {@code self} says what this instance runs at each beat. */
+  void beat(Supplier<Heartbeats.Beat> self) {
+    heartbeats.start(self);
+  }
+
+  Heartbeats.Beat self(String admin, long generation) {
+    return new Heartbeats.Beat(client.instance(), admin, generation, version(), VERSION,
+        System.currentTimeMillis(), true);
+  }
+
+  /**
+   * {@code GET /api/v1/fleet}: this instance, its Redis state since when, and every instance's last
+   * heartbeat (empty, with {@code redis: down}, while Redis is unreachable).
+   */
+  JsonNode view(String admin, long generation) {
+    ObjectNode root = JSON.createObjectNode();
+    FleetStatus.State state = client.status().state();
+    root.put("name", client.config().name());
+    root.put("instance", client.instance());
+    root.put("redisAddress", client.config().redis().toString());
+    root.put("redis", state.up() ? "up" : "down");
+    root.put("since", state.since() == null ? null : state.since().toString());
+    root.put("generation", generation);
+    root.put("fleetVersion", version());
+    root.put("judge", state.up() ? judge.holderNow() : null);
+    ArrayNode instances = root.putArray("instances");
+    List<Heartbeats.Beat> beats = List.of();
+    if (state.up()) {
+      try {
+        beats = heartbeats.list().get(client.config().timeout().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        root.put("instancesError", "could not read the heartbeats: " + e.getMessage());
+      }
+    }
+    for (Heartbeats.Beat b : beats) {
+      instances.addObject().put("instance", b.instance()).put("alive", b.alive()).put("admin", b.admin())
+          .put("generation", b.generation()).put("fleetVersion", b.fleetVersion()).put("version", b.version())
+          .put("lastHeartbeat", b.time().toString());
+    }
+    return root;
+  }
+
+  @Override
+  public void close() {
+    if (overrides != null) {
+      overrides.close();
+    }
+    client.close();
+  }
+}
