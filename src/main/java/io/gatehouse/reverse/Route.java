@@ -1,6 +1,6 @@
 package io.gatehouse.reverse;
 
-import io.gatehouse.ratelimit.RateLimiter;
+import io.gatehouse.ratelimit.Limiter;
 import java.util.List;
 
 /**
@@ -21,7 +21,7 @@ public record Route(
     String hostRewrite,
     long responseTimeoutNanos,
     RetryPolicy retries,
-    RateLimiter rateLimiter,
+    Limiter rateLimiter,
     RequestKey rateLimitKey) {
 
   /** A cluster a route sends to and its share. */
