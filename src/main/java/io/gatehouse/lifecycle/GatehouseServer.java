@@ -102,6 +102,8 @@ public final class GatehouseServer implements AutoCloseable {
   private static final long DEPLOY_TICK_MILLIS = 100;
   /** The fleet's Redis; null without a {@code fleet} section (then nothing of it exists). */
   private io.gatehouse.fleet.FleetClient fleet;
+  /** How each fleet rate limit counts now (Redis or its onStoreDown mode); null without a fleet. */
+  private io.gatehouse.fleet.StoreModes storeModes;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -111,7 +113,7 @@ public final class GatehouseServer implements AutoCloseable {
       loops.add((EventLoop) executor);
     }
     metrics = new ProxyMetrics(true);
-    compiler = new SnapshotCompiler(endpoints, loops, clock);
+    compiler = new SnapshotCompiler(endpoints, loops, clock, this::rateLimiter);
     resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
@@ -242,12 +244,27 @@ public final class GatehouseServer implements AutoCloseable {
       return;
     }
     fleet = io.gatehouse.fleet.FleetClient.start(config.fleet());
+    storeModes = new io.gatehouse.fleet.StoreModes(metrics);
     metrics.gauge("gatehouse_fleet_store_up", "1 while the fleet's Redis is reachable, 0 while serving on the"
         + " last known fleet state", () -> fleet.status().isUp() ? 1 : 0);
     if (!fleet.awaitUp(config.fleet().timeout())) {
       log.warn("fleet: starting without Redis {} (instance {}); the fleet's state applies once it answers",
           config.fleet().redis(), config.fleet().instance());
     }
+  }
+
+  /** A route's limiter: counted in the fleet's Redis for {@code scope: fleet}, on this instance otherwise. */
+  private io.gatehouse.ratelimit.Limiter rateLimiter(String route, io.gatehouse.config.RateLimitConfig limit) {
+    if (limit.scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET && fleet != null) {
+      return new io.gatehouse.fleet.FleetRateLimiter(fleet, route, limit, fleet.config().expectedInstances(),
+          storeModes, clock);
+    }
+    return new RateLimiter(limit.perSecond(), limit.burst());
+  }
+
+  /** How the fleet rate limits count now, or null without a {@code fleet} section. */
+  public io.gatehouse.fleet.StoreModes storeModes() {
+    return storeModes;
   }
 
   /** The fleet's Redis link, or null without a {@code fleet} section. */
@@ -404,6 +421,11 @@ public final class GatehouseServer implements AutoCloseable {
     List<String> dropped = new ArrayList<>();
     Overrides overrides = previous.overrides().reconcile(config, dropped::add);
     Snapshot next = compiler.compile(previous.generation() + 1, config, overrides, forward.compile(config));
+    if (storeModes != null) {
+      storeModes.retain(config.routes().stream()
+          .filter(r -> r.rateLimit() != null && r.rateLimit().scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET)
+          .map(io.gatehouse.config.RouteConfig::name).collect(java.util.stream.Collectors.toSet()));
+    }
     RateLimiter perClientRate = perClientRate(config);
     Map<String, io.gatehouse.listener.ServerTls> tls = new java.util.HashMap<>();
     for (ListenerConfig lc : config.listeners()) {
