@@ -29,7 +29,7 @@ class ArchitectureTest {
   /** Which other Gatehouse packages each package may use. {@code *} = any. */
   private static final Map<String, Set<String>> ALLOWED = Map.ofEntries(
       Map.entry("lifecycle", Set.of("*")),
-      Map.entry("fleet", Set.of("config", "metrics", "deploy")), // Redis through Lettuce; lifecycle wires it
+      Map.entry("fleet", Set.of("config", "metrics", "deploy", "ratelimit")), // Redis through Lettuce; lifecycle wires it
       Map.entry("cli", Set.of("lifecycle", "config", "admin", "metrics", "http")),
       Map.entry("deploy", Set.of("upstream", "config", "metrics", "health")), // pure logic: no Netty (NO_NETTY)
       Map.entry("admin", Set.of("config", "metrics")), // nothing of the data path: lifecycle implements AdminBackend

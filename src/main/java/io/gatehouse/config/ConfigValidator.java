@@ -29,6 +29,21 @@ final class ConfigValidator {
     distinctBinds();
     routeReferences();
     duplicateMatches();
+    fleetLimits();
+  }
+
+  /** A limit counted in the fleet's Redis needs the fleet section that says where Redis is. */
+  private void fleetLimits() {
+    if (config.fleet() != null) {
+      return;
+    }
+    for (int i = 0; i < config.routes().size(); i++) {
+      RateLimitConfig limit = config.routes().get(i).rateLimit();
+      if (limit != null && limit.scope() == RateLimitConfig.Scope.FLEET) {
+        problems.at(Paths.child(Paths.child(Paths.index("routes", i), "rateLimit"), "scope"),
+            "fleet without a fleet section (expected: a fleet: { redis: ... } section, or scope: local)");
+      }
+    }
   }
 
   private <T> void uniqueNames(String section, List<T> items, Function<T, String> name) {

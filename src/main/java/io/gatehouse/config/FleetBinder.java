@@ -10,7 +10,8 @@ import java.util.regex.Pattern;
 
 /** Binds the {@code fleet} section: where Redis is, who this instance is, how often it says so. */
 final class FleetBinder {
-  static final List<String> KEYS = List.of("redis", "username", "password", "instance", "name", "heartbeat", "timeout");
+  static final List<String> KEYS = List.of("redis", "username", "password", "instance", "name", "heartbeat", "timeout",
+      "expectedInstances");
   /** Instance and fleet names go into Redis keys and logs: a safe, readable alphabet. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final String NAME_EXPECTED = "1-63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit";
@@ -41,7 +42,8 @@ final class FleetBinder {
     if (timeout.compareTo(Duration.ofMillis(50)) < 0 || timeout.compareTo(Duration.ofMinutes(1)) > 0) {
       s.problem("timeout", timeout.toMillis() + "ms (expected: 50ms..1m)");
     }
-    return new FleetConfig(redis, username, password, instance, name, heartbeat, timeout);
+    int expectedInstances = s.integer("expectedInstances", 1, 1, 1000);
+    return new FleetConfig(redis, username, password, instance, name, heartbeat, timeout, expectedInstances);
   }
 
   /**

@@ -14,6 +14,8 @@ import java.time.Duration;
  *     fleets can share one Redis
  * @param heartbeat how often this instance says it is alive (and re-reads the fleet's state)
  * @param timeout connect and command timeout: past it, Redis counts as down for that call
+ * @param expectedInstances how many instances the fleet runs: a fleet rate limit with
+ *     {@code onStoreDown: local} admits limit/expectedInstances on each instance while Redis is down
  */
 public record FleetConfig(
     RedisAddress redis,
@@ -22,7 +24,8 @@ public record FleetConfig(
     String instance,
     String name,
     Duration heartbeat,
-    Duration timeout) {
+    Duration timeout,
+    int expectedInstances) {
 
   static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);

@@ -1,6 +1,7 @@
 package io.gatehouse.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -24,7 +25,7 @@ final class RouteBinder {
         match(s.section("match", List.of("host", "pathPrefix"))),
         backends(s),
         hostRewrite,
-        rateLimit(s.section("rateLimit", List.of("key", "perSecond", "burst"))),
+        rateLimit(s.section("rateLimit", List.of("key", "perSecond", "burst", "scope", "onStoreDown", "maxWait"))),
         s.duration("timeout", null),
         retries(s.section("retries", List.of("attempts", "on"))),
         RolloutBinder.bind(s.section("rollout", RolloutBinder.KEYS)));
@@ -92,7 +93,19 @@ final class RouteBinder {
     } else {
       s.missing("perSecond", "a number > 0");
     }
-    return new RateLimitConfig(key, perSecond, s.integer("burst", (int) Math.ceil(perSecond), 1, Integer.MAX_VALUE));
+    int burst = s.integer("burst", (int) Math.ceil(perSecond), 1, Integer.MAX_VALUE);
+    RateLimitConfig.Scope scope = s.choice("scope", RateLimitConfig.Scope.LOCAL, RateLimitConfig.Scope.class);
+    RateLimitConfig.StoreDown onStoreDown = s.choice("onStoreDown", RateLimitConfig.StoreDown.LOCAL, RateLimitConfig.StoreDown.class);
+    for (String fleetOnly : List.of("onStoreDown", "maxWait")) {
+      if (scope == RateLimitConfig.Scope.LOCAL && s.has(fleetOnly)) {
+        s.problem(fleetOnly, "only used with scope: fleet (this limit is local)");
+      }
+    }
+    Duration maxWait = s.duration("maxWait", RateLimitConfig.DEFAULT_MAX_WAIT);
+    if (maxWait.compareTo(Duration.ofMillis(1)) < 0 || maxWait.compareTo(Duration.ofSeconds(10)) > 0) {
+      s.problem("maxWait", maxWait.toMillis() + "ms (expected: 1ms..10s)");
+    }
+    return new RateLimitConfig(key, perSecond, burst, scope, onStoreDown, maxWait);
   }
 
   private static RetryConfig retries(Section s) {

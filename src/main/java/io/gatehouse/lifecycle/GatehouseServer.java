@@ -102,6 +102,8 @@ public final class GatehouseServer implements AutoCloseable {
   private static final long DEPLOY_TICK_MILLIS = 100;
   /** This instance in its fleet; null without a {@code fleet} section (then nothing of it exists). */
   private FleetMember fleet;
+  /** How each fleet rate limit counts now (Redis or its onStoreDown mode); null without a fleet. */
+  private io.gatehouse.fleet.StoreModes storeModes;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -111,7 +113,7 @@ public final class GatehouseServer implements AutoCloseable {
       loops.add((EventLoop) executor);
     }
     metrics = new ProxyMetrics(true);
-    compiler = new SnapshotCompiler(endpoints, loops, clock);
+    compiler = new SnapshotCompiler(endpoints, loops, clock, this::rateLimiter);
     resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
@@ -245,7 +247,22 @@ public final class GatehouseServer implements AutoCloseable {
   private void startFleet(GatehouseConfig config) throws InterruptedException {
     if (config.fleet() != null) {
       fleet = FleetMember.start(config.fleet(), metrics);
+      storeModes = new io.gatehouse.fleet.StoreModes(metrics);
     }
+  }
+
+  /** A route's limiter: counted in the fleet's Redis for {@code scope: fleet}, on this instance otherwise. */
+  private io.gatehouse.ratelimit.Limiter rateLimiter(String route, io.gatehouse.config.RateLimitConfig limit) {
+    if (limit.scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET && fleet != null) {
+      return new io.gatehouse.fleet.FleetRateLimiter(fleet.client(), route, limit, fleet.client().config().expectedInstances(),
+          storeModes, clock);
+    }
+    return new io.gatehouse.ratelimit.RateLimiter(limit.perSecond(), limit.burst());
+  }
+
+  /** How the fleet rate limits count now, or null without a {@code fleet} section. */
+  public io.gatehouse.fleet.StoreModes storeModes() {
+    return storeModes;
   }
 
   /** The fleet's Redis link, or null without a {@code fleet} section. */
@@ -422,6 +439,11 @@ public final class GatehouseServer implements AutoCloseable {
     Rollouts.Plan rollouts = Rollouts.plan(previous, config, previous.overrides().reconcile(config, dropped::add), running,
         why -> log.info("reload: {}", why));
     Overrides overrides = rollouts.overrides();
+    if (storeModes != null) {
+      storeModes.retain(config.routes().stream()
+          .filter(r -> r.rateLimit() != null && r.rateLimit().scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET)
+          .map(io.gatehouse.config.RouteConfig::name).collect(java.util.stream.Collectors.toSet()));
+    }
     ListenerSet.Plan plan = listeners.plan(config.listeners());
     // Compiled whole before anything changes: a bad certificate or htpasswd file refuses the reload.
     Snapshot next = compile(previous.generation() + 1, config, overrides, plan);

@@ -16,6 +16,7 @@ import io.gatehouse.deploy.Sticky;
 import io.gatehouse.forward.ForwardSettings;
 import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.pool.UpstreamTls;
+import io.gatehouse.ratelimit.Limiter;
 import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.CohortSplit;
@@ -35,6 +36,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.LongSupplier;
 
 /**
@@ -53,14 +55,22 @@ final class SnapshotCompiler {
   private final Map<String, RetryBudget> budgets = new HashMap<>();
   private final Map<String, CircuitBreaker> breakers = new HashMap<>();
   /** Buckets per route, kept while the route's limit stays the same. */
-  private final Map<String, Limiter> limiters = new HashMap<>();
+  private final Map<String, KeptLimiter> limiters = new HashMap<>();
+  /** Builds a route's limiter: local here, or counted in the fleet's Redis (see GatehouseServer). */
+  private final BiFunction<String, RateLimitConfig, Limiter> limiterFactory;
 
-  private record Limiter(RateLimitConfig config, RateLimiter limiter) {}
+  private record KeptLimiter(RateLimitConfig config, Limiter limiter) {}
 
   SnapshotCompiler(EndpointRegistry endpoints, List<EventLoop> loops, LongSupplier clock) {
+    this(endpoints, loops, clock, (route, rl) -> new RateLimiter(rl.perSecond(), rl.burst()));
+  }
+
+  SnapshotCompiler(EndpointRegistry endpoints, List<EventLoop> loops, LongSupplier clock,
+      BiFunction<String, RateLimitConfig, Limiter> limiterFactory) {
     this.endpoints = endpoints;
     this.loops = loops;
     this.clock = clock;
+    this.limiterFactory = limiterFactory;
   }
 
   /**
@@ -88,7 +98,7 @@ final class SnapshotCompiler {
         routesByListener.put(listener.name(), new ArrayList<>());
       }
     }
-    Map<String, RateLimiter> usedLimiters = new HashMap<>();
+    Map<String, Limiter> usedLimiters = new HashMap<>();
     for (RouteConfig rc : config.routes()) {
       Overrides.Weights weights = overrides.weights().get(rc.name());
       List<BackendRef> backends = weights == null ? rc.backends() : weights.backends();
@@ -148,13 +158,13 @@ final class SnapshotCompiler {
     }
   }
 
-  private RateLimiter limiter(RouteConfig rc, Map<String, RateLimiter> used) {
+  private Limiter limiter(RouteConfig rc, Map<String, Limiter> used) {
     if (rc.rateLimit() == null) {
       return null;
     }
-    Limiter kept = limiters.get(rc.name());
+    KeptLimiter kept = limiters.get(rc.name());
     if (kept == null || !kept.config().equals(rc.rateLimit())) {
-      kept = new Limiter(rc.rateLimit(), new RateLimiter(rc.rateLimit().perSecond(), rc.rateLimit().burst()));
+      kept = new KeptLimiter(rc.rateLimit(), limiterFactory.apply(rc.name(), rc.rateLimit()));
       limiters.put(rc.name(), kept);
     }
     used.put(rc.name(), kept.limiter());
@@ -186,7 +196,7 @@ final class SnapshotCompiler {
   }
 
   private static Route compileRoute(RouteConfig rc, List<BackendRef> refs, Map<String, ClusterRuntime> clusters,
-      RateLimiter limiter, CohortSplit cohorts) {
+      Limiter limiter, CohortSplit cohorts) {
     List<Route.WeightedCluster> backends = new ArrayList<>();
     int total = 0;
     for (BackendRef ref : refs) {

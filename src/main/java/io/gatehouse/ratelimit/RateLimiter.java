@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * average. Lock-free: one compare-and-set per decision. Keys that have fully recovered are dropped
  * when the table grows, so client churn does not grow it without bound.
  */
-public final class RateLimiter {
+public final class RateLimiter implements Limiter {
   private static final int SWEEP_ABOVE = 100_000;
 
   private final long intervalNanos;
@@ -51,6 +51,12 @@ public final class RateLimiter {
         return 0;
       }
     }
+  }
+
+  @Override
+  public Verdict decide(String key, long nowNanos) {
+    long waitNanos = acquire(key, nowNanos);
+    return waitNanos == 0 ? Verdict.ADMIT : new Verdict.Reject(waitNanos, null);
   }
 
   /** Keys currently tracked (for tests and metrics). */

@@ -157,6 +157,27 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   /**
+   * Runs a request phase's {@link Decision}: {@code proceed} goes on with the request, a reply
+   * answers it locally (named by {@link #identify}), and a wait parks it ({@link RequestPause})
+   * and does one of those later, on this event loop. A client that leaves while its request waits
+   * gets its access-log line at the close ({@link #channelInactive}) and nothing else.
+   */
+  protected final void decide(Decision decision, HttpRequest request, Runnable proceed) {
+    RequestInfo waiting = current;
+    RequestPause.run(channel, clock(), decision, d -> {
+      if (current != waiting || !channel.isActive()) {
+        return; // the client closed while the request waited: already recorded as client_aborted
+      }
+      if (d instanceof Decision.Reply r) {
+        identify(request, current);
+        reply(r.reason(), r.detail(), expectsContinue(request), r.decorate());
+      } else {
+        proceed.run();
+      }
+    });
+  }
+
+  /**
    * Fills what the access log and metrics can know about a request refused before
    * {@link #handleRequest} (body or head too large, per-client rate limit), such as its route.
    * Must not change the request or any state. For a head too large, only the fields read before

@@ -6,6 +6,8 @@ import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
+import io.gatehouse.relay.Decision;
+import io.gatehouse.ratelimit.Verdict;
 import io.gatehouse.relay.ExchangeSettings;
 import io.gatehouse.relay.ProxyConnectionHandler;
 import io.gatehouse.relay.RequestInfo;
@@ -59,9 +61,20 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       return;
     }
     info.route = route.name(); // before the route's rate limit, so a 429 is logged with its route
-    if (route.rateLimiter() != null && rateLimited(route.rateLimiter(), route.rateLimitKey().of(request, clientIp), request)) {
-      return;
+    if (route.rateLimiter() != null) {
+      String key = route.rateLimitKey().of(request, clientIp);
+      Verdict verdict = route.rateLimiter().decide(key == null ? "" : key, clock().getAsLong());
+      if (verdict != Verdict.ADMIT) {
+        // Over the limit, or a fleet limit that asks Redis first: then the request waits, parked.
+        RequestTarget normalized = target;
+        decide(Decision.of(verdict), request, () -> proceed(request, info, normalized, route));
+        return;
+      }
     }
+    proceed(request, info, target, route);
+  }
+
+  private void proceed(HttpRequest request, RequestInfo info, RequestTarget target, Route route) {
     ClusterRuntime cluster;
     String setCookie = null;
     if (route.cohorts() == null) {

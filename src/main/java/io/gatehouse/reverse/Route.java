@@ -1,6 +1,6 @@
 package io.gatehouse.reverse;
 
-import io.gatehouse.ratelimit.RateLimiter;
+import io.gatehouse.ratelimit.Limiter;
 import java.util.List;
 
 /**
@@ -22,7 +22,7 @@ public record Route(
     String hostRewrite,
     long responseTimeoutNanos,
     RetryPolicy retries,
-    RateLimiter rateLimiter,
+    Limiter rateLimiter,
     RequestKey rateLimitKey,
     CohortSplit cohorts) {
 

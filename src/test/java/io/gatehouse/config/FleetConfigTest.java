@@ -55,4 +55,37 @@ class FleetConfigTest {
         .containsExactly("test.yaml:4:8: fleet.redis: missing (expected: a Redis address such as"
             + " redis://127.0.0.1:6379 or rediss://host:6380)");
   }
+
+  @Test
+  void fleetRateLimitsBindAndNeedTheFleetSection() throws ConfigException {
+    String route = """
+        listeners: [ { name: web, bind: 127.0.0.1:8080, mode: reverse } ]
+        routes: [ { name: all, cluster: app, rateLimit: %s } ]
+        clusters: [ { name: app, endpoints: ["127.0.0.1:9001"] } ]
+        """;
+    GatehouseConfig config = parse(String.format(route, "{ perSecond: 100, scope: fleet, onStoreDown: deny }")
+        + "fleet: { redis: \"redis://127.0.0.1\", expectedInstances: 3 }\n", Map.of());
+    assertThat(config.routes().get(0).rateLimit()).isEqualTo(new RateLimitConfig("clientIp", 100, 100,
+        RateLimitConfig.Scope.FLEET, RateLimitConfig.StoreDown.DENY, java.time.Duration.ofMillis(100)));
+    assertThat(config.fleet().expectedInstances()).isEqualTo(3);
+    assertThat(parse(String.format(route, "{ perSecond: 1 }"), Map.of()).routes().get(0).rateLimit().scope())
+        .isEqualTo(RateLimitConfig.Scope.LOCAL);
+
+    assertThat(problems(String.format(route, "{ perSecond: 5, scope: fleet }")))
+        .containsExactly("test.yaml:2:72: routes[0].rateLimit.scope: fleet without a fleet section"
+            + " (expected: a fleet: { redis: ... } section, or scope: local)");
+    assertThat(problems(String.format(route, "{ perSecond: 5, onStoreDown: allow, maxWait: 20s }")))
+        .containsExactly(
+            "test.yaml:2:78: routes[0].rateLimit.onStoreDown: only used with scope: fleet (this limit is local)",
+            "test.yaml:2:94: routes[0].rateLimit.maxWait: only used with scope: fleet (this limit is local)");
+    assertThat(problems(String.format(route, "{ perSecond: 5, scope: fleet, maxWait: 20s }")
+        + "fleet: { redis: \"redis://127.0.0.1\" }\n"))
+        .containsExactly("test.yaml:2:88: routes[0].rateLimit.maxWait: 20000ms (expected: 1ms..10s)");
+    assertThat(problems(String.format(route, "{ perSecond: 5, scope: everywhere, onStoreDown: maybe }")
+        + "fleet: { redis: \"redis://127.0.0.1\", expectedInstances: 0 }\n"))
+        .containsExactly(
+            "test.yaml:2:72: routes[0].rateLimit.scope: 'everywhere' (expected one of: local, fleet)",
+            "test.yaml:2:97: routes[0].rateLimit.onStoreDown: 'maybe' (expected one of: allow, deny, local)",
+            "test.yaml:4:57: fleet.expectedInstances: 0 (expected: 1..1000)");
+  }
 }
