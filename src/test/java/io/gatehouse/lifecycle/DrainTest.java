@@ -38,6 +38,7 @@ class DrainTest {
       GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse("""
           admin: { bind: 127.0.0.1:0 }
           accessLog: { format: json, path: %s }
+          admin: { bind: 127.0.0.1:0 }
           listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
           routes: [ { name: all, cluster: c } ]
           clusters: [ { name: c, endpoints: [ "%s" ] } ]
@@ -76,6 +77,7 @@ class DrainTest {
       origin.respond(head -> Reply.hang());
       GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse("""
           accessLog: { format: json, path: %s }
+          admin: { bind: 127.0.0.1:0 }
           listeners:
             - name: web
               bind: 127.0.0.1:0
@@ -105,6 +107,7 @@ class DrainTest {
     try (FakeUpstream origin = FakeUpstream.start("a")) {
       GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse("""
           accessLog: { format: json, path: %s }
+          admin: { bind: 127.0.0.1:0 }
           listeners:
             - name: out
               bind: 127.0.0.1:0
