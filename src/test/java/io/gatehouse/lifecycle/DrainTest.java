@@ -36,7 +36,6 @@ class DrainTest {
     try (FakeUpstream origin = FakeUpstream.start("a")) {
       origin.respond(head -> Reply.hang());
       GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse("""
-          admin: { bind: 127.0.0.1:0 }
           accessLog: { format: json, path: %s }
           admin: { bind: 127.0.0.1:0 }
           listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
