@@ -61,6 +61,14 @@ public final class DeploymentController {
     return store.all();
   }
 
+  /**
+   * The deployments as last read, for a metrics scrape: neither a store round trip (Redis, which
+   * may be slow or paused) nor this controller's lock (held by a tick waiting on that store).
+   */
+  public List<Deployment> lastKnown() {
+    return store.lastKnown();
+  }
+
   public synchronized Deployment get(String id) {
     return store.all().stream().filter(d -> d.id().equals(id)).findFirst()
         .orElseThrow(() -> new DeploymentException(DeploymentException.Kind.NOT_FOUND, "id", "no deployment '" + id + "'"));

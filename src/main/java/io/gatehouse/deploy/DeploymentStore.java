@@ -18,6 +18,14 @@ public interface DeploymentStore {
   /** Every deployment known, oldest first. */
   List<Deployment> all();
 
+  /**
+   * The deployments as last read or written, without asking the backing store again: for a
+   * metrics scrape, which must never wait on Redis. Default: {@link #all}, for a store in memory.
+   */
+  default List<Deployment> lastKnown() {
+    return all();
+  }
+
   /** Adds or replaces (same id) a deployment; durable when this returns. */
   void put(Deployment deployment);
 

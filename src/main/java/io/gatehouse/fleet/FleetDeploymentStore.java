@@ -56,6 +56,12 @@ public final class FleetDeploymentStore implements DeploymentStore {
     return last;
   }
 
+  /** The list as last read or written: no round trip to Redis. */
+  @Override
+  public List<Deployment> lastKnown() {
+    return last;
+  }
+
   @Override
   public void put(Deployment deployment) {
     String json;

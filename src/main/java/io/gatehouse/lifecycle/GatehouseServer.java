@@ -282,7 +282,7 @@ public final class GatehouseServer implements AutoCloseable {
         new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC());
     metrics.gaugeFamily("gatehouse_deployment_state",
         "Deployment state: 0 pending, 1 progressing, 2 paused, 3 promoted, 4 rolled_back, 5 failed",
-        new String[] {"route", "id"}, sink -> deployments.all().forEach(d -> sink.accept(d.state().code(), d.route(), d.id())));
+        new String[] {"route", "id"}, sink -> deployments.lastKnown().forEach(d -> sink.accept(d.state().code(), d.route(), d.id())));
     deployTicker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "gatehouse-deploy");
       t.setDaemon(true);
