@@ -47,10 +47,10 @@ wait_port() { # port: until it accepts, at most 20 s
   for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
   echo "port $1 did not open" >&2; return 1
 }
-rss_mib() { # the process and its children (nginx's workers)
+rss_mib() { # pid [field]: the process and its children (nginx's workers), VmRSS or another field
   local kib=0 p
   for p in "$1" $(pgrep -P "$1" || true); do
-    kib=$((kib + $(awk '/VmRSS/ {print $2}' "/proc/$p/status")))
+    kib=$((kib + $(awk -v f="${2:-VmRSS}:" '$1 == f {print $2}' "/proc/$p/status")))
   done
   echo $((kib / 1024))
 }
@@ -123,7 +123,7 @@ for proxy in $proxies; do
   sleep "$settle"
   read -r _ open failed < <(grep '^ready' "$work/clients.$proxy" || echo "ready 0 $n")
   rss=$(rss_mib "$pid")
-  anon=$(awk '/RssAnon/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
+  anon=$(rss_mib "$pid" RssAnon)
   upstream=$(ss -Htn state established "( dport = :$origin )" | wc -l)
   detail=""
   if [ "$proxy" = gatehouse ] && [ "$nmt" = 1 ]; then
