@@ -1,0 +1,53 @@
+package io.gatehouse.http;
+
+import io.gatehouse.http.HeadDifferential.End;
+import io.gatehouse.http.HeadDifferential.Outcome;
+
+/**
+ * Where Gatehouse's own parser and Netty's decoder (as Gatehouse configures it) disagree on
+ * purpose, each with why. Every entry is a case where the own parser is the stricter one: it refuses
+ * a message Netty would accept (or repair), after accepting the same messages before it. Nothing
+ * here lets the own parser accept what Netty refuses, or frame a message differently.
+ */
+final class KnownDifferences {
+  private KnownDifferences() {}
+
+  static boolean explained(byte[] data, boolean requests, Outcome own, Outcome netty) {
+    if (own.end() == End.WAITING_HEAD && netty.end() == End.FAILED && own.messages().equals(netty.messages())) {
+      // Netty (with RequestHeadScanner) refuses a head at its first bad byte; the own parser judges
+      // a head once it is complete (bounded by the head size limit and the header timeout). Nothing
+      // is accepted meanwhile; and completed, the head must be refused too:
+      byte[] completed = java.util.Arrays.copyOf(data, data.length + 4);
+      System.arraycopy(new byte[] {'\r', '\n', '\r', '\n'}, 0, completed, data.length, 4);
+      return HeadDifferential.gatehouse(completed, requests).end() == End.FAILED;
+    }
+    if (own.end() != End.FAILED || own.reason() == null) {
+      return false;
+    }
+    if (netty.messages().size() < own.messages().size()
+        || !netty.messages().subList(0, own.messages().size()).equals(own.messages())) {
+      return false;
+    }
+    return requests ? requestStricter(own.reason()) : responseStricter(own.reason());
+  }
+
+  private static boolean requestStricter(String reason) {
+    return false;
+  }
+
+  private static boolean responseStricter(String reason) {
+    // RFC 9112 §5.2: a proxy that receives obs-fold in a response either replaces each fold with
+    // SP or answers 502; Netty unfolds, Gatehouse refuses (as it does for requests).
+    if (reason.startsWith("obsolete line folding")) {
+      return true;
+    }
+    // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ). Netty keeps control bytes
+    // (NUL, ESC, ...) in the reason and Gatehouse used to copy them to the client; refused: 502.
+    if (reason.equals("control character in status line")) {
+      return true;
+    }
+    // RFC 9110 §15: a status code is three digits from 100 to 599 (a client treats unknown codes
+    // of a known class as x00). Netty takes "050" as status 50, which Gatehouse would pass on.
+    return reason.equals("invalid status code");
+  }
+}
