@@ -158,6 +158,20 @@ public final class HttpHead {
     return ascii(buf, startLine[2], startLine[3]);
   }
 
+  /** Where a response's reason phrase starts (empty when it has none). */
+  public int reasonStart() {
+    return startLine[0];
+  }
+
+  public int reasonEnd() {
+    return startLine[1];
+  }
+
+  /** The reason phrase of a response, read from {@code buf} (empty when there is none). */
+  public String reason(ByteBuf buf) {
+    return ascii(buf, startLine[0], startLine[1]);
+  }
+
   public String name(ByteBuf buf, int field) {
     return ascii(buf, nameStart(field), nameEnd(field));
   }

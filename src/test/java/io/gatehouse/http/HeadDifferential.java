@@ -105,7 +105,7 @@ final class HeadDifferential {
             int used = framer.consume(buf, buf.readerIndex(), buf.writerIndex());
             buf.skipBytes(used);
           } catch (HeadParseException e) {
-            return new Outcome(messages, End.FAILED, e.getMessage());
+            return new Outcome(messages, End.FAILED, "body: " + e.getMessage());
           }
           if (!framer.done()) {
             return new Outcome(messages, End.IN_BODY);

@@ -13,6 +13,12 @@ final class KnownDifferences {
   private KnownDifferences() {}
 
   static boolean explained(byte[] data, boolean requests, Outcome own, Outcome netty) {
+    if (!requests && own.messages().equals(netty.messages())
+        && java.util.EnumSet.of(own.end(), netty.end()).equals(java.util.EnumSet.of(End.WAITING_HEAD, End.FAILED))) {
+      // The upstream closed inside a head: Netty reports it as a failure or not depending on whether
+      // the status line was complete; to the relay either way is "closed without a response": 502.
+      return true;
+    }
     if (own.end() == End.WAITING_HEAD && netty.end() == End.FAILED && own.messages().equals(netty.messages())) {
       // Netty (with RequestHeadScanner) refuses a head at its first bad byte; the own parser judges
       // a head once it is complete (bounded by the head size limit and the header timeout). Nothing
@@ -32,10 +38,24 @@ final class KnownDifferences {
   }
 
   private static boolean requestStricter(String reason) {
-    return false;
+    return trailerStricter(reason);
+  }
+
+  /**
+   * RFC 9112 §7.1.2, RFC 9110 §5.1: a trailer field is a field line like a header's (token name,
+   * no control bytes in the value). Netty reads trailer lines leniently; the own framer refuses a
+   * malformed one at once (400 for a request; a response's head is out by then, so the upstream
+   * connection closes and the client sees a cut response, never a complete one).
+   */
+  private static boolean trailerStricter(String reason) {
+    return reason.equals("body: invalid trailer field name") || reason.equals("body: control character in trailer field")
+        || reason.equals("body: obsolete line folding in trailer field");
   }
 
   private static boolean responseStricter(String reason) {
+    if (trailerStricter(reason)) {
+      return true;
+    }
     // RFC 9112 §5.2: a proxy that receives obs-fold in a response either replaces each fold with
     // SP or answers 502; Netty unfolds, Gatehouse refuses (as it does for requests).
     if (reason.startsWith("obsolete line folding")) {
