@@ -5,7 +5,7 @@ import io.netty.buffer.ByteBuf;
 /**
  * Finds where a chunked body ends (RFC 9112 §7.1) without copying or decoding it, so the body can be
  * passed on verbatim as slices of the received buffers. Strict: a chunk size is one or more hex
- * digits that fit a signed 64-bit length; extensions (§7.1.1) and trailer fields (§7.1.2) hold no
+ * digits, below 2 GiB; extensions (§7.1.1) and trailer fields (§7.1.2) hold no
  * control bytes but HTAB; every line ends in CRLF (a bare CR or LF is refused); obs-fold and
  * whitespace before a trailer field's colon are refused; the trailer section is bounded. One
  * instance per message; event-loop confined, plain fields.
@@ -84,10 +84,11 @@ public final class ChunkedFramer {
       case SIZE:
         int hex = hex(b);
         if (hex >= 0) {
-          if (size > (Long.MAX_VALUE >> 4)) {
+          size = (size << 4) | hex;
+          if (size > Integer.MAX_VALUE) {
+            // Netty's decoder refuses a chunk of 2 GiB or more; that rule stays (fuzzing found it).
             throw HeadParser.malformed("chunk size overflows");
           }
-          size = (size << 4) | hex;
           digits++;
           return;
         }
