@@ -56,6 +56,7 @@ final class H2Script {
   }
 
   final byte[] bytes;
+  /** By stream id without the reserved bit, which a receiver ignores (RFC 9113 §4.1). */
   final Map<Integer, Sent> streams = new HashMap<>();
   /** False once the script sent bytes whose header fields it cannot follow (raw bytes or HPACK, CONTINUATION). */
   boolean exact = true;
@@ -84,7 +85,7 @@ final class H2Script {
           if (fields == null || in.rawHpack) {
             exact = false;
           }
-          Sent sent = streams.computeIfAbsent(stream, s -> new Sent());
+          Sent sent = streams.computeIfAbsent(stream & 0x7fffffff, s -> new Sent());
           if (sent.request == null) {
             sent.request = fields;
           }
@@ -126,12 +127,12 @@ final class H2Script {
           if ((flags & 0x8) != 0) {
             payload.writeBytes(new byte[payload.toByteArray()[0]]);
           }
-          streams.computeIfAbsent(stream, s -> new Sent()).endStream |= (flags & 0x1) != 0;
+          streams.computeIfAbsent(stream & 0x7fffffff, s -> new Sent()).endStream |= (flags & 0x1) != 0;
           out.writeBytes(frame(0x0, flags, stream, payload.toByteArray()));
         }
         case 3 -> {
           int stream = in.stream();
-          streams.computeIfAbsent(stream, s -> new Sent()).resetByClient = true;
+          streams.computeIfAbsent(stream & 0x7fffffff, s -> new Sent()).resetByClient = true;
           out.writeBytes(frame(0x3, 0, stream, ByteBuffer.allocate(4).putInt(in.u8() % 16).array()));
         }
         case 4 -> {
