@@ -39,21 +39,53 @@ public final class DeploymentController {
     String apply(String route, List<Backend> weights, boolean last, Split split);
   }
 
+  /**
+   * Which deployments this instance judges. Alone, all of them; in a fleet, those whose judge lease
+   * it holds (one lease per deployment, so two deployments may be judged by two instances).
+   */
+  public interface Judges {
+    Judges ALL = new Judges() {
+      @Override
+      public boolean judges(String id) {
+        return true;
+      }
+
+      @Override
+      public void claim(String id) {
+      }
+    };
+
+    boolean judges(String id);
+
+    /** Claims the judging of a deployment this instance is starting, before its record exists. */
+    void claim(String id);
+  }
+
   public enum Action { PROMOTE, PAUSE, RESUME, ROLLBACK }
 
   private final DeploymentStore store;
   private final Routes routes;
   private final CohortObserver observer;
   private final Clock clock;
+  private final Judges judges;
+  /** The running deployments this instance judged at the last tick: a new one starts on fresh samples. */
+  private final Set<String> judging = new HashSet<>();
   /** Samples of a step that waits for more requests, carried into the next interval. */
   private final Map<String, Sample[]> pending = new HashMap<>();
   private long sequence;
 
   public DeploymentController(DeploymentStore store, Routes routes, CohortObserver observer, Clock clock) {
+    this(store, routes, observer, clock, Judges.ALL);
+  }
+
+  public DeploymentController(DeploymentStore store, Routes routes, CohortObserver observer, Clock clock,
+      Judges judges) {
     this.store = store;
     this.routes = routes;
     this.observer = observer;
     this.clock = clock;
+    this.judges = judges;
+    store.all().stream().filter(d -> d.state().running()).forEach(d -> judging.add(d.id()));
     watch();
   }
 
@@ -95,6 +127,8 @@ public final class DeploymentController {
     }
     long now = clock.millis();
     String id = spec.route() + "-" + Long.toString(now, 36) + "-" + (++sequence);
+    judges.claim(id);
+    judging.add(id);
     Deployment d = new Deployment(id, DeploymentState.PENDING, spec.route(), spec.to(), spec, -1, from, from,
         List.of(), now, now);
     store.put(d);
@@ -125,11 +159,30 @@ public final class DeploymentController {
     };
   }
 
-  /** Judges every progressing deployment whose interval has ended. */
+  /**
+   * Judges every progressing deployment whose interval has ended and that this instance judges. A
+   * deployment this instance has just begun to judge (its lease came from an instance that stopped)
+   * continues from its stored record, on samples from now: what this instance recorded before is not
+   * of the interval being judged.
+   */
   public synchronized void tick() {
     long now = clock.millis();
-    for (Deployment d : store.all()) {
-      if (d.state() != DeploymentState.PROGRESSING || now < d.nextJudgeAt()) {
+    List<Deployment> all = store.all();
+    watch(all);
+    Set<String> held = new HashSet<>();
+    for (Deployment d : all) {
+      if (!d.state().running() || !judges.judges(d.id())) {
+        continue;
+      }
+      held.add(d.id());
+      if (!judging.contains(d.id())) {
+        takeSamples(d);
+      }
+    }
+    judging.retainAll(held);
+    judging.addAll(held);
+    for (Deployment d : all) {
+      if (d.state() != DeploymentState.PROGRESSING || now < d.nextJudgeAt() || !held.contains(d.id())) {
         continue;
       }
       try {
@@ -242,8 +295,12 @@ public final class DeploymentController {
   }
 
   private void watch() {
+    watch(store.all());
+  }
+
+  private void watch(List<Deployment> all) {
     Set<String> running = new HashSet<>();
-    store.all().stream().filter(d -> d.state().running()).forEach(d -> running.add(d.route()));
+    all.stream().filter(d -> d.state().running()).forEach(d -> running.add(d.route()));
     observer.watch(running);
   }
 

@@ -279,7 +279,8 @@ public final class GatehouseServer implements AutoCloseable {
     deploymentStore = fleet != null ? fleet.deploymentStore()
         : io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments);
     deployments = new io.gatehouse.deploy.DeploymentController(deploymentStore,
-        new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC());
+        new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC(),
+        fleet == null ? io.gatehouse.deploy.DeploymentController.Judges.ALL : fleet.judges());
     metrics.gaugeFamily("gatehouse_deployment_state",
         "Deployment state: 0 pending, 1 progressing, 2 paused, 3 promoted, 4 rolled_back, 5 failed",
         new String[] {"route", "id"}, sink -> deployments.lastKnown().forEach(d -> sink.accept(d.state().code(), d.route(), d.id())));
@@ -291,7 +292,7 @@ public final class GatehouseServer implements AutoCloseable {
     deployTicker.scheduleWithFixedDelay(() -> {
       try {
         // A draining process (stop or hand-off) leaves the deployments to its successor.
-        if (!draining && (fleet == null || fleet.judges())) {
+        if (!draining) { // in a fleet, the controller judges only the deployments whose lease this instance holds
           deployments.tick();
         }
       } catch (RuntimeException e) {
