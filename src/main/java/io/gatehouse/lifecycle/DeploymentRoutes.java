@@ -47,6 +47,19 @@ final class DeploymentRoutes implements DeploymentController.Routes {
   @Override
   public String apply(String route, List<Backend> weights, boolean last, io.gatehouse.deploy.Split split) {
     String[] note = new String[1];
+    try {
+      applyChange(route, weights, last, split, note);
+    } catch (io.gatehouse.admin.AdminException e) {
+      if (e.status() == 503) { // the fleet's Redis is unreachable: nothing changed on any instance
+        throw new io.gatehouse.deploy.StoreDownException(e.getMessage());
+      }
+      throw e;
+    }
+    return note[0];
+  }
+
+  private void applyChange(String route, List<Backend> weights, boolean last, io.gatehouse.deploy.Split split,
+      String[] note) {
     change.apply(o -> {
       // Looked up inside the change, under the server's change lock: a reload cannot slip in.
       RouteConfig rc = route(current.get(), route);
@@ -70,7 +83,6 @@ final class DeploymentRoutes implements DeploymentController.Routes {
       }
       return o.withWeights(route, new Overrides.Weights(refs, rc.backends(), split));
     });
-    return note[0];
   }
 
   /** Same clusters with weight > 0, in the same order and proportions. */
