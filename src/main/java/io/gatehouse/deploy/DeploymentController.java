@@ -67,14 +67,6 @@ public final class DeploymentController {
   /** A deployment waiting for its store: the step it holds and since when (epoch millis). */
   public record Waiting(long since, String reason) {}
 
-  /**
-   * One change to one deployment, computed under the lock and written outside it: the record
-   * {@code before} becomes {@code after} (compare-and-set), then the route gets {@code weights}
-   * (null: the weights stay). {@code samples} go back to the carry when it could not be written.
-   */
-  private record Plan(Deployment before, Deployment after, List<Backend> weights, boolean last, Split split,
-      Sample[] samples, Verdict verdict, String event) {}
-
   /** While a deployment waits for its store, a verdict is retried this often (not at every tick). */
   static final long RETRY_MILLIS = 1000;
 
@@ -83,6 +75,7 @@ public final class DeploymentController {
   private final CohortObserver observer;
   private final Clock clock;
   private final Judges judges;
+  private final Steps steps;
   // Every field below is guarded by this controller's lock, which is never held across a store or
   // route write (those may wait on Redis): plans are computed under it, written outside it, and their
   // outcome recorded under it again.
@@ -98,7 +91,7 @@ public final class DeploymentController {
   private final Map<String, Waiting> waiting = new HashMap<>();
   private final Map<String, Long> retryAt = new HashMap<>();
   /** Records written whose weights could not be applied yet (their store went down in between). */
-  private final Map<String, Plan> owed = new HashMap<>();
+  private final Map<String, Steps.Plan> owed = new HashMap<>();
   private long sequence;
 
   public DeploymentController(DeploymentStore store, Routes routes, CohortObserver observer, Clock clock) {
@@ -112,6 +105,7 @@ public final class DeploymentController {
     this.observer = observer;
     this.clock = clock;
     this.judges = judges;
+    this.steps = new Steps(routes, clock, this::takeSamples);
     store.all().stream().filter(d -> d.state().running()).forEach(d -> judging.add(d.id()));
     watch(store.all());
   }
@@ -179,11 +173,11 @@ public final class DeploymentController {
       log.info("deployment {} of route {} to {}: {} steps {} every {}ms, onFailure {}, sticky {}", d.id(), spec.route(),
           spec.to(), spec.strategy().label(), spec.walk(), spec.intervalMillis(), spec.onFailure().label(),
           spec.sticky() == null ? "none" : spec.sticky());
-      Plan first;
+      Steps.Plan first;
       synchronized (this) {
         judging.add(d.id());
         watch(store.all());
-        first = moveTo(d, 0, DeploymentState.PROGRESSING, "started", null);
+        first = steps.moveTo(d, 0, DeploymentState.PROGRESSING, "started", null);
         writing.add(d.id());
       }
       return run(first, true);
@@ -195,7 +189,7 @@ public final class DeploymentController {
   }
 
   public Deployment act(String id, Action action) {
-    Plan plan;
+    Steps.Plan plan;
     synchronized (this) {
       Deployment d = get(id);
       if (!d.state().running()) {
@@ -207,16 +201,13 @@ public final class DeploymentController {
             + " has a step being written now (expected: retry in a moment)");
       }
       plan = switch (action) {
-        case PROMOTE -> promote(d, "promoted by operator", null);
-        case ROLLBACK -> rollback(d, "rolled back by operator", null);
-        case PAUSE -> new Plan(d, d.with(DeploymentState.PAUSED, d.step(), d.weights(), d.nextJudgeAt(),
-            entry(d, d.step(), "paused by operator", null)), null, false, null, null, null, "paused by operator");
+        case PROMOTE -> steps.promote(d, "promoted by operator", null);
+        case ROLLBACK -> steps.rollback(d, "rolled back by operator", null);
+        case PAUSE -> steps.pause(d);
         case RESUME -> {
           pending.remove(id);
           takeSamples(d); // the paused time is not judged
-          yield new Plan(d, d.with(DeploymentState.PROGRESSING, d.step(), d.weights(),
-              clock.millis() + d.spec().intervalMillis(), entry(d, d.step(), "resumed by operator", null)), null, false,
-              null, null, null, "resumed by operator");
+          yield steps.resume(d);
         }
       };
       writing.add(id);
@@ -233,7 +224,7 @@ public final class DeploymentController {
    * (every {@link #RETRY_MILLIS}) until it can be written.
    */
   public void tick() {
-    List<Plan> plans = new ArrayList<>();
+    List<Steps.Plan> plans = new ArrayList<>();
     synchronized (this) {
       long now = clock.millis();
       List<Deployment> all = store.all();
@@ -252,12 +243,12 @@ public final class DeploymentController {
       waiting.keySet().retainAll(held);
       retryAt.keySet().retainAll(held);
       for (Deployment d : all) {
-        Plan o = owed.get(d.id());
+        Steps.Plan o = owed.get(d.id());
         if (o != null && !writing.contains(d.id()) && now >= retryAt.getOrDefault(d.id(), 0L)) {
           if (!o.after().equals(d)) {
             owed.remove(d.id()); // the record moved on meanwhile: its writer applies its weights
           } else {
-            plans.add(new Plan(d, d, o.weights(), o.last(), o.split(), null, null, "weights of " + o.event()));
+            plans.add(new Steps.Plan(d, d, o.weights(), o.last(), o.split(), null, null, "weights of " + o.event()));
             writing.add(d.id());
           }
         }
@@ -270,12 +261,12 @@ public final class DeploymentController {
         try {
           plans.add(judge(d, now));
         } catch (DeploymentException e) { // the route or its weights changed under the deployment
-          plans.add(failed(d, e.getMessage()));
+          plans.add(steps.failed(d, e.getMessage()));
         }
         writing.add(d.id());
       }
     }
-    for (Plan p : plans) {
+    for (Steps.Plan p : plans) {
       try {
         run(p, false);
       } catch (RuntimeException e) {
@@ -289,7 +280,7 @@ public final class DeploymentController {
    * action on another instance cannot both apply), then the route's weights, then records the
    * outcome under the lock. {@code operator}: the caller is an API call, which hears a refusal.
    */
-  private Deployment run(Plan p, boolean operator) {
+  private Deployment run(Steps.Plan p, boolean operator) {
     String id = p.before().id();
     Deployment written = null;
     try {
@@ -313,7 +304,7 @@ public final class DeploymentController {
             throw e; // an ending plan keeps its outcome; the weights stay as they are
           }
           Deployment f = p.after().with(DeploymentState.FAILED, p.after().step(), p.after().weights(),
-              p.after().nextJudgeAt(), entry(p.after(), p.after().step(), "failed: " + e.getMessage(), null));
+              p.after().nextJudgeAt(), steps.entry(p.after(), p.after().step(), "failed: " + e.getMessage(), null));
           log.warn("deployment {} failed: {}", id, e.getMessage());
           store.replace(p.after(), f);
           written = f;
@@ -353,7 +344,7 @@ public final class DeploymentController {
    * Records a plan's outcome: applied (or written), or to be retried when the store is back. An
    * operator's call that could not be written is answered 503 and is not retried.
    */
-  private synchronized void done(Plan p, boolean written, StoreDownException down, boolean operator) {
+  private synchronized void done(Steps.Plan p, boolean written, StoreDownException down, boolean operator) {
     String id = p.before().id();
     writing.remove(id);
     if (down != null && operator && !written) {
@@ -383,7 +374,7 @@ public final class DeploymentController {
     watch(store.all());
   }
 
-  private void logApplied(Plan p) {
+  private void logApplied(Steps.Plan p) {
     Deployment d = p.after();
     Verdict v = p.verdict();
     if (v != null) {
@@ -398,106 +389,18 @@ public final class DeploymentController {
   }
 
   /** The plan for a due verdict; runs under the lock. */
-  private Plan judge(Deployment d, long now) {
+  private Steps.Plan judge(Deployment d, long now) {
     Sample[] samples = takeSamples(d);
     Sample[] carried = pending.remove(d.id());
     if (carried != null) {
       samples = new Sample[] {carried[0].plus(samples[0]), carried[1].plus(samples[1])};
     }
     Verdict v = Judge.judge(samples[0], samples[1], d.spec().slo());
-    Plan p = switch (v.outcome()) {
-      case WAIT -> {
-        pending.put(d.id(), samples); // carried in memory, not in the plan: a WAIT consumes nothing
-        yield new Plan(d, d.with(d.state(), d.step(), d.weights(), now + d.spec().intervalMillis(), null), null, false,
-            null, null, v, "waits for more requests");
-      }
-      case PASS -> d.step() == d.spec().walk().size() - 1
-          ? promote(d, "passed: " + v.reason(), v)
-          : moveTo(d, d.step() + 1, DeploymentState.PROGRESSING, "passed: " + v.reason(), v);
-      case FAIL -> switch (d.spec().onFailure()) {
-        case ROLLBACK -> rollback(d, "failed: " + v.reason(), v);
-        case STEPBACK -> moveTo(d, Math.max(0, d.step() - 1), DeploymentState.PAUSED, "failed, stepped back: "
-            + v.reason(), v);
-        case PAUSE -> new Plan(d, d.with(DeploymentState.PAUSED, d.step(), d.weights(), d.nextJudgeAt(),
-            entry(d, d.step(), "failed, paused: " + v.reason(), v)), null, false, null, null, v, "failed, paused");
-      };
-    };
-    return v.outcome() == Verdict.Outcome.WAIT ? p
-        : new Plan(p.before(), p.after(), p.weights(), p.last(), p.split(), samples, v, p.event());
-  }
-
-  private Plan failed(Deployment d, String why) {
-    log.warn("deployment {} failed: {}", d.id(), why);
-    return new Plan(d, d.with(DeploymentState.FAILED, d.step(), d.weights(), d.nextJudgeAt(),
-        entry(d, d.step(), "failed: " + why, null)), null, false, null, null, null, "failed");
-  }
-
-  private Plan moveTo(Deployment d, int step, DeploymentState state, String event, Verdict v) {
-    checkUntouched(d);
-    List<Backend> weights = weightsAt(d.from(), d.to(), d.spec().walk().get(step));
-    Deployment next = d.with(state, step, weights, clock.millis() + d.spec().intervalMillis(), entry(d, d.step(), event, v));
-    takeSamples(next); // the new step is judged on its own traffic
-    return new Plan(d, next, weights, false,
-        d.spec().sticky() == null ? null : new Split(d.id(), d.to(), d.spec().sticky()), null, v, event);
-  }
-
-  private Plan promote(Deployment d, String event, Verdict v) {
-    checkUntouched(d);
-    List<Backend> weights = List.of(new Backend(d.to(), 100));
-    return new Plan(d, d.with(DeploymentState.PROMOTED, d.step(), weights, d.nextJudgeAt(),
-        entry(d, d.step(), event, v)), weights, true, null, null, v, event + "; promoted");
-  }
-
-  private Plan rollback(Deployment d, String event, Verdict v) {
-    if (touchedOutside(d)) {
-      // Someone else set the weights since (an operator, or a reload that changed the route): theirs stay.
-      log.warn("deployment {} rolled back without touching route {}: its weights changed outside the deployment",
-          d.id(), d.route());
-      return new Plan(d, d.with(DeploymentState.ROLLED_BACK, d.step(), d.weights(), d.nextJudgeAt(),
-          entry(d, d.step(), event + " (weights changed outside the deployment: left as they are)", v)), null, true,
-          null, null, v, event);
+    if (v.outcome() == Verdict.Outcome.WAIT) {
+      pending.put(d.id(), samples); // carried in memory, not in the plan: a WAIT consumes nothing
+      return steps.waitMore(d, now, v);
     }
-    return new Plan(d, d.with(DeploymentState.ROLLED_BACK, d.step(), d.from(), d.nextJudgeAt(),
-        entry(d, d.step(), event, v)), d.from(), true, null, null, v, event + "; rolled back");
-  }
-
-  /**
-   * A step applies only over weights the deployment itself set: an operator's {@code PUT} or a
-   * reload that changed the route's backends meanwhile wins, and the deployment fails (from
-   * {@link #tick}) or the action is refused (409).
-   */
-  private void checkUntouched(Deployment d) {
-    List<Backend> now = routes.backends(d.route());
-    if (now == null) {
-      throw new DeploymentException(DeploymentException.Kind.CONFLICT, "route", "route '" + d.route()
-          + "' is no longer in the config");
-    }
-    if (touchedOutside(d)) {
-      throw new DeploymentException(DeploymentException.Kind.CONFLICT, "route", "route '" + d.route()
-          + "' weights changed outside the deployment: " + now + " (expected: " + d.weights() + ")");
-    }
-  }
-
-  /**
-   * Whether the route's weights are none the deployment set. Weights of one of its own steps (or
-   * those from before it) count as its own: in a fleet the record may be ahead of the weights (a
-   * step written while the store went down, or a notice not yet applied on this instance).
-   */
-  private boolean touchedOutside(Deployment d) {
-    List<Backend> now = routes.backends(d.route());
-    if (now == null || now.equals(d.weights()) || now.equals(d.from())) {
-      return now == null;
-    }
-    for (int percent : d.spec().walk()) {
-      if (now.equals(weightsAt(d.from(), d.to(), percent))) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private Deployment.HistoryEntry entry(Deployment d, int step, String event, Verdict v) {
-    return new Deployment.HistoryEntry(clock.millis(), step, step < 0 ? 0 : d.spec().walk().get(step), event, v);
+    return steps.verdict(d, v, samples);
   }
 
   private void watch(List<Deployment> all) {
@@ -516,21 +419,5 @@ public final class DeploymentController {
       }
     }
     return new Sample[] {target, baseline};
-  }
-
-  /**
-   * The route's weights when the target has {@code percent}: the target gets percent x 100, the
-   * previous backends share the rest in their old proportions (x 100 keeps small shares exact).
-   */
-  static List<Backend> weightsAt(List<Backend> from, String to, int percent) {
-    long total = from.stream().filter(b -> !b.cluster().equals(to)).mapToLong(Backend::weight).sum();
-    List<Backend> out = new ArrayList<>();
-    for (Backend b : from) {
-      if (!b.cluster().equals(to)) {
-        out.add(new Backend(b.cluster(), (int) Math.round(b.weight() * (100.0 - percent) * 100 / total)));
-      }
-    }
-    out.add(new Backend(to, percent * 100));
-    return out;
   }
 }
