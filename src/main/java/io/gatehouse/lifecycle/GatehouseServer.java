@@ -91,15 +91,8 @@ public final class GatehouseServer implements AutoCloseable {
   private ExchangeLog observer;
   /** Per (route, cluster) figures for the deployment judge, fed by {@link #observer}. */
   private final io.gatehouse.deploy.CohortObserver cohorts = new io.gatehouse.deploy.CohortObserver();
-  private io.gatehouse.deploy.DeploymentController deployments;
-  /**
-   * The controller's store, read by a reload (under the change lock) for the routes with a running
-   * deployment: the store's own lock, never the controller's, which is taken before the change lock.
-   */
-  private io.gatehouse.deploy.DeploymentStore deploymentStore;
-  /** Runs the deployment judge off the event loops; one thread, ticks every {@link #DEPLOY_TICK_MILLIS}. */
-  private java.util.concurrent.ScheduledExecutorService deployTicker;
-  private static final long DEPLOY_TICK_MILLIS = 100;
+  /** The deployments: store, controller, the judge's ticker. */
+  private DeploymentWiring deployments;
   /** This instance in its fleet; null without a {@code fleet} section (then nothing of it exists). */
   private FleetMember fleet;
   /** How each fleet rate limit counts now (Redis or its onStoreDown mode); null without a fleet. */
@@ -275,34 +268,11 @@ public final class GatehouseServer implements AutoCloseable {
   }
 
   private void startDeployments() {
-    // In a fleet the deployments live in Redis and one instance (the judge lease's holder) ticks them.
-    deploymentStore = fleet != null ? fleet.deploymentStore()
-        : io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments);
-    deployments = new io.gatehouse.deploy.DeploymentController(deploymentStore,
-        new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC(),
-        fleet == null ? io.gatehouse.deploy.DeploymentController.Judges.ALL : fleet.judges());
-    metrics.gaugeFamily("gatehouse_deployment_state",
-        "Deployment state: 0 pending, 1 progressing, 2 paused, 3 promoted, 4 rolled_back, 5 failed",
-        new String[] {"route", "id"}, sink -> deployments.lastKnown().forEach(d -> sink.accept(d.state().code(), d.route(), d.id())));
-    deployTicker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "gatehouse-deploy");
-      t.setDaemon(true);
-      return t;
-    });
-    deployTicker.scheduleWithFixedDelay(() -> {
-      try {
-        // A draining process (stop or hand-off) leaves the deployments to its successor.
-        if (!draining) { // in a fleet, the controller judges only the deployments whose lease this instance holds
-          deployments.tick();
-        }
-      } catch (RuntimeException e) {
-        log.error("deployment tick failed", e); // a bug: the next tick tries again
-      }
-    }, DEPLOY_TICK_MILLIS, DEPLOY_TICK_MILLIS, TimeUnit.MILLISECONDS);
+    deployments = new DeploymentWiring(fleet, stateFile, current::get, this::change, cohorts, metrics, () -> draining);
   }
 
   io.gatehouse.deploy.DeploymentController deployments() {
-    return deployments;
+    return deployments.controller();
   }
 
   /**
@@ -417,16 +387,7 @@ public final class GatehouseServer implements AutoCloseable {
         notify.ready();
       }
     }
-    // After the change lock is released: the controller takes its lock first, then the change lock.
-    for (io.gatehouse.deploy.DeploymentSpec spec : rollouts) {
-      try {
-        io.gatehouse.deploy.Deployment d = deployments.start(spec);
-        log.info("reload: rollout of route {} to {} is deployment {}", spec.route(), spec.to(), d.id());
-      } catch (RuntimeException e) {
-        log.warn("reload: rollout of route {} to {} did not start, the route keeps its backends: {}", spec.route(),
-            spec.to(), e.getMessage());
-      }
-    }
+    deployments.startRollouts(rollouts); // after the change lock is released
   }
 
   /** @return the deployments the config's {@code rollout} asks for, to start once the reload is in place */
@@ -435,8 +396,7 @@ public final class GatehouseServer implements AutoCloseable {
     reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
-    Set<String> running = new HashSet<>();
-    deploymentStore.all().stream().filter(d -> d.state().running()).forEach(d -> running.add(d.route()));
+    Set<String> running = deployments.runningRoutes();
     Rollouts.Plan rollouts = Rollouts.plan(previous, config, previous.overrides().reconcile(config, dropped::add), running,
         why -> log.info("reload: {}", why));
     Overrides overrides = rollouts.overrides();
@@ -717,8 +677,8 @@ public final class GatehouseServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (deployTicker != null) {
-      deployTicker.shutdownNow();
+    if (deployments != null) {
+      deployments.close();
     }
     healthChecker.close();
     if (handoff != null) {
