@@ -458,18 +458,46 @@ public final class GatehouseServer implements AutoCloseable {
    * written to the state file. Serialized with reloads and other changes, so each change gets a
    * generation of its own and none is lost.
    *
+   * <p>In a fleet the change is written to Redis first, outside the change lock (a reload or another
+   * change never waits on Redis behind it); if the generation moved meanwhile (a reload, another
+   * change, a fleet notice), the change is applied again over the new one: Redis holds both, as
+   * field-level writes.
+   *
    * @return the generation now in use
    */
-  synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
-    Snapshot previous = current.get();
-    Overrides overrides = change.apply(previous.overrides());
-    long fleetVersion = fleet == null ? 0 : fleet.write(previous.overrides(), overrides);
+  Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
+    if (fleet == null) {
+      synchronized (this) {
+        Snapshot previous = current.get();
+        return install(previous, change.apply(previous.overrides()), "runtime change");
+      }
+    }
+    Snapshot previous;
+    Overrides overrides;
+    synchronized (this) {
+      previous = current.get();
+      overrides = change.apply(previous.overrides());
+    }
+    long fleetVersion = fleet.write(previous.overrides(), overrides);
+    synchronized (this) {
+      Snapshot now = current.get();
+      if (now != previous) {
+        overrides = change.apply(now.overrides());
+        if (overrides.equals(now.overrides())) {
+          return now; // the fleet's notice of this very change applied it already
+        }
+      }
+      return install(now, overrides, "runtime change, fleet version " + fleetVersion);
+    }
+  }
+
+  /** Compiles {@code overrides} over {@code previous}'s config, swaps it in and saves the state; under the change lock. */
+  private Snapshot install(Snapshot previous, Overrides overrides, String why) {
     Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward(),
         previous.listeners());
     swap(previous, next);
     stateFile.save(overrides);
-    log.info("config generation {} in use (runtime change{})", next.generation(),
-        fleet == null ? "" : ", fleet version " + fleetVersion);
+    log.info("config generation {} in use ({})", next.generation(), why);
     return next;
   }
 
@@ -484,11 +512,7 @@ public final class GatehouseServer implements AutoCloseable {
     if (overrides.equals(previous.overrides())) {
       return;
     }
-    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward(),
-        previous.listeners());
-    swap(previous, next);
-    stateFile.save(overrides);
-    log.info("config generation {} in use (fleet change, version {})", next.generation(), version);
+    install(previous, overrides, "fleet change, version " + version);
   }
 
   /** The fleet version of the overrides in use; 0 without {@code fleet} or before the first read. */

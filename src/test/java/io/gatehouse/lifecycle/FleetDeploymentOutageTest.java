@@ -155,6 +155,29 @@ class FleetDeploymentOutageTest {
           assertThat(list.body()).contains(id);
         }
       });
+      // A change waits for Redis (it must reach every instance, or answer 503), but not while holding
+      // the change lock: a reload on that instance meanwhile goes through.
+      ProxyUnderTest b = fleet.get(1);
+      java.util.concurrent.CompletableFuture<HttpResponse<String>> drain = java.util.concurrent.CompletableFuture
+          .supplyAsync(() -> {
+            try {
+              return admin(b, "POST", "/api/v1/clusters/blue/endpoints/" + e1.address() + "/drain", null);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
+      long before = b.server().generation();
+      await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            b.server().reload(b.server().config());
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        }).get(3, TimeUnit.SECONDS);
+        assertThat(b.server().generation()).isGreaterThan(before);
+      });
+      assertThat(drain).isNotDone(); // still waiting for the frozen Redis
     } finally {
       redis.resume();
     }
