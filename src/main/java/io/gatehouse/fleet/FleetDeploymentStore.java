@@ -188,7 +188,35 @@ public final class FleetDeploymentStore implements DeploymentStore {
       jsons.put(next.id(), json);
       known = new Known(List.copyOf(list), Map.copyOf(jsons), v, now.readAt());
     }
+    if (!next.state().running()) {
+      prune(next.route());
+    }
     return true;
+  }
+
+  /**
+   * Forgets the oldest ended deployments of {@code route} beyond {@link #KEEP_ENDED}, as the state
+   * file does: the hash every instance reads each heartbeat must not grow with every deployment
+   * ever made. In the background; a failure leaves them for the next end.
+   */
+  private void prune(String route) {
+    List<String> ended = known.list().stream()
+        .filter(d -> d.route().equals(route) && !d.state().running())
+        .sorted(Comparator.comparingLong(Deployment::createdAt))
+        .map(Deployment::id).toList();
+    if (ended.size() <= KEEP_ENDED) {
+      return;
+    }
+    String[] drop = ended.subList(0, ended.size() - KEEP_ENDED).toArray(String[]::new);
+    synchronized (this) {
+      Known now = known;
+      List<String> gone = List.of(drop);
+      Map<String, String> jsons = new LinkedHashMap<>(now.json());
+      jsons.keySet().removeAll(gone);
+      known = new Known(now.list().stream().filter(d -> !gone.contains(d.id())).toList(), Map.copyOf(jsons),
+          now.version(), now.readAt());
+    }
+    fleet.call(r -> r.hdel(key, drop));
   }
 
   @Override
