@@ -392,7 +392,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   /** @return the deployments the config's {@code rollout} asks for, to start once the reload is in place */
   private List<io.gatehouse.deploy.DeploymentSpec> reloadGeneration(GatehouseConfig config) throws Exception {
-    refuseWhatNeedsATakeover(current.get().config(), config);
+    ProcessSettings.refuseChanges(current.get().config(), config);
     reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
@@ -421,37 +421,6 @@ public final class GatehouseServer implements AutoCloseable {
     return rollouts.deployments();
   }
 
-  /**
-   * The admin listener and the hand-off socket belong to the process, not to a generation: a reload
-   * cannot move them, so it is refused and says what applies them (a takeover starts a process
-   * with the new file), instead of answering success and leaving them as they were.
-   */
-  private static void refuseWhatNeedsATakeover(GatehouseConfig running, GatehouseConfig next)
-      throws io.gatehouse.config.ConfigException {
-    List<io.gatehouse.config.ConfigProblem> problems = new ArrayList<>();
-    String file = next.source() == null ? "" : next.source().toString();
-    String how = " (expected: gatehouse run -c FILE --takeover applies it; a reload cannot)";
-    if (!java.util.Objects.equals(running.admin(), next.admin())) {
-      boolean sameBind = running.admin() != null && next.admin() != null
-          && running.admin().bind().equals(next.admin().bind());
-      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, sameBind ? "admin.token" : "admin",
-          (sameBind ? "changed" : "changed from " + describe(running.admin()) + " to " + describe(next.admin())) + how));
-    }
-    if (!java.util.Objects.equals(running.fleet(), next.fleet())) {
-      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "fleet", "changed" + how));
-    }
-    if (!java.util.Objects.equals(running.handoff(), next.handoff())) {
-      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "handoff.socket",
-          "changed from " + running.handoff().socket() + " to " + next.handoff().socket() + how));
-    }
-    if (!problems.isEmpty()) {
-      throw new io.gatehouse.config.ConfigException(problems);
-    }
-  }
-
-  private static String describe(io.gatehouse.config.AdminConfig admin) {
-    return admin == null ? "none" : "bind " + admin.bind();
-  }
 
   /**
    * Applies an operator's change as a new generation of the same config: compiled, swapped and
