@@ -38,6 +38,14 @@ public final class DeploymentController {
      *     (a rolled-back rollout of the config form), or null
      */
     String apply(String route, List<Backend> weights, boolean last, Split split);
+
+    /**
+     * The note {@link #apply} would give for the last weights {@code weights} of {@code route}, without
+     * applying anything: an ending record carries it from its first write.
+     */
+    default String endNote(String route, List<Backend> weights) {
+      return null;
+    }
   }
 
   /**
@@ -278,12 +286,28 @@ public final class DeploymentController {
   /**
    * Writes a plan outside the lock: the record first (compare-and-set: a verdict and an operator's
    * action on another instance cannot both apply), then the route's weights, then records the
-   * outcome under the lock. {@code operator}: the caller is an API call, which hears a refusal.
+   * outcome under the lock. An ending plan (promote, rollback) applies its weights before the
+   * record, so a record that says it ended always has the traffic where it says. {@code operator}: the caller is an API call, which hears a refusal.
    */
   private Deployment run(Steps.Plan p, boolean operator) {
     String id = p.before().id();
     Deployment written = null;
     try {
+      if (p.last() && p.weights() != null) {
+        // An ending plan moves the traffic first: once the record says rolled back (or promoted),
+        // the route serves that. Nothing is written if the weights cannot apply.
+        routes.apply(p.before().route(), p.weights(), true, p.split());
+        if (!store.replace(p.before(), p.after())) {
+          log.warn("deployment {}: {} applied its weights, but the record changed meanwhile (an operator on another"
+              + " instance); the later write of weights wins", id, p.event());
+          done(p, false, null, operator);
+          throw new DeploymentException(DeploymentException.Kind.CONFLICT, "id", "deployment " + id
+              + " changed meanwhile (by its judge or an operator on another instance): retry");
+        }
+        done(p, true, null, operator);
+        logApplied(p);
+        return p.after();
+      }
       if (!p.after().equals(p.before()) && !store.replace(p.before(), p.after())) {
         done(p, false, null, operator);
         throw new DeploymentException(DeploymentException.Kind.CONFLICT, "id", "deployment " + id
@@ -291,9 +315,8 @@ public final class DeploymentController {
       }
       written = p.after();
       if (p.weights() != null) {
-        String note;
         try {
-          note = routes.apply(p.before().route(), p.weights(), p.last(), p.split());
+          routes.apply(p.before().route(), p.weights(), p.last(), p.split());
         } catch (StoreDownException e) {
           synchronized (this) {
             owed.put(id, p); // the record is ahead of the routes: its weights are applied when the store is back
@@ -312,17 +335,6 @@ public final class DeploymentController {
         }
         synchronized (this) {
           owed.remove(id);
-        }
-        if (note != null) { // a note about what the route serves now, for the history
-          Deployment.HistoryEntry last = written.history().get(written.history().size() - 1);
-          List<Deployment.HistoryEntry> h = new ArrayList<>(written.history());
-          h.set(h.size() - 1, new Deployment.HistoryEntry(last.at(), last.step(), last.percent(),
-              last.event() + "; " + note, last.verdict()));
-          Deployment noted = new Deployment(written.id(), written.state(), written.route(), written.to(), written.spec(),
-              written.step(), written.weights(), written.from(), h, written.createdAt(), written.nextJudgeAt());
-          if (store.replace(written, noted)) {
-            written = noted;
-          }
         }
       }
       done(p, true, null, operator);

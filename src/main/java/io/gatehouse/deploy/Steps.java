@@ -88,7 +88,7 @@ final class Steps {
     checkUntouched(d);
     List<Backend> weights = List.of(new Backend(d.to(), 100));
     return new Plan(d, d.with(DeploymentState.PROMOTED, d.step(), weights, d.nextJudgeAt(),
-        entry(d, d.step(), event, v)), weights, true, null, null, v, event + "; promoted");
+        entry(d, d.step(), noted(event, d.route(), weights), v)), weights, true, null, null, v, event + "; promoted");
   }
 
   Plan rollback(Deployment d, String event, Verdict v) {
@@ -101,7 +101,13 @@ final class Steps {
           null, null, v, event);
     }
     return new Plan(d, d.with(DeploymentState.ROLLED_BACK, d.step(), d.from(), d.nextJudgeAt(),
-        entry(d, d.step(), event, v)), d.from(), true, null, null, v, event + "; rolled back");
+        entry(d, d.step(), noted(event, d.route(), d.from()), v)), d.from(), true, null, null, v, event + "; rolled back");
+  }
+
+  /** The event, with a note when the route will serve something else than its file says. */
+  private String noted(String event, String route, List<Backend> weights) {
+    String note = routes.endNote(route, weights);
+    return note == null ? event : event + "; " + note;
   }
 
   /**

@@ -77,12 +77,27 @@ final class DeploymentRoutes implements DeploymentController.Routes {
         return o.withoutWeights(route); // what the file says: no override left behind
       }
       if (last) {
-        note[0] = "route " + route + " serves " + refs + " while the file says " + rc.backends()
-            + " (until a reload changes the route's backends, or an operator's weights)";
+        note[0] = note(route, refs, rc.backends());
         log.warn("{}", note[0]);
       }
       return o.withWeights(route, new Overrides.Weights(refs, rc.backends(), split));
     });
+  }
+
+  @Override
+  public String endNote(String route, List<Backend> weights) {
+    RouteConfig rc = route(current.get(), route);
+    if (rc == null) {
+      return null;
+    }
+    List<BackendRef> refs = new ArrayList<>();
+    weights.forEach(b -> refs.add(new BackendRef(b.cluster(), b.weight())));
+    return routesAlike(refs, rc.backends()) ? null : note(route, refs, rc.backends());
+  }
+
+  private static String note(String route, List<BackendRef> serving, List<BackendRef> file) {
+    return "route " + route + " serves " + serving + " while the file says " + file
+        + " (until a reload changes the route's backends, or an operator's weights)";
   }
 
   /** Same clusters with weight > 0, in the same order and proportions. */
