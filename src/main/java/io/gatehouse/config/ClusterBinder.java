@@ -34,7 +34,7 @@ final class ClusterBinder {
         endpoints(s),
         healthCheck(s.section("healthCheck", HEALTH_KEYS)),
         outlier(s.section("outlier", List.of("consecutiveFailures", "ejectFor", "maxEjectionPercent"))),
-        pool(s.section("pool", List.of("maxConnections", "maxIdleTime"))),
+        pool(s.section("pool", List.of("maxConnections", "maxIdleTime", "maxConnectionsPerEndpoint"))),
         timeouts(s.section("timeouts", List.of("connect", "response")), TimeoutsConfig.DEFAULT),
         tls(s.section("tls", List.of("verify", "ca", "sni"))),
         s.duration("slowStart", Duration.ZERO),
@@ -160,7 +160,8 @@ final class ClusterBinder {
   private static PoolConfig pool(Section s) {
     PoolConfig d = PoolConfig.DEFAULT;
     return s == null ? d : new PoolConfig(s.integer("maxConnections", d.maxConnections(), 0, 1_000_000),
-        s.duration("maxIdleTime", d.maxIdleTime()));
+        s.duration("maxIdleTime", d.maxIdleTime()),
+        s.integer("maxConnectionsPerEndpoint", d.maxConnectionsPerEndpoint(), 0, 1_000_000));
   }
 
   /** {@code timeouts: {connect, response}} of a cluster or a forward listener, defaults {@code d}. */

@@ -6,7 +6,7 @@ import java.util.Locale;
 /** Binds a forward listener's {@code forward} block and its access rules. */
 final class ForwardBinder {
   static final List<String> KEYS =
-      List.of("anonymize", "auth", "connectPorts", "blockPrivateDestinations", "rules", "default", "timeouts");
+      List.of("anonymize", "auth", "connectPorts", "blockPrivateDestinations", "rules", "default", "timeouts", "pool");
   static final List<String> RULE_KEYS = List.of("name", "clients", "hosts", "ports", "methods", "users");
 
   /** A forward listener without a {@code forward} block: no rules, so everything is denied. */
@@ -25,7 +25,12 @@ final class ForwardBinder {
         s.bool("blockPrivateDestinations", DEFAULT.blockPrivateDestinations()),
         rules,
         s.choice("default", DEFAULT.defaultDecision(), Decision.class),
-        ClusterBinder.timeouts(s.section("timeouts", List.of("connect", "response")), ForwardConfig.DEFAULT_TIMEOUTS));
+        ClusterBinder.timeouts(s.section("timeouts", List.of("connect", "response")), ForwardConfig.DEFAULT_TIMEOUTS),
+        poolIdleTime(s.section("pool", List.of("maxIdleTime"))));
+  }
+
+  private static java.time.Duration poolIdleTime(Section s) {
+    return s == null ? ForwardConfig.DEFAULT_POOL_IDLE_TIME : s.duration("maxIdleTime", ForwardConfig.DEFAULT_POOL_IDLE_TIME);
   }
 
   private static AuthConfig auth(Section s) {

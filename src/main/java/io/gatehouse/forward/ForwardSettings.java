@@ -40,7 +40,7 @@ public record ForwardSettings(
     return new ForwardSettings(
         AccessPolicy.compile(fc), auth, fc.anonymize(), listener.headers() != null && listener.headers().forwarded(),
         Set.copyOf(fc.connectPorts()), fc.blockPrivateDestinations(), resolver, metrics,
-        fc.timeouts().connect().toNanos(), fc.timeouts().response().toNanos(), tunnelIdleNanos, 60_000_000_000L, 1024);
+        fc.timeouts().connect().toNanos(), fc.timeouts().response().toNanos(), tunnelIdleNanos, fc.poolIdleTime().toNanos(), 1024);
   }
 
   /**

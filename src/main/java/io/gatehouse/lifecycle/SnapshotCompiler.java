@@ -138,7 +138,7 @@ final class SnapshotCompiler {
     for (EndpointConfig e : cluster.endpoints()) {
       peers.put(e.address(), new PeerSpec(e.address(), tls, cluster.pool().maxConnections(),
           cluster.circuitBreaker().maxPending(), cluster.pool().maxIdleTime().toNanos(),
-          cluster.timeouts().connect().toNanos(), cluster.proxyProtocol()));
+          cluster.timeouts().connect().toNanos(), cluster.proxyProtocol(), cluster.pool().maxConnectionsPerEndpoint()));
     }
     return peers;
   }

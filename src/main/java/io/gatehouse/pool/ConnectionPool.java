@@ -18,6 +18,11 @@ import java.util.function.LongSupplier;
  * <p>Idle connections are kept most-recently-used first (the warmest socket serves next, the
  * coldest expires). While idle a connection reads, so an upstream that closes it is noticed at
  * once and the connection leaves the pool before anyone acquires it.
+ *
+ * <p>With an {@link EndpointCap} the pool also shares a limit on connections to its peer with the
+ * pools of the other loops. A pool that has had no connection and no waiting caller for its idle
+ * time tells its registry, which forgets it: a forward proxy meets origins without end, and a pool
+ * per origin ever visited would grow without bound.
  */
 public final class ConnectionPool {
   private static final int MAX_PENDING_PER_CONNECTION = 4;
@@ -40,6 +45,13 @@ public final class ConnectionPool {
   private int open;
   private boolean closed;
   private ScheduledFuture<?> sweeper;
+  /** Shared with the other loops' pools of this peer; null when connections are not capped per endpoint. */
+  private final EndpointCap cap;
+  /** The registry's "forget me", run once the pool is unused; null until registered. */
+  private Runnable whenUnused;
+  private ScheduledFuture<?> unusedCheck;
+  /** When {@link #open} last fell to 0 (or the pool was registered). */
+  private long emptySince;
 
   private record Idle(Channel channel, long since) {}
 
@@ -61,7 +73,15 @@ public final class ConnectionPool {
   public ConnectionPool(
       EventLoop loop, Bootstrap bootstrap, SocketAddress remote, int maxConnections, long maxIdleNanos,
       LongSupplier nanoClock, int maxPending, BooleanSupplier retain) {
+    this(loop, bootstrap, remote, maxConnections, maxIdleNanos, nanoClock, maxPending, retain, null);
+  }
+
+  /** As above; {@code cap}, when not null, limits connections to the peer over every loop's pool. */
+  ConnectionPool(
+      EventLoop loop, Bootstrap bootstrap, SocketAddress remote, int maxConnections, long maxIdleNanos,
+      LongSupplier nanoClock, int maxPending, BooleanSupplier retain, EndpointCap cap) {
     this.loop = loop;
+    this.cap = cap;
     this.bootstrap = bootstrap;
     this.remote = remote;
     this.maxConnections = maxConnections <= 0 ? Integer.MAX_VALUE : maxConnections; // 0 = no limit
@@ -72,6 +92,9 @@ public final class ConnectionPool {
     this.maxPending = maxPending > 0 ? maxPending
         : (int) Math.min(Integer.MAX_VALUE, (long) this.maxConnections * MAX_PENDING_PER_CONNECTION);
     this.retain = retain;
+    if (cap != null) {
+      cap.register(this);
+    }
   }
 
   public EventLoop eventLoop() {
@@ -112,12 +135,16 @@ public final class ConnectionPool {
         }
         closeQuietly(ch);
       }
-    } else if (open >= maxConnections && !idle.isEmpty()) {
+    } else if ((open >= maxConnections || atCap()) && !idle.isEmpty()) {
       closeQuietly(idle.pollLast().channel()); // make room for the fresh connection
     }
+    boolean capped = false;
     if (open < maxConnections && !closed) {
-      connect(callback, header);
-      return;
+      if (cap == null || cap.tryTake()) {
+        connect(callback, header);
+        return;
+      }
+      capped = true; // this loop may open more, but the endpoint's connections over all loops may not
     }
     if (closed || pending.size() >= maxPending) {
       callback.failed(new PoolOverloadedException(
@@ -129,11 +156,22 @@ public final class ConnectionPool {
     Waiter waiter = new Waiter(callback, header);
     waiter.timeout = loop.schedule(() -> {
       if (pending.remove(waiter)) {
-        callback.failed(new PoolOverloadedException(
-            "no connection to " + remote + " became free within " + waitMillis + " ms (" + open + " open)"));
+        callback.failed(new PoolOverloadedException("no connection to " + remote + " became free within "
+            + waitMillis + " ms (" + open + " open on this event loop"
+            + (cap == null ? ")" : ", " + cap.open() + " of maxConnectionsPerEndpoint " + cap.max() + " over all)")));
+        if (open == 0 && pending.isEmpty()) {
+          becameEmpty();
+        }
       }
     }, waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
     pending.add(waiter);
+    if (capped) {
+      cap.await(this);
+    }
+  }
+
+  private boolean atCap() {
+    return cap != null && cap.open() >= cap.max();
   }
 
   /** A caller waiting for a connection, and its give-up task (cancelled once it is served). */
@@ -174,6 +212,10 @@ public final class ConnectionPool {
     Waiter next = nextWaiting();
     if (next != null) {
       next.callback.acquired(ch, true);
+      return;
+    }
+    if (cap != null && cap.contended()) {
+      closeQuietly(ch); // another loop waits for a slot of the endpoint: an idle connection here would block it
       return;
     }
     ch.config().setAutoRead(true); // notice an upstream close while idle
@@ -224,7 +266,13 @@ public final class ConnectionPool {
   private void doConnect(AcquireCallback callback, ProxyHeader header) {
     if (closed) {
       open--;
+      if (cap != null) {
+        cap.giveBack();
+      }
       callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
+      if (open == 0) {
+        becameEmpty();
+      }
       return;
     }
     Bootstrap from = header == null ? bootstrap : bootstrap.clone().handler(header.before(bootstrap.config().handler()));
@@ -240,10 +288,78 @@ public final class ConnectionPool {
         break;
       }
     }
-    Waiter next;
-    if (open < maxConnections && !closed && (next = nextWaiting()) != null) {
-      connect(next.callback, next.header);
+    if (cap != null) {
+      cap.giveBack();
     }
+    serveWaiting();
+    if (open == 0 && pending.isEmpty()) {
+      becameEmpty();
+    }
+  }
+
+  /** Opens a connection for the next waiting caller if this loop's limit and the endpoint's cap allow. */
+  private void serveWaiting() {
+    if (closed || pending.isEmpty() || open >= maxConnections) {
+      return;
+    }
+    if (cap != null && !cap.tryTake()) {
+      cap.await(this);
+      return;
+    }
+    Waiter next = nextWaiting();
+    connect(next.callback, next.header);
+  }
+
+  /** A slot of the endpoint came free (told by {@link EndpointCap}, on this loop). */
+  void slotFreed() {
+    if (closed || pending.isEmpty() || open >= maxConnections) {
+      cap.wakeNext(); // nobody here can use it: pass it on
+      return;
+    }
+    serveWaiting();
+  }
+
+  /** Another loop waits for a slot of the endpoint: give up the coldest idle connection. */
+  void shedIdle() {
+    if (cap != null && cap.contended() && !idle.isEmpty()) {
+      closeQuietly(idle.pollLast().channel());
+    }
+  }
+
+  /**
+   * Registers the registry's "forget me": run on this loop once the pool has had no connection and
+   * no waiting caller for its idle time ({@code maxIdleTime}, or 60 s when idle connections never expire).
+   */
+  void whenUnused(Runnable forget) {
+    whenUnused = forget;
+    becameEmpty();
+  }
+
+  private void becameEmpty() {
+    emptySince = nanoClock.getAsLong();
+    if (unusedCheck == null && whenUnused != null) {
+      unusedCheck = loop.schedule(this::checkUnused, unusedAfterNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private long unusedAfterNanos() {
+    return maxIdleNanos > 0 ? maxIdleNanos : TimeUnit.SECONDS.toNanos(60);
+  }
+
+  private void checkUnused() {
+    unusedCheck = null;
+    if (open > 0 || !pending.isEmpty()) {
+      return; // in use: checked again when its last connection closes
+    }
+    long left = unusedAfterNanos() - (nanoClock.getAsLong() - emptySince);
+    if (left > 0) {
+      unusedCheck = loop.schedule(this::checkUnused, left, TimeUnit.NANOSECONDS);
+      return;
+    }
+    if (cap != null) {
+      cap.unregister(this);
+    }
+    whenUnused.run();
   }
 
   private void scheduleSweep() {

@@ -14,10 +14,17 @@ import io.gatehouse.config.ProxyProtocolVersion;
  * @param maxPending most callers waiting for a connection; 0 = the pool's default
  * @param proxyProtocol the PROXY header every connection opens with, or null; with one, a
  *     connection carries one client's requests only, so it is never pooled (see {@link ProxyHeader})
+ * @param maxPerEndpoint most connections to the peer over every event loop; 0 = no limit
  */
 public record PeerSpec(
     HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
-    long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol) {
+    long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol, int maxPerEndpoint) {
+
+  /** Without a limit over the event loops. */
+  public PeerSpec(HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
+      long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol) {
+    this(address, tls, maxConnections, maxPending, maxIdleNanos, connectTimeoutNanos, proxyProtocol, 0);
+  }
 
   /** Without the PROXY protocol. */
   public PeerSpec(HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,

@@ -9,7 +9,8 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
- * All connection pools, one per (event loop, upstream key). The outer map is built once and never
+ * All connection pools, one per (event loop, upstream key), each kept while it is used: a pool
+ * with no connection and no waiting caller for its idle time is removed. The outer map is built once and never
  * changes; each inner map is touched only by its own event loop, so lookups take no lock.
  *
  * @param <K> what identifies an upstream: an endpoint address, or origin host:port and TLS settings
@@ -31,8 +32,12 @@ public final class PoolRegistry<K> {
     }
     ConnectionPool pool = pools.get(key);
     if (pool == null) {
-      pool = factory.apply(key);
-      pools.put(key, pool);
+      ConnectionPool created = factory.apply(key);
+      pools.put(key, created);
+      // An unused pool is forgotten (on this loop, so the map needs no lock); the next request to
+      // its peer makes a new one.
+      created.whenUnused(() -> pools.remove(key, created));
+      pool = created;
     }
     return pool;
   }

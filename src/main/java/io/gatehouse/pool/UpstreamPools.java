@@ -26,6 +26,11 @@ public final class UpstreamPools {
   private final PoolRegistry<PeerSpec> registry;
   /** Specs no generation uses any more: their pools keep no connection after an exchange. */
   private final Set<PeerSpec> retired = ConcurrentHashMap.newKeySet();
+  /**
+   * The shared limit of each spec with {@code maxPerEndpoint}, taken by its pools on every loop.
+   * Kept for the process's life: one small object per capped cluster endpoint spec ever configured.
+   */
+  private final ConcurrentHashMap<PeerSpec, EndpointCap> caps = new ConcurrentHashMap<>();
   private final Bootstrap template;
   private final LongSupplier clock;
   private final Predicate<HostPort> retain;
@@ -67,7 +72,8 @@ public final class UpstreamPools {
         remote(spec.address()), spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
         // A PROXY header names one client: its connection is never handed to another (as HAProxy's
         // send-proxy connections are private to their client), so none is kept after an exchange.
-        () -> spec.proxyProtocol() == null && !retired.contains(spec) && retain.test(spec.address())));
+        () -> spec.proxyProtocol() == null && !retired.contains(spec) && retain.test(spec.address()),
+        spec.maxPerEndpoint() > 0 ? caps.computeIfAbsent(spec, s -> new EndpointCap(s.maxPerEndpoint())) : null));
   }
 
   /**
@@ -191,6 +197,22 @@ public final class UpstreamPools {
   /** Open connections to {@code address} over every loop and spec, for operators; blocks, never on an event loop. */
   public long openConnections(HostPort address) {
     return registry.sumMatching(spec -> spec.address().equals(address), ConnectionPool::openConnections);
+  }
+
+  /**
+   * The most connections that were open at once to {@code address} under a
+   * {@code maxConnectionsPerEndpoint} cap (the largest over its specs); 0 when none caps it. The
+   * upstream may briefly count one more: a connection given up for another loop closes on this side
+   * before the peer has read its FIN.
+   */
+  public int peakCappedConnections(HostPort address) {
+    return caps.entrySet().stream().filter(e -> e.getKey().address().equals(address))
+        .mapToInt(e -> e.getValue().peak()).max().orElse(0);
+  }
+
+  /** How many pools (one per event loop and spec) exist for specs {@code keys} accepts; blocks, never on an event loop. */
+  public long poolCount(Predicate<PeerSpec> keys) {
+    return registry.sumMatching(keys, pool -> 1);
   }
 
   /** Closes the idle connections to {@code address} on every loop (endpoint drained or removed). */

@@ -8,6 +8,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -51,7 +52,7 @@ class LauncherTest {
 
     assertThat(exit).isZero();
     assertThat(Files.readAllLines(calls)).containsExactly(
-        "java -XX:+UseParallelGC -Xms64m -jar " + repo.toRealPath().resolve("target/gatehouse.jar") + " version");
+        "java -XX:+UseSerialGC -Xms16m -Xmx1g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -jar " + repo.toRealPath().resolve("target/gatehouse.jar") + " version");
   }
 
   @Test
@@ -79,13 +80,30 @@ class LauncherTest {
     assertThat(Files.readAllLines(calls).get(0)).startsWith("mvn ");
   }
 
+  @Test
+  void gatehouseJarRunsThatJarAsItIsEvenWithNewerSources() throws Exception {
+    ageSources(0);
+    Path other = Files.writeString(dir.resolve("other.jar"), "jar");
+    age(other, 3600);
+
+    assertThat(launch(Map.of("GATEHOUSE_JAR", other.toString()))).isZero();
+    assertThat(Files.readAllLines(calls)).singleElement().asString()
+        .startsWith("java ").endsWith(" -jar " + other + " version");
+  }
+
   private int launch() throws Exception {
+    return launch(Map.of());
+  }
+
+  private int launch(Map<String, String> env) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(List.of(dir.resolve("onpath/gatehouse").toString(), "version"))
         .directory(dir.toFile())
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("out.txt").toFile());
     pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
     pb.environment().remove("GATEHOUSE_JAVA_OPTS");
+    pb.environment().remove("GATEHOUSE_JAR");
+    pb.environment().putAll(env);
     Process p = pb.start();
     p.getOutputStream().close();
     assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();

@@ -61,6 +61,8 @@ public final class FakeUpstream implements AutoCloseable {
     private final EventLoopGroup group;
     private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final AtomicInteger connectionIds = new AtomicInteger();
+    private final AtomicInteger open = new AtomicInteger();
+    private final AtomicInteger peakOpen = new AtomicInteger();
     private final AtomicLong requestSequence = new AtomicLong();
     private final List<RecordedRequest> requests = Collections.synchronizedList(new ArrayList<>());
     private final Channel serverChannel;
@@ -79,6 +81,8 @@ public final class FakeUpstream implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        peakOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                        ch.closeFuture().addListener(f -> open.decrementAndGet());
                         if (sslContext != null) {
                             ch.pipeline().addLast(sslContext.newHandler(ch.alloc()));
                         }
@@ -175,6 +179,11 @@ public final class FakeUpstream implements AutoCloseable {
 
     public int connectionsAccepted() {
         return connectionIds.get();
+    }
+
+    /** The most connections that were open at the same time. */
+    public int peakOpenConnections() {
+        return peakOpen.get();
     }
 
     public int openConnections() {

@@ -1,0 +1,219 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.ByteBuf;
+
+/**
+ * Finds where a chunked body ends (RFC 9112 §7.1) without copying or decoding it, so the body can be
+ * passed on verbatim as slices of the received buffers. Strict: a chunk size is one or more hex
+ * digits, below 2 GiB; extensions (§7.1.1) and trailer fields (§7.1.2) hold no
+ * control bytes but HTAB; every line ends in CRLF (a bare CR or LF is refused); obs-fold and
+ * whitespace before a trailer field's colon are refused; the trailer section is bounded. One
+ * instance per message; event-loop confined, plain fields.
+ */
+public final class ChunkedFramer {
+  private static final int SIZE = 0;
+  private static final int SIZE_TAIL = 1;
+  private static final int EXTENSION = 2;
+  private static final int SIZE_LF = 3;
+  private static final int DATA = 4;
+  private static final int DATA_CR = 5;
+  private static final int DATA_LF = 6;
+  private static final int TRAILER_START = 7;
+  private static final int TRAILER_NAME = 8;
+  private static final int TRAILER_VALUE = 9;
+  private static final int TRAILER_LF = 10;
+  private static final int END_LF = 11;
+  private static final int DONE = 12;
+
+  private final int maxTrailerBytes;
+  private int state = SIZE;
+  private int digits;
+  private long size;
+  private long remaining;
+  private long dataBytes;
+  private int chunks;
+  private int trailerBytes;
+  private boolean nameStarted;
+
+  public ChunkedFramer(int maxTrailerBytes) {
+    this.maxTrailerBytes = maxTrailerBytes;
+  }
+
+  /** Whether the last chunk and the trailer section were read: the message ended. */
+  public boolean done() {
+    return state == DONE;
+  }
+
+  /** Bytes of chunk data seen so far (the decoded body's length). */
+  public long dataBytes() {
+    return dataBytes;
+  }
+
+  /** Data chunks seen so far, the last (empty) chunk not counted. */
+  public int chunks() {
+    return chunks;
+  }
+
+  /**
+   * Reads {@code buf[from, to)}, which continues the body.
+   *
+   * @return how many of those bytes belong to this message: all of them unless it ended inside
+   * @throws HeadParseException on framing the RFC forbids; the message cannot be passed on
+   */
+  public int consume(ByteBuf buf, int from, int to) throws HeadParseException {
+    int i = from;
+    while (i < to && state != DONE) {
+      if (state == DATA) {
+        int n = (int) Math.min(remaining, to - i);
+        remaining -= n;
+        dataBytes += n;
+        i += n;
+        if (remaining == 0) {
+          state = DATA_CR;
+        }
+        continue;
+      }
+      step(buf.getByte(i) & 0xff);
+      i++;
+    }
+    return i - from;
+  }
+
+  private void step(int b) throws HeadParseException {
+    switch (state) {
+      case SIZE:
+        int hex = hex(b);
+        if (hex >= 0) {
+          size = (size << 4) | hex;
+          if (size > Integer.MAX_VALUE) {
+            // Netty's decoder refuses a chunk of 2 GiB or more; that rule stays (fuzzing found it).
+            throw HeadParser.malformed("chunk size overflows");
+          }
+          digits++;
+          return;
+        }
+        if (digits == 0) {
+          throw HeadParser.malformed("invalid chunk size");
+        }
+        state = SIZE_TAIL;
+        step(b);
+        return;
+      case SIZE_TAIL:
+        if (b == ' ' || b == '\t') {
+          return; // BWS before an extension (RFC 9112 §7.1.1)
+        }
+        if (b == ';') {
+          state = EXTENSION;
+          return;
+        }
+        lineEnd(b, SIZE_LF, "invalid chunk size");
+        return;
+      case EXTENSION:
+        if (b == '\r') {
+          state = SIZE_LF;
+          return;
+        }
+        if (!HeadParser.FIELD_VCHAR[b]) {
+          throw HeadParser.malformed("invalid chunk extension");
+        }
+        return;
+      case SIZE_LF:
+        expectLf(b);
+        if (size == 0) {
+          state = TRAILER_START;
+        } else {
+          chunks++;
+          remaining = size;
+          state = DATA;
+        }
+        size = 0;
+        digits = 0;
+        return;
+      case DATA_CR:
+        if (b != '\r') {
+          throw HeadParser.malformed("chunk data longer than its size");
+        }
+        state = DATA_LF;
+        return;
+      case DATA_LF:
+        expectLf(b);
+        state = SIZE;
+        return;
+      case TRAILER_START:
+        if (b == '\r') {
+          state = END_LF;
+          return;
+        }
+        if (b == ' ' || b == '\t') {
+          throw HeadParser.malformed("obsolete line folding in trailer field");
+        }
+        nameStarted = false;
+        state = TRAILER_NAME;
+        step(b);
+        return;
+      case TRAILER_NAME:
+        countTrailer();
+        if (HeadParser.TCHAR[b]) {
+          nameStarted = true;
+          return;
+        }
+        if (b != ':' || !nameStarted) {
+          throw HeadParser.malformed("invalid trailer field name");
+        }
+        state = TRAILER_VALUE;
+        return;
+      case TRAILER_VALUE:
+        countTrailer();
+        if (b == '\r') {
+          state = TRAILER_LF;
+          return;
+        }
+        if (!HeadParser.FIELD_VCHAR[b]) {
+          throw HeadParser.malformed("control character in trailer field");
+        }
+        return;
+      case TRAILER_LF:
+        expectLf(b);
+        state = TRAILER_START;
+        return;
+      case END_LF:
+        expectLf(b);
+        state = DONE;
+        return;
+      default:
+        throw new IllegalStateException("state " + state);
+    }
+  }
+
+  private void countTrailer() throws HeadParseException {
+    if (++trailerBytes > maxTrailerBytes) {
+      throw new HeadParseException(HeadParseException.Kind.HEAD_TOO_LARGE, "trailer section too large");
+    }
+  }
+
+  private void lineEnd(int b, int next, String otherwise) throws HeadParseException {
+    if (b != '\r') {
+      throw HeadParser.malformed(b == '\n' ? "bare LF in chunked body" : otherwise);
+    }
+    state = next;
+  }
+
+  private static void expectLf(int b) throws HeadParseException {
+    if (b != '\n') {
+      throw HeadParser.malformed("bare CR in chunked body");
+    }
+  }
+
+  private static int hex(int b) {
+    if (b >= '0' && b <= '9') {
+      return b - '0';
+    }
+    if (b >= 'a' && b <= 'f') {
+      return b - 'a' + 10;
+    }
+    if (b >= 'A' && b <= 'F') {
+      return b - 'A' + 10;
+    }
+    return -1;
+  }
+}

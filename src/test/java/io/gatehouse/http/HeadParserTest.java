@@ -1,0 +1,124 @@
+package io.gatehouse.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** The own head parser and chunked framer on examples: limits, trickling input, the facts it reads. */
+class HeadParserTest {
+
+  private static ByteBuf bytes(String s) {
+    return Unpooled.copiedBuffer(s, StandardCharsets.ISO_8859_1);
+  }
+
+  @Test
+  void a_head_trickling_in_is_found_once_complete() throws Exception {
+    String head = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop\r\n\r\n";
+    HeadParser parser = new HeadParser(true, 1024, 4096);
+    ByteBuf buf = Unpooled.buffer();
+    try {
+      HttpHead parsed = null;
+      for (int i = 0; i < head.length(); i++) {
+        assertThat(parsed).as("complete only at the last byte").isNull();
+        buf.writeByte(head.charAt(i));
+        parsed = parser.parse(buf);
+      }
+      assertThat(parsed).isNotNull();
+      assertThat(parsed.length()).isEqualTo(head.length());
+      assertThat(parsed.method(buf)).isEqualTo("GET");
+      assertThat(parsed.target(buf)).isEqualTo("/a");
+      assertThat(parsed.hostCount()).isEqualTo(1);
+      assertThat(parsed.keepAlive()).isFalse();
+      assertThat(parsed.connection() & HttpHead.CONNECTION_NAMES_FIELDS).isNotZero();
+    } finally {
+      buf.release();
+    }
+  }
+
+  @Test
+  void limits_refuse_a_long_start_line_and_a_large_head_before_they_end() {
+    ByteBuf line = bytes("GET /" + "a".repeat(200));
+    ByteBuf head = bytes("GET / HTTP/1.1\r\nX-A: " + "b".repeat(500));
+    try {
+      assertThatThrownBy(() -> new HeadParser(true, 100, 4096).parse(line))
+          .isInstanceOfSatisfying(HeadParseException.class,
+              e -> assertThat(e.kind()).isEqualTo(HeadParseException.Kind.LINE_TOO_LONG));
+      assertThatThrownBy(() -> new HeadParser(true, 100, 400).parse(head))
+          .isInstanceOfSatisfying(HeadParseException.class,
+              e -> assertThat(e.kind()).isEqualTo(HeadParseException.Kind.HEAD_TOO_LARGE));
+    } finally {
+      line.release();
+      head.release();
+    }
+  }
+
+  @Test
+  void framing_facts_are_read_in_the_same_pass() throws Exception {
+    ByteBuf buf = bytes("HTTP/1.1 200 OK\r\ncontent-LENGTH: 0012\r\nConnection: keep-alive\r\n\r\n");
+    try {
+      HttpHead head = new HeadParser(false, 1024, 4096).parse(buf);
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.contentLength()).isEqualTo(12);
+      assertThat(head.chunked()).isFalse();
+      assertThat(head.keepAlive()).isTrue();
+    } finally {
+      buf.release();
+    }
+  }
+
+  @Test
+  void content_length_that_overflows_is_refused() {
+    ByteBuf buf = bytes("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n");
+    try {
+      assertThatThrownBy(() -> new HeadParser(false, 1024, 4096).parse(buf)).hasMessageContaining("overflows");
+    } finally {
+      buf.release();
+    }
+  }
+
+  @Test
+  void chunked_framer_finds_the_end_across_any_split_and_stops_there() throws Exception {
+    String body = "5;name=\"v\"\r\nhello\r\n1A\r\n" + "x".repeat(26) + "\r\n0\r\nX-T: 1\r\n\r\nNEXT";
+    for (int split = 0; split <= body.length(); split++) {
+      ChunkedFramer framer = new ChunkedFramer(1024);
+      ByteBuf buf = bytes(body);
+      try {
+        int used = framer.consume(buf, 0, split);
+        used += framer.consume(buf, used, body.length());
+        assertThat(framer.done()).isTrue();
+        assertThat(used).isEqualTo(body.length() - "NEXT".length());
+        assertThat(framer.dataBytes()).isEqualTo(31);
+        assertThat(framer.chunks()).isEqualTo(2);
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
+  void chunked_framer_refuses_what_could_be_read_two_ways() {
+    String[] bad = {
+      "5\nhello\r\n0\r\n\r\n", // bare LF after the size
+      "5\r\nhello\n0\r\n\r\n", // bare LF after the data
+      "5\r\nhelloX\r\n0\r\n\r\n", // data longer than its size
+      "-5\r\nhello\r\n0\r\n\r\n", // not a size
+      "8000000000000000\r\n", // over a signed 64-bit length
+      "5;a\0b\r\nhello\r\n0\r\n\r\n", // control byte in an extension
+      "0\r\nX-T : 1\r\n\r\n", // whitespace before a trailer colon
+      "0\r\nX-T: 1\r\n folded\r\n\r\n", // obs-fold in a trailer
+    };
+    for (String body : bad) {
+      ByteBuf buf = bytes(body);
+      try {
+        assertThatThrownBy(() -> new ChunkedFramer(1024).consume(buf, 0, buf.writerIndex()))
+            .as(body).isInstanceOf(HeadParseException.class);
+      } finally {
+        buf.release();
+      }
+    }
+  }
+}

@@ -1,0 +1,78 @@
+package io.gatehouse.http;
+
+import io.gatehouse.http.HeadDifferential.End;
+import io.gatehouse.http.HeadDifferential.Outcome;
+
+/**
+ * Where Gatehouse's own parser and Netty's decoder (as Gatehouse configures it) disagree on
+ * purpose, each with why. Every entry is a case where the own parser is the stricter one: it refuses
+ * a message Netty would accept (or repair), after accepting the same messages before it. Nothing
+ * here lets the own parser accept what Netty refuses, or frame a message differently.
+ */
+final class KnownDifferences {
+  private KnownDifferences() {}
+
+  static boolean explained(byte[] data, boolean requests, Outcome own, Outcome netty) {
+    if (!requests && own.messages().equals(netty.messages())
+        && java.util.EnumSet.of(own.end(), netty.end()).equals(java.util.EnumSet.of(End.WAITING_HEAD, End.FAILED))) {
+      // The upstream closed inside a head: Netty reports it as a failure or not depending on whether
+      // the status line was complete; to the relay either way is "closed without a response": 502.
+      return true;
+    }
+    if (own.end() == End.WAITING_HEAD && netty.end() == End.FAILED && own.messages().equals(netty.messages())) {
+      // Netty (with RequestHeadScanner) refuses a head at its first bad byte; the own parser judges
+      // a head once it is complete (bounded by the head size limit and the header timeout). Nothing
+      // is accepted meanwhile; and completed, the head must be refused too:
+      byte[] completed = java.util.Arrays.copyOf(data, data.length + 4);
+      System.arraycopy(new byte[] {'\r', '\n', '\r', '\n'}, 0, completed, data.length, 4);
+      return HeadDifferential.gatehouse(completed, requests).end() == End.FAILED;
+    }
+    if (own.end() != End.FAILED || own.reason() == null) {
+      return false;
+    }
+    if (netty.messages().size() < own.messages().size()
+        || !netty.messages().subList(0, own.messages().size()).equals(own.messages())) {
+      return false;
+    }
+    return requests ? requestStricter(own.reason()) : responseStricter(own.reason());
+  }
+
+  private static boolean requestStricter(String reason) {
+    return trailerStricter(reason);
+  }
+
+  /**
+   * RFC 9112 §7.1.2, RFC 9110 §5.1: a trailer field is a field line like a header's (token name,
+   * no control bytes in the value). Netty reads trailer lines leniently; the own framer refuses a
+   * malformed one at once (400 for a request; a response's head is out by then, so the upstream
+   * connection closes and the client sees a cut response, never a complete one).
+   */
+  private static boolean trailerStricter(String reason) {
+    return reason.equals("body: invalid trailer field name") || reason.equals("body: control character in trailer field")
+        || reason.equals("body: obsolete line folding in trailer field");
+  }
+
+  private static boolean responseStricter(String reason) {
+    if (trailerStricter(reason)) {
+      return true;
+    }
+    // RFC 9112 §5.2: a proxy that receives obs-fold in a response either replaces each fold with
+    // SP or answers 502; Netty unfolds, Gatehouse refuses (as it does for requests).
+    if (reason.startsWith("obsolete line folding")) {
+      return true;
+    }
+    // RFC 9112 §4: reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ). Netty keeps control bytes
+    // (NUL, ESC, ...) in the reason and Gatehouse used to copy them to the client; refused: 502.
+    // RFC 9112 §5: field-line = field-name ":" OWS field-value OWS. Netty's response decoder takes
+    // a line without a colon ("Content-Length3 2") as a field split at the first space.
+    if (reason.equals("invalid header field name")) {
+      return true;
+    }
+    if (reason.equals("control character in status line")) {
+      return true;
+    }
+    // RFC 9110 §15: a status code is three digits from 100 to 599 (a client treats unknown codes
+    // of a known class as x00). Netty takes "050" as status 50, which Gatehouse would pass on.
+    return reason.equals("invalid status code");
+  }
+}
