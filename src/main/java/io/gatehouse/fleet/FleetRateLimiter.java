@@ -2,7 +2,6 @@ package io.gatehouse.fleet;
 
 import io.gatehouse.config.RateLimitConfig;
 import io.gatehouse.ratelimit.Limiter;
-import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.ratelimit.Verdict;
 import io.lettuce.core.ScriptOutputType;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +42,7 @@ import java.util.function.LongSupplier;
  *
  * <p>While Redis is down (or a lease request fails), {@code onStoreDown} decides: {@code allow},
  * {@code deny} (429, "rate limit store unavailable"), or {@code local} (a local bucket with the
- * limit divided by the expected number of instances). A change between those and fleet
+ * limit divided by the fleet's live size, see {@link FleetSize}). A change between those and fleet
  * counting is one log line ({@link StoreModes}); fleet counting resumes at the first lease granted.
  *
  * <p>Thread-safe and lock-free: decisions come from every event loop, replies complete on Redis
@@ -112,7 +111,7 @@ public final class FleetRateLimiter implements Limiter {
   /** How long a request may wait for a lease before {@code onStoreDown} decides it. */
   private final long maxWaitNanos;
   private final RateLimitConfig.StoreDown onStoreDown;
-  private final RateLimiter localFallback;
+  private final FleetSize.Share localFallback;
   private final StoreModes.Mode modes;
   private final Map<String, KeyLease> leases = new ConcurrentHashMap<>();
   /** Smoothed Redis round trip of a lease request; written by replies, a lost update is harmless. */
@@ -120,9 +119,9 @@ public final class FleetRateLimiter implements Limiter {
 
   /**
    * @param route the route's name: part of the Redis keys, so each route has its own buckets
-   * @param instances the fleet's size for {@code onStoreDown: local}
+   * @param size the fleet's size for {@code onStoreDown: local}
    */
-  public FleetRateLimiter(FleetClient fleet, String route, RateLimitConfig config, int instances,
+  public FleetRateLimiter(FleetClient fleet, String route, RateLimitConfig config, FleetSize size,
       StoreModes modes, LongSupplier clock) {
     this.fleet = fleet;
     this.prefix = fleet.key("ratelimit:" + route + ":");
@@ -133,8 +132,7 @@ public final class FleetRateLimiter implements Limiter {
     this.leaseSize = leaseSize(config.perSecond(), config.burst());
     this.maxWaitNanos = config.maxWait().toNanos();
     this.onStoreDown = config.onStoreDown();
-    int n = Math.max(1, instances);
-    this.localFallback = new RateLimiter(config.perSecond() / n, Math.max(1, config.burst() / n));
+    this.localFallback = new FleetSize.Share(config.perSecond(), config.burst(), size);
     this.modes = modes.register(route, config.onStoreDown(), fleet.status().isUp());
     ReturnIdle.schedule(this, fleet);
   }
@@ -316,7 +314,7 @@ public final class FleetRateLimiter implements Limiter {
     return switch (onStoreDown) {
       case ALLOW -> Verdict.ADMIT;
       case DENY -> new Verdict.Reject(TimeUnit.SECONDS.toNanos(1), "rate limit store unavailable");
-      case LOCAL -> localFallback.decide(key, nowNanos);
+      case LOCAL -> localFallback.limiter().decide(key, nowNanos);
     };
   }
 

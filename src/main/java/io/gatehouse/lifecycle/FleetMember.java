@@ -33,6 +33,7 @@ final class FleetMember implements AutoCloseable {
 
   private final FleetClient client;
   private final Heartbeats heartbeats;
+  private final io.gatehouse.fleet.FleetSize size;
   private final io.gatehouse.fleet.JudgeLease judge;
   private final io.gatehouse.fleet.FleetDeploymentStore deployments;
   private FleetOverrides overrides;
@@ -40,6 +41,8 @@ final class FleetMember implements AutoCloseable {
   private FleetMember(FleetClient client) {
     this.client = client;
     this.heartbeats = new Heartbeats(client, Clock.systemUTC());
+    this.size = new io.gatehouse.fleet.FleetSize(heartbeats, client.config().expectedInstances());
+    size.start(client);
     this.judge = new io.gatehouse.fleet.JudgeLease(client, System::currentTimeMillis);
     this.deployments = new io.gatehouse.fleet.FleetDeploymentStore(client);
     judge.start();
@@ -83,6 +86,11 @@ final class FleetMember implements AutoCloseable {
 
   FleetClient client() {
     return client;
+  }
+
+  /** The fleet's live size from heartbeats, for fleet rate limits while Redis is down. */
+  io.gatehouse.fleet.FleetSize size() {
+    return size;
   }
 
   /** From now on the overrides' store is Redis; reads the fleet's now when Redis is up. */

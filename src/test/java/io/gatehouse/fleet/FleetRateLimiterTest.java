@@ -27,7 +27,7 @@ class FleetRateLimiterTest {
       AtomicLong clock = new AtomicLong(1_000_000_000L);
       RateLimitConfig config = new RateLimitConfig("route", 100, 100, RateLimitConfig.Scope.FLEET,
           RateLimitConfig.StoreDown.DENY, Duration.ofSeconds(5));
-      FleetRateLimiter limiter = new FleetRateLimiter(fleet, "api", config, 1, new StoreModes(new ProxyMetrics(false)),
+      FleetRateLimiter limiter = new FleetRateLimiter(fleet, "api", config, FleetSize.fixed(1), new StoreModes(new ProxyMetrics(false)),
           clock::get);
       String bucket = "gatehouse:{t}:ratelimit:api:k";
 

@@ -136,6 +136,9 @@ class FleetRateLimitTest {
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
           assertThat(proxy.get("example.com", "/").status()).isEqualTo(200));
       assertThat(mode(proxy, "fleet")).isEqualTo(1);
+      // The fleet as Redis last showed it: this instance alone (expectedInstances: 3 is only for
+      // an instance that never saw a heartbeat).
+      await().atMost(Duration.ofSeconds(10)).until(() -> proxy.server().fleetMember().size().live() == 1);
 
       redis.stop();
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
@@ -148,12 +151,9 @@ class FleetRateLimitTest {
       switch (mode) {
         case "allow" -> assertThat(down.limited).isZero();
         case "deny" -> assertThat(down.admitted).isZero();
-        default -> {
-          // limit/3 on this instance: 50/3 per second, burst 10/3
-          double perInstance = RATE / 3;
-          assertThat(down.admitted).isLessThanOrEqualTo((long) (1.3 * perInstance * down.seconds + BURST / 3 + 1))
-              .isGreaterThanOrEqualTo((long) (0.6 * perInstance * down.seconds));
-        }
+        default -> // the whole limit: the only live instance
+          assertThat(down.admitted).isLessThanOrEqualTo((long) (1.3 * RATE * down.seconds + BURST + 1))
+              .isGreaterThanOrEqualTo((long) (0.6 * RATE * down.seconds));
       }
       assertThat(down.other).isZero();
 
@@ -167,6 +167,36 @@ class FleetRateLimitTest {
       assertThat(logs.list.stream().filter(e -> e.getLoggerName().equals(StoreModes.class.getName())).toList())
           .extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
       assertThat(errors()).isEmpty();
+    }
+  }
+
+  /**
+   * {@code onStoreDown: local} splits the limit over the instances alive when Redis went (their
+   * heartbeats), not over {@code expectedInstances}: here 3 run, 10 are configured.
+   */
+  @Test
+  void with_redis_down_each_instance_admits_the_limit_divided_by_the_live_instances() throws Exception {
+    try (RedisServer redis = RedisServer.start(); FakeUpstream a = FakeUpstream.start("a");
+        Fleet proxies = Fleet.start(CONFIG.replace("expectedInstances: 3", "expectedInstances: 10"), redis.uri(), a,
+            "fleet", ", onStoreDown: local")) {
+      for (ProxyUnderTest p : proxies.all) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> p.server().fleetMember().size().live() == 3);
+      }
+      redis.stop();
+      for (ProxyUnderTest p : proxies.all) {
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+          p.get("example.com", "/");
+          assertThat(mode(p, "local")).isEqualTo(1);
+        });
+      }
+      double perInstance = RATE / 3; // burst 10/3 = 3
+      for (ProxyUnderTest p : proxies.all) {
+        Counts down = drive(List.of(p), Duration.ofSeconds(2));
+        System.out.printf("Redis down, 3 live instances, expectedInstances 10: %s%n", down);
+        assertThat(down.admitted).isLessThanOrEqualTo((long) (1.3 * perInstance * down.seconds + BURST / 3 + 1))
+            .isGreaterThanOrEqualTo((long) (0.6 * perInstance * down.seconds));
+        assertThat(down.other).isZero();
+      }
     }
   }
 
@@ -258,10 +288,14 @@ class FleetRateLimitTest {
     final List<ProxyUnderTest> all = new ArrayList<>();
 
     static Fleet start(String redis, FakeUpstream a, String scope, String extra) throws Exception {
+      return start(CONFIG, redis, a, scope, extra);
+    }
+
+    static Fleet start(String config, String redis, FakeUpstream a, String scope, String extra) throws Exception {
       Fleet fleet = new Fleet();
       try {
         for (String name : List.of("a", "b", "c")) {
-          ProxyUnderTest p = FleetRateLimitTest.start(CONFIG, redis, a, scope, extra, name);
+          ProxyUnderTest p = FleetRateLimitTest.start(config, redis, a, scope, extra, name);
           fleet.all.add(p);
           await().atMost(Duration.ofSeconds(10)).until(() -> p.server().fleet().status().isUp());
         }
