@@ -26,7 +26,7 @@ import java.util.function.LongSupplier;
  * <p>Each instance keeps permits in hand per key ({@link KeyLease}) and refills ahead: after every
  * decision it tops the key up so that the permits in hand plus those asked for cover one Redis
  * round trip of its observed rate plus one lease (the low-water mark), with up to
- * {@link #MAX_IN_FLIGHT} lease requests in flight per key. A lease is about 1/20 s of this
+ * {@link #MAX_IN_FLIGHT} lease requests in flight per key. A lease is about 1/2 s of this
  * instance's observed rate for the key, at least 1 and at most {@link #leaseSize} (1/20 s of the
  * limit, at most the burst): an instance with little traffic for a key holds little of it. Only a
  * request that finds no permit while the key is below the fleet's limit waits for a reply
@@ -55,6 +55,12 @@ public final class FleetRateLimiter implements Limiter {
   static final long RETURN_AFTER_NANOS = TimeUnit.SECONDS.toNanos(1);
   /** How long "Redis granted less than asked" marks a key as at the fleet's limit. */
   private static final long SATURATED_NANOS = TimeUnit.SECONDS.toNanos(1);
+  /**
+   * A lease covers about this much of the instance's observed traffic for the key (at most
+   * {@link #leaseSize}): long enough that a key at a modest rate costs one Redis call per several
+   * requests, short enough that an instance holds little of a key it barely uses.
+   */
+  private static final double LEASE_SECONDS = 0.5;
   /** Lease requests in flight per key and instance. */
   static final int MAX_IN_FLIGHT = 4;
   private static final int MAX_KEY_CHARS = 128;
@@ -211,7 +217,7 @@ public final class FleetRateLimiter implements Limiter {
       return;
     }
     double rate = Math.min(lease.perSecond(), perSecond);
-    int want = (int) Math.max(1, Math.min(leaseSize, Math.ceil(rate / 20)));
+    int want = (int) Math.max(1, Math.min(leaseSize, Math.ceil(rate * LEASE_SECONDS)));
     long need = want + lease.waiters.get() + (long) Math.ceil(rate * roundTripNanos * 1.5 / 1e9);
     while (true) {
       int inFlight = lease.inFlight.get();
