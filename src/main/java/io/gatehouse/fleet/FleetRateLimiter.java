@@ -24,8 +24,8 @@ import java.util.function.LongSupplier;
  * almost never waits on Redis.
  *
  * <p>Each instance keeps permits in hand per key ({@link KeyLease}) and refills ahead: after every
- * decision it tops the key up so that the permits in hand plus those asked for cover one Redis
- * round trip of its observed rate plus one lease (the low-water mark), with up to
+ * decision it tops the key up so that the permits in hand plus those asked for cover two Redis
+ * round trips of its observed rate, or one lease if that is more (the low-water mark), with up to
  * {@link #MAX_IN_FLIGHT} lease requests in flight per key. A lease is about 1/2 s of this
  * instance's observed rate for the key, at least 1 and at most {@link #leaseSize} (1/20 s of the
  * limit, at most the burst): an instance with little traffic for a key holds little of it. Only a
@@ -209,8 +209,10 @@ public final class FleetRateLimiter implements Limiter {
 
   /**
    * Refills ahead: asks for leases while the permits in hand and asked for are below the low-water
-   * mark (one round trip of this key's observed rate, capped at the limit, plus one lease and one
-   * permit per parked request) and fewer than {@link #MAX_IN_FLIGHT} are in flight.
+   * mark and fewer than {@link #MAX_IN_FLIGHT} are in flight. The mark is one lease, or two round
+   * trips of this key's observed rate (capped at the limit; the margin covers a slower reply) plus
+   * one permit per parked request if that is more: a busy key never runs dry while a lease is on its way, and a key seen now and
+   * then asks for exactly what its one request needs (nothing left over to hand back).
    */
   private void topUp(KeyLease lease, String key, long nowNanos) {
     if (lease.deniedUntilNanos - nowNanos > 0) {
@@ -218,7 +220,7 @@ public final class FleetRateLimiter implements Limiter {
     }
     double rate = Math.min(lease.perSecond(), perSecond);
     int want = (int) Math.max(1, Math.min(leaseSize, Math.ceil(rate * LEASE_SECONDS)));
-    long need = want + lease.waiters.get() + (long) Math.ceil(rate * roundTripNanos * 1.5 / 1e9);
+    long need = Math.max(want, lease.waiters.get() + (long) (rate * roundTripNanos * 2 / 1e9));
     while (true) {
       int inFlight = lease.inFlight.get();
       if (inFlight >= MAX_IN_FLIGHT || lease.permits.get() + lease.asked.get() >= need) {
