@@ -93,6 +93,29 @@ class ProxyProtocolUpstreamTest {
     }
   }
 
+  @Test
+  void draining_the_endpoint_closes_a_connection_parked_for_its_client() throws Exception {
+    try (Origin origin = new Origin(true);
+        ProxyUnderTest proxy = ProxyUnderTest.start("admin: { bind: 127.0.0.1:0, token: t0ken }\n"
+            + config("v2", origin, ""))) {
+      try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+        client.send("GET /before HTTP/1.1\r\nHost: site\r\n\r\n");
+        assertThat(client.readResponse().status()).isEqualTo(200);
+        Origin.Connection parked = origin.awaitConnection(0);
+        assertThat(parked.closed).isFalse();
+        java.net.http.HttpResponse<String> drain = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + proxy.server().adminAddress().getPort()
+                    + "/api/v1/clusters/origin/endpoints/127.0.0.1:" + origin.port() + "/drain"))
+                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer t0ken")
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(drain.statusCode()).as(drain.body()).isEqualTo(200);
+        // The client is still connected; its parked upstream connection closes with the drain.
+        await().atMost(Duration.ofSeconds(5)).until(() -> parked.closed);
+      }
+    }
+  }
+
   private static byte[] uncheckedV2(int clientPort, int proxyPort) {
     try {
       return v2("127.0.0.1", clientPort, "127.0.0.1", proxyPort);
