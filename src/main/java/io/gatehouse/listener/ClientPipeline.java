@@ -93,7 +93,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   }
 
   /**
-   * {@code h2-drain -> h2-idle -> h2-codec -> h2-streams -> h2-errors}; each stream gets
+   * {@code h2-drain -> h2-idle -> h2-codec -> h2-flush -> h2-streams -> h2-errors}; each stream gets
    * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
@@ -118,6 +118,12 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
       }
     });
     p.addLast(PipelineNames.H2_CODEC, codec);
+    // Responses arrive from the upstream connections' reads, not the client's: each stream's
+    // end-of-response flush would cost its own TLS record and write(2) on this connection. Flushes
+    // from the streams are held to the end of the event loop's turn, one flush for all the streams
+    // answered in it (within a read of this connection the multiplexer already batches them).
+    p.addLast(PipelineNames.H2_FLUSH, new io.netty.handler.flush.FlushConsolidationHandler(
+        io.netty.handler.flush.FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
     p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
         new ChannelInitializer<Channel>() {
           @Override
