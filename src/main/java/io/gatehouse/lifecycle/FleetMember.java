@@ -34,6 +34,7 @@ final class FleetMember implements AutoCloseable {
   private final FleetClient client;
   private final Heartbeats heartbeats;
   private final io.gatehouse.fleet.JudgeLeases judges;
+  private final io.gatehouse.fleet.FleetSize size;
   private final io.gatehouse.fleet.FleetDeploymentStore deployments;
   private FleetOverrides overrides;
   /** Every instance's last heartbeat as read at this instance's last beat: the API never waits on Redis. */
@@ -43,6 +44,8 @@ final class FleetMember implements AutoCloseable {
     this.client = client;
     this.heartbeats = new Heartbeats(client, Clock.systemUTC());
     this.judges = new io.gatehouse.fleet.JudgeLeases(client, System::currentTimeMillis);
+    this.size = new io.gatehouse.fleet.FleetSize(heartbeats, client.config().expectedInstances());
+    size.start(client);
     this.deployments = new io.gatehouse.fleet.FleetDeploymentStore(client);
     deployments.start();
     judges.start(() -> deployments.lastKnown().stream().filter(d -> d.state().running())
@@ -111,6 +114,11 @@ final class FleetMember implements AutoCloseable {
 
   FleetClient client() {
     return client;
+  }
+
+  /** The fleet's live size from heartbeats, for fleet rate limits while Redis is down. */
+  io.gatehouse.fleet.FleetSize size() {
+    return size;
   }
 
   /** From now on the overrides' store is Redis; reads the fleet's now when Redis is up. */

@@ -247,8 +247,7 @@ public final class GatehouseServer implements AutoCloseable {
   /** A route's limiter: counted in the fleet's Redis for {@code scope: fleet}, on this instance otherwise. */
   private io.gatehouse.ratelimit.Limiter rateLimiter(String route, io.gatehouse.config.RateLimitConfig limit) {
     if (limit.scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET && fleet != null) {
-      return new io.gatehouse.fleet.FleetRateLimiter(fleet.client(), route, limit, fleet.client().config().expectedInstances(),
-          storeModes, clock);
+      return new io.gatehouse.fleet.FleetRateLimiter(fleet.client(), route, limit, fleet.size(), storeModes, clock);
     }
     return new io.gatehouse.ratelimit.RateLimiter(limit.perSecond(), limit.burst());
   }
