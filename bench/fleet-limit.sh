@@ -5,9 +5,12 @@
 #   local        rateLimit scope: local (the in-process GCRA bucket)
 #   fleet        scope: fleet, one key (the route): leases are large, Redis is asked rarely
 #   fleet-keys   scope: fleet, key header:X-Key over KEYS distinct keys (wrk script), 200/s each:
-#                leases of 10 permits, so about one Redis lease request per 10 requests
+#                leases of up to 10 permits (about 1/2 s of each key's observed rate), so a Redis
+#                lease request per few requests
 # plus `none` (the same route without a limit). Targets interleave per repetition; prints a table
-# with each target's req/s and p99 and the ratio to `local`.
+# with each target's req/s, p99, Gatehouse CPU time per request (utime+stime of its process from
+# /proc/PID/stat over the measured run, divided by the requests wrk completed) and the ratios to
+# `local`. CPU per request is the figure to compare: it does not depend on how busy the machine is.
 #
 #   bench/fleet-limit.sh                       # DURATION=5 WARMUP=2 REPS=3 CONNS=64 KEYS=1000
 #   REPS=1 DURATION=3 bench/fleet-limit.sh
@@ -109,7 +112,10 @@ fleet: { redis: "redis://127.0.0.1:$REDIS", instance: bench }
 CONF
 "${ON_PROXY[@]}" java -Dgatehouse.threads=1 -XX:+UseParallelGC -Xms256m -Xmx512m -jar "$JAR" run -c "$TMP/gatehouse.yaml" \
   >"$TMP/run/gatehouse.out" 2>&1 &
-PIDS+=($!)
+GATEHOUSE=$!
+PIDS+=("$GATEHOUSE")
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$GATEHOUSE/stat"; }  # utime + stime, clock ticks
 wait_http "http://127.0.0.1:$PROXY/small" || die "gatehouse did not start (see $TMP/run/gatehouse.out)"
 
 # wrk script: Host per target; for fleet-keys a different X-Key per request, over KEYS keys.
@@ -136,14 +142,19 @@ measure() {  # target
   local out
   TARGET_HOST="$1.bench" "${ON_CLIENT[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP}s" -s "$TMP/target.lua" \
     "http://127.0.0.1:$PROXY" >/dev/null
+  local before after
+  before=$(cpu_ticks)
   out=$(TARGET_HOST="$1.bench" "${ON_CLIENT[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" --latency \
     -s "$TMP/target.lua" "http://127.0.0.1:$PROXY")
-  local rps p99 errors
+  after=$(cpu_ticks)
+  local rps p99 errors requests cpu
   rps=$(awk '/^Requests\/sec/{print $2}' <<<"$out")
+  requests=$(awk '/requests in/{print $1}' <<<"$out")
+  cpu=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$requests" 'BEGIN{printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0)}')
   p99=$(awk '$1=="99%"{print $2}' <<<"$out")
   errors=$(awk '/Non-2xx|Socket errors/{print}' <<<"$out" | tr '\n' ' ')
-  printf '%s\t%s\t%s\t%s\n' "$1" "$rps" "$p99" "${errors:-}" >> "$RESULTS"
-  log "$1: $rps req/s, p99 $p99 ${errors:-}"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$rps" "$p99" "${errors:-}" "$cpu" >> "$RESULTS"
+  log "$1: $rps req/s, p99 $p99, $cpu us CPU/request ${errors:-}"
 }
 
 read -r -a TARGETS <<<"${TARGETS:-none local fleet fleet-keys}"
@@ -155,15 +166,19 @@ LEASES=$(redis-cli -p "$REDIS" info commandstats | awk -F'[:=,]' '/^cmdstat_eval
 echo
 echo "Fleet rate limit vs local, one Gatehouse event loop, wrk -t$THREADS -c$CONNS ${DURATION}s x $REPS (median); $KEYS keys for fleet-keys"
 echo
-echo "| target | req/s | p99 | vs local |"
-echo "|---|---|---|---|"
+echo "| target | req/s | p99 | CPU µs/request | req/s vs local | CPU/request vs local |"
+echo "|---|---|---|---|---|---|"
 median() { sort -n | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 LOCAL=$(awk -F'\t' '$1=="local"{print $2}' "$RESULTS" | median)
+LOCAL_CPU=$(awk -F'\t' '$1=="local"{print $5}' "$RESULTS" | median)
 for t in "${TARGETS[@]}"; do
   rps=$(awk -F'\t' -v t="$t" '$1==t{print $2}' "$RESULTS" | median)
   p99=$(awk -F'\t' -v t="$t" '$1==t{print $3}' "$RESULTS" | sort -V | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}')
   errs=$(awk -F'\t' -v t="$t" '$1==t && $4!=""{print $4}' "$RESULTS" | head -1)
-  printf '| %s | %.0f | %s | %.2fx%s |\n' "$t" "$rps" "$p99" "$(awk -v a="$rps" -v b="$LOCAL" 'BEGIN{print a/b}')" "${errs:+⚠ $errs}"
+  cpu=$(awk -F'\t' -v t="$t" '$1==t{print $5}' "$RESULTS" | median)
+  printf '| %s | %.0f | %s | %.2f | %.2fx | %.2fx%s |\n' "$t" "$rps" "$p99" "$cpu" \
+    "$(awk -v a="$rps" -v b="${LOCAL:-0}" 'BEGIN{print (b > 0 ? a/b : 0)}')" \
+    "$(awk -v a="$cpu" -v b="${LOCAL_CPU:-0}" 'BEGIN{print (b > 0 ? a/b : 0)}')" "${errs:+⚠ $errs}"
 done
 echo
 echo "Lease requests (EVAL) Redis served in the run: ${LEASES:-?}"

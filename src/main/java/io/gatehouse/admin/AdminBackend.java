@@ -61,8 +61,16 @@ public interface AdminBackend {
    */
   JsonNode fleet();
 
-  /** Every deployment, as {@code GET /api/v1/deployments} shows them. */
+  /** Every deployment, as {@code GET /api/v1/deployments} shows them: from memory, never waiting on Redis. */
   JsonNode deployments();
+
+  /**
+   * How old {@link #deployments} is: seconds since the list was read from the fleet's store; -1
+   * when the deployments are this instance's own (no fleet), always current.
+   */
+  default long deploymentsAgeSeconds() {
+    return -1;
+  }
 
   /** @throws AdminException 404 for an unknown id */
   JsonNode deployment(String id);

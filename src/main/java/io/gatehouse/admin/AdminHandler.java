@@ -53,8 +53,15 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     this.worker = worker;
   }
 
-  /** A reply: status, content type, body; {@code allow} only for 405. */
-  record Reply(int status, String type, String body, String allow) {
+  /**
+   * A reply: status, content type, body; {@code allow} only for 405; {@code age} (seconds, -1 for
+   * none) for an answer from state read earlier from the fleet's store.
+   */
+  record Reply(int status, String type, String body, String allow, long age) {
+    Reply(int status, String type, String body, String allow) {
+      this(status, type, body, allow, -1);
+    }
+
     static Reply json(int status, JsonNode body) {
       try {
         return new Reply(status, "application/json", JSON.writeValueAsString(body) + "\n", null);
@@ -205,7 +212,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           return Reply.json(201, backend.startDeployment(DeploymentRequests.parse(body)));
         }
         if (p.size() == 3) {
-          return Reply.json(200, backend.deployments());
+          // From the last known list: answered while Redis is slow or down, its age in Age
+          // (RFC 9111 §5.1: seconds since the state was read from its source).
+          JsonNode list = backend.deployments();
+          Reply r = Reply.json(200, list);
+          return new Reply(r.status(), r.type(), r.body(), null, backend.deploymentsAgeSeconds());
         }
         if (p.size() == 4) {
           return Reply.json(200, backend.deployment(p.get(3)));
@@ -363,6 +374,9 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         .set("X-Content-Type-Options", "nosniff");
     if (reply.allow() != null) {
       response.headers().set(HttpHeaderNames.ALLOW, reply.allow());
+    }
+    if (reply.age() >= 0) {
+      response.headers().set(HttpHeaderNames.AGE, reply.age());
     }
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     HttpUtil.setKeepAlive(response, keepAlive);

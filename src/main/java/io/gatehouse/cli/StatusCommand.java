@@ -75,13 +75,16 @@ final class StatusCommand extends AdminCommand {
     }
     List<String[]> rows = new ArrayList<>();
     rows.add(new String[] {"DEPLOYMENT", "ROUTE", "TO", "STATE", "STEP", "WEIGHTS", "LAST VERDICT"});
+    // In a fleet, a step due while Redis is unreachable is not taken: the state says so and the
+    // weights shown are the last step applied, which every instance keeps serving.
     for (JsonNode d : shown) {
       List<String> weights = new ArrayList<>();
       for (JsonNode b : d.get("weights")) {
         weights.add(b.get("cluster").asText() + "=" + b.get("weight").asInt());
       }
       rows.add(new String[] {d.get("id").asText(), d.get("route").asText(), d.get("to").asText(),
-          d.get("state").asText(), d.get("step").asInt() + "/" + d.get("steps").size() + " (" + d.get("percent").asInt() + "%)",
+          d.get("state").asText() + (d.hasNonNull("waitingForStore") ? ", waiting for the store since "
+              + d.get("waitingForStore").path("since").asText() : ""), d.get("step").asInt() + "/" + d.get("steps").size() + " (" + d.get("percent").asInt() + "%)",
           String.join(" ", weights), lastVerdict(d.get("history"))});
     }
     return rows;

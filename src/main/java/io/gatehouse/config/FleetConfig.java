@@ -14,8 +14,9 @@ import java.time.Duration;
  *     fleets can share one Redis
  * @param heartbeat how often this instance says it is alive (and re-reads the fleet's state)
  * @param timeout connect and command timeout: past it, Redis counts as down for that call
- * @param expectedInstances how many instances the fleet runs: a fleet rate limit with
- *     {@code onStoreDown: local} admits limit/expectedInstances on each instance while Redis is down
+ * @param expectedInstances how many instances the fleet runs, for an instance that never saw the
+ *     fleet's heartbeats: a fleet rate limit with {@code onStoreDown: local} then admits
+ *     limit/expectedInstances on it while Redis is down (otherwise: limit/the live instances)
  */
 public record FleetConfig(
     RedisAddress redis,

@@ -26,7 +26,7 @@ public record RateLimitConfig(String key, double perSecond, int burst, Scope sco
   /**
    * A fleet limit while Redis is down: {@code allow} admits everything, {@code deny} refuses
    * everything (429), {@code local} counts on each instance with the limit divided by the
-   * fleet's {@code expectedInstances}.
+   * instances alive when Redis went (the fleet's {@code expectedInstances} if none was seen).
    */
   public enum StoreDown { ALLOW, DENY, LOCAL }
 }

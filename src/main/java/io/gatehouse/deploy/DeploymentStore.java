@@ -15,19 +15,45 @@ public interface DeploymentStore {
   /** Ended (promoted, rolled back, failed) deployments kept per route; older ones are forgotten. */
   int KEEP_ENDED = 20;
 
-  /** Every deployment known, oldest first. */
+  /**
+   * Every deployment known, oldest first, never waiting on a remote store: a store backed by Redis
+   * answers the list as last read (see {@link #readAt}).
+   */
   List<Deployment> all();
 
-  /**
-   * The deployments as last read or written, without asking the backing store again: for a
-   * metrics scrape, which must never wait on Redis. Default: {@link #all}, for a store in memory.
-   */
+  /** Same as {@link #all}: the list as last read, for a metrics scrape. */
   default List<Deployment> lastKnown() {
     return all();
   }
 
+  /**
+   * When {@link #all} was last read from the backing store (epoch millis); 0 for a store that
+   * holds the deployments itself (always current).
+   */
+  default long readAt() {
+    return 0;
+  }
+
   /** Adds or replaces (same id) a deployment; durable when this returns. */
   void put(Deployment deployment);
+
+  /**
+   * Writes {@code next} only if the stored record of its id is still {@code expected} (null: there is
+   * none yet): a compare-and-set, so two writers that read the same record cannot both apply a
+   * change over it. Durable when this returns true; false when the record changed meanwhile.
+   *
+   * @throws RuntimeException when the backing store cannot be reached (nothing was written)
+   */
+  default boolean replace(Deployment expected, Deployment next) {
+    synchronized (this) {
+      Deployment current = all().stream().filter(d -> d.id().equals(next.id())).findFirst().orElse(null);
+      if (!java.util.Objects.equals(current, expected)) {
+        return false;
+      }
+      put(next);
+      return true;
+    }
+  }
 
   /** A store that forgets at exit (tests, and a proxy without a state file). */
   static DeploymentStore inMemory() {

@@ -242,9 +242,12 @@ public final class FleetClient implements AutoCloseable {
     return status;
   }
 
-  /** Runs {@code task} every {@code period} on a Redis client thread until close (heartbeats, re-reads). */
-  public void every(Duration period, Runnable task) {
-    resources.eventExecutorGroup().scheduleWithFixedDelay(() -> {
+  /**
+   * Runs {@code task} every {@code period} on a Redis client thread until close (heartbeats,
+   * re-reads) or until the returned future is cancelled.
+   */
+  public java.util.concurrent.Future<?> every(Duration period, Runnable task) {
+    return resources.eventExecutorGroup().scheduleWithFixedDelay(() -> {
       if (closed) {
         return;
       }

@@ -54,6 +54,45 @@ public final class ChunkedFramer {
     return chunks;
   }
 
+  /** Whether the next bytes are chunk data ({@link #dataRemaining()} of them). */
+  public boolean inData() {
+    return state == DATA;
+  }
+
+  public long dataRemaining() {
+    return remaining;
+  }
+
+  /** The caller took {@code n} bytes of chunk data (at most {@link #dataRemaining()}). */
+  public void dataTaken(int n) {
+    remaining -= n;
+    dataBytes += n;
+    if (remaining == 0) {
+      state = DATA_CR;
+    }
+  }
+
+  /** Whether the last chunk was read and the trailer section (RFC 9112 §7.1.2) is being read. */
+  public boolean inTrailer() {
+    return state >= TRAILER_START && state != DONE;
+  }
+
+  /**
+   * Reads framing bytes of {@code buf[from, to)} up to the next chunk data, the start of the
+   * trailer section, or the message's end.
+   *
+   * @return how many bytes were read
+   */
+  public int consumeFraming(ByteBuf buf, int from, int to) throws HeadParseException {
+    boolean beforeTrailer = !inTrailer();
+    int i = from;
+    while (i < to && state != DONE && state != DATA && !(beforeTrailer && state == TRAILER_START)) {
+      step(buf.getByte(i) & 0xff);
+      i++;
+    }
+    return i - from;
+  }
+
   /**
    * Reads {@code buf[from, to)}, which continues the body.
    *

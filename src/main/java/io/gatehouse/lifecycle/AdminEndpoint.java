@@ -249,12 +249,43 @@ final class AdminEndpoint implements AdminBackend {
 
   @Override
   public JsonNode deployments() {
-    return JSON.valueToTree(deploy(() -> server.deployments().all().stream().map(DeploymentView::of).toList()));
+    return JSON.valueToTree(deploy(() -> server.deployments().all().stream().map(this::view).toList()));
+  }
+
+  @Override
+  public long deploymentsAgeSeconds() {
+    long readAt = server.deployments().readAt();
+    return server.fleetMember() == null ? -1
+        : readAt == 0 ? 0 : Math.max(0, (System.currentTimeMillis() - readAt) / 1000);
   }
 
   @Override
   public JsonNode deployment(String id) {
-    return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().get(id))));
+    return JSON.valueToTree(deploy(() -> view(server.deployments().get(id))));
+  }
+
+  /**
+   * A deployment with, in a fleet, its judge and whether a due step waits for the store: as its
+   * judge recorded it, or (on any instance) a progressing deployment past its verdict time while
+   * this instance cannot reach Redis, since nobody can write that step now.
+   */
+  private DeploymentView view(io.gatehouse.deploy.Deployment d) {
+    FleetMember fleet = server.fleetMember();
+    if (fleet == null) {
+      return DeploymentView.of(d);
+    }
+    DeploymentView.Waiting waiting = null;
+    DeploymentController.Waiting w = server.deployments().waiting(d.id());
+    io.gatehouse.fleet.FleetStatus.State redis = fleet.client().status().state();
+    long now = System.currentTimeMillis();
+    if (w != null) {
+      waiting = new DeploymentView.Waiting(java.time.Instant.ofEpochMilli(w.since()).toString(), w.since(), w.reason());
+    } else if (!redis.up() && d.state() == io.gatehouse.deploy.DeploymentState.PROGRESSING && now >= d.nextJudgeAt()) {
+      long since = Math.max(d.nextJudgeAt(), redis.since() == null ? 0 : redis.since().toEpochMilli());
+      waiting = new DeploymentView.Waiting(java.time.Instant.ofEpochMilli(since).toString(), since,
+          "the fleet's Redis " + fleet.client().config().redis() + " is down");
+    }
+    return DeploymentView.of(d, fleet.judgeOf(d.id()), waiting);
   }
 
   @Override
@@ -266,7 +297,7 @@ final class AdminEndpoint implements AdminBackend {
       String message = e.getMessage();
       throw AdminException.badRequest(message.substring(0, Math.max(0, message.indexOf(':'))), message);
     }
-    return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().start(spec))));
+    return JSON.valueToTree(deploy(() -> view(server.deployments().start(spec))));
   }
 
   /** The route's {@code rollout} (what a request leaves out comes from it), or the built-in defaults. */
@@ -293,7 +324,7 @@ final class AdminEndpoint implements AdminBackend {
   @Override
   public JsonNode deploymentAction(String id, String action) {
     DeploymentController.Action a = DeploymentController.Action.valueOf(action.toUpperCase(Locale.ROOT));
-    return JSON.valueToTree(deploy(() -> DeploymentView.of(server.deployments().act(id, a))));
+    return JSON.valueToTree(deploy(() -> view(server.deployments().act(id, a))));
   }
 
   private static io.gatehouse.deploy.Sticky sticky(Sticky s) {
@@ -318,7 +349,7 @@ final class AdminEndpoint implements AdminBackend {
         case CONFLICT -> 409;
       };
       throw new AdminException(status, e.field(), e.getMessage());
-    } catch (io.gatehouse.fleet.FleetDownException e) {
+    } catch (io.gatehouse.deploy.StoreDownException e) {
       throw new AdminException(503, "fleet", e.getMessage() + ": the deployment was not changed (retry when it is back)");
     }
   }

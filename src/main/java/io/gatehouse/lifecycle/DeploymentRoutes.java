@@ -47,6 +47,19 @@ final class DeploymentRoutes implements DeploymentController.Routes {
   @Override
   public String apply(String route, List<Backend> weights, boolean last, io.gatehouse.deploy.Split split) {
     String[] note = new String[1];
+    try {
+      applyChange(route, weights, last, split, note);
+    } catch (io.gatehouse.admin.AdminException e) {
+      if (e.status() == 503) { // the fleet's Redis is unreachable: nothing changed on any instance
+        throw new io.gatehouse.deploy.StoreDownException(e.getMessage());
+      }
+      throw e;
+    }
+    return note[0];
+  }
+
+  private void applyChange(String route, List<Backend> weights, boolean last, io.gatehouse.deploy.Split split,
+      String[] note) {
     change.apply(o -> {
       // Looked up inside the change, under the server's change lock: a reload cannot slip in.
       RouteConfig rc = route(current.get(), route);
@@ -64,13 +77,27 @@ final class DeploymentRoutes implements DeploymentController.Routes {
         return o.withoutWeights(route); // what the file says: no override left behind
       }
       if (last) {
-        note[0] = "route " + route + " serves " + refs + " while the file says " + rc.backends()
-            + " (until a reload changes the route's backends, or an operator's weights)";
+        note[0] = note(route, refs, rc.backends());
         log.warn("{}", note[0]);
       }
       return o.withWeights(route, new Overrides.Weights(refs, rc.backends(), split));
     });
-    return note[0];
+  }
+
+  @Override
+  public String endNote(String route, List<Backend> weights) {
+    RouteConfig rc = route(current.get(), route);
+    if (rc == null) {
+      return null;
+    }
+    List<BackendRef> refs = new ArrayList<>();
+    weights.forEach(b -> refs.add(new BackendRef(b.cluster(), b.weight())));
+    return routesAlike(refs, rc.backends()) ? null : note(route, refs, rc.backends());
+  }
+
+  private static String note(String route, List<BackendRef> serving, List<BackendRef> file) {
+    return "route " + route + " serves " + serving + " while the file says " + file
+        + " (until a reload changes the route's backends, or an operator's weights)";
   }
 
   /** Same clusters with weight > 0, in the same order and proportions. */

@@ -17,14 +17,16 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 
 /**
- * The fleet's summed figures for the deployment judge. Every instance that does not judge counts
- * the exchanges of routes with a running deployment, per (route, cluster): requests, failures and a
- * bounded uniform latency sample, and every heartbeat pushes them to {@code gatehouse:{fleet}:figures}
- * and starts afresh. The judge (the {@code JudgeLease} holder) takes the whole list every heartbeat
- * and replays it into its own {@link CohortObserver}, so its verdicts are on the fleet's traffic.
+ * The fleet's summed figures for the deployment judges. Every instance counts the exchanges of
+ * routes with a running deployment, per (route, cluster): requests, failures and a bounded uniform
+ * latency sample, and every heartbeat pushes those of the deployments it does not judge to
+ * {@code gatehouse:{fleet}:figures:ROUTE} and starts afresh. Each deployment's judge (the holder of
+ * its {@code JudgeLeases} lease) takes its route's list every heartbeat and replays it into its own
+ * {@link CohortObserver}, so its verdicts are on the fleet's traffic. A list nobody takes (its judge
+ * stopped) expires after {@link #STALE_MILLIS}.
  *
  * <p>{@link #record} is on the data path: a volatile read, and for a watched route one map lookup,
  * two adders and one reservoir slot; no lock. Figures older than {@link #STALE_MILLIS} (a judge
@@ -76,13 +78,14 @@ final class FleetFigures {
   private final FleetClient fleet;
   private final String key;
   private final DeploymentStore store;
-  private final BooleanSupplier judges;
+  /** Whether this instance judges a deployment (by id). */
+  private final Predicate<String> judges;
   private final CohortObserver cohorts;
   /** Routes with a running deployment, refreshed every heartbeat. */
   private volatile Set<String> watched = Set.of();
   private volatile Map<String, Cohort> counting = new ConcurrentHashMap<>();
 
-  FleetFigures(FleetClient fleet, DeploymentStore store, BooleanSupplier judges, CohortObserver cohorts) {
+  FleetFigures(FleetClient fleet, DeploymentStore store, Predicate<String> judges, CohortObserver cohorts) {
     this.fleet = fleet;
     this.key = fleet.key("figures");
     this.store = store;
@@ -102,50 +105,64 @@ final class FleetFigures {
     counting.computeIfAbsent(route + '\n' + cluster, k -> new Cohort()).add(failed, upstreamNanos);
   }
 
+  /** Never waits: the store's last known list, and Redis commands whose replies nobody awaits here. */
   private void heartbeat() {
     if (!fleet.status().isUp()) {
       return;
     }
-    Set<String> running = new HashSet<>();
-    for (Deployment d : store.all()) {
+    Map<String, String> running = new java.util.HashMap<>();
+    for (Deployment d : store.lastKnown()) {
       if (d.state().running()) {
-        running.add(d.route());
+        running.put(d.route(), d.id());
       }
     }
-    watched = Set.copyOf(running);
+    watched = Set.copyOf(running.keySet());
     Map<String, Cohort> done = counting;
     counting = new ConcurrentHashMap<>();
-    if (judges.getAsBoolean()) {
-      take(); // the judge's own exchanges are in its CohortObserver already
-    } else {
-      push(done);
-    }
-  }
-
-  private void push(Map<String, Cohort> done) {
+    Map<String, List<String>> pushes = new java.util.HashMap<>();
     long now = System.currentTimeMillis();
-    List<String> items = new ArrayList<>();
     done.forEach((k, c) -> {
-      int nl = k.indexOf('\n');
-      try {
-        items.add(JSON.writeValueAsString(new Figures(k.substring(0, nl), k.substring(nl + 1), c.requests.sum(),
-            c.errors.sum(), c.latencies(), now)));
-      } catch (JsonProcessingException e) {
-        throw new IllegalStateException("cannot write figures as JSON", e); // strings and numbers: a bug
+      String route = k.substring(0, k.indexOf('\n'));
+      String id = running.get(route);
+      if (id != null && !judges.test(id)) { // the judge's own exchanges are in its CohortObserver already
+        pushes.computeIfAbsent(route, r -> new ArrayList<>()).add(json(k, c, now));
       }
     });
-    if (!items.isEmpty()) {
-      fleet.call(r -> r.rpush(key, items.toArray(String[]::new)));
+    pushes.forEach(this::push);
+    running.forEach((route, id) -> {
+      if (judges.test(id)) {
+        take(route);
+      }
+    });
+  }
+
+  private String key(String route) {
+    return key + ":" + route;
+  }
+
+  private static String json(String k, Cohort c, long now) {
+    int nl = k.indexOf('\n');
+    try {
+      return JSON.writeValueAsString(new Figures(k.substring(0, nl), k.substring(nl + 1), c.requests.sum(),
+          c.errors.sum(), c.latencies(), now));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write figures as JSON", e); // strings and numbers: a bug
     }
   }
 
-  private void take() {
-    fleet.<List<String>>call(r -> r.eval(TAKE, ScriptOutputType.MULTI, key)).thenAccept(items -> {
+  private void push(String route, List<String> items) {
+    String k = key(route);
+    fleet.call(r -> r.rpush(k, items.toArray(String[]::new)))
+        .thenCompose(n -> fleet.call(r -> r.pexpire(k, STALE_MILLIS)));
+  }
+
+  private void take(String route) {
+    fleet.<List<String>>call(r -> r.eval(TAKE, ScriptOutputType.MULTI, key(route))).thenAccept(items -> {
       long now = System.currentTimeMillis();
       for (Object item : items) {
         try {
           Figures f = JSON.readValue(String.valueOf(item), Figures.class);
-          if (now - f.at() <= STALE_MILLIS) {
+          if (now - f.at() <= STALE_MILLIS && route.equals(f.route())) {
             replay(f);
           }
         } catch (JsonProcessingException e) {

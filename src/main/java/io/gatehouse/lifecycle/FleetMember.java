@@ -33,16 +33,23 @@ final class FleetMember implements AutoCloseable {
 
   private final FleetClient client;
   private final Heartbeats heartbeats;
-  private final io.gatehouse.fleet.JudgeLease judge;
+  private final io.gatehouse.fleet.JudgeLeases judges;
+  private final io.gatehouse.fleet.FleetSize size;
   private final io.gatehouse.fleet.FleetDeploymentStore deployments;
   private FleetOverrides overrides;
+  /** Every instance's last heartbeat as read at this instance's last beat: the API never waits on Redis. */
+  private volatile List<Heartbeats.Beat> beats = List.of();
 
   private FleetMember(FleetClient client) {
     this.client = client;
     this.heartbeats = new Heartbeats(client, Clock.systemUTC());
-    this.judge = new io.gatehouse.fleet.JudgeLease(client, System::currentTimeMillis);
+    this.judges = new io.gatehouse.fleet.JudgeLeases(client, System::currentTimeMillis);
+    this.size = new io.gatehouse.fleet.FleetSize(heartbeats, client.config().expectedInstances());
+    size.start(client);
     this.deployments = new io.gatehouse.fleet.FleetDeploymentStore(client);
-    judge.start();
+    deployments.start();
+    judges.start(() -> deployments.lastKnown().stream().filter(d -> d.state().running())
+        .map(io.gatehouse.deploy.Deployment::id).toList());
   }
 
   /** The fleet's deployments (Redis), for the deployment controller. */
@@ -52,14 +59,38 @@ final class FleetMember implements AutoCloseable {
 
   /** Starts summing the fleet's figures into the judge's {@code cohorts} (see {@link FleetFigures}). */
   FleetFigures figures(io.gatehouse.deploy.CohortObserver cohorts) {
-    FleetFigures figures = new FleetFigures(client, deployments, judge::held, cohorts);
+    FleetFigures figures = new FleetFigures(client, deployments, judges::held, cohorts);
     figures.start();
     return figures;
   }
 
-  /** Whether this instance holds the judge lease: only then does it tick the deployments. */
-  boolean judges() {
-    return judge.held();
+  /** The instance judging deployment {@code id}, as last read; null when none is known. */
+  String judgeOf(String id) {
+    return judges.holders().get(id);
+  }
+
+  /**
+   * Which deployments this instance judges: those whose lease it holds. A deployment it starts is
+   * claimed first (waiting at most {@code fleet.timeout}), so the starter judges it while it runs.
+   */
+  io.gatehouse.deploy.DeploymentController.Judges judges() {
+    return new io.gatehouse.deploy.DeploymentController.Judges() {
+      @Override
+      public boolean judges(String id) {
+        return judges.held(id);
+      }
+
+      @Override
+      public void claim(String id) {
+        try {
+          judges.take(id).get(client.config().timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (Exception e) {
+          // Redis down: writing the record fails next, with the reason the API gives
+        }
+      }
+    };
   }
 
   /**
@@ -85,6 +116,11 @@ final class FleetMember implements AutoCloseable {
     return client;
   }
 
+  /** The fleet's live size from heartbeats, for fleet rate limits while Redis is down. */
+  io.gatehouse.fleet.FleetSize size() {
+    return size;
+  }
+
   /** From now on the overrides' store is Redis; reads the fleet's now when Redis is up. */
   void shareOverrides(Supplier<Snapshot> current, FleetOverrides.Apply apply) {
     overrides = new FleetOverrides(client, current, apply);
@@ -106,6 +142,11 @@ final class FleetMember implements AutoCloseable {
   /** Starts beating; {@code self} says what this instance runs at each beat. */
   void beat(Supplier<Heartbeats.Beat> self) {
     heartbeats.start(self);
+    client.every(client.config().heartbeat(), () -> {
+      if (client.status().isUp()) {
+        heartbeats.list().thenAccept(list -> beats = List.copyOf(list));
+      }
+    });
   }
 
   Heartbeats.Beat self(String admin, long generation) {
@@ -115,7 +156,8 @@ final class FleetMember implements AutoCloseable {
 
   /**
    * {@code GET /api/v1/fleet}: this instance, its Redis state since when, and every instance's last
-   * heartbeat (empty, with {@code redis: down}, while Redis is unreachable).
+   * heartbeat (empty, with {@code redis: down}, while Redis is unreachable). From what the last
+   * heartbeat read: answered at once even when Redis is slow.
    */
   JsonNode view(String admin, long generation) {
     ObjectNode root = JSON.createObjectNode();
@@ -127,16 +169,10 @@ final class FleetMember implements AutoCloseable {
     root.put("since", state.since() == null ? null : state.since().toString());
     root.put("generation", generation);
     root.put("fleetVersion", version());
-    root.put("judge", state.up() ? judge.holderNow() : null);
+    ObjectNode held = root.putObject("judges"); // deployment id -> the instance judging it, as last read
+    judges.holders().forEach(held::put);
     ArrayNode instances = root.putArray("instances");
-    List<Heartbeats.Beat> beats = List.of();
-    if (state.up()) {
-      try {
-        beats = heartbeats.list().get(client.config().timeout().toMillis(), TimeUnit.MILLISECONDS);
-      } catch (Exception e) {
-        root.put("instancesError", "could not read the heartbeats: " + e.getMessage());
-      }
-    }
+    List<Heartbeats.Beat> beats = state.up() ? this.beats : List.of(); // as read at the last heartbeat
     for (Heartbeats.Beat b : beats) {
       instances.addObject().put("instance", b.instance()).put("alive", b.alive()).put("admin", b.admin())
           .put("generation", b.generation()).put("fleetVersion", b.fleetVersion()).put("version", b.version())

@@ -91,15 +91,8 @@ public final class GatehouseServer implements AutoCloseable {
   private ExchangeLog observer;
   /** Per (route, cluster) figures for the deployment judge, fed by {@link #observer}. */
   private final io.gatehouse.deploy.CohortObserver cohorts = new io.gatehouse.deploy.CohortObserver();
-  private io.gatehouse.deploy.DeploymentController deployments;
-  /**
-   * The controller's store, read by a reload (under the change lock) for the routes with a running
-   * deployment: the store's own lock, never the controller's, which is taken before the change lock.
-   */
-  private io.gatehouse.deploy.DeploymentStore deploymentStore;
-  /** Runs the deployment judge off the event loops; one thread, ticks every {@link #DEPLOY_TICK_MILLIS}. */
-  private java.util.concurrent.ScheduledExecutorService deployTicker;
-  private static final long DEPLOY_TICK_MILLIS = 100;
+  /** The deployments: store, controller, the judge's ticker. */
+  private DeploymentWiring deployments;
   /** This instance in its fleet; null without a {@code fleet} section (then nothing of it exists). */
   private FleetMember fleet;
   /** How each fleet rate limit counts now (Redis or its onStoreDown mode); null without a fleet. */
@@ -254,8 +247,7 @@ public final class GatehouseServer implements AutoCloseable {
   /** A route's limiter: counted in the fleet's Redis for {@code scope: fleet}, on this instance otherwise. */
   private io.gatehouse.ratelimit.Limiter rateLimiter(String route, io.gatehouse.config.RateLimitConfig limit) {
     if (limit.scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET && fleet != null) {
-      return new io.gatehouse.fleet.FleetRateLimiter(fleet.client(), route, limit, fleet.client().config().expectedInstances(),
-          storeModes, clock);
+      return new io.gatehouse.fleet.FleetRateLimiter(fleet.client(), route, limit, fleet.size(), storeModes, clock);
     }
     return new io.gatehouse.ratelimit.RateLimiter(limit.perSecond(), limit.burst());
   }
@@ -275,33 +267,11 @@ public final class GatehouseServer implements AutoCloseable {
   }
 
   private void startDeployments() {
-    // In a fleet the deployments live in Redis and one instance (the judge lease's holder) ticks them.
-    deploymentStore = fleet != null ? fleet.deploymentStore()
-        : io.gatehouse.deploy.DeploymentStore.persisting(stateFile.deployments(), stateFile::saveDeployments);
-    deployments = new io.gatehouse.deploy.DeploymentController(deploymentStore,
-        new DeploymentRoutes(current::get, this::change), cohorts, java.time.Clock.systemUTC());
-    metrics.gaugeFamily("gatehouse_deployment_state",
-        "Deployment state: 0 pending, 1 progressing, 2 paused, 3 promoted, 4 rolled_back, 5 failed",
-        new String[] {"route", "id"}, sink -> deployments.lastKnown().forEach(d -> sink.accept(d.state().code(), d.route(), d.id())));
-    deployTicker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "gatehouse-deploy");
-      t.setDaemon(true);
-      return t;
-    });
-    deployTicker.scheduleWithFixedDelay(() -> {
-      try {
-        // A draining process (stop or hand-off) leaves the deployments to its successor.
-        if (!draining && (fleet == null || fleet.judges())) {
-          deployments.tick();
-        }
-      } catch (RuntimeException e) {
-        log.error("deployment tick failed", e); // a bug: the next tick tries again
-      }
-    }, DEPLOY_TICK_MILLIS, DEPLOY_TICK_MILLIS, TimeUnit.MILLISECONDS);
+    deployments = new DeploymentWiring(fleet, stateFile, current::get, this::change, cohorts, metrics, () -> draining);
   }
 
   io.gatehouse.deploy.DeploymentController deployments() {
-    return deployments;
+    return deployments.controller();
   }
 
   /**
@@ -416,26 +386,16 @@ public final class GatehouseServer implements AutoCloseable {
         notify.ready();
       }
     }
-    // After the change lock is released: the controller takes its lock first, then the change lock.
-    for (io.gatehouse.deploy.DeploymentSpec spec : rollouts) {
-      try {
-        io.gatehouse.deploy.Deployment d = deployments.start(spec);
-        log.info("reload: rollout of route {} to {} is deployment {}", spec.route(), spec.to(), d.id());
-      } catch (RuntimeException e) {
-        log.warn("reload: rollout of route {} to {} did not start, the route keeps its backends: {}", spec.route(),
-            spec.to(), e.getMessage());
-      }
-    }
+    deployments.startRollouts(rollouts); // after the change lock is released
   }
 
   /** @return the deployments the config's {@code rollout} asks for, to start once the reload is in place */
   private List<io.gatehouse.deploy.DeploymentSpec> reloadGeneration(GatehouseConfig config) throws Exception {
-    refuseWhatNeedsATakeover(current.get().config(), config);
+    ProcessSettings.refuseChanges(current.get().config(), config);
     reopenAccessLog(); // whatever the outcome: "reload" is what operators send after rotating
     Snapshot previous = current.get();
     List<String> dropped = new ArrayList<>();
-    Set<String> running = new HashSet<>();
-    deploymentStore.all().stream().filter(d -> d.state().running()).forEach(d -> running.add(d.route()));
+    Set<String> running = deployments.runningRoutes();
     Rollouts.Plan rollouts = Rollouts.plan(previous, config, previous.overrides().reconcile(config, dropped::add), running,
         why -> log.info("reload: {}", why));
     Overrides overrides = rollouts.overrides();
@@ -460,55 +420,52 @@ public final class GatehouseServer implements AutoCloseable {
     return rollouts.deployments();
   }
 
-  /**
-   * The admin listener and the hand-off socket belong to the process, not to a generation: a reload
-   * cannot move them, so it is refused and says what applies them (a takeover starts a process
-   * with the new file), instead of answering success and leaving them as they were.
-   */
-  private static void refuseWhatNeedsATakeover(GatehouseConfig running, GatehouseConfig next)
-      throws io.gatehouse.config.ConfigException {
-    List<io.gatehouse.config.ConfigProblem> problems = new ArrayList<>();
-    String file = next.source() == null ? "" : next.source().toString();
-    String how = " (expected: gatehouse run -c FILE --takeover applies it; a reload cannot)";
-    if (!java.util.Objects.equals(running.admin(), next.admin())) {
-      boolean sameBind = running.admin() != null && next.admin() != null
-          && running.admin().bind().equals(next.admin().bind());
-      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, sameBind ? "admin.token" : "admin",
-          (sameBind ? "changed" : "changed from " + describe(running.admin()) + " to " + describe(next.admin())) + how));
-    }
-    if (!java.util.Objects.equals(running.fleet(), next.fleet())) {
-      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "fleet", "changed" + how));
-    }
-    if (!java.util.Objects.equals(running.handoff(), next.handoff())) {
-      problems.add(new io.gatehouse.config.ConfigProblem(file, 0, 0, "handoff.socket",
-          "changed from " + running.handoff().socket() + " to " + next.handoff().socket() + how));
-    }
-    if (!problems.isEmpty()) {
-      throw new io.gatehouse.config.ConfigException(problems);
-    }
-  }
-
-  private static String describe(io.gatehouse.config.AdminConfig admin) {
-    return admin == null ? "none" : "bind " + admin.bind();
-  }
 
   /**
    * Applies an operator's change as a new generation of the same config: compiled, swapped and
    * written to the state file. Serialized with reloads and other changes, so each change gets a
    * generation of its own and none is lost.
    *
+   * <p>In a fleet the change is written to Redis first, outside the change lock (a reload or another
+   * change never waits on Redis behind it); if the generation moved meanwhile (a reload, another
+   * change, a fleet notice), the change is applied again over the new one: Redis holds both, as
+   * field-level writes.
+   *
    * @return the generation now in use
    */
-  synchronized Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
-    Snapshot previous = current.get();
-    Overrides overrides = change.apply(previous.overrides());
-    long fleetVersion = fleet == null ? 0 : fleet.write(previous.overrides(), overrides);
+  Snapshot change(java.util.function.UnaryOperator<Overrides> change) {
+    if (fleet == null) {
+      synchronized (this) {
+        Snapshot previous = current.get();
+        return install(previous, change.apply(previous.overrides()), "runtime change");
+      }
+    }
+    Snapshot previous;
+    Overrides overrides;
+    synchronized (this) {
+      previous = current.get();
+      overrides = change.apply(previous.overrides());
+    }
+    long fleetVersion = fleet.write(previous.overrides(), overrides);
+    synchronized (this) {
+      Snapshot now = current.get();
+      if (now != previous) {
+        overrides = change.apply(now.overrides());
+        if (overrides.equals(now.overrides())) {
+          return now; // the fleet's notice of this very change applied it already
+        }
+      }
+      return install(now, overrides, "runtime change, fleet version " + fleetVersion);
+    }
+  }
+
+  /** Compiles {@code overrides} over {@code previous}'s config, swaps it in and saves the state; under the change lock. */
+  private Snapshot install(Snapshot previous, Overrides overrides, String why) {
     Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward(),
         previous.listeners());
     swap(previous, next);
     stateFile.save(overrides);
-    log.info("config generation {} in use (runtime change{})", next.generation(),
-        fleet == null ? "" : ", fleet version " + fleetVersion);
+    log.info("config generation {} in use ({})", next.generation(), why);
     return next;
   }
 
@@ -523,11 +480,7 @@ public final class GatehouseServer implements AutoCloseable {
     if (overrides.equals(previous.overrides())) {
       return;
     }
-    Snapshot next = compiler.compile(previous.generation() + 1, previous.config(), overrides, previous.forward(),
-        previous.listeners());
-    swap(previous, next);
-    stateFile.save(overrides);
-    log.info("config generation {} in use (fleet change, version {})", next.generation(), version);
+    install(previous, overrides, "fleet change, version " + version);
   }
 
   /** The fleet version of the overrides in use; 0 without {@code fleet} or before the first read. */
@@ -716,8 +669,8 @@ public final class GatehouseServer implements AutoCloseable {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    if (deployTicker != null) {
-      deployTicker.shutdownNow();
+    if (deployments != null) {
+      deployments.close();
     }
     healthChecker.close();
     if (handoff != null) {

@@ -41,6 +41,12 @@ public final class ConnectionPool {
 
   private final ArrayDeque<Idle> idle = new ArrayDeque<>();
   private final ArrayDeque<Waiter> pending = new ArrayDeque<>();
+  /**
+   * Connections opened with a PROXY header: each belongs to one client connection and never joins
+   * {@link #idle}; between that client's requests it is parked here (with the time it was parked).
+   */
+  private final java.util.Set<Channel> bound = new java.util.HashSet<>();
+  private final java.util.Map<Channel, Long> parked = new java.util.HashMap<>();
   /** Connections open or being opened, idle ones included. */
   private int open;
   private boolean closed;
@@ -117,7 +123,8 @@ public final class ConnectionPool {
 
   /**
    * Opens a new connection whose pipeline starts with {@code header} (a {@link ProxyHeader} for
-   * one client), within the pool's limits; never hands out an idle one.
+   * one client), within the pool's limits; never hands out an idle one. The connection is bound to
+   * that client: after an exchange it is parked for it ({@link #park}) or closed, never shared.
    */
   public void acquire(AcquireCallback callback, ProxyHeader header) {
     acquire(callback, false, header);
@@ -204,11 +211,10 @@ public final class ConnectionPool {
    */
   public void release(Channel ch) {
     assert loop.inEventLoop();
-    if (!ch.isActive() || closed || !retain.getAsBoolean()) {
-      closeQuietly(ch);
+    if (!ch.isActive() || closed || !retain.getAsBoolean() || bound.contains(ch)) {
+      closeQuietly(ch); // a connection bound to a client goes back to it (park), never to others
       return;
     }
-    // No waiter wants a header here: pools whose connections open with one keep none (retain).
     Waiter next = nextWaiting();
     if (next != null) {
       next.callback.acquired(ch, true);
@@ -223,6 +229,34 @@ public final class ConnectionPool {
     scheduleSweep();
   }
 
+  /**
+   * Parks a connection opened with a PROXY header after a clean exchange, for its own client's next
+   * request ({@link BoundConnections}); false (and closed) when it may not be kept: broken, pool
+   * closed, endpoint draining, spec retired. While parked it reads, like an idle connection.
+   */
+  public boolean park(Channel ch) {
+    assert loop.inEventLoop();
+    if (!ch.isActive() || closed || !retain.getAsBoolean() || !bound.contains(ch)) {
+      closeQuietly(ch);
+      return false;
+    }
+    ch.config().setAutoRead(true); // notice an upstream close while parked
+    parked.put(ch, nanoClock.getAsLong());
+    return true;
+  }
+
+  /** Takes a parked connection back for its client; false (and closed) when it is no longer usable. */
+  public boolean unpark(Channel ch) {
+    assert loop.inEventLoop();
+    Long since = parked.remove(ch);
+    if (since == null || !ch.isActive() || closed || !retain.getAsBoolean()
+        || nanoClock.getAsLong() - since >= maxIdleNanos) {
+      closeQuietly(ch);
+      return false;
+    }
+    return true;
+  }
+
   /** Closes a connection that must not be reused (broken, or its exchange did not complete). */
   public void discard(Channel ch) {
     closeQuietly(ch);
@@ -233,6 +267,10 @@ public final class ConnectionPool {
     Idle entry;
     while ((entry = idle.pollFirst()) != null) {
       closeQuietly(entry.channel());
+    }
+    if (!parked.isEmpty()) {
+      new java.util.ArrayList<>(parked.keySet()).forEach(ConnectionPool::closeQuietly);
+      parked.clear();
     }
   }
 
@@ -277,11 +315,16 @@ public final class ConnectionPool {
     }
     Bootstrap from = header == null ? bootstrap : bootstrap.clone().handler(header.before(bootstrap.config().handler()));
     Channel ch = UpstreamPools.open(from, remote, callback).channel();
+    if (header != null) {
+      bound.add(ch);
+    }
     ch.closeFuture().addListener(f -> onClosed(ch));
   }
 
   private void onClosed(Channel ch) {
     open--;
+    bound.remove(ch);
+    parked.remove(ch);
     for (Iterator<Idle> it = idle.iterator(); it.hasNext(); ) {
       if (it.next().channel() == ch) {
         it.remove();

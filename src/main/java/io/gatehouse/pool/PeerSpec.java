@@ -13,7 +13,8 @@ import io.gatehouse.config.ProxyProtocolVersion;
  * @param tls null for plain HTTP
  * @param maxPending most callers waiting for a connection; 0 = the pool's default
  * @param proxyProtocol the PROXY header every connection opens with, or null; with one, a
- *     connection carries one client's requests only, so it is never pooled (see {@link ProxyHeader})
+ *     connection carries one client's requests only: it is bound to that client connection, never
+ *     shared (see {@link BoundConnections})
  * @param maxPerEndpoint most connections to the peer over every event loop; 0 = no limit
  */
 public record PeerSpec(

@@ -70,9 +70,9 @@ public final class UpstreamPools {
   public ConnectionPool get(EventLoop loop, PeerSpec spec) {
     return registry.pool(loop, spec, key -> new ConnectionPool(loop, bootstrap(loop, spec, template.config().handler()),
         remote(spec.address()), spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
-        // A PROXY header names one client: its connection is never handed to another (as HAProxy's
-        // send-proxy connections are private to their client), so none is kept after an exchange.
-        () -> spec.proxyProtocol() == null && !retired.contains(spec) && retain.test(spec.address()),
+        // A PROXY header names one client: such a connection is parked for that client only
+        // (BoundConnections), never idle for others, and follows the same drain and retirement.
+        () -> !retired.contains(spec) && retain.test(spec.address()),
         spec.maxPerEndpoint() > 0 ? caps.computeIfAbsent(spec, s -> new EndpointCap(s.maxPerEndpoint())) : null));
   }
 

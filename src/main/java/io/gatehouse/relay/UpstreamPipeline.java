@@ -3,8 +3,7 @@ package io.gatehouse.relay;
 import io.gatehouse.http.PipelineNames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.gatehouse.http.UpstreamCodec;
 
 /** Builds the pipeline of an upstream connection: {@code upstream-codec -> upstream}. */
 @io.netty.channel.ChannelHandler.Sharable
@@ -17,13 +16,8 @@ public final class UpstreamPipeline extends ChannelInitializer<Channel> {
 
   @Override
   protected void initChannel(Channel ch) {
-    HttpDecoderConfig decoder =
-        new HttpDecoderConfig()
-            .setMaxInitialLineLength(8192)
-            .setMaxHeaderSize(maxResponseHeadBytes)
-            .setMaxChunkSize(64 * 1024);
     ch.pipeline()
-        .addLast(PipelineNames.UPSTREAM_CODEC, new HttpClientCodec(decoder, false, false))
+        .addLast(PipelineNames.UPSTREAM_CODEC, new UpstreamCodec(8192, maxResponseHeadBytes))
         .addLast(PipelineNames.UPSTREAM, new UpstreamHandler());
   }
 }

@@ -4,6 +4,7 @@ import io.gatehouse.config.HostPort;
 import io.gatehouse.http.ClientAddress;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.AcquireCallback;
+import io.gatehouse.pool.BoundConnections;
 import io.gatehouse.pool.ConnectFailures;
 import io.gatehouse.pool.ConnectionPool;
 import io.gatehouse.pool.PeerSpec;
@@ -32,12 +33,15 @@ final class ClusterConnector implements UpstreamConnector {
   private final String hashKey;
   /** Named in the PROXY header of clusters with {@code proxyProtocol}. */
   private final ClientAddress client;
+  /** The client connection's own upstream connections, for clusters with {@code proxyProtocol}. */
+  private final BoundConnections bound;
   private final boolean idempotent;
   private final LongSupplier clock;
   private final List<Endpoint> tried = new ArrayList<>(2);
   /** Endpoint whose in-flight count this exchange holds, or null. */
   private Endpoint counted;
   private ConnectionPool pool;
+  private PeerSpec peer;
   private long attemptStart;
   /** Whether this request was counted in the retry budget's base (once, however many tries). */
   private boolean requestCounted;
@@ -47,8 +51,9 @@ final class ClusterConnector implements UpstreamConnector {
 
   ClusterConnector(
       ClusterRuntime cluster, Route route, EventLoop loop, UpstreamPools pools, String hashKey,
-      ClientAddress client, boolean idempotent, LongSupplier clock) {
+      ClientAddress client, BoundConnections bound, boolean idempotent, LongSupplier clock) {
     this.client = client;
+    this.bound = bound;
     this.cluster = cluster;
     this.route = route;
     this.loop = loop;
@@ -89,7 +94,7 @@ final class ClusterConnector implements UpstreamConnector {
     }
     attemptStart = clock.getAsLong();
     label = endpoint.address().toString();
-    PeerSpec peer = cluster.peer(endpoint.address());
+    peer = cluster.peer(endpoint.address());
     pool = pools.get(loop, peer);
     AcquireCallback acquired = new AcquireCallback() {
       @Override
@@ -106,7 +111,13 @@ final class ClusterConnector implements UpstreamConnector {
       }
     };
     if (peer.proxyProtocol() != null) {
-      pool.acquire(acquired, ProxyHeader.forClient(peer.proxyProtocol(), client)); // a connection of its own
+      // The PROXY header names this client: only its own earlier connection may carry the request.
+      Channel own = fresh ? null : bound.take(peer, pool);
+      if (own != null) {
+        acquired.acquired(own, true);
+      } else {
+        pool.acquire(acquired, ProxyHeader.forClient(peer.proxyProtocol(), client));
+      }
     } else {
       pool.acquire(acquired, !fresh);
     }
@@ -157,7 +168,9 @@ final class ClusterConnector implements UpstreamConnector {
   @Override
   public void finish(Channel upstream, boolean reusable, Reason failure, int status) {
     if (upstream != null && pool != null) {
-      if (reusable) {
+      if (reusable && peer.proxyProtocol() != null) {
+        bound.keep(peer, upstream, pool);
+      } else if (reusable) {
         pool.release(upstream);
       } else {
         pool.discard(upstream);

@@ -4,6 +4,7 @@ import io.gatehouse.config.ForwardedHeadersConfig;
 import io.gatehouse.http.ClientIdentity;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.Reason;
+import io.gatehouse.pool.BoundConnections;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.Decision;
@@ -27,6 +28,8 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
   private final Supplier<ReverseRouting> routing;
   private final UpstreamPools pools;
   private final ForwardedHeadersConfig headers;
+  /** Upstream connections that carry this client's PROXY header, kept for its next requests. */
+  private final BoundConnections bound = new BoundConnections();
 
   public ReverseProxyHandler(
       Supplier<ConnectionContext> context,
@@ -90,10 +93,16 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
 
     ClusterConnector connector = new ClusterConnector(
         cluster, route, channel.eventLoop(), pools, cluster.hashKey(request, clientIp),
-        client, isIdempotent(request.method()), clock());
+        client, bound, isIdempotent(request.method()), clock());
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,
         new ExchangeSettings(timeout, context.maxBodyBytes(), headers.via(), clock(), cohortCookie(setCookie)));
+  }
+
+  @Override
+  public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
+    bound.close();
+    super.channelInactive(ctx);
   }
 
   /** The route a refused request would have taken, when its target and Host could be read. */

@@ -40,6 +40,30 @@ class FleetStatusTest {
   }
 
   @Test
+  void status_says_a_deployment_waits_for_the_store_while_redis_is_down() throws Exception {
+    try (RedisServer redis = RedisServer.start();
+        io.gatehouse.testing.FakeUpstream blue = io.gatehouse.testing.FakeUpstream.start("blue");
+        io.gatehouse.testing.FakeUpstream green = io.gatehouse.testing.FakeUpstream.start("green");
+        ProxyUnderTest proxy = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: r, backends: [ { cluster: blue, weight: 100 }, { cluster: green, weight: 0 } ] } ]
+            clusters: [ { name: blue, endpoints: [ "${BLUE}" ] }, { name: green, endpoints: [ "${GREEN}" ] } ]
+            fleet: { redis: "${REDIS}", instance: gh-a, timeout: 1s }
+            """, Map.of("REDIS", redis.uri(), "BLUE", blue.address(), "GREEN", green.address()))) {
+      String admin = "127.0.0.1:" + proxy.server().adminAddress().getPort();
+      await().atMost(Duration.ofSeconds(15)).until(() -> proxy.server().fleet().status().isUp());
+      assertThat(Main.execute("deploy", "r", "--to", "green", "--steps", "50,100", "--interval", "1s", "--admin", admin))
+          .isZero();
+      redis.stop();
+      await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+        proxy.get("example.com", "/");
+        assertThat(status(admin).lines().filter(l -> l.startsWith("r-")).findFirst()).hasValueSatisfying(l ->
+            assertThat(l).contains("progressing, waiting for the store since ").contains("1/2 (50%)"));
+      });
+    }
+  }
+
+  @Test
   void status_without_a_fleet_has_no_fleet_block() throws Exception {
     try (ProxyUnderTest proxy = ProxyUnderTest.start("""
             listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]

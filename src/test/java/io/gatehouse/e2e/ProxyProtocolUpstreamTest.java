@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Clusters with {@code proxyProtocol} open every upstream connection with a PROXY header naming
  * the client (and the address it connected to), byte for byte as HAProxy's spec writes it; a
- * connection carries one client's requests only; health probes send v2 LOCAL / v1 UNKNOWN.
+ * connection carries one client connection's requests only, all of them, and closes with it;
+ * health probes send v2 LOCAL / v1 UNKNOWN.
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ProxyProtocolUpstreamTest {
@@ -59,25 +60,67 @@ class ProxyProtocolUpstreamTest {
   }
 
   @Test
-  void no_connection_carries_two_clients_or_outlives_its_exchange() throws Exception {
+  void a_client_connection_keeps_its_own_upstream_connection_and_no_other_client_gets_it() throws Exception {
     try (Origin origin = new Origin(true);
         ProxyUnderTest proxy = ProxyUnderTest.start(config("v2", origin, ""))) {
-      List<Integer> clientPorts = new ArrayList<>();
-      for (int i = 0; i < 2; i++) {
-        try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
-          clientPorts.add(client.socket().getLocalPort());
-          for (int j = 0; j < 2; j++) {
-            client.send("GET /c" + i + "-" + j + " HTTP/1.1\r\nHost: site\r\n\r\n");
+      try (RawHttpClient first = RawHttpClient.connect(proxy.port());
+          RawHttpClient second = RawHttpClient.connect(proxy.port())) {
+        // Interleaved: the first client's connection is parked while the second one asks.
+        for (int j = 0; j < 2; j++) {
+          for (RawHttpClient client : List.of(first, second)) {
+            client.send("GET /c" + client.socket().getLocalPort() + "-" + j + " HTTP/1.1\r\nHost: site\r\n\r\n");
             assertThat(client.readResponse().status()).isEqualTo(200);
           }
         }
+        // One upstream connection per client, each with its client's header and both its requests.
+        assertThat(origin.connections).hasSize(2);
+        for (RawHttpClient client : List.of(first, second)) {
+          int port = client.socket().getLocalPort();
+          Origin.Connection c = origin.connections.stream()
+              .filter(k -> java.util.Arrays.equals(k.header, uncheckedV2(port, proxy.port()))).findFirst().orElseThrow();
+          assertThat(c.requestLines).containsExactly("GET /c" + port + "-0 HTTP/1.1", "GET /c" + port + "-1 HTTP/1.1");
+          assertThat(c.closed).isFalse();
+        }
+        int firstPort = first.socket().getLocalPort();
+        first.close();
+        // The first client left: its upstream connection closes with it; the second keeps its own.
+        await().atMost(Duration.ofSeconds(5)).until(() -> origin.connections.stream()
+            .filter(k -> java.util.Arrays.equals(k.header, uncheckedV2(firstPort, proxy.port()))).allMatch(k -> k.closed));
+        second.send("GET /again HTTP/1.1\r\nHost: site\r\n\r\n");
+        assertThat(second.readResponse().status()).isEqualTo(200);
+        assertThat(origin.connections).hasSize(2);
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> origin.connections.size() == 4);
-      for (int k = 0; k < 4; k++) {
-        Origin.Connection c = origin.awaitConnection(k);
-        assertThat(c.header).isEqualTo(v2("127.0.0.1", clientPorts.get(k / 2), "127.0.0.1", proxy.port()));
-        assertThat(c.requestLines).hasSize(1);
+    }
+  }
+
+  @Test
+  void draining_the_endpoint_closes_a_connection_parked_for_its_client() throws Exception {
+    try (Origin origin = new Origin(true);
+        ProxyUnderTest proxy = ProxyUnderTest.start("admin: { bind: 127.0.0.1:0, token: t0ken }\n"
+            + config("v2", origin, ""))) {
+      try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+        client.send("GET /before HTTP/1.1\r\nHost: site\r\n\r\n");
+        assertThat(client.readResponse().status()).isEqualTo(200);
+        Origin.Connection parked = origin.awaitConnection(0);
+        assertThat(parked.closed).isFalse();
+        java.net.http.HttpResponse<String> drain = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + proxy.server().adminAddress().getPort()
+                    + "/api/v1/clusters/origin/endpoints/127.0.0.1:" + origin.port() + "/drain"))
+                .timeout(Duration.ofSeconds(10)).header("Authorization", "Bearer t0ken")
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(drain.statusCode()).as(drain.body()).isEqualTo(200);
+        // The client is still connected; its parked upstream connection closes with the drain.
+        await().atMost(Duration.ofSeconds(5)).until(() -> parked.closed);
       }
+    }
+  }
+
+  private static byte[] uncheckedV2(int clientPort, int proxyPort) {
+    try {
+      return v2("127.0.0.1", clientPort, "127.0.0.1", proxyPort);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -139,6 +182,8 @@ class ProxyProtocolUpstreamTest {
     static final class Connection {
       volatile byte[] header;
       final List<String> requestLines = new CopyOnWriteArrayList<>();
+      /** The proxy closed the connection (EOF). */
+      volatile boolean closed;
     }
 
     final List<Connection> connections = new CopyOnWriteArrayList<>();
@@ -190,6 +235,7 @@ class ProxyProtocolUpstreamTest {
         while (true) {
           String requestLine = readLine(in);
           if (requestLine.isEmpty()) {
+            c.closed = true;
             return; // EOF
           }
           while (!readLine(in).equals("\r\n")) {

@@ -87,7 +87,15 @@ class UpstreamMisbehaviourTest {
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"),
         Arguments.of("header section too large",
             "HTTP/1.1 200 OK\r\nX-Big: " + "x".repeat(70 * 1024) + "\r\nContent-Length: 0\r\n\r\n"),
-        Arguments.of("closed before the head ended", "HTTP/1.1 200 OK\r\nContent-Le"));
+        Arguments.of("closed before the head ended", "HTTP/1.1 200 OK\r\nContent-Le"),
+        // Netty's response decoder repaired or passed these; the own parser refuses them.
+        Arguments.of("field line without a colon (a hidden Content-Length)",
+            "HTTP/1.1 200 OK\r\nContent-Length3 2\r\nContent-Length: 5\r\n\r\nhello"),
+        Arguments.of("obs-fold (RFC 9112 §5.2: a proxy may answer 502)",
+            "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 5\r\n\r\nhello"),
+        Arguments.of("control byte in the reason phrase",
+            "HTTP/1.1 200 O\u0001K\r\nContent-Length: 5\r\n\r\nhello"),
+        Arguments.of("status below 100", "HTTP/1.1 099 Odd\r\nContent-Length: 5\r\n\r\nhello"));
   }
 
   @ParameterizedTest(name = "{0}")

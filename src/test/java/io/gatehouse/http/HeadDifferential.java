@@ -170,6 +170,28 @@ final class HeadDifferential {
     }
   }
 
+  /**
+   * The response stream through {@link UpstreamCodec}, the decoder the relay uses: it must read
+   * what the parser reads. A framing error inside a chunked body closes the connection instead of
+   * producing a message, which reads here as a body that never ended.
+   */
+  static Outcome upstreamCodec(byte[] data) {
+    EmbeddedChannel channel = new EmbeddedChannel(new UpstreamCodec(MAX_LINE, MAX_HEAD));
+    List<Object> out = new ArrayList<>();
+    try {
+      channel.writeInbound(Unpooled.wrappedBuffer(data));
+      drain(channel, out);
+      if (channel.isOpen()) {
+        channel.finish();
+        drain(channel, out);
+      }
+      return read(out, false);
+    } finally {
+      out.forEach(ReferenceCountUtil::release);
+      channel.finishAndReleaseAll();
+    }
+  }
+
   private static void drain(EmbeddedChannel channel, List<Object> out) {
     Object msg;
     while ((msg = channel.readInbound()) != null) {

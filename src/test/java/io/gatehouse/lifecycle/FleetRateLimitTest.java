@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.gatehouse.fleet.StoreModes;
+import io.gatehouse.testing.DelayProxy;
 import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.LeakDetectionExtension;
 import io.gatehouse.testing.ProxyUnderTest;
@@ -48,8 +49,10 @@ import org.slf4j.LoggerFactory;
 class FleetRateLimitTest {
   private static final double RATE = 50;
   private static final int BURST = 10;
-  /** Leases per instance and key: one in hand plus one prefetched, of max(1, 50/20) = 2 permits each. */
-  private static final int OUTSTANDING_PER_INSTANCE = 2 * 2;
+  /** Leases per instance and key: one in hand plus four in flight, of max(1, 50/20) = 2 permits each. */
+  private static final int OUTSTANDING_PER_INSTANCE = (1 + 4) * 2;
+  /** Added to each direction of every Redis command by the slow-Redis test's relay. */
+  private static final Duration SLOW = Duration.ofMillis(Long.getLong("slowRedisMillis", 20));
 
   private static final String CONFIG = """
       listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
@@ -79,26 +82,46 @@ class FleetRateLimitTest {
   void a_fleet_limit_holds_across_three_instances_and_a_local_one_admits_three_times_as_much() throws Exception {
     try (RedisServer redis = RedisServer.start(); FakeUpstream a = FakeUpstream.start("a")) {
       Counts fleet;
-      try (Fleet proxies = Fleet.start(redis, a, "fleet", "")) {
+      try (Fleet proxies = Fleet.start(redis.uri(), a, "fleet", "")) {
         fleet = drive(proxies.all, Duration.ofSeconds(3));
       }
       Counts local;
-      try (Fleet proxies = Fleet.start(redis, a, "local", "")) {
+      try (Fleet proxies = Fleet.start(redis.uri(), a, "local", "")) {
         local = drive(proxies.all, Duration.ofSeconds(3));
       }
       System.out.printf("fleet limit %.0f/s over 3 instances: %s%nlocal limit on each: %s%n", RATE, fleet, local);
       // Every permit comes from the script; a leased one may be spent a little later, so a window
       // may hold the outstanding leases too (docs/fleet.md).
       double fleetBound = 1.3 * RATE * fleet.seconds + BURST + 3 * OUTSTANDING_PER_INSTANCE;
-      // The lower bound is loose: one lease request per instance and key is in flight at a time, so
-      // when the machine is so loaded that Redis round trips take ~100 ms, an instance gets fewer
-      // permits than its share (docs/fleet.md, "Tolerance"); 48.7/s on a quiet run, 28.7/s under
-      // the full suite on a shared 2-core machine.
+      // The lower bound is loose: it is about the limit holding, not the lease scheme's throughput
+      // (a_fleet_limit_admits_about_its_limit_when_redis_is_slow states that one).
       assertThat(fleet.admitted).isLessThanOrEqualTo((long) fleetBound).isGreaterThanOrEqualTo((long) (0.3 * RATE * fleet.seconds));
       assertThat(fleet.limited).isPositive();
       assertThat(fleet.other).isZero();
       assertThat(local.admitted).isGreaterThan((long) (2 * RATE * local.seconds));
       assertThat(local.other).isZero();
+    }
+  }
+
+  /**
+   * Redis behind a link adding {@link #SLOW} each way (a far or overloaded Redis): with one lease
+   * request in flight per key, each instance got about one lease per round trip and the fleet
+   * admitted far less than its limit. Refilling ahead, with several requests in flight, keeps it
+   * within the tolerance docs/fleet.md states (±20% over the measured window).
+   */
+  @Test
+  void a_fleet_limit_admits_about_its_limit_when_redis_is_slow() throws Exception {
+    try (RedisServer redis = RedisServer.start(); DelayProxy slow = DelayProxy.start(redis.port(), SLOW);
+        FakeUpstream a = FakeUpstream.start("a");
+        Fleet proxies = Fleet.start("redis://127.0.0.1:" + slow.port(), a, "fleet", "")) {
+      drive(proxies.all, Duration.ofSeconds(1)); // warm-up: leases follow the observed rate
+      Counts counts = drive(proxies.all, Duration.ofSeconds(4));
+      System.out.printf("fleet limit %.0f/s over 3 instances, Redis %s ms away each way: %s%n", RATE,
+          SLOW.toMillis(), counts);
+      assertThat(counts.admitted)
+          .isGreaterThanOrEqualTo((long) (0.8 * RATE * counts.seconds))
+          .isLessThanOrEqualTo((long) (1.2 * RATE * counts.seconds + BURST));
+      assertThat(counts.other).isZero();
     }
   }
 
@@ -113,6 +136,9 @@ class FleetRateLimitTest {
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
           assertThat(proxy.get("example.com", "/").status()).isEqualTo(200));
       assertThat(mode(proxy, "fleet")).isEqualTo(1);
+      // The fleet as Redis last showed it: this instance alone (expectedInstances: 3 is only for
+      // an instance that never saw a heartbeat).
+      await().atMost(Duration.ofSeconds(10)).until(() -> proxy.server().fleetMember().size().live() == 1);
 
       redis.stop();
       await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
@@ -125,12 +151,9 @@ class FleetRateLimitTest {
       switch (mode) {
         case "allow" -> assertThat(down.limited).isZero();
         case "deny" -> assertThat(down.admitted).isZero();
-        default -> {
-          // limit/3 on this instance: 50/3 per second, burst 10/3
-          double perInstance = RATE / 3;
-          assertThat(down.admitted).isLessThanOrEqualTo((long) (1.3 * perInstance * down.seconds + BURST / 3 + 1))
-              .isGreaterThanOrEqualTo((long) (0.6 * perInstance * down.seconds));
-        }
+        default -> // the whole limit: the only live instance
+          assertThat(down.admitted).isLessThanOrEqualTo((long) (1.3 * RATE * down.seconds + BURST + 1))
+              .isGreaterThanOrEqualTo((long) (0.6 * RATE * down.seconds));
       }
       assertThat(down.other).isZero();
 
@@ -144,6 +167,36 @@ class FleetRateLimitTest {
       assertThat(logs.list.stream().filter(e -> e.getLoggerName().equals(StoreModes.class.getName())).toList())
           .extracting(ILoggingEvent::getLevel).containsExactly(Level.WARN, Level.INFO);
       assertThat(errors()).isEmpty();
+    }
+  }
+
+  /**
+   * {@code onStoreDown: local} splits the limit over the instances alive when Redis went (their
+   * heartbeats), not over {@code expectedInstances}: here 3 run, 10 are configured.
+   */
+  @Test
+  void with_redis_down_each_instance_admits_the_limit_divided_by_the_live_instances() throws Exception {
+    try (RedisServer redis = RedisServer.start(); FakeUpstream a = FakeUpstream.start("a");
+        Fleet proxies = Fleet.start(CONFIG.replace("expectedInstances: 3", "expectedInstances: 10"), redis.uri(), a,
+            "fleet", ", onStoreDown: local")) {
+      for (ProxyUnderTest p : proxies.all) {
+        await().atMost(Duration.ofSeconds(20)).until(() -> p.server().fleetMember().size().live() == 3);
+      }
+      redis.stop();
+      for (ProxyUnderTest p : proxies.all) {
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+          p.get("example.com", "/");
+          assertThat(mode(p, "local")).isEqualTo(1);
+        });
+      }
+      double perInstance = RATE / 3; // burst 10/3 = 3
+      for (ProxyUnderTest p : proxies.all) {
+        Counts down = drive(List.of(p), Duration.ofSeconds(2));
+        System.out.printf("Redis down, 3 live instances, expectedInstances 10: %s%n", down);
+        assertThat(down.admitted).isLessThanOrEqualTo((long) (1.3 * perInstance * down.seconds + BURST / 3 + 1))
+            .isGreaterThanOrEqualTo((long) (0.6 * perInstance * down.seconds));
+        assertThat(down.other).isZero();
+      }
     }
   }
 
@@ -207,9 +260,14 @@ class FleetRateLimitTest {
   /** An instance: the config with its placeholders filled in (YAML structure included, so not ${VAR}s). */
   private static ProxyUnderTest start(String config, RedisServer redis, FakeUpstream a, String scope, String extra,
       String name) throws Exception {
+    return start(config, redis.uri(), a, scope, extra, name);
+  }
+
+  private static ProxyUnderTest start(String config, String redis, FakeUpstream a, String scope, String extra,
+      String name) throws Exception {
     return ProxyUnderTest.start(config.replace("{SCOPE}", scope).replace("{EXTRA}", extra).replace("{NAME}", name)
         .replace("{RATE}", String.valueOf((int) RATE)).replace("{BURST}", String.valueOf(BURST)),
-        Map.of("A", a.address(), "REDIS", redis.uri()));
+        Map.of("A", a.address(), "REDIS", redis));
   }
 
   private static long mode(ProxyUnderTest proxy, String mode) {
@@ -229,11 +287,15 @@ class FleetRateLimitTest {
   private static final class Fleet implements AutoCloseable {
     final List<ProxyUnderTest> all = new ArrayList<>();
 
-    static Fleet start(RedisServer redis, FakeUpstream a, String scope, String extra) throws Exception {
+    static Fleet start(String redis, FakeUpstream a, String scope, String extra) throws Exception {
+      return start(CONFIG, redis, a, scope, extra);
+    }
+
+    static Fleet start(String config, String redis, FakeUpstream a, String scope, String extra) throws Exception {
       Fleet fleet = new Fleet();
       try {
         for (String name : List.of("a", "b", "c")) {
-          ProxyUnderTest p = FleetRateLimitTest.start(CONFIG, redis, a, scope, extra, name);
+          ProxyUnderTest p = FleetRateLimitTest.start(config, redis, a, scope, extra, name);
           fleet.all.add(p);
           await().atMost(Duration.ofSeconds(10)).until(() -> p.server().fleet().status().isUp());
         }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RedisServer;
+import io.gatehouse.testing.Reply;
 import io.gatehouse.upstream.AdminState;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,7 +34,9 @@ import org.junit.jupiter.api.Timeout;
 class FleetTest {
   private static final String CONFIG = """
       listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
-      routes: [ { name: all, backends: [ { cluster: blue, weight: 100 }, { cluster: green, weight: 0 } ] } ]
+      routes:
+        - { name: all, backends: [ { cluster: blue, weight: 100 }, { cluster: green, weight: 0 } ] }
+        - { name: api, match: { host: api.example.com }, backends: [ { cluster: blue, weight: 100 }, { cluster: green, weight: 0 } ] }
       clusters:
         - { name: blue, endpoints: ["${E1}", "${E2}"] }
         - { name: green, endpoints: ["${E3}"] }
@@ -202,56 +205,71 @@ class FleetTest {
   }
 
   @Test
-  void when_the_judge_dies_another_instance_takes_the_lease_and_finishes_the_deployment() throws Exception {
-    String[] judge = new String[1];
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      judge[0] = JSON.readTree(admin(fleet.get(0), "GET", "/api/v1/fleet", null).body()).path("judge").asText(null);
-      assertThat(judge[0]).isIn("a", "b", "c");
-    });
-    ProxyUnderTest holder = fleet.get("abc".indexOf(judge[0]));
-    List<ProxyUnderTest> survivors = fleet.stream().filter(p -> p != holder).toList();
-    ProxyUnderTest starter = survivors.get(0);
-    HttpResponse<String> started = admin(starter, "POST", "/api/v1/deployments",
-        "{\"route\":\"all\",\"to\":\"green\",\"steps\":[50,100],\"interval\":\"500ms\","
-            + "\"slo\":{\"minRequests\":1,\"maxErrorRate\":0.5,\"maxP99\":\"5s\",\"vsBaseline\":false}}");
-    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
-    String id = JSON.readTree(started.body()).get("id").asText();
-    // Every instance sees the one deployment record, whichever started it.
-    for (ProxyUnderTest p : fleet) {
-      assertThat(admin(p, "GET", "/api/v1/deployments/" + id, null).statusCode()).isEqualTo(200);
+  void each_deployment_has_its_own_judge_and_when_one_dies_another_instance_rolls_its_deployment_back()
+      throws Exception {
+    ProxyUnderTest a = fleet.get(0);
+    ProxyUnderTest b = fleet.get(1);
+    ProxyUnderTest c = fleet.get(2);
+    String slo = ",\"slo\":{\"minRequests\":1,\"maxErrorRate\":0.2,\"maxP99\":\"5s\",\"vsBaseline\":false}}";
+    // Each starter claims its deployment's lease: two routes, two judges.
+    String onA = start(a, "{\"route\":\"all\",\"to\":\"green\",\"steps\":[50,100],\"interval\":\"1s\"" + slo);
+    String onB = start(b, "{\"route\":\"api\",\"to\":\"green\",\"steps\":[50,100],\"interval\":\"1s\"" + slo);
+    for (ProxyUnderTest p : fleet) { // every instance sees both records and both holders
+      assertThat(admin(p, "GET", "/api/v1/deployments/" + onA, null).statusCode()).isEqualTo(200);
+      await().atMost(APPLIES).untilAsserted(() -> {
+        JsonNode judges = JSON.readTree(admin(p, "GET", "/api/v1/fleet", null).body()).path("judges");
+        assertThat(judges.path(onA).asText()).isEqualTo("a");
+        assertThat(judges.path(onB).asText()).isEqualTo("b");
+      });
     }
 
-    holder.close(); // the judge dies: its lease lapses after three heartbeats
-    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
-      for (ProxyUnderTest p : survivors) {
+    // No traffic yet, so no verdict: the deployment on "all" is mid-way when its judge dies, and
+    // green turns bad for it (not for "api") from that moment on.
+    e3.respond(head -> "api.example.com".equals(head.header("host")) ? Reply.ok() : Reply.status(500));
+    long killedAt = System.currentTimeMillis();
+    a.close(); // its lease lapses after three heartbeats; b or c takes it and continues from the record
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+      for (ProxyUnderTest p : List.of(b, c)) {
         for (int i = 0; i < 3; i++) {
           p.get("example.com", "/");
+          p.get("api.example.com", "/");
         }
       }
-      JsonNode d = JSON.readTree(admin(starter, "GET", "/api/v1/deployments/" + id, null).body());
-      assertThat(d.get("state").asText()).isEqualTo("promoted");
+      assertThat(JSON.readTree(admin(b, "GET", "/api/v1/deployments/" + onA, null).body()).get("state").asText())
+          .isEqualTo("rolled_back");
+      assertThat(JSON.readTree(admin(c, "GET", "/api/v1/deployments/" + onB, null).body()).get("state").asText())
+          .isEqualTo("promoted");
     });
-    String next = JSON.readTree(admin(starter, "GET", "/api/v1/fleet", null).body()).path("judge").asText(null);
-    assertThat(next).isNotEqualTo(judge[0]).isIn("a", "b", "c");
-    for (ProxyUnderTest p : survivors) { // the promotion applied everywhere
-      await().atMost(APPLIES).untilAsserted(() -> assertThat(p.get("example.com", "/").bodyAsString()).isEqualTo("e3"));
+    JsonNode rolledBack = JSON.readTree(admin(c, "GET", "/api/v1/deployments/" + onA, null).body());
+    JsonNode history = rolledBack.get("history");
+    long rolledBackAt = history.get(history.size() - 1).get("at").asLong();
+    // Issue 12 bounds it by 2 intervals + the lease (3 heartbeats): 5 s here. Printed, not asserted
+    // (a test never asserts a timing); docs/fleet.md quotes the figure.
+    System.out.printf("deployment rolled back by another instance %d ms after its judge was closed%n",
+        rolledBackAt - killedAt);
+    assertThat(history.get(history.size() - 1).get("event").asText()).startsWith("failed");
+    for (ProxyUnderTest p : List.of(b, c)) { // the rollback and the promotion applied everywhere
+      await().atMost(APPLIES).untilAsserted(() -> {
+        assertThat(p.get("example.com", "/").status()).isEqualTo(200);
+        assertThat(p.get("api.example.com", "/").bodyAsString()).isEqualTo("e3");
+      });
     }
+  }
+
+  private static String start(ProxyUnderTest p, String body) throws Exception {
+    HttpResponse<String> started = admin(p, "POST", "/api/v1/deployments", body);
+    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
+    return JSON.readTree(started.body()).get("id").asText();
   }
 
   @Test
   void the_judge_decides_on_the_fleets_summed_figures() throws Exception {
-    String[] judge = new String[1];
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      judge[0] = JSON.readTree(admin(fleet.get(0), "GET", "/api/v1/fleet", null).body()).path("judge").asText(null);
-      assertThat(judge[0]).isIn("a", "b", "c");
-    });
-    ProxyUnderTest holder = fleet.get("abc".indexOf(judge[0]));
-    List<ProxyUnderTest> others = fleet.stream().filter(p -> p != holder).toList();
-    HttpResponse<String> started = admin(holder, "POST", "/api/v1/deployments",
-        "{\"route\":\"all\",\"to\":\"green\",\"steps\":[50,100],\"interval\":\"1500ms\","
-            + "\"slo\":{\"minRequests\":10,\"maxErrorRate\":0.5,\"maxP99\":\"5s\",\"vsBaseline\":false}}");
-    assertThat(started.statusCode()).as(started.body()).isEqualTo(201);
-    String id = JSON.readTree(started.body()).get("id").asText();
+    ProxyUnderTest holder = fleet.get(0); // the starter judges its deployment
+    List<ProxyUnderTest> others = fleet.subList(1, 3);
+    String id = start(holder, "{\"route\":\"all\",\"to\":\"green\",\"steps\":[50,100],\"interval\":\"1500ms\","
+        + "\"slo\":{\"minRequests\":10,\"maxErrorRate\":0.5,\"maxP99\":\"5s\",\"vsBaseline\":false}}");
+    await().atMost(APPLIES).untilAsserted(() -> assertThat(JSON.readTree(admin(holder, "GET", "/api/v1/fleet", null)
+        .body()).path("judges").path(id).asText()).isEqualTo("a"));
     // No request crosses the judge: only the other instances' figures, summed in Redis, can pass a step.
     await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
       for (ProxyUnderTest p : others) {

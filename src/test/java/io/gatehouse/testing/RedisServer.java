@@ -78,11 +78,35 @@ public final class RedisServer implements AutoCloseable {
   /** Kills the server (an outage: every client connection drops, the port refuses). */
   public void stop() throws InterruptedException {
     if (process != null) {
+      try {
+        signal("CONT"); // a paused server would not act on SIGTERM until thawed
+      } catch (IOException ignored) {
+        // gone already
+      }
       process.destroy();
       if (!process.waitFor(5, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
       }
       process = null;
+    }
+  }
+
+  /**
+   * Freezes the server (SIGSTOP): connections stay open and every command waits, as on a Redis
+   * stalled by a slow disk or a long script; {@link #resume} thaws it.
+   */
+  public void pause() throws IOException, InterruptedException {
+    signal("STOP");
+  }
+
+  public void resume() throws IOException, InterruptedException {
+    signal("CONT");
+  }
+
+  private void signal(String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).inheritIO().start();
+    if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+      throw new IOException("kill -" + signal + " " + process.pid() + " failed");
     }
   }
 

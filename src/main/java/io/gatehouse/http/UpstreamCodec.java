@@ -1,0 +1,297 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestEncoder;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+
+/**
+ * The upstream leg's HTTP/1.1 codec: Netty's request encoder, and Gatehouse's own response decoder
+ * ({@link HeadParser}, {@link ChunkedFramer}) in place of Netty's {@code HttpClientCodec} decoder.
+ * It produces the same messages the relay already handles (a head, body parts as retained slices of
+ * the received buffer, a last part), so every rule above it stays; what changes is how a response is
+ * read: one strict pass over the head, no line-by-line copying, no header re-validation, and the
+ * parser's stricter rules (obs-fold, control bytes in the status line, a status below 100 and
+ * anything {@code HeadParserFuzzTest} lists) answer 502.
+ *
+ * <p>Framing (RFC 9112 §6.3): a response to HEAD, a 1xx, 204 and 304 have no body; then chunked
+ * (the last coding); then {@code Content-Length}; else the body ends when the upstream closes. After
+ * a 101 nothing more is decoded: the bytes are kept for the tunnel, which gets them when the codec
+ * leaves. Event-loop confined: plain fields.
+ */
+public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Decoder, UpstreamCodec.Encoder> {
+  /** Methods of requests not yet answered by a final response; event-loop confined. */
+  private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
+
+  public UpstreamCodec(int maxStatusLineBytes, int maxHeadBytes) {
+    init(new Decoder(new HeadParser(false, maxStatusLineBytes, maxHeadBytes), maxHeadBytes), new Encoder());
+  }
+
+  /** Records each request's method: the response to HEAD has no body whatever it says (RFC 9110 §9.3.2). */
+  final class Encoder extends HttpRequestEncoder {
+    @Override
+    protected void encodeInitialLine(ByteBuf buf, HttpRequest request) throws Exception {
+      methods.add(request.method());
+      super.encodeInitialLine(buf, request);
+    }
+  }
+
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
+
+  final class Decoder extends ByteToMessageDecoder {
+    private static final int HEAD = 0;
+    private static final int FIXED = 1;
+    private static final int CHUNKED = 2;
+    private static final int UNTIL_CLOSE = 3;
+    private static final int UPGRADED = 4;
+    private static final int FAILED = 5;
+
+    private final HeadParser parser;
+    private final int maxTrailerBytes;
+    private int state = HEAD;
+    private long remaining;
+    private ChunkedFramer framer;
+    /** Bytes of the trailer section read so far and kept in the buffer until it ends. */
+    private int trailerBytes;
+
+    Decoder(HeadParser parser, int maxTrailerBytes) {
+      this.parser = parser;
+      this.maxTrailerBytes = maxTrailerBytes;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+      while (in.isReadable()) {
+        switch (state) {
+          case HEAD:
+            if (!head(in, out)) {
+              return;
+            }
+            break;
+          case FIXED:
+            int n = (int) Math.min(remaining, in.readableBytes());
+            remaining -= n;
+            if (remaining == 0) {
+              out.add(new DefaultLastHttpContent(in.readRetainedSlice(n), TRAILERS));
+              state = HEAD;
+            } else {
+              out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
+            }
+            break;
+          case CHUNKED:
+            if (!chunked(ctx, in, out)) {
+              return;
+            }
+            break;
+          case UNTIL_CLOSE:
+            out.add(new DefaultHttpContent(in.readRetainedSlice(in.readableBytes())));
+            break;
+          case FAILED:
+            in.skipBytes(in.readableBytes());
+            return;
+          default:
+            return; // UPGRADED: the bytes wait in the buffer for the tunnel
+        }
+      }
+    }
+
+    /** @return whether a head was read (more may follow in the same buffer) */
+    private boolean head(ByteBuf in, List<Object> out) {
+      HttpHead head;
+      try {
+        head = parser.parse(in);
+      } catch (HeadParseException e) {
+        fail(in, out, e);
+        return false;
+      }
+      if (head == null) {
+        return false;
+      }
+      if (head.majorVersion() != 1) {
+        fail(in, out, HeadParser.malformed("unsupported HTTP version"));
+        return false;
+      }
+      int code = head.status();
+      byte[] bytes = parser.headBytes();
+      HttpResponse response = new DefaultHttpResponse(
+          head.minorVersion() == 0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, status(bytes, head), HEADERS);
+      HttpHeaders headers = response.headers();
+      for (int i = 0; i < head.fieldCount(); i++) {
+        headers.add(name(bytes, head, i),
+            new String(bytes, head.valueStart(i), head.valueEnd(i) - head.valueStart(i), StandardCharsets.ISO_8859_1));
+      }
+      in.skipBytes(head.length());
+      parser.reset();
+      out.add(response);
+      boolean informational = code < 200;
+      HttpMethod method = informational ? methods.peek() : methods.poll();
+      if (code == 101) {
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        state = UPGRADED;
+      } else if (informational || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+      } else if (head.chunked()) {
+        framer = new ChunkedFramer(maxTrailerBytes);
+        trailerBytes = 0;
+        state = CHUNKED;
+      } else if (head.hasTransferEncoding()) {
+        state = UNTIL_CLOSE; // RFC 9112 §6.3 item 4: a final coding other than chunked
+      } else if (head.contentLength() > 0) {
+        remaining = head.contentLength();
+        state = FIXED;
+      } else if (head.contentLength() == 0) {
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+      } else {
+        state = UNTIL_CLOSE;
+      }
+      return true;
+    }
+
+    /** @return whether to go on in the same buffer */
+    private boolean chunked(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+      try {
+        if (framer.inData()) {
+          int n = (int) Math.min(framer.dataRemaining(), in.readableBytes());
+          framer.dataTaken(n);
+          out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
+          return true;
+        }
+        if (framer.inTrailer()) {
+          // The trailer section stays in the buffer until it ends, then becomes the last part's
+          // trailing fields (RFC 9112 §7.1.2), as Netty's decoder passes them on.
+          int start = in.readerIndex() + trailerBytes;
+          trailerBytes += framer.consumeFraming(in, start, in.writerIndex());
+          if (!framer.done()) {
+            return false;
+          }
+          LastHttpContent last = LastHttpContent.EMPTY_LAST_CONTENT;
+          if (trailerBytes > 2) {
+            last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, TRAILERS);
+            trailers(in, in.readerIndex(), in.readerIndex() + trailerBytes, last.trailingHeaders());
+          }
+          in.skipBytes(trailerBytes);
+          out.add(last);
+          framer = null;
+          state = HEAD;
+          return true;
+        }
+        int read = framer.consumeFraming(in, in.readerIndex(), in.writerIndex());
+        in.skipBytes(read);
+        return read > 0 || framer.inTrailer();
+      } catch (HeadParseException e) {
+        // Mid-body: the response head is already on its way, so no 502 can replace it; the
+        // connection closes and the relay ends the exchange as cut (never as complete).
+        state = FAILED;
+        in.skipBytes(in.readableBytes());
+        ctx.close();
+        return false;
+      }
+    }
+
+    /** Adds the trailer fields in {@code buf[from, to)} (already checked by the framer) to {@code trailers}. */
+    private void trailers(ByteBuf buf, int from, int to, HttpHeaders trailers) {
+      int line = from;
+      while (line < to) {
+        int cr = buf.indexOf(line, to, (byte) '\r');
+        if (cr <= line) {
+          return; // the empty line ending the section
+        }
+        int colon = buf.indexOf(line, cr, (byte) ':');
+        String name = buf.toString(line, colon - line, StandardCharsets.ISO_8859_1);
+        String value = buf.toString(colon + 1, cr - colon - 1, StandardCharsets.ISO_8859_1).strip();
+        trailers.add(name, value);
+        line = cr + 2;
+      }
+    }
+
+    private void fail(ByteBuf in, List<Object> out, HeadParseException cause) {
+      state = FAILED;
+      in.skipBytes(in.readableBytes());
+      HttpResponse invalid = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY, HEADERS);
+      invalid.setDecoderResult(DecoderResult.failure(cause));
+      out.add(invalid);
+    }
+
+    @Override
+    protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+      decode(ctx, in, out);
+      if (state == UNTIL_CLOSE) {
+        out.add(LastHttpContent.EMPTY_LAST_CONTENT); // the close is the body's end (RFC 9112 §6.3 item 8)
+        state = HEAD;
+      } else if (state == HEAD && in.isReadable()) {
+        fail(in, out, HeadParser.malformed("connection closed inside a response head"));
+      }
+      // A cut fixed-length or chunked body yields nothing: the relay sees the close as a reset.
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+      if (state == UPGRADED) {
+        ctx.fireChannelReadComplete(); // not asking for more: the bytes wait for the tunnel
+        return;
+      }
+      super.channelReadComplete(ctx);
+    }
+  }
+
+  /** Well-known field names as shared constants, so most heads allocate no name. */
+  private static final AsciiString[] KNOWN = {
+    AsciiString.cached("Content-Length"), AsciiString.cached("Content-Type"), AsciiString.cached("Date"),
+    AsciiString.cached("Server"), AsciiString.cached("Connection"), AsciiString.cached("Transfer-Encoding"),
+    AsciiString.cached("Last-Modified"), AsciiString.cached("ETag"), AsciiString.cached("Accept-Ranges"),
+    AsciiString.cached("Cache-Control"), AsciiString.cached("Keep-Alive"), AsciiString.cached("Vary"),
+  };
+
+  private static CharSequence name(byte[] bytes, HttpHead head, int field) {
+    int from = head.nameStart(field);
+    int length = head.nameEnd(field) - from;
+    for (AsciiString known : KNOWN) {
+      if (known.length() == length && sameBytes(bytes, from, known)) {
+        return known;
+      }
+    }
+    return new AsciiString(bytes, from, length, true);
+  }
+
+  /** The status, shared when the reason phrase is the standard one (as it nearly always is). */
+  private static HttpResponseStatus status(byte[] bytes, HttpHead head) {
+    HttpResponseStatus standard = HttpResponseStatus.valueOf(head.status());
+    String reason = standard.reasonPhrase();
+    int from = head.reasonStart();
+    int length = head.reasonEnd() - from;
+    if (reason.length() == length && sameBytes(bytes, from, reason)) {
+      return standard;
+    }
+    return HttpResponseStatus.valueOf(head.status(), new String(bytes, from, length, StandardCharsets.ISO_8859_1));
+  }
+
+  /** Exact bytes: a name in another case is kept as sent. */
+  private static boolean sameBytes(byte[] bytes, int from, CharSequence known) {
+    for (int i = 0; i < known.length(); i++) {
+      if (bytes[from + i] != known.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}
