@@ -7,6 +7,7 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameLogger;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2Headers.PseudoHeaderName;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.logging.LogLevel;
 
@@ -25,11 +26,14 @@ import io.netty.handler.logging.LogLevel;
  *       sent before the peer saw it are expected, and get Netty's answer), that is a connection
  *       error: STREAM_CLOSED on a stream that was open once (§5.1 closed), PROTOCOL_ERROR on an
  *       identifier that was never opened, a client reusing a lower one (§5.1.1).
+ *   <li>A CONNECT request with {@code :scheme} or {@code :path} (§8.5): Netty hands it on; it is
+ *       malformed, a stream error PROTOCOL_ERROR (found by {@code Http2FrameSequenceFuzzTest}).
  * </ul>
  *
  * <p>Confined to the connection's event loop, like the codec that calls it.
  */
 final class Http2FrameChecks extends Http2FrameLogger {
+  private static final String CONNECT = "CONNECT";
   private final Http2StreamHistory history = new Http2StreamHistory();
   private Http2Connection connection;
 
@@ -48,6 +52,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
       int padding, boolean endStream) {
     if (direction == Direction.INBOUND) {
       checkHeaders(streamId);
+      checkConnect(streamId, headers);
     }
   }
 
@@ -56,6 +61,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
       int streamDependency, short weight, boolean exclusive, int padding, boolean endStream) {
     if (direction == Direction.INBOUND) {
       checkHeaders(streamId);
+      checkConnect(streamId, headers);
     }
   }
 
@@ -84,6 +90,20 @@ final class Http2FrameChecks extends Http2FrameLogger {
         && (stream.state() == Http2Stream.State.HALF_CLOSED_REMOTE || stream.state() == Http2Stream.State.CLOSED)) {
       throw rethrow(Http2Exception.streamError(streamId, Http2Error.STREAM_CLOSED,
           "HEADERS on stream %d after its END_STREAM", streamId));
+    }
+  }
+
+  /**
+   * §8.5: a CONNECT request (without {@code :protocol}, RFC 8441's extended CONNECT, which this
+   * server does not announce) has {@code :authority} only; with {@code :scheme} or {@code :path} it
+   * is malformed (§8.1.1), a stream error PROTOCOL_ERROR. Netty checks only that {@code :authority}
+   * is there, and would hand on the request with the other two dropped.
+   */
+  private static void checkConnect(int streamId, Http2Headers headers) {
+    if (headers.method() != null && CONNECT.contentEquals(headers.method()) && headers.get(PseudoHeaderName.PROTOCOL.value()) == null
+        && (headers.scheme() != null || headers.path() != null)) {
+      throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
+          "CONNECT request on stream %d with :scheme or :path", streamId));
     }
   }
 

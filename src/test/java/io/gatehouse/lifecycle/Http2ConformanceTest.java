@@ -122,6 +122,16 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(fields, true);
   }
 
+  @Test
+  void connectWithPath() throws Exception {
+    assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":authority", "example.com:443", ":path", "/"), true);
+  }
+
+  @Test
+  void connectWithScheme() throws Exception {
+    assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":scheme", "https", ":authority", "example.com:443"), true);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
   void connectionSpecificField(String name) throws Exception {
