@@ -17,6 +17,7 @@ final class RequestHeadScanner {
   static final int OBS_FOLD = -2;
   static final int CONTROL_CHAR = -3;
   static final int NON_ASCII_REQUEST_LINE = -4;
+  static final int LEADING_WHITESPACE = -5;
 
   private final int maxHeadBytes;
   /** Bytes after the reader index already scanned (the decoder consumes nothing until OK). */
@@ -47,6 +48,12 @@ final class RequestHeadScanner {
         // Empty lines before a request line are tolerated (RFC 9112 §2.2).
         if (b == '\r' || b == '\n') {
           continue;
+        }
+        if (b == ' ' || b == '\t') {
+          // RFC 9112 §3: the request line starts with the method. Netty would skip the whitespace
+          // and read the rest as a request; nginx and HAProxy answer 400, so does Gatehouse (found by
+          // HeadParserFuzzTest: the own parser refused it, Netty's decoder did not).
+          return LEADING_WHITESPACE;
         }
         seenContent = true;
       }
@@ -93,6 +100,8 @@ final class RequestHeadScanner {
         return "control character in request head";
       case NON_ASCII_REQUEST_LINE:
         return "non-ASCII byte in request line";
+      case LEADING_WHITESPACE:
+        return "whitespace before the request line";
       default:
         return "malformed request head";
     }

@@ -28,6 +28,13 @@ class RequestHeadScannerTest {
   }
 
   @Test
+  void whitespaceBeforeTheRequestLineIsRefused() {
+    assertThat(scan(" GET / HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.LEADING_WHITESPACE);
+    assertThat(scan("\r\n\tGET / HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.LEADING_WHITESPACE);
+    assertThat(scan("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.OK);
+  }
+
+  @Test
   void obsFoldIsRefused() {
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);
