@@ -428,6 +428,33 @@ public final class HeadParser {
       contentLength = value;
     }
 
+    /** Bounds of the last element {@link #listElement} read, without its surrounding OWS. */
+    private int elementFrom;
+    private int elementTo;
+
+    /**
+     * Reads the list element (RFC 9110 §5.6.1) that starts at {@code start} and ends at the next
+     * comma or {@code to}: sets {@link #elementFrom}/{@link #elementTo} to it without OWS (empty
+     * when they are equal) and returns where the next element starts.
+     */
+    private int listElement(int start, int to) {
+      int end = start;
+      while (end < to && at(end) != ',') {
+        end++;
+      }
+      int a = start;
+      int b = end;
+      while (a < b && isOws(at(a))) {
+        a++;
+      }
+      while (b > a && isOws(at(b - 1))) {
+        b--;
+      }
+      elementFrom = a;
+      elementTo = b;
+      return end + 1;
+    }
+
     /** RFC 9112 §6.1: the codings in order; chunked must be the last one (§6.3 item 4). */
     private void transferCodings(int from, int to) {
       boolean first = !transferEncoding;
@@ -437,18 +464,9 @@ public final class HeadParser {
       int codings = 0;
       int start = from;
       while (start <= to) {
-        int end = start;
-        while (end < to && at(end) != ',') {
-          end++;
-        }
-        int a = start;
-        int b = end;
-        while (a < b && isOws(at(a))) {
-          a++;
-        }
-        while (b > a && isOws(at(b - 1))) {
-          b--;
-        }
+        int next = listElement(start, to);
+        int a = elementFrom;
+        int b = elementTo;
         if (b > a) {
           codings++;
           last = nameIs(a, b, "chunked");
@@ -456,7 +474,7 @@ public final class HeadParser {
         } else {
           last = false;
         }
-        start = end + 1;
+        start = next;
       }
       // A later Transfer-Encoding field continues the list (RFC 9110 §5.3).
       chunked = last;
@@ -469,18 +487,9 @@ public final class HeadParser {
     private void connectionTokens(int from, int to) {
       int start = from;
       while (start <= to) {
-        int end = start;
-        while (end < to && at(end) != ',') {
-          end++;
-        }
-        int a = start;
-        int b = end;
-        while (a < b && isOws(at(a))) {
-          a++;
-        }
-        while (b > a && isOws(at(b - 1))) {
-          b--;
-        }
+        int next = listElement(start, to);
+        int a = elementFrom;
+        int b = elementTo;
         if (b > a) {
           if (nameIs(a, b, "close")) {
             connection |= HttpHead.CONNECTION_CLOSE;
@@ -492,7 +501,7 @@ public final class HeadParser {
             connection |= HttpHead.CONNECTION_NAMES_FIELDS;
           }
         }
-        start = end + 1;
+        start = next;
       }
     }
   }
