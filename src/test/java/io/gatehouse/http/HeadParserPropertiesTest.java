@@ -55,7 +55,10 @@ class HeadParserPropertiesTest {
   Arbitrary<Model> messages() {
     Arbitrary<String> token = Arbitraries.strings().withChars("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~")
         .ofMinLength(1).ofMaxLength(12)
-        .filter(name -> !List.of("content-length", "transfer-encoding", "host").contains(name.toLowerCase()));
+        // Framing fields are the model's own; hop-by-hop names (and the test's X-Hop) are dropped by the
+        // writer by design, so a generated one would not survive the forward round trip.
+        .filter(name -> !List.of("content-length", "transfer-encoding", "host", "connection", "keep-alive",
+            "proxy-connection", "te", "trailer", "upgrade", "x-hop").contains(name.toLowerCase()));
     Arbitrary<String> value = Arbitraries.strings().withCharRange((char) 0x21, (char) 0x7e).withChars(' ', '\t', '\u00e9')
         .ofMaxLength(30).map(String::strip).map(v -> v.replace("\t", " "));
     Arbitrary<String[]> field = Combinators.combine(token, value, Arbitraries.of("", " ", "  ", "\t"))
