@@ -94,6 +94,13 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(request("GET", "", "localhost"), true);
   }
 
+  /** RFC 9113 §8.3.1: an https :path is origin-form, or "*" for OPTIONS only. */
+  @ParameterizedTest
+  @ValueSource(strings = {"localhost", "http://localhost/bad", "*", "bad/"})
+  void pathNotInOriginForm(String path) throws Exception {
+    assertRefusedAndSiblingServed(request(path.equals("*") ? "GET" : "OPTIONS", path, "localhost"), true);
+  }
+
   @Test
   void unknownPseudoHeader() throws Exception {
     List<String[]> fields = request("GET", "/bad", "localhost");
