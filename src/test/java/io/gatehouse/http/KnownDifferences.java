@@ -83,6 +83,11 @@ final class KnownDifferences {
     if (reason.equals("control character in status line")) {
       return true;
     }
+    // RFC 9112 §2.3: the major version says the syntax; "HTTP/2.1 200" on an HTTP/1.1 connection is
+    // not an HTTP/1.x response. Netty takes any "HTTP/d.d"; UpstreamCodec answers 502.
+    if (reason.equals("unsupported HTTP version")) {
+      return true;
+    }
     // RFC 9112 §2.2: a bare CR makes the element invalid (or is replaced by SP). Netty keeps it in the
     // reason phrase ("200 OK\r\bX"), which Gatehouse would copy to the client; refused: 502.
     if (reason.equals("bare CR in head")) {

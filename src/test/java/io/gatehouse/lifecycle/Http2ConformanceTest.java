@@ -134,6 +134,14 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":authority", "example.com:443", ":path", "/"), true);
   }
 
+  /** RFC 8441: :protocol needs SETTINGS_ENABLE_CONNECT_PROTOCOL, which Gatehouse never sends. */
+  @Test
+  void protocolPseudoHeaderWithoutExtendedConnect() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {":protocol", "websocket"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
   @Test
   void connectWithScheme() throws Exception {
     assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":scheme", "https", ":authority", "example.com:443"), true);
