@@ -76,6 +76,11 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
       chunked = true; // read-until-close upstream body: chunk it so the client connection survives
     } else if (!bodyless && !delimited) {
       keepOpen = false; // HTTP/1.0 client: the end of the body is the close
+    } else if (chunked && clientHttp10) {
+      // RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client. The chunks' data goes as it
+      // is (trailers cannot), and the close ends the body.
+      chunked = false;
+      keepOpen &= bodyless;
     }
     int additions = (chunked && !bodyless ? UpstreamResponse.ADD_CHUNKED : 0)
         | (!keepOpen ? UpstreamResponse.ADD_CLOSE : clientHttp10 ? UpstreamResponse.ADD_KEEP_ALIVE : 0)
