@@ -39,6 +39,33 @@ public final class HeadWriter {
     dst.writeShort(('\r' << 8) | '\n');
   }
 
+  /**
+   * Writes a response head (parsed at {@code src}'s reader index) for an HTTP/1.1 client, without
+   * its empty last line: the status line with version {@code HTTP/1.1} (what this proxy speaks to
+   * the client, RFC 9110 §6.2) and {@code SP reason} even when the upstream sent no reason (RFC 9112
+   * §4), then every field except the hop-by-hop ones and {@code Transfer-Encoding}, which the caller
+   * sets again with the framing it gives the body.
+   */
+  public static void writeResponse(HttpHead head, ByteBuf src, ByteBuf dst) {
+    int base = src.readerIndex();
+    dst.writeBytes(HTTP_1_1);
+    dst.writeBytes(src, base + head.skipped() + 9, 3); // the status code's three digits
+    dst.writeByte(' ');
+    dst.writeBytes(src, base + head.reasonStart(), head.reasonEnd() - head.reasonStart());
+    dst.writeShort(('\r' << 8) | '\n');
+    for (int i = 0; i < head.fieldCount(); i++) {
+      if (hopByHop(head, src, i)
+          || (head.nameEnd(i) - head.nameStart(i) == 17 && head.nameIs(src, i, "transfer-encoding"))) {
+        continue;
+      }
+      int lineStart = head.nameStart(i);
+      int lineEnd = i + 1 < head.fieldCount() ? head.nameStart(i + 1) : head.length() - 2;
+      dst.writeBytes(src, base + lineStart, lineEnd - lineStart);
+    }
+  }
+
+  private static final byte[] HTTP_1_1 = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
+
   /** Whether field {@code field} is hop-by-hop: a fixed one, or named by {@code Connection}. */
   static boolean hopByHop(HttpHead head, ByteBuf src, int field) {
     int length = head.nameEnd(field) - head.nameStart(field);

@@ -26,6 +26,14 @@ public final class HopByHop {
     HttpHeaderNames.TRANSFER_ENCODING,
     HttpHeaderNames.UPGRADE,
   };
+  private static final String[] FIXED_LOWER = new String[FIXED.length];
+
+  static {
+    for (int i = 0; i < FIXED.length; i++) {
+      FIXED_LOWER[i] = FIXED[i].toString(); // Netty's names are lower case
+    }
+  }
+
   private static final int FIXED_MASK = (1 << FIXED.length) - 1;
   private static final int CONNECTION_PRESENT = 1;
   private static final int UPGRADE_PRESENT = 1 << 6;
@@ -66,6 +74,45 @@ public final class HopByHop {
           break;
         }
       }
+    }
+    return flags;
+  }
+
+  /**
+   * The same flags for a parsed head ({@code buf} holds it at its reader index), read from the
+   * head's facts and field names: exact when the head has no {@code Transfer-Encoding} or only
+   * {@code chunked} ({@link HttpHead#onlyChunked()}); a coding list needs {@link #scan(HttpHeaders)}.
+   */
+  static int scan(HttpHead head, io.netty.buffer.ByteBuf buf) {
+    int flags = 0;
+    for (int field = 0; field < head.fieldCount(); field++) {
+      int length = head.nameEnd(field) - head.nameStart(field);
+      if (length == 14 && head.nameIs(buf, field, "content-length")) {
+        flags |= CONTENT_LENGTH;
+        continue;
+      }
+      for (int i = 0; i < FIXED.length; i++) {
+        if (FIXED[i].length() == length && head.nameIs(buf, field, FIXED_LOWER[i])) {
+          flags |= 1 << i;
+          break;
+        }
+      }
+    }
+    int connection = head.connection();
+    if ((connection & HttpHead.CONNECTION_CLOSE) != 0) {
+      flags |= CONNECTION_CLOSE;
+    }
+    if ((connection & HttpHead.CONNECTION_KEEP_ALIVE) != 0) {
+      flags |= CONNECTION_KEEP_ALIVE;
+    }
+    if ((connection & HttpHead.CONNECTION_UPGRADE) != 0) {
+      flags |= CONNECTION_UPGRADE;
+    }
+    if ((connection & HttpHead.CONNECTION_NAMES_FIELDS) != 0) {
+      flags |= CONNECTION_NAMES_FIELDS;
+    }
+    if (head.onlyChunked()) {
+      flags |= CHUNKED;
     }
     return flags;
   }

@@ -7,7 +7,13 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.concurrent.PromiseCombiner;
+import java.nio.charset.StandardCharsets;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import java.util.ArrayDeque;
@@ -111,8 +117,109 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
     }
   }
 
+  /**
+   * Netty's response encoder, plus the by-ranges path: a forwarded {@link UpstreamResponse} whose
+   * headers nobody asked for is written as its upstream bytes ({@link UpstreamResponse#writeHead}),
+   * and its body parts follow as they came (chunk framing added when the proxy chunks the body,
+   * nothing written for a bodyless response), without Netty's encoder, whose state the head never
+   * passed through.
+   */
   private final class Encoder extends HttpResponseEncoder {
+    private static final int NONE = 0;
+    private static final int RAW = 1;
+    private static final int CHUNKED = 2;
+    private static final int EMPTY = 3;
+    private static final byte[] CRLF = {'\r', '\n'};
+    private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
+    /** Shared, never released: a direct buffer, which the socket writes without a copy (as Netty's encoder does). */
+    private static final ByteBuf CRLF_BUF =
+        Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeBytes(CRLF)).asReadOnly();
+
     private HttpMethod method;
+    /** How the body of the response written by ranges is framed; NONE outside one. */
+    private int ranged = NONE;
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (ranged != NONE && msg instanceof HttpContent) {
+        writeBody(ctx, (HttpContent) msg, promise);
+      } else if (msg instanceof UpstreamResponse && ((UpstreamResponse) msg).writesByRanges()
+          && !HttpMethod.CONNECT.equals(methods.peek())) {
+        writeHead(ctx, (UpstreamResponse) msg, promise);
+      } else {
+        super.write(ctx, msg, promise);
+      }
+    }
+
+    private void writeHead(ChannelHandlerContext ctx, UpstreamResponse response, ChannelPromise promise) {
+      method = methods.poll();
+      // RFC 9110 §9.3.2, §15.4.5: no body after a response to HEAD or a 304, whatever the head says.
+      ranged = HttpMethod.HEAD.equals(method) || response.status().code() == 304 ? EMPTY
+          : response.chunkedForClient() ? CHUNKED : RAW;
+      ByteBuf buf = ctx.alloc().buffer(response.receivedLength() + 64);
+      response.writeHead(buf);
+      ctx.write(buf, promise);
+    }
+
+    private void writeBody(ChannelHandlerContext ctx, HttpContent part, ChannelPromise promise) {
+      boolean last = part instanceof LastHttpContent;
+      try {
+        ByteBuf data = part.content();
+        if (ranged == EMPTY || (ranged == RAW && !data.isReadable())) {
+          ctx.write(Unpooled.EMPTY_BUFFER, promise);
+        } else if (ranged == RAW) {
+          ctx.write(data.retain(), promise);
+        } else {
+          writeChunk(ctx, data, last ? (LastHttpContent) part : null, promise);
+        }
+      } finally {
+        part.release();
+        if (last) {
+          ranged = NONE;
+        }
+      }
+    }
+
+    /** RFC 9112 §7.1: {@code size CRLF data CRLF}; the last part adds {@code 0 CRLF [trailers] CRLF}. */
+    private void writeChunk(ChannelHandlerContext ctx, ByteBuf data, LastHttpContent last, ChannelPromise promise) {
+      int size = data.readableBytes();
+      ByteBuf end = null;
+      if (last != null) {
+        end = ctx.alloc().buffer(7 + 64 * last.trailingHeaders().size());
+        if (size > 0) {
+          end.writeBytes(CRLF);
+        }
+        end.writeBytes(LAST_CHUNK);
+        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it =
+            last.trailingHeaders().iteratorCharSequence(); it.hasNext(); ) {
+          java.util.Map.Entry<CharSequence, CharSequence> field = it.next();
+          end.writeCharSequence(field.getKey(), StandardCharsets.ISO_8859_1);
+          end.writeByte(':').writeByte(' ');
+          end.writeCharSequence(field.getValue(), StandardCharsets.ISO_8859_1);
+          end.writeBytes(CRLF);
+        }
+        end.writeBytes(CRLF);
+      }
+      if (size == 0) {
+        ctx.write(end != null ? end : Unpooled.EMPTY_BUFFER, promise);
+        return;
+      }
+      ByteBuf sizeLine = ctx.alloc().buffer(10);
+      sizeLine.writeCharSequence(Integer.toHexString(size), StandardCharsets.US_ASCII);
+      sizeLine.writeBytes(CRLF);
+      ByteBuf tail = end != null ? end : CRLF_BUF.duplicate();
+      if (promise.isVoid()) {
+        ctx.write(sizeLine, promise);
+        ctx.write(data.retain(), promise);
+        ctx.write(tail, promise);
+      } else {
+        PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
+        combiner.add(ctx.write(sizeLine));
+        combiner.add(ctx.write(data.retain()));
+        combiner.add(ctx.write(tail));
+        combiner.finish(promise);
+      }
+    }
 
     @Override
     protected boolean isContentAlwaysEmpty(HttpResponse msg) {

@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -37,6 +36,9 @@ import java.util.List;
  * (the last coding); then {@code Content-Length}; else the body ends when the upstream closes. After
  * a 101 nothing more is decoded: the bytes are kept for the tunnel, which gets them when the codec
  * leaves. Event-loop confined: plain fields.
+ *
+ * <p>A response head is an {@link UpstreamResponse}: its fields stay bytes unless someone reads
+ * them, so that the client's codec can write it forward by ranges.
  */
 public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Decoder, UpstreamCodec.Encoder> {
   /** Methods of requests not yet answered by a final response; event-loop confined. */
@@ -138,14 +140,9 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
         return false;
       }
       int code = head.status();
-      byte[] bytes = parser.headBytes();
-      HttpResponse response = new DefaultHttpResponse(
-          head.minorVersion() == 0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1, status(bytes, head), HEADERS);
-      HttpHeaders headers = response.headers();
-      for (int i = 0; i < head.fieldCount(); i++) {
-        headers.add(name(bytes, head, i),
-            new String(bytes, head.valueStart(i), head.valueEnd(i) - head.valueStart(i), StandardCharsets.ISO_8859_1));
-      }
+      // A copy of the head (the parser's, made for its own pass): the fields stay bytes until
+      // someone asks for them, and most responses go to the client by ranges (UpstreamResponse).
+      HttpResponse response = new UpstreamResponse(head, java.util.Arrays.copyOf(parser.headBytes(), head.length()));
       in.skipBytes(head.length());
       parser.reset();
       out.add(response);
@@ -258,46 +255,5 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       }
       super.channelReadComplete(ctx);
     }
-  }
-
-  /** Well-known field names as shared constants, so most heads allocate no name. */
-  private static final AsciiString[] KNOWN = {
-    AsciiString.cached("Content-Length"), AsciiString.cached("Content-Type"), AsciiString.cached("Date"),
-    AsciiString.cached("Server"), AsciiString.cached("Connection"), AsciiString.cached("Transfer-Encoding"),
-    AsciiString.cached("Last-Modified"), AsciiString.cached("ETag"), AsciiString.cached("Accept-Ranges"),
-    AsciiString.cached("Cache-Control"), AsciiString.cached("Keep-Alive"), AsciiString.cached("Vary"),
-  };
-
-  private static CharSequence name(byte[] bytes, HttpHead head, int field) {
-    int from = head.nameStart(field);
-    int length = head.nameEnd(field) - from;
-    for (AsciiString known : KNOWN) {
-      if (known.length() == length && sameBytes(bytes, from, known)) {
-        return known;
-      }
-    }
-    return new AsciiString(bytes, from, length, true);
-  }
-
-  /** The status, shared when the reason phrase is the standard one (as it nearly always is). */
-  private static HttpResponseStatus status(byte[] bytes, HttpHead head) {
-    HttpResponseStatus standard = HttpResponseStatus.valueOf(head.status());
-    String reason = standard.reasonPhrase();
-    int from = head.reasonStart();
-    int length = head.reasonEnd() - from;
-    if (reason.length() == length && sameBytes(bytes, from, reason)) {
-      return standard;
-    }
-    return HttpResponseStatus.valueOf(head.status(), new String(bytes, from, length, StandardCharsets.ISO_8859_1));
-  }
-
-  /** Exact bytes: a name in another case is kept as sent. */
-  private static boolean sameBytes(byte[] bytes, int from, CharSequence known) {
-    for (int i = 0; i < known.length(); i++) {
-      if (bytes[from + i] != known.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
   }
 }

@@ -1,7 +1,7 @@
 package io.gatehouse.relay;
 
-import io.gatehouse.http.ClientIdentity;
 import io.gatehouse.http.HopByHop;
+import io.gatehouse.http.UpstreamResponse;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -72,24 +72,26 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
     boolean chunked = (flags & HopByHop.CHUNKED) != 0;
     boolean bodyless = head || code == 204 || code == 304;
     boolean delimited = chunked || (flags & HopByHop.CONTENT_LENGTH) != 0;
-    HopByHop.strip(response.headers(), flags);
     if (!bodyless && !delimited && !clientHttp10) {
       chunked = true; // read-until-close upstream body: chunk it so the client connection survives
     } else if (!bodyless && !delimited) {
       keepOpen = false; // HTTP/1.0 client: the end of the body is the close
+    } else if (chunked && clientHttp10) {
+      // RFC 9112 §6.1: no Transfer-Encoding to an HTTP/1.0 client. The chunks' data goes as it
+      // is (trailers cannot), and the close ends the body.
+      chunked = false;
+      keepOpen &= bodyless;
     }
-    if (chunked && !bodyless) {
-      response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+    int additions = (chunked && !bodyless ? UpstreamResponse.ADD_CHUNKED : 0)
+        | (!keepOpen ? UpstreamResponse.ADD_CLOSE : clientHttp10 ? UpstreamResponse.ADD_KEEP_ALIVE : 0)
+        | (addVia ? UpstreamResponse.ADD_VIA : 0);
+    // The common case: the head goes to the client as the upstream's bytes, hop-by-hop fields left
+    // out and these added; no header objects. Otherwise the same edits on the headers.
+    if (!(response instanceof UpstreamResponse parsed && parsed.forwardByRanges(additions))) {
+      HopByHop.strip(response.headers(), flags);
+      UpstreamResponse.addTo(response.headers(), additions);
+      response.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
-    if (!keepOpen) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-    } else if (clientHttp10) {
-      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    }
-    if (addVia) {
-      ClientIdentity.addVia(response.headers());
-    }
-    response.setProtocolVersion(HttpVersion.HTTP_1_1);
     return keepOpen;
   }
 

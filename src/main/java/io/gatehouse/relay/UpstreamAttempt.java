@@ -2,6 +2,7 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.HopByHop;
 import io.gatehouse.http.Reason;
+import io.gatehouse.http.UpstreamResponse;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -175,7 +176,8 @@ final class UpstreamAttempt {
       return false;
     }
     responseTimer.disarm();
-    int flags = HopByHop.scan(response.headers());
+    // From the parsed head when there is one: reading the headers would materialize them.
+    int flags = response instanceof UpstreamResponse parsed ? parsed.hopByHopFlags() : HopByHop.scan(response.headers());
     upstreamKeepAlive = Framing.upstreamKeepAlive(response, flags);
     exchange.onResponseHead(response, flags);
     return !exchange.isDone();
