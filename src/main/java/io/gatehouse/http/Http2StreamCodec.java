@@ -19,6 +19,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2DataFrame;
@@ -28,7 +29,9 @@ import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
+import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +66,11 @@ import org.slf4j.LoggerFactory;
 public final class Http2StreamCodec extends ChannelDuplexHandler {
   private static final Logger log = LoggerFactory.getLogger(Http2StreamCodec.class);
   public static final Http2StreamCodec INSTANCE = new Http2StreamCodec();
+
+  /** Fields HTTP/2 has no place for (§8.2.2, and Host, which {@code :authority} replaces in a request). */
+  private static final Set<AsciiString> NOT_IN_HTTP2 = Set.of(
+      HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION, HttpHeaderNames.TRANSFER_ENCODING,
+      HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST);
 
   private Http2StreamCodec() {}
 
@@ -188,8 +196,7 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
   private static void writeResponse(ChannelHandlerContext ctx, HttpResponse response, ChannelPromise promise) {
     Http2Headers headers;
     try {
-      // Lowercase names, connection-specific fields and those Connection names left out (§8.2.2).
-      headers = HttpConversionUtil.toHttp2Headers(response, true);
+      headers = responseHeaders(response);
     } catch (RuntimeException e) {
       ReferenceCountUtil.release(response);
       promise.setFailure(e);
@@ -211,6 +218,29 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
     }
     ctx.write(new DefaultHttp2HeadersFrame(headers, false), ctx.voidPromise());
     writeLast(ctx, full, false, promise);
+  }
+
+  /**
+   * A response head as HTTP/2 fields: lowercase names (§8.2), without the connection-specific
+   * fields (§8.2.2). The relay already removed the hop-by-hop fields of an upstream's response
+   * (RFC 9110 §7.6.1), so the usual head is copied as it is; one that still has {@code Connection}
+   * (whose listed names must go too) or {@code te} takes Netty's general conversion.
+   */
+  static Http2Headers responseHeaders(HttpResponse response) {
+    HttpHeaders in = response.headers();
+    if (in.contains(HttpHeaderNames.CONNECTION) || in.contains(HttpHeaderNames.TE)) {
+      return HttpConversionUtil.toHttp2Headers(response, true);
+    }
+    Http2Headers out = new DefaultHttp2Headers(true, in.size() + 1);
+    out.status(response.status().codeAsText());
+    for (Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> field = it.next();
+      AsciiString name = AsciiString.of(field.getKey()).toLowerCase();
+      if (!NOT_IN_HTTP2.contains(name) && !isConversionField(name)) {
+        out.add(name, field.getValue());
+      }
+    }
+    return out;
   }
 
   /**
