@@ -92,6 +92,15 @@ final class Http2FrameChecks extends Http2FrameLogger {
   private void checkHeaders(int streamId) {
     Http2Stream stream = connection.stream(streamId);
     if (stream == null) {
+      if (history.wasReset(streamId) && !connection.goAwaySent() && (streamId & 1) == 1
+          && streamId > connection.remote().lastStreamCreated()) {
+        // The stream's first header block was refused before Netty created the stream (a malformed
+        // block is a stream error at decoding), so Netty would open it anew for these HEADERS. The
+        // identifier was used (§5.1.1) and reset: a request on it is not a new request (found by
+        // Http2FrameSequenceFuzzTest: the second block reached the proxy).
+        throw rethrow(Http2Exception.streamError(streamId, Http2Error.STREAM_CLOSED,
+            "HEADERS on stream %d, which was reset", streamId));
+      }
       checkUnknownStream(streamId);
     } else if (!stream.isResetSent()
         && (stream.state() == Http2Stream.State.HALF_CLOSED_REMOTE || stream.state() == Http2Stream.State.CLOSED)) {
