@@ -88,6 +88,8 @@ class MalformedRequestTest {
             " GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
         Arguments.of("bare CR in the request line", 400, "malformed",
             "GET\r\t/ HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Arguments.of("HTTP-name in another case (RFC 9112 §2.3)", 400, "malformed",
+            "GET / HtTP/1.1\r\nHost: a\r\n\r\n"),
         Arguments.of("obs-fold", 400, "malformed",
             "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"),
         Arguments.of("bare LF", 400, "malformed",

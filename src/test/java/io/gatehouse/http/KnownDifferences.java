@@ -97,6 +97,11 @@ final class KnownDifferences {
     if (reason.equals("unsupported HTTP version")) {
       return true;
     }
+    // RFC 9112 §6.3 item 3: Content-Length with Transfer-Encoding "ought to be handled as an error";
+    // Netty reads by Content-Length when the coding is not chunked, Gatehouse answers 502.
+    if (reason.equals("both Content-Length and Transfer-Encoding")) {
+      return true;
+    }
     // RFC 9112 §2.2: a bare CR makes the element invalid (or is replaced by SP). Netty keeps it in the
     // reason phrase ("200 OK\r\bX"), which Gatehouse would copy to the client; refused: 502.
     if (reason.equals("bare CR in head")) {

@@ -42,6 +42,14 @@ class RequestHeadScannerTest {
   }
 
   @Test
+  void theHttpNameIsCaseSensitive() {
+    assertThat(scan("GET / HtTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.VERSION_CASE);
+    assertThat(scan("GET / http/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.VERSION_CASE);
+    assertThat(scan("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.OK);
+    assertThat(scan("GET /HTTP/1.1 HTTP/1.0\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.OK);
+  }
+
+  @Test
   void obsFoldIsRefused() {
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);
