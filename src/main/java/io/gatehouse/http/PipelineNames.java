@@ -22,7 +22,6 @@ public final class PipelineNames {
   public static final String H2_CODEC = "h2-codec";
   public static final String H2_FLUSH = "h2-flush";
   public static final String H2_STREAMS = "h2-streams";
-  public static final String H2_HEADERS = "h2-headers";
 
   private PipelineNames() {}
 }

@@ -94,7 +94,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   /**
    * {@code h2-drain -> h2-idle -> h2-codec -> h2-flush -> h2-streams -> h2-errors}; each stream gets
-   * {@code h2-to-http1 -> h2-headers -> client-timeouts -> flow-control -> proxy}, the same proxy
+   * {@code http-codec -> client-timeouts -> flow-control -> proxy}, the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
   void addHttp2(ChannelPipeline p, ListenerSettings s) {
@@ -132,8 +132,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             streams.add(stream);
             stream.closeFuture().addListener(f -> streams.remove(stream));
             ChannelPipeline sp = stream.pipeline();
-            sp.addLast(PipelineNames.HTTP_CODEC, new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true));
-            sp.addLast(PipelineNames.H2_HEADERS, new io.gatehouse.http.Http2StreamRequests());
+            sp.addLast(PipelineNames.HTTP_CODEC, io.gatehouse.http.Http2StreamCodec.INSTANCE); // shared, stateless
             ClientTimeoutHandler timeouts = addTimeouts(sp, limits);
             sp.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
             sp.addLast(PipelineNames.PROXY, handlers.create(timeouts));

@@ -159,6 +159,14 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":scheme", "https", ":authority", "example.com:443"), true);
   }
 
+  /** §8.3.1: a {@code host} field that disagrees with {@code :authority} makes the request malformed. */
+  @Test
+  void hostDisagreeingWithAuthority() throws Exception {
+    List<String[]> fields = request("GET", "/bad", "localhost");
+    fields.add(new String[] {"host", "elsewhere.example"});
+    assertRefusedAndSiblingServed(fields, true);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade"})
   void connectionSpecificField(String name) throws Exception {
@@ -379,6 +387,35 @@ class Http2ConformanceTest {
     RecordedRequest forwarded = origin.lastRequest();
     assertThat(forwarded.complete()).isTrue();
     assertThat(forwarded.trailers().get("x-checksum")).isEqualTo("abc");
+  }
+
+  /** §8.1: an informational response is a HEADERS without END_STREAM; the final one follows on the stream. */
+  @Test
+  void earlyHintsLeaveTheStreamOpenForTheResponse() throws Exception {
+    origin.respond(head -> Reply.ok().body("done").informational(103, "Link", "</a.css>; rel=preload"));
+    h2.headers(1, true, request("GET", "/hints", "localhost"));
+    RawH2Client.Frame hints = h2.awaitFrame(f -> f.type() == RawH2Client.HEADERS && f.streamId() == 1);
+    assertThat(hints.headers().status().toString()).isEqualTo("103");
+    assertThat(hints.headers().get("link").toString()).isEqualTo("</a.css>; rel=preload");
+    assertThat(hints.endStream()).isFalse();
+    RawH2Client.Response response = h2.awaitResponse(1);
+    assertThat(response.status()).isEqualTo("200");
+    assertThat(response.body()).isEqualTo("done");
+  }
+
+  /** Several cookie fields reach an HTTP/1.1 upstream as one, joined with "; " (§8.2.3). */
+  @Test
+  void cookieFieldsAreJoinedForTheUpstream() throws Exception {
+    List<String[]> fields = request("GET", "/cookies", "localhost");
+    fields.add(new String[] {"cookie", "a=1"});
+    fields.add(new String[] {"x-between", "y"});
+    fields.add(new String[] {"cookie", "b=2"});
+    h2.headers(1, true, fields);
+    assertThat(h2.awaitResponse(1).status()).isEqualTo("200");
+    RecordedRequest forwarded = origin.lastRequest();
+    assertThat(forwarded.headers().getAll("cookie")).containsExactly("a=1; b=2");
+    assertThat(forwarded.headers().get("host")).isEqualTo("localhost");
+    assertThat(forwarded.headers().names()).noneMatch(n -> n.toLowerCase().startsWith("x-http2-"));
   }
 
   private void assertRefusedAndSiblingServed(List<String[]> fields, boolean endStream) throws Exception {

@@ -105,7 +105,7 @@ final class H2Oracle {
         return "te: " + value;
       }
     }
-    // Http2StreamRequests frames a body without content-length as chunked, and only then.
+    // Http2StreamCodec frames a body without content-length as chunked, and only then.
     List<String> te = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
     if (!te.isEmpty() && (!te.equals(List.of("chunked")) || headers.contains(HttpHeaderNames.CONTENT_LENGTH))) {
       return "transfer-encoding " + te + " with content-length " + headers.getAll(HttpHeaderNames.CONTENT_LENGTH);
