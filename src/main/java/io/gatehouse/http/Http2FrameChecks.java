@@ -10,6 +10,7 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Headers.PseudoHeaderName;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.logging.LogLevel;
+import io.netty.util.AsciiString;
 
 /**
  * Checks on inbound HEADERS and DATA frames that Netty's connection decoder makes differently from
@@ -28,12 +29,19 @@ import io.netty.handler.logging.LogLevel;
  *       identifier that was never opened, a client reusing a lower one (§5.1.1).
  *   <li>A CONNECT request with {@code :scheme} or {@code :path} (§8.5): Netty hands it on; it is
  *       malformed, a stream error PROTOCOL_ERROR (found by {@code Http2FrameSequenceFuzzTest}).
+ *   <li>Any request with {@code :protocol} (RFC 8441): extended CONNECT is never enabled here.
+ *   <li>An {@code http}/{@code https} request whose {@code :path} is neither origin-form ("/...") nor
+ *       "*" for OPTIONS (§8.3.1): Netty checks only that it is there and not empty, and would hand on
+ *       {@code OPTIONS localhost} (found by {@code Http2FrameSequenceFuzzTest}).
  * </ul>
  *
  * <p>Confined to the connection's event loop, like the codec that calls it.
  */
 final class Http2FrameChecks extends Http2FrameLogger {
   private static final String CONNECT = "CONNECT";
+  private static final String OPTIONS = "OPTIONS";
+  private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
   private final Http2StreamHistory history = new Http2StreamHistory();
   private Http2Connection connection;
 
@@ -53,6 +61,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
     if (direction == Direction.INBOUND) {
       checkHeaders(streamId);
       checkConnect(streamId, headers);
+      checkPath(streamId, headers);
     }
   }
 
@@ -62,6 +71,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
     if (direction == Direction.INBOUND) {
       checkHeaders(streamId);
       checkConnect(streamId, headers);
+      checkPath(streamId, headers);
     }
   }
 
@@ -94,17 +104,47 @@ final class Http2FrameChecks extends Http2FrameLogger {
   }
 
   /**
-   * §8.5: a CONNECT request (without {@code :protocol}, RFC 8441's extended CONNECT, which this
-   * server does not announce) has {@code :authority} only; with {@code :scheme} or {@code :path} it
+   * §8.5: a CONNECT request has {@code :authority} only (RFC 8441's extended CONNECT, with
+   * {@code :protocol}, is never enabled here and refused first); with {@code :scheme} or {@code :path} it
    * is malformed (§8.1.1), a stream error PROTOCOL_ERROR. Netty checks only that {@code :authority}
    * is there, and would hand on the request with the other two dropped.
    */
   private static void checkConnect(int streamId, Http2Headers headers) {
-    if (headers.method() != null && CONNECT.contentEquals(headers.method()) && headers.get(PseudoHeaderName.PROTOCOL.value()) == null
+    if (headers.get(PseudoHeaderName.PROTOCOL.value()) != null) {
+      // RFC 8441 §3-4: :protocol is only for an extended CONNECT, which needs
+      // SETTINGS_ENABLE_CONNECT_PROTOCOL from the server; this server never sends it, so a request
+      // with :protocol is malformed (§8.1.1). Netty hands it on (found by Http2FrameSequenceFuzzTest).
+      throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
+          "request on stream %d with :protocol, which this server does not enable", streamId));
+    }
+    if (headers.method() != null && CONNECT.contentEquals(headers.method())
         && (headers.scheme() != null || headers.path() != null)) {
       throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
           "CONNECT request on stream %d with :scheme or :path", streamId));
     }
+  }
+
+  /**
+   * §8.3.1: for an {@code http} or {@code https} URI, {@code :path} is the origin-form's path and
+   * query (so it starts with "/"), or "*" for a server-wide OPTIONS. Anything else (an authority, an
+   * absolute URI) is malformed, a stream error PROTOCOL_ERROR; an empty or missing one Netty refuses
+   * itself. Other schemes are left to the proxy's own checks.
+   */
+  private static void checkPath(int streamId, Http2Headers headers) {
+    CharSequence path = headers.path();
+    CharSequence scheme = headers.scheme();
+    if (path == null || path.length() == 0 || scheme == null
+        || !(HTTP.contentEqualsIgnoreCase(scheme) || HTTPS.contentEqualsIgnoreCase(scheme))) {
+      return;
+    }
+    if (path.charAt(0) == '/') {
+      return;
+    }
+    if (path.length() == 1 && path.charAt(0) == '*' && headers.method() != null && OPTIONS.contentEquals(headers.method())) {
+      return;
+    }
+    throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
+        "request on stream %d with a :path that is neither origin-form nor * for OPTIONS", streamId));
   }
 
   private void checkUnknownStream(int streamId) {

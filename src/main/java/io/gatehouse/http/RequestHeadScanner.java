@@ -18,6 +18,7 @@ final class RequestHeadScanner {
   static final int CONTROL_CHAR = -3;
   static final int NON_ASCII_REQUEST_LINE = -4;
   static final int LEADING_WHITESPACE = -5;
+  static final int BARE_CR = -6;
 
   private final int maxHeadBytes;
   /** Bytes after the reader index already scanned (the decoder consumes nothing until OK). */
@@ -80,6 +81,18 @@ final class RequestHeadScanner {
         continue;
       }
       lineStart = false;
+      if (b == '\r') {
+        // RFC 9112 §2.2: a bare CR makes the element invalid. Netty's decoder splits the request line
+        // on it as if it were a space ("GET\r\t/x HTTP/1.1" became "GET /x"); nginx and HAProxy
+        // answer 400 (found by HeadParserFuzzTest). Judged with the byte after it, so wait for it.
+        if (i + 1 >= end) {
+          return INCOMPLETE;
+        }
+        if (in.getByte(i + 1) != '\n') {
+          return BARE_CR;
+        }
+        continue;
+      }
       if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
         return CONTROL_CHAR;
       }
@@ -102,6 +115,8 @@ final class RequestHeadScanner {
         return "non-ASCII byte in request line";
       case LEADING_WHITESPACE:
         return "whitespace before the request line";
+      case BARE_CR:
+        return "bare CR in request head";
       default:
         return "malformed request head";
     }

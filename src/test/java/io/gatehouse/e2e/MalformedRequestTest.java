@@ -86,6 +86,8 @@ class MalformedRequestTest {
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello"),
         Arguments.of("whitespace before the request line", 400, "malformed",
             " GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+        Arguments.of("bare CR in the request line", 400, "malformed",
+            "GET\r\t/ HTTP/1.1\r\nHost: a\r\n\r\n"),
         Arguments.of("obs-fold", 400, "malformed",
             "GET / HTTP/1.1\r\nHost: a\r\nX-Folded: one\r\n two\r\n\r\n"),
         Arguments.of("bare LF", 400, "malformed",

@@ -85,6 +85,10 @@ final class HeadDifferential {
           chunked = head.chunked();
           body = chunked ? 0 : Math.max(0, head.contentLength());
         } else {
+          if (head.majorVersion() != 1) {
+            // UpstreamCodec refuses an HTTP/1-syntax response of another major version (502).
+            return new Outcome(messages, End.FAILED, "unsupported HTTP version");
+          }
           start = Integer.toString(head.status());
           int status = head.status();
           if (status < 200 || status == 204 || status == 304) {

@@ -35,6 +35,13 @@ class RequestHeadScannerTest {
   }
 
   @Test
+  void bareCrIsRefusedAndACrAtTheEndOfTheBufferWaitsForTheNextByte() {
+    assertThat(scan("GET\r\t/x HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.BARE_CR);
+    assertThat(scan("GET /x HTTP/1.1\r\nHost: a\rb\r\n\r\n")).isEqualTo(RequestHeadScanner.BARE_CR);
+    assertThat(scan("GET /x HTTP/1.1\r")).isEqualTo(RequestHeadScanner.INCOMPLETE);
+  }
+
+  @Test
   void obsFoldIsRefused() {
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);

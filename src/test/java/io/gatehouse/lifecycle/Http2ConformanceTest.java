@@ -94,6 +94,13 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(request("GET", "", "localhost"), true);
   }
 
+  /** RFC 9113 §8.3.1: an https :path is origin-form, or "*" for OPTIONS only. */
+  @ParameterizedTest
+  @ValueSource(strings = {"localhost", "http://localhost/bad", "*", "bad/"})
+  void pathNotInOriginForm(String path) throws Exception {
+    assertRefusedAndSiblingServed(request(path.equals("*") ? "GET" : "OPTIONS", path, "localhost"), true);
+  }
+
   @Test
   void unknownPseudoHeader() throws Exception {
     List<String[]> fields = request("GET", "/bad", "localhost");
@@ -125,6 +132,14 @@ class Http2ConformanceTest {
   @Test
   void connectWithPath() throws Exception {
     assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":authority", "example.com:443", ":path", "/"), true);
+  }
+
+  /** RFC 8441: :protocol needs SETTINGS_ENABLE_CONNECT_PROTOCOL, which Gatehouse never sends. */
+  @Test
+  void protocolPseudoHeaderWithoutExtendedConnect() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {":protocol", "websocket"});
+    assertRefusedAndSiblingServed(fields, true);
   }
 
   @Test
