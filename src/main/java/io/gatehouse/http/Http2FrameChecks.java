@@ -10,7 +10,6 @@ import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.handler.codec.http2.Http2Headers.PseudoHeaderName;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.logging.LogLevel;
-import io.netty.util.AsciiString;
 
 /**
  * Checks on inbound HEADERS and DATA frames that Netty's connection decoder makes differently from
@@ -30,7 +29,7 @@ import io.netty.util.AsciiString;
  *   <li>A CONNECT request with {@code :scheme} or {@code :path} (§8.5): Netty hands it on; it is
  *       malformed, a stream error PROTOCOL_ERROR (found by {@code Http2FrameSequenceFuzzTest}).
  *   <li>Any request with {@code :protocol} (RFC 8441): extended CONNECT is never enabled here.
- *   <li>An {@code http}/{@code https} request whose {@code :path} is neither origin-form ("/...") nor
+ *   <li>A request whose {@code :path} is neither origin-form ("/...") nor
  *       "*" for OPTIONS (§8.3.1): Netty checks only that it is there and not empty, and would hand on
  *       {@code OPTIONS localhost} (found by {@code Http2FrameSequenceFuzzTest}).
  * </ul>
@@ -40,8 +39,6 @@ import io.netty.util.AsciiString;
 final class Http2FrameChecks extends Http2FrameLogger {
   private static final String CONNECT = "CONNECT";
   private static final String OPTIONS = "OPTIONS";
-  private static final AsciiString HTTP = AsciiString.cached("http");
-  private static final AsciiString HTTPS = AsciiString.cached("https");
   private final Http2StreamHistory history = new Http2StreamHistory();
   private Http2Connection connection;
 
@@ -95,6 +92,15 @@ final class Http2FrameChecks extends Http2FrameLogger {
   private void checkHeaders(int streamId) {
     Http2Stream stream = connection.stream(streamId);
     if (stream == null) {
+      if (history.wasReset(streamId) && !connection.goAwaySent() && (streamId & 1) == 1
+          && streamId > connection.remote().lastStreamCreated()) {
+        // The stream's first header block was refused before Netty created the stream (a malformed
+        // block is a stream error at decoding), so Netty would open it anew for these HEADERS. The
+        // identifier was used (§5.1.1) and reset: a request on it is not a new request (found by
+        // Http2FrameSequenceFuzzTest: the second block reached the proxy).
+        throw rethrow(Http2Exception.streamError(streamId, Http2Error.STREAM_CLOSED,
+            "HEADERS on stream %d, which was reset", streamId));
+      }
       checkUnknownStream(streamId);
     } else if (!stream.isResetSent()
         && (stream.state() == Http2Stream.State.HALF_CLOSED_REMOTE || stream.state() == Http2Stream.State.CLOSED)) {
@@ -128,13 +134,12 @@ final class Http2FrameChecks extends Http2FrameLogger {
    * §8.3.1: for an {@code http} or {@code https} URI, {@code :path} is the origin-form's path and
    * query (so it starts with "/"), or "*" for a server-wide OPTIONS. Anything else (an authority, an
    * absolute URI) is malformed, a stream error PROTOCOL_ERROR; an empty or missing one Netty refuses
-   * itself. Other schemes are left to the proxy's own checks.
+   * itself. The same form is required whatever the {@code :scheme}: a request goes on as HTTP/1.1
+   * in origin-form, and a path this proxy cannot place is refused here rather than guessed at.
    */
   private static void checkPath(int streamId, Http2Headers headers) {
     CharSequence path = headers.path();
-    CharSequence scheme = headers.scheme();
-    if (path == null || path.length() == 0 || scheme == null
-        || !(HTTP.contentEqualsIgnoreCase(scheme) || HTTPS.contentEqualsIgnoreCase(scheme))) {
+    if (path == null || path.length() == 0 || headers.scheme() == null) {
       return;
     }
     if (path.charAt(0) == '/') {

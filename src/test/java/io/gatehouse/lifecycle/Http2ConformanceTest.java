@@ -101,6 +101,18 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(request(path.equals("*") ? "GET" : "OPTIONS", path, "localhost"), true);
   }
 
+  /** §5.1.1: a stream refused at its first header block stays used; a second block on it is no request. */
+  @Test
+  void headersAgainOnAStreamRefusedAtItsFirstHeaderBlock() throws Exception {
+    List<String[]> bad = request("GET", "/bad", "localhost");
+    bad.add(new String[] {":status", "200"});
+    h2.headers(1, true, bad);
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    h2.headers(1, true, request("GET", "/again", "localhost"));
+    assertSiblingServed(3);
+    assertThat(origin.requests()).extracting(RecordedRequest::uri).containsExactly("/good");
+  }
+
   @Test
   void unknownPseudoHeader() throws Exception {
     List<String[]> fields = request("GET", "/bad", "localhost");
