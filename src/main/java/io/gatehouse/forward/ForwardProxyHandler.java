@@ -123,6 +123,12 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       return;
     }
     boolean destinationListed = ((AccessDecision.Allow) decision).destinationListed();
+    InetAddress literal = UpstreamPools.ipLiteral(target.host());
+    if (literal != null) { // the resolver would answer an IP literal with itself, only at more cost
+      onResolved(request, info, target, List.of(new InetSocketAddress(literal, target.port())), destinationListed,
+          startNanos);
+      return;
+    }
     Future<List<InetSocketAddress>> resolved = settings.resolver().getResolver(channel.eventLoop())
         .resolveAll(InetSocketAddress.createUnresolved(target.host(), target.port()));
     resolved.addListener(f -> {

@@ -113,7 +113,8 @@ public final class GatehouseServer implements AutoCloseable {
     Bootstrap upstreamTemplate = new Bootstrap()
         .channel(transport.clientChannel())
         .resolver(resolver)
-        .option(ChannelOption.TCP_NODELAY, true)
+        // No TCP_NODELAY option: Netty's socket configs (epoll and NIO) enable it when they are
+        // made, and setting it again cost one setsockopt(2) per upstream connection.
         .option(ChannelOption.ALLOCATOR, Listener.ALLOCATOR)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));

@@ -5,9 +5,11 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
@@ -34,6 +36,8 @@ public final class UpstreamPools {
   private final Bootstrap template;
   private final LongSupplier clock;
   private final Predicate<HostPort> retain;
+  /** Reused bootstraps of exclusive connections ({@link #exclusiveBootstrap}): loops x connect timeouts. */
+  private final ConcurrentHashMap<ExclusiveKey, Bootstrap> exclusiveBootstraps = new ConcurrentHashMap<>();
 
   public UpstreamPools(List<EventLoop> loops, Bootstrap template, LongSupplier clock) {
     this(loops, template, clock, address -> true);
@@ -116,7 +120,7 @@ public final class UpstreamPools {
 
   private void attemptExclusive(EventLoop loop, List<PeerSpec> peers, int index, ExclusiveCallback callback) {
     PeerSpec peer = peers.get(index);
-    Bootstrap bootstrap = bootstrap(loop, peer, BARE).option(ChannelOption.AUTO_READ, false);
+    Bootstrap bootstrap = exclusiveBootstrap(loop, peer);
     loop.execute(() -> open(bootstrap, remote(peer.address()), new AcquireCallback() {
       @Override
       public void acquired(Channel ch, boolean reused) {
@@ -134,11 +138,30 @@ public final class UpstreamPools {
     }));
   }
 
-  /** A pipeline with nothing in it: the tunnel relay is added once the client was told 200. */
-  private static final ChannelHandler BARE = new ChannelInitializer<Channel>() {
-    @Override
-    protected void initChannel(Channel ch) {}
-  };
+  /**
+   * The handler of an exclusive connection's pipeline until the tunnel relay is added behind it once
+   * the client was told 200. It handles no event (Netty skips it), so it is never removed; unlike an
+   * empty {@code ChannelInitializer} it costs no bookkeeping and no pipeline change per connection.
+   */
+  @ChannelHandler.Sharable
+  private static final class Bare extends ChannelHandlerAdapter {}
+
+  private static final ChannelHandler BARE = new Bare();
+
+  /**
+   * The bootstrap of exclusive connections on {@code loop} for {@code spec}: without TLS or a PROXY
+   * header (every tunnel's spec) one per (loop, connect timeout) is kept and reused, since a
+   * bootstrap only carries settings and cloning the template per tunnel copied its option maps.
+   */
+  private Bootstrap exclusiveBootstrap(EventLoop loop, PeerSpec spec) {
+    if (spec.tls() != null || spec.proxyProtocol() != null) {
+      return bootstrap(loop, spec, BARE).option(ChannelOption.AUTO_READ, false);
+    }
+    return exclusiveBootstraps.computeIfAbsent(new ExclusiveKey(loop, spec.connectTimeoutNanos()),
+        key -> bootstrap(loop, spec, BARE).option(ChannelOption.AUTO_READ, false));
+  }
+
+  private record ExclusiveKey(EventLoop loop, long connectTimeoutNanos) {}
 
   /**
    * Connects and reports the outcome; a connection that met itself (nothing listens at {@code
@@ -174,8 +197,30 @@ public final class UpstreamPools {
     return bootstrap;
   }
 
-  private static InetSocketAddress remote(HostPort address) {
-    return InetSocketAddress.createUnresolved(address.host(), address.port());
+  /**
+   * An IP literal is connected to as it is; only a host name goes through the bootstrap's resolver
+   * (which would answer a literal itself, but through its in-flight table, a promise and a list).
+   */
+  static InetSocketAddress remote(HostPort address) {
+    InetAddress ip = ipLiteral(address.host());
+    return ip != null ? new InetSocketAddress(ip, address.port())
+        : InetSocketAddress.createUnresolved(address.host(), address.port());
+  }
+
+  /**
+   * The address an IP literal (IPv6 with or without brackets) names, exactly as Netty's DNS resolver
+   * answers it (an IPv4-mapped IPv6 literal is an IPv4 address); null for a host name.
+   */
+  public static InetAddress ipLiteral(String host) {
+    byte[] bytes = NetUtil.createByteArrayFromIpAddressString(host);
+    if (bytes == null) {
+      return null;
+    }
+    try {
+      return InetAddress.getByAddress(bytes);
+    } catch (java.net.UnknownHostException e) {
+      return null; // only for a length other than 4 or 16, which the parser never returns
+    }
   }
 
   /**

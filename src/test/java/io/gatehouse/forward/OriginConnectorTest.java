@@ -94,8 +94,10 @@ class OriginConnectorTest {
             @Override
             public void connected(Channel upstream, PeerSpec peer) {
               // a tunnel's upstream: nothing read before the relay is installed, no HTTP handler
+              // (only the inert placeholder that the relay is added behind)
               String state = peer.address() + " autoRead=" + upstream.config().isAutoRead()
-                  + " handlers=" + upstream.pipeline().names().size();
+                  + " handlers=" + upstream.pipeline().toMap().values().stream()
+                      .map(h -> h.getClass().getSimpleName()).toList();
               upstream.close();
               result.complete(state);
             }
@@ -106,7 +108,7 @@ class OriginConnectorTest {
             }
           }));
       assertThat(result.get(10, TimeUnit.SECONDS))
-          .isEqualTo(live + " autoRead=false handlers=1"); // the pipeline's tail only
+          .isEqualTo(live + " autoRead=false handlers=[Bare]");
     }
   }
 
