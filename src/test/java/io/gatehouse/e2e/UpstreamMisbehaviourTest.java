@@ -2,15 +2,10 @@ package io.gatehouse.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gatehouse.testing.RawOrigin;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -25,55 +20,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class UpstreamMisbehaviourTest {
-
-  /** An origin that answers every request head with fixed bytes, then closes. */
-  private static final class RawOrigin implements AutoCloseable {
-    private final ServerSocket server;
-    private final Thread thread;
-
-    RawOrigin(String response) throws IOException {
-      server = new ServerSocket();
-      server.bind(new InetSocketAddress("127.0.0.1", 0));
-      thread = new Thread(() -> {
-        while (!server.isClosed()) {
-          try (Socket socket = server.accept()) {
-            socket.setSoTimeout(5000);
-            readHead(socket.getInputStream());
-            socket.getOutputStream().write(response.getBytes(StandardCharsets.ISO_8859_1));
-            socket.getOutputStream().flush();
-            socket.shutdownOutput();
-            while (socket.getInputStream().read() >= 0) {
-              // wait for the proxy to close
-            }
-          } catch (IOException e) {
-            // next connection
-          }
-        }
-      }, "raw-origin");
-      thread.setDaemon(true);
-      thread.start();
-    }
-
-    int port() {
-      return server.getLocalPort();
-    }
-
-    private static void readHead(InputStream in) throws IOException {
-      int matched = 0;
-      while (matched < 4) {
-        int b = in.read();
-        if (b < 0) {
-          throw new IOException("closed");
-        }
-        matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      server.close();
-    }
-  }
 
   static Stream<Arguments> responses() {
     return Stream.of(
