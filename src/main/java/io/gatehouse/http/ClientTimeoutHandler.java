@@ -132,7 +132,9 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    start();
+    if (!timerPending) { // an accepted connection is active already when its pipeline is built
+      start();
+    }
     super.channelActive(ctx);
   }
 

@@ -32,7 +32,10 @@ class ClientTimeoutTasksTest {
   private final EmbeddedChannel channel = new EmbeddedChannel();
 
   ClientTimeoutTasksTest() {
+    // As an accepted connection sees it: the channel is active when the pipeline is built, and
+    // its registration fires channelActive afterwards.
     channel.pipeline().addLast(loop, PipelineNames.CLIENT_TIMEOUTS, timeouts);
+    channel.pipeline().fireChannelActive();
   }
 
   private void request() {
