@@ -1,48 +1,37 @@
 package io.gatehouse.fleet;
 
 import io.gatehouse.ratelimit.RateLimiter;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * How many instances the fleet runs, for limits that must be split while Redis is down
  * ({@code onStoreDown: local}): the instances whose heartbeat was alive (written within its TTL
  * of three heartbeats) at the last listing while Redis answered; {@code fleet.expectedInstances}
- * only until a listing saw one. Re-counted every {@code fleet.heartbeat}; while Redis is down the
- * last count stands, which is the fleet as it was when Redis went.
+ * only until a listing saw one. Fed by the one heartbeat listing of the instance
+ * ({@code FleetMember}), every {@code fleet.heartbeat}; while Redis is down the last count stands,
+ * which is the fleet as it was when Redis went.
  */
 public final class FleetSize {
-  private final Heartbeats heartbeats;
   private final int expected;
   /** Alive instances at the last listing; 0 until one saw any. Written by a Redis client thread. */
   private volatile int live;
 
-  public FleetSize(Heartbeats heartbeats, int expected) {
-    this.heartbeats = heartbeats;
+  public FleetSize(int expected) {
     this.expected = Math.max(1, expected);
   }
 
   /** A size that is always {@code n} (tests, and callers without heartbeats). */
   public static FleetSize fixed(int n) {
-    return new FleetSize(null, n);
+    return new FleetSize(n);
   }
 
-  /** Re-counts every {@code fleet.heartbeat} while Redis is up. */
-  public void start(FleetClient fleet) {
-    fleet.every(fleet.config().heartbeat(), () -> {
-      if (fleet.status().isUp()) {
-        refresh();
-      }
-    });
-  }
-
-  /** One listing now; a failed one leaves the count as it was. */
-  public void refresh() {
-    heartbeats.list().thenAccept(beats -> {
-      int alive = (int) beats.stream().filter(Heartbeats.Beat::alive).count();
-      if (alive > 0) {
-        live = alive;
-      }
-    });
+  /** Counts the alive instances of a heartbeat listing; a listing without any leaves the count as it was. */
+  public void count(List<Heartbeats.Beat> beats) {
+    int alive = (int) beats.stream().filter(Heartbeats.Beat::alive).count();
+    if (alive > 0) {
+      live = alive;
+    }
   }
 
   /** The live count when one was ever seen, else {@code expectedInstances}. */

@@ -5,8 +5,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * Finds where a chunked body ends (RFC 9112 §7.1) without copying or decoding it, so the body can be
  * passed on verbatim as slices of the received buffers. Strict: a chunk size is one or more hex
- * digits, below 2 GiB; extensions (§7.1.1) and trailer fields (§7.1.2) hold no
- * control bytes but HTAB; every line ends in CRLF (a bare CR or LF is refused); obs-fold and
+ * digits, below 2 GiB; extensions follow their grammar (§7.1.1: token names, token or
+ * quoted-string values); trailer fields (§7.1.2) hold no control bytes but HTAB; every line ends in CRLF (a bare CR or LF is refused); obs-fold and
  * whitespace before a trailer field's colon are refused; the trailer section is bounded. One
  * instance per message; event-loop confined, plain fields.
  */
@@ -25,8 +25,19 @@ public final class ChunkedFramer {
   private static final int END_LF = 11;
   private static final int DONE = 12;
 
+  /** Where in the chunk extensions (state EXTENSION) the framer is. */
+  private static final int EXT_BEFORE_NAME = 0;
+  private static final int EXT_NAME = 1;
+  private static final int EXT_AFTER_NAME = 2;
+  private static final int EXT_BEFORE_VALUE = 3;
+  private static final int EXT_TOKEN = 4;
+  private static final int EXT_QUOTED = 5;
+  private static final int EXT_QUOTED_PAIR = 6;
+  private static final int EXT_AFTER_VALUE = 7;
+
   private final int maxTrailerBytes;
   private int state = SIZE;
+  private int ext;
   private int digits;
   private long size;
   private long remaining;
@@ -143,18 +154,13 @@ public final class ChunkedFramer {
         }
         if (b == ';') {
           state = EXTENSION;
+          ext = EXT_BEFORE_NAME;
           return;
         }
         lineEnd(b, SIZE_LF, "invalid chunk size");
         return;
       case EXTENSION:
-        if (b == '\r') {
-          state = SIZE_LF;
-          return;
-        }
-        if (!HeadParser.FIELD_VCHAR[b]) {
-          throw HeadParser.malformed("invalid chunk extension");
-        }
+        extension(b);
         return;
       case SIZE_LF:
         expectLf(b);
@@ -222,6 +228,90 @@ public final class ChunkedFramer {
       default:
         throw new IllegalStateException("state " + state);
     }
+  }
+
+  /**
+   * One byte of the chunk extensions after a ';' (RFC 9112 §7.1.1), by their grammar:
+   * {@code *( BWS ";" BWS name [ BWS "=" BWS ( token / quoted-string ) ] )}. Nothing is
+   * repaired: a stray "=", an unterminated quote or a control byte is a malformed body (Netty's
+   * decoder refuses them too; a looser reading here disagreed with it, found by HeadParserFuzzTest).
+   */
+  private void extension(int b) throws HeadParseException {
+    boolean ws = b == ' ' || b == '\t';
+    switch (ext) {
+      case EXT_BEFORE_NAME:
+        if (ws) {
+          return;
+        }
+        if (!HeadParser.TCHAR[b]) {
+          throw HeadParser.malformed("invalid chunk extension");
+        }
+        ext = EXT_NAME;
+        return;
+      case EXT_NAME:
+      case EXT_AFTER_NAME:
+        if (HeadParser.TCHAR[b] && ext == EXT_NAME) {
+          return;
+        }
+        if (ws) {
+          ext = EXT_AFTER_NAME;
+        } else if (b == '=') {
+          ext = EXT_BEFORE_VALUE;
+        } else {
+          extensionEnd(b);
+        }
+        return;
+      case EXT_BEFORE_VALUE:
+        if (ws) {
+          return;
+        }
+        if (b == '"') {
+          ext = EXT_QUOTED;
+        } else if (HeadParser.TCHAR[b]) {
+          ext = EXT_TOKEN;
+        } else {
+          throw HeadParser.malformed("invalid chunk extension");
+        }
+        return;
+      case EXT_TOKEN:
+      case EXT_AFTER_VALUE:
+        if (HeadParser.TCHAR[b] && ext == EXT_TOKEN) {
+          return;
+        }
+        if (ws) {
+          ext = EXT_AFTER_VALUE;
+        } else {
+          extensionEnd(b);
+        }
+        return;
+      case EXT_QUOTED:
+        // qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text (RFC 9110 §5.6.4)
+        if (b == '"') {
+          ext = EXT_AFTER_VALUE;
+        } else if (b == '\\') {
+          ext = EXT_QUOTED_PAIR;
+        } else if (!HeadParser.FIELD_VCHAR[b]) {
+          throw HeadParser.malformed("invalid chunk extension");
+        }
+        return;
+      case EXT_QUOTED_PAIR:
+        if (!HeadParser.FIELD_VCHAR[b]) {
+          throw HeadParser.malformed("invalid chunk extension");
+        }
+        ext = EXT_QUOTED;
+        return;
+      default:
+        throw new IllegalStateException("extension state " + ext);
+    }
+  }
+
+  /** After an extension's name or value: another extension, or the chunk-size line's CRLF. */
+  private void extensionEnd(int b) throws HeadParseException {
+    if (b == ';') {
+      ext = EXT_BEFORE_NAME;
+      return;
+    }
+    lineEnd(b, SIZE_LF, "invalid chunk extension");
   }
 
   private void countTrailer() throws HeadParseException {

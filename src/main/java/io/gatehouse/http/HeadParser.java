@@ -267,7 +267,8 @@ public final class HeadParser {
         int reasonStart = pos + 12;
         if (reasonStart < lineCr) {
           if (at(reasonStart) != ' ') {
-            throw malformed("invalid status line");
+            // status-code = 3DIGIT (RFC 9112 §4): a fourth digit makes the code invalid, not the line
+            throw malformed(at(reasonStart) >= '0' && at(reasonStart) <= '9' ? "invalid status code" : "invalid status line");
           }
           reasonStart++;
           for (int i = reasonStart; i < lineCr; i++) {

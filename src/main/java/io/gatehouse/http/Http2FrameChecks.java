@@ -28,12 +28,17 @@ import io.netty.handler.logging.LogLevel;
  *       identifier that was never opened, a client reusing a lower one (§5.1.1).
  *   <li>A CONNECT request with {@code :scheme} or {@code :path} (§8.5): Netty hands it on; it is
  *       malformed, a stream error PROTOCOL_ERROR (found by {@code Http2FrameSequenceFuzzTest}).
+ *   <li>Any request with {@code :protocol} (RFC 8441): extended CONNECT is never enabled here.
+ *   <li>A request whose {@code :path} is neither origin-form ("/...") nor
+ *       "*" for OPTIONS (§8.3.1): Netty checks only that it is there and not empty, and would hand on
+ *       {@code OPTIONS localhost} (found by {@code Http2FrameSequenceFuzzTest}).
  * </ul>
  *
  * <p>Confined to the connection's event loop, like the codec that calls it.
  */
 final class Http2FrameChecks extends Http2FrameLogger {
   private static final String CONNECT = "CONNECT";
+  private static final String OPTIONS = "OPTIONS";
   private final Http2StreamHistory history = new Http2StreamHistory();
   private Http2Connection connection;
 
@@ -53,6 +58,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
     if (direction == Direction.INBOUND) {
       checkHeaders(streamId);
       checkConnect(streamId, headers);
+      checkPath(streamId, headers);
     }
   }
 
@@ -62,6 +68,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
     if (direction == Direction.INBOUND) {
       checkHeaders(streamId);
       checkConnect(streamId, headers);
+      checkPath(streamId, headers);
     }
   }
 
@@ -85,6 +92,15 @@ final class Http2FrameChecks extends Http2FrameLogger {
   private void checkHeaders(int streamId) {
     Http2Stream stream = connection.stream(streamId);
     if (stream == null) {
+      if (history.wasReset(streamId) && !connection.goAwaySent() && (streamId & 1) == 1
+          && streamId > connection.remote().lastStreamCreated()) {
+        // The stream's first header block was refused before Netty created the stream (a malformed
+        // block is a stream error at decoding), so Netty would open it anew for these HEADERS. The
+        // identifier was used (§5.1.1) and reset: a request on it is not a new request (found by
+        // Http2FrameSequenceFuzzTest: the second block reached the proxy).
+        throw rethrow(Http2Exception.streamError(streamId, Http2Error.STREAM_CLOSED,
+            "HEADERS on stream %d, which was reset", streamId));
+      }
       checkUnknownStream(streamId);
     } else if (!stream.isResetSent()
         && (stream.state() == Http2Stream.State.HALF_CLOSED_REMOTE || stream.state() == Http2Stream.State.CLOSED)) {
@@ -94,17 +110,46 @@ final class Http2FrameChecks extends Http2FrameLogger {
   }
 
   /**
-   * §8.5: a CONNECT request (without {@code :protocol}, RFC 8441's extended CONNECT, which this
-   * server does not announce) has {@code :authority} only; with {@code :scheme} or {@code :path} it
+   * §8.5: a CONNECT request has {@code :authority} only (RFC 8441's extended CONNECT, with
+   * {@code :protocol}, is never enabled here and refused first); with {@code :scheme} or {@code :path} it
    * is malformed (§8.1.1), a stream error PROTOCOL_ERROR. Netty checks only that {@code :authority}
    * is there, and would hand on the request with the other two dropped.
    */
   private static void checkConnect(int streamId, Http2Headers headers) {
-    if (headers.method() != null && CONNECT.contentEquals(headers.method()) && headers.get(PseudoHeaderName.PROTOCOL.value()) == null
+    if (headers.get(PseudoHeaderName.PROTOCOL.value()) != null) {
+      // RFC 8441 §3-4: :protocol is only for an extended CONNECT, which needs
+      // SETTINGS_ENABLE_CONNECT_PROTOCOL from the server; this server never sends it, so a request
+      // with :protocol is malformed (§8.1.1). Netty hands it on (found by Http2FrameSequenceFuzzTest).
+      throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
+          "request on stream %d with :protocol, which this server does not enable", streamId));
+    }
+    if (headers.method() != null && CONNECT.contentEquals(headers.method())
         && (headers.scheme() != null || headers.path() != null)) {
       throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
           "CONNECT request on stream %d with :scheme or :path", streamId));
     }
+  }
+
+  /**
+   * §8.3.1: for an {@code http} or {@code https} URI, {@code :path} is the origin-form's path and
+   * query (so it starts with "/"), or "*" for a server-wide OPTIONS. Anything else (an authority, an
+   * absolute URI) is malformed, a stream error PROTOCOL_ERROR; an empty or missing one Netty refuses
+   * itself. The same form is required whatever the {@code :scheme}: a request goes on as HTTP/1.1
+   * in origin-form, and a path this proxy cannot place is refused here rather than guessed at.
+   */
+  private static void checkPath(int streamId, Http2Headers headers) {
+    CharSequence path = headers.path();
+    if (path == null || path.length() == 0 || headers.scheme() == null) {
+      return;
+    }
+    if (path.charAt(0) == '/') {
+      return;
+    }
+    if (path.length() == 1 && path.charAt(0) == '*' && headers.method() != null && OPTIONS.contentEquals(headers.method())) {
+      return;
+    }
+    throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
+        "request on stream %d with a :path that is neither origin-form nor * for OPTIONS", streamId));
   }
 
   private void checkUnknownStream(int streamId) {

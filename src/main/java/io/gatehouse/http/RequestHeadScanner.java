@@ -18,6 +18,8 @@ final class RequestHeadScanner {
   static final int CONTROL_CHAR = -3;
   static final int NON_ASCII_REQUEST_LINE = -4;
   static final int LEADING_WHITESPACE = -5;
+  static final int BARE_CR = -6;
+  static final int VERSION_CASE = -7;
 
   private final int maxHeadBytes;
   /** Bytes after the reader index already scanned (the decoder consumes nothing until OK). */
@@ -75,11 +77,26 @@ final class RequestHeadScanner {
         }
       }
       if (b == '\n') {
+        if (firstLine && versionInWrongCase(in, i)) {
+          return VERSION_CASE;
+        }
         lineStart = true;
         firstLine = false;
         continue;
       }
       lineStart = false;
+      if (b == '\r') {
+        // RFC 9112 §2.2: a bare CR makes the element invalid. Netty's decoder splits the request line
+        // on it as if it were a space ("GET\r\t/x HTTP/1.1" became "GET /x"); nginx and HAProxy
+        // answer 400 (found by HeadParserFuzzTest). Judged with the byte after it, so wait for it.
+        if (i + 1 >= end) {
+          return INCOMPLETE;
+        }
+        if (in.getByte(i + 1) != '\n') {
+          return BARE_CR;
+        }
+        continue;
+      }
       if ((b < 0x20 && b != '\t' && b != '\r') || b == 0x7f) {
         return CONTROL_CHAR;
       }
@@ -92,6 +109,32 @@ final class RequestHeadScanner {
     return INCOMPLETE;
   }
 
+  private static final byte[] HTTP_NAME = {'H', 'T', 'T', 'P', '/'};
+
+  /**
+   * RFC 9112 §2.3: HTTP-name is "HTTP", case-sensitive. Netty's decoder upper-cases the version it
+   * reads, so "HtTP/1.1" passed as HTTP/1.1; nginx answers 400 (found by HeadParserFuzzTest). The
+   * request line ends at {@code lf}: its last 8 bytes before the CR are the version when well formed;
+   * any other shape is left to the decoder.
+   */
+  private static boolean versionInWrongCase(ByteBuf in, int lf) {
+    int v = lf - 9;
+    if (v < in.readerIndex() || in.getByte(lf - 1) != '\r' || in.getByte(v - 1) != ' ') {
+      return false;
+    }
+    boolean exact = true;
+    for (int k = 0; k < HTTP_NAME.length; k++) {
+      byte c = in.getByte(v + k);
+      if (c != HTTP_NAME[k]) {
+        if ((c | 0x20) != (HTTP_NAME[k] | 0x20)) {
+          return false; // not a version in another case: the decoder judges it
+        }
+        exact = false;
+      }
+    }
+    return !exact;
+  }
+
   static String describe(int verdict) {
     switch (verdict) {
       case OBS_FOLD:
@@ -102,6 +145,10 @@ final class RequestHeadScanner {
         return "non-ASCII byte in request line";
       case LEADING_WHITESPACE:
         return "whitespace before the request line";
+      case BARE_CR:
+        return "bare CR in request head";
+      case VERSION_CASE:
+        return "HTTP-name not in upper case";
       default:
         return "malformed request head";
     }

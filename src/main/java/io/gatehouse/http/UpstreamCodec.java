@@ -131,6 +131,12 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
         fail(in, out, HeadParser.malformed("unsupported HTTP version"));
         return false;
       }
+      if (head.minorVersion() == 0 && head.hasTransferEncoding()) {
+        // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding was likely forwarded by someone
+        // who did not handle the coding; its framing is faulty. Netty refuses it too: 502.
+        fail(in, out, HeadParser.malformed("Transfer-Encoding in an HTTP/1.0 response"));
+        return false;
+      }
       int code = head.status();
       byte[] bytes = parser.headBytes();
       HttpResponse response = new DefaultHttpResponse(

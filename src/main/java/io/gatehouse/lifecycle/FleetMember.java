@@ -44,8 +44,16 @@ final class FleetMember implements AutoCloseable {
     this.client = client;
     this.heartbeats = new Heartbeats(client, Clock.systemUTC());
     this.judges = new io.gatehouse.fleet.JudgeLeases(client, System::currentTimeMillis);
-    this.size = new io.gatehouse.fleet.FleetSize(heartbeats, client.config().expectedInstances());
-    size.start(client);
+    this.size = new io.gatehouse.fleet.FleetSize(client.config().expectedInstances());
+    // One listing of the fleet's heartbeats per beat feeds both the API's view and the live count.
+    client.every(client.config().heartbeat(), () -> {
+      if (client.status().isUp()) {
+        heartbeats.list().thenAccept(list -> {
+          beats = List.copyOf(list);
+          size.count(list);
+        });
+      }
+    });
     this.deployments = new io.gatehouse.fleet.FleetDeploymentStore(client);
     deployments.start();
     judges.start(() -> deployments.lastKnown().stream().filter(d -> d.state().running())
@@ -142,11 +150,6 @@ final class FleetMember implements AutoCloseable {
   /** Starts beating; {@code self} says what this instance runs at each beat. */
   void beat(Supplier<Heartbeats.Beat> self) {
     heartbeats.start(self);
-    client.every(client.config().heartbeat(), () -> {
-      if (client.status().isUp()) {
-        heartbeats.list().thenAccept(list -> beats = List.copyOf(list));
-      }
-    });
   }
 
   Heartbeats.Beat self(String admin, long generation) {

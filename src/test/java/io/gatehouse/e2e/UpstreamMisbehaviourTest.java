@@ -95,7 +95,9 @@ class UpstreamMisbehaviourTest {
             "HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 5\r\n\r\nhello"),
         Arguments.of("control byte in the reason phrase",
             "HTTP/1.1 200 O\u0001K\r\nContent-Length: 5\r\n\r\nhello"),
-        Arguments.of("status below 100", "HTTP/1.1 099 Odd\r\nContent-Length: 5\r\n\r\nhello"));
+        Arguments.of("status below 100", "HTTP/1.1 099 Odd\r\nContent-Length: 5\r\n\r\nhello"),
+        Arguments.of("Transfer-Encoding in an HTTP/1.0 response (RFC 9112 §6.1)",
+            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -100,6 +100,26 @@ class HeadParserTest {
   }
 
   @Test
+  void chunked_framer_reads_extensions_by_their_grammar() throws Exception {
+    String[] good = {
+      "5;a\r\nhello\r\n0\r\n\r\n",
+      "5 ; a = b ;c\r\nhello\r\n0\r\n\r\n", // BWS around ';' and '='
+      "5;a=\"x; \\\"y\\\" =\";b\r\nhello\r\n0\r\n\r\n", // a quoted value with ';', '=' and quoted pairs
+    };
+    for (String body : good) {
+      ByteBuf buf = bytes(body);
+      try {
+        ChunkedFramer framer = new ChunkedFramer(1024);
+        assertThat(framer.consume(buf, 0, buf.writerIndex())).as(body).isEqualTo(body.length());
+        assertThat(framer.done()).as(body).isTrue();
+        assertThat(framer.dataBytes()).isEqualTo(5);
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
   void chunked_framer_refuses_what_could_be_read_two_ways() {
     String[] bad = {
       "5\nhello\r\n0\r\n\r\n", // bare LF after the size
@@ -108,6 +128,10 @@ class HeadParserTest {
       "-5\r\nhello\r\n0\r\n\r\n", // not a size
       "8000000000000000\r\n", // over a signed 64-bit length
       "5;a\0b\r\nhello\r\n0\r\n\r\n", // control byte in an extension
+      "5;ext==1\r\nhello\r\n0\r\n\r\n", // a value that is neither token nor quoted-string
+      "5;\r\nhello\r\n0\r\n\r\n", // an extension without a name
+      "5;a=\"b\r\nhello\r\n0\r\n\r\n", // an unterminated quoted value
+      "5;a=b c\r\nhello\r\n0\r\n\r\n", // a second word without ';'
       "0\r\nX-T : 1\r\n\r\n", // whitespace before a trailer colon
       "0\r\nX-T: 1\r\n folded\r\n\r\n", // obs-fold in a trailer
     };

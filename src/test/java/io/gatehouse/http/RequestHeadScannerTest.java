@@ -35,6 +35,21 @@ class RequestHeadScannerTest {
   }
 
   @Test
+  void bareCrIsRefusedAndACrAtTheEndOfTheBufferWaitsForTheNextByte() {
+    assertThat(scan("GET\r\t/x HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.BARE_CR);
+    assertThat(scan("GET /x HTTP/1.1\r\nHost: a\rb\r\n\r\n")).isEqualTo(RequestHeadScanner.BARE_CR);
+    assertThat(scan("GET /x HTTP/1.1\r")).isEqualTo(RequestHeadScanner.INCOMPLETE);
+  }
+
+  @Test
+  void theHttpNameIsCaseSensitive() {
+    assertThat(scan("GET / HtTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.VERSION_CASE);
+    assertThat(scan("GET / http/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.VERSION_CASE);
+    assertThat(scan("GET / HTTP/1.1\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.OK);
+    assertThat(scan("GET /HTTP/1.1 HTTP/1.0\r\nHost: a\r\n\r\n")).isEqualTo(RequestHeadScanner.OK);
+  }
+
+  @Test
   void obsFoldIsRefused() {
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);
     assertThat(scan("GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n")).isEqualTo(RequestHeadScanner.OBS_FOLD);

@@ -94,6 +94,25 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(request("GET", "", "localhost"), true);
   }
 
+  /** RFC 9113 §8.3.1: an https :path is origin-form, or "*" for OPTIONS only. */
+  @ParameterizedTest
+  @ValueSource(strings = {"localhost", "http://localhost/bad", "*", "bad/"})
+  void pathNotInOriginForm(String path) throws Exception {
+    assertRefusedAndSiblingServed(request(path.equals("*") ? "GET" : "OPTIONS", path, "localhost"), true);
+  }
+
+  /** §5.1.1: a stream refused at its first header block stays used; a second block on it is no request. */
+  @Test
+  void headersAgainOnAStreamRefusedAtItsFirstHeaderBlock() throws Exception {
+    List<String[]> bad = request("GET", "/bad", "localhost");
+    bad.add(new String[] {":status", "200"});
+    h2.headers(1, true, bad);
+    assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
+    h2.headers(1, true, request("GET", "/again", "localhost"));
+    assertSiblingServed(3);
+    assertThat(origin.requests()).extracting(RecordedRequest::uri).containsExactly("/good");
+  }
+
   @Test
   void unknownPseudoHeader() throws Exception {
     List<String[]> fields = request("GET", "/bad", "localhost");
@@ -125,6 +144,14 @@ class Http2ConformanceTest {
   @Test
   void connectWithPath() throws Exception {
     assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":authority", "example.com:443", ":path", "/"), true);
+  }
+
+  /** RFC 8441: :protocol needs SETTINGS_ENABLE_CONNECT_PROTOCOL, which Gatehouse never sends. */
+  @Test
+  void protocolPseudoHeaderWithoutExtendedConnect() throws Exception {
+    List<String[]> fields = request("POST", "/bad", "localhost");
+    fields.add(new String[] {":protocol", "websocket"});
+    assertRefusedAndSiblingServed(fields, true);
   }
 
   @Test
