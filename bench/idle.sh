@@ -143,6 +143,8 @@ for proxy in $proxies; do
   wait "$cpid" || true
   echo "$proxy: $open idle connections ($failed failed), $upstream to the origin; RSS ${before} MiB before, ${rss} MiB with them (anonymous ${anon} MiB)$detail"
   kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  # Not this shell's child (started in a command substitution): `wait` returns at once. Until it is
+  # gone, a JVM still stopping may hold the port, and the next run's wait_port would find it.
+  for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
   port=$((port + 1))
 done

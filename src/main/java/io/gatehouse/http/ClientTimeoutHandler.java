@@ -30,12 +30,15 @@ import java.util.function.LongSupplier;
  *       upstream connection all the while (R.U.D.Y., slow read).
  * </ul>
  *
- * One timer per connection is kept and only moved when it fires, so the per-request cost is a
- * few field writes. Fields are event-loop confined.
+ * The proxy's own deadline on the connection, the wait for the upstream's response head
+ * ({@link ResponseTimer}), is timed here too: one scheduled task per connection serves every
+ * deadline. It is only moved when it fires and finds the earliest deadline later, or when a new
+ * deadline is earlier, so the per-request cost is a few field writes; an idle connection holds
+ * one task in the event loop's queue. Fields are event-loop confined.
  *
  * <p>Pipeline: {@code [tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
  */
-public final class ClientTimeoutHandler extends ChannelDuplexHandler {
+public final class ClientTimeoutHandler extends ChannelDuplexHandler implements ResponseTimer {
   /** User event fired when a request head did not arrive in time. */
   public static final Object HEADER_TIMEOUT = new Object() {
     @Override
@@ -83,12 +86,17 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private long stalledSince;
   /** When the current state times out; Long.MAX_VALUE when nothing is timed. */
   private long deadline = Long.MAX_VALUE;
+  /** The proxy's response deadline ({@link ResponseTimer}) and what runs then; null when disarmed. */
+  private long responseDeadline = Long.MAX_VALUE;
+  private Runnable onResponseTimeout;
   private long firesAt;
   private boolean timerPending;
-  /** Identifies the latest scheduled task; an older one that fires finds it changed and stops. */
-  private int timerGeneration;
-  /** The latest scheduled task, cancelled when the connection closes so it does not keep it alive. */
+  /**
+   * The pending task, cancelled when superseded (a cancelled task never runs: cancel and run both
+   * happen on the event loop) or when the connection closes, so it does not keep it reachable.
+   */
   private ScheduledFuture<?> timer;
+  private final Runnable fire = this::onTimer;
   private ChannelHandlerContext ctx;
 
   public ClientTimeoutHandler(long idleNanos, long headerNanos, LongSupplier clock) {
@@ -118,14 +126,43 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
       readRate = new MinRate(minReadRate, rateWindowNanos);
     }
     if (ctx.channel().isActive()) {
-      enter(State.IDLE);
+      start();
     }
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    enter(State.IDLE);
+    if (!timerPending) { // an accepted connection is active already when its pipeline is built
+      start();
+    }
     super.channelActive(ctx);
+  }
+
+  /**
+   * A new connection waits for its first request, whose first byte usually follows at once and
+   * starts the (shorter) head timeout: the task is scheduled for the earlier of the two, so that
+   * the head's deadline needs no new task, and moves itself on when it finds the idle one later.
+   * A connection that sends one request and closes (no keep-alive) costs one task.
+   */
+  private void start() {
+    state = State.IDLE;
+    long now = clock.getAsLong();
+    deadline = now + idleNanos;
+    schedule(now, Math.min(idleNanos, headerNanos));
+  }
+
+  /** The response deadline of the exchange in progress ({@link ResponseTimer}). */
+  @Override
+  public void arm(long timeoutNanos, Runnable onExpiry) {
+    onResponseTimeout = onExpiry;
+    responseDeadline = clock.getAsLong() + timeoutNanos;
+    ensureTimer();
+  }
+
+  @Override
+  public void disarm() {
+    onResponseTimeout = null;
+    responseDeadline = Long.MAX_VALUE;
   }
 
   @Override
@@ -250,19 +287,28 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     ensureTimer();
   }
 
-  /** Makes sure a task fires no later than the deadline; a later-firing task is superseded. */
+  /** The earliest deadline timed now: the state's (none once expired) and the response's. */
+  private long nextDeadline() {
+    return Math.min(state == State.EXPIRED ? Long.MAX_VALUE : deadline, responseDeadline);
+  }
+
+  /** Makes sure a task fires no later than the earliest deadline; a later-firing task is superseded. */
   private void ensureTimer() {
-    if (deadline == Long.MAX_VALUE || (timerPending && firesAt <= deadline)) {
+    long next = nextDeadline();
+    if (next == Long.MAX_VALUE || (timerPending && firesAt <= next)) {
       return;
     }
-    long delay = Math.max(0, deadline - clock.getAsLong());
-    timerPending = true;
-    firesAt = deadline;
-    int generation = ++timerGeneration;
+    long now = clock.getAsLong();
+    schedule(now, Math.max(0, next - now));
+  }
+
+  private void schedule(long now, long delay) {
     if (timer != null) {
       timer.cancel(false); // superseded by an earlier deadline
     }
-    timer = ctx.executor().schedule(() -> onTimer(generation), delay, TimeUnit.NANOSECONDS);
+    timerPending = true;
+    firesAt = now + delay;
+    timer = ctx.executor().schedule(fire, delay, TimeUnit.NANOSECONDS);
   }
 
   /**
@@ -270,8 +316,9 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
    * soon as the connection closes, or closed connections would pile up until their timeouts.
    */
   private void cancelTimer() {
-    timerGeneration++;
     timerPending = false;
+    onResponseTimeout = null;
+    responseDeadline = Long.MAX_VALUE;
     if (timer != null) {
       timer.cancel(false);
       timer = null;
@@ -289,24 +336,29 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     cancelTimer();
   }
 
-  private void onTimer(int generation) {
-    if (generation != timerGeneration) {
-      return; // superseded by a task for an earlier deadline
-    }
+  private void onTimer() {
     long now = clock.getAsLong();
     timerPending = false;
     timer = null;
-    if (!ctx.channel().isActive() || state == State.EXPIRED || deadline == Long.MAX_VALUE) {
+    if (!ctx.channel().isActive()) {
       return;
     }
-    if (now < deadline) {
+    if (onResponseTimeout != null && now >= responseDeadline) {
+      Runnable expired = onResponseTimeout;
+      disarm();
+      expired.run();
+      if (!ctx.channel().isActive()) {
+        return;
+      }
+    }
+    if (state == State.EXPIRED || deadline == Long.MAX_VALUE || now < deadline) {
       ensureTimer();
       return;
     }
     switch (state) {
       case IDLE:
         ctx.close();
-        break;
+        return;
       case HEAD:
         state = State.EXPIRED;
         ctx.pipeline().fireUserEventTriggered(HEADER_TIMEOUT);
@@ -314,6 +366,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
       default:
         onExchangeTimer(now);
     }
+    ensureTimer(); // a response deadline may still be armed
   }
 
   /** A deadline of the exchange passed: a timeout, a rate window that fell short, or a window that passed. */

@@ -234,8 +234,15 @@ public final class GatehouseServer implements AutoCloseable {
     }
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
         listeners::openConnections);
+    // Asking for the TLS provider loads BoringSSL and the JDK's TLS classes (~10 MiB resident): only
+    // when the config uses TLS; otherwise they load at the first reload that adds it, or never.
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
-        transport.name(), loops.size(), TlsContexts.providerName());
+        transport.name(), loops.size(), usesTls(config) ? TlsContexts.providerName() : "not loaded (no TLS configured)");
+  }
+
+  private static boolean usesTls(GatehouseConfig config) {
+    return config.listeners().stream().anyMatch(l -> l.tls() != null)
+        || config.clusters().stream().anyMatch(c -> c.tls() != null);
   }
 
   private void startFleet(GatehouseConfig config) throws InterruptedException {

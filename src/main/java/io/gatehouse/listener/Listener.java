@@ -64,7 +64,8 @@ public final class Listener {
         .option(ChannelOption.ALLOCATOR, ALLOCATOR)
         .childOption(ChannelOption.ALLOCATOR, ALLOCATOR)
         .childOption(ChannelOption.AUTO_READ, false)
-        .childOption(ChannelOption.TCP_NODELAY, true)
+        // No TCP_NODELAY child option: Netty's socket configs (epoll and NIO) set it on every
+        // socket they create; asking again cost a second setsockopt(2) per accepted connection.
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
         .childHandler(pipeline);
     InetSocketAddress address = new InetSocketAddress(config.bind().host(), config.bind().port());

@@ -1,6 +1,7 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.Reason;
+import io.gatehouse.http.ResponseTimer;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -37,7 +38,7 @@ public final class HttpExchange {
   private final Framing framing;
   private final RequestStream requestStream;
   private final long startNanos;
-  private final LazyTimer responseTimer;
+  private final ResponseTimer responseTimer;
 
   /** The try in progress (connecting or connected); null between two tries and once done. */
   private UpstreamAttempt attempt;
@@ -62,7 +63,7 @@ public final class HttpExchange {
       UpstreamConnector connector,
       ExchangeListener listener,
       ExchangeSettings settings,
-      LazyTimer responseTimer,
+      ResponseTimer responseTimer,
       long requestBufferBytes) {
     this.client = client;
     this.responseTimer = responseTimer;

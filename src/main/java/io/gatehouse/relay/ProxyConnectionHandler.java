@@ -53,7 +53,6 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private RequestInfo current;
   /** Drain, half-close and closing of the connection; knows whether it is lingering (input dropped). */
   private ClientConnection closing;
-  private LazyTimer responseTimer;
   /**
    * The client of this connection (behind a PROXY-protocol balancer, the one its header named),
    * read once per connection.
@@ -88,7 +87,6 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     channel = ctx.channel();
     closing = new ClientConnection(channel, ctx.pipeline().context(PipelineNames.FLOW_CONTROL), this::stage);
-    responseTimer = new LazyTimer(channel.eventLoop(), clock());
     client = ClientAddress.of(channel); // an HTTP/2 stream: its connection's client
     clientIp = client.ip();
     channel.read();
@@ -192,7 +190,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** Starts relaying {@code request} to an upstream from {@code connector}. */
   protected final void startExchange(HttpRequest request, UpstreamConnector connector, ExchangeSettings settings) {
-    exchange = new HttpExchange(channel, request, connector, this, settings, responseTimer, context.requestBufferBytes());
+    exchange = new HttpExchange(channel, request, connector, this, settings, timeouts, context.requestBufferBytes());
     exchange.start();
   }
 
@@ -385,9 +383,6 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    if (responseTimer != null) {
-      responseTimer.cancel();
-    }
     if (exchange != null) {
       exchange.onClientClosed();
     } else if (current != null) {

@@ -2,6 +2,7 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.HopByHop;
 import io.gatehouse.http.Reason;
+import io.gatehouse.http.ResponseTimer;
 import io.gatehouse.http.UpstreamResponse;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
@@ -25,7 +26,7 @@ final class UpstreamAttempt {
   private final HttpExchange exchange;
   private final UpstreamConnector connector;
   private final Channel client;
-  private final LazyTimer responseTimer;
+  private final ResponseTimer responseTimer;
   private final long responseTimeoutNanos;
   /** 0 for the first try; a replay on a fresh connection keeps the number of the try it repeats. */
   private final int index;
@@ -37,7 +38,7 @@ final class UpstreamAttempt {
   private boolean informational;
   private boolean upstreamKeepAlive;
 
-  UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Channel client, LazyTimer responseTimer,
+  UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Channel client, ResponseTimer responseTimer,
       long responseTimeoutNanos, int index) {
     this.exchange = exchange;
     this.connector = connector;

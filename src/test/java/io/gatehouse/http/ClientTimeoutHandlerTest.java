@@ -217,4 +217,61 @@ class ClientTimeoutHandlerTest {
     channel.close();
     assertThat(channel.runScheduledPendingTasks()).as("no task left after close").isEqualTo(-1);
   }
+
+  @Test
+  void response_deadline_runs_once_unless_disarmed() {
+    List<String> expired = new ArrayList<>();
+    receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    timeouts.exchangeStarted(false);
+    timeouts.arm(HEADER / 4, () -> expired.add("first"));
+    advance(HEADER / 4 - 1);
+    assertThat(expired).isEmpty();
+    advance(1);
+    assertThat(expired).containsExactly("first");
+    timeouts.arm(HEADER / 4, () -> expired.add("second"));
+    timeouts.disarm();
+    advance(IDLE * 2);
+    assertThat(expired).containsExactly("first");
+    assertThat(channel.isOpen()).as("an exchange in progress has no idle timeout").isTrue();
+    assertThat(events).isEmpty();
+    channel.finishAndReleaseAll();
+  }
+
+  @Test
+  void response_deadline_later_than_the_pending_task_is_reached_by_moving_it() {
+    List<String> expired = new ArrayList<>();
+    receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    timeouts.exchangeStarted(false);
+    timeouts.arm(IDLE * 2, () -> expired.add("response"));
+    advance(IDLE * 2 - 1); // the pending task fired at the head deadline and moved on
+    assertThat(expired).isEmpty();
+    advance(1);
+    assertThat(expired).containsExactly("response");
+    channel.finishAndReleaseAll();
+  }
+
+  @Test
+  void response_deadline_still_runs_after_the_head_timeout_fired() {
+    List<String> expired = new ArrayList<>();
+    receive("GET / HTTP/1.1\r\n");
+    timeouts.arm(HEADER * 3, () -> expired.add("response"));
+    advance(HEADER);
+    assertThat(events).containsExactly(ClientTimeoutHandler.HEADER_TIMEOUT);
+    advance(HEADER * 2);
+    assertThat(expired).containsExactly("response");
+    channel.finishAndReleaseAll();
+  }
+
+  /** A pending timer holds the whole connection: a closed connection must not leave one behind. */
+  @Test
+  void closing_the_connection_drops_an_armed_response_deadline() {
+    List<String> expired = new ArrayList<>();
+    receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    timeouts.exchangeStarted(false);
+    timeouts.arm(IDLE * 2, () -> expired.add("response"));
+    channel.close();
+    assertThat(channel.runScheduledPendingTasks()).as("no task left after close").isEqualTo(-1);
+    advance(IDLE * 3);
+    assertThat(expired).isEmpty();
+  }
 }
