@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * during a Redis outage starts from it, and when Redis has no hash (restarted empty, or a new
  * fleet) the first instance to see that seeds it from its own state.
  *
- * <p>All Redis reads and applies run on one {@code gatehouse-fleet} thread; a change made here
- * waits for its write at most {@code fleet.timeout} on the caller's (admin or deploy) thread.
+ * <p>All Redis reads, applies and writes run on one {@code gatehouse-fleet} thread, so a re-read
+ * never lands between a write and its install; a change made here waits for its write on the
+ * caller's (admin or deploy) thread.
  */
 final class FleetOverrides implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FleetOverrides.class);
@@ -140,6 +141,29 @@ final class FleetOverrides implements AutoCloseable {
    * drain, so the operator hears that it did not apply rather than believing it did.
    */
   long write(Overrides before, Overrides after) {
+    // On the fleet thread, after any re-read already under way: a read of the version before this
+    // write must not be applied after this write's own change is installed (it would put the older
+    // weights back until the next notice; found when a deployment started right after a rollback
+    // read the rolled-back canary step as the route's weights).
+    java.util.concurrent.Future<Long> written = thread.submit(() -> writeNow(before, after));
+    try {
+      return written.get(timeout.toMillis() * 3, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new AdminException(503, "fleet", "the fleet's Redis write failed: " + e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AdminException(503, "fleet", "interrupted while writing to the fleet's Redis");
+    } catch (java.util.concurrent.TimeoutException e) {
+      written.cancel(true);
+      throw new AdminException(503, "fleet", "the fleet's Redis " + fleet.config().redis()
+          + " did not answer in time: the change was not applied on this instance (retry)");
+    }
+  }
+
+  private long writeNow(Overrides before, Overrides after) {
     Map<String, String> was = fields(before);
     Map<String, String> now = fields(after);
     Map<String, String> put = new LinkedHashMap<>();
