@@ -56,9 +56,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
   public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
       int padding, boolean endStream) {
     if (direction == Direction.INBOUND) {
-      checkHeaders(streamId);
-      checkConnect(streamId, headers);
-      checkPath(streamId, headers);
+      checkInbound(streamId, headers);
     }
   }
 
@@ -66,9 +64,7 @@ final class Http2FrameChecks extends Http2FrameLogger {
   public void logHeaders(Direction direction, ChannelHandlerContext ctx, int streamId, Http2Headers headers,
       int streamDependency, short weight, boolean exclusive, int padding, boolean endStream) {
     if (direction == Direction.INBOUND) {
-      checkHeaders(streamId);
-      checkConnect(streamId, headers);
-      checkPath(streamId, headers);
+      checkInbound(streamId, headers);
     }
   }
 
@@ -87,6 +83,13 @@ final class Http2FrameChecks extends Http2FrameLogger {
   @Override
   public void logRstStream(Direction direction, ChannelHandlerContext ctx, int streamId, long errorCode) {
     history.rememberReset(streamId);
+  }
+
+  /** Every check on an inbound header block, for both forms of HEADERS (with and without priority). */
+  private void checkInbound(int streamId, Http2Headers headers) {
+    checkHeaders(streamId);
+    checkConnect(streamId, headers);
+    checkPath(streamId, headers);
   }
 
   private void checkHeaders(int streamId) {
