@@ -60,6 +60,22 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
+  /**
+   * Why a well-formed head is still no response this proxy relays (502), or null: another major
+   * version is not HTTP/1.x; an HTTP/1.0 message with Transfer-Encoding was likely forwarded by
+   * someone who did not handle the coding, so its framing is faulty (RFC 9112 §6.1; Netty refuses
+   * it too). Shared with the differential fuzzer's model of this codec.
+   */
+  static String refusal(HttpHead head) {
+    if (head.majorVersion() != 1) {
+      return "unsupported HTTP version";
+    }
+    if (head.minorVersion() == 0 && head.hasTransferEncoding()) {
+      return "Transfer-Encoding in an HTTP/1.0 response";
+    }
+    return null;
+  }
+
   final class Decoder extends ByteToMessageDecoder {
     private static final int HEAD = 0;
     private static final int FIXED = 1;
@@ -129,14 +145,9 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       if (head == null) {
         return false;
       }
-      if (head.majorVersion() != 1) {
-        fail(in, out, HeadParser.malformed("unsupported HTTP version"));
-        return false;
-      }
-      if (head.minorVersion() == 0 && head.hasTransferEncoding()) {
-        // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding was likely forwarded by someone
-        // who did not handle the coding; its framing is faulty. Netty refuses it too: 502.
-        fail(in, out, HeadParser.malformed("Transfer-Encoding in an HTTP/1.0 response"));
+      String refused = refusal(head);
+      if (refused != null) {
+        fail(in, out, HeadParser.malformed(refused));
         return false;
       }
       int code = head.status();

@@ -85,13 +85,9 @@ final class HeadDifferential {
           chunked = head.chunked();
           body = chunked ? 0 : Math.max(0, head.contentLength());
         } else {
-          if (head.majorVersion() != 1) {
-            // UpstreamCodec refuses an HTTP/1-syntax response of another major version, and an HTTP/1.0
-        // one with Transfer-Encoding (502).
-            return new Outcome(messages, End.FAILED, "unsupported HTTP version");
-          }
-          if (head.minorVersion() == 0 && head.hasTransferEncoding()) {
-            return new Outcome(messages, End.FAILED, "Transfer-Encoding in an HTTP/1.0 response");
+          String refused = UpstreamCodec.refusal(head);
+          if (refused != null) {
+            return new Outcome(messages, End.FAILED, refused);
           }
           start = Integer.toString(head.status());
           int status = head.status();
