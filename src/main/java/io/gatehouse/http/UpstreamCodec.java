@@ -3,6 +3,8 @@ package io.gatehouse.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.channel.CombinedChannelDuplexHandler;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
@@ -48,8 +50,32 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     init(new Decoder(new HeadParser(false, maxStatusLineBytes, maxHeadBytes), maxHeadBytes), new Encoder());
   }
 
-  /** Records each request's method: the response to HEAD has no body whatever it says (RFC 9110 §9.3.2). */
+  /**
+   * Netty's request encoder, plus the by-ranges path: a {@link ClientRequest} whose headers nobody
+   * materialized is written as the client's bytes with the proxy's edits ({@link
+   * ClientRequest#writeHead}), and its body parts follow through {@link RangedBody}. Records each
+   * request's method: the response to HEAD has no body whatever it says (RFC 9110 §9.3.2).
+   */
   final class Encoder extends HttpRequestEncoder {
+    private final RangedBody body = new RangedBody();
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (body.active() && msg instanceof HttpContent) {
+        body.write(ctx, (HttpContent) msg, promise);
+      } else if (msg instanceof ClientRequest && ((ClientRequest) msg).writesByRanges()) {
+        ClientRequest request = (ClientRequest) msg;
+        methods.add(request.method());
+        // The relay frames a request body as it came: chunked on both hops, or a length.
+        body.start(request.head().onlyChunked() ? RangedBody.CHUNKED : RangedBody.RAW);
+        ByteBuf buf = ctx.alloc().buffer(request.receivedLength() + 256);
+        request.writeHead(buf);
+        ctx.write(buf, promise);
+      } else {
+        super.write(ctx, msg, promise);
+      }
+    }
+
     @Override
     protected void encodeInitialLine(ByteBuf buf, HttpRequest request) throws Exception {
       methods.add(request.method());
@@ -88,9 +114,7 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     private final int maxTrailerBytes;
     private int state = HEAD;
     private long remaining;
-    private ChunkedFramer framer;
-    /** Bytes of the trailer section read so far and kept in the buffer until it ends. */
-    private int trailerBytes;
+    private ChunkedBody body;
 
     Decoder(HeadParser parser, int maxTrailerBytes) {
       this.parser = parser;
@@ -165,8 +189,7 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       } else if (informational || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
         out.add(LastHttpContent.EMPTY_LAST_CONTENT);
       } else if (head.chunked()) {
-        framer = new ChunkedFramer(maxTrailerBytes);
-        trailerBytes = 0;
+        body = new ChunkedBody(maxTrailerBytes);
         state = CHUNKED;
       } else if (head.hasTransferEncoding()) {
         state = UNTIL_CLOSE; // RFC 9112 §6.3 item 4: a final coding other than chunked
@@ -184,34 +207,12 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     /** @return whether to go on in the same buffer */
     private boolean chunked(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
       try {
-        if (framer.inData()) {
-          int n = (int) Math.min(framer.dataRemaining(), in.readableBytes());
-          framer.dataTaken(n);
-          out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
-          return true;
-        }
-        if (framer.inTrailer()) {
-          // The trailer section stays in the buffer until it ends, then becomes the last part's
-          // trailing fields (RFC 9112 §7.1.2), as Netty's decoder passes them on.
-          int start = in.readerIndex() + trailerBytes;
-          trailerBytes += framer.consumeFraming(in, start, in.writerIndex());
-          if (!framer.done()) {
-            return false;
-          }
-          LastHttpContent last = LastHttpContent.EMPTY_LAST_CONTENT;
-          if (trailerBytes > 2) {
-            last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, TRAILERS);
-            trailers(in, in.readerIndex(), in.readerIndex() + trailerBytes, last.trailingHeaders());
-          }
-          in.skipBytes(trailerBytes);
-          out.add(last);
-          framer = null;
+        int result = body.read(in, out);
+        if (result == ChunkedBody.DONE) {
+          body = null;
           state = HEAD;
-          return true;
         }
-        int read = framer.consumeFraming(in, in.readerIndex(), in.writerIndex());
-        in.skipBytes(read);
-        return read > 0 || framer.inTrailer();
+        return result != ChunkedBody.NEED_BYTES;
       } catch (HeadParseException e) {
         // Mid-body: the response head is already on its way, so no 502 can replace it; the
         // connection closes and the relay ends the exchange as cut (never as complete).
@@ -219,22 +220,6 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
         in.skipBytes(in.readableBytes());
         ctx.close();
         return false;
-      }
-    }
-
-    /** Adds the trailer fields in {@code buf[from, to)} (already checked by the framer) to {@code trailers}. */
-    private void trailers(ByteBuf buf, int from, int to, HttpHeaders trailers) {
-      int line = from;
-      while (line < to) {
-        int cr = buf.indexOf(line, to, (byte) '\r');
-        if (cr <= line) {
-          return; // the empty line ending the section
-        }
-        int colon = buf.indexOf(line, cr, (byte) ':');
-        String name = buf.toString(line, colon - line, StandardCharsets.ISO_8859_1);
-        String value = buf.toString(colon + 1, cr - colon - 1, StandardCharsets.ISO_8859_1).strip();
-        trailers.add(name, value);
-        line = cr + 2;
       }
     }
 
