@@ -116,9 +116,9 @@ class RequestDecoder extends ByteToMessageDecoder {
       fail(in, out, HeadParser.malformed(codings));
       return false;
     }
-    // A copy of the head (the parser's, made for its own pass): the fields stay bytes until
-    // someone asks for them, and the head goes upstream by ranges (ClientRequest).
-    ByteBuf copy = Unpooled.wrappedBuffer(java.util.Arrays.copyOf(bytes, head.length()));
+    // The parser's copy of the head, made for its own pass: the fields stay bytes until someone
+    // asks for them, and the head goes upstream by ranges (ClientRequest).
+    ByteBuf copy = Unpooled.wrappedBuffer(bytes);
     HttpMethod method = method(bytes, head.methodStart(), head.methodEnd());
     String uri = new String(bytes, head.targetStart(), head.targetEnd() - head.targetStart(), StandardCharsets.ISO_8859_1);
     out.add(new ClientRequest(head, copy, method, uri, version(head)));

@@ -175,9 +175,9 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
         return false;
       }
       int code = head.status();
-      // A copy of the head (the parser's, made for its own pass): the fields stay bytes until
+      // The parser's copy of the head, made for its own pass: the fields stay bytes until
       // someone asks for them, and most responses go to the client by ranges (UpstreamResponse).
-      HttpResponse response = new UpstreamResponse(head, java.util.Arrays.copyOf(parser.headBytes(), head.length()));
+      HttpResponse response = new UpstreamResponse(head, parser.headBytes());
       in.skipBytes(head.length());
       parser.reset();
       out.add(response);
