@@ -3,11 +3,9 @@ package io.gatehouse.http;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -29,72 +27,25 @@ import java.util.List;
  * <p>Framing (RFC 9112 §6.3): chunked when {@code Transfer-Encoding} is exactly {@code chunked};
  * any other coding is passed up for {@link RequestChecks} to refuse (501) and nothing after it is
  * read; then {@code Content-Length}; else no body. After a refused head or body nothing more is
- * read: the connection closes once the refusal is sent. Event-loop confined: plain fields.
+ * read: the connection closes once the refusal is sent. After a CONNECT head nothing more is
+ * decoded ({@link #HOLD}). Event-loop confined: plain fields.
  */
-class RequestDecoder extends ByteToMessageDecoder {
-  private static final int HEAD = 0;
-  private static final int FIXED = 1;
-  private static final int CHUNKED = 2;
-  /** A CONNECT head was read: the bytes that follow belong to the tunnel (RFC 9110 §9.3.6). */
-  static final int AFTER_CONNECT = 3;
-  private static final int FAILED = 4;
-
+class RequestDecoder extends MessageDecoder {
   private final HeadParser parser;
   private final int maxFieldBytes;
-  private final int maxTrailerBytes;
-  private int state = HEAD;
-  private long remaining;
-  private ChunkedBody body;
 
   /**
    * @param maxLineBytes the longest request line (414 beyond it)
    * @param maxFieldBytes the largest field section (431 beyond it)
    */
   RequestDecoder(int maxLineBytes, int maxFieldBytes) {
+    super(maxFieldBytes);
     this.parser = new HeadParser(true, maxLineBytes, maxLineBytes + maxFieldBytes);
     this.maxFieldBytes = maxFieldBytes;
-    this.maxTrailerBytes = maxFieldBytes;
-  }
-
-  final int state() {
-    return state;
   }
 
   @Override
-  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    while (in.isReadable()) {
-      switch (state) {
-        case HEAD:
-          if (!head(in, out)) {
-            return;
-          }
-          break;
-        case FIXED:
-          int n = (int) Math.min(remaining, in.readableBytes());
-          remaining -= n;
-          if (remaining == 0) {
-            out.add(new DefaultLastHttpContent(in.readRetainedSlice(n)));
-            state = HEAD;
-          } else {
-            out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
-          }
-          break;
-        case CHUNKED:
-          if (!chunked(in, out)) {
-            return;
-          }
-          break;
-        case FAILED:
-          in.skipBytes(in.readableBytes());
-          return;
-        default:
-          return; // AFTER_CONNECT: the bytes wait in the buffer for the tunnel
-      }
-    }
-  }
-
-  /** @return whether a head was read (more may follow in the same buffer) */
-  private boolean head(ByteBuf in, List<Object> out) {
+  boolean head(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
     HttpHead head;
     try {
       head = parser.parse(in);
@@ -125,40 +76,26 @@ class RequestDecoder extends ByteToMessageDecoder {
     in.skipBytes(head.length());
     parser.reset();
     if (HttpMethod.CONNECT.equals(method)) {
-      out.add(LastHttpContent.EMPTY_LAST_CONTENT);
-      state = AFTER_CONNECT;
+      lastPart(out);
+      hold(); // RFC 9110 §9.3.6: the bytes that follow belong to the tunnel
     } else if (head.majorVersion() != 1 || (head.hasTransferEncoding() && !head.onlyChunked())) {
-      state = FAILED; // refused above (505, 501): its framing is not one this proxy reads
+      failed(in); // refused above (505, 501): its framing is not one this proxy reads
     } else if (head.hasTransferEncoding()) {
-      body = new ChunkedBody(maxTrailerBytes);
-      state = CHUNKED;
+      chunkedBody();
     } else if (head.contentLength() > 0) {
-      remaining = head.contentLength();
-      state = FIXED;
+      fixedBody(head.contentLength());
     } else {
-      out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+      lastPart(out);
     }
     return true;
   }
 
-  /** @return whether to go on in the same buffer */
-  private boolean chunked(ByteBuf in, List<Object> out) {
-    try {
-      int result = body.read(in, out);
-      if (result == ChunkedBody.DONE) {
-        body = null;
-        state = HEAD;
-      }
-      return result != ChunkedBody.NEED_BYTES;
-    } catch (HeadParseException e) {
-      // RFC 9112 §7.1: a body that cannot be delimited ends the exchange with a 400 (RequestStream).
-      state = FAILED;
-      in.skipBytes(in.readableBytes());
-      LastHttpContent failed = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-      failed.setDecoderResult(DecoderResult.failure(new MalformedRequestException(e.getMessage())));
-      out.add(failed);
-      return false;
-    }
+  /** RFC 9112 §7.1: a body that cannot be delimited ends the exchange with a 400 (RequestStream). */
+  @Override
+  void chunkFramingFailed(ChannelHandlerContext ctx, List<Object> out, HeadParseException cause) {
+    LastHttpContent failed = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+    failed.setDecoderResult(DecoderResult.failure(new MalformedRequestException(cause.getMessage())));
+    out.add(failed);
   }
 
   /**
@@ -169,9 +106,8 @@ class RequestDecoder extends ByteToMessageDecoder {
   @Override
   protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
     decode(ctx, in, out);
-    if (state == HEAD && in.isReadable() && hasRequestLine(in)) {
-      state = FAILED;
-      in.skipBytes(in.readableBytes());
+    if (state() == HEAD && in.isReadable() && hasRequestLine(in)) {
+      failed(in);
       out.add(invalid(new PrematureChannelClosureException("connection closed inside a request head")));
     }
   }
@@ -220,7 +156,6 @@ class RequestDecoder extends ByteToMessageDecoder {
   }
 
   private void fail(ByteBuf in, List<Object> out, HeadParseException cause) {
-    state = FAILED;
     HttpRequest refused = invalid(switch (cause.kind()) {
       case LINE_TOO_LONG -> new TooLongHttpLineException(cause.getMessage());
       case HEAD_TOO_LARGE -> new TooLongHttpHeaderException(cause.getMessage());
@@ -229,7 +164,7 @@ class RequestDecoder extends ByteToMessageDecoder {
     if (cause.kind() == HeadParseException.Kind.HEAD_TOO_LARGE) {
       describeStart(in, refused);
     }
-    in.skipBytes(in.readableBytes());
+    failed(in);
     out.add(refused);
   }
 

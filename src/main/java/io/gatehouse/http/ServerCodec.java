@@ -44,7 +44,7 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
 
   /**
    * After a CONNECT head the bytes that follow are not HTTP (RFC 9110 §9.3.6): the decoder stops
-   * and keeps them ({@link RequestDecoder#AFTER_CONNECT}), so that when the codec is removed for a
+   * and keeps them ({@link MessageDecoder#HOLD}: nothing more is read from the socket either), so that when the codec is removed for a
    * tunnel they are handed on as raw bytes, and so that a refused CONNECT (which closes the
    * connection) never has them parsed as a request.
    */
@@ -74,7 +74,7 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-      if (state() == AFTER_CONNECT && evt instanceof ChannelInputShutdownEvent) {
+      if (state() == HOLD && evt instanceof ChannelInputShutdownEvent) {
         inputEndedAfterConnect = true;
         return;
       }
@@ -87,16 +87,6 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
         ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
       }
       super.handlerRemoved0(ctx);
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-      if (state() == AFTER_CONNECT) {
-        // Not asking for more: the tunnel's bytes wait in the socket until the upstream is ready.
-        ctx.fireChannelReadComplete();
-        return;
-      }
-      super.channelReadComplete(ctx);
     }
   }
 

@@ -1,17 +1,13 @@
 package io.gatehouse.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
@@ -20,8 +16,6 @@ import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -84,7 +78,6 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
   }
 
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-  private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
   /**
    * Why a well-formed head is still no response this proxy relays (502), or null: another major
@@ -102,63 +95,16 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     return null;
   }
 
-  final class Decoder extends ByteToMessageDecoder {
-    private static final int HEAD = 0;
-    private static final int FIXED = 1;
-    private static final int CHUNKED = 2;
-    private static final int UNTIL_CLOSE = 3;
-    private static final int UPGRADED = 4;
-    private static final int FAILED = 5;
-
+  final class Decoder extends MessageDecoder {
     private final HeadParser parser;
-    private final int maxTrailerBytes;
-    private int state = HEAD;
-    private long remaining;
-    private ChunkedBody body;
 
     Decoder(HeadParser parser, int maxTrailerBytes) {
+      super(maxTrailerBytes);
       this.parser = parser;
-      this.maxTrailerBytes = maxTrailerBytes;
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      while (in.isReadable()) {
-        switch (state) {
-          case HEAD:
-            if (!head(in, out)) {
-              return;
-            }
-            break;
-          case FIXED:
-            int n = (int) Math.min(remaining, in.readableBytes());
-            remaining -= n;
-            if (remaining == 0) {
-              out.add(new DefaultLastHttpContent(in.readRetainedSlice(n), TRAILERS));
-              state = HEAD;
-            } else {
-              out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
-            }
-            break;
-          case CHUNKED:
-            if (!chunked(ctx, in, out)) {
-              return;
-            }
-            break;
-          case UNTIL_CLOSE:
-            out.add(new DefaultHttpContent(in.readRetainedSlice(in.readableBytes())));
-            break;
-          case FAILED:
-            in.skipBytes(in.readableBytes());
-            return;
-          default:
-            return; // UPGRADED: the bytes wait in the buffer for the tunnel
-        }
-      }
-    }
-
-    /** @return whether a head was read (more may follow in the same buffer) */
-    private boolean head(ByteBuf in, List<Object> out) {
+    boolean head(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
       HttpHead head;
       try {
         head = parser.parse(in);
@@ -184,48 +130,35 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       boolean informational = code < 200;
       HttpMethod method = informational ? methods.peek() : methods.poll();
       if (code == 101) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
-        state = UPGRADED;
+        lastPart(out);
+        hold(); // the bytes that follow belong to the tunnel
       } else if (informational || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        lastPart(out);
       } else if (head.chunked()) {
-        body = new ChunkedBody(maxTrailerBytes);
-        state = CHUNKED;
+        chunkedBody();
       } else if (head.hasTransferEncoding()) {
-        state = UNTIL_CLOSE; // RFC 9112 §6.3 item 4: a final coding other than chunked
+        bodyUntilClose(); // RFC 9112 §6.3 item 4: a final coding other than chunked
       } else if (head.contentLength() > 0) {
-        remaining = head.contentLength();
-        state = FIXED;
+        fixedBody(head.contentLength());
       } else if (head.contentLength() == 0) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        lastPart(out);
       } else {
-        state = UNTIL_CLOSE;
+        bodyUntilClose();
       }
       return true;
     }
 
-    /** @return whether to go on in the same buffer */
-    private boolean chunked(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      try {
-        int result = body.read(in, out);
-        if (result == ChunkedBody.DONE) {
-          body = null;
-          state = HEAD;
-        }
-        return result != ChunkedBody.NEED_BYTES;
-      } catch (HeadParseException e) {
-        // Mid-body: the response head is already on its way, so no 502 can replace it; the
-        // connection closes and the relay ends the exchange as cut (never as complete).
-        state = FAILED;
-        in.skipBytes(in.readableBytes());
-        ctx.close();
-        return false;
-      }
+    /**
+     * Mid-body: the response head is already on its way, so no 502 can replace it; the connection
+     * closes and the relay ends the exchange as cut (never as complete).
+     */
+    @Override
+    void chunkFramingFailed(ChannelHandlerContext ctx, List<Object> out, HeadParseException cause) {
+      ctx.close();
     }
 
     private void fail(ByteBuf in, List<Object> out, HeadParseException cause) {
-      state = FAILED;
-      in.skipBytes(in.readableBytes());
+      failed(in);
       HttpResponse invalid = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY, HEADERS);
       invalid.setDecoderResult(DecoderResult.failure(cause));
       out.add(invalid);
@@ -234,22 +167,13 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
       decode(ctx, in, out);
-      if (state == UNTIL_CLOSE) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT); // the close is the body's end (RFC 9112 §6.3 item 8)
-        state = HEAD;
-      } else if (state == HEAD && in.isReadable()) {
+      if (state() == UNTIL_CLOSE) {
+        lastPart(out); // the close is the body's end (RFC 9112 §6.3 item 8)
+        endOfBody();
+      } else if (state() == HEAD && in.isReadable()) {
         fail(in, out, HeadParser.malformed("connection closed inside a response head"));
       }
       // A cut fixed-length or chunked body yields nothing: the relay sees the close as a reset.
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-      if (state == UPGRADED) {
-        ctx.fireChannelReadComplete(); // not asking for more: the bytes wait for the tunnel
-        return;
-      }
-      super.channelReadComplete(ctx);
     }
   }
 }
