@@ -4,6 +4,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
@@ -18,6 +19,13 @@ import java.util.List;
 public final class RequestChecks {
   /** A refused request: the reason (and so the status) and a human-readable detail. */
   public record Refusal(Reason reason, String detail) {}
+
+  /**
+   * RFC 9110 §9.3.6: a CONNECT request has no content; whatever follows its head is the tunnel's.
+   * One that declares a body is ambiguous (is what follows the body, or the tunnel's first bytes?):
+   * refused, and the connection closed.
+   */
+  private static final Refusal CONNECT_WITH_CONTENT = new Refusal(Reason.MALFORMED, "CONNECT with content");
 
   private RequestChecks() {}
 
@@ -45,6 +53,10 @@ public final class RequestChecks {
       return new Refusal(Reason.MALFORMED, "invalid Host header");
     }
     List<String> codings = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
+    String declared = headers.get(HttpHeaderNames.CONTENT_LENGTH);
+    if (HttpMethod.CONNECT.equals(request.method()) && (!codings.isEmpty() || (declared != null && !"0".equals(declared.trim())))) {
+      return CONNECT_WITH_CONTENT;
+    }
     if (!codings.isEmpty()) {
       // RFC 9112 §6.1: only chunked is relayed; anything else cannot be framed safely.
       if (codings.size() != 1 || !HttpHeaderValues.CHUNKED.contentEqualsIgnoreCase(codings.get(0).trim())) {
@@ -70,6 +82,9 @@ public final class RequestChecks {
     }
     if (head.hostCount() == 1 && !HostSyntax.valid(request.get(HttpHeaderNames.HOST))) {
       return new Refusal(Reason.MALFORMED, "invalid Host header");
+    }
+    if (HttpMethod.CONNECT.equals(request.method()) && (head.hasTransferEncoding() || head.contentLength() > 0)) {
+      return CONNECT_WITH_CONTENT;
     }
     if (head.hasTransferEncoding() && !head.onlyChunked()) {
       // RFC 9112 §6.1: only chunked is relayed; anything else cannot be framed safely.

@@ -75,11 +75,12 @@ class RequestDecoder extends MessageDecoder {
     out.add(new ClientRequest(head, copy, method, uri, version(head)));
     in.skipBytes(head.length());
     parser.reset();
-    if (HttpMethod.CONNECT.equals(method)) {
+    if (HttpMethod.CONNECT.equals(method) && !head.hasTransferEncoding() && head.contentLength() <= 0) {
       lastPart(out);
       hold(); // RFC 9110 §9.3.6: the bytes that follow belong to the tunnel
-    } else if (head.majorVersion() != 1 || (head.hasTransferEncoding() && !head.onlyChunked())) {
-      failed(in); // refused above (505, 501): its framing is not one this proxy reads
+    } else if (head.majorVersion() != 1 || (head.hasTransferEncoding() && !head.onlyChunked())
+        || HttpMethod.CONNECT.equals(method)) {
+      failed(in); // refused above (505, 501, a CONNECT with content): its framing is not one this proxy reads
     } else if (head.hasTransferEncoding()) {
       chunkedBody();
     } else if (head.contentLength() > 0) {

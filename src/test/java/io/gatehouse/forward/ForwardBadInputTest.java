@@ -51,6 +51,22 @@ class ForwardBadInputTest {
     assertThat(origin.requests()).isEmpty();
   }
 
+  /**
+   * RFC 9110 §9.3.6: a CONNECT has no content. One that declares a body is refused before any
+   * tunnel opens: otherwise its "body" would be either swallowed or sent down the tunnel, depending
+   * on who reads it (found by HeadParserFuzzTest).
+   */
+  @Test
+  void connectWithContentIs400AndOpensNoTunnel() throws Exception {
+    for (String framing : new String[] {"Content-Length: 5\r\n\r\nhello", "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
+      RawResponse r = send("CONNECT 127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1:" + origin.port()
+          + "\r\n" + framing);
+      assertThat(r.status()).as(framing).isEqualTo(400);
+      assertThat(r.bodyAsString()).contains("CONNECT with content");
+    }
+    assertThat(origin.connectionsAccepted()).isZero();
+  }
+
   @Test
   void unsupportedSchemeIs501() throws Exception {
     RawResponse r = send("GET ftp://127.0.0.1/file HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");

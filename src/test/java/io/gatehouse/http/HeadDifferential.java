@@ -141,6 +141,9 @@ final class HeadDifferential {
     if (head.majorVersion() != 1 || head.minorVersion() > 1) {
       return true;
     }
+    if (head.method(buf).equals("CONNECT") && (head.hasTransferEncoding() || head.contentLength() > 0)) {
+      return true;
+    }
     if (head.hostCount() > 1 || (head.hostCount() == 0 && head.minorVersion() == 1)) {
       return true;
     }
