@@ -62,7 +62,8 @@ class RequestDecoder extends MessageDecoder {
       fail(in, out, new HeadParseException(HeadParseException.Kind.HEAD_TOO_LARGE, "head too large"));
       return false;
     }
-    String codings = head.hasTransferEncoding() && !head.onlyChunked() ? codingError(head, bytes) : null;
+    String codings = head.hasTransferEncoding() && (!head.onlyChunked() || head.minorVersion() == 0)
+        ? codingError(head, bytes) : null;
     if (codings != null) {
       fail(in, out, HeadParser.malformed(codings));
       return false;
@@ -123,10 +124,14 @@ class RequestDecoder extends MessageDecoder {
 
   /**
    * RFC 9112 §6.3 item 4 and §7: a request whose final coding is not {@code chunked}, or that lists
-   * {@code chunked} more than once, cannot be delimited: 400. (Another coding before a final
-   * {@code chunked} is well-framed but not implemented: {@link RequestChecks} answers 501.)
+   * {@code chunked} more than once, cannot be delimited: 400. So is an HTTP/1.0 request with
+   * {@code Transfer-Encoding} (§6.1: its framing is to be treated as faulty). (Another coding before
+   * a final {@code chunked} is well-framed but not implemented: {@link RequestChecks} answers 501.)
    */
   private static String codingError(HttpHead head, byte[] bytes) {
+    if (head.minorVersion() == 0) {
+      return "Transfer-Encoding in an HTTP/1.0 request";
+    }
     if (!head.chunked()) {
       return "chunked is not the final transfer coding";
     }

@@ -114,6 +114,8 @@ class MalformedRequestTest {
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
         Arguments.of("chunked twice", 400, "malformed", // RFC 9112 §7: chunked at most once
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        Arguments.of("Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1: faulty framing)", 400, "malformed",
+            "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
         Arguments.of("CONNECT with content (RFC 9110 §9.3.6)", 400, "malformed",
             "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\nContent-Length: 5\r\n\r\nhello"),
         Arguments.of("CONNECT on a reverse listener", 501, "not_implemented",

@@ -144,6 +144,9 @@ final class HeadDifferential {
     if (head.method(buf).equals("CONNECT") && (head.hasTransferEncoding() || head.contentLength() > 0)) {
       return true;
     }
+    if (head.minorVersion() == 0 && head.hasTransferEncoding()) {
+      return true; // RFC 9112 §6.1, refused by RequestDecoder (and by Netty's decoder)
+    }
     if (head.hostCount() > 1 || (head.hostCount() == 0 && head.minorVersion() == 1)) {
       return true;
     }
