@@ -7,7 +7,9 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -17,10 +19,14 @@ import java.util.List;
 /**
  * Reads one byte stream as a sequence of HTTP/1 messages twice: with Gatehouse's own parser
  * ({@link HeadParser}, {@link ChunkedFramer}, plus the request policy {@link RequestChecks} applies)
- * and with Netty's decoder configured as Gatehouse uses it ({@link ServerCodec} and
- * {@link RequestChecks} for requests; {@code HttpClientCodec} as {@code relay.UpstreamPipeline}
- * builds it for responses). The two {@link Outcome}s must be equal: same messages accepted, each
- * with the same start line and body length, and the stream ending the same way.
+ * and with Netty's own decoder configured as Gatehouse configured it ({@code HttpRequestDecoder}
+ * with {@link ServerCodec}'s limits, then {@link RequestChecks}, for requests; {@code HttpClientCodec}
+ * as {@code relay.UpstreamPipeline} built it for responses). The reference is Netty's decoder itself,
+ * never a Gatehouse codec: those are, or become, the own parser (the request side once
+ * {@code ServerCodec} reads heads with {@link HeadParser}), and a parser compared with itself proves
+ * nothing. The two {@link Outcome}s must be equal: same messages accepted, each with the same start
+ * line and body length, and the stream ending the same way; {@link KnownDifferences} lists where the
+ * own parser is stricter on purpose (the rules {@code RequestHeadScanner} added to Netty's decoder).
  */
 final class HeadDifferential {
   /** Large enough that the size limits (tested by examples) never decide a fuzzed input. */
@@ -43,14 +49,19 @@ final class HeadDifferential {
   /**
    * @param reason why the own parser refused (null otherwise, and always null for Netty): not part
    *     of what must agree, but what {@link KnownDifferences} reads
+   * @param refusedAt where the refused head starts in the input (-1 unless the own parser refused a head)
    */
-  record Outcome(List<Message> messages, End end, String reason) {
+  record Outcome(List<Message> messages, End end, String reason, int refusedAt) {
     Outcome(List<Message> messages, End end) {
-      this(messages, end, null);
+      this(messages, end, null, -1);
+    }
+
+    Outcome(List<Message> messages, End end, String reason) {
+      this(messages, end, reason, -1);
     }
 
     Outcome withoutReason() {
-      return new Outcome(messages, end, null);
+      return new Outcome(messages, end, null, -1);
     }
   }
 
@@ -68,7 +79,7 @@ final class HeadDifferential {
         try {
           head = parser.parse(buf);
         } catch (HeadParseException e) {
-          return new Outcome(messages, End.FAILED, e.getMessage());
+          return new Outcome(messages, End.FAILED, e.getMessage(), buf.readerIndex());
         }
         if (head == null) {
           // An upstream that closes inside a head sent a bad response; a client may send more.
@@ -79,7 +90,7 @@ final class HeadDifferential {
         boolean chunked = false;
         if (requests) {
           if (refused(head, buf)) {
-            return new Outcome(messages, End.FAILED, "refused by request checks");
+            return new Outcome(messages, End.FAILED, "refused by request checks", buf.readerIndex());
           }
           start = head.method(buf) + " " + head.target(buf);
           chunked = head.chunked();
@@ -156,7 +167,8 @@ final class HeadDifferential {
 
   static Outcome netty(byte[] data, boolean requests) {
     EmbeddedChannel channel = requests
-        ? new EmbeddedChannel(new ServerCodec(MAX_LINE, MAX_HEAD))
+        ? new EmbeddedChannel(new HttpRequestDecoder(new HttpDecoderConfig() // as ServerCodec configured it
+            .setMaxInitialLineLength(MAX_LINE).setMaxHeaderSize(MAX_HEAD).setMaxChunkSize(64 * 1024).setValidateHeaders(true)))
         : new EmbeddedChannel(new HttpClientCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(MAX_LINE).setMaxHeaderSize(MAX_HEAD).setMaxChunkSize(64 * 1024), false, false));
     List<Object> out = new ArrayList<>();
@@ -207,6 +219,7 @@ final class HeadDifferential {
     List<Message> messages = new ArrayList<>();
     String start = null;
     long body = 0;
+    boolean connect = false;
     for (Object msg : out) {
       if (msg instanceof HttpMessage message) {
         if (message.decoderResult().isFailure()) {
@@ -217,6 +230,7 @@ final class HeadDifferential {
             return new Outcome(messages, End.FAILED);
           }
           start = request.method().name() + " " + request.uri();
+          connect = request.method().equals(HttpMethod.CONNECT);
         } else {
           start = Integer.toString(((HttpResponse) message).status().code());
           if (start.equals("101")) {
@@ -234,6 +248,10 @@ final class HeadDifferential {
         if (content instanceof LastHttpContent) {
           messages.add(new Message(start, body));
           start = null;
+          if (connect) {
+            // What follows a CONNECT is not HTTP (RFC 9110 §9.3.6); Netty's decoder would read on.
+            return new Outcome(messages, End.WAITING_HEAD);
+          }
         }
       }
     }

@@ -20,8 +20,8 @@ final class KnownDifferences {
       return true;
     }
     if (own.end() == End.WAITING_HEAD && netty.end() == End.FAILED && own.messages().equals(netty.messages())) {
-      // Netty (with RequestHeadScanner) refuses a head at its first bad byte; the own parser judges
-      // a head once it is complete (bounded by the head size limit and the header timeout). Nothing
+      // Netty refuses some heads before they are complete (a line that cannot become valid); the own
+      // parser judges a head once it is complete (bounded by the head size limit and the header timeout). Nothing
       // is accepted meanwhile; and completed, the head must be refused too:
       byte[] completed = java.util.Arrays.copyOf(data, data.length + 4);
       System.arraycopy(new byte[] {'\r', '\n', '\r', '\n'}, 0, completed, data.length, 4);
@@ -43,23 +43,78 @@ final class KnownDifferences {
         || !netty.messages().subList(0, own.messages().size()).equals(own.messages())) {
       return false;
     }
-    return requests ? requestStricter(own.reason(), data) : responseStricter(own.reason());
+    return requests ? requestStricter(own.reason(), data, own.refusedAt()) : responseStricter(own.reason());
   }
 
-  private static boolean requestStricter(String reason, byte[] data) {
-    // RFC 9112 §3: request-line = method SP request-target SP HTTP-version, one SP each. A recipient
-    // MAY split on whitespace runs instead; Netty does, the own parser does not take that MAY (where
-    // the target ends is then a guess that two parsers in a chain can make differently).
-    return trailerStricter(reason) || reason.equals("invalid request line") && startLineHasWhitespaceRun(data);
+  /**
+   * The rules {@code RequestHeadScanner} added to Netty's request decoder on the live path before the
+   * own parser replaced both, each where Netty repairs or passes what the RFC forbids.
+   */
+  private static boolean requestStricter(String reason, byte[] data, int refusedAt) {
+    if (trailerStricter(reason)) {
+      return true;
+    }
+    switch (reason) {
+      case "obsolete line folding in header field":
+        // RFC 9112 §5.2: a server rejects obs-fold with 400 or unfolds it; Netty unfolds, Gatehouse refuses.
+        return true;
+      case "bare CR in head":
+        // RFC 9112 §2.2: a bare CR makes the element invalid; Netty splits a request line on it as
+        // on a space ("GET\r\t/x HTTP/1.1" was "GET /x") and keeps it in a field value.
+        return true;
+      case "control character in header field value":
+        // RFC 9110 §5.5: field values hold no control bytes but HTAB; Netty keeps NUL, ESC, ... in them.
+        return true;
+      case "invalid request line":
+        // RFC 9112 §3: method SP request-target SP HTTP-version, one SP each, ASCII only (RFC 3986
+        // §2). Netty splits on whitespace runs (and skips leading whitespace), and keeps control
+        // bytes and non-ASCII in the target; where the target ends is then a guess that two parsers
+        // in a chain can make differently. Nginx and HAProxy answer 400 too.
+        return requestLineLenient(data, refusedAt);
+      case "invalid HTTP version":
+        // RFC 9112 §2.3: HTTP-name is "HTTP", case-sensitive; Netty upper-cases "HtTP/1.1".
+        return requestLineLenient(data, refusedAt) || versionInOtherCase(data, refusedAt);
+      default:
+        return false;
+    }
   }
 
-  private static boolean startLineHasWhitespaceRun(byte[] data) {
-    for (int i = 0; i + 1 < data.length && data[i] != '\n'; i++) {
-      if (data[i] == '\t' || data[i] == ' ' && (data[i + 1] == ' ' || data[i + 1] == '\t')) {
+  /** The refused head's request line, from {@code refusedAt} (after empty lines) to its LF or the input's end. */
+  private static byte[] requestLine(byte[] data, int refusedAt) {
+    int from = Math.max(refusedAt, 0);
+    while (from < data.length && (data[from] == '\r' || data[from] == '\n')) {
+      from++;
+    }
+    int to = from;
+    while (to < data.length && data[to] != '\n') {
+      to++;
+    }
+    if (to > from && data[to - 1] == '\r' && to < data.length) {
+      to--;
+    }
+    return java.util.Arrays.copyOfRange(data, from, to);
+  }
+
+  /** Whether the request line has what Netty reads leniently: a whitespace run or edge, HTAB, a control byte, non-ASCII. */
+  private static boolean requestLineLenient(byte[] data, int refusedAt) {
+    byte[] line = requestLine(data, refusedAt);
+    for (int i = 0; i < line.length; i++) {
+      int c = line[i] & 0xff;
+      if (c < 0x20 || c >= 0x7f || c == ' ' && (i == 0 || i == line.length - 1 || line[i + 1] == ' ')) {
         return true;
       }
     }
     return false;
+  }
+
+  private static boolean versionInOtherCase(byte[] data, int refusedAt) {
+    byte[] line = requestLine(data, refusedAt);
+    int v = line.length - 8;
+    if (v < 1 || line[v - 1] != ' ') {
+      return false;
+    }
+    String name = new String(line, v, 5, java.nio.charset.StandardCharsets.ISO_8859_1);
+    return name.equalsIgnoreCase("HTTP/") && !name.equals("HTTP/");
   }
 
   /**
