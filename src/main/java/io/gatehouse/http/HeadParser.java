@@ -15,7 +15,8 @@ import io.netty.buffer.ByteBuf;
  * non-ASCII in a request line; {@code Content-Length} that is not one run of digits, appears twice,
  * or overflows (RFC 9110 §8.6; duplicates are refused even when identical, as Netty's decoder does
  * today); {@code Content-Length} with {@code Transfer-Encoding} (§6.3 item 3: a request is refused,
- * and a proxy must not forward a response framed both ways).
+ * and a proxy must not forward a response framed both ways); {@code Transfer-Encoding} in an
+ * HTTP/1.0 message (§6.1: its framing is faulty).
  *
  * <p>Policy above syntax (Host rules, which transfer codings are relayed, versions) stays with the
  * callers: the head carries the facts. Incremental: the search for the head's end resumes where the
@@ -296,6 +297,11 @@ public final class HeadParser {
       if (contentLength != HttpHead.NO_LENGTH && transferEncoding) {
         // RFC 9112 §6.3 item 3: either framing could be the one a peer believes; refuse both.
         throw malformed("both Content-Length and Transfer-Encoding");
+      }
+      if (transferEncoding && major == 1 && minor == 0) {
+        // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (an HTTP/1.0
+        // hop in between may have passed a coding it does not know); its end cannot be trusted.
+        throw malformed("Transfer-Encoding in an HTTP/1.0 message");
       }
       int[] index = fields.length == 4 * fieldCount ? fields : java.util.Arrays.copyOf(fields, 4 * fieldCount);
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,
