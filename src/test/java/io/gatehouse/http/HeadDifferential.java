@@ -117,10 +117,12 @@ final class HeadDifferential {
         if (chunked) {
           ChunkedFramer framer = new ChunkedFramer(MAX_HEAD);
           try {
+            // A refusal is located again byte by byte (which must refuse too): KnownDifferences reads
+            // the refused chunk line.
             int used = framer.consume(buf, buf.readerIndex(), buf.writerIndex());
             buf.skipBytes(used);
           } catch (HeadParseException e) {
-            return new Outcome(messages, End.FAILED, "body: " + e.getMessage());
+            return new Outcome(messages, End.FAILED, "body: " + e.getMessage(), refusedByte(buf, e));
           }
           if (!framer.done()) {
             return new Outcome(messages, End.IN_BODY);
@@ -145,6 +147,20 @@ final class HeadDifferential {
     } finally {
       buf.release();
     }
+  }
+
+  /** Where a fresh framer refuses the body at {@code buf}'s reader index: the refused byte's offset. */
+  private static int refusedByte(ByteBuf buf, HeadParseException refusal) {
+    ChunkedFramer framer = new ChunkedFramer(MAX_HEAD);
+    int i = buf.readerIndex();
+    try {
+      while (i < buf.writerIndex()) {
+        i += framer.consume(buf, i, i + 1);
+      }
+    } catch (HeadParseException e) {
+      return i;
+    }
+    throw new AssertionError("refused in one read, not byte by byte: " + refusal.getMessage());
   }
 
   /** What {@link RequestChecks#check} refuses, from the parser's facts alone. */
