@@ -218,11 +218,11 @@ public final class ChunkedFramer {
         }
         return;
       case TRAILER_LF:
-        expectLf(b);
+        expectTrailerLf(b);
         state = TRAILER_START;
         return;
       case END_LF:
-        expectLf(b);
+        expectTrailerLf(b);
         state = DONE;
         return;
       default:
@@ -330,6 +330,17 @@ public final class ChunkedFramer {
   private static void expectLf(int b) throws HeadParseException {
     if (b != '\n') {
       throw HeadParser.malformed("bare CR in chunked body");
+    }
+  }
+
+  /**
+   * A bare CR in the trailer section (RFC 9112 §2.2) says so: unlike one in a chunk line, it is judged
+   * by the section's end (Netty reads trailer lines until the empty line), which the differential
+   * fuzzer needs to tell apart.
+   */
+  private static void expectTrailerLf(int b) throws HeadParseException {
+    if (b != '\n') {
+      throw HeadParser.malformed("bare CR in trailer section");
     }
   }
 

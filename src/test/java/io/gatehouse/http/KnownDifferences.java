@@ -29,11 +29,11 @@ final class KnownDifferences {
     }
     if (own.end() == End.FAILED && netty.end() == End.IN_BODY && own.messages().equals(netty.messages())
         && own.reason() != null && own.reason().startsWith("body: ")) {
-      // The own framer refuses a chunk line at its first bad byte; Netty reads the whole line first.
-      // Completed, Netty must refuse it too:
-      byte[] completed = java.util.Arrays.copyOf(data, data.length + 2);
-      completed[data.length] = '\r';
-      completed[data.length + 1] = '\n';
+      // The own framer refuses a chunk line at its first bad byte; Netty reads the whole line first
+      // (and a trailer line, the whole trailer section). Completed, Netty must refuse it too:
+      byte[] end = own.reason().contains("trailer") ? new byte[] {'\r', '\n', '\r', '\n'} : new byte[] {'\r', '\n'};
+      byte[] completed = java.util.Arrays.copyOf(data, data.length + end.length);
+      System.arraycopy(end, 0, completed, data.length, end.length);
       if (HeadDifferential.netty(completed, requests).end() == End.FAILED) {
         return true;
       }
