@@ -88,10 +88,11 @@ final class KnownDifferences {
   /**
    * RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ), with
    * chunk-ext-name = token. Netty's decoder (HttpChunkLineValidatingByteProcessor) reads a name as
-   * any run of token bytes and whitespace, empty included: "5;", "5;a b" and "5;a H=1" pass; the
-   * own framer refuses them. Explained only when that is the whole difference: every value in the
-   * refused chunk line is a valid token (quoted values are not explained here) and some name is
-   * empty or holds whitespace.
+   * any run of token bytes and whitespace, empty included: "5;", "5;a b" and "5;a H=1" pass; and
+   * where a value starts it takes ';' as a token byte ("5;a=;" passes with the value ";"). The own
+   * framer refuses them all. Explained only when that is the whole difference: every other value in
+   * the refused chunk line is a valid token (quoted values are not explained here) and some name is
+   * empty or holds whitespace, or some value is empty before a ';'.
    */
   private static boolean extensionNettySkips(byte[] data, int refusedAt) {
     if (refusedAt < 0 || refusedAt >= data.length) {
@@ -110,15 +111,21 @@ final class KnownDifferences {
     if (semicolon < 0 || line.indexOf('"') >= 0) {
       return false;
     }
-    boolean nameDiffers = false;
-    for (String extension : line.substring(semicolon + 1).split(";", -1)) {
+    boolean differs = false;
+    String[] extensions = line.substring(semicolon + 1).split(";", -1);
+    for (int i = 0; i < extensions.length; i++) {
+      String extension = extensions[i];
       int eq = extension.indexOf('=');
-      nameDiffers |= !isToken(ows(eq < 0 ? extension : extension.substring(0, eq)));
+      differs |= !isToken(ows(eq < 0 ? extension : extension.substring(0, eq)));
+      if (eq >= 0 && ows(extension.substring(eq + 1)).isEmpty() && i + 1 < extensions.length) {
+        differs = true; // "a=;": Netty's value start takes the ';' as the value's first byte
+        continue;
+      }
       if (eq >= 0 && !isToken(ows(extension.substring(eq + 1)))) {
         return false;
       }
     }
-    return nameDiffers;
+    return differs;
   }
 
   /** {@code s} without surrounding SP and HTAB. */
