@@ -249,7 +249,8 @@ public final class HeadParser {
         startLine = new int[] {pos, methodEnd, targetStart, targetEnd};
       } else {
         if (lineCr - pos < 12 || at(pos + 8) != ' ') {
-          throw malformed("invalid status line");
+          // A version and SP, then fewer than 3 bytes: the status code is what is wrong (RFC 9112 §4).
+          throw malformed(lineCr - pos > 8 && at(pos + 8) == ' ' ? "invalid status code" : "invalid status line");
         }
         major = version(pos);
         minor = at(pos + 7) - '0';

@@ -137,6 +137,19 @@ class HeadParserTest {
   }
 
   @Test
+  void a_status_code_of_fewer_than_three_digits_is_an_invalid_status_code() {
+    // RFC 9112 §4: status-code = 3DIGIT (found by HeadParserFuzzTest: Netty takes "2" as status 2)
+    for (String head : new String[] {"HTTP/1.1 2\r\n\r\n", "HTTP/1.1 20\r\n\r\n", "HTTP/1.1 2 OK\r\n\r\n"}) {
+      ByteBuf buf = bytes(head);
+      try {
+        assertThatThrownBy(() -> new HeadParser(false, 1024, 4096).parse(buf)).as(head).hasMessage("invalid status code");
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
   void a_bare_cr_in_the_trailer_section_is_named_as_such() {
     // Found by HeadParserFuzzTest: the differential judges a trailer refusal at the section's end.
     for (String body : new String[] {"0\r\nX: a\rb\r\n\r\n", "0\r\nX: a\r\n\rX"}) {
