@@ -219,6 +219,11 @@ public final class HeadParser {
     }
 
     HttpHead run() throws HeadParseException {
+      if (!request && (at(pos) == '\r' || at(pos) == '\n')) {
+        // RFC 9112 §2.2 lets a server ignore empty lines before a request line, not a client before a
+        // status line: bytes after a complete response that no framing accounts for (Netty skips them).
+        throw malformed("empty line before the status line");
+      }
       int lineCr = lineEnd(pos);
       if (lineCr - pos > maxStartLine) {
         throw new HeadParseException(HeadParseException.Kind.LINE_TOO_LONG, "start line too long");

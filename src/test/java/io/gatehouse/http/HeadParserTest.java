@@ -150,6 +150,20 @@ class HeadParserTest {
   }
 
   @Test
+  void an_empty_line_before_a_status_line_is_refused_by_name() {
+    // RFC 9112 §2.2 (found by HeadParserFuzzTest: Netty skips them); a request may have them.
+    for (String head : new String[] {"\r\nHTTP/1.1 200 OK\r\n\r\n", "\n\r\nHTTP/1.1 200 OK\r\n\r\n"}) {
+      ByteBuf buf = bytes(head);
+      try {
+        assertThatThrownBy(() -> new HeadParser(false, 1024, 4096).parse(buf)).as(head)
+            .hasMessage("empty line before the status line");
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
   void a_bare_cr_in_the_trailer_section_is_named_as_such() {
     // Found by HeadParserFuzzTest: the differential judges a trailer refusal at the section's end.
     for (String body : new String[] {"0\r\nX: a\rb\r\n\r\n", "0\r\nX: a\r\n\rX"}) {
