@@ -190,6 +190,9 @@ class HeadParserTest {
       "5;\r\nhello\r\n0\r\n\r\n", // an extension without a name
       "5;a=\"b\r\nhello\r\n0\r\n\r\n", // an unterminated quoted value
       "5;a=b c\r\nhello\r\n0\r\n\r\n", // a second word without ';'
+      "5 \r\nhello\r\n0\r\n\r\n", // whitespace after the size without an extension
+      "5;a \r\nhello\r\n0\r\n\r\n", // whitespace after an extension's name at the line's end
+      "5;a=b\t\r\nhello\r\n0\r\n\r\n", // whitespace after an extension's value at the line's end
       "0\r\nX-T : 1\r\n\r\n", // whitespace before a trailer colon
       "0\r\nX-T: 1\r\n folded\r\n\r\n", // obs-fold in a trailer
     };

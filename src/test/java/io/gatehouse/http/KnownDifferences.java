@@ -96,7 +96,7 @@ final class KnownDifferences {
     String quoted = "\"(?:[\t !\\x23-\\x5B\\x5D-\\x7E\\x80-\\xFF]|\\\\[\t \\x21-\\x7E\\x80-\\xFF])*\"";
     String bws = "[ \t]*";
     CHUNK_LINE = java.util.regex.Pattern.compile("[0-9A-Fa-f]+(?:" + bws + ";" + bws + token + "(?:" + bws + "=" + bws
-        + "(?:" + token + "|" + quoted + "))?)*" + bws);
+        + "(?:" + token + "|" + quoted + "))?)*");
   }
 
   /**
