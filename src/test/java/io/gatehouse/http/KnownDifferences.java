@@ -52,6 +52,11 @@ final class KnownDifferences {
     if (own.reason().equals("body: invalid chunk extension") || own.reason().equals("body: invalid chunk size")) {
       return extensionNettySkips(data, own.refusedAt());
     }
+    if (!requests && own.reason().equals("invalid HTTP version") && statusVersionInOtherCase(data, own.refusedAt())) {
+      // RFC 9112 §2.3: HTTP-name is "HTTP", case-sensitive; Netty's response decoder takes "hTTP/1.1"
+      // (the request side refuses it too: 400).
+      return true;
+    }
     return requests ? requestStricter(own.reason(), data, own.refusedAt()) : responseStricter(own.reason());
   }
 
@@ -170,6 +175,14 @@ final class KnownDifferences {
       }
     }
     return false;
+  }
+
+  private static boolean statusVersionInOtherCase(byte[] data, int refusedAt) {
+    if (refusedAt < 0 || refusedAt + 5 > data.length) {
+      return false;
+    }
+    String name = new String(data, refusedAt, 5, java.nio.charset.StandardCharsets.ISO_8859_1);
+    return name.equalsIgnoreCase("HTTP/") && !name.equals("HTTP/");
   }
 
   private static boolean versionInOtherCase(byte[] data, int refusedAt) {
