@@ -9,7 +9,6 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
@@ -19,14 +18,13 @@ import java.util.List;
 /**
  * Reads one byte stream as a sequence of HTTP/1 messages twice: with Gatehouse's own parser
  * ({@link HeadParser}, {@link ChunkedFramer}, plus the request policy {@link RequestChecks} applies)
- * and with Netty's own decoder configured as Gatehouse configured it ({@code HttpRequestDecoder}
- * with {@link ServerCodec}'s limits, then {@link RequestChecks}, for requests; {@code HttpClientCodec}
- * as {@code relay.UpstreamPipeline} built it for responses). The reference is Netty's decoder itself,
- * never a Gatehouse codec: those are, or become, the own parser (the request side once
- * {@code ServerCodec} reads heads with {@link HeadParser}), and a parser compared with itself proves
- * nothing. The two {@link Outcome}s must be equal: same messages accepted, each with the same start
- * line and body length, and the stream ending the same way; {@link KnownDifferences} lists where the
- * own parser is stricter on purpose (the rules {@code RequestHeadScanner} added to Netty's decoder).
+ * and with Netty's decoder configured as Gatehouse used it before its own parser took over
+ * ({@link NettyRequestOracle} and {@link RequestChecks} for requests; {@code HttpClientCodec} as
+ * {@code relay.UpstreamPipeline} built it for responses). The reference is never a Gatehouse codec:
+ * those are the own parser now, and a parser compared with itself proves nothing. The two
+ * {@link Outcome}s must be equal: same messages accepted, each with the same start line and body
+ * length, and the stream ending the same way; {@link KnownDifferences} lists where the own parser is
+ * stricter on purpose.
  */
 final class HeadDifferential {
   /** Large enough that the size limits (tested by examples) never decide a fuzzed input. */
@@ -183,8 +181,7 @@ final class HeadDifferential {
 
   static Outcome netty(byte[] data, boolean requests) {
     EmbeddedChannel channel = requests
-        ? new EmbeddedChannel(new HttpRequestDecoder(new HttpDecoderConfig() // as ServerCodec configured it
-            .setMaxInitialLineLength(MAX_LINE).setMaxHeaderSize(MAX_HEAD).setMaxChunkSize(64 * 1024).setValidateHeaders(true)))
+        ? new EmbeddedChannel(new NettyRequestOracle(MAX_LINE, MAX_HEAD))
         : new EmbeddedChannel(new HttpClientCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(MAX_LINE).setMaxHeaderSize(MAX_HEAD).setMaxChunkSize(64 * 1024), false, false));
     List<Object> out = new ArrayList<>();
@@ -218,6 +215,23 @@ final class HeadDifferential {
         drain(channel, out);
       }
       return read(out, false);
+    } finally {
+      out.forEach(ReferenceCountUtil::release);
+      channel.finishAndReleaseAll();
+    }
+  }
+
+  /**
+   * The request stream through {@link ServerCodec}, the decoder the client leg uses: it must read
+   * what the parser reads (a body whose framing fails is a failed message, as the parser's).
+   */
+  static Outcome serverCodec(byte[] data) {
+    EmbeddedChannel channel = new EmbeddedChannel(new ServerCodec(MAX_LINE, MAX_HEAD));
+    List<Object> out = new ArrayList<>();
+    try {
+      channel.writeInbound(Unpooled.wrappedBuffer(data));
+      drain(channel, out);
+      return read(out, true);
     } finally {
       out.forEach(ReferenceCountUtil::release);
       channel.finishAndReleaseAll();
