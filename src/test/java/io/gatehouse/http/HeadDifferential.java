@@ -112,6 +112,12 @@ final class HeadDifferential {
           }
         }
         buf.skipBytes(head.length());
+        if (requests && start.startsWith("CONNECT ")) {
+          // RFC 9110 §9.3.6: a CONNECT has no content, and what follows its head is not HTTP: the
+          // client leg holds those bytes for the tunnel whatever the head's framing fields say.
+          messages.add(new Message(start, 0));
+          return new Outcome(messages, End.WAITING_HEAD);
+        }
         if (chunked) {
           ChunkedFramer framer = new ChunkedFramer(MAX_HEAD);
           try {
@@ -135,9 +141,6 @@ final class HeadDifferential {
           buf.skipBytes((int) body);
         }
         messages.add(new Message(start, body));
-        if (requests && start.startsWith("CONNECT ")) {
-          return new Outcome(messages, End.WAITING_HEAD); // what follows a CONNECT is not HTTP
-        }
         if (!requests && head.status() == 101) {
           return new Outcome(messages, End.WAITING_HEAD); // nor what follows a 101
         }
@@ -249,7 +252,6 @@ final class HeadDifferential {
     List<Message> messages = new ArrayList<>();
     String start = null;
     long body = 0;
-    boolean connect = false;
     for (Object msg : out) {
       if (msg instanceof HttpMessage message) {
         if (message.decoderResult().isFailure()) {
@@ -260,7 +262,10 @@ final class HeadDifferential {
             return new Outcome(messages, End.FAILED);
           }
           start = request.method().name() + " " + request.uri();
-          connect = request.method().equals(HttpMethod.CONNECT);
+          if (request.method().equals(HttpMethod.CONNECT)) {
+            messages.add(new Message(start, 0)); // as above: no content, what follows is not HTTP
+            return new Outcome(messages, End.WAITING_HEAD);
+          }
         } else {
           start = Integer.toString(((HttpResponse) message).status().code());
           if (start.equals("101")) {
@@ -278,10 +283,6 @@ final class HeadDifferential {
         if (content instanceof LastHttpContent) {
           messages.add(new Message(start, body));
           start = null;
-          if (connect) {
-            // What follows a CONNECT is not HTTP (RFC 9110 §9.3.6); Netty's decoder would read on.
-            return new Outcome(messages, End.WAITING_HEAD);
-          }
         }
       }
     }
