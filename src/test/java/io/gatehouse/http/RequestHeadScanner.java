@@ -119,9 +119,7 @@ final class RequestHeadScanner {
    */
   private static boolean versionInWrongCase(ByteBuf in, int lf) {
     int v = lf - 9;
-    // v - 1 must be inside the head too: a request line of just "HTTP/1.1" at the buffer's start read
-    // index -1 (found by HeadParserFuzzTest when this was the live decoder).
-    if (v <= in.readerIndex() || in.getByte(lf - 1) != '\r' || in.getByte(v - 1) != ' ') {
+    if (v - 1 < in.readerIndex() || in.getByte(lf - 1) != '\r' || in.getByte(v - 1) != ' ') {
       return false;
     }
     boolean exact = true;
