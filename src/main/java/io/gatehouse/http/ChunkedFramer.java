@@ -45,6 +45,8 @@ public final class ChunkedFramer {
   private int chunks;
   private int trailerBytes;
   private boolean nameStarted;
+  /** The chunk line's last byte was SP or HTAB (after the size): it may not end there. */
+  private boolean lineWs;
 
   public ChunkedFramer(int maxTrailerBytes) {
     this.maxTrailerBytes = maxTrailerBytes;
@@ -150,9 +152,11 @@ public final class ChunkedFramer {
         return;
       case SIZE_TAIL:
         if (b == ' ' || b == '\t') {
-          return; // BWS before an extension (RFC 9112 §7.1.1)
+          lineWs = true; // BWS before an extension (RFC 9112 §7.1.1), and only there
+          return;
         }
         if (b == ';') {
+          lineWs = false;
           state = EXTENSION;
           ext = EXT_BEFORE_NAME;
           return;
@@ -161,8 +165,10 @@ public final class ChunkedFramer {
         return;
       case EXTENSION:
         extension(b);
+        lineWs = b == ' ' || b == '\t';
         return;
       case SIZE_LF:
+        lineWs = false;
         expectLf(b);
         if (size == 0) {
           state = TRAILER_START;
@@ -218,11 +224,11 @@ public final class ChunkedFramer {
         }
         return;
       case TRAILER_LF:
-        expectLf(b);
+        expectTrailerLf(b);
         state = TRAILER_START;
         return;
       case END_LF:
-        expectLf(b);
+        expectTrailerLf(b);
         state = DONE;
         return;
       default:
@@ -324,12 +330,28 @@ public final class ChunkedFramer {
     if (b != '\r') {
       throw HeadParser.malformed(b == '\n' ? "bare LF in chunked body" : otherwise);
     }
+    if (lineWs) {
+      // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF, with BWS only before ';' and around '=' (§7.1.1):
+      // "5 " or "5;a=b " then CRLF is no chunk line (Netty refuses "5 "; found by HeadParserFuzzTest).
+      throw HeadParser.malformed("whitespace at the end of a chunk line");
+    }
     state = next;
   }
 
   private static void expectLf(int b) throws HeadParseException {
     if (b != '\n') {
       throw HeadParser.malformed("bare CR in chunked body");
+    }
+  }
+
+  /**
+   * A bare CR in the trailer section (RFC 9112 §2.2) says so: unlike one in a chunk line, it is judged
+   * by the section's end (Netty reads trailer lines until the empty line), which the differential
+   * fuzzer needs to tell apart.
+   */
+  private static void expectTrailerLf(int b) throws HeadParseException {
+    if (b != '\n') {
+      throw HeadParser.malformed("bare CR in trailer section");
     }
   }
 

@@ -15,7 +15,8 @@ import io.netty.buffer.ByteBuf;
  * non-ASCII in a request line; {@code Content-Length} that is not one run of digits, appears twice,
  * or overflows (RFC 9110 §8.6; duplicates are refused even when identical, as Netty's decoder does
  * today); {@code Content-Length} with {@code Transfer-Encoding} (§6.3 item 3: a request is refused,
- * and a proxy must not forward a response framed both ways).
+ * and a proxy must not forward a response framed both ways); {@code Transfer-Encoding} in an
+ * HTTP/1.0 message (§6.1: its framing is faulty).
  *
  * <p>Policy above syntax (Host rules, which transfer codings are relayed, versions) stays with the
  * callers: the head carries the facts. Incremental: the search for the head's end resumes where the
@@ -219,6 +220,11 @@ public final class HeadParser {
     }
 
     HttpHead run() throws HeadParseException {
+      if (!request && (at(pos) == '\r' || at(pos) == '\n')) {
+        // RFC 9112 §2.2 lets a server ignore empty lines before a request line, not a client before a
+        // status line: bytes after a complete response that no framing accounts for (Netty skips them).
+        throw malformed("empty line before the status line");
+      }
       int lineCr = lineEnd(pos);
       if (lineCr - pos > maxStartLine) {
         throw new HeadParseException(HeadParseException.Kind.LINE_TOO_LONG, "start line too long");
@@ -249,7 +255,8 @@ public final class HeadParser {
         startLine = new int[] {pos, methodEnd, targetStart, targetEnd};
       } else {
         if (lineCr - pos < 12 || at(pos + 8) != ' ') {
-          throw malformed("invalid status line");
+          // A version and SP, then fewer than 3 bytes: the status code is what is wrong (RFC 9112 §4).
+          throw malformed(lineCr - pos > 8 && at(pos + 8) == ' ' ? "invalid status code" : "invalid status line");
         }
         major = version(pos);
         minor = at(pos + 7) - '0';
@@ -297,6 +304,11 @@ public final class HeadParser {
       if (contentLength != HttpHead.NO_LENGTH && transferEncoding) {
         // RFC 9112 §6.3 item 3: either framing could be the one a peer believes; refuse both.
         throw malformed("both Content-Length and Transfer-Encoding");
+      }
+      if (transferEncoding && major == 1 && minor == 0) {
+        // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing (an HTTP/1.0
+        // hop in between may have passed a coding it does not know); its end cannot be trusted.
+        throw malformed("Transfer-Encoding in an HTTP/1.0 message");
       }
       int[] index = fields.length == 4 * fieldCount ? fields : java.util.Arrays.copyOf(fields, 4 * fieldCount);
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,

@@ -26,7 +26,8 @@ import io.netty.handler.logging.LogLevel;
  *       sent before the peer saw it are expected, and get Netty's answer), that is a connection
  *       error: STREAM_CLOSED on a stream that was open once (§5.1 closed), PROTOCOL_ERROR on an
  *       identifier that was never opened, a client reusing a lower one (§5.1.1).
- *   <li>A CONNECT request with {@code :scheme} or {@code :path} (§8.5): Netty hands it on; it is
+ *   <li>A CONNECT request with {@code :scheme} or {@code :path}, or whose {@code :authority} is not
+ *       {@code host:port} (§8.5): Netty hands it on; it is
  *       malformed, a stream error PROTOCOL_ERROR (found by {@code Http2FrameSequenceFuzzTest}).
  *   <li>Any request with {@code :protocol} (RFC 8441): extended CONNECT is never enabled here.
  *   <li>A request whose {@code :path} is neither origin-form ("/...") nor
@@ -131,6 +132,20 @@ final class Http2FrameChecks extends Http2FrameLogger {
       throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
           "CONNECT request on stream %d with :scheme or :path", streamId));
     }
+    if (headers.method() != null && CONNECT.contentEquals(headers.method()) && headers.authority() != null
+        && !authorityForm(headers.authority().toString())) {
+      // §8.5: a CONNECT's :authority is the host and port to connect to, the authority-form of RFC
+      // 9112 §3.2.3 (uri-host ":" port). Netty checks only that it is there; "/a?b" went on as the
+      // target (found by Http2FrameSequenceFuzzTest).
+      throw rethrow(Http2Exception.streamError(streamId, Http2Error.PROTOCOL_ERROR,
+          "CONNECT request on stream %d whose :authority is not host:port", streamId));
+    }
+  }
+
+  /** authority-form (RFC 9112 §3.2.3): a valid host, then ":" and the port. */
+  private static boolean authorityForm(String authority) {
+    int hostEnd = authority.startsWith("[") ? authority.indexOf(']') + 1 : authority.indexOf(':');
+    return hostEnd > 0 && hostEnd < authority.length() && authority.charAt(hostEnd) == ':' && HostSyntax.valid(authority);
   }
 
   /**

@@ -68,7 +68,9 @@ class ClientRequestPropertiesTest {
             lines.add(lines.size() / 2, conn);
           }
           lines.add(chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + body.length());
-          String head = line + "\r\n" + String.join("", lines.stream().map(l -> l + "\r\n").toList()) + "\r\n";
+          // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is refused (400), so never chunked.
+          String start = chunked ? line.replace(" HTTP/1.0", " HTTP/1.1") : line;
+          String head = start + "\r\n" + String.join("", lines.stream().map(l -> l + "\r\n").toList()) + "\r\n";
           return new Case(head, chunked, body, trailer && chunked, rewrite, absolute, flags.get(1));
         });
   }

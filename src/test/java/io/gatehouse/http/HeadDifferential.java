@@ -7,6 +7,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -19,8 +20,11 @@ import java.util.List;
  * ({@link HeadParser}, {@link ChunkedFramer}, plus the request policy {@link RequestChecks} applies)
  * and with Netty's decoder configured as Gatehouse used it before its own parser took over
  * ({@link NettyRequestOracle} and {@link RequestChecks} for requests; {@code HttpClientCodec} as
- * {@code relay.UpstreamPipeline} built it for responses). The two {@link Outcome}s must be equal: same messages accepted, each
- * with the same start line and body length, and the stream ending the same way.
+ * {@code relay.UpstreamPipeline} built it for responses). The reference is never a Gatehouse codec:
+ * those are the own parser now, and a parser compared with itself proves nothing. The two
+ * {@link Outcome}s must be equal: same messages accepted, each with the same start line and body
+ * length, and the stream ending the same way; {@link KnownDifferences} lists where the own parser is
+ * stricter on purpose.
  */
 final class HeadDifferential {
   /** Large enough that the size limits (tested by examples) never decide a fuzzed input. */
@@ -43,14 +47,19 @@ final class HeadDifferential {
   /**
    * @param reason why the own parser refused (null otherwise, and always null for Netty): not part
    *     of what must agree, but what {@link KnownDifferences} reads
+   * @param refusedAt where the refused head starts in the input (-1 unless the own parser refused a head)
    */
-  record Outcome(List<Message> messages, End end, String reason) {
+  record Outcome(List<Message> messages, End end, String reason, int refusedAt) {
     Outcome(List<Message> messages, End end) {
-      this(messages, end, null);
+      this(messages, end, null, -1);
+    }
+
+    Outcome(List<Message> messages, End end, String reason) {
+      this(messages, end, reason, -1);
     }
 
     Outcome withoutReason() {
-      return new Outcome(messages, end, null);
+      return new Outcome(messages, end, null, -1);
     }
   }
 
@@ -68,7 +77,7 @@ final class HeadDifferential {
         try {
           head = parser.parse(buf);
         } catch (HeadParseException e) {
-          return new Outcome(messages, End.FAILED, e.getMessage());
+          return new Outcome(messages, End.FAILED, e.getMessage(), buf.readerIndex());
         }
         if (head == null) {
           // An upstream that closes inside a head sent a bad response; a client may send more.
@@ -79,7 +88,7 @@ final class HeadDifferential {
         boolean chunked = false;
         if (requests) {
           if (refused(head, buf)) {
-            return new Outcome(messages, End.FAILED, "refused by request checks");
+            return new Outcome(messages, End.FAILED, "refused by request checks", buf.readerIndex());
           }
           start = head.method(buf) + " " + head.target(buf);
           chunked = head.chunked();
@@ -103,13 +112,21 @@ final class HeadDifferential {
           }
         }
         buf.skipBytes(head.length());
+        if (requests && start.startsWith("CONNECT ")) {
+          // RFC 9110 §9.3.6: a CONNECT has no content, and what follows its head is not HTTP: the
+          // client leg holds those bytes for the tunnel whatever the head's framing fields say.
+          messages.add(new Message(start, 0));
+          return new Outcome(messages, End.WAITING_HEAD);
+        }
         if (chunked) {
           ChunkedFramer framer = new ChunkedFramer(MAX_HEAD);
           try {
+            // A refusal is located again byte by byte (which must refuse too): KnownDifferences reads
+            // the refused chunk line.
             int used = framer.consume(buf, buf.readerIndex(), buf.writerIndex());
             buf.skipBytes(used);
           } catch (HeadParseException e) {
-            return new Outcome(messages, End.FAILED, "body: " + e.getMessage());
+            return new Outcome(messages, End.FAILED, "body: " + e.getMessage(), refusedByte(buf, e));
           }
           if (!framer.done()) {
             return new Outcome(messages, End.IN_BODY);
@@ -124,9 +141,6 @@ final class HeadDifferential {
           buf.skipBytes((int) body);
         }
         messages.add(new Message(start, body));
-        if (requests && start.startsWith("CONNECT ")) {
-          return new Outcome(messages, End.WAITING_HEAD); // what follows a CONNECT is not HTTP
-        }
         if (!requests && head.status() == 101) {
           return new Outcome(messages, End.WAITING_HEAD); // nor what follows a 101
         }
@@ -134,6 +148,20 @@ final class HeadDifferential {
     } finally {
       buf.release();
     }
+  }
+
+  /** Where a fresh framer refuses the body at {@code buf}'s reader index: the refused byte's offset. */
+  private static int refusedByte(ByteBuf buf, HeadParseException refusal) {
+    ChunkedFramer framer = new ChunkedFramer(MAX_HEAD);
+    int i = buf.readerIndex();
+    try {
+      while (i < buf.writerIndex()) {
+        i += framer.consume(buf, i, i + 1);
+      }
+    } catch (HeadParseException e) {
+      return i;
+    }
+    throw new AssertionError("refused in one read, not byte by byte: " + refusal.getMessage());
   }
 
   /** What {@link RequestChecks#check} refuses, from the parser's facts alone. */
@@ -240,6 +268,10 @@ final class HeadDifferential {
             return new Outcome(messages, End.FAILED);
           }
           start = request.method().name() + " " + request.uri();
+          if (request.method().equals(HttpMethod.CONNECT)) {
+            messages.add(new Message(start, 0)); // as above: no content, what follows is not HTTP
+            return new Outcome(messages, End.WAITING_HEAD);
+          }
         } else {
           start = Integer.toString(((HttpResponse) message).status().code());
           if (start.equals("101")) {

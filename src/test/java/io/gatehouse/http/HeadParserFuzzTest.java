@@ -13,12 +13,12 @@ import io.gatehouse.http.HeadDifferential.Outcome;
  */
 class HeadParserFuzzTest {
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "2m")
   void requests_agree_with_netty(byte[] data) {
     compare(data, true);
   }
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "2m")
   void responses_agree_with_netty(byte[] data) {
     compare(data, false);
   }

@@ -81,6 +81,23 @@ class HeadParserTest {
   }
 
   @Test
+  void transfer_encoding_in_an_http_1_0_message_is_refused() {
+    // RFC 9112 §6.1 (found by HeadParserFuzzTest: Netty's request decoder refuses it, the parser took it)
+    for (String head : new String[] {
+      "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+    }) {
+      ByteBuf buf = bytes(head);
+      try {
+        assertThatThrownBy(() -> new HeadParser(head.startsWith("POST"), 1024, 4096).parse(buf)).as(head)
+            .hasMessage("Transfer-Encoding in an HTTP/1.0 message");
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
   void chunked_framer_finds_the_end_across_any_split_and_stops_there() throws Exception {
     String body = "5;name=\"v\"\r\nhello\r\n1A\r\n" + "x".repeat(26) + "\r\n0\r\nX-T: 1\r\n\r\nNEXT";
     for (int split = 0; split <= body.length(); split++) {
@@ -120,6 +137,47 @@ class HeadParserTest {
   }
 
   @Test
+  void a_status_code_of_fewer_than_three_digits_is_an_invalid_status_code() {
+    // RFC 9112 §4: status-code = 3DIGIT (found by HeadParserFuzzTest: Netty takes "2" as status 2)
+    for (String head : new String[] {"HTTP/1.1 2\r\n\r\n", "HTTP/1.1 20\r\n\r\n", "HTTP/1.1 2 OK\r\n\r\n"}) {
+      ByteBuf buf = bytes(head);
+      try {
+        assertThatThrownBy(() -> new HeadParser(false, 1024, 4096).parse(buf)).as(head).hasMessage("invalid status code");
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
+  void an_empty_line_before_a_status_line_is_refused_by_name() {
+    // RFC 9112 §2.2 (found by HeadParserFuzzTest: Netty skips them); a request may have them.
+    for (String head : new String[] {"\r\nHTTP/1.1 200 OK\r\n\r\n", "\n\r\nHTTP/1.1 200 OK\r\n\r\n"}) {
+      ByteBuf buf = bytes(head);
+      try {
+        assertThatThrownBy(() -> new HeadParser(false, 1024, 4096).parse(buf)).as(head)
+            .hasMessage("empty line before the status line");
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
+  void a_bare_cr_in_the_trailer_section_is_named_as_such() {
+    // Found by HeadParserFuzzTest: the differential judges a trailer refusal at the section's end.
+    for (String body : new String[] {"0\r\nX: a\rb\r\n\r\n", "0\r\nX: a\r\n\rX"}) {
+      ByteBuf buf = bytes(body);
+      try {
+        assertThatThrownBy(() -> new ChunkedFramer(1024).consume(buf, 0, buf.writerIndex())).as(body)
+            .hasMessage("bare CR in trailer section");
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  @Test
   void chunked_framer_refuses_what_could_be_read_two_ways() {
     String[] bad = {
       "5\nhello\r\n0\r\n\r\n", // bare LF after the size
@@ -132,6 +190,9 @@ class HeadParserTest {
       "5;\r\nhello\r\n0\r\n\r\n", // an extension without a name
       "5;a=\"b\r\nhello\r\n0\r\n\r\n", // an unterminated quoted value
       "5;a=b c\r\nhello\r\n0\r\n\r\n", // a second word without ';'
+      "5 \r\nhello\r\n0\r\n\r\n", // whitespace after the size without an extension
+      "5;a \r\nhello\r\n0\r\n\r\n", // whitespace after an extension's name at the line's end
+      "5;a=b\t\r\nhello\r\n0\r\n\r\n", // whitespace after an extension's value at the line's end
       "0\r\nX-T : 1\r\n\r\n", // whitespace before a trailer colon
       "0\r\nX-T: 1\r\n folded\r\n\r\n", // obs-fold in a trailer
     };

@@ -159,6 +159,13 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":scheme", "https", ":authority", "example.com:443"), true);
   }
 
+  /** §8.5: a CONNECT's :authority is host:port (found by Http2FrameSequenceFuzzTest: "/a?b" went on as the target). */
+  @ParameterizedTest
+  @ValueSource(strings = {"/a?b", "example.com", "a b:443"})
+  void connectToAnAuthorityThatIsNotHostAndPort(String authority) throws Exception {
+    assertRefusedAndSiblingServed(fields(":method", "CONNECT", ":authority", authority), true);
+  }
+
   /** §8.3.1: a {@code host} field that disagrees with {@code :authority} makes the request malformed. */
   @Test
   void hostDisagreeingWithAuthority() throws Exception {

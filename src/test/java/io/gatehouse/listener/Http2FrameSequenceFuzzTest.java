@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
 class Http2FrameSequenceFuzzTest {
   private static final Logged LOGGED = Logged.install();
 
-  @FuzzTest(maxDuration = "5m")
+  @FuzzTest(maxDuration = "2m")
   void frame_sequences_keep_the_invariants(byte[] data) {
     if (data.length > 4096 || data.length == 0) {
       return;
