@@ -44,7 +44,7 @@ final class IdentityHeaders {
     String prior = headers.get(X_FORWARDED_FOR);
     headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
     if (forwarded) {
-      ClientIdentity.addForwarded(headers, ip, "http", null);
+      ClientIdentity.addForwarded(io.gatehouse.http.MessageFields.of(headers), ip, "http", null);
     }
     ClientIdentity.addVia(headers);
   }

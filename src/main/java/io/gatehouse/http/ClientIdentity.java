@@ -18,7 +18,7 @@ public final class ClientIdentity {
 
   private ClientIdentity() {}
 
-  public static void addXForwarded(HttpHeaders headers, String ip, String proto, String host) {
+  public static void addXForwarded(MessageFields headers, String ip, String proto, String host) {
     String prior = headers.get(X_FORWARDED_FOR);
     headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
     headers.set(X_FORWARDED_PROTO, proto);
@@ -28,7 +28,7 @@ public final class ClientIdentity {
   }
 
   /** RFC 7239 §4: {@code for=}, {@code proto=}, {@code host=}; IPv6 quoted and bracketed (§6). */
-  public static void addForwarded(HttpHeaders headers, String ip, String proto, String host) {
+  public static void addForwarded(MessageFields headers, String ip, String proto, String host) {
     StringBuilder element = new StringBuilder(64).append("for=");
     if (ip.indexOf(':') >= 0) {
       element.append("\"[").append(ip).append("]\"");
@@ -44,6 +44,10 @@ public final class ClientIdentity {
   }
 
   public static void addVia(HttpHeaders headers) {
+    addVia(MessageFields.of(headers));
+  }
+
+  public static void addVia(MessageFields headers) {
     String prior = headers.get(HttpHeaderNames.VIA);
     headers.set(HttpHeaderNames.VIA, prior == null ? VIA_VALUE : prior + ", " + VIA_VALUE);
   }

@@ -66,7 +66,12 @@ public final class HeadWriter {
 
   private static final byte[] HTTP_1_1 = {'H', 'T', 'T', 'P', '/', '1', '.', '1', ' '};
 
-  /** Whether field {@code field} is hop-by-hop: a fixed one, or named by {@code Connection}. */
+  /**
+   * Whether field {@code field} is hop-by-hop: a fixed one, or named by {@code Connection}, except
+   * {@code Content-Length} and {@code Host}, which {@code Connection} cannot take away: the message's
+   * framing and target must reach the next hop whatever a sender lists ({@code Connection:
+   * content-length} would otherwise leave a body without its length, a smuggling vector).
+   */
   static boolean hopByHop(HttpHead head, ByteBuf src, int field) {
     int length = head.nameEnd(field) - head.nameStart(field);
     for (String name : HOP_BY_HOP) {
@@ -74,7 +79,7 @@ public final class HeadWriter {
         return true;
       }
     }
-    if ((head.connection() & HttpHead.CONNECTION_NAMES_FIELDS) == 0) {
+    if ((head.connection() & HttpHead.CONNECTION_NAMES_FIELDS) == 0 || HopByHop.endToEndAlways(head, src, field)) {
       return false;
     }
     for (int i = 0; i < head.fieldCount(); i++) {

@@ -51,7 +51,19 @@ public final class HopByHop {
   /** A {@code Content-Length} field is present. */
   public static final int CONTENT_LENGTH = 1 << 13;
 
+  /**
+   * Fields a {@code Connection} list never removes: the framing and the target of the message
+   * (a body without its length would be read by the next hop as another message).
+   */
+  private static final java.util.Set<String> ALWAYS_END_TO_END = java.util.Set.of("content-length", "host");
+
   private HopByHop() {}
+
+  /** Whether field {@code field} of {@code head} is one {@code Connection} cannot make hop-by-hop. */
+  static boolean endToEndAlways(HttpHead head, io.netty.buffer.ByteBuf buf, int field) {
+    int length = head.nameEnd(field) - head.nameStart(field);
+    return (length == 14 && head.nameIs(buf, field, "content-length")) || (length == 4 && head.nameIs(buf, field, "host"));
+  }
 
   /** The framing facts of {@code headers} as a set of the flags above. */
   public static int scan(HttpHeaders headers) {
@@ -140,7 +152,7 @@ public final class HopByHop {
       for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
         for (String token : value.split(",")) {
           String name = token.trim();
-          if (!name.isEmpty()) {
+          if (!name.isEmpty() && !ALWAYS_END_TO_END.contains(name.toLowerCase(java.util.Locale.ROOT))) {
             headers.remove(name);
           }
         }

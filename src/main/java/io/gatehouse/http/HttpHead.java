@@ -148,6 +148,23 @@ public final class HttpHead {
     return minor == 0 ? (connection & CONNECTION_KEEP_ALIVE) != 0 : (connection & CONNECTION_CLOSE) == 0;
   }
 
+  /** Where a request's method starts and ends, and its target. */
+  public int methodStart() {
+    return startLine[0];
+  }
+
+  public int methodEnd() {
+    return startLine[1];
+  }
+
+  public int targetStart() {
+    return startLine[2];
+  }
+
+  public int targetEnd() {
+    return startLine[3];
+  }
+
   /** The method of a request, read from {@code buf} (whose reader index is where the parse began). */
   public String method(ByteBuf buf) {
     return ascii(buf, startLine[0], startLine[1]);

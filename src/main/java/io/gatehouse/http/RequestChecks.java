@@ -29,6 +29,9 @@ public final class RequestChecks {
     if (version.majorVersion() != 1 || version.minorVersion() > 1) {
       return new Refusal(Reason.UNSUPPORTED_VERSION, "HTTP version " + version.text());
     }
+    if (request instanceof ClientRequest) {
+      return check((ClientRequest) request, maxBodyBytes);
+    }
     HttpHeaders headers = request.headers();
     List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
     // RFC 9112 §3.2: exactly one Host in HTTP/1.1; more than one is always an error.
@@ -55,6 +58,37 @@ public final class RequestChecks {
     return null;
   }
 
+  /** The same checks read from the head's facts and fields, without header objects. */
+  private static Refusal check(ClientRequest request, long maxBodyBytes) {
+    HttpHead head = request.head();
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1; more than one is always an error.
+    if (head.hostCount() > 1) {
+      return new Refusal(Reason.MALFORMED, "more than one Host header");
+    }
+    if (head.hostCount() == 0 && head.minorVersion() == 1) {
+      return new Refusal(Reason.MALFORMED, "missing Host header");
+    }
+    if (head.hostCount() == 1 && !HostSyntax.valid(request.get(HttpHeaderNames.HOST))) {
+      return new Refusal(Reason.MALFORMED, "invalid Host header");
+    }
+    if (head.hasTransferEncoding() && !head.onlyChunked()) {
+      // RFC 9112 §6.1: only chunked is relayed; anything else cannot be framed safely.
+      return new Refusal(Reason.NOT_IMPLEMENTED,
+          "transfer coding " + String.join(", ", request.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)));
+    }
+    if (head.contentLength() > maxBodyBytes) {
+      return new Refusal(Reason.BODY_TOO_LARGE,
+          "body of " + head.contentLength() + " bytes (limit " + maxBodyBytes + ")");
+    }
+    return null;
+  }
+
+  /** Whether the request asks for {@code 100-continue} before sending its body (RFC 9110 §10.1.1). */
+  public static boolean expectsContinue(HttpRequest request) {
+    return request instanceof ClientRequest ? ((ClientRequest) request).expectsContinue()
+        : HttpUtil.is100ContinueExpected(request);
+  }
+
   private static Refusal decoderFailure(Throwable cause) {
     if (cause instanceof TooLongHttpLineException) {
       return new Refusal(Reason.URI_TOO_LONG, "request line too long");
@@ -78,6 +112,10 @@ public final class RequestChecks {
 
   /** Whether a successfully decoded request says a body follows (chunked, or a length above 0). */
   public static boolean announcesBody(HttpRequest request) {
+    if (request instanceof ClientRequest) {
+      HttpHead head = ((ClientRequest) request).head();
+      return head.hasTransferEncoding() || head.contentLength() > 0;
+    }
     if (HttpUtil.isTransferEncodingChunked(request)) {
       return true;
     }

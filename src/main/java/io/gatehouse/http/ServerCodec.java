@@ -1,19 +1,14 @@
 package io.gatehouse.http;
 
 import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.util.concurrent.PromiseCombiner;
-import java.nio.charset.StandardCharsets;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import java.util.ArrayDeque;
@@ -21,23 +16,17 @@ import java.util.List;
 import io.netty.buffer.ByteBuf;
 
 /**
- * The client-facing HTTP/1.1 codec: {@link StrictRequestDecoder} plus a response encoder that knows
- * which request each response answers, so a response to HEAD (and a 2xx to CONNECT) is framed
- * without a body (RFC 9110 §9.3.2, RFC 9112 §6.3). Replaces Netty's {@code HttpServerCodec},
- * whose decoder cannot be made to refuse obs-fold.
+ * The client-facing HTTP/1.1 codec: {@link RequestDecoder} (Gatehouse's own strict parser) plus a
+ * response encoder that knows which request each response answers, so a response to HEAD (and a
+ * 2xx to CONNECT) is framed without a body (RFC 9110 §9.3.2, RFC 9112 §6.3). Replaces Netty's
+ * {@code HttpServerCodec}, whose decoder cannot be made to refuse obs-fold.
  */
-public final class ServerCodec extends CombinedChannelDuplexHandler<StrictRequestDecoder, HttpResponseEncoder> {
+public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecoder, HttpResponseEncoder> {
   /** Methods of requests not yet answered; event-loop confined. */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
 
   public ServerCodec(int maxInitialLineBytes, int maxHeaderBytes) {
-    HttpDecoderConfig config =
-        new HttpDecoderConfig()
-            .setMaxInitialLineLength(maxInitialLineBytes)
-            .setMaxHeaderSize(maxHeaderBytes)
-            .setMaxChunkSize(64 * 1024)
-            .setValidateHeaders(true);
-    init(new Decoder(config, maxInitialLineBytes + maxHeaderBytes), new Encoder());
+    init(new Decoder(maxInitialLineBytes, maxHeaderBytes), new Encoder());
   }
 
   /**
@@ -55,31 +44,25 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
 
   /**
    * After a CONNECT head the bytes that follow are not HTTP (RFC 9110 §9.3.6): the decoder stops
-   * and keeps them, so that when the codec is removed for a tunnel they are handed on as raw bytes,
-   * and so that a refused CONNECT (which closes the connection) never has them parsed as a request.
+   * and keeps them ({@link MessageDecoder#HOLD}: nothing more is read from the socket either), so that when the codec is removed for a
+   * tunnel they are handed on as raw bytes, and so that a refused CONNECT (which closes the
+   * connection) never has them parsed as a request.
    */
-  private final class Decoder extends StrictRequestDecoder {
-    /** Set once a CONNECT head was decoded; event-loop confined. */
-    private boolean afterConnect;
+  private final class Decoder extends RequestDecoder {
     /** The client half-closed after its CONNECT: held for the tunnel, with the bytes before it. */
     private boolean inputEndedAfterConnect;
 
-    Decoder(HttpDecoderConfig config, int maxHeadBytes) {
-      super(config, maxHeadBytes);
+    Decoder(int maxLineBytes, int maxFieldBytes) {
+      super(maxLineBytes, maxFieldBytes);
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
-      if (afterConnect) {
-        return;
-      }
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
       int before = out.size();
       super.decode(ctx, in, out);
       for (int i = before; i < out.size(); i++) {
         if (out.get(i) instanceof HttpRequest) {
-          HttpMethod method = ((HttpRequest) out.get(i)).method();
-          methods.add(method);
-          afterConnect |= HttpMethod.CONNECT.equals(method) && ((HttpRequest) out.get(i)).decoderResult().isSuccess();
+          methods.add(((HttpRequest) out.get(i)).method());
         }
       }
     }
@@ -91,7 +74,7 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
      */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-      if (afterConnect && evt instanceof ChannelInputShutdownEvent) {
+      if (state() == HOLD && evt instanceof ChannelInputShutdownEvent) {
         inputEndedAfterConnect = true;
         return;
       }
@@ -105,16 +88,6 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
       }
       super.handlerRemoved0(ctx);
     }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-      if (afterConnect) {
-        // Not asking for more: the tunnel's bytes wait in the socket until the upstream is ready.
-        ctx.fireChannelReadComplete();
-        return;
-      }
-      super.channelReadComplete(ctx);
-    }
   }
 
   /**
@@ -125,24 +98,14 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
    * passed through.
    */
   private final class Encoder extends HttpResponseEncoder {
-    private static final int NONE = 0;
-    private static final int RAW = 1;
-    private static final int CHUNKED = 2;
-    private static final int EMPTY = 3;
-    private static final byte[] CRLF = {'\r', '\n'};
-    private static final byte[] LAST_CHUNK = {'0', '\r', '\n'};
-    /** Shared, never released: a direct buffer, which the socket writes without a copy (as Netty's encoder does). */
-    private static final ByteBuf CRLF_BUF =
-        Unpooled.unreleasableBuffer(Unpooled.directBuffer(2).writeBytes(CRLF)).asReadOnly();
-
     private HttpMethod method;
-    /** How the body of the response written by ranges is framed; NONE outside one. */
-    private int ranged = NONE;
+    /** The body of the response written by ranges. */
+    private final RangedBody body = new RangedBody();
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-      if (ranged != NONE && msg instanceof HttpContent) {
-        writeBody(ctx, (HttpContent) msg, promise);
+      if (body.active() && msg instanceof HttpContent) {
+        body.write(ctx, (HttpContent) msg, promise);
       } else if (msg instanceof UpstreamResponse && ((UpstreamResponse) msg).writesByRanges()
           && !HttpMethod.CONNECT.equals(methods.peek())) {
         writeHead(ctx, (UpstreamResponse) msg, promise);
@@ -154,71 +117,11 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<StrictReques
     private void writeHead(ChannelHandlerContext ctx, UpstreamResponse response, ChannelPromise promise) {
       method = methods.poll();
       // RFC 9110 §9.3.2, §15.4.5: no body after a response to HEAD or a 304, whatever the head says.
-      ranged = HttpMethod.HEAD.equals(method) || response.status().code() == 304 ? EMPTY
-          : response.chunkedForClient() ? CHUNKED : RAW;
+      body.start(HttpMethod.HEAD.equals(method) || response.status().code() == 304 ? RangedBody.EMPTY
+          : response.chunkedForClient() ? RangedBody.CHUNKED : RangedBody.RAW);
       ByteBuf buf = ctx.alloc().buffer(response.receivedLength() + 64);
       response.writeHead(buf);
       ctx.write(buf, promise);
-    }
-
-    private void writeBody(ChannelHandlerContext ctx, HttpContent part, ChannelPromise promise) {
-      boolean last = part instanceof LastHttpContent;
-      try {
-        ByteBuf data = part.content();
-        if (ranged == EMPTY || (ranged == RAW && !data.isReadable())) {
-          ctx.write(Unpooled.EMPTY_BUFFER, promise);
-        } else if (ranged == RAW) {
-          ctx.write(data.retain(), promise);
-        } else {
-          writeChunk(ctx, data, last ? (LastHttpContent) part : null, promise);
-        }
-      } finally {
-        part.release();
-        if (last) {
-          ranged = NONE;
-        }
-      }
-    }
-
-    /** RFC 9112 §7.1: {@code size CRLF data CRLF}; the last part adds {@code 0 CRLF [trailers] CRLF}. */
-    private void writeChunk(ChannelHandlerContext ctx, ByteBuf data, LastHttpContent last, ChannelPromise promise) {
-      int size = data.readableBytes();
-      ByteBuf end = null;
-      if (last != null) {
-        end = ctx.alloc().buffer(7 + 64 * last.trailingHeaders().size());
-        if (size > 0) {
-          end.writeBytes(CRLF);
-        }
-        end.writeBytes(LAST_CHUNK);
-        for (java.util.Iterator<java.util.Map.Entry<CharSequence, CharSequence>> it =
-            last.trailingHeaders().iteratorCharSequence(); it.hasNext(); ) {
-          java.util.Map.Entry<CharSequence, CharSequence> field = it.next();
-          end.writeCharSequence(field.getKey(), StandardCharsets.ISO_8859_1);
-          end.writeByte(':').writeByte(' ');
-          end.writeCharSequence(field.getValue(), StandardCharsets.ISO_8859_1);
-          end.writeBytes(CRLF);
-        }
-        end.writeBytes(CRLF);
-      }
-      if (size == 0) {
-        ctx.write(end != null ? end : Unpooled.EMPTY_BUFFER, promise);
-        return;
-      }
-      ByteBuf sizeLine = ctx.alloc().buffer(10);
-      sizeLine.writeCharSequence(Integer.toHexString(size), StandardCharsets.US_ASCII);
-      sizeLine.writeBytes(CRLF);
-      ByteBuf tail = end != null ? end : CRLF_BUF.duplicate();
-      if (promise.isVoid()) {
-        ctx.write(sizeLine, promise);
-        ctx.write(data.retain(), promise);
-        ctx.write(tail, promise);
-      } else {
-        PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
-        combiner.add(ctx.write(sizeLine));
-        combiner.add(ctx.write(data.retain()));
-        combiner.add(ctx.write(tail));
-        combiner.finish(promise);
-      }
     }
 
     @Override

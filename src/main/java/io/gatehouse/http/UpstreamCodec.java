@@ -1,15 +1,13 @@
 package io.gatehouse.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.channel.CombinedChannelDuplexHandler;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
@@ -18,8 +16,6 @@ import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
 
@@ -48,8 +44,32 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     init(new Decoder(new HeadParser(false, maxStatusLineBytes, maxHeadBytes), maxHeadBytes), new Encoder());
   }
 
-  /** Records each request's method: the response to HEAD has no body whatever it says (RFC 9110 §9.3.2). */
+  /**
+   * Netty's request encoder, plus the by-ranges path: a {@link ClientRequest} whose headers nobody
+   * materialized is written as the client's bytes with the proxy's edits ({@link
+   * ClientRequest#writeHead}), and its body parts follow through {@link RangedBody}. Records each
+   * request's method: the response to HEAD has no body whatever it says (RFC 9110 §9.3.2).
+   */
   final class Encoder extends HttpRequestEncoder {
+    private final RangedBody body = new RangedBody();
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+      if (body.active() && msg instanceof HttpContent) {
+        body.write(ctx, (HttpContent) msg, promise);
+      } else if (msg instanceof ClientRequest && ((ClientRequest) msg).writesByRanges()) {
+        ClientRequest request = (ClientRequest) msg;
+        methods.add(request.method());
+        // The relay frames a request body as it came: chunked on both hops, or a length.
+        body.start(request.head().onlyChunked() ? RangedBody.CHUNKED : RangedBody.RAW);
+        ByteBuf buf = ctx.alloc().buffer(request.receivedLength() + 256);
+        request.writeHead(buf);
+        ctx.write(buf, promise);
+      } else {
+        super.write(ctx, msg, promise);
+      }
+    }
+
     @Override
     protected void encodeInitialLine(ByteBuf buf, HttpRequest request) throws Exception {
       methods.add(request.method());
@@ -58,7 +78,6 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
   }
 
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-  private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
   /**
    * Why a well-formed head is still no response this proxy relays (502), or null: another major
@@ -76,65 +95,16 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     return null;
   }
 
-  final class Decoder extends ByteToMessageDecoder {
-    private static final int HEAD = 0;
-    private static final int FIXED = 1;
-    private static final int CHUNKED = 2;
-    private static final int UNTIL_CLOSE = 3;
-    private static final int UPGRADED = 4;
-    private static final int FAILED = 5;
-
+  final class Decoder extends MessageDecoder {
     private final HeadParser parser;
-    private final int maxTrailerBytes;
-    private int state = HEAD;
-    private long remaining;
-    private ChunkedFramer framer;
-    /** Bytes of the trailer section read so far and kept in the buffer until it ends. */
-    private int trailerBytes;
 
     Decoder(HeadParser parser, int maxTrailerBytes) {
+      super(maxTrailerBytes);
       this.parser = parser;
-      this.maxTrailerBytes = maxTrailerBytes;
     }
 
     @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      while (in.isReadable()) {
-        switch (state) {
-          case HEAD:
-            if (!head(in, out)) {
-              return;
-            }
-            break;
-          case FIXED:
-            int n = (int) Math.min(remaining, in.readableBytes());
-            remaining -= n;
-            if (remaining == 0) {
-              out.add(new DefaultLastHttpContent(in.readRetainedSlice(n), TRAILERS));
-              state = HEAD;
-            } else {
-              out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
-            }
-            break;
-          case CHUNKED:
-            if (!chunked(ctx, in, out)) {
-              return;
-            }
-            break;
-          case UNTIL_CLOSE:
-            out.add(new DefaultHttpContent(in.readRetainedSlice(in.readableBytes())));
-            break;
-          case FAILED:
-            in.skipBytes(in.readableBytes());
-            return;
-          default:
-            return; // UPGRADED: the bytes wait in the buffer for the tunnel
-        }
-      }
-    }
-
-    /** @return whether a head was read (more may follow in the same buffer) */
-    private boolean head(ByteBuf in, List<Object> out) {
+    boolean head(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
       HttpHead head;
       try {
         head = parser.parse(in);
@@ -151,96 +121,44 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
         return false;
       }
       int code = head.status();
-      // A copy of the head (the parser's, made for its own pass): the fields stay bytes until
+      // The parser's copy of the head, made for its own pass: the fields stay bytes until
       // someone asks for them, and most responses go to the client by ranges (UpstreamResponse).
-      HttpResponse response = new UpstreamResponse(head, java.util.Arrays.copyOf(parser.headBytes(), head.length()));
+      HttpResponse response = new UpstreamResponse(head, parser.headBytes());
       in.skipBytes(head.length());
       parser.reset();
       out.add(response);
       boolean informational = code < 200;
       HttpMethod method = informational ? methods.peek() : methods.poll();
       if (code == 101) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
-        state = UPGRADED;
+        lastPart(out);
+        hold(); // the bytes that follow belong to the tunnel
       } else if (informational || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        lastPart(out);
       } else if (head.chunked()) {
-        framer = new ChunkedFramer(maxTrailerBytes);
-        trailerBytes = 0;
-        state = CHUNKED;
+        chunkedBody();
       } else if (head.hasTransferEncoding()) {
-        state = UNTIL_CLOSE; // RFC 9112 §6.3 item 4: a final coding other than chunked
+        bodyUntilClose(); // RFC 9112 §6.3 item 4: a final coding other than chunked
       } else if (head.contentLength() > 0) {
-        remaining = head.contentLength();
-        state = FIXED;
+        fixedBody(head.contentLength());
       } else if (head.contentLength() == 0) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+        lastPart(out);
       } else {
-        state = UNTIL_CLOSE;
+        bodyUntilClose();
       }
       return true;
     }
 
-    /** @return whether to go on in the same buffer */
-    private boolean chunked(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      try {
-        if (framer.inData()) {
-          int n = (int) Math.min(framer.dataRemaining(), in.readableBytes());
-          framer.dataTaken(n);
-          out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
-          return true;
-        }
-        if (framer.inTrailer()) {
-          // The trailer section stays in the buffer until it ends, then becomes the last part's
-          // trailing fields (RFC 9112 §7.1.2), as Netty's decoder passes them on.
-          int start = in.readerIndex() + trailerBytes;
-          trailerBytes += framer.consumeFraming(in, start, in.writerIndex());
-          if (!framer.done()) {
-            return false;
-          }
-          LastHttpContent last = LastHttpContent.EMPTY_LAST_CONTENT;
-          if (trailerBytes > 2) {
-            last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, TRAILERS);
-            trailers(in, in.readerIndex(), in.readerIndex() + trailerBytes, last.trailingHeaders());
-          }
-          in.skipBytes(trailerBytes);
-          out.add(last);
-          framer = null;
-          state = HEAD;
-          return true;
-        }
-        int read = framer.consumeFraming(in, in.readerIndex(), in.writerIndex());
-        in.skipBytes(read);
-        return read > 0 || framer.inTrailer();
-      } catch (HeadParseException e) {
-        // Mid-body: the response head is already on its way, so no 502 can replace it; the
-        // connection closes and the relay ends the exchange as cut (never as complete).
-        state = FAILED;
-        in.skipBytes(in.readableBytes());
-        ctx.close();
-        return false;
-      }
-    }
-
-    /** Adds the trailer fields in {@code buf[from, to)} (already checked by the framer) to {@code trailers}. */
-    private void trailers(ByteBuf buf, int from, int to, HttpHeaders trailers) {
-      int line = from;
-      while (line < to) {
-        int cr = buf.indexOf(line, to, (byte) '\r');
-        if (cr <= line) {
-          return; // the empty line ending the section
-        }
-        int colon = buf.indexOf(line, cr, (byte) ':');
-        String name = buf.toString(line, colon - line, StandardCharsets.ISO_8859_1);
-        String value = buf.toString(colon + 1, cr - colon - 1, StandardCharsets.ISO_8859_1).strip();
-        trailers.add(name, value);
-        line = cr + 2;
-      }
+    /**
+     * Mid-body: the response head is already on its way, so no 502 can replace it; the connection
+     * closes and the relay ends the exchange as cut (never as complete).
+     */
+    @Override
+    void chunkFramingFailed(ChannelHandlerContext ctx, List<Object> out, HeadParseException cause) {
+      ctx.close();
     }
 
     private void fail(ByteBuf in, List<Object> out, HeadParseException cause) {
-      state = FAILED;
-      in.skipBytes(in.readableBytes());
+      failed(in);
       HttpResponse invalid = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY, HEADERS);
       invalid.setDecoderResult(DecoderResult.failure(cause));
       out.add(invalid);
@@ -249,22 +167,13 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
     @Override
     protected void decodeLast(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
       decode(ctx, in, out);
-      if (state == UNTIL_CLOSE) {
-        out.add(LastHttpContent.EMPTY_LAST_CONTENT); // the close is the body's end (RFC 9112 §6.3 item 8)
-        state = HEAD;
-      } else if (state == HEAD && in.isReadable()) {
+      if (state() == UNTIL_CLOSE) {
+        lastPart(out); // the close is the body's end (RFC 9112 §6.3 item 8)
+        endOfBody();
+      } else if (state() == HEAD && in.isReadable()) {
         fail(in, out, HeadParser.malformed("connection closed inside a response head"));
       }
       // A cut fixed-length or chunked body yields nothing: the relay sees the close as a reset.
-    }
-
-    @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
-      if (state == UPGRADED) {
-        ctx.fireChannelReadComplete(); // not asking for more: the bytes wait for the tunnel
-        return;
-      }
-      super.channelReadComplete(ctx);
     }
   }
 }

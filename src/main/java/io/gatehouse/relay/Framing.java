@@ -1,6 +1,8 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.http.ClientRequest;
 import io.gatehouse.http.HopByHop;
+import io.gatehouse.http.MessageFields;
 import io.gatehouse.http.UpstreamResponse;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -30,25 +32,33 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
 
   /** Decides the framing of {@code request} and rewrites its head for the upstream. */
   static Framing ofRequest(HttpRequest request) {
-    int flags = HopByHop.scan(request.headers());
+    // A request read by Gatehouse's own decoder is read and edited as its received bytes (it then
+    // goes upstream by ranges); any other (an HTTP/2 stream's) through its header objects.
+    ClientRequest received = request instanceof ClientRequest ? (ClientRequest) request : null;
+    int flags = received != null ? received.hopByHopFlags() : HopByHop.scan(request.headers());
     boolean http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
     boolean keepAlive = HopByHop.keepAlive(flags, http10);
     boolean chunked = (flags & HopByHop.CHUNKED) != 0;
-    boolean hasBody = chunked
-        || ((flags & HopByHop.CONTENT_LENGTH) != 0 && HttpUtil.getContentLength(request, 0L) > 0);
+    long length = received != null ? received.head().contentLength() : HttpUtil.getContentLength(request, 0L);
+    boolean hasBody = chunked || ((flags & HopByHop.CONTENT_LENGTH) != 0 && length > 0);
     // RFC 9110 §7.8: Upgrade is hop-by-hop, but a proxy that can relay the new protocol passes the
     // offer on. Only WebSocket (RFC 6455 §4.1) is relayed, from a bodiless HTTP/1.1 request; other
     // offers (h2c) are dropped, so the upstream answers in HTTP/1.1.
-    String upgrade = HopByHop.upgradeOffered(flags) ? request.headers().get(HttpHeaderNames.UPGRADE) : null;
+    MessageFields fields = MessageFields.of(request);
+    String upgrade = HopByHop.upgradeOffered(flags) ? fields.get(HttpHeaderNames.UPGRADE) : null;
     boolean upgradeOffered = upgrade != null && !hasBody && !http10
         && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(upgrade.trim());
-    HopByHop.strip(request.headers(), flags);
+    if (received != null) {
+      received.stripHopByHop();
+    } else {
+      HopByHop.strip(request.headers(), flags);
+    }
     if (chunked) {
-      request.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      fields.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
     if (upgradeOffered) {
-      request.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
-      request.headers().set(HttpHeaderNames.UPGRADE, upgrade);
+      fields.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+      fields.set(HttpHeaderNames.UPGRADE, upgrade);
     }
     request.setProtocolVersion(HttpVersion.HTTP_1_1);
     return new Framing(hasBody, keepAlive, http10, HttpMethod.HEAD.equals(request.method()), upgradeOffered);

@@ -412,6 +412,6 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    * (RFC 9110 §10.1.1); the connection cannot be reused safely after a local reply.
    */
   protected static boolean expectsContinue(HttpRequest request) {
-    return HttpUtil.is100ContinueExpected(request);
+    return RequestChecks.expectsContinue(request);
   }
 }

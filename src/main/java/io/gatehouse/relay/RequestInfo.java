@@ -31,10 +31,11 @@ public final class RequestInfo {
     info.startNanos = nowNanos;
     info.method = request.method().name();
     info.target = request.uri();
-    info.authority = request.headers().get(HttpHeaderNames.HOST);
+    io.gatehouse.http.MessageFields fields = io.gatehouse.http.MessageFields.of(request);
+    info.authority = fields.get(HttpHeaderNames.HOST);
     info.protocol = request.protocolVersion().text();
-    info.referer = request.headers().get(HttpHeaderNames.REFERER);
-    info.userAgent = request.headers().get(HttpHeaderNames.USER_AGENT);
+    info.referer = fields.get(HttpHeaderNames.REFERER);
+    info.userAgent = fields.get(HttpHeaderNames.USER_AGENT);
     return info;
   }
 

@@ -1,6 +1,7 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.Reason;
+import io.gatehouse.http.RequestChecks;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -63,7 +64,7 @@ final class RequestStream {
    * @return whether the body is being buffered (the exchange connects once it is)
    */
   boolean bufferFirst() {
-    if (requestBufferBytes > 0 && framing.hasBody() && !HttpUtil.is100ContinueExpected(request)) {
+    if (requestBufferBytes > 0 && framing.hasBody() && !RequestChecks.expectsContinue(request)) {
       buffering = true;
       readClient();
       return true;
@@ -99,7 +100,7 @@ final class RequestStream {
     // is flushed with the first body part (or the empty last content of a bodiless request): if that
     // part turns out malformed (a bad chunk size in the same packet as the head), nothing of the
     // request has left the proxy when the exchange fails.
-    a.writeHead(request, framing.hasBody() && HttpUtil.is100ContinueExpected(request));
+    a.writeHead(request, framing.hasBody() && RequestChecks.expectsContinue(request));
     continueReading();
   }
 

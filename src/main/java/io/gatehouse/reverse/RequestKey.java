@@ -24,12 +24,13 @@ public interface RequestKey {
   }
 
   static RequestKey header(String name) {
-    return (request, clientIp) -> request.headers().get(name);
+    io.netty.util.AsciiString lower = io.netty.util.AsciiString.cached(name.toLowerCase(java.util.Locale.ROOT));
+    return (request, clientIp) -> io.gatehouse.http.MessageFields.of(request).get(lower);
   }
 
   static RequestKey cookie(String name) {
     return (request, clientIp) -> {
-      String cookies = request.headers().get(HttpHeaderNames.COOKIE);
+      String cookies = io.gatehouse.http.MessageFields.of(request).get(HttpHeaderNames.COOKIE);
       if (cookies != null) {
         for (Cookie cookie : ServerCookieDecoder.LAX.decode(cookies)) {
           if (cookie.name().equals(name)) {

@@ -1,5 +1,6 @@
 package io.gatehouse.reverse;
 
+import io.gatehouse.http.MessageFields;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import java.util.Locale;
@@ -17,11 +18,11 @@ record RequestTarget(String host, String authority, String path, String originFo
   static RequestTarget of(HttpRequest request) {
     String uri = request.uri();
     if (uri.startsWith("/")) {
-      String authority = request.headers().get(HttpHeaderNames.HOST);
+      String authority = MessageFields.of(request).get(HttpHeaderNames.HOST);
       return new RequestTarget(hostOf(authority), authority, pathOf(uri), uri, false);
     }
     if ("*".equals(uri)) {
-      String authority = request.headers().get(HttpHeaderNames.HOST);
+      String authority = MessageFields.of(request).get(HttpHeaderNames.HOST);
       return new RequestTarget(hostOf(authority), authority, "*", uri, false);
     }
     String lower = uri.length() > 8 ? uri.substring(0, 8).toLowerCase(Locale.ROOT) : uri.toLowerCase(Locale.ROOT);

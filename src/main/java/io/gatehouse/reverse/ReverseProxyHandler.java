@@ -13,6 +13,7 @@ import io.gatehouse.relay.ExchangeSettings;
 import io.gatehouse.relay.ProxyConnectionHandler;
 import io.gatehouse.relay.RequestInfo;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.gatehouse.http.MessageFields;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -126,7 +127,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
   }
 
   private void rewriteHead(HttpRequest request, RequestTarget target, Route route) {
-    HttpHeaders h = request.headers();
+    MessageFields h = MessageFields.of(request);
     if (!request.uri().equals(target.originForm())) {
       request.setUri(target.originForm()); // origin-form (RFC 9112 §3.2.2), path normalized
     }

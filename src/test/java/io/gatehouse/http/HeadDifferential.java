@@ -17,9 +17,9 @@ import java.util.List;
 /**
  * Reads one byte stream as a sequence of HTTP/1 messages twice: with Gatehouse's own parser
  * ({@link HeadParser}, {@link ChunkedFramer}, plus the request policy {@link RequestChecks} applies)
- * and with Netty's decoder configured as Gatehouse uses it ({@link ServerCodec} and
- * {@link RequestChecks} for requests; {@code HttpClientCodec} as {@code relay.UpstreamPipeline}
- * builds it for responses). The two {@link Outcome}s must be equal: same messages accepted, each
+ * and with Netty's decoder configured as Gatehouse used it before its own parser took over
+ * ({@link NettyRequestOracle} and {@link RequestChecks} for requests; {@code HttpClientCodec} as
+ * {@code relay.UpstreamPipeline} built it for responses). The two {@link Outcome}s must be equal: same messages accepted, each
  * with the same start line and body length, and the stream ending the same way.
  */
 final class HeadDifferential {
@@ -156,7 +156,7 @@ final class HeadDifferential {
 
   static Outcome netty(byte[] data, boolean requests) {
     EmbeddedChannel channel = requests
-        ? new EmbeddedChannel(new ServerCodec(MAX_LINE, MAX_HEAD))
+        ? new EmbeddedChannel(new NettyRequestOracle(MAX_LINE, MAX_HEAD))
         : new EmbeddedChannel(new HttpClientCodec(new HttpDecoderConfig()
             .setMaxInitialLineLength(MAX_LINE).setMaxHeaderSize(MAX_HEAD).setMaxChunkSize(64 * 1024), false, false));
     List<Object> out = new ArrayList<>();
@@ -190,6 +190,23 @@ final class HeadDifferential {
         drain(channel, out);
       }
       return read(out, false);
+    } finally {
+      out.forEach(ReferenceCountUtil::release);
+      channel.finishAndReleaseAll();
+    }
+  }
+
+  /**
+   * The request stream through {@link ServerCodec}, the decoder the client leg uses: it must read
+   * what the parser reads (a body whose framing fails is a failed message, as the parser's).
+   */
+  static Outcome serverCodec(byte[] data) {
+    EmbeddedChannel channel = new EmbeddedChannel(new ServerCodec(MAX_LINE, MAX_HEAD));
+    List<Object> out = new ArrayList<>();
+    try {
+      channel.writeInbound(Unpooled.wrappedBuffer(data));
+      drain(channel, out);
+      return read(out, true);
     } finally {
       out.forEach(ReferenceCountUtil::release);
       channel.finishAndReleaseAll();

@@ -31,14 +31,14 @@ class HopByHopTest {
   @Test
   void forwarded_quotes_ipv6_and_odd_hosts() throws Exception {
     HttpHeaders headers = new DefaultHttpHeaders();
-    ClientIdentity.addForwarded(headers, InetAddress.getByName("::1").getHostAddress(), "https", "shop.test:8443");
+    ClientIdentity.addForwarded(MessageFields.of(headers), InetAddress.getByName("::1").getHostAddress(), "https", "shop.test:8443");
     assertThat(headers.get("Forwarded")).isEqualTo("for=\"[0:0:0:0:0:0:0:1]\";proto=https;host=\"shop.test:8443\"");
   }
 
   @Test
   void x_forwarded_for_appends_to_a_chain() throws Exception {
     HttpHeaders headers = new DefaultHttpHeaders().add("X-Forwarded-For", "198.51.100.1");
-    ClientIdentity.addXForwarded(headers, InetAddress.getByName("10.1.2.3").getHostAddress(), "http", "a.test");
+    ClientIdentity.addXForwarded(MessageFields.of(headers), InetAddress.getByName("10.1.2.3").getHostAddress(), "http", "a.test");
     assertThat(headers.get("X-Forwarded-For")).isEqualTo("198.51.100.1, 10.1.2.3");
     assertThat(headers.get("X-Forwarded-Proto")).isEqualTo("http");
     assertThat(headers.get("X-Forwarded-Host")).isEqualTo("a.test");

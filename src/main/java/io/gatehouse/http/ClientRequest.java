@@ -1,0 +1,220 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+
+/**
+ * A request head read from a client by {@link RequestDecoder}: an {@code HttpRequest} like any
+ * other, so every reader of headers keeps working, but its fields stay the received bytes (a copy of
+ * the head, indexed by its {@link HttpHead}) until someone asks for {@link #headers()}. The request
+ * path reads and edits it through {@link MessageFields} ({@link #get}, {@link #set}) and
+ * {@link #stripHopByHop}; the edits are recorded, and the upstream codec writes the head by copying
+ * the fields that stay and appending the edited ones ({@link #writeHead}), with no header objects.
+ * Once {@link #headers()} was called, the headers (with every edit applied) are the message, and it
+ * is encoded as any other.
+ *
+ * <p>The head is a heap copy, not a slice of the received buffer: nothing to release on any path,
+ * and the same head can be written again to another upstream (a retry). Event-loop confined.
+ */
+public final class ClientRequest extends DefaultHttpRequest implements MessageFields {
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  private static final byte[] HTTP_1_1_CRLF = " HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+
+  private final HttpHead head;
+  /** The head's bytes, at the head's offsets (reader index 0). */
+  private final ByteBuf bytes;
+  /** Materialized on first use; from then on they are the message. */
+  private HttpHeaders headers;
+  /** The original hop-by-hop fields are dropped ({@link #stripHopByHop}). */
+  private boolean stripped;
+  /** Edited fields in order: lower-case name, then the value (null: removed). */
+  private ArrayList<Object> edits;
+
+  ClientRequest(HttpHead head, ByteBuf bytes, HttpMethod method, String uri, HttpVersion version) {
+    super(version, method, uri, EmptyHttpHeaders.INSTANCE);
+    this.head = head;
+    this.bytes = bytes;
+  }
+
+  /** The facts read while parsing (framing, Host count), as received. */
+  public HttpHead head() {
+    return head;
+  }
+
+  /** The fields as received, then the edits; from now on the message is these header objects. */
+  @Override
+  public HttpHeaders headers() {
+    if (headers == null) {
+      HttpHeaders h = HEADERS.newHeaders();
+      for (int i = 0; i < head.fieldCount(); i++) {
+        if (!dropped(i)) {
+          h.add(new AsciiString(bytes.array(), head.nameStart(i), head.nameEnd(i) - head.nameStart(i), true),
+              head.value(bytes, i));
+        }
+      }
+      if (edits != null) {
+        for (int e = 0; e < edits.size(); e += 2) {
+          AsciiString name = (AsciiString) edits.get(e);
+          if (edits.get(e + 1) == null) {
+            h.remove(name);
+          } else {
+            h.set(name, (CharSequence) edits.get(e + 1));
+          }
+        }
+      }
+      headers = h;
+    }
+    return headers;
+  }
+
+  /** Whether the head is still bytes: {@link #headers()} was never called, so it goes upstream by ranges. */
+  public boolean writesByRanges() {
+    return headers == null;
+  }
+
+  @Override
+  public String get(AsciiString name) {
+    if (headers != null) {
+      return headers.get(name);
+    }
+    if (edits != null) {
+      for (int e = edits.size() - 2; e >= 0; e -= 2) {
+        if (name.contentEquals((CharSequence) edits.get(e))) {
+          Object value = edits.get(e + 1);
+          return value == null ? null : value.toString();
+        }
+      }
+    }
+    for (int i = 0; i < head.fieldCount(); i++) {
+      if (head.nameEnd(i) - head.nameStart(i) == name.length() && head.nameIs(bytes, i, name.toString())
+          && !dropped(i)) {
+        return head.value(bytes, i);
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void set(AsciiString name, CharSequence value) {
+    if (headers != null) {
+      headers.set(name, value);
+      return;
+    }
+    if (edits == null) {
+      edits = new ArrayList<>(8);
+    }
+    edits.add(name);
+    edits.add(value.toString());
+  }
+
+  /** The {@link HopByHop#scan} flags of the fields as received. */
+  public int hopByHopFlags() {
+    if (headers != null || (head.hasTransferEncoding() && !head.onlyChunked())) {
+      return HopByHop.scan(headers()); // a coding list: refused anyway, never written by ranges
+    }
+    return HopByHop.scan(head, bytes);
+  }
+
+  /**
+   * Drops the received hop-by-hop fields (RFC 9110 §7.6.1): the fixed ones, {@code
+   * Transfer-Encoding} (the relay frames the body again) and those {@code Connection} names, never
+   * {@code Content-Length} or {@code Host} ({@link HeadWriter#hopByHop}). Fields set by the proxy
+   * are never dropped by this, whatever the client's {@code Connection} names.
+   */
+  public void stripHopByHop() {
+    if (headers != null) {
+      HopByHop.strip(headers);
+    } else {
+      stripped = true;
+    }
+  }
+
+  /** Whether the request asks for {@code 100-continue} (RFC 9110 §10.1.1; HTTP/1.1 only). */
+  public boolean expectsContinue() {
+    if (headers != null || !HttpVersion.HTTP_1_1.equals(protocolVersion())) {
+      return headers != null && io.netty.handler.codec.http.HttpUtil.is100ContinueExpected(this);
+    }
+    for (int i = 0; i < head.fieldCount(); i++) {
+      if (head.nameEnd(i) - head.nameStart(i) == 6 && head.nameIs(bytes, i, "expect")
+          && head.valueEnd(i) - head.valueStart(i) == 12
+          && HeadParser.equalsLowerCase(bytes, head.valueStart(i), 12, "100-continue")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The head's length as received: what the written head is close to. */
+  int receivedLength() {
+    return head.length();
+  }
+
+  /**
+   * Writes the head for the upstream: {@code method SP target SP HTTP/1.1} (the target as the
+   * proxy set it), every received field that is neither dropped nor edited, by range, then the
+   * edited fields' last values, then the empty line.
+   */
+  void writeHead(ByteBuf dst) {
+    dst.writeCharSequence(method().name(), StandardCharsets.US_ASCII);
+    dst.writeByte(' ');
+    dst.writeCharSequence(uri(), StandardCharsets.ISO_8859_1);
+    dst.writeBytes(HTTP_1_1_CRLF);
+    for (int i = 0; i < head.fieldCount(); i++) {
+      if (dropped(i) || edited(i)) {
+        continue;
+      }
+      int lineStart = head.nameStart(i);
+      int lineEnd = i + 1 < head.fieldCount() ? head.nameStart(i + 1) : head.length() - 2;
+      dst.writeBytes(bytes, lineStart, lineEnd - lineStart);
+    }
+    if (edits != null) {
+      for (int e = 0; e < edits.size(); e += 2) {
+        Object value = edits.get(e + 1);
+        if (value != null && !editedLater(e)) {
+          dst.writeCharSequence((CharSequence) edits.get(e), StandardCharsets.US_ASCII);
+          dst.writeByte(':').writeByte(' ');
+          dst.writeCharSequence((CharSequence) value, StandardCharsets.ISO_8859_1);
+          dst.writeShort(('\r' << 8) | '\n');
+        }
+      }
+    }
+    dst.writeShort(('\r' << 8) | '\n');
+  }
+
+  private boolean dropped(int field) {
+    return stripped && (HeadWriter.hopByHop(head, bytes, field)
+        || (head.nameEnd(field) - head.nameStart(field) == 17 && head.nameIs(bytes, field, "transfer-encoding")));
+  }
+
+  private boolean edited(int field) {
+    if (edits == null) {
+      return false;
+    }
+    int length = head.nameEnd(field) - head.nameStart(field);
+    for (int e = 0; e < edits.size(); e += 2) {
+      CharSequence name = (CharSequence) edits.get(e);
+      if (name.length() == length && head.nameIs(bytes, field, name.toString())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private boolean editedLater(int edit) {
+    for (int e = edit + 2; e < edits.size(); e += 2) {
+      if (((AsciiString) edits.get(e)).contentEquals((CharSequence) edits.get(edit))) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,150 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.util.List;
+
+/**
+ * What both legs' HTTP/1 decoders share: a head, then its body as the relay handles it (retained
+ * slices of the received buffer, a last part), read by the framing the head decided. A subclass reads
+ * heads ({@link #head}) and picks the body with {@link #fixedBody}, {@link #chunkedBody},
+ * {@link #bodyUntilClose}, {@link #lastPart} (no body) or {@link #hold}; this class reads the body. Event-loop
+ * confined: plain fields.
+ */
+abstract class MessageDecoder extends ByteToMessageDecoder {
+  static final int HEAD = 0;
+  static final int FIXED = 1;
+  static final int CHUNKED = 2;
+  static final int UNTIL_CLOSE = 3;
+  /** Nothing more is HTTP (after a CONNECT, a 101): the bytes wait in the buffer for a tunnel. */
+  static final int HOLD = 4;
+  /** Refused: nothing after it is read. */
+  static final int FAILED = 5;
+
+  private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
+
+  private final int maxTrailerBytes;
+  private int state = HEAD;
+  private long remaining;
+  private ChunkedBody body;
+
+  MessageDecoder(int maxTrailerBytes) {
+    this.maxTrailerBytes = maxTrailerBytes;
+  }
+
+  final int state() {
+    return state;
+  }
+
+  /**
+   * Reads a head at {@code in}'s reader index, adds it to {@code out} and picks its body; or refuses
+   * it ({@link #failed}).
+   *
+   * @return whether a head was read (more may follow in the same buffer)
+   */
+  abstract boolean head(ChannelHandlerContext ctx, ByteBuf in, List<Object> out);
+
+  /** The chunk framing of the body under way is malformed ({@link #failed} was called): say so. */
+  abstract void chunkFramingFailed(ChannelHandlerContext ctx, List<Object> out, HeadParseException cause);
+
+  final void fixedBody(long length) {
+    remaining = length;
+    state = FIXED;
+  }
+
+  final void chunkedBody() {
+    body = new ChunkedBody(maxTrailerBytes);
+    state = CHUNKED;
+  }
+
+  final void bodyUntilClose() {
+    state = UNTIL_CLOSE;
+  }
+
+  /** The message ends here: no body, or the end of one read until the close. */
+  final void lastPart(List<Object> out) {
+    out.add(LastHttpContent.EMPTY_LAST_CONTENT);
+  }
+
+  final void hold() {
+    state = HOLD;
+  }
+
+  /** Nothing more is read: what {@code in} holds is dropped. */
+  final void failed(ByteBuf in) {
+    state = FAILED;
+    in.skipBytes(in.readableBytes());
+  }
+
+  /** A body read until the close ended with it: a next head could follow no more, but the state is clean. */
+  final void endOfBody() {
+    state = HEAD;
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    while (in.isReadable()) {
+      switch (state) {
+        case HEAD:
+          if (!head(ctx, in, out)) {
+            return;
+          }
+          break;
+        case FIXED:
+          int n = (int) Math.min(remaining, in.readableBytes());
+          remaining -= n;
+          if (remaining == 0) {
+            out.add(new DefaultLastHttpContent(in.readRetainedSlice(n), TRAILERS));
+            state = HEAD;
+          } else {
+            out.add(new DefaultHttpContent(in.readRetainedSlice(n)));
+          }
+          break;
+        case CHUNKED:
+          if (!chunked(ctx, in, out)) {
+            return;
+          }
+          break;
+        case UNTIL_CLOSE:
+          out.add(new DefaultHttpContent(in.readRetainedSlice(in.readableBytes())));
+          break;
+        case FAILED:
+          in.skipBytes(in.readableBytes());
+          return;
+        default:
+          return; // HOLD: the bytes wait in the buffer for the tunnel
+      }
+    }
+  }
+
+  /** @return whether to go on in the same buffer */
+  private boolean chunked(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    try {
+      int result = body.read(in, out);
+      if (result == ChunkedBody.DONE) {
+        body = null;
+        state = HEAD;
+      }
+      return result != ChunkedBody.NEED_BYTES;
+    } catch (HeadParseException e) {
+      failed(in);
+      chunkFramingFailed(ctx, out, e);
+      return false;
+    }
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    if (state == HOLD) {
+      ctx.fireChannelReadComplete(); // not asking for more: the bytes wait in the socket for the tunnel
+      return;
+    }
+    super.channelReadComplete(ctx);
+  }
+}
