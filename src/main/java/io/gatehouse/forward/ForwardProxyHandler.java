@@ -1,6 +1,7 @@
 package io.gatehouse.forward;
 
 import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.MessageFields;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
@@ -75,7 +76,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       authorized(request, info, target, startNanos);
       return;
     }
-    String credentials = request.headers().get(HttpHeaderNames.PROXY_AUTHORIZATION);
+    String credentials = MessageFields.of(request).get(HttpHeaderNames.PROXY_AUTHORIZATION);
     String user = settings.auth().cachedUser(credentials);
     if (user != null) {
       info.user = user;
@@ -169,8 +170,9 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     }
     request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form
     // RFC 9112 §3.2.2: the proxy replaces Host with the target URI's authority (userinfo dropped).
-    request.headers().set(HttpHeaderNames.HOST, target.hostHeader());
-    IdentityHeaders.apply(request.headers(), client.address(),
+    MessageFields fields = MessageFields.of(request);
+    fields.set(HttpHeaderNames.HOST, target.hostHeader());
+    IdentityHeaders.apply(fields, client.address(),
         settings.anonymize(), settings.forwardedHeader());
     startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
         new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(),
@@ -179,7 +181,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
 
   private static int viaHops(HttpRequest request) {
     int hops = 0;
-    for (String via : request.headers().getAll(HttpHeaderNames.VIA)) {
+    for (String via : MessageFields.of(request).getAll(HttpHeaderNames.VIA)) {
       hops++;
       for (int i = 0; i < via.length(); i++) {
         if (via.charAt(i) == ',') {

@@ -2,7 +2,7 @@ package io.gatehouse.forward;
 
 import io.gatehouse.http.ClientIdentity;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaders;
+import io.gatehouse.http.MessageFields;
 import io.netty.util.AsciiString;
 import java.net.InetAddress;
 
@@ -29,7 +29,7 @@ final class IdentityHeaders {
 
   private IdentityHeaders() {}
 
-  static void apply(HttpHeaders headers, InetAddress client, boolean anonymize, boolean forwarded) {
+  static void apply(MessageFields headers, InetAddress client, boolean anonymize, boolean forwarded) {
     // Proxy-* fields are for this proxy alone (RFC 9110 §11.7): credentials never travel on.
     headers.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
     headers.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
@@ -44,7 +44,7 @@ final class IdentityHeaders {
     String prior = headers.get(X_FORWARDED_FOR);
     headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
     if (forwarded) {
-      ClientIdentity.addForwarded(io.gatehouse.http.MessageFields.of(headers), ip, "http", null);
+      ClientIdentity.addForwarded(headers, ip, "http", null);
     }
     ClientIdentity.addVia(headers);
   }

@@ -16,11 +16,18 @@ import java.util.ArrayList;
  * A request head read from a client by {@link RequestDecoder}: an {@code HttpRequest} like any
  * other, so every reader of headers keeps working, but its fields stay the received bytes (a copy of
  * the head, indexed by its {@link HttpHead}) until someone asks for {@link #headers()}. The request
- * path reads and edits it through {@link MessageFields} ({@link #get}, {@link #set}) and
- * {@link #stripHopByHop}; the edits are recorded, and the upstream codec writes the head by copying
- * the fields that stay and appending the edited ones ({@link #writeHead}), with no header objects.
- * Once {@link #headers()} was called, the headers (with every edit applied) are the message, and it
- * is encoded as any other.
+ * path reads and edits it through {@link MessageFields} ({@link #get}, {@link #set},
+ * {@link #remove}); the edits are recorded, and the upstream codec writes the head by copying the
+ * fields that stay and appending the edited ones ({@link #writeHead}), with no header objects. Once
+ * {@link #headers()} was called, the headers (with every edit applied) are the message, and it is
+ * encoded as any other.
+ *
+ * <p>The client's hop-by-hop fields (RFC 9110 §7.6.1: the fixed ones, {@code Transfer-Encoding},
+ * which the relay sets again, and those its {@code Connection} names, never {@code Content-Length}
+ * or {@code Host}) are not part of the message from the start: no view shows them, and a field the
+ * proxy sets is never dropped because the client's {@code Connection} names it (which would let a
+ * client strip the proxy's {@code X-Forwarded-For}). What they said is read from the head's facts
+ * ({@link #hopByHopFlags}, {@link #received}).
  *
  * <p>The head is a heap copy, not a slice of the received buffer: nothing to release on any path,
  * and the same head can be written again to another upstream (a retry). Event-loop confined.
@@ -34,8 +41,6 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
   private final ByteBuf bytes;
   /** Materialized on first use; from then on they are the message. */
   private HttpHeaders headers;
-  /** The original hop-by-hop fields are dropped ({@link #stripHopByHop}). */
-  private boolean stripped;
   /** Edited fields in order: lower-case name, then the value (null: removed). */
   private ArrayList<Object> edits;
 
@@ -104,38 +109,71 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
   }
 
   @Override
+  public java.util.List<String> getAll(AsciiString name) {
+    if (headers != null) {
+      return headers.getAll(name);
+    }
+    if (edits != null) {
+      for (int e = edits.size() - 2; e >= 0; e -= 2) {
+        if (name.contentEquals((CharSequence) edits.get(e))) {
+          Object value = edits.get(e + 1);
+          return value == null ? java.util.List.of() : java.util.List.of(value.toString());
+        }
+      }
+    }
+    java.util.List<String> values = new ArrayList<>(2);
+    for (int i = 0; i < head.fieldCount(); i++) {
+      if (head.nameEnd(i) - head.nameStart(i) == name.length() && head.nameIs(bytes, i, name.toString())
+          && !dropped(i)) {
+        values.add(head.value(bytes, i));
+      }
+    }
+    return values;
+  }
+
+  @Override
   public void set(AsciiString name, CharSequence value) {
     if (headers != null) {
       headers.set(name, value);
-      return;
+    } else {
+      edit(name, value.toString());
     }
+  }
+
+  @Override
+  public void remove(AsciiString name) {
+    if (headers != null) {
+      headers.remove(name);
+    } else {
+      edit(name, null);
+    }
+  }
+
+  private void edit(AsciiString name, String value) {
     if (edits == null) {
       edits = new ArrayList<>(8);
     }
     edits.add(name);
-    edits.add(value.toString());
-  }
-
-  /** The {@link HopByHop#scan} flags of the fields as received. */
-  public int hopByHopFlags() {
-    if (headers != null || (head.hasTransferEncoding() && !head.onlyChunked())) {
-      return HopByHop.scan(headers()); // a coding list: refused anyway, never written by ranges
-    }
-    return HopByHop.scan(head, bytes);
+    edits.add(value);
   }
 
   /**
-   * Drops the received hop-by-hop fields (RFC 9110 §7.6.1): the fixed ones, {@code
-   * Transfer-Encoding} (the relay frames the body again) and those {@code Connection} names, never
-   * {@code Content-Length} or {@code Host} ({@link HeadWriter#hopByHop}). Fields set by the proxy
-   * are never dropped by this, whatever the client's {@code Connection} names.
+   * The {@link HopByHop#scan} flags of the fields as received, read from the head. Exact for every
+   * request {@link RequestChecks} lets through (a transfer-coding list other than {@code chunked}
+   * is refused before).
    */
-  public void stripHopByHop() {
-    if (headers != null) {
-      HopByHop.strip(headers);
-    } else {
-      stripped = true;
+  public int hopByHopFlags() {
+    return HopByHop.scan(head, bytes);
+  }
+
+  /** The first value of field {@code name} (lower case) as received, hop-by-hop or not, before any edit. */
+  public String received(AsciiString name) {
+    for (int i = 0; i < head.fieldCount(); i++) {
+      if (head.nameEnd(i) - head.nameStart(i) == name.length() && head.nameIs(bytes, i, name.toString())) {
+        return head.value(bytes, i);
+      }
     }
+    return null;
   }
 
   /** Whether the request asks for {@code 100-continue} (RFC 9110 §10.1.1; HTTP/1.1 only). */
@@ -190,9 +228,10 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
     dst.writeShort(('\r' << 8) | '\n');
   }
 
+  /** Whether received field {@code field} is hop-by-hop, so not part of the message. */
   private boolean dropped(int field) {
-    return stripped && (HeadWriter.hopByHop(head, bytes, field)
-        || (head.nameEnd(field) - head.nameStart(field) == 17 && head.nameIs(bytes, field, "transfer-encoding")));
+    return HeadWriter.hopByHop(head, bytes, field)
+        || (head.nameEnd(field) - head.nameStart(field) == 17 && head.nameIs(bytes, field, "transfer-encoding"));
   }
 
   private boolean edited(int field) {

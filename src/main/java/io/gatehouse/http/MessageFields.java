@@ -14,8 +14,14 @@ public interface MessageFields {
   /** The first value of field {@code name} (lower case), or null. */
   String get(AsciiString name);
 
+  /** Every value of field {@code name} (lower case), in order; empty when there is none. */
+  java.util.List<String> getAll(AsciiString name);
+
   /** Replaces every field {@code name} (lower case) with one holding {@code value}. */
   void set(AsciiString name, CharSequence value);
+
+  /** Removes every field {@code name} (lower case). */
+  void remove(AsciiString name);
 
   /** The fields of {@code request}, without materializing a {@link ClientRequest}'s header objects. */
   static MessageFields of(HttpRequest request) {
@@ -30,8 +36,18 @@ public interface MessageFields {
       }
 
       @Override
+      public java.util.List<String> getAll(AsciiString name) {
+        return headers.getAll(name);
+      }
+
+      @Override
       public void set(AsciiString name, CharSequence value) {
         headers.set(name, value);
+      }
+
+      @Override
+      public void remove(AsciiString name) {
+        headers.remove(name);
       }
     };
   }

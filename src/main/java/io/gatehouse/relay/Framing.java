@@ -45,13 +45,12 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
     // offer on. Only WebSocket (RFC 6455 §4.1) is relayed, from a bodiless HTTP/1.1 request; other
     // offers (h2c) are dropped, so the upstream answers in HTTP/1.1.
     MessageFields fields = MessageFields.of(request);
-    String upgrade = HopByHop.upgradeOffered(flags) ? fields.get(HttpHeaderNames.UPGRADE) : null;
+    String upgrade = !HopByHop.upgradeOffered(flags) ? null
+        : received != null ? received.received(HttpHeaderNames.UPGRADE) : fields.get(HttpHeaderNames.UPGRADE);
     boolean upgradeOffered = upgrade != null && !hasBody && !http10
         && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(upgrade.trim());
-    if (received != null) {
-      received.stripHopByHop();
-    } else {
-      HopByHop.strip(request.headers(), flags);
+    if (received == null) {
+      HopByHop.strip(request.headers(), flags); // a ClientRequest never shows its hop-by-hop fields
     }
     if (chunked) {
       fields.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);

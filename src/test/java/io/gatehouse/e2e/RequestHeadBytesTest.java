@@ -77,4 +77,28 @@ class RequestHeadBytesTest {
       assertThat(origin.nextHead()).as(name).isEqualTo(expected);
     }
   }
+
+  /**
+   * Forward proxy: origin-form, Host from the target, Proxy-* fields gone (RFC 9110 §11.7: the
+   * credentials are for this proxy alone), X-Forwarded-For appended and Via added as Squid does; the
+   * client's other fields as it wrote them.
+   */
+  @org.junit.jupiter.api.Test
+  void a_forwarded_request_reaches_the_origin_with_only_the_forward_proxys_edits() throws Exception {
+    try (RawOrigin origin = new RawOrigin(OK);
+        ProxyUnderTest proxy = ProxyUnderTest.start("""
+            listeners:
+              - name: egress
+                bind: 127.0.0.1:0
+                mode: forward
+                forward: { anonymize: false, rules: [ { allow: { name: local, hosts: ["127.0.0.1"] } } ] }
+            """);
+        RawHttpClient client = proxy.connect()) {
+      client.send("GET http://127.0.0.1:" + origin.port() + "/p?q HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\n"
+          + "Proxy-Authorization: Basic Zm9vOmJhcg==\r\nProxy-Connection: keep-alive\r\n"
+          + "X-Forwarded-For: 10.1.1.1\r\nAccept:*/*\r\n\r\n");
+      assertThat(origin.nextHead()).isEqualTo("GET /p?q HTTP/1.1\r\nUser-Agent: t\r\nAccept:*/*\r\n"
+          + "host: 127.0.0.1:" + origin.port() + "\r\nx-forwarded-for: 10.1.1.1, 127.0.0.1\r\nvia: 1.1 gatehouse\r\n\r\n");
+    }
+  }
 }

@@ -33,7 +33,9 @@ import net.jqwik.api.Provide;
  */
 class ClientRequestPropertiesTest {
 
-  record Case(String head, boolean chunked, String body, boolean trailer, boolean hostRewrite, boolean absoluteForm) {}
+  /** @param forward edited as the forward proxy edits (Proxy-* and, anonymous, identifying fields removed) */
+  record Case(String head, boolean chunked, String body, boolean trailer, boolean hostRewrite, boolean absoluteForm,
+      boolean forward) {}
 
   @Provide
   Arbitrary<Case> cases() {
@@ -42,7 +44,8 @@ class ClientRequestPropertiesTest {
             .ofMinLength(1).ofMaxLength(10)
             .filter(n -> !List.of("content-length", "transfer-encoding", "host").contains(n.toLowerCase())),
         Arbitraries.of("Keep-Alive", "proxy-connection", "TE", "Trailer", "Upgrade", "Via", "X-Hop", "x-hop",
-            "X-Forwarded-For", "x-forwarded-proto", "Forwarded", "Expect", "User-Agent", "Cookie"));
+            "X-Forwarded-For", "x-forwarded-proto", "Forwarded", "Expect", "User-Agent", "Cookie",
+            "Proxy-Authorization", "X-Real-IP"));
     Arbitrary<String> value = Arbitraries.strings().withCharRange((char) 0x21, (char) 0x7e).withChars(' ', '\t', '\u00e9')
         .ofMaxLength(20).map(String::strip);
     Arbitrary<String> ows = Arbitraries.of("", " ", "  ", "\t");
@@ -55,8 +58,9 @@ class ClientRequestPropertiesTest {
         .as((method, target, minor) -> method + " " + target + " HTTP/1." + minor);
     return Combinators.combine(requestLine, field.list().ofMaxSize(8), connection.injectNull(0.5),
             Arbitraries.of(false, true), Arbitraries.of("", "hello"), Arbitraries.of(false, true),
-            Arbitraries.of(false, true), Arbitraries.of(false, true))
-        .as((line, fields, conn, chunked, body, trailer, rewrite, absolute) -> {
+            Arbitraries.of(false, true), Arbitraries.of(false, true).list().ofSize(2))
+        .as((line, fields, conn, chunked, body, trailer, rewrite, flags) -> {
+          boolean absolute = flags.get(0);
           List<String> lines = new ArrayList<>(fields);
           lines.add(lines.size() / 2, "Host: shop.test");
           if (conn != null) {
@@ -64,7 +68,7 @@ class ClientRequestPropertiesTest {
           }
           lines.add(chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + body.length());
           String head = line + "\r\n" + String.join("", lines.stream().map(l -> l + "\r\n").toList()) + "\r\n";
-          return new Case(head, chunked, body, trailer && chunked, rewrite, absolute);
+          return new Case(head, chunked, body, trailer && chunked, rewrite, absolute, flags.get(1));
         });
   }
 
@@ -76,10 +80,47 @@ class ClientRequestPropertiesTest {
   }
 
   @Property(tries = 300)
-  void hop_by_hop_flags_of_the_head_are_those_of_its_headers(@ForAll("cases") Case c) throws Exception {
-    ClientRequest fromHead = decode(c);
-    ClientRequest fromHeaders = decode(c);
-    assertThat(fromHead.hopByHopFlags()).isEqualTo(HopByHop.scan(fromHeaders.headers()));
+  void fields_read_before_and_after_the_edits_are_those_of_the_headers(@ForAll("cases") Case c) throws Exception {
+    ClientRequest byRanges = decode(c);
+    ClientRequest materialized = decode(c);
+    materialized.headers();
+    for (ClientRequest r : List.of(byRanges, materialized)) {
+      assertThat(MessageFields.of(r).getAll(HttpHeaderNames.VIA)).isEqualTo(materialized.headers().getAll(HttpHeaderNames.VIA));
+    }
+    edit(byRanges, c);
+    edit(materialized, c);
+    assertThat(byRanges.writesByRanges()).isTrue();
+    for (String name : List.of("via", "x-hop", "proxy-authorization", "host", "x-forwarded-for", "cookie", "te")) {
+      io.netty.util.AsciiString n = io.netty.util.AsciiString.of(name);
+      assertThat(byRanges.getAll(n)).as(name).isEqualTo(materialized.headers().getAll(n));
+      assertThat(byRanges.get(n)).as(name).isEqualTo(materialized.headers().get(n));
+    }
+  }
+
+  @Property(tries = 300)
+  void hop_by_hop_flags_of_the_head_are_those_of_the_received_fields(@ForAll("cases") Case c) throws Exception {
+    io.netty.handler.codec.http.HttpHeaders received = new io.netty.handler.codec.http.DefaultHttpHeaders();
+    for (String line : c.head().split("\r\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && !line.startsWith("GET ") && line.indexOf(' ') != 0) {
+        received.add(line.substring(0, colon), line.substring(colon + 1).strip());
+      }
+    }
+    assertThat(decode(c).hopByHopFlags()).isEqualTo(HopByHop.scan(received));
+  }
+
+  @Property(tries = 300)
+  void no_view_shows_a_hop_by_hop_field(@ForAll("cases") Case c) throws Exception {
+    ClientRequest request = decode(c);
+    for (String name : List.of("connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+        "transfer-encoding", "x-hop")) {
+      boolean named = c.head().toLowerCase().matches("(?s).*\r\nconnection:[^\r]*x-hop.*");
+      if (name.equals("x-hop") && !named) {
+        continue;
+      }
+      assertThat(request.get(io.netty.util.AsciiString.of(name))).as(name).isNull();
+      assertThat(request.headers().getAll(name)).as(name).isEmpty();
+    }
   }
 
   private enum Path { RANGES, HEADERS, RANGES_THEN_HEADERS_READ }
@@ -101,11 +142,21 @@ class ClientRequestPropertiesTest {
     }
   }
 
-  /** The edits relay.Framing and reverse.ReverseProxyHandler make, in their order. */
+  /**
+   * The edits relay.Framing and reverse.ReverseProxyHandler make, in their order; for a forward
+   * case, those of forward.ForwardProxyHandler and its IdentityHeaders first.
+   */
   private static void edit(HttpRequest request, Case c) {
     MessageFields fields = MessageFields.of(request);
+    if (c.forward()) {
+      fields.set(HttpHeaderNames.HOST, "origin.test:8080");
+      for (String name : List.of("proxy-authorization", "proxy-authenticate", "proxy-connection", "x-real-ip", "via")) {
+        fields.remove(io.netty.util.AsciiString.of(name));
+      }
+      String prior = fields.get(io.netty.util.AsciiString.of("x-forwarded-for"));
+      fields.set(io.netty.util.AsciiString.of("x-forwarded-for"), prior == null ? "10.9.8.7" : prior + ", 10.9.8.7");
+    }
     int flags = ((ClientRequest) request).hopByHopFlags();
-    ((ClientRequest) request).stripHopByHop();
     if ((flags & HopByHop.CHUNKED) != 0) {
       fields.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }

@@ -119,7 +119,7 @@ final class RequestHeadScanner {
    */
   private static boolean versionInWrongCase(ByteBuf in, int lf) {
     int v = lf - 9;
-    if (v < in.readerIndex() || in.getByte(lf - 1) != '\r' || in.getByte(v - 1) != ' ') {
+    if (v - 1 < in.readerIndex() || in.getByte(lf - 1) != '\r' || in.getByte(v - 1) != ' ') {
       return false;
     }
     boolean exact = true;
