@@ -5,7 +5,6 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
@@ -25,7 +24,8 @@ public record Transport(
 
   public static Transport best() {
     if (Epoll.isAvailable() && !Boolean.getBoolean("gatehouse.nio")) {
-      return new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class,
+      // Netty's epoll handler, keeping a half-closed connection's descriptor in the epoll set
+      return new Transport("epoll", new EpollRegistrationKeeper(), EpollServerSocketChannel.class,
           EpollSocketChannel.class, EpollDatagramChannel.class);
     }
     return new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class,

@@ -23,7 +23,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,15 +50,12 @@ class TunnelBulkTest {
   }
 
   /**
-   * Open bug, found by this test (and present before the change that added it): with the client's
-   * FIN first and the origin still sending megabytes, the client sometimes receives a truncated
-   * download (5.4 of 7 MiB in one run; about half the runs fail). Kept as the reproduction. What
-   * happens: once the client's input has ended, a write to the client that fills its socket makes
-   * Netty's epoll transport set EPOLLOUT, and epoll_ctl fails with ENOENT (the descriptor is no longer
-   * in the epoll set); Netty turns that into ChannelOutputShutdownException and the rest is dropped.
-   * The same ENOENT is why ServerCodec refuses reads after a half-close.
+   * Failed about half the runs before lifecycle.EpollRegistrationKeeper (the client got 5.4 of 7
+   * MiB): once the client's input had ended, a write that filled the client's socket asked for
+   * EPOLLOUT on a descriptor Netty's epoll transport had already taken out of the epoll set
+   * (epoll_ctl ENOENT), and Netty dropped the rest. EpollRegistrationKeeperTest and
+   * WebSocketHalfCloseTest fail every time without it.
    */
-  @Disabled("open bug: a tunnel half-closed by the client first can cut the rest of a bulk download")
   @Test
   void clientFinishesFirstWhileTheOriginStillSends() throws Exception {
     relay(true);
