@@ -30,9 +30,10 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
   }
 
   /**
-   * No socket read once the client half-closed: there is nothing left to read, and Netty's epoll
-   * transport fails such a read ({@code epoll_ctl} ENOENT), which would close the connection before
-   * the response to the last request is out. Every read the proxy asks for passes here.
+   * No socket read once the client half-closed: there is nothing left to read. (Netty 4.2.18's epoll
+   * transport used to fail such a read with {@code epoll_ctl} ENOENT, closing the connection before
+   * the response to the last request was out; {@code lifecycle.EpollRegistrationKeeper} fixed that,
+   * and this saves the pointless interest change.) Every read the proxy asks for passes here.
    */
   @Override
   public void read(ChannelHandlerContext ctx) throws Exception {
