@@ -29,14 +29,43 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
 
   private static final HttpHeadersFactory TRAILERS = DefaultHttpHeadersFactory.trailersFactory().withValidation(false);
 
+  private final HeadParser parser;
   private final int maxTrailerBytes;
   private int state = HEAD;
   private long remaining;
   private ChunkedBody body;
 
-  MessageDecoder(int maxTrailerBytes) {
+  MessageDecoder(HeadParser parser, int maxTrailerBytes) {
+    this.parser = parser;
     this.maxTrailerBytes = maxTrailerBytes;
   }
+
+  /**
+   * The head at {@code in}'s reader index, its bytes at {@link #headBytes}; null while it is
+   * incomplete, or when the parser refused it ({@link #refused} was told).
+   */
+  final HttpHead parseHead(ByteBuf in, List<Object> out) {
+    try {
+      return parser.parse(in);
+    } catch (HeadParseException e) {
+      refused(in, out, e);
+      return null;
+    }
+  }
+
+  /** The bytes of the head {@link #parseHead} just returned: exactly its length, the caller's to keep. */
+  final byte[] headBytes() {
+    return parser.headBytes();
+  }
+
+  /** The head was turned into a message: its bytes leave the buffer. */
+  final void headRead(ByteBuf in, HttpHead head) {
+    in.skipBytes(head.length());
+    parser.reset();
+  }
+
+  /** The parser refused a head: say so in {@code out} and stop ({@link #failed}). */
+  abstract void refused(ByteBuf in, List<Object> out, HeadParseException cause);
 
   final int state() {
     return state;

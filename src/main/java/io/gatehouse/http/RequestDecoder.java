@@ -31,7 +31,6 @@ import java.util.List;
  * decoded ({@link #HOLD}). Event-loop confined: plain fields.
  */
 class RequestDecoder extends MessageDecoder {
-  private final HeadParser parser;
   private final int maxFieldBytes;
 
   /**
@@ -39,33 +38,26 @@ class RequestDecoder extends MessageDecoder {
    * @param maxFieldBytes the largest field section (431 beyond it)
    */
   RequestDecoder(int maxLineBytes, int maxFieldBytes) {
-    super(maxFieldBytes);
-    this.parser = new HeadParser(true, maxLineBytes, maxLineBytes + maxFieldBytes);
+    super(new HeadParser(true, maxLineBytes, maxLineBytes + maxFieldBytes), maxFieldBytes);
     this.maxFieldBytes = maxFieldBytes;
   }
 
   @Override
   boolean head(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-    HttpHead head;
-    try {
-      head = parser.parse(in);
-    } catch (HeadParseException e) {
-      fail(in, out, e);
-      return false;
-    }
+    HttpHead head = parseHead(in, out);
     if (head == null) {
       return false;
     }
-    byte[] bytes = parser.headBytes();
+    byte[] bytes = headBytes();
     int fieldsStart = head.fieldCount() == 0 ? head.length() - 2 : head.nameStart(0);
     if (head.length() - fieldsStart > maxFieldBytes) {
-      fail(in, out, new HeadParseException(HeadParseException.Kind.HEAD_TOO_LARGE, "head too large"));
+      refused(in, out, new HeadParseException(HeadParseException.Kind.HEAD_TOO_LARGE, "head too large"));
       return false;
     }
     String codings = head.hasTransferEncoding() && (!head.onlyChunked() || head.minorVersion() == 0)
         ? codingError(head, bytes) : null;
     if (codings != null) {
-      fail(in, out, HeadParser.malformed(codings));
+      refused(in, out, HeadParser.malformed(codings));
       return false;
     }
     // The parser's copy of the head, made for its own pass: the fields stay bytes until someone
@@ -74,8 +66,7 @@ class RequestDecoder extends MessageDecoder {
     HttpMethod method = method(bytes, head.methodStart(), head.methodEnd());
     String uri = new String(bytes, head.targetStart(), head.targetEnd() - head.targetStart(), StandardCharsets.ISO_8859_1);
     out.add(new ClientRequest(head, copy, method, uri, version(head)));
-    in.skipBytes(head.length());
-    parser.reset();
+    headRead(in, head);
     if (HttpMethod.CONNECT.equals(method) && !head.hasTransferEncoding() && head.contentLength() <= 0) {
       lastPart(out);
       hold(); // RFC 9110 §9.3.6: the bytes that follow belong to the tunnel
@@ -161,7 +152,8 @@ class RequestDecoder extends MessageDecoder {
     return chunked > 1 ? "chunked applied more than once" : null;
   }
 
-  private void fail(ByteBuf in, List<Object> out, HeadParseException cause) {
+  @Override
+  void refused(ByteBuf in, List<Object> out, HeadParseException cause) {
     HttpRequest refused = invalid(switch (cause.kind()) {
       case LINE_TOO_LONG -> new TooLongHttpLineException(cause.getMessage());
       case HEAD_TOO_LARGE -> new TooLongHttpHeaderException(cause.getMessage());

@@ -96,36 +96,26 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
   }
 
   final class Decoder extends MessageDecoder {
-    private final HeadParser parser;
-
     Decoder(HeadParser parser, int maxTrailerBytes) {
-      super(maxTrailerBytes);
-      this.parser = parser;
+      super(parser, maxTrailerBytes);
     }
 
     @Override
     boolean head(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      HttpHead head;
-      try {
-        head = parser.parse(in);
-      } catch (HeadParseException e) {
-        fail(in, out, e);
-        return false;
-      }
+      HttpHead head = parseHead(in, out);
       if (head == null) {
         return false;
       }
       String refused = refusal(head);
       if (refused != null) {
-        fail(in, out, HeadParser.malformed(refused));
+        refused(in, out, HeadParser.malformed(refused));
         return false;
       }
       int code = head.status();
       // The parser's copy of the head, made for its own pass: the fields stay bytes until
       // someone asks for them, and most responses go to the client by ranges (UpstreamResponse).
-      HttpResponse response = new UpstreamResponse(head, parser.headBytes());
-      in.skipBytes(head.length());
-      parser.reset();
+      HttpResponse response = new UpstreamResponse(head, headBytes());
+      headRead(in, head);
       out.add(response);
       boolean informational = code < 200;
       HttpMethod method = informational ? methods.peek() : methods.poll();
@@ -157,7 +147,8 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       ctx.close();
     }
 
-    private void fail(ByteBuf in, List<Object> out, HeadParseException cause) {
+    @Override
+    void refused(ByteBuf in, List<Object> out, HeadParseException cause) {
       failed(in);
       HttpResponse invalid = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY, HEADERS);
       invalid.setDecoderResult(DecoderResult.failure(cause));
@@ -171,7 +162,7 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
         lastPart(out); // the close is the body's end (RFC 9112 §6.3 item 8)
         endOfBody();
       } else if (state() == HEAD && in.isReadable()) {
-        fail(in, out, HeadParser.malformed("connection closed inside a response head"));
+        refused(in, out, HeadParser.malformed("connection closed inside a response head"));
       }
       // A cut fixed-length or chunked body yields nothing: the relay sees the close as a reset.
     }
