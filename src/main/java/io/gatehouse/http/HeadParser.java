@@ -186,6 +186,8 @@ public final class HeadParser {
     private long contentLength = HttpHead.NO_LENGTH;
     private boolean transferEncoding;
     private boolean chunked;
+    /** {@code chunked} codings seen in every {@code Transfer-Encoding} field (RFC 9112 §7: at most one). */
+    private int chunkedCodings;
     private boolean onlyChunked;
     private int connection;
     private int hostCount;
@@ -312,7 +314,7 @@ public final class HeadParser {
       }
       int[] index = fields.length == 4 * fieldCount ? fields : java.util.Arrays.copyOf(fields, 4 * fieldCount);
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,
-          contentLength, transferEncoding, chunked, onlyChunked, connection, hostCount, upgrade);
+          contentLength, transferEncoding, chunked, onlyChunked, chunkedCodings, connection, hostCount, upgrade);
     }
 
     /** {@code HTTP/d.d} at {@code offset}: returns the major digit. */
@@ -485,6 +487,7 @@ public final class HeadParser {
           codings++;
           last = nameIs(a, b, "chunked");
           sawChunked |= last;
+          chunkedCodings += last ? 1 : 0;
         } else {
           last = false;
         }

@@ -54,8 +54,7 @@ class RequestDecoder extends MessageDecoder {
       refused(in, out, new HeadParseException(HeadParseException.Kind.HEAD_TOO_LARGE, "head too large"));
       return false;
     }
-    String codings = head.hasTransferEncoding() && (!head.onlyChunked() || head.minorVersion() == 0)
-        ? codingError(head, bytes) : null;
+    String codings = head.hasTransferEncoding() && !head.onlyChunked() ? codingError(head) : null;
     if (codings != null) {
       refused(in, out, HeadParser.malformed(codings));
       return false;
@@ -115,41 +114,15 @@ class RequestDecoder extends MessageDecoder {
 
   /**
    * RFC 9112 §6.3 item 4 and §7: a request whose final coding is not {@code chunked}, or that lists
-   * {@code chunked} more than once, cannot be delimited: 400. So is an HTTP/1.0 request with
-   * {@code Transfer-Encoding} (§6.1: its framing is to be treated as faulty). (Another coding before
-   * a final {@code chunked} is well-framed but not implemented: {@link RequestChecks} answers 501.)
+   * {@code chunked} more than once, cannot be delimited: 400. (Another coding before a final
+   * {@code chunked} is well-framed but not implemented: {@link RequestChecks} answers 501. An
+   * HTTP/1.0 request with {@code Transfer-Encoding} never gets here: the parser refuses it.)
    */
-  private static String codingError(HttpHead head, byte[] bytes) {
-    if (head.minorVersion() == 0) {
-      return "Transfer-Encoding in an HTTP/1.0 request";
-    }
+  private static String codingError(HttpHead head) {
     if (!head.chunked()) {
       return "chunked is not the final transfer coding";
     }
-    int chunked = 0;
-    for (int i = 0; i < head.fieldCount(); i++) {
-      if (head.nameEnd(i) - head.nameStart(i) != 17 || !HeadParser.equalsLowerCase(bytes, head.nameStart(i), 17, "transfer-encoding")) {
-        continue;
-      }
-      int from = head.valueStart(i);
-      for (int j = from; j <= head.valueEnd(i); j++) {
-        if (j == head.valueEnd(i) || bytes[j] == ',') {
-          int a = from;
-          int b = j;
-          while (a < b && (bytes[a] == ' ' || bytes[a] == '\t')) {
-            a++;
-          }
-          while (b > a && (bytes[b - 1] == ' ' || bytes[b - 1] == '\t')) {
-            b--;
-          }
-          if (HeadParser.equalsLowerCase(bytes, a, b - a, "chunked")) {
-            chunked++;
-          }
-          from = j + 1;
-        }
-      }
-    }
-    return chunked > 1 ? "chunked applied more than once" : null;
+    return head.chunkedCodings() > 1 ? "chunked applied more than once" : null;
   }
 
   @Override
@@ -233,19 +206,10 @@ class RequestDecoder extends MessageDecoder {
   private static HttpMethod method(byte[] bytes, int from, int to) {
     for (HttpMethod known : KNOWN) {
       String name = known.name();
-      if (name.length() == to - from && name.charAt(0) == bytes[from] && sameBytes(bytes, from, name)) {
+      if (name.length() == to - from && name.charAt(0) == bytes[from] && UpstreamResponse.sameBytes(bytes, from, name)) {
         return known;
       }
     }
     return HttpMethod.valueOf(new String(bytes, from, to - from, StandardCharsets.ISO_8859_1));
-  }
-
-  private static boolean sameBytes(byte[] bytes, int from, String name) {
-    for (int i = 0; i < name.length(); i++) {
-      if (bytes[from + i] != name.charAt(i)) {
-        return false;
-      }
-    }
-    return true;
   }
 }

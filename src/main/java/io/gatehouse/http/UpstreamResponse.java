@@ -206,7 +206,7 @@ public final class UpstreamResponse extends DefaultHttpResponse {
   }
 
   /** Exact bytes: a name in another case is kept as sent. */
-  private static boolean sameBytes(byte[] bytes, int from, CharSequence known) {
+  static boolean sameBytes(byte[] bytes, int from, CharSequence known) {
     for (int i = 0; i < known.length(); i++) {
       if (bytes[from + i] != known.charAt(i)) {
         return false;
