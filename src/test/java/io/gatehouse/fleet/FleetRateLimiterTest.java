@@ -25,7 +25,10 @@ class FleetRateLimiterTest {
             redis.port(), 0), null, null, "a", "t", Duration.ofSeconds(1), Duration.ofSeconds(5), 1))) {
       assertThat(fleet.awaitUp(Duration.ofSeconds(10))).isTrue();
       AtomicLong clock = new AtomicLong(1_000_000_000L);
-      RateLimitConfig config = new RateLimitConfig("route", 100, 100, RateLimitConfig.Scope.FLEET,
+      // A limit far above the loop's pace on Redis's (real) clock: leases ask ahead of demand, and
+      // at 100/s the fleet's bucket could run dry when the loop runs fast, turning a wait into a
+      // refusal or a second wait. Here every request must be admitted.
+      RateLimitConfig config = new RateLimitConfig("route", 10_000, 10_000, RateLimitConfig.Scope.FLEET,
           RateLimitConfig.StoreDown.DENY, Duration.ofSeconds(5));
       FleetRateLimiter limiter = new FleetRateLimiter(fleet, "api", config, FleetSize.fixed(1), new StoreModes(new ProxyMetrics(false)),
           clock::get);
@@ -33,10 +36,7 @@ class FleetRateLimiterTest {
 
       // Requests at 200/s of this clock: the leases follow, and the instance holds permits ahead.
       for (int i = 0; i < 100; i++) {
-        Verdict v = limiter.decide("k", clock.addAndGet(5_000_000));
-        if (v instanceof Verdict.Pending p) {
-          assertThat(p.later().toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo(Verdict.ADMIT);
-        }
+        assertThat(settled(limiter.decide("k", clock.addAndGet(5_000_000)))).isEqualTo(Verdict.ADMIT);
       }
       await().atMost(Duration.ofSeconds(10)).until(() -> limiter.permitsInHand("k") > 0);
       assertThat(redis.command("EXISTS", bucket)).isEqualTo("1");
@@ -51,5 +51,13 @@ class FleetRateLimiterTest {
         return "null".equals(tat) || Long.parseLong(tat) < Long.parseLong(tatBefore);
       });
     }
+  }
+
+  /** The verdict once the store replied: a reply may find the permits gone and wait again. */
+  private static Verdict settled(Verdict verdict) throws Exception {
+    while (verdict instanceof Verdict.Pending p) {
+      verdict = p.later().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    return verdict;
   }
 }
