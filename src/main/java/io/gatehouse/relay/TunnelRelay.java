@@ -327,7 +327,8 @@ public final class TunnelRelay {
     private void inputDone() {
       peer.shutdownOutput();
       if (outputShut) {
-        channel.close();
+        // the FIN this side was asked to send may still wait behind queued bytes: they go first
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
     }
 

@@ -27,6 +27,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -129,8 +130,13 @@ class SpliceTunnelTest {
     assertLogged(UP, DOWN);
   }
 
-  /** A client that reads slowly: the proxy stops reading the origin, and nothing is lost at its FIN. */
-  @Test
+  /**
+   * A client that reads slowly: the proxy stops reading the origin, and nothing is lost at either
+   * FIN. Repeated: the FINs race, and the losing order (the origin's first, the client's while the
+   * proxy still holds bytes for it) came in about 1 run of 6 with splice and 5 of 6 copying, when
+   * the relay closed a connection at its EOF as soon as its own FIN was asked for.
+   */
+  @RepeatedTest(5)
   void slowClientReaderGetsEveryByteBeforeTheFin() throws Exception {
     CompletableFuture<Long> originGot = origin(s -> {
       CompletableFuture<Long> reading = readAsync(s.getInputStream(), 1, false);
