@@ -31,10 +31,10 @@ import java.util.function.LongSupplier;
  *       finish one direction first keep working; when both directions ended, both close;
  *   <li>idle timeout: no byte either way for {@code idleNanos} closes both;
  *   <li>bytes are counted each way and reported once, when both channels are closed;
- *   <li>splice: when both channels are epoll sockets and neither has TLS in the proxy, bytes go
- *       socket to pipe to socket with splice(2), never through user space ({@link
- *       AbstractEpollStreamChannel#spliceTo}). Bytes an HTTP codec still held when the tunnel
- *       started are copied ahead of them. Backpressure is the splice's own: Netty stops reading a
+ *   <li>splice: when both channels are epoll sockets and neither has TLS in the proxy, the bytes
+ *       of a direction past its first {@link #SPLICE_AFTER} go socket to pipe to socket with
+ *       splice(2), never through user space ({@link AbstractEpollStreamChannel#spliceTo}); the
+ *       copied ones (and those an HTTP codec still held) go ahead of them. Backpressure is the splice's own: Netty stops reading a
  *       side while its pipe (64 KiB) cannot be written out. At the end of a side's input, Netty
  *       leaves what its last splice pass did not take in the socket: the relay reads that itself
  *       ({@link SpliceCounter#read}) and writes it behind the spliced bytes, then relays the FIN.
@@ -64,6 +64,12 @@ public final class TunnelRelay {
    * keep no count of its progress).
    */
   static final int SPLICE_LENGTH = 1 << 30;
+
+  /**
+   * Bytes a direction copies before it splices: a tunnel that carries only a request and a small
+   * answer (CONNECT, one GET, close) never pays for the two pipes (pipe2, four closes).
+   */
+  static final int SPLICE_AFTER = 64 * 1024;
 
   /** Bytes read at a time from a socket whose end of input Netty reported before it was drained. */
   private static final int DRAIN_CHUNK = 64 * 1024;
@@ -116,8 +122,8 @@ public final class TunnelRelay {
     relay.clientSide.updateReading();
     relay.upstreamSide.updateReading();
     if (SpliceCounter.possible(client, upstream)) {
-      relay.clientSide.startSplice();
-      relay.upstreamSide.startSplice();
+      relay.clientSide.maySplice = true;
+      relay.upstreamSide.maySplice = true;
     }
     relay.scheduleIdleCheck(idleNanos);
     return relay;
@@ -191,6 +197,8 @@ public final class TunnelRelay {
     long bytesRead;
     boolean inputEnded;
     boolean outputShut;
+    /** Both channels are epoll sockets without TLS: bulk bytes may be spliced ({@link #SPLICE_AFTER}). */
+    boolean maySplice;
     /** This side's channel while its bytes are spliced to the peer; null when they are copied. */
     AbstractEpollStreamChannel spliceSource;
     /** The splice in progress; null once it ended. */
@@ -212,7 +220,7 @@ public final class TunnelRelay {
       this.channel = channel;
     }
 
-    void startSplice() {
+    private void startSplice() {
       spliceSource = (AbstractEpollStreamChannel) channel;
       AbstractEpollStreamChannel target = (AbstractEpollStreamChannel) peer.channel;
       // Netty keeps the pipe of a splice on its target and closes it with the target: from then on
@@ -285,6 +293,23 @@ public final class TunnelRelay {
       lastActivity = clock.getAsLong();
       bytesRead += buf.readableBytes();
       peer.channel.write(buf, peer.channel.voidPromise());
+      if (maySplice && bytesRead >= SPLICE_AFTER && spliceSource == null) {
+        maybeStartSplice();
+      }
+    }
+
+    /**
+     * From here on, Netty splices this side's bytes (its read loop runs the queued splice before
+     * its next read, so they follow what was copied). Only while both directions are open here and
+     * the peer takes more: a spliced side keeps half-closure on, and Netty's splice manages its
+     * reading from then on (the bytes copied so far stay below the peer's high water mark).
+     */
+    private void maybeStartSplice() {
+      if (!inputEnded && !outputShut && !peer.outputShut && peer.channel.isWritable()) {
+        startSplice();
+      } else {
+        maySplice = false;
+      }
     }
 
     @Override

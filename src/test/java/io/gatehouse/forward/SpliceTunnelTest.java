@@ -154,6 +154,29 @@ class SpliceTunnelTest {
     assertLogged(UP, DOWN);
   }
 
+  /** A tunnel that carries a small exchange copies it: it never pays for the pipes of a splice. */
+  @Test
+  void smallExchangeOpensNoPipe() throws Exception {
+    CompletableFuture<Long> originGot = origin(s -> {
+      InputStream in = s.getInputStream();
+      assertThat(in.readNBytes(1000)).hasSize(1000);
+      writePattern(s.getOutputStream(), 4000, 2, false);
+      s.shutdownOutput();
+      return checkPattern(in, 1, false) + 1000;
+    });
+    long pipesBefore = pipes();
+    try (Socket client = connect()) {
+      client.getOutputStream().write(new byte[1000]);
+      InputStream in = client.getInputStream();
+      assertThat(in.readNBytes(4000)).hasSize(4000);
+      assertThat(pipes()).isEqualTo(pipesBefore);
+      client.shutdownOutput();
+      assertThat(in.read()).isEqualTo(-1);
+    }
+    assertThat(originGot.get(30, TimeUnit.SECONDS)).isEqualTo(1000);
+    assertLogged(1000, 4000);
+  }
+
   /** A client that resets its connection mid-download: the origin's connection is closed too. */
   @Test
   void clientResetClosesTheOriginConnection() throws Exception {
