@@ -11,10 +11,13 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -27,7 +30,14 @@ import java.util.function.LongSupplier;
  *   <li>half-close: end of input on one side shuts down output on the other, so protocols that
  *       finish one direction first keep working; when both directions ended, both close;
  *   <li>idle timeout: no byte either way for {@code idleNanos} closes both;
- *   <li>bytes are counted each way and reported once, when both channels are closed.
+ *   <li>bytes are counted each way and reported once, when both channels are closed;
+ *   <li>splice: when both channels are epoll sockets and neither has TLS in the proxy, the bytes
+ *       of a direction past its first {@link #SPLICE_AFTER} go socket to pipe to socket with
+ *       splice(2), never through user space ({@link AbstractEpollStreamChannel#spliceTo}); the
+ *       copied ones (and those an HTTP codec still held) go ahead of them. Backpressure is the splice's own: Netty stops reading a
+ *       side while its pipe (64 KiB) cannot be written out. At the end of a side's input, Netty
+ *       leaves what its last splice pass did not take in the socket: the relay reads that itself
+ *       ({@link SpliceCounter#read}) and writes it behind the spliced bytes, then relays the FIN.
  * </ul>
  *
  * Both channels need {@link ChannelOption#ALLOW_HALF_CLOSURE}; {@link #start} sets it. All state is
@@ -47,6 +57,22 @@ public final class TunnelRelay {
    * channel that already read keeps the handle Netty made for it (it caches the handle).
    */
   static final AdaptiveRecvByteBufAllocator BULK_READS = new AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
+
+  /**
+   * Bytes asked of one {@code spliceTo}: its promise completes only when all of them moved, so one
+   * large step serves a tunnel's whole life (Netty's "forever", {@code Integer.MAX_VALUE}, would
+   * keep no count of its progress).
+   */
+  static final int SPLICE_LENGTH = 1 << 30;
+
+  /**
+   * Bytes a direction copies before it splices: a tunnel that carries only a request and a small
+   * answer (CONNECT, one GET, close) never pays for the two pipes (pipe2, four closes).
+   */
+  static final int SPLICE_AFTER = 64 * 1024;
+
+  /** Bytes read at a time from a socket whose end of input Netty reported before it was drained. */
+  private static final int DRAIN_CHUNK = 64 * 1024;
 
   /** Told once when the tunnel is over. */
   public interface Listener {
@@ -95,18 +121,22 @@ public final class TunnelRelay {
     upstream.pipeline().addLast(PipelineNames.TUNNEL, relay.upstreamSide);
     relay.clientSide.updateReading();
     relay.upstreamSide.updateReading();
+    if (SpliceCounter.possible(client, upstream)) {
+      relay.clientSide.maySplice = true;
+      relay.upstreamSide.maySplice = true;
+    }
     relay.scheduleIdleCheck(idleNanos);
     return relay;
   }
 
   /** Bytes from the client to the upstream. */
   public long bytesUp() {
-    return clientSide.bytesRead;
+    return clientSide.moved();
   }
 
   /** Bytes from the upstream to the client. */
   public long bytesDown() {
-    return upstreamSide.bytesRead;
+    return upstreamSide.moved();
   }
 
   public long durationNanos() {
@@ -167,13 +197,86 @@ public final class TunnelRelay {
     long bytesRead;
     boolean inputEnded;
     boolean outputShut;
+    /** Both channels are epoll sockets without TLS: bulk bytes may be spliced ({@link #SPLICE_AFTER}). */
+    boolean maySplice;
+    /** This side's channel while its bytes are spliced to the peer; null when they are copied. */
+    AbstractEpollStreamChannel spliceSource;
+    /** The splice in progress; null once it ended. */
+    Future<?> splicing;
+    /** Bytes spliced in by finished splices. */
+    long splicedBytes;
+    /**
+     * Bytes spliced in by the splice in progress, as of the last splice pass: Netty fires
+     * channelReadComplete after each pass, and only a pass moves bytes in, so this is exact. A
+     * change is activity for the idle timeout: spliced bytes never pass channelRead.
+     */
+    long spliceProgress;
+    /** Netty reported the end of input while splicing: the relay reads the socket's rest itself. */
+    boolean draining;
+    /** ... and closes the channel right after: the rest is read at once ({@link #drain}). */
+    boolean drainAtOnce;
 
     Side(Channel channel) {
       this.channel = channel;
     }
 
+    private void startSplice() {
+      spliceSource = (AbstractEpollStreamChannel) channel;
+      AbstractEpollStreamChannel target = (AbstractEpollStreamChannel) peer.channel;
+      // Netty keeps the pipe of a splice on its target and closes it with the target: from then on
+      // a splice into it would write to whatever descriptor takes its number. So this side stops
+      // reading the moment the target closes, before any event of this side is handled.
+      target.closeFuture().addListener(closed -> stopReading());
+      spliceNext();
+    }
+
+    private void spliceNext() {
+      Future<?> step = spliceSource.spliceTo((AbstractEpollStreamChannel) peer.channel, SPLICE_LENGTH);
+      splicing = step;
+      step.addListener(this::spliceEnded);
+    }
+
+    private void spliceEnded(Future<?> step) {
+      if (splicing != step) {
+        return;
+      }
+      splicing = null;
+      if (step.isSuccess()) {
+        splicedBytes += SPLICE_LENGTH;
+        spliceProgress = 0;
+        if (!inputEnded && channel.isActive() && peer.channel.isActive()) {
+          spliceNext();
+        }
+      } else {
+        splicedBytes += spliceProgress; // a close or reset: the last pass's count stands
+        spliceProgress = 0;
+      }
+    }
+
+    private void sampleSplice() {
+      if (splicing != null && channel.isOpen()) {
+        long now = SpliceCounter.inProgress(spliceSource, SPLICE_LENGTH);
+        if (now != spliceProgress) {
+          spliceProgress = now;
+          lastActivity = clock.getAsLong();
+        }
+      }
+    }
+
+    /** Bytes read from this side so far, copied or spliced. */
+    long moved() {
+      return bytesRead + splicedBytes + spliceProgress;
+    }
+
     /** Reads while the peer can take more, and until this side's input ended. */
     void updateReading() {
+      if (draining) {
+        drain();
+        return;
+      }
+      if (spliceSource != null) {
+        return; // Netty's splice turns reading off while its pipe cannot be written out, and on again
+      }
       boolean read = !inputEnded && peer.channel.isWritable();
       channel.config().setAutoRead(read);
       if (read) {
@@ -190,12 +293,30 @@ public final class TunnelRelay {
       lastActivity = clock.getAsLong();
       bytesRead += buf.readableBytes();
       peer.channel.write(buf, peer.channel.voidPromise());
+      if (maySplice && bytesRead >= SPLICE_AFTER && spliceSource == null) {
+        maybeStartSplice();
+      }
+    }
+
+    /**
+     * From here on, Netty splices this side's bytes (its read loop runs the queued splice before
+     * its next read, so they follow what was copied). Only while both directions are open here and
+     * the peer takes more: a spliced side keeps half-closure on, and Netty's splice manages its
+     * reading from then on (the bytes copied so far stay below the peer's high water mark).
+     */
+    private void maybeStartSplice() {
+      if (!inputEnded && !outputShut && !peer.outputShut && peer.channel.isWritable()) {
+        startSplice();
+      } else {
+        maySplice = false;
+      }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+      sampleSplice();
       peer.channel.flush();
-      if (!peer.channel.isWritable()) {
+      if (spliceSource == null && !peer.channel.isWritable()) {
         channel.config().setAutoRead(false);
       }
     }
@@ -209,11 +330,15 @@ public final class TunnelRelay {
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
       if (evt instanceof ChannelInputShutdownEvent) {
+        sampleSplice();
         inputEnded = true;
         channel.config().setAutoRead(false);
-        peer.shutdownOutput();
-        if (outputShut) {
-          channel.close();
+        if (spliceSource != null) {
+          draining = true;
+          drainAtOnce = outputShut;
+          drain();
+        } else {
+          inputDone();
         }
         return;
       }
@@ -223,19 +348,90 @@ public final class TunnelRelay {
       ReferenceCountUtil.release(evt);
     }
 
+    /** Every byte of this side's input is on its way to the peer: the FIN follows them. */
+    private void inputDone() {
+      peer.shutdownOutput();
+      if (outputShut) {
+        // the FIN this side was asked to send may still wait behind queued bytes: they go first
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      }
+    }
+
+    /**
+     * Reads the bytes Netty's last splice pass left in the socket and writes them behind the spliced
+     * ones (the peer's outbound buffer keeps the order), while the peer can take more; its
+     * writability resumes this. Once this side's FIN is also sent, Netty closes the channel right
+     * after the input-shutdown event (its shutdown(2) of a closed connection fails with ENOTCONN),
+     * so then everything is read at once: at most what the socket's receive buffer holds.
+     */
+    void drain() {
+      while (draining) {
+        if (!channel.isOpen()) {
+          draining = false;
+          return;
+        }
+        if (!drainAtOnce && !peer.channel.isWritable()) {
+          peer.channel.flush();
+          return;
+        }
+        ByteBuf buf = channel.alloc().directBuffer(DRAIN_CHUNK);
+        int n;
+        try {
+          n = SpliceCounter.read(spliceSource, buf);
+        } catch (IOException e) {
+          buf.release();
+          draining = false;
+          channel.close(); // a reset: the close path ends the other side
+          return;
+        }
+        if (n < 0) {
+          buf.release();
+          draining = false;
+          peer.channel.flush();
+          inputDone();
+          return;
+        }
+        lastActivity = clock.getAsLong();
+        bytesRead += n;
+        if (peer.channel.isActive() && !peer.outputShut) {
+          peer.channel.write(buf, peer.channel.voidPromise());
+        } else {
+          buf.release();
+        }
+      }
+    }
+
+    /**
+     * The peer closed while this side splices into it: this side reads no more. Netty skips every
+     * read event of a channel whose input is shut down once half-closure is off.
+     */
+    private void stopReading() {
+      if (inputEnded || !channel.isOpen()) {
+        return;
+      }
+      sampleSplice();
+      inputEnded = true;
+      draining = false;
+      channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
+      ((DuplexChannel) channel).shutdownInput();
+    }
+
     /**
      * Sends FIN after what is queued; both ways done means the connection is finished. When this
      * side's input already ended, a close sends the same FIN and saves the shutdown. Otherwise,
      * once the FIN is out, half-closure is turned off for this channel: its EOF then ends both
      * directions, and Netty closes it at once instead of shutting down input that the peer's FIN
-     * already closed (a shutdown(2) that fails with ENOTCONN and an exception per tunnel).
+     * already closed (a shutdown(2) that fails with ENOTCONN and an exception per tunnel). Not
+     * while this side is spliced: Netty's splice reports the EOF before the socket is drained, and
+     * a close then would drop (and reset) what the relay still has to read.
      */
     void shutdownOutput() {
       if (outputShut) {
         return;
       }
       outputShut = true;
-      if (inputEnded || !(channel instanceof DuplexChannel)) {
+      boolean inputDone = inputEnded && !draining; // a drain closes the channel when it is done
+      if (inputDone || !(channel instanceof DuplexChannel)) {
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         return;
       }
@@ -245,9 +441,9 @@ public final class TunnelRelay {
           return;
         }
         ((DuplexChannel) channel).shutdownOutput().addListener(done -> {
-          if (inputEnded || !done.isSuccess()) {
+          if ((inputEnded && !draining) || !done.isSuccess()) {
             channel.close();
-          } else {
+          } else if (spliceSource == null) {
             channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
           }
         });
