@@ -71,7 +71,7 @@ class StickyCohortTest {
 
   private static String deployment(String sticky) {
     return """
-        {"route":"app","to":"green","steps":[10,30,50,70,100],"interval":"1s",
+        {"route":"app","to":"green","steps":[10,30,50,70,100],"interval":"3s",
          "slo":{"maxErrorRate":0.05,"maxP99":"3s","minRequests":10,"vsBaseline":false},"sticky":%s}
         """.formatted(sticky);
   }
@@ -158,13 +158,16 @@ class StickyCohortTest {
           }
           clients.addAll(group);
           running.add(pool.submit(() -> {
-            for (int n = 0; n < 2_000 && !stop.get(); n++) {
+            // Until the pause below, bounded in time: the steps only move on with traffic to judge.
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (!stop.get() && System.nanoTime() < until) {
               group.forEach(c -> c.get(server));
             }
           }));
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> percent(server, id) >= 70);
-        // Held at 70% (a step lasts 1s): the split still stands for the forged cookies below.
+        // Held at 70% (a step lasts 3 s, time enough for this pause on a busy machine): the split
+        // still stands for the forged cookies below.
         assertThat(call(server, "POST", "/api/v1/deployments/" + id + "/pause", null).get("percent").asInt())
             .isEqualTo(70);
         stop.set(true);
