@@ -196,6 +196,9 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
    * (whose listed names must go too) or {@code te} takes Netty's general conversion.
    */
   static Http2Headers responseHeaders(HttpResponse response) {
+    if (response instanceof UpstreamResponse upstream && upstream.writesByRanges()) {
+      return Http2ResponseHead.of(upstream);
+    }
     HttpHeaders in = response.headers();
     if (in.contains(HttpHeaderNames.CONNECTION) || in.contains(HttpHeaderNames.TE)) {
       return HttpConversionUtil.toHttp2Headers(response, true);
