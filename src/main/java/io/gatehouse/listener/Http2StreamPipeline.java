@@ -37,6 +37,12 @@ final class Http2StreamPipeline extends ChannelHandlerAdapter {
     this.proxy = proxy;
   }
 
+  /** {@code @Sharable}, as a constant: Netty asks at every add (a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return true;
+  }
+
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     Channel stream = ctx.channel();
