@@ -1,6 +1,8 @@
 package io.gatehouse.http;
 
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
@@ -8,6 +10,7 @@ import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -83,7 +86,14 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
     private final Http2FrameChecks checks = new Http2FrameChecks();
 
     Builder() {
-      server(true);
+      // A server connection (the connection's flag is the builder's server()). Response DATA is shared between streams by a uniform distributor, not Netty's default
+      // weighted fair queue: RFC 9113 §5.3 deprecates the priority signals that queue orders by
+      // (clients no longer send a usable tree), and its bookkeeping per write was ~5% of the event
+      // loop under h2 load (docs/benchmarks.md).
+      DefaultHttp2Connection connection = new DefaultHttp2Connection(true);
+      connection.remote().flowController(
+          new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
+      connection(connection);
       frameLogger(checks);
       gracefulShutdownTimeoutMillis(0); // as Http2FrameCodecBuilder.forServer(): the close is the proxy's
       validateHeaders(true);

@@ -7,12 +7,17 @@ import io.gatehouse.http.HeadDifferential.Outcome;
  * Where Gatehouse's own parser and Netty's decoder (as Gatehouse configures it) disagree on
  * purpose, each with why. Every entry is a case where the own parser is the stricter one: it refuses
  * a message Netty would accept (or repair), after accepting the same messages before it. Nothing
- * here lets the own parser accept what Netty refuses, or frame a message differently.
+ * here lets the own parser accept what Netty refuses, or frame a message differently, with one
+ * exception that the RFC decides and that is checked against Netty itself
+ * ({@link #laterMinorVersionWithTransferEncoding}).
  */
 final class KnownDifferences {
   private KnownDifferences() {}
 
   static boolean explained(byte[] data, boolean requests, Outcome own, Outcome netty) {
+    if (!requests && laterMinorVersionWithTransferEncoding(data, own, netty)) {
+      return true;
+    }
     if (!requests && own.messages().equals(netty.messages())
         && java.util.EnumSet.of(own.end(), netty.end()).equals(java.util.EnumSet.of(End.WAITING_HEAD, End.FAILED))) {
       // The upstream closed inside a head: Netty reports it as a failure or not depending on whether
@@ -58,6 +63,24 @@ final class KnownDifferences {
       return true;
     }
     return requests ? requestStricter(own.reason(), data, own.refusedAt()) : responseStricter(own.reason());
+  }
+
+  /**
+   * Netty honours Transfer-Encoding in a response only if its version is exactly HTTP/1.1 and
+   * refuses it in "HTTP/1.2". RFC 9112 §2.3: a recipient reads a later minor version as the highest
+   * it implements (1.1), so its Transfer-Encoding frames the body (§6.1, §6.3): chunked, or until
+   * the connection closes. Explained only when Netty, given the same bytes as HTTP/1.1, frames them
+   * exactly as the own parser did.
+   */
+  private static boolean laterMinorVersionWithTransferEncoding(byte[] data, Outcome own, Outcome netty) {
+    if (netty.end() != End.FAILED || !netty.messages().isEmpty() || data.length < 9
+        || !new String(data, 0, 7, java.nio.charset.StandardCharsets.ISO_8859_1).equals("HTTP/1.")
+        || data[7] < '2' || data[7] > '9' || data[8] != ' ') {
+      return false;
+    }
+    byte[] asHttp11 = data.clone();
+    asHttp11[7] = '1';
+    return HeadDifferential.netty(asHttp11, false).withoutReason().equals(own.withoutReason());
   }
 
   private static boolean requestStricter(String reason, byte[] data, int refusedAt) {
