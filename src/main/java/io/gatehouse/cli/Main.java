@@ -22,12 +22,27 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
+    nettyDefaults(System.getProperties());
+    System.exit(execute(args));
+  }
+
+  /**
+   * Netty settings this server runs with unless the command line sets them (-D...): read once, when
+   * Netty's classes load, so set before anything touches Netty.
+   */
+  static void nettyDefaults(java.util.Properties properties) {
     // Leak detection samples allocations on the data path (about 15% of the CPU per request,
     // measured); tests turn it on at paranoid level explicitly, production leaves it off.
-    if (System.getProperty("io.netty.leakDetection.level") == null) {
-      System.setProperty("io.netty.leakDetection.level", "disabled");
+    if (properties.getProperty("io.netty.leakDetection.level") == null) {
+      properties.setProperty("io.netty.leakDetection.level", "disabled");
     }
-    System.exit(execute(args));
+    // Netty's object pools keep released objects in a per-thread batch of 32 and pass the rest
+    // through a concurrent queue, with a Thread.getState() call each. An HTTP/2 connection's read
+    // releases far more than 32 pooled buffers' handles at once: that overflow path was ~6.7% of the
+    // event loop under h2 load and is gone with a batch of 256 (docs/benchmarks.md).
+    if (properties.getProperty("io.netty.recycler.chunkSize") == null) {
+      properties.setProperty("io.netty.recycler.chunkSize", "256");
+    }
   }
 
   static int execute(String... args) {
