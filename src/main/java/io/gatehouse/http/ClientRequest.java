@@ -191,6 +191,11 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
     return false;
   }
 
+  /** The head's bytes, at its offsets. */
+  ByteBuf headBytes() {
+    return bytes;
+  }
+
   /** The head's length as received: what the written head is close to. */
   int receivedLength() {
     return head.length();

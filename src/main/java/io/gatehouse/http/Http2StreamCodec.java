@@ -6,17 +6,13 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
@@ -41,10 +37,12 @@ import org.slf4j.LoggerFactory;
  * like what the HTTP/1.1 decoder produces, so the proxy handler needs no second code path:
  *
  * <ul>
- *   <li>the request HEADERS become the request head straight away (RFC 9113 §8.3.1: {@code :method},
- *       {@code :path}, or {@code :authority} as the target of a CONNECT, §8.5; {@code :authority}
- *       as {@code Host}, a {@code host} field that disagrees with it is malformed, §8.3.1), with the
- *       {@code cookie} fields joined into one (§8.2.3);
+ *   <li>the request HEADERS become the request head straight away, as the bytes of the HTTP/1.1 head
+ *       an upstream gets ({@link Http2RequestHead}: RFC 9113 §8.3.1 {@code :method}, {@code :path},
+ *       or {@code :authority} as the target of a CONNECT, §8.5; {@code :authority} as {@code Host},
+ *       a {@code host} field that disagrees with it is malformed; the {@code cookie} fields joined
+ *       into one, §8.2.3): the same {@link ClientRequest} the HTTP/1 decoder makes, so the request
+ *       goes upstream by ranges and no header objects are built for it;
  *   <li>a request that ends with its HEADERS is that head and an empty last content;
  *   <li>a body without {@code content-length} (legal in HTTP/2, §8.1) is marked chunked, which is
  *       how it will be framed to an HTTP/1.1 upstream; DATA become contents, trailers the last one.
@@ -74,6 +72,12 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
 
   private Http2StreamCodec() {}
 
+  /** {@code @Sharable}, as a constant: Netty asks at every add (a per-thread map look-up, ~1% per h2 stream). */
+  @Override
+  public boolean isSharable() {
+    return true;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof Http2HeadersFrame frame) {
@@ -94,7 +98,7 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
       // without pseudo-headers (§8.1).
       LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
       try {
-        copyFields(headers, last.trailingHeaders(), false);
+        copyFields(headers, last.trailingHeaders());
       } catch (RuntimeException e) {
         refuse(ctx, e);
         return;
@@ -104,61 +108,32 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
     }
     HttpRequest request;
     try {
-      request = toRequest(headers);
+      request = Http2RequestHead.of(headers, frame.isEndStream());
     } catch (RuntimeException e) {
       refuse(ctx, e);
       return;
     }
-    if (frame.isEndStream()) {
-      ctx.fireChannelRead(request);
-      ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
-      return;
-    }
-    if (!request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
-      request.headers().add(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
-    }
     ctx.fireChannelRead(request);
-  }
-
-  /** The request head of a request's HEADERS; throws on what HTTP/1 cannot carry. */
-  static HttpRequest toRequest(Http2Headers headers) {
-    CharSequence method = headers.method();
-    boolean connect = HttpMethod.CONNECT.asciiName().contentEqualsIgnoreCase(method);
-    // §8.5: a CONNECT's target is its :authority (authority-form); the frame codec made sure of both.
-    CharSequence target = connect ? headers.authority() : headers.path();
-    if (target == null) {
-      throw new IllegalArgumentException((connect ? ":authority" : ":path") + " missing");
+    if (frame.isEndStream()) {
+      ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
     }
-    HttpRequest request = new DefaultHttpRequest(
-        HttpVersion.HTTP_1_1, HttpMethod.valueOf(method.toString()), target.toString());
-    copyFields(headers, request.headers(), true);
-    return request;
   }
 
   /**
-   * Copies the regular fields; on a request head {@code :authority} becomes {@code Host}. The
-   * frame codec already refused connection-specific fields, {@code te} other than trailers and
-   * misplaced pseudo-headers (§8.2.2, §8.3); the HTTP/1 headers check names and values again.
+   * Copies the trailer fields. The frame codec already refused connection-specific fields and
+   * pseudo-headers in trailers (§8.1, §8.2.2); the HTTP/1 headers check names and values again.
    */
-  private static void copyFields(Http2Headers from, HttpHeaders to, boolean head) {
-    CharSequence authority = head ? from.authority() : null;
-    if (authority != null) {
-      to.add(HttpHeaderNames.HOST, authority);
-    }
+  private static void copyFields(Http2Headers from, HttpHeaders to) {
     StringBuilder cookies = null;
     for (Map.Entry<CharSequence, CharSequence> field : from) {
       CharSequence name = field.getKey();
       if (name.length() > 0 && name.charAt(0) == ':') {
-        continue; // pseudo-headers: read above
+        continue; // the frame codec refuses pseudo-headers in trailers (§8.1)
       }
       CharSequence value = field.getValue();
       if (HttpHeaderNames.COOKIE.contentEquals(name)) {
         // §8.2.3: several cookie fields are joined with "; " for an HTTP/1.1 hop.
         cookies = cookies == null ? new StringBuilder(value) : cookies.append("; ").append(value);
-      } else if (authority != null && HttpHeaderNames.HOST.contentEquals(name)) {
-        if (!AsciiString.contentEqualsIgnoreCase(authority, value)) {
-          throw new IllegalArgumentException("host " + value + " disagrees with :authority (RFC 9113 §8.3.1)");
-        }
       } else if (!HttpHeaderNames.TRANSFER_ENCODING.contentEquals(name) && !HttpHeaderNames.TRAILER.contentEquals(name)
           && !isConversionField(name)) {
         to.add(name, value);
@@ -227,6 +202,9 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
    * (whose listed names must go too) or {@code te} takes Netty's general conversion.
    */
   static Http2Headers responseHeaders(HttpResponse response) {
+    if (response instanceof UpstreamResponse upstream && upstream.writesByRanges()) {
+      return Http2ResponseHead.of(upstream);
+    }
     HttpHeaders in = response.headers();
     if (in.contains(HttpHeaderNames.CONNECTION) || in.contains(HttpHeaderNames.TE)) {
       return HttpConversionUtil.toHttp2Headers(response, true);

@@ -203,7 +203,7 @@ class RequestDecoder extends MessageDecoder {
   };
 
   /** The method, shared when it is a standard one (methods are case-sensitive, RFC 9110 §9.1). */
-  private static HttpMethod method(byte[] bytes, int from, int to) {
+  static HttpMethod method(byte[] bytes, int from, int to) {
     for (HttpMethod known : KNOWN) {
       String name = known.name();
       if (name.length() == to - from && name.charAt(0) == bytes[from] && UpstreamResponse.sameBytes(bytes, from, name)) {

@@ -108,6 +108,21 @@ public final class UpstreamResponse extends DefaultHttpResponse {
     return additions != NOT_FORWARDED && headers == null;
   }
 
+  /** The head as the upstream sent it; its bytes are {@link #headBytes()}. */
+  HttpHead head() {
+    return head;
+  }
+
+  /** The head's bytes, at its offsets (a heap copy of its own: never released, never reused). */
+  ByteBuf headBytes() {
+    return bytes;
+  }
+
+  /** The {@code ADD_*} fields the proxy adds, once forwarded by ranges. */
+  int additions() {
+    return additions;
+  }
+
   /** Whether the client's body is chunked by the proxy. */
   boolean chunkedForClient() {
     return (additions & ADD_CHUNKED) != 0;

@@ -94,7 +94,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
 
   /**
    * {@code h2-drain -> h2-idle -> h2-codec -> h2-flush -> h2-streams -> h2-errors}; each stream gets
-   * {@code http-codec -> client-timeouts -> flow-control -> proxy}, the same proxy
+   * {@code http-codec -> client-timeouts -> flow-control -> proxy} ({@link Http2StreamPipeline}), the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
   void addHttp2(ChannelPipeline p, ListenerSettings s) {
@@ -125,19 +125,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     p.addLast(PipelineNames.H2_FLUSH, new io.netty.handler.flush.FlushConsolidationHandler(
         io.netty.handler.flush.FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
     p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
-        new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel stream) {
-            stream.config().setAutoRead(false);
-            streams.add(stream);
-            stream.closeFuture().addListener(f -> streams.remove(stream));
-            ChannelPipeline sp = stream.pipeline();
-            sp.addLast(PipelineNames.HTTP_CODEC, io.gatehouse.http.Http2StreamCodec.INSTANCE); // shared, stateless
-            ClientTimeoutHandler timeouts = addTimeouts(sp, limits);
-            sp.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
-            sp.addLast(PipelineNames.PROXY, handlers.create(timeouts));
-          }
-        }));
+        new Http2StreamPipeline(streams, () -> newTimeouts(limits), handlers::create)));
     p.addLast(PipelineNames.H2_ERRORS, new Http2ErrorHandler(errors));
   }
 
@@ -147,11 +135,15 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   }
 
   private ClientTimeoutHandler addTimeouts(ChannelPipeline p, LimitsConfig limits) {
-    ClientTimeoutHandler timeouts = new ClientTimeoutHandler(
-        limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), limits.minRequestBodyRate(),
-        limits.minResponseReadRate(), limits.minRateWindow().toNanos(), clock);
+    ClientTimeoutHandler timeouts = newTimeouts(limits);
     p.addLast(PipelineNames.CLIENT_TIMEOUTS, timeouts);
     return timeouts;
+  }
+
+  private ClientTimeoutHandler newTimeouts(LimitsConfig limits) {
+    return new ClientTimeoutHandler(
+        limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), limits.minRequestBodyRate(),
+        limits.minResponseReadRate(), limits.minRateWindow().toNanos(), clock);
   }
 
 }

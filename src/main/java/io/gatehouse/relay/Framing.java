@@ -32,8 +32,8 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
 
   /** Decides the framing of {@code request} and rewrites its head for the upstream. */
   static Framing ofRequest(HttpRequest request) {
-    // A request read by Gatehouse's own decoder is read and edited as its received bytes (it then
-    // goes upstream by ranges); any other (an HTTP/2 stream's) through its header objects.
+    // A request read by Gatehouse's own decoder, or made from an HTTP/2 stream's HEADERS, is read and
+    // edited as its head's bytes (it then goes upstream by ranges); any other through its header objects.
     ClientRequest received = request instanceof ClientRequest ? (ClientRequest) request : null;
     int flags = received != null ? received.hopByHopFlags() : HopByHop.scan(request.headers());
     boolean http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);

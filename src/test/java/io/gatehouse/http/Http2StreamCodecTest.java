@@ -56,7 +56,10 @@ class Http2StreamCodecTest {
   void bodyWithoutContentLengthIsChunkedAndDataArePartsOfIt() {
     channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/up"), false));
     HttpRequest head = channel.readInbound();
-    assertThat(head.headers().get("transfer-encoding")).isEqualTo("chunked");
+    // Framed as chunked for the upstream; as in an HTTP/1 request, the framing field is a fact of the
+    // head, which the relay sets again, not a field of the message.
+    assertThat(((ClientRequest) head).head().onlyChunked()).isTrue();
+    assertThat(head.headers().contains("transfer-encoding")).isFalse();
     channel.writeInbound(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("ab", StandardCharsets.US_ASCII), false));
     channel.writeInbound(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("c", StandardCharsets.US_ASCII), true));
     HttpContent part = channel.readInbound();
@@ -100,6 +103,64 @@ class Http2StreamCodecTest {
     HttpRequest head = channel.readInbound();
     assertThat(head.headers().getAll("host")).containsExactly("example.com");
     channel.readInbound();
+  }
+
+  /**
+   * The request is the HTTP/1 decoder's kind of head, its fields still bytes: it goes upstream by
+   * ranges, and the bytes are the HTTP/1.1 head of RFC 9113 §8.3.1 and §8.2.3.
+   */
+  @Test
+  void requestHeadIsTheHttp1HeadAnUpstreamGetsAsBytes() {
+    channel.writeInbound(new DefaultHttp2HeadersFrame(request("GET", "/a?b").add("cookie", "a=1").add("accept", "*/*")
+        .add("te", "trailers").add("cookie", "b=2").add("x-trail", "v \t").add("trailer", "x-sum")
+        .add("x-http2-stream-id", "9"), true));
+    HttpRequest head = channel.readInbound();
+    assertThat(head).isInstanceOf(ClientRequest.class);
+    ClientRequest request = (ClientRequest) head;
+    assertThat(request.writesByRanges()).isTrue();
+    assertThat(request.get(io.netty.handler.codec.http.HttpHeaderNames.COOKIE)).isEqualTo("a=1; b=2");
+    assertThat(request.head().hostCount()).isEqualTo(1);
+    assertThat(request.head().contentLength()).isEqualTo(HttpHead.NO_LENGTH);
+    assertThat(request.writesByRanges()).isTrue();
+    // te is hop-by-hop on the HTTP/1.1 hop (RFC 9110 §7.6.1); trailer and x-http2-* are never taken
+    assertThat(written(request)).isEqualTo("GET /a?b HTTP/1.1\r\nhost: example.com\r\naccept: */*\r\n"
+        + "x-trail: v \t\r\ncookie: a=1; b=2\r\n\r\n");
+    channel.readInbound();
+  }
+
+  @Test
+  void contentLengthIsTheHeadsLength() {
+    channel.writeInbound(new DefaultHttp2HeadersFrame(request("PUT", "/up").add("content-length", "12"), false));
+    ClientRequest head = channel.readInbound();
+    assertThat(head.head().contentLength()).isEqualTo(12);
+    assertThat(head.head().hasTransferEncoding()).isFalse();
+    assertThat(written(head)).isEqualTo("PUT /up HTTP/1.1\r\nhost: example.com\r\ncontent-length: 12\r\n\r\n");
+  }
+
+  /** What HTTP/1 cannot carry resets the stream (RFC 9113 §8.1.1) and reaches no proxy handler. */
+  @Test
+  void requestHttp1CannotCarryResetsTheStream() {
+    for (Http2Headers bad : List.of(
+        unchecked("GET", "/a b"), unchecked("GET", "/\u00e9"), unchecked("G@T", "/"),
+        unchecked("GET", "/").add("x", " leading"), unchecked("GET", "/").add("x", "a\u0001"),
+        unchecked("GET", "/").add("x y", "v"), unchecked("GET", "/").add("content-length", "+1"),
+        unchecked("GET", "/").add("content-length", "1").add("content-length", "1"),
+        unchecked("GET", "/").add("host", "other.example"))) {
+      EmbeddedChannel stream = new EmbeddedChannel(Http2StreamCodec.INSTANCE);
+      stream.writeInbound(new DefaultHttp2HeadersFrame(bad, true));
+      assertThat((Object) stream.readInbound()).as(bad.toString()).isNull();
+      assertThat(((io.netty.handler.codec.http2.Http2ResetFrame) stream.readOutbound()).errorCode())
+          .isEqualTo(io.netty.handler.codec.http2.Http2Error.PROTOCOL_ERROR.code());
+      assertThat(stream.finishAndReleaseAll()).isFalse();
+    }
+  }
+
+  private static String written(ClientRequest request) {
+    io.netty.buffer.ByteBuf buf = Unpooled.buffer();
+    request.writeHead(buf);
+    String s = buf.toString(StandardCharsets.ISO_8859_1);
+    buf.release();
+    return s;
   }
 
   /** The fast path gives what Netty's general conversion gives, for the heads a proxy relays. */
@@ -148,6 +209,11 @@ class Http2StreamCodecTest {
 
   private static Http2Headers request(String method, String path) {
     return new DefaultHttp2Headers().method(method).scheme("https").path(path).authority("example.com");
+  }
+
+  /** Fields as a peer may send them: the frame codec's checks are not in this test's pipeline. */
+  private static Http2Headers unchecked(String method, String path) {
+    return new DefaultHttp2Headers(false).method(method).scheme("https").path(path).authority("example.com");
   }
 
   private static List<Map.Entry<String, String>> entries(Http2Headers headers) {

@@ -101,6 +101,16 @@ class Http2ConformanceTest {
     assertRefusedAndSiblingServed(request(path.equals("*") ? "GET" : "OPTIONS", path, "localhost"), true);
   }
 
+  /**
+   * A :path with a byte outside VCHAR has no place in an HTTP/1.1 request line (RFC 9112 §3.2; RFC
+   * 3986 has no SP, HTAB or raw non-ASCII): forwarded, it would be a broken or a different request.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"/a b", "/a\tb", "/caf\u00e9", "/a\u007f"})
+  void pathHttp1CannotCarry(String path) throws Exception {
+    assertRefusedAndSiblingServed(request("GET", path, "localhost"), true);
+  }
+
   /** §5.1.1: a stream refused at its first header block stays used; a second block on it is no request. */
   @Test
   void headersAgainOnAStreamRefusedAtItsFirstHeaderBlock() throws Exception {

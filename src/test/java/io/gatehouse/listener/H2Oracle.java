@@ -105,7 +105,20 @@ final class H2Oracle {
         return "te: " + value;
       }
     }
-    // Http2StreamCodec frames a body without content-length as chunked, and only then.
+    // Http2StreamCodec frames a body without content-length as chunked, and only then. The request is
+    // a ClientRequest, whose framing is a fact of its head (the relay sets Transfer-Encoding again).
+    if (request instanceof io.gatehouse.http.ClientRequest received) {
+      io.gatehouse.http.HttpHead head = received.head();
+      if (head.hasTransferEncoding() && (!head.onlyChunked() || head.contentLength() != io.gatehouse.http.HttpHead.NO_LENGTH)) {
+        return "transfer-encoding with content-length " + head.contentLength();
+      }
+      if (head.connection() != 0 || head.hasUpgrade()) {
+        return "connection-specific field in the head";
+      }
+      if (request.uri().chars().anyMatch(c -> c <= 0x20 || c >= 0x7f)) {
+        return "request target " + request.uri() + " is no HTTP/1.1 request-target";
+      }
+    }
     List<String> te = headers.getAll(HttpHeaderNames.TRANSFER_ENCODING);
     if (!te.isEmpty() && (!te.equals(List.of("chunked")) || headers.contains(HttpHeaderNames.CONTENT_LENGTH))) {
       return "transfer-encoding " + te + " with content-length " + headers.getAll(HttpHeaderNames.CONTENT_LENGTH);
