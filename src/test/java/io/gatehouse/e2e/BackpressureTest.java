@@ -7,10 +7,10 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.GeneratedBody;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawOrigin;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.Reply;
 import io.netty.util.internal.PlatformDependent;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -105,7 +105,7 @@ class BackpressureTest {
         out.write("GET /big HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
         InputStream in = socket.getInputStream();
-        String head = readHead(in);
+        String head = RawOrigin.readHead(in);
         assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-length: " + BODY);
 
         byte[] buffer = new byte[64 * 1024];
@@ -163,20 +163,6 @@ class BackpressureTest {
     }
   }
 
-  private static String readHead(InputStream in) throws IOException {
-    ByteArrayOutputStream head = new ByteArrayOutputStream();
-    int matched = 0;
-    byte[] end = {'\r', '\n', '\r', '\n'};
-    while (matched < 4) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("closed in head: " + head.toString(StandardCharsets.ISO_8859_1));
-      }
-      head.write(b);
-      matched = b == end[matched] ? matched + 1 : (b == '\r' ? 1 : 0);
-    }
-    return head.toString(StandardCharsets.ISO_8859_1);
-  }
 
   /** Reads until {@code until} bytes of the body have arrived, checking each against the pattern. */
   private static long readAndVerify(InputStream in, byte[] buffer, long from, long until) throws IOException {
@@ -223,7 +209,7 @@ class BackpressureTest {
       try (Socket socket = server.accept()) {
         socket.setSoTimeout(60_000);
         InputStream in = socket.getInputStream();
-        String head = readHead(in);
+        String head = RawOrigin.readHead(in);
         long length = 0;
         for (String line : head.split("\r\n")) {
           if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gatehouse.testing.RawOrigin;
 import io.netty.channel.epoll.Epoll;
 import java.io.IOException;
 import java.io.InputStream;
@@ -215,7 +216,7 @@ class SpliceTunnelTest {
     client.setSoTimeout(30_000);
     client.getOutputStream().write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\n")
         .getBytes(StandardCharsets.US_ASCII));
-    assertThat(readHead(client.getInputStream())).startsWith("HTTP/1.1 200 Connection established");
+    assertThat(RawOrigin.readHead(client.getInputStream())).startsWith("HTTP/1.1 200 Connection established");
     return client;
   }
 
@@ -298,15 +299,4 @@ class SpliceTunnelTest {
     }
   }
 
-  private static String readHead(InputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("closed in the head: " + head);
-      }
-      head.append((char) b);
-    }
-    return head.toString();
-  }
 }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gatehouse.testing.RawOrigin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -110,7 +111,7 @@ class TunnelBulkTest {
         out.write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\n")
             .getBytes(StandardCharsets.US_ASCII));
         InputStream in = client.getInputStream();
-        assertThat(readHead(in)).startsWith("HTTP/1.1 200 Connection established");
+        assertThat(RawOrigin.readHead(in)).startsWith("HTTP/1.1 200 Connection established");
         CompletableFuture<String> reading = readAllAsync(in);
         int last = UP - 1024 * 1024;
         out.write(up, 0, last);
@@ -158,15 +159,4 @@ class TunnelBulkTest {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
 
-  private static String readHead(InputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("closed in the head: " + head);
-      }
-      head.append((char) b);
-    }
-    return head.toString();
-  }
 }

@@ -3,6 +3,7 @@ package io.gatehouse.reverse;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gatehouse.testing.ProxyUnderTest;
+import io.gatehouse.testing.RawOrigin;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -54,7 +55,7 @@ class WebSocketHalfCloseTest {
         try (Socket s = origin.accept()) {
           s.setSoTimeout(30_000);
           InputStream in = s.getInputStream();
-          readHead(in);
+          RawOrigin.readHead(in);
           OutputStream out = s.getOutputStream();
           out.write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
@@ -74,7 +75,7 @@ class WebSocketHalfCloseTest {
             + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
             + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
         InputStream in = client.getInputStream();
-        assertThat(readHead(in)).startsWith("HTTP/1.1 101");
+        assertThat(RawOrigin.readHead(in)).startsWith("HTTP/1.1 101");
         client.shutdownOutput();
         MessageDigest digest = MessageDigest.getInstance("SHA-256");
         long received = 0;
@@ -91,15 +92,4 @@ class WebSocketHalfCloseTest {
     }
   }
 
-  private static String readHead(InputStream in) throws IOException {
-    StringBuilder head = new StringBuilder();
-    while (!head.toString().endsWith("\r\n\r\n")) {
-      int b = in.read();
-      if (b < 0) {
-        throw new IOException("closed in the head: " + head);
-      }
-      head.append((char) b);
-    }
-    return head.toString();
-  }
 }

@@ -52,14 +52,14 @@ public final class RawOrigin implements AutoCloseable {
     return head;
   }
 
-  /** Reads up to and including the CRLF CRLF that ends a request head. */
-  private static String readHead(InputStream in) throws IOException {
+  /** Reads up to and including the CRLF CRLF that ends a head, byte by byte (nothing read past it). */
+  public static String readHead(InputStream in) throws IOException {
     StringBuilder head = new StringBuilder();
     int matched = 0;
     while (matched < 4) {
       int b = in.read();
       if (b < 0) {
-        throw new IOException("closed");
+        throw new IOException("closed in the head: " + head);
       }
       head.append((char) b);
       matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
