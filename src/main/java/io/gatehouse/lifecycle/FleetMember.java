@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.config.FleetConfig;
+import io.gatehouse.config.GatehouseConfig;
+import io.gatehouse.config.RateLimitConfig;
 import io.gatehouse.fleet.FleetClient;
 import io.gatehouse.fleet.FleetStatus;
 import io.gatehouse.fleet.Heartbeats;
@@ -13,14 +15,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * This instance as a member of a fleet: the Redis link ({@link FleetClient}), the fleet-wide
- * overrides ({@link FleetOverrides}), its heartbeat, the {@code gatehouse_fleet_store_up} metric
- * and the {@code GET /api/v1/fleet} view. Exists only with a {@code fleet} section.
+ * overrides ({@link FleetOverrides}), the fleet rate limits and how each counts now
+ * ({@link io.gatehouse.fleet.StoreModes}), its heartbeat, the {@code gatehouse_fleet_store_up}
+ * metric and the {@code GET /api/v1/fleet} view. Exists only with a {@code fleet} section.
  */
 final class FleetMember implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(FleetMember.class);
@@ -37,6 +41,8 @@ final class FleetMember implements AutoCloseable {
   private final io.gatehouse.fleet.FleetSize size;
   private final io.gatehouse.fleet.FleetDeploymentStore deployments;
   private FleetOverrides overrides;
+  /** How each fleet rate limit counts now (Redis or its onStoreDown mode); set at start. */
+  private io.gatehouse.fleet.StoreModes storeModes;
   /** Every instance's last heartbeat as read at this instance's last beat: the API never waits on Redis. */
   private volatile List<Heartbeats.Beat> beats = List.of();
 
@@ -117,6 +123,7 @@ final class FleetMember implements AutoCloseable {
       log.warn("fleet: starting without Redis {} (instance {}); the fleet's state applies once it answers",
           config.redis(), config.instance());
     }
+    member.storeModes = new io.gatehouse.fleet.StoreModes(metrics);
     return member;
   }
 
@@ -127,6 +134,22 @@ final class FleetMember implements AutoCloseable {
   /** The fleet's live size from heartbeats, for fleet rate limits while Redis is down. */
   io.gatehouse.fleet.FleetSize size() {
     return size;
+  }
+
+  /** A route's limiter: counted in the fleet's Redis for {@code scope: fleet}, on this instance otherwise. */
+  static io.gatehouse.ratelimit.Limiter limiter(FleetMember fleet, String route, RateLimitConfig limit,
+      LongSupplier clock) {
+    if (limit.scope() == RateLimitConfig.Scope.FLEET && fleet != null) {
+      return new io.gatehouse.fleet.FleetRateLimiter(fleet.client, route, limit, fleet.size(), fleet.storeModes, clock);
+    }
+    return new io.gatehouse.ratelimit.RateLimiter(limit.perSecond(), limit.burst());
+  }
+
+  /** Keeps the store modes of the routes {@code config} still limits fleet-wide, forgets the others. */
+  void keepLimitsOf(GatehouseConfig config) {
+    storeModes.retain(config.routes().stream()
+        .filter(r -> r.rateLimit() != null && r.rateLimit().scope() == RateLimitConfig.Scope.FLEET)
+        .map(io.gatehouse.config.RouteConfig::name).collect(java.util.stream.Collectors.toSet()));
   }
 
   /** From now on the overrides' store is Redis; reads the fleet's now when Redis is up. */

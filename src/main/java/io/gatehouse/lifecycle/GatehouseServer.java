@@ -95,8 +95,6 @@ public final class GatehouseServer implements AutoCloseable {
   private DeploymentWiring deployments;
   /** This instance in its fleet; null without a {@code fleet} section (then nothing of it exists). */
   private FleetMember fleet;
-  /** How each fleet rate limit counts now (Redis or its onStoreDown mode); null without a fleet. */
-  private io.gatehouse.fleet.StoreModes storeModes;
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
@@ -106,7 +104,7 @@ public final class GatehouseServer implements AutoCloseable {
       loops.add((EventLoop) executor);
     }
     metrics = new ProxyMetrics(true);
-    compiler = new SnapshotCompiler(endpoints, loops, clock, this::rateLimiter);
+    compiler = new SnapshotCompiler(endpoints, loops, clock, (route, limit) -> FleetMember.limiter(fleet, route, limit, clock));
     resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
@@ -190,11 +188,11 @@ public final class GatehouseServer implements AutoCloseable {
     Snapshot first = compile(1, config, overrides, plan);
     current.set(first);
     applyAdminStates(first);
-    healthChecker.update(clusters(current.get()));
+    healthChecker.update(current.get().upstreamClusters());
     if (fleet != null) {
       fleet.shareOverrides(current::get, this::applyFleet);
     }
-    EndpointGauges.register(metrics, () -> clusters(current.get()));
+    EndpointGauges.register(metrics, () -> current.get().upstreamClusters());
     metrics.gauge("gatehouse_config_generation", "Generation of the config in use", () -> current.get().generation());
     startDeployments();
     InheritedSockets inherited = SystemdSockets.fromEnvironment(transport);
@@ -248,21 +246,7 @@ public final class GatehouseServer implements AutoCloseable {
   private void startFleet(GatehouseConfig config) throws InterruptedException {
     if (config.fleet() != null) {
       fleet = FleetMember.start(config.fleet(), metrics);
-      storeModes = new io.gatehouse.fleet.StoreModes(metrics);
     }
-  }
-
-  /** A route's limiter: counted in the fleet's Redis for {@code scope: fleet}, on this instance otherwise. */
-  private io.gatehouse.ratelimit.Limiter rateLimiter(String route, io.gatehouse.config.RateLimitConfig limit) {
-    if (limit.scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET && fleet != null) {
-      return new io.gatehouse.fleet.FleetRateLimiter(fleet.client(), route, limit, fleet.size(), storeModes, clock);
-    }
-    return new io.gatehouse.ratelimit.RateLimiter(limit.perSecond(), limit.burst());
-  }
-
-  /** How the fleet rate limits count now, or null without a {@code fleet} section. */
-  public io.gatehouse.fleet.StoreModes storeModes() {
-    return storeModes;
   }
 
   /** The fleet's Redis link, or null without a {@code fleet} section. */
@@ -289,7 +273,7 @@ public final class GatehouseServer implements AutoCloseable {
    */
   private void awaitFirstHealthRound(Duration bound) throws InterruptedException {
     List<io.gatehouse.upstream.EndpointState> checked = new ArrayList<>();
-    for (Cluster cluster : clusters(current.get())) {
+    for (Cluster cluster : current.get().upstreamClusters()) {
       if (cluster.healthCheck() != null) {
         cluster.endpoints().forEach(e -> checked.add(e.state()));
       }
@@ -407,10 +391,8 @@ public final class GatehouseServer implements AutoCloseable {
     Rollouts.Plan rollouts = Rollouts.plan(previous, config, previous.overrides().reconcile(config, dropped::add), running,
         why -> log.info("reload: {}", why));
     Overrides overrides = rollouts.overrides();
-    if (storeModes != null) {
-      storeModes.retain(config.routes().stream()
-          .filter(r -> r.rateLimit() != null && r.rateLimit().scope() == io.gatehouse.config.RateLimitConfig.Scope.FLEET)
-          .map(io.gatehouse.config.RouteConfig::name).collect(java.util.stream.Collectors.toSet()));
+    if (fleet != null) {
+      fleet.keepLimitsOf(config);
     }
     ListenerSet.Plan plan = listeners.plan(config.listeners());
     // Compiled whole before anything changes: a bad certificate or htpasswd file refuses the reload.
@@ -541,34 +523,16 @@ public final class GatehouseServer implements AutoCloseable {
   }
 
   private void retireRemovedEndpoints(Snapshot previous, Snapshot next) {
-    healthChecker.update(clusters(next));
-    Set<HostPort> live = addresses(next);
+    healthChecker.update(next.upstreamClusters());
+    Set<HostPort> live = next.endpointAddresses();
     retired.removeAll(live);
-    for (HostPort old : addresses(previous)) {
+    for (HostPort old : previous.endpointAddresses()) {
       if (!live.contains(old)) {
         retired.add(old);
         pools.closeIdle(old);
       }
     }
     endpoints.retainOnly(live);
-  }
-
-  private static List<Cluster> clusters(Snapshot snapshot) {
-    List<Cluster> list = new ArrayList<>(snapshot.clusters().size());
-    for (ClusterRuntime runtime : snapshot.clusters().values()) {
-      list.add(runtime.cluster());
-    }
-    return list;
-  }
-
-  private static Set<HostPort> addresses(Snapshot snapshot) {
-    Set<HostPort> set = new HashSet<>();
-    for (ClusterRuntime runtime : snapshot.clusters().values()) {
-      for (Endpoint e : runtime.cluster().endpoints()) {
-        set.add(e.address());
-      }
-    }
-    return set;
   }
 
   /**

@@ -7,7 +7,11 @@ import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.reverse.ClusterRuntime;
 import io.gatehouse.reverse.ReverseRouting;
 import io.gatehouse.upstream.AdminState;
+import io.gatehouse.upstream.Cluster;
+import io.gatehouse.upstream.Endpoint;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -43,5 +47,25 @@ record Snapshot(
   java.util.function.Predicate<PeerSpec> connectsWith() {
     Set<PeerSpec> specs = peerSpecs();
     return spec -> specs.contains(spec) || forward.values().stream().anyMatch(f -> f.poolsWith(spec));
+  }
+
+  /** Every cluster of this generation (health checks and gauges follow them). */
+  List<Cluster> upstreamClusters() {
+    List<Cluster> list = new ArrayList<>(clusters.size());
+    for (ClusterRuntime runtime : clusters.values()) {
+      list.add(runtime.cluster());
+    }
+    return list;
+  }
+
+  /** Every endpoint address some cluster of this generation lists. */
+  Set<HostPort> endpointAddresses() {
+    Set<HostPort> set = new HashSet<>();
+    for (ClusterRuntime runtime : clusters.values()) {
+      for (Endpoint e : runtime.cluster().endpoints()) {
+        set.add(e.address());
+      }
+    }
+    return set;
   }
 }

@@ -56,7 +56,7 @@ final class SnapshotCompiler {
   private final Map<String, CircuitBreaker> breakers = new HashMap<>();
   /** Buckets per route, kept while the route's limit stays the same. */
   private final Map<String, KeptLimiter> limiters = new HashMap<>();
-  /** Builds a route's limiter: local here, or counted in the fleet's Redis (see GatehouseServer). */
+  /** Builds a route's limiter: local here, or counted in the fleet's Redis (see {@link FleetMember#limiter}). */
   private final BiFunction<String, RateLimitConfig, Limiter> limiterFactory;
 
   private record KeptLimiter(RateLimitConfig config, Limiter limiter) {}
