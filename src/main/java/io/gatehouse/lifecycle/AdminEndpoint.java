@@ -188,7 +188,7 @@ final class AdminEndpoint implements AdminBackend {
   public EndpointChange setEndpointState(String cluster, String address, String state) {
     AdminState target = AdminState.valueOf(state.toUpperCase(Locale.ROOT));
     HostPort[] resolved = new HostPort[1];
-    // Checked inside the change, under the server's change lock: a reload cannot slip in between.
+    // Checked inside the change, under the change lock (Generations): a reload cannot slip in between.
     Snapshot next = server.change(o -> {
       resolved[0] = endpoint(server.snapshot(), cluster, address).address();
       return o.withEndpoint(new Overrides.EndpointKey(cluster, resolved[0]), target);
@@ -211,7 +211,7 @@ final class AdminEndpoint implements AdminBackend {
 
   @Override
   public long setWeights(String route, List<BackendWeight> backends) {
-    // Checked inside the change, under the server's change lock: a reload cannot remove a cluster
+    // Checked inside the change, under the change lock (Generations): a reload cannot remove a cluster
     // between the check and the new generation.
     return server.change(o -> {
       Snapshot snapshot = server.snapshot();

@@ -61,7 +61,7 @@ final class DeploymentRoutes implements DeploymentController.Routes {
   private void applyChange(String route, List<Backend> weights, boolean last, io.gatehouse.deploy.Split split,
       String[] note) {
     change.apply(o -> {
-      // Looked up inside the change, under the server's change lock: a reload cannot slip in.
+      // Looked up inside the change, under the change lock (Generations): a reload cannot slip in.
       RouteConfig rc = route(current.get(), route);
       if (rc == null) {
         throw new IllegalStateException("route '" + route + "' is no longer in the config");

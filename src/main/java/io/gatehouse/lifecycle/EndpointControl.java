@@ -14,7 +14,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * {@link EndpointAdmin} over the current {@link Snapshot}: every drain, enable or disable is an
- * override and so a new generation (applied and persisted by the server).
+ * override and so a new generation (applied and persisted by {@link Generations#change}).
  */
 final class EndpointControl implements EndpointAdmin {
 
@@ -22,7 +22,7 @@ final class EndpointControl implements EndpointAdmin {
   private final Function<UnaryOperator<Overrides>, Snapshot> change;
   private final LongSupplier clock;
 
-  /** @param change applies an override change as a new generation (serialized by the server) */
+  /** @param change applies an override change as a new generation (serialized by the change lock) */
   EndpointControl(Supplier<Snapshot> snapshot, Function<UnaryOperator<Overrides>, Snapshot> change, LongSupplier clock) {
     this.snapshot = snapshot;
     this.change = change;

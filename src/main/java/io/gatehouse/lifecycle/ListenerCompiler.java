@@ -24,7 +24,7 @@ import java.util.function.Supplier;
  * the current {@link Snapshot} by {@link ListenerKey}: a new connection takes the connection
  * settings, each request the request settings. The per-client request limiter is long-lived state:
  * a generation that keeps the limit keeps the limiter, so a reload does not refill every client's
- * bucket. Called by one thread at a time (the server's change lock).
+ * bucket. Called by one thread at a time (the change lock of {@link Generations}).
  */
 final class ListenerCompiler {
   private final Supplier<Snapshot> current;

@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * The running listeners, and what a new generation does to them: a listener whose address stays
  * is kept (same socket, no refused connection), a new one is bound before anything changes, and
  * one no longer configured stops accepting and drains its connections. Changed by one thread at a
- * time (the server's change lock); read by anyone.
+ * time (the change lock of {@link Generations}); read by anyone.
  */
 final class ListenerSet {
   private static final Logger log = LoggerFactory.getLogger(ListenerSet.class);

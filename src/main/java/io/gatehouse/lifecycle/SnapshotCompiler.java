@@ -45,7 +45,7 @@ import java.util.function.LongSupplier;
  * policies, rate-limit and hash keys, peer specs). Long-lived per-key state (retry budgets and
  * breakers per cluster, limiter buckets per route) is kept in registries here, so a new generation
  * reuses it: a weight change or a reload neither refills a retry budget nor resets rate limits.
- * Called by one thread at a time (the server's change lock).
+ * Called by one thread at a time (the change lock of {@link Generations}).
  */
 final class SnapshotCompiler {
   private final EndpointRegistry endpoints;
