@@ -440,7 +440,7 @@ public final class TunnelRelay {
           channel.close();
           return;
         }
-        ((DuplexChannel) channel).shutdownOutput().addListener(done -> {
+        HalfClose.shutdownOutput(channel).addListener(done -> {
           if ((inputEnded && !draining) || !done.isSuccess()) {
             channel.close();
           } else if (spliceSource == null) {
