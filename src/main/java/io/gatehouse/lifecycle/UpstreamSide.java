@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  * {@link Generations}); read by the event loops.
  */
 final class UpstreamSide {
+  /** The server's lines keep its logger name. */
   private static final Logger log = LoggerFactory.getLogger(GatehouseServer.class);
 
   private final EndpointRegistry endpoints = new EndpointRegistry();
