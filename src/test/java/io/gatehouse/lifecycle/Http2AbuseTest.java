@@ -173,6 +173,37 @@ class Http2AbuseTest {
     assertThat(origin.requests()).hasSize(256);
   }
 
+  /**
+   * Slow read over HTTP/2: the client sets its streams' initial window to 0 and never opens it, so
+   * no DATA can go out. The response must not be read from the upstream into memory meanwhile
+   * (backpressure through the stream's flow control), and the minimum read rate cuts the stream:
+   * RST_STREAM, the upstream connection closed, the local reply counted as client_too_slow.
+   */
+  @Test
+  void streamWhoseWindowNeverOpensIsCut() throws Exception {
+    origin.respond(head -> Reply.stream(512L * 1024 * 1024));
+    try (ProxyUnderTest rated = ProxyUnderTest.start("""
+            limits: { idleTimeout: 60s, minRateWindow: 1s, minResponseReadRate: 256KiB }
+            listeners:
+              - name: public
+                bind: 127.0.0.1:0
+                mode: reverse
+                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+            routes: [ { name: all, cluster: c } ]
+            clusters: [ { name: c, endpoints: [ "%s" ] } ]
+            """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
+        RawH2Client client = RawH2Client.connect(rated.port(), certs)) {
+      // SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 0 (RFC 9113 §6.5.2)
+      client.frame(RawH2Client.SETTINGS, 0, 0, new byte[] {0, 4, 0, 0, 0, 0});
+      client.headers(1, true, request("GET", "/huge", "localhost"));
+      client.timeout(Duration.ofSeconds(20));
+      RawH2Client.Frame reset = client.awaitReset(1);
+      assertThat(reset.errorCode()).isNotEqualTo(Http2Error.NO_ERROR.code());
+      await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
+      assertThat(rated.metrics().localReplies("client_too_slow")).isEqualTo(1);
+    }
+  }
+
   /** Writes {@code bytes} in slices until done or the server cuts the connection. */
   private void writeUntilCut(byte[] bytes) {
     try {
