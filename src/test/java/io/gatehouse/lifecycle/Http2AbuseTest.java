@@ -95,6 +95,27 @@ class Http2AbuseTest {
   }
 
   /**
+   * "MadeYouReset" (CVE-2025-8671): the same flood without the client's RST_STREAM, the server made
+   * to reset each stream itself by a stream error (here a WINDOW_UPDATE that overflows the stream's
+   * window, RFC 9113 §6.9.1: FLOW_CONTROL_ERROR). The budget must count those resets too.
+   */
+  @Test
+  void streamsResetByTheServerOnClientErrorsEndTheConnection() throws Exception {
+    ByteArrayOutputStream frames = new ByteArrayOutputStream();
+    byte[] overflow = ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array();
+    byte[] block = RawH2Client.headerBlock(request("GET", "/hang", "localhost"));
+    for (int stream = 1; stream < 2 * 1000; stream += 2) {
+      frames.write(encode(HEADERS, END_HEADERS | END_STREAM, stream, block));
+      frames.write(encode(RawH2Client.WINDOW_UPDATE, 0, stream, overflow));
+    }
+    writeUntilCut(frames.toByteArray());
+
+    assertThat(goAwayOrClose()).isIn(ENHANCE_YOUR_CALM, -1L);
+    assertThat(origin.requests().size()).isLessThanOrEqualTo(250);
+    assertANewConnectionIsServed();
+  }
+
+  /**
    * A header block that never ends: HEADERS without END_HEADERS, then CONTINUATION frames of 16 KiB
    * without end. The server must not buffer them (or decode them) without bound: it ends the
    * connection long before the client has sent 64 MiB.
