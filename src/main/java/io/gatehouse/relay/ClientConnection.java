@@ -144,6 +144,16 @@ final class ClientConnection {
    */
   void linger() {
     lingering = true;
+    if (channel instanceof Http2StreamChannel) {
+      // An HTTP/2 stream ends with the response and the client's END_STREAM (RFC 9113 §8.1): what
+      // the client still sends on it is read and dropped (ProxyConnectionHandler reads on), giving
+      // its window back, until that END_STREAM closes the stream. Left unread, the DATA would wait
+      // in the stream channel, which Netty then never closes, and never releases, when the
+      // connection goes.
+      channel.flush();
+      channel.read();
+      return;
+    }
     if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null
         || inputEnded || ((DuplexChannel) channel).isInputShutdown()) {
       // TLS: a half-close under the TLS layer would skip close_notify. Input ended: nothing to drain.
