@@ -163,6 +163,11 @@ public final class HeadParser {
     if (length != lower.length()) {
       return false;
     }
+    if (buf.hasArray()) {
+      // The request heads are heap copies: the array itself, not getByte's bounds and
+      // reference-count checks per byte (a head's names are compared several times per request).
+      return equalsLowerCase(buf.array(), buf.arrayOffset() + index, length, lower);
+    }
     for (int i = 0; i < length; i++) {
       int b = buf.getByte(index + i);
       if (b >= 'A' && b <= 'Z') {

@@ -212,6 +212,10 @@ public final class HttpHead {
   }
 
   private static String ascii(ByteBuf buf, int from, int to) {
+    if (buf.hasArray()) { // a heap copy: one array copy, no decoder
+      return new String(buf.array(), buf.arrayOffset() + buf.readerIndex() + from, to - from,
+          StandardCharsets.ISO_8859_1);
+    }
     return buf.toString(buf.readerIndex() + from, to - from, StandardCharsets.ISO_8859_1);
   }
 

@@ -18,6 +18,12 @@ import java.util.List;
  * confined: plain fields.
  */
 abstract class MessageDecoder extends ByteToMessageDecoder {
+  /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   static final int HEAD = 0;
   static final int FIXED = 1;
   static final int CHUNKED = 2;

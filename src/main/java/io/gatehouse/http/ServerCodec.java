@@ -22,6 +22,12 @@ import io.netty.buffer.ByteBuf;
  * {@code HttpServerCodec}, whose decoder cannot be made to refuse obs-fold.
  */
 public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecoder, HttpResponseEncoder> {
+  /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   /** Methods of requests not yet answered; event-loop confined. */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
 
@@ -99,6 +105,12 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
    * passed through.
    */
   private final class Encoder extends HttpResponseEncoder {
+    /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+    @Override
+    public boolean isSharable() {
+      return false;
+    }
+
     private HttpMethod method;
     /** The body of the response written by ranges. */
     private final RangedBody body = new RangedBody();

@@ -37,6 +37,12 @@ import java.util.List;
  * them, so that the client's codec can write it forward by ranges.
  */
 public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCodec.Decoder, UpstreamCodec.Encoder> {
+  /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   /** Methods of requests not yet answered by a final response; event-loop confined. */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
 
@@ -51,6 +57,12 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
    * request's method: the response to HEAD has no body whatever it says (RFC 9110 §9.3.2).
    */
   final class Encoder extends HttpRequestEncoder {
+    /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+    @Override
+    public boolean isSharable() {
+      return false;
+    }
+
     private final RangedBody body = new RangedBody();
 
     @Override

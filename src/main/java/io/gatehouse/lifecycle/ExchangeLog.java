@@ -40,6 +40,11 @@ final class ExchangeLog implements ExchangeObserver {
   }
 
   @Override
+  public boolean needsRefererAndUserAgent() {
+    return writer != null;
+  }
+
+  @Override
   public void exchangeFinished(ExchangeRecord r) {
     String route = r.route() == null ? "" : r.route();
     String cluster = r.cluster() == null ? "" : r.cluster();

@@ -21,6 +21,12 @@ import java.util.function.Supplier;
  * keeps pipelined requests queued until the previous response is done.
  */
 final class ClientPipeline extends ChannelInitializer<Channel> {
+  /** Shared by every connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return true;
+  }
+
   /**
    * This listener's entry in the current generation: read once per connection, so a reload applies
    * to the connections accepted after its swap, and open ones keep what they were built with.

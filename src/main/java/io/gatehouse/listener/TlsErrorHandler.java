@@ -13,6 +13,12 @@ import javax.net.ssl.SSLException;
  * Other events and exceptions pass through untouched.
  */
 final class TlsErrorHandler extends ChannelInboundHandlerAdapter {
+  /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   private final ConnectionErrors errors;
   /** Event-loop confined: set by the handshake completion event. */
   private boolean handshakeDone;

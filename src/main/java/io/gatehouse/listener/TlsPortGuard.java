@@ -19,6 +19,12 @@ import io.netty.handler.codec.http.HttpRequest;
  * and logged like any other. Anything else goes to the TLS handler, as before.
  */
 final class TlsPortGuard extends ChannelInboundHandlerAdapter {
+  /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   static final String MESSAGE = "The plain HTTP request was sent to HTTPS port";
   private static final byte TLS_HANDSHAKE = 0x16;
 

@@ -167,7 +167,7 @@ final class ClientConnection {
         channel.close();
         return;
       }
-      ((DuplexChannel) channel).shutdownOutput().addListener(shut -> {
+      HalfClose.shutdownOutput(channel).addListener(shut -> {
         if (!shut.isSuccess()) {
           channel.close();
           return;

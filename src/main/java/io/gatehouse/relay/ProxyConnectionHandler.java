@@ -132,7 +132,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     context = contexts.get();
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && RequestChecks.announcesBody(request));
-    current = RequestInfo.of(request, clock().getAsLong());
+    current = RequestInfo.of(request, clock().getAsLong(), context.observer().needsRefererAndUserAgent());
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
     if (refusal != null) {
       if (refusal.reason() == Reason.BODY_TOO_LARGE || refusal.reason() == Reason.HEADERS_TOO_LARGE) {

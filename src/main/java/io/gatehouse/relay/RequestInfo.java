@@ -25,8 +25,11 @@ public final class RequestInfo {
 
   private RequestInfo() {}
 
-  /** A request whose head was read (possibly refused by the decoder). */
-  static RequestInfo of(HttpRequest request, long nowNanos) {
+  /**
+   * A request whose head was read (possibly refused by the decoder); its Referer and User-Agent
+   * only when {@code withRefererAndUserAgent} (the access log's fields).
+   */
+  static RequestInfo of(HttpRequest request, long nowNanos, boolean withRefererAndUserAgent) {
     RequestInfo info = new RequestInfo();
     info.startNanos = nowNanos;
     info.method = request.method().name();
@@ -34,8 +37,10 @@ public final class RequestInfo {
     io.gatehouse.http.MessageFields fields = io.gatehouse.http.MessageFields.of(request);
     info.authority = fields.get(HttpHeaderNames.HOST);
     info.protocol = request.protocolVersion().text();
-    info.referer = fields.get(HttpHeaderNames.REFERER);
-    info.userAgent = fields.get(HttpHeaderNames.USER_AGENT);
+    if (withRefererAndUserAgent) {
+      info.referer = fields.get(HttpHeaderNames.REFERER);
+      info.userAgent = fields.get(HttpHeaderNames.USER_AGENT);
+    }
     return info;
   }
 

@@ -196,6 +196,12 @@ public final class TunnelRelay {
 
   /** One direction's reader: bytes read from {@code channel} are written to {@code peer}. */
   private final class Side extends ChannelInboundHandlerAdapter {
+    /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+    @Override
+    public boolean isSharable() {
+      return false;
+    }
+
     final Channel channel;
     Side peer;
     long bytesRead;
@@ -452,7 +458,7 @@ public final class TunnelRelay {
           channel.close();
           return;
         }
-        ((DuplexChannel) channel).shutdownOutput().addListener(done -> {
+        HalfClose.shutdownOutput(channel).addListener(done -> {
           if ((inputEnded && !draining) || !done.isSuccess()) {
             channel.close();
           } else if (spliceSource == null) {

@@ -11,6 +11,12 @@ import io.netty.util.ReferenceCountUtil;
  * connection is closed.
  */
 public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
+  /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
   /** Owner of the connection; set and cleared on the channel's event loop only, so a plain field. */
   private UpstreamAttempt attempt;
 

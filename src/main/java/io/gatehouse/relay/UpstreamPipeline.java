@@ -8,6 +8,12 @@ import io.gatehouse.http.UpstreamCodec;
 /** Builds the pipeline of an upstream connection: {@code upstream-codec -> upstream}. */
 @io.netty.channel.ChannelHandler.Sharable
 public final class UpstreamPipeline extends ChannelInitializer<Channel> {
+  /** Shared by every connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
+  @Override
+  public boolean isSharable() {
+    return true;
+  }
+
   private final int maxResponseHeadBytes;
 
   public UpstreamPipeline(int maxResponseHeadBytes) {
