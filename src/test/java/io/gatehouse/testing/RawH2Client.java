@@ -176,6 +176,11 @@ public final class RawH2Client implements AutoCloseable {
 
   /** Any frame, header and payload exactly as given (RFC 9113 §4.1). */
   public void frame(int type, int flags, int streamId, byte[] payload) throws IOException {
+    write(encode(type, flags, streamId, payload));
+  }
+
+  /** The bytes of one frame, header and payload exactly as given (RFC 9113 §4.1). */
+  public static byte[] encode(int type, int flags, int streamId, byte[] payload) {
     byte[] frame = new byte[9 + payload.length];
     frame[0] = (byte) (payload.length >>> 16);
     frame[1] = (byte) (payload.length >>> 8);
@@ -184,8 +189,18 @@ public final class RawH2Client implements AutoCloseable {
     frame[4] = (byte) flags;
     ByteBuffer.wrap(frame, 5, 4).putInt(streamId);
     System.arraycopy(payload, 0, frame, 9, payload.length);
-    out.write(frame);
+    return frame;
+  }
+
+  /** Bytes as given, in one write: many frames at once, as a flooding client sends them. */
+  public void write(byte[] frames) throws IOException {
+    out.write(frames);
     out.flush();
+  }
+
+  /** A header block of {@code fields} (literals, RFC 7541 §6.2.2), for HEADERS or CONTINUATION built by hand. */
+  public static byte[] headerBlock(List<String[]> fields) {
+    return block(fields);
   }
 
   /** The next frame; null when the server closed the connection. */

@@ -1,0 +1,222 @@
+package io.gatehouse.lifecycle;
+
+import static io.gatehouse.testing.RawH2Client.CONTINUATION;
+import static io.gatehouse.testing.RawH2Client.END_STREAM;
+import static io.gatehouse.testing.RawH2Client.GOAWAY;
+import static io.gatehouse.testing.RawH2Client.HEADERS;
+import static io.gatehouse.testing.RawH2Client.PING;
+import static io.gatehouse.testing.RawH2Client.RST_STREAM;
+import static io.gatehouse.testing.RawH2Client.END_HEADERS;
+import static io.gatehouse.testing.RawH2Client.encode;
+import static io.gatehouse.testing.RawH2Client.request;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.ProxyUnderTest;
+import io.gatehouse.testing.RawH2Client;
+import io.gatehouse.testing.Reply;
+import io.gatehouse.testing.TestCerts;
+import io.netty.handler.codec.http2.Http2Error;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What HTTP/2 attack tools send, answered by the connection's end rather than by work or memory
+ * without bound: rapid reset (CVE-2023-44487), a CONTINUATION flood (CVE-2024-27316's kind), a PING
+ * flood from a client that never reads its ACKs, and more concurrent streams than the SETTINGS
+ * allow (RFC 9113 §5.1.2). After each, a new connection is served: the attack costs only its own
+ * connection.
+ */
+@Timeout(60)
+class Http2AbuseTest {
+  private static final long ENHANCE_YOUR_CALM = Http2Error.ENHANCE_YOUR_CALM.code();
+
+  @TempDir Path dir;
+  private TestCerts certs;
+  private FakeUpstream origin;
+  private ProxyUnderTest proxy;
+  private RawH2Client h2;
+
+  @BeforeEach
+  void start() throws Exception {
+    certs = TestCerts.selfSigned(dir);
+    origin = FakeUpstream.start("a");
+    origin.respond(head -> head.uri().startsWith("/hang") ? Reply.hang() : Reply.ok());
+    proxy = ProxyUnderTest.start("""
+        listeners:
+          - name: public
+            bind: 127.0.0.1:0
+            mode: reverse
+            tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+        routes: [ { name: all, cluster: c } ]
+        clusters: [ { name: c, endpoints: [ "%s" ] } ]
+        """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
+    h2 = RawH2Client.connect(proxy.port(), certs);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    h2.close();
+    proxy.close();
+    origin.close();
+  }
+
+  /**
+   * Requests opened and reset at once, in bulk: each costs the server a stream (and here an
+   * upstream attempt) and the client nothing. Past Netty's budget of RST_STREAM frames (200 in
+   * 30 s) the connection ends with GOAWAY ENHANCE_YOUR_CALM; the upstream saw no more than that.
+   */
+  @Test
+  void rapidResetEndsTheConnection() throws Exception {
+    ByteArrayOutputStream frames = new ByteArrayOutputStream();
+    byte[] cancel = ByteBuffer.allocate(4).putInt((int) Http2Error.CANCEL.code()).array();
+    byte[] block = RawH2Client.headerBlock(request("GET", "/hang", "localhost"));
+    for (int stream = 1; stream < 2 * 1000; stream += 2) {
+      frames.write(encode(HEADERS, END_HEADERS | END_STREAM, stream, block));
+      frames.write(encode(RST_STREAM, 0, stream, cancel));
+    }
+    writeUntilCut(frames.toByteArray());
+
+    assertThat(goAwayOrClose()).isIn(ENHANCE_YOUR_CALM, -1L);
+    assertThat(origin.requests().size()).isLessThanOrEqualTo(250);
+    assertANewConnectionIsServed();
+  }
+
+  /**
+   * A header block that never ends: HEADERS without END_HEADERS, then CONTINUATION frames of 16 KiB
+   * without end. The server must not buffer them (or decode them) without bound: it ends the
+   * connection long before the client has sent 64 MiB.
+   */
+  @Test
+  void continuationFloodEndsTheConnection() throws Exception {
+    h2.frame(HEADERS, 0, 1, RawH2Client.headerBlock(request("GET", "/flood", "localhost")));
+    byte[] fragment = new byte[16_384];
+    java.util.Arrays.fill(fragment, (byte) 'a');
+    byte[] burst = repeat(encode(CONTINUATION, 0, 1, fragment), 64); // 1 MiB per write
+    int sent = 0;
+    try {
+      for (; sent < 64; sent++) {
+        h2.write(burst);
+      }
+    } catch (IOException cut) {
+      // the server closed the connection under the flood: what this test wants
+    }
+    assertThat(sent).as("MiB the server took before ending the connection").isLessThan(64);
+    assertThat(goAwayOrClose()).isNotEqualTo(0L);
+    assertThat(origin.requests()).isEmpty();
+    assertANewConnectionIsServed();
+  }
+
+  /**
+   * PINGs sent much faster than their ACKs are read (here: never read). Each ACK waits in the
+   * server's outbound queue; past Netty's limit of queued control frames (10,000) the connection
+   * is closed instead of the queue growing.
+   */
+  @Test
+  void pingFloodOfAClientThatNeverReadsEndsTheConnection() throws Exception {
+    // A small receive buffer, so that the ACKs back up in the server soon (the kernel's buffers
+    // on both sides take the first few MB either way).
+    java.net.Socket plain = new java.net.Socket();
+    plain.setReceiveBufferSize(4096);
+    plain.connect(new java.net.InetSocketAddress("127.0.0.1", proxy.port()), 10_000);
+    h2.close();
+    h2 = RawH2Client.over(plain, certs);
+    byte[] burst = repeat(encode(PING, 0, 0, new byte[8]), 10_000); // 170 KB per write
+    int sent = 0;
+    try {
+      for (; sent < 400; sent++) { // 4,000,000 PINGs at most: 68 MB of frames, 68 MB of ACKs unread
+        h2.write(burst);
+      }
+    } catch (IOException cut) {
+      // the server closed the connection: what this test wants
+    }
+    assertThat(sent).as("bursts of 10,000 PINGs sent before the connection ended").isLessThan(400);
+    assertANewConnectionIsServed();
+  }
+
+  /**
+   * More streams than SETTINGS_MAX_CONCURRENT_STREAMS (256) at once: the ones past the limit are
+   * refused by RST_STREAM (RFC 9113 §5.1.2: PROTOCOL_ERROR or REFUSED_STREAM), the upstream never
+   * sees more than 256 requests from the connection, and the connection stays usable.
+   */
+  @Test
+  void streamsPastTheConcurrencyLimitAreRefused() throws Exception {
+    ByteArrayOutputStream frames = new ByteArrayOutputStream();
+    byte[] block = RawH2Client.headerBlock(request("GET", "/hang", "localhost"));
+    int streams = 300;
+    for (int i = 0; i < streams; i++) {
+      frames.write(encode(HEADERS, END_HEADERS | END_STREAM, 1 + 2 * i, block));
+    }
+    h2.write(frames.toByteArray());
+
+    List<Long> refusals = new ArrayList<>();
+    while (refusals.size() < streams - 256) {
+      RawH2Client.Frame frame = h2.awaitFrame(f -> f.type() == RST_STREAM || f.type() == GOAWAY);
+      assertThat(frame.type()).as("a refusal, not the end of the connection: %s", frame).isEqualTo(RST_STREAM);
+      assertThat(frame.streamId()).isGreaterThan(2 * 256);
+      refusals.add(frame.errorCode());
+    }
+    assertThat(refusals).allSatisfy(code -> assertThat(code)
+        .isIn(Http2Error.REFUSED_STREAM.code(), Http2Error.PROTOCOL_ERROR.code()));
+    await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests().size() == 256);
+    assertThat(origin.requests()).hasSize(256);
+  }
+
+  /** Writes {@code bytes} in slices until done or the server cuts the connection. */
+  private void writeUntilCut(byte[] bytes) {
+    try {
+      for (int from = 0; from < bytes.length; from += 65_536) {
+        h2.write(java.util.Arrays.copyOfRange(bytes, from, Math.min(bytes.length, from + 65_536)));
+      }
+    } catch (IOException cut) {
+      // the server closed the connection
+    }
+  }
+
+  /** The GOAWAY's error code, or -1 when the connection ended without one being read. */
+  private long goAwayOrClose() throws IOException {
+    h2.timeout(Duration.ofSeconds(20));
+    while (true) {
+      RawH2Client.Frame frame;
+      try {
+        frame = h2.next();
+      } catch (java.net.SocketTimeoutException stillOpen) {
+        throw new AssertionError("the connection is still open 20 s after the abuse", stillOpen);
+      } catch (IOException reset) {
+        return -1;
+      }
+      if (frame == null) {
+        return -1;
+      }
+      if (frame.type() == GOAWAY) {
+        return frame.errorCode();
+      }
+    }
+  }
+
+  private void assertANewConnectionIsServed() throws Exception {
+    try (RawH2Client fresh = RawH2Client.connect(proxy.port(), certs)) {
+      fresh.headers(1, true, request("GET", "/after", "localhost"));
+      assertThat(fresh.awaitResponse(1).status()).isEqualTo("200");
+    }
+  }
+
+  private static byte[] repeat(byte[] frame, int times) {
+    byte[] out = new byte[frame.length * times];
+    for (int i = 0; i < times; i++) {
+      System.arraycopy(frame, 0, out, i * frame.length, frame.length);
+    }
+    return out;
+  }
+}
