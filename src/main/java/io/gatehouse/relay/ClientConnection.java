@@ -149,9 +149,11 @@ final class ClientConnection {
       // the client still sends on it is read and dropped (ProxyConnectionHandler reads on), giving
       // its window back, until that END_STREAM closes the stream. Left unread, the DATA would wait
       // in the stream channel, which Netty then never closes, and never releases, when the
-      // connection goes.
+      // connection goes. A client that keeps sending past the linger time gets the stream reset
+      // (RST_STREAM CANCEL), as a socket gets closed.
       channel.flush();
       channel.read();
+      channel.eventLoop().schedule(() -> channel.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
       return;
     }
     if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null

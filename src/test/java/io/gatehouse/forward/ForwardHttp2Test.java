@@ -362,6 +362,22 @@ class ForwardHttp2Test {
     }
   }
 
+  /**
+   * After a local reply the rest of the request is read and dropped, but not forever: a client that
+   * neither ends its stream nor resets it has it reset after the linger time, as a socket is closed.
+   */
+  @Test
+  void aRefusedStreamTheClientKeepsOpenIsResetAfterTheLinger() throws Exception {
+    try (ProxyUnderTest proxy = proxy("connectPorts: [443]\nrules:\n  - deny: { name: no-example, hosts: [\"example.com\"] }\n");
+        RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
+      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("example.com:443");
+      tunnel.send("sent ahead".getBytes(StandardCharsets.US_ASCII), false);
+      assertThat(tunnel.awaitStatus()).isEqualTo("403");
+      client.timeout(Duration.ofSeconds(20));
+      assertThat(tunnel.awaitReset()).isEqualTo(0x8); // CANCEL
+    }
+  }
+
   @Test
   void trailersOnATunnelStreamAreAStreamError() throws Exception {
     try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
