@@ -71,10 +71,16 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
   private final MinRate bodyRate;
   private final long minReadRate;
   private final long rateWindowNanos;
-  /** Set once the channel is known: a channel without an outbound buffer (HTTP/2 stream) cannot be measured. */
   private MinRate readRate = new MinRate(0, 1);
   /** Bytes passed towards the socket; minus those still pending, what the client has taken. */
   private long written;
+  /**
+   * An HTTP/2 stream has no outbound buffer to read its pending bytes from: what its client took is
+   * counted as its writes complete instead (a DATA write completes when the stream's flow-control
+   * window let it out, i.e. as the client reads and opens its window, RFC 9113 §5.2).
+   */
+  private boolean countsCompletions;
+  private long completed;
   private long drainedSeen;
   private State state = State.IDLE;
   private boolean bodyPending;
@@ -128,9 +134,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    if (ctx.channel().unsafe().outboundBuffer() != null) {
-      readRate = new MinRate(minReadRate, rateWindowNanos);
-    }
+    readRate = new MinRate(minReadRate, rateWindowNanos);
+    countsCompletions = minReadRate > 0 && ctx.channel().unsafe().outboundBuffer() == null;
     if (ctx.channel().isActive()) {
       start();
     }
@@ -201,7 +206,19 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-    written += size(msg);
+    long size = size(msg);
+    written += size;
+    if (countsCompletions && size > 0) {
+      // unvoid(): a void promise's failure still reaches exceptionCaught, as before
+      ChannelPromise counted = promise.unvoid();
+      counted.addListener(done -> {
+        if (done.isSuccess()) {
+          completed += size;
+        }
+      });
+      ctx.write(msg, counted);
+      return;
+    }
     ctx.write(msg, promise);
   }
 
@@ -214,11 +231,16 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
 
   /** Counts what the client took from its response since the last look. */
   private void sampleDrained() {
-    ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-    if (out == null) {
-      return;
+    long drained;
+    if (countsCompletions) {
+      drained = completed;
+    } else {
+      ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+      if (out == null) {
+        return;
+      }
+      drained = written - out.totalPendingWriteBytes();
     }
-    long drained = written - out.totalPendingWriteBytes();
     readRate.moved(Math.max(0, drained - drainedSeen));
     drainedSeen = drained;
   }

@@ -35,8 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * What HTTP/2 attack tools send, answered by the connection's end rather than by work or memory
  * without bound: rapid reset (CVE-2023-44487), a CONTINUATION flood (CVE-2024-27316's kind), a PING
  * flood from a client that never reads its ACKs, and more concurrent streams than the SETTINGS
- * allow (RFC 9113 §5.1.2). After each, a new connection is served: the attack costs only its own
- * connection.
+ * allow (RFC 9113 §5.1.2); and the slow clients of HTTP/1.1 on a stream: a response window that
+ * never opens (slow read) and a body trickled in (R.U.D.Y.), which the minimum rates cut per
+ * stream. After each, a new connection is served: the attack costs only its own connection.
  */
 @Timeout(60)
 class Http2AbuseTest {
@@ -171,6 +172,79 @@ class Http2AbuseTest {
         .isIn(Http2Error.REFUSED_STREAM.code(), Http2Error.PROTOCOL_ERROR.code()));
     await().atMost(Duration.ofSeconds(10)).until(() -> origin.requests().size() == 256);
     assertThat(origin.requests()).hasSize(256);
+  }
+
+  /**
+   * Slow read over HTTP/2: the client sets its streams' initial window to 0 and never opens it, so
+   * no DATA can go out. The response must not be read from the upstream into memory meanwhile
+   * (backpressure through the stream's flow control), and the minimum read rate cuts the stream:
+   * RST_STREAM, the upstream connection closed, the local reply counted as client_too_slow.
+   */
+  @Test
+  void streamWhoseWindowNeverOpensIsCut() throws Exception {
+    origin.respond(head -> Reply.stream(512L * 1024 * 1024));
+    try (ProxyUnderTest rated = ProxyUnderTest.start("""
+            limits: { idleTimeout: 60s, minRateWindow: 1s, minResponseReadRate: 256KiB }
+            listeners:
+              - name: public
+                bind: 127.0.0.1:0
+                mode: reverse
+                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+            routes: [ { name: all, cluster: c } ]
+            clusters: [ { name: c, endpoints: [ "%s" ] } ]
+            """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
+        RawH2Client client = RawH2Client.connect(rated.port(), certs)) {
+      // SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 0 (RFC 9113 §6.5.2)
+      client.frame(RawH2Client.SETTINGS, 0, 0, new byte[] {0, 4, 0, 0, 0, 0});
+      client.headers(1, true, request("GET", "/huge", "localhost"));
+      client.timeout(Duration.ofSeconds(20));
+      RawH2Client.Frame reset = client.awaitReset(1);
+      assertThat(reset.errorCode()).isNotEqualTo(Http2Error.NO_ERROR.code());
+      await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
+      assertThat(rated.metrics().localReplies("client_too_slow")).isEqualTo(1);
+    }
+  }
+
+  /**
+   * R.U.D.Y. over HTTP/2: a request body announced large and sent a few bytes at a time. The
+   * minimum body rate ends the stream (408 or RST_STREAM), and the upstream exchange it opened is
+   * closed; the connection's other streams are not affected.
+   */
+  @Test
+  void requestBodyTricklingBelowTheMinimumRateIsCut() throws Exception {
+    try (ProxyUnderTest rated = ProxyUnderTest.start("""
+            limits: { idleTimeout: 60s, minRateWindow: 1s, minRequestBodyRate: 64KiB, requestBufferBytes: 0 }
+            listeners:
+              - name: public
+                bind: 127.0.0.1:0
+                mode: reverse
+                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+            routes: [ { name: all, cluster: c } ]
+            clusters: [ { name: c, endpoints: [ "%s" ] } ]
+            """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
+        RawH2Client client = RawH2Client.connect(rated.port(), certs)) {
+      List<String[]> post = request("POST", "/upload", "localhost");
+      post.add(new String[] {"content-length", "1000000"});
+      client.headers(1, false, post);
+      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+      client.timeout(Duration.ofMillis(200));
+      RawH2Client.Frame end = null;
+      while (end == null && System.nanoTime() < deadline) {
+        client.data(1, false, "0123456789"); // 10 bytes every ~200 ms: 50 B/s
+        try {
+          end = client.awaitFrame(f -> f.streamId() == 1 && (f.type() == RST_STREAM || f.endStream())
+              || f.type() == GOAWAY);
+        } catch (AssertionError noFrameYet) {
+          // nothing in 200 ms: trickle on
+        }
+      }
+      assertThat(end).as("the stream ended within 20 s").isNotNull();
+      assertThat(end.type()).isNotEqualTo(GOAWAY);
+      assertThat(rated.metrics().localReplies("client_too_slow")).isEqualTo(1);
+      client.timeout(Duration.ofSeconds(10));
+      client.headers(3, true, request("GET", "/after", "localhost"));
+      assertThat(client.awaitResponse(3).status()).isEqualTo("200");
+    }
   }
 
   /** Writes {@code bytes} in slices until done or the server cuts the connection. */
