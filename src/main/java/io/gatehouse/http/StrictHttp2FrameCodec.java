@@ -6,6 +6,7 @@ import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2ConnectionDecoder;
 import io.netty.handler.codec.http2.Http2ConnectionEncoder;
+import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
@@ -33,6 +34,15 @@ import org.slf4j.LoggerFactory;
 public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   private static final Logger log = LoggerFactory.getLogger(StrictHttp2FrameCodec.class);
 
+  /**
+   * "MadeYouReset" (CVE-2025-8671): a client can make the server reset its streams, a WINDOW_UPDATE
+   * that overflows a stream's window or a frame a stream's state does not allow, instead of
+   * resetting them itself. Each such stream still cost a request upstream, and Netty's budget of
+   * RST_STREAM frames counts only the client's own. The same budget as Netty's (200 in 30 s) for
+   * these: past it the connection ends with GOAWAY ENHANCE_YOUR_CALM, as for a rapid reset.
+   */
+  private final ClientStreamErrors clientStreamErrors = new ClientStreamErrors();
+
   private StrictHttp2FrameCodec(Http2ConnectionEncoder encoder, Http2ConnectionDecoder decoder,
       Http2Settings initialSettings, boolean decoupleCloseAndGoAway, boolean flushPreface, Http2FrameChecks checks) {
     super(encoder, decoder, initialSettings, decoupleCloseAndGoAway, flushPreface);
@@ -52,11 +62,36 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   @Override
   public void onError(ChannelHandlerContext ctx, boolean outbound, Throwable cause) {
     Http2Exception embedded = Http2CodecUtil.getEmbeddedHttp2Exception(cause);
-    if (!outbound && embedded instanceof Http2Exception.StreamException error
-        && connection().stream(error.streamId()) != null) {
-      resetStream(ctx, error.streamId(), error.error().code(), ctx.newPromise());
+    if (!outbound && embedded instanceof Http2Exception.StreamException error) {
+      if (clientStreamErrors.exceeded(System.nanoTime())) {
+        Http2Exception calm = Http2Exception.connectionError(Http2Error.ENHANCE_YOUR_CALM,
+            "more than %d stream errors caused by the client within %d s",
+            ClientStreamErrors.MAX, ClientStreamErrors.WINDOW_SECONDS);
+        onConnectionError(ctx, false, calm, calm);
+        return;
+      }
+      if (connection().stream(error.streamId()) != null) {
+        resetStream(ctx, error.streamId(), error.error().code(), ctx.newPromise());
+      }
     }
     super.onError(ctx, outbound, cause);
+  }
+
+  /** Stream errors the client caused, per window; this connection's event loop only. */
+  private static final class ClientStreamErrors {
+    static final int MAX = 200;
+    static final int WINDOW_SECONDS = 30;
+    private long windowStart = Long.MIN_VALUE;
+    private int count;
+
+    /** Counts one; whether it is one more than the window allows. */
+    boolean exceeded(long now) {
+      if (windowStart == Long.MIN_VALUE || now - windowStart > WINDOW_SECONDS * 1_000_000_000L) {
+        windowStart = now;
+        count = 0;
+      }
+      return ++count > MAX;
+    }
   }
 
   /**

@@ -95,6 +95,66 @@ class Http2AbuseTest {
   }
 
   /**
+   * "MadeYouReset" (CVE-2025-8671): the same flood without the client's RST_STREAM, the server made
+   * to reset each stream itself by a stream error (here a WINDOW_UPDATE that overflows the stream's
+   * window, RFC 9113 §6.9.1: FLOW_CONTROL_ERROR). The budget must count those resets too.
+   */
+  @Test
+  void streamsResetByTheServerOnClientErrorsEndTheConnection() throws Exception {
+    ByteArrayOutputStream frames = new ByteArrayOutputStream();
+    byte[] overflow = ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE).array();
+    byte[] block = RawH2Client.headerBlock(request("GET", "/hang", "localhost"));
+    for (int stream = 1; stream < 2 * 1000; stream += 2) {
+      frames.write(encode(HEADERS, END_HEADERS | END_STREAM, stream, block));
+      frames.write(encode(RawH2Client.WINDOW_UPDATE, 0, stream, overflow));
+    }
+    writeUntilCut(frames.toByteArray());
+
+    assertThat(goAwayOrClose()).isIn(ENHANCE_YOUR_CALM, -1L);
+    assertThat(origin.requests().size()).isLessThanOrEqualTo(250);
+    assertANewConnectionIsServed();
+  }
+
+  /**
+   * An HPACK bomb: one 4 KiB field put in the dynamic table once, then referenced by a one-byte
+   * index 2,000 times in a single request (8 MiB of fields from 6 KiB on the wire). Decoding stops
+   * at the header list limit: the request is refused, never expanded in memory or forwarded.
+   */
+  @Test
+  void hpackBombIsRefused() throws Exception {
+    ByteArrayOutputStream block = new ByteArrayOutputStream();
+    block.write(RawH2Client.headerBlock(request("GET", "/bomb", "localhost")));
+    byte[] literal = RawH2Client.headerBlock(List.<String[]>of(new String[] {"x-bomb", "b".repeat(4096)}));
+    literal[0] = 0x40; // with incremental indexing, new name (RFC 7541 §6.2.1): it becomes index 62
+    block.write(literal);
+    for (int i = 0; i < 2000; i++) {
+      block.write(0x80 | 62); // indexed field (§6.1): the 4 KiB field again
+    }
+    h2.frame(HEADERS, END_HEADERS | END_STREAM, 1, block.toByteArray());
+    RawH2Client.Frame answer = h2.awaitFrame(f -> f.streamId() == 1 || f.type() == GOAWAY);
+    if (answer.type() == HEADERS) {
+      assertThat(answer.headers().status().toString()).isEqualTo("431");
+    } else {
+      assertThat(answer.type()).isIn(RST_STREAM, GOAWAY);
+    }
+    assertThat(origin.requests()).isEmpty();
+    assertANewConnectionIsServed();
+  }
+
+  /**
+   * Empty DATA frames without end (CVE-2019-9518): each costs the server a frame's work and the
+   * client nothing. Past Netty's limit of consecutive empty frames the connection ends.
+   */
+  @Test
+  void emptyDataFloodEndsTheConnection() throws Exception {
+    List<String[]> post = request("POST", "/upload", "localhost");
+    h2.headers(1, false, post);
+    writeUntilCut(repeat(encode(RawH2Client.DATA, 0, 1, new byte[0]), 10_000));
+    assertThat(goAwayOrClose()).isNotEqualTo(0L);
+    assertANewConnectionIsServed();
+  }
+
+  /**
    * A header block that never ends: HEADERS without END_HEADERS, then CONTINUATION frames of 16 KiB
    * without end. The server must not buffer them (or decode them) without bound: it ends the
    * connection long before the client has sent 64 MiB.
