@@ -85,7 +85,8 @@ final class ListenerBinder {
       s.problem("cleartext", "true on a TLS listener (expected: offer h2 through tls.alpn instead)");
     }
     if (h2.cleartext() && mode == ListenerMode.FORWARD) {
-      // Forward requests over HTTP/2 (absolute targets, CONNECT streams, RFC 9113 §8.5) are not relayed.
+      // A forward proxy offers HTTP/2 over TLS (tls.alpn), as proxy clients ask for it (curl
+      // --proxy-http2); prior knowledge in cleartext is for internal hops in front of origins.
       s.problem("cleartext", "true on a forward listener (expected: only on reverse listeners)");
     }
     return h2;

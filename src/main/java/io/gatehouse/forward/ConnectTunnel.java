@@ -1,6 +1,7 @@
 package io.gatehouse.forward;
 
 import io.gatehouse.config.HostPort;
+import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.pool.ConnectFailures;
 import io.gatehouse.pool.PeerSpec;
@@ -11,10 +12,12 @@ import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +26,10 @@ import java.util.List;
  * Turns a client connection that sent an accepted CONNECT into a tunnel (RFC 9110 §9.3.6): connect
  * upstream, answer {@code 200 Connection established}, then swap the HTTP handlers for a {@link
  * TunnelRelay}. Bytes the client sent right behind the CONNECT head are held by the codec (it stops
- * decoding after a CONNECT) and flow into the tunnel when the codec is removed. One access-log line
- * is written when the tunnel closes.
+ * decoding after a CONNECT) and flow into the tunnel when the codec is removed. On an HTTP/2 stream
+ * (RFC 9113 §8.5) the stream is the client side: the 2xx is a HEADERS frame without END_STREAM, and
+ * the stream's codec, which became its tunnel codec when the CONNECT was read, stays to turn DATA
+ * into bytes and back. One access-log line is written when the tunnel closes.
  *
  * <p>The upstream connection is an exclusive one of the one upstream connector ({@link
  * UpstreamPools#connectExclusive}): the resolved addresses are tried in turn, each with the
@@ -75,11 +80,27 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
       upstream.close();
       return;
     }
-    client.writeAndFlush(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED));
+    boolean stream = client instanceof Http2StreamChannel;
+    // RFC 9113 §8.5: on an HTTP/2 stream the 2xx is a HEADERS frame that leaves the stream open (a
+    // head without content, not a full message, which would end it).
+    client.writeAndFlush(stream
+        ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED)
+        : new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED));
     ChannelPipeline p = client.pipeline();
     p.remove(handler);
     String label = peer.address().toString();
     TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(), tunnel -> log(label, tunnel));
+    if (stream) {
+      // The stream's codec is already its tunnel codec (http.Http2TunnelCodec) and stays; what the
+      // flow-control handler queued is tunnel bytes sent ahead of the 2xx, which go on, in order.
+      ((OnDemandReader) p.get(PipelineNames.FLOW_CONTROL)).handOverOnRemoval();
+      p.remove(PipelineNames.FLOW_CONTROL);
+      p.remove(PipelineNames.CLIENT_TIMEOUTS);
+      if (client.config().isAutoRead()) {
+        client.read(); // the relay's first read may have been served from that queue
+      }
+      return;
+    }
     // Order matters: the flow-control queue (the CONNECT's empty last content) drains first,
     // then the codec hands over the bytes it holds, all into the tunnel installed above.
     p.remove(PipelineNames.FLOW_CONTROL);

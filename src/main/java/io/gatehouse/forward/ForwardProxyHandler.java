@@ -1,5 +1,6 @@
 package io.gatehouse.forward;
 
+import io.gatehouse.http.ClientRequest;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.MessageFields;
 import io.gatehouse.http.Reason;
@@ -60,7 +61,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     settings = currentSettings.get();
     long startNanos = clock().getAsLong();
     boolean connect = HttpMethod.CONNECT.equals(request.method());
-    ForwardTarget.Parsed parsed = connect ? ForwardTarget.connect(request.uri()) : ForwardTarget.absolute(request.uri());
+    ForwardTarget.Parsed parsed = connect ? ForwardTarget.connect(request.uri()) : ForwardTarget.absolute(targetUri(request));
     if (parsed.target() == null) {
       Reason reason = parsed.problem() == ForwardTarget.Problem.UNSUPPORTED_SCHEME ? Reason.NOT_IMPLEMENTED : Reason.MALFORMED;
       reply(reason, parsed.detail(), connect || expectsContinue(request));
@@ -100,6 +101,19 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
         default -> authRequired(request, "wrong proxy credentials");
       }
     });
+  }
+
+  /**
+   * The absolute URI a request names. HTTP/2 has no absolute-form: a request to a proxy names its
+   * target by {@code :scheme}, {@code :authority} (the head's {@code Host}) and {@code :path}
+   * (RFC 9113 §8.3.1), which make the same URI and go through the same checks.
+   */
+  private static String targetUri(HttpRequest request) {
+    if (request instanceof ClientRequest h2 && h2.http2Scheme() != null) {
+      String authority = MessageFields.of(request).get(HttpHeaderNames.HOST);
+      return h2.http2Scheme() + "://" + (authority == null ? "" : authority) + request.uri();
+    }
+    return request.uri();
   }
 
   /** 407 (RFC 9110 §15.5.8) with the challenge of §11.7.1. */

@@ -43,11 +43,26 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
   private HttpHeaders headers;
   /** Edited fields in order: lower-case name, then the value (null: removed). */
   private ArrayList<Object> edits;
+  /** An HTTP/2 request's {@code :scheme} (RFC 9113 §8.3.1); null for HTTP/1 and for CONNECT. */
+  private String http2Scheme;
 
   ClientRequest(HttpHead head, ByteBuf bytes, HttpMethod method, String uri, HttpVersion version) {
     super(version, method, uri, EmptyHttpHeaders.INSTANCE);
     this.head = head;
     this.bytes = bytes;
+  }
+
+  /**
+   * An HTTP/2 request's {@code :scheme}: with {@code :authority} ({@code Host}) and {@code :path}
+   * (the URI) it is the target a forward proxy needs, which HTTP/2 never sends in absolute-form
+   * (RFC 9113 §8.3.1). Null for an HTTP/1 request and a CONNECT (§8.5).
+   */
+  public String http2Scheme() {
+    return http2Scheme;
+  }
+
+  void http2Scheme(String scheme) {
+    this.http2Scheme = scheme;
   }
 
   /** The facts read while parsing (framing, Host count), as received. */

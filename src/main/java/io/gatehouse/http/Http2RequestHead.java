@@ -19,7 +19,9 @@ import java.util.Map;
  * {@code :authority} for a CONNECT, RFC 9113 §8.5), {@code host} from {@code :authority}
  * (§8.3.1), the regular fields in order, the {@code cookie} fields joined with "; " (§8.2.3), and
  * {@code transfer-encoding: chunked} for a body without {@code content-length} (legal in HTTP/2,
- * §8.1; chunked is how an HTTP/1.1 hop delimits it).
+ * §8.1; chunked is how an HTTP/1.1 hop delimits it), except on a CONNECT, whose DATA are a tunnel's
+ * bytes (§8.5). {@code :scheme} goes with the request ({@link ClientRequest#http2Scheme}): a forward
+ * proxy needs it for the target.
  *
  * <p>What HTTP/1 cannot carry is refused ({@link IllegalArgumentException}), as the header objects
  * this replaces refused it: a method that is not a token (RFC 9110 §9.1), a field name that is not a
@@ -154,7 +156,8 @@ final class Http2RequestHead {
     if (cookieBytes != null) {
       field(COOKIE, new AsciiString(cookieBytes, 0, cookieLength, false));
     }
-    boolean chunked = !endStream && contentLength == HttpHead.NO_LENGTH;
+    // A CONNECT's DATA are the tunnel's bytes, not a body (§8.5): nothing to frame for an HTTP/1.1 hop.
+    boolean chunked = !endStream && contentLength == HttpHead.NO_LENGTH && !connect;
     if (chunked) {
       int start = length;
       append(CHUNKED);
@@ -166,8 +169,13 @@ final class Http2RequestHead {
         Arrays.copyOf(fields, 4 * fieldCount), fieldCount, contentLength, chunked, chunked, chunked, chunked ? 1 : 0,
         0, hostCount, false);
     String uri = new String(a, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
-    return new ClientRequest(head, Unpooled.wrappedBuffer(a, 0, length), RequestDecoder.method(a, 0, methodEnd),
-        uri, HttpVersion.HTTP_1_1);
+    ClientRequest request = new ClientRequest(head, Unpooled.wrappedBuffer(a, 0, length),
+        RequestDecoder.method(a, 0, methodEnd), uri, HttpVersion.HTTP_1_1);
+    CharSequence scheme = headers.scheme();
+    if (scheme != null) {
+      request.http2Scheme(scheme.toString());
+    }
+    return request;
   }
 
   private static IllegalArgumentException connectionSpecific(CharSequence name) {

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -57,6 +58,9 @@ import org.slf4j.LoggerFactory;
  * <p>A request that cannot be converted (a value the HTTP/1 field rules refuse, a {@code host} that
  * contradicts {@code :authority}) is malformed (§8.1.1): its stream is reset with PROTOCOL_ERROR
  * and nothing reaches the proxy handler.
+ *
+ * <p>A CONNECT (RFC 9113 §8.5) hands the stream to {@link Http2TunnelCodec} as it is read: the DATA
+ * frames that follow are a tunnel's bytes, not a body.
  *
  * <p>Pipeline of a stream: {@code http-codec (this) -> client-timeouts -> flow-control -> proxy}.
  */
@@ -106,11 +110,21 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
       ctx.fireChannelRead(last);
       return;
     }
-    HttpRequest request;
+    ClientRequest request;
     try {
       request = Http2RequestHead.of(headers, frame.isEndStream());
     } catch (RuntimeException e) {
       refuse(ctx, e);
+      return;
+    }
+    if (HttpMethod.CONNECT.equals(request.method()) && request.head().contentLength() <= 0) {
+      // RFC 9113 §8.5: every DATA frame after a CONNECT's HEADERS is the tunnel's, from the first.
+      // (One that declares content, which a CONNECT has not, RFC 9110 §9.3.6, stays a request: 400.)
+      ctx.pipeline().replace(ctx.handler(), PipelineNames.HTTP_CODEC, Http2TunnelCodec.INSTANCE);
+      ctx.fireChannelRead(request);
+      if (frame.isEndStream()) {
+        Http2TunnelCodec.endOfInput(ctx);
+      }
       return;
     }
     ctx.fireChannelRead(request);

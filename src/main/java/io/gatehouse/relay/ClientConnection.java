@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -142,8 +143,37 @@ final class ClientConnection {
    * loses the reply (RFC 9112 §9.6). So: flush, half-close (FIN after the reply), drop whatever
    * the client still sends, and close when it closes or after {@link #LINGER_MILLIS}.
    */
+  /**
+   * Resets a lingering stream once its response is out: the stream's END_STREAM has left the
+   * flow-control queue (half-closed local, RFC 9113 §5.1). A response still waiting for the client's
+   * window is not cut by this (a reset would drop it); the stream's timeouts bound that wait.
+   */
+  private void endLingeringStream() {
+    if (!channel.isOpen()) {
+      return;
+    }
+    Http2Stream.State state = ((Http2StreamChannel) channel).stream().state();
+    if (state == Http2Stream.State.OPEN || state == Http2Stream.State.HALF_CLOSED_REMOTE) {
+      channel.eventLoop().schedule(this::endLingeringStream, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+      return;
+    }
+    channel.close();
+  }
+
   void linger() {
     lingering = true;
+    if (channel instanceof Http2StreamChannel) {
+      // An HTTP/2 stream ends with the response and the client's END_STREAM (RFC 9113 §8.1): what
+      // the client still sends on it is read and dropped (ProxyConnectionHandler reads on), giving
+      // its window back, until that END_STREAM closes the stream. Left unread, the DATA would wait
+      // in the stream channel, which Netty then never closes, and never releases, when the
+      // connection goes. A client that keeps its stream open past the linger time, once the
+      // response is out, gets it reset (RST_STREAM CANCEL), as a socket gets closed.
+      channel.flush();
+      channel.read();
+      channel.eventLoop().schedule(this::endLingeringStream, LINGER_MILLIS, TimeUnit.MILLISECONDS);
+      return;
+    }
     if (!(channel instanceof DuplexChannel) || channel.pipeline().get(PipelineNames.TLS) != null
         || inputEnded || ((DuplexChannel) channel).isInputShutdown()) {
       // TLS: a half-close under the TLS layer would skip close_notify. Input ended: nothing to drain.

@@ -102,6 +102,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (closing.lingering()) {
       ReferenceCountUtil.release(msg);
+      if (channel instanceof Http2StreamChannel) {
+        channel.read(); // drained until the client's END_STREAM ends the stream (ClientConnection.linger)
+      }
       return;
     }
     if (msg instanceof HttpRequest) {

@@ -40,7 +40,11 @@ import java.util.function.LongSupplier;
  *       ({@link SpliceCounter#read}) and writes it behind the spliced bytes, then relays the FIN.
  * </ul>
  *
- * Both channels need {@link ChannelOption#ALLOW_HALF_CLOSURE}; {@link #start} sets it. All state is
+ * The client side may be an HTTP/2 stream (a CONNECT, RFC 9113 §8.5) instead of a socket: its DATA
+ * are the bytes, its flow-control window and writability the backpressure, END_STREAM the
+ * half-close and RST_STREAM the abort ({@link Http2TunnelEnds}).
+ *
+ * <p>Both channels need {@link ChannelOption#ALLOW_HALF_CLOSURE}; {@link #start} sets it. All state is
  * confined to the shared event loop, so fields are plain.
  */
 public final class TunnelRelay {
@@ -203,6 +207,8 @@ public final class TunnelRelay {
     long bytesRead;
     boolean inputEnded;
     boolean outputShut;
+    /** An exception (a reset) ended this side. */
+    boolean failed;
     /** Both channels are epoll sockets without TLS: bulk bytes may be spliced ({@link #SPLICE_AFTER}). */
     boolean maySplice;
     /** This side's channel while its bytes are spliced to the peer; null when they are copied. */
@@ -357,7 +363,9 @@ public final class TunnelRelay {
     /** Every byte of this side's input is on its way to the peer: the FIN follows them. */
     private void inputDone() {
       peer.shutdownOutput();
-      if (outputShut) {
+      if (outputShut && Http2TunnelEnds.isStream(channel)) {
+        channel.close(); // both END_STREAMs are sent: the stream is done, its last DATA still go out
+      } else if (outputShut) {
         // the FIN this side was asked to send may still wait behind queued bytes: they go first
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
@@ -437,6 +445,10 @@ public final class TunnelRelay {
       }
       outputShut = true;
       boolean inputDone = inputEnded && !draining; // a drain closes the channel when it is done
+      if (Http2TunnelEnds.isStream(channel)) {
+        Http2TunnelEnds.endOutput(channel, inputDone);
+        return;
+      }
       if (inputDone || !(channel instanceof DuplexChannel)) {
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         return;
@@ -459,7 +471,21 @@ public final class TunnelRelay {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       // An abrupt close (or RST) of one side: the other gets what was queued, then closes.
-      if (peer.channel.isOpen()) {
+      if (!peer.channel.isOpen()) {
+        // already closed
+      } else if (Http2TunnelEnds.isStream(peer.channel)) {
+        // This side's input may end as a close, not an input-shutdown event, once its output was
+        // shut: the end of its bytes, which END_STREAM says, unless it failed (CONNECT_ERROR sent).
+        // A stream both ends ended closes quietly; one the client still sends on is reset.
+        if (!failed && !peer.outputShut) {
+          peer.outputShut = true;
+          Http2TunnelEnds.endOutput(peer.channel, true);
+        } else {
+          peer.channel.close();
+        }
+      } else if (Http2TunnelEnds.isStream(channel) && !(inputEnded && outputShut)) {
+        Http2TunnelEnds.reset(peer.channel); // a stream reset or its connection lost (RFC 9113 §8.5)
+      } else {
         peer.channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
       maybeFinish();
@@ -467,6 +493,10 @@ public final class TunnelRelay {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      failed = true;
+      if (cause instanceof IOException && Http2TunnelEnds.isStream(peer.channel) && peer.channel.isOpen()) {
+        Http2TunnelEnds.connectError(peer.channel); // RFC 9113 §8.5: a TCP reset is CONNECT_ERROR
+      }
       channel.close(); // resets are routine for tunnels; the close path ends the other side
     }
   }
