@@ -54,7 +54,14 @@ class Http2AbuseTest {
     certs = TestCerts.selfSigned(dir);
     origin = FakeUpstream.start("a");
     origin.respond(head -> head.uri().startsWith("/hang") ? Reply.hang() : Reply.ok());
-    proxy = ProxyUnderTest.start("""
+    proxy = startProxy("");
+    h2 = RawH2Client.connect(proxy.port(), certs);
+  }
+
+  /** A TLS listener offering h2 in front of the origin, with {@code limits} (a YAML line, or empty). */
+  private ProxyUnderTest startProxy(String limits) throws Exception {
+    return ProxyUnderTest.start(limits + """
+
         listeners:
           - name: public
             bind: 127.0.0.1:0
@@ -63,7 +70,6 @@ class Http2AbuseTest {
         routes: [ { name: all, cluster: c } ]
         clusters: [ { name: c, endpoints: [ "%s" ] } ]
         """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
-    h2 = RawH2Client.connect(proxy.port(), certs);
   }
 
   @AfterEach
@@ -242,16 +248,7 @@ class Http2AbuseTest {
   @Test
   void streamWhoseWindowNeverOpensIsCut() throws Exception {
     origin.respond(head -> Reply.stream(512L * 1024 * 1024));
-    try (ProxyUnderTest rated = ProxyUnderTest.start("""
-            limits: { idleTimeout: 60s, minRateWindow: 1s, minResponseReadRate: 256KiB }
-            listeners:
-              - name: public
-                bind: 127.0.0.1:0
-                mode: reverse
-                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
-            routes: [ { name: all, cluster: c } ]
-            clusters: [ { name: c, endpoints: [ "%s" ] } ]
-            """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
+    try (ProxyUnderTest rated = startProxy("limits: { idleTimeout: 60s, minRateWindow: 1s, minResponseReadRate: 256KiB }");
         RawH2Client client = RawH2Client.connect(rated.port(), certs)) {
       // SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 0 (RFC 9113 §6.5.2)
       client.frame(RawH2Client.SETTINGS, 0, 0, new byte[] {0, 4, 0, 0, 0, 0});
@@ -271,16 +268,7 @@ class Http2AbuseTest {
    */
   @Test
   void requestBodyTricklingBelowTheMinimumRateIsCut() throws Exception {
-    try (ProxyUnderTest rated = ProxyUnderTest.start("""
-            limits: { idleTimeout: 60s, minRateWindow: 1s, minRequestBodyRate: 64KiB, requestBufferBytes: 0 }
-            listeners:
-              - name: public
-                bind: 127.0.0.1:0
-                mode: reverse
-                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
-            routes: [ { name: all, cluster: c } ]
-            clusters: [ { name: c, endpoints: [ "%s" ] } ]
-            """.formatted(certs.certificate(), certs.privateKey(), origin.address()));
+    try (ProxyUnderTest rated = startProxy("limits: { idleTimeout: 60s, minRateWindow: 1s, minRequestBodyRate: 64KiB, requestBufferBytes: 0 }");
         RawH2Client client = RawH2Client.connect(rated.port(), certs)) {
       List<String[]> post = request("POST", "/upload", "localhost");
       post.add(new String[] {"content-length", "1000000"});
