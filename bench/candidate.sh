@@ -40,5 +40,11 @@ cfg="$(mktemp "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX.yaml")"
 if [ "${WARM:-1}" != 0 ]; then
   "$here/warm.sh" >"${TMPDIR:-/tmp}/gatehouse-warm.log" 2>&1 &
 fi
-exec java -Dgatehouse.threads="${GATEHOUSE_THREADS:-1}" -XX:+UseParallelGC -Xms256m -Xmx512m \
+# The JVM: $JAVA_HOME/bin/java when set (as the launcher), else java on PATH. From JDK 23, let Netty
+# use sun.misc.Unsafe as on older JDKs (it avoids it from JDK 25 unless allowed; the launcher does the same).
+java_bin="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+unsafe=""
+major=$("$java_bin" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+[ "${major:-0}" -ge 23 ] && unsafe="--sun-misc-unsafe-memory-access=allow"
+exec "$java_bin" -Dgatehouse.threads="${GATEHOUSE_THREADS:-1}" -XX:+UseParallelGC -Xms256m -Xmx512m $unsafe \
   ${GATEHOUSE_JAVA_OPTS:-} -jar "$here/../target/gatehouse.jar" run -c "$cfg"
