@@ -187,7 +187,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     MessageFields fields = MessageFields.of(request);
     fields.set(HttpHeaderNames.HOST, target.hostHeader());
     IdentityHeaders.apply(fields, client.address(),
-        settings.anonymize(), settings.forwardedHeader());
+        settings.anonymize(), settings.forwardedHeader(), http2);
     startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
         new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(),
             !settings.anonymize(), clock()));

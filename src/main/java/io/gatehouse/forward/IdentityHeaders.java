@@ -29,7 +29,8 @@ final class IdentityHeaders {
 
   private IdentityHeaders() {}
 
-  static void apply(MessageFields headers, InetAddress client, boolean anonymize, boolean forwarded) {
+  /** {@code http2}: the request was received on an HTTP/2 stream ({@code Via} names that protocol). */
+  static void apply(MessageFields headers, InetAddress client, boolean anonymize, boolean forwarded, boolean http2) {
     // Proxy-* fields are for this proxy alone (RFC 9110 §11.7): credentials never travel on.
     headers.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
     headers.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
@@ -46,6 +47,6 @@ final class IdentityHeaders {
     if (forwarded) {
       ClientIdentity.addForwarded(headers, ip, "http", null);
     }
-    ClientIdentity.addVia(headers);
+    ClientIdentity.addVia(headers, http2);
   }
 }

@@ -14,7 +14,10 @@ public final class ClientIdentity {
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
   private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+  /** What this proxy received over HTTP/1.1 (RFC 9110 §7.6.3: the received protocol, then a name). */
   public static final String VIA_VALUE = "1.1 gatehouse";
+  /** A request received over HTTP/2 ({@code 2.0}: RFC 9110 §2.5, minor version 0 implied). */
+  public static final String VIA_VALUE_HTTP2 = "2.0 gatehouse";
 
   private ClientIdentity() {}
 
@@ -43,13 +46,16 @@ public final class ClientIdentity {
     headers.set(FORWARDED, prior == null ? element : prior + ", " + element);
   }
 
+  /** A response, which this proxy receives from its upstreams over HTTP/1.1. */
   public static void addVia(HttpHeaders headers) {
-    addVia(MessageFields.of(headers));
+    addVia(MessageFields.of(headers), false);
   }
 
-  public static void addVia(MessageFields headers) {
+  /** A request; {@code http2}: it was received on an HTTP/2 stream, though it goes on as HTTP/1.1. */
+  public static void addVia(MessageFields headers, boolean http2) {
+    String value = http2 ? VIA_VALUE_HTTP2 : VIA_VALUE;
     String prior = headers.get(HttpHeaderNames.VIA);
-    headers.set(HttpHeaderNames.VIA, prior == null ? VIA_VALUE : prior + ", " + VIA_VALUE);
+    headers.set(HttpHeaderNames.VIA, prior == null ? value : prior + ", " + value);
   }
 
   private static String quoteIfNeeded(String value) {

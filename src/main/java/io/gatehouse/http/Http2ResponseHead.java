@@ -24,6 +24,7 @@ final class Http2ResponseHead {
     AsciiString.cached("content-encoding"),
   };
   private static final AsciiString VIA = AsciiString.cached("via");
+  /** {@code 1.1}: the received protocol (RFC 9110 §7.6.3) of a response is the upstream's, HTTP/1.1. */
   private static final AsciiString VIA_VALUE = AsciiString.cached(ClientIdentity.VIA_VALUE);
 
   private Http2ResponseHead() {}

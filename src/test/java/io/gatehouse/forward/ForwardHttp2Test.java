@@ -121,6 +121,7 @@ class ForwardHttp2Test {
         RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
       client.headers(1, true, get("http", "127.0.0.1:" + origin.port(), "/over-h2"));
       assertThat(client.awaitResponse(1).status()).isEqualTo("200");
+      assertThat(origin.lastRequest().header("Via")).isEqualTo("2.0 gatehouse");
 
       CompletableFuture<Long> echoed = CompletableFuture.supplyAsync(() -> echo(server), threads);
       H2Tunnel tunnel = new H2Tunnel(client, 3).connect("127.0.0.1:" + server.getLocalPort());

@@ -113,6 +113,7 @@ class Http2Test {
     HttpResponse<String> h2 = client.send(HttpRequest.newBuilder(uri("/two")).build(), HttpResponse.BodyHandlers.ofString());
     assertThat(h2.version()).isEqualTo(HttpClient.Version.HTTP_2);
     assertThat(h2.headers().firstValue("via")).contains("1.1 gatehouse");
+    assertThat(origin.lastRequest().header("Via")).isEqualTo("2.0 gatehouse");
     assertThat(origin.lastRequest().header("X-Forwarded-Proto")).isEqualTo("https");
     HttpClient h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(certs.clientSslContext())
         .connectTimeout(Duration.ofSeconds(5)).build();
