@@ -29,8 +29,8 @@ final class IdentityHeaders {
 
   private IdentityHeaders() {}
 
-  /** {@code http2}: the request was received on an HTTP/2 stream ({@code Via} names that protocol). */
-  static void apply(MessageFields headers, InetAddress client, boolean anonymize, boolean forwarded, boolean http2) {
+  /** {@code via}: this hop's {@code Via} value, naming the protocol the request was received in ({@link ClientIdentity#via}). */
+  static void apply(MessageFields headers, InetAddress client, boolean anonymize, boolean forwarded, String via) {
     // Proxy-* fields are for this proxy alone (RFC 9110 §11.7): credentials never travel on.
     headers.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
     headers.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
@@ -47,6 +47,6 @@ final class IdentityHeaders {
     if (forwarded) {
       ClientIdentity.addForwarded(headers, ip, "http", null);
     }
-    ClientIdentity.addVia(headers, http2);
+    ClientIdentity.addVia(headers, via);
   }
 }

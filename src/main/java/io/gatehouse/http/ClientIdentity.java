@@ -2,6 +2,7 @@ package io.gatehouse.http;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 /**
@@ -16,6 +17,8 @@ public final class ClientIdentity {
   private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
   /** What this proxy received over HTTP/1.1 (RFC 9110 §7.6.3: the received protocol, then a name). */
   public static final String VIA_VALUE = "1.1 gatehouse";
+  /** What it received over HTTP/1.0. */
+  public static final String VIA_VALUE_HTTP10 = "1.0 gatehouse";
   /** A request received over HTTP/2 ({@code 2.0}: RFC 9110 §2.5, minor version 0 implied). */
   public static final String VIA_VALUE_HTTP2 = "2.0 gatehouse";
 
@@ -46,14 +49,21 @@ public final class ClientIdentity {
     headers.set(FORWARDED, prior == null ? element : prior + ", " + element);
   }
 
-  /** A response, which this proxy receives from its upstreams over HTTP/1.1. */
-  public static void addVia(HttpHeaders headers) {
-    addVia(MessageFields.of(headers), false);
+  /**
+   * The {@code Via} value for a message received as {@code version} (HTTP/1.0 or 1.1), or on an
+   * HTTP/2 stream ({@code http2}: its head says HTTP/1.1, how it goes on). A constant.
+   */
+  public static String via(HttpVersion version, boolean http2) {
+    return http2 ? VIA_VALUE_HTTP2 : version.minorVersion() == 0 ? VIA_VALUE_HTTP10 : VIA_VALUE;
   }
 
-  /** A request; {@code http2}: it was received on an HTTP/2 stream, though it goes on as HTTP/1.1. */
-  public static void addVia(MessageFields headers, boolean http2) {
-    String value = http2 ? VIA_VALUE_HTTP2 : VIA_VALUE;
+  /** Appends {@code value} ({@link #via}) to {@code Via}. */
+  public static void addVia(HttpHeaders headers, String value) {
+    addVia(MessageFields.of(headers), value);
+  }
+
+  /** Appends {@code value} ({@link #via}) to {@code Via}. */
+  public static void addVia(MessageFields headers, String value) {
     String prior = headers.get(HttpHeaderNames.VIA);
     headers.set(HttpHeaderNames.VIA, prior == null ? value : prior + ", " + value);
   }
