@@ -34,20 +34,11 @@ cfg="$(mktemp "${TMPDIR:-/tmp}/gatehouse-bench.XXXXXX.yaml")"
     echo "clusters: [ { name: origin, endpoints: [ \"${ORIGIN}\" ], pool: { maxConnections: 1024 } } ]"
   fi
 } > "$cfg"
-# The harness warms the candidate's JIT on its reverse, TLS and forward GET paths, not on CONNECT:
-# without this, a REPS=1 run measures scenario f on interpreted code (measured: the first ~3,000
-# tunnels of a fresh JVM cost 2-4x the CPU of warm ones). A bounded CONNECT load for WARM_CONNECT
-# seconds (0: none) runs during the harness's own warm-up, long before any measured run.
-tunnel_py="${HARNESS_DIR:-$here/../../shared/bench}/tunnel.py"
-if [ -n "${CANDIDATE_FORWARD_PORT:-}" ] && [ -n "${ORIGIN:-}" ] && [ "${WARM_CONNECT:-10}" != 0 ] && [ -f "$tunnel_py" ]; then
-  (
-    for _ in $(seq 300); do
-      (exec 3<>"/dev/tcp/127.0.0.1/${CANDIDATE_FORWARD_PORT}") 2>/dev/null && break
-      sleep 0.2
-    done
-    exec taskset -c "${CLIENT_CPU:-0}" timeout 60 python3 "$tunnel_py" --origin "$ORIGIN" \
-      --proxy "127.0.0.1:${CANDIDATE_FORWARD_PORT}" --mode rate --seconds "${WARM_CONNECT:-10}" --threads 2
-  ) >"${TMPDIR:-/tmp}/gatehouse-warm.log" 2>&1 &
+# The harness warms the candidate's JIT on keep-alive, TLS and forward GETs only; bench/warm.sh
+# (in the background, bounded, done before the harness's prewarm ends) warms every measured path:
+# a path first met in a measured run compiles there, on the pinned core. WARM=0 turns it off.
+if [ "${WARM:-1}" != 0 ]; then
+  "$here/warm.sh" >"${TMPDIR:-/tmp}/gatehouse-warm.log" 2>&1 &
 fi
 exec java -Dgatehouse.threads="${GATEHOUSE_THREADS:-1}" -XX:+UseParallelGC -Xms256m -Xmx512m \
   ${GATEHOUSE_JAVA_OPTS:-} -jar "$here/../target/gatehouse.jar" run -c "$cfg"

@@ -1,9 +1,15 @@
 package io.gatehouse.config;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -11,7 +17,7 @@ import java.util.regex.Pattern;
 /** Binds the {@code fleet} section: where Redis is, who this instance is, how often it says so. */
 final class FleetBinder {
   static final List<String> KEYS = List.of("redis", "username", "password", "instance", "name", "heartbeat", "timeout",
-      "expectedInstances");
+      "expectedInstances", "tls");
   /** Instance and fleet names go into Redis keys and logs: a safe, readable alphabet. */
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final String NAME_EXPECTED = "1-63 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit";
@@ -43,7 +49,41 @@ final class FleetBinder {
       s.problem("timeout", timeout.toMillis() + "ms (expected: 50ms..1m)");
     }
     int expectedInstances = s.integer("expectedInstances", 1, 1, 1000);
-    return new FleetConfig(redis, username, password, instance, name, heartbeat, timeout, expectedInstances);
+    FleetConfig.Tls tls = tls(s.section("tls", List.of("ca", "cert", "key")));
+    if (tls != null && redis != null && !redis.tls()) {
+      s.problem("tls", "set for " + redis + " (expected: a rediss:// address, or no tls)");
+    }
+    return new FleetConfig(redis, username, password, instance, name, heartbeat, timeout, expectedInstances, tls);
+  }
+
+  /** {@code tls: {ca, cert, key}}: every key optional, but a client certificate needs its key. */
+  private static FleetConfig.Tls tls(Section s) {
+    if (s == null) {
+      return null;
+    }
+    Path ca = s.has("ca") ? s.file("ca", "PEM CA certificates to trust for Redis") : null;
+    if (ca != null && Files.isRegularFile(ca)) {
+      certificates(s, ca);
+    }
+    Path cert = s.has("cert") ? s.file("cert", "a PEM client certificate chain") : null;
+    Path key = s.has("key") ? s.file("key", "the client certificate's PEM private key") : null;
+    if (s.has("cert") != s.has("key")) {
+      String set = s.has("cert") ? "cert" : "key";
+      s.problem(set, "set without " + (s.has("cert") ? "key" : "cert") + " (expected: both, for a client certificate)");
+    }
+    return new FleetConfig.Tls(ca, cert, key);
+  }
+
+  /** Reads {@code file} as X.509 certificates now, so a wrong file is a config error, not an outage. */
+  private static void certificates(Section s, Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+        s.problem("ca", "no certificate in " + file + " (expected: PEM CA certificates)");
+      }
+    } catch (IOException | CertificateException e) {
+      s.problem("ca", "cannot read certificates from " + file + ": " + e.getMessage()
+          + " (expected: PEM CA certificates)");
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.gatehouse.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -17,6 +18,8 @@ import java.time.Duration;
  * @param expectedInstances how many instances the fleet runs, for an instance that never saw the
  *     fleet's heartbeats: a fleet rate limit with {@code onStoreDown: local} then admits
  *     limit/expectedInstances on it while Redis is down (otherwise: limit/the live instances)
+ * @param tls for {@code rediss://}: what to trust and which client certificate to show; null for the
+ *     JVM's trust store and no client certificate
  */
 public record FleetConfig(
     RedisAddress redis,
@@ -26,11 +29,22 @@ public record FleetConfig(
     String name,
     Duration heartbeat,
     Duration timeout,
-    int expectedInstances) {
+    int expectedInstances,
+    Tls tls) {
 
   static final Duration DEFAULT_HEARTBEAT = Duration.ofSeconds(1);
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
   static final String DEFAULT_NAME = "default";
+
+  /**
+   * TLS to Redis beyond the defaults: a private CA (Redis deployments mostly use one) and a client
+   * certificate for Redis's {@code tls-auth-clients yes} (its default).
+   *
+   * @param ca PEM certificates trusted for the server's certificate; null for the JVM's trust store
+   * @param cert PEM client certificate chain, with {@code key}; null for none
+   * @param key PEM (PKCS#8) private key of {@code cert}
+   */
+  public record Tls(Path ca, Path cert, Path key) {}
 
   /** A parsed {@code redis://} or {@code rediss://} address; its text is what the file said. */
   public record RedisAddress(boolean tls, String host, int port, int database) {

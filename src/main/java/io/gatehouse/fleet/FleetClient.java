@@ -8,6 +8,7 @@ import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -74,6 +75,7 @@ public final class FleetClient implements AutoCloseable {
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .socketOptions(SocketOptions.builder().connectTimeout(config.timeout()).keepAlive(true).build())
         .timeoutOptions(TimeoutOptions.enabled(config.timeout()))
+        .sslOptions(sslOptions(config))
         .build());
     this.status = new FleetStatus(config.redis().toString(), clock);
   }
@@ -83,6 +85,22 @@ public final class FleetClient implements AutoCloseable {
     FleetClient fleet = new FleetClient(config, Clock.systemUTC());
     fleet.connect();
     return fleet;
+  }
+
+  /**
+   * TLS settings for {@code rediss://}: the configured CA and client certificate, else the JVM's
+   * trust store. The server's certificate must name the address's host (Lettuce verifies fully).
+   */
+  private static SslOptions sslOptions(FleetConfig config) {
+    SslOptions.Builder b = SslOptions.builder().jdkSslProvider();
+    FleetConfig.Tls tls = config.tls();
+    if (tls != null && tls.ca() != null) {
+      b.trustManager(tls.ca().toFile());
+    }
+    if (tls != null && tls.cert() != null) {
+      b.keyManager(tls.cert().toFile(), tls.key().toFile(), null);
+    }
+    return b.build();
   }
 
   private static RedisURI uri(FleetConfig config) {

@@ -88,4 +88,27 @@ class FleetConfigTest {
             "test.yaml:2:97: routes[0].rateLimit.onStoreDown: 'maybe' (expected one of: allow, deny, local)",
             "test.yaml:4:57: fleet.expectedInstances: 0 (expected: 1..1000)");
   }
+
+  @Test
+  void tlsTakesACaAndAClientCertificateForRedissOnly(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    io.gatehouse.testing.TestCerts certs = io.gatehouse.testing.TestCerts.selfSigned(dir);
+    Map<String, String> env = Map.of("CERT", certs.certificate().toString(), "KEY", certs.privateKey().toString());
+    FleetConfig fleet = parse(BASE + "fleet: { redis: \"rediss://redis.internal:6380\","
+        + " tls: { ca: \"${CERT}\", cert: \"${CERT}\", key: \"${KEY}\" } }\n", env).fleet();
+    assertThat(fleet.tls()).isEqualTo(new FleetConfig.Tls(certs.certificate(), certs.certificate(), certs.privateKey()));
+    assertThat(parse(BASE + "fleet: { redis: \"rediss://redis.internal\" }\n", env).fleet().tls()).isNull();
+
+    assertThat(problems(BASE + "fleet: { redis: \"redis://127.0.0.1\", tls: { ca: \"${CERT}\" } }\n", env))
+        .containsExactly("test.yaml:4:43: fleet.tls: set for redis://127.0.0.1:6379"
+            + " (expected: a rediss:// address, or no tls)");
+    assertThat(problems(BASE + "fleet: { redis: \"rediss://h\", tls: { cert: \"${CERT}\" } }\n", env))
+        .containsExactly("test.yaml:4:44: fleet.tls.cert: set without key (expected: both, for a client certificate)");
+    assertThat(problems(BASE + "fleet: { redis: \"rediss://h\", tls: { ca: \"${KEY}\" } }\n", env))
+        .singleElement().asString().startsWith("test.yaml:4:42: fleet.tls.ca: ")
+        .endsWith("(expected: PEM CA certificates)");
+    assertThat(problems(BASE + "fleet: { redis: \"rediss://h\", tls: { ca: /nowhere/ca.pem } }\n", env))
+        .containsExactly("test.yaml:4:42: fleet.tls.ca: file not found: /nowhere/ca.pem"
+            + " (expected: PEM CA certificates to trust for Redis)");
+  }
 }

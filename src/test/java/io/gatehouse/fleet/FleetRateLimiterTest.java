@@ -22,7 +22,7 @@ class FleetRateLimiterTest {
   void permits_of_a_key_left_idle_go_back_to_redis() throws Exception {
     try (RedisServer redis = RedisServer.start();
         FleetClient fleet = FleetClient.start(new FleetConfig(new FleetConfig.RedisAddress(false, "127.0.0.1",
-            redis.port(), 0), null, null, "a", "t", Duration.ofSeconds(1), Duration.ofSeconds(5), 1))) {
+            redis.port(), 0), null, null, "a", "t", Duration.ofSeconds(1), Duration.ofSeconds(5), 1, null))) {
       assertThat(fleet.awaitUp(Duration.ofSeconds(10))).isTrue();
       AtomicLong clock = new AtomicLong(1_000_000_000L);
       // A limit far above the loop's pace on Redis's (real) clock: leases ask ahead of demand, and

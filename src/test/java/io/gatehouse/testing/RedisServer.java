@@ -26,6 +26,8 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  *
+ * <p>{@link #startTls} adds a {@code rediss://} port ({@link #tlsUri}) beside the plain one.
+ *
  * <p>{@link #command} speaks RESP on a socket of its own, for what a test must do behind
  * Gatehouse's back ({@code CLIENT KILL}, reading a key). The binary is required: fleet tests fail
  * with a clear message rather than skip, and {@code .ci/run} installs Debian's {@code redis-server}.
@@ -36,6 +38,9 @@ public final class RedisServer implements AutoCloseable {
 
   private final Path dir;
   private int port;
+  /** 0 without TLS; else the {@code rediss://} port beside the plain one {@link #command} uses. */
+  private int tlsPort;
+  private List<String> tlsArgs = List.of();
   private Process process;
 
   private RedisServer(Path dir) {
@@ -60,6 +65,31 @@ public final class RedisServer implements AutoCloseable {
       }
     }
     throw last;
+  }
+
+  /**
+   * Starts with a TLS port too, serving {@code server}'s certificate; with {@code clientCa}, clients
+   * must show a certificate it signed (Redis's {@code tls-auth-clients yes}), else none is asked.
+   * The plain port stays for {@link #command}.
+   */
+  public static RedisServer startTls(TestCerts server, Path clientCa) throws IOException, InterruptedException {
+    RedisServer redis = start();
+    redis.stop();
+    redis.tlsPort = freePort();
+    redis.tlsArgs = List.of("--tls-port", String.valueOf(redis.tlsPort),
+        "--tls-cert-file", server.certificate().toString(), "--tls-key-file", server.privateKey().toString(),
+        "--tls-ca-cert-file", (clientCa != null ? clientCa : server.certificate()).toString(),
+        "--tls-auth-clients", clientCa != null ? "yes" : "no");
+    redis.restart();
+    return redis;
+  }
+
+  /** {@code rediss://127.0.0.1:TLSPORT}, for a {@code fleet.redis} key; see {@link #startTls}. */
+  public String tlsUri() {
+    if (tlsPort == 0) {
+      throw new IllegalStateException("started without TLS (expected: RedisServer.startTls)");
+    }
+    return "rediss://127.0.0.1:" + tlsPort;
   }
 
   public int port() {
@@ -127,8 +157,10 @@ public final class RedisServer implements AutoCloseable {
   }
 
   private void launch() throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(binary(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--protected-mode", "yes")
+    List<String> command = new ArrayList<>(List.of(binary(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
+        "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--protected-mode", "yes"));
+    command.addAll(tlsArgs);
+    Process p = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("redis-" + port + ".log").toFile())
         .start();
