@@ -91,6 +91,22 @@ class LauncherTest {
         .startsWith("java ").endsWith(" -jar " + other + " version");
   }
 
+  @Test
+  void javaHomeChoosesTheJvmAndItsVersionItsFlags() throws Exception {
+    ageSources(3600);
+    Path jdk = Files.createDirectories(dir.resolve("jdk-25/bin"));
+    script(jdk.resolve("java"), "echo \"jdk25-java $*\" >> '" + calls + "'");
+    Files.writeString(dir.resolve("jdk-25/release"), "IMPLEMENTOR=\"Eclipse Adoptium\"\nJAVA_VERSION=\"25.0.3\"\n");
+
+    assertThat(launch(Map.of("JAVA_HOME", dir.resolve("jdk-25").toString()))).isZero();
+    // JDK 25: the native heap is trimmed, and Netty may use sun.misc.Unsafe (it would not by default).
+    assertThat(Files.readAllLines(calls)).singleElement().asString()
+        .startsWith("jdk25-java -XX:+UseSerialGC ")
+        .contains(" -XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=1000 ")
+        .contains(" --sun-misc-unsafe-memory-access=allow ")
+        .endsWith(" -jar " + repo.toRealPath().resolve("target/gatehouse.jar") + " version");
+  }
+
   private int launch() throws Exception {
     return launch(Map.of());
   }
@@ -103,6 +119,7 @@ class LauncherTest {
     pb.environment().put("PATH", dir.resolve("bin") + ":" + System.getenv("PATH"));
     pb.environment().remove("GATEHOUSE_JAVA_OPTS");
     pb.environment().remove("GATEHOUSE_JAR");
+    pb.environment().remove("JAVA_HOME");
     pb.environment().putAll(env);
     Process p = pb.start();
     p.getOutputStream().close();
