@@ -8,6 +8,7 @@ import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.ConnectionContext;
 import io.gatehouse.relay.ExchangeRecord;
+import io.gatehouse.relay.RequestInfo;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPipeline;
@@ -129,7 +130,7 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
         "CONNECT",
         target.authority(),
         request.uri(),
-        request.protocolVersion().text(),
+        client instanceof Http2StreamChannel ? RequestInfo.HTTP_2 : request.protocolVersion().text(),
         io.gatehouse.http.MessageFields.of(request).get(HttpHeaderNames.REFERER),
         io.gatehouse.http.MessageFields.of(request).get(HttpHeaderNames.USER_AGENT),
         200,

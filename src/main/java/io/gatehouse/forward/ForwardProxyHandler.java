@@ -1,5 +1,6 @@
 package io.gatehouse.forward;
 
+import io.gatehouse.http.ClientIdentity;
 import io.gatehouse.http.ClientRequest;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.MessageFields;
@@ -187,7 +188,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     MessageFields fields = MessageFields.of(request);
     fields.set(HttpHeaderNames.HOST, target.hostHeader());
     IdentityHeaders.apply(fields, client.address(),
-        settings.anonymize(), settings.forwardedHeader());
+        settings.anonymize(), settings.forwardedHeader(), ClientIdentity.via(request.protocolVersion(), http2));
     startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
         new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(),
             !settings.anonymize(), clock()));

@@ -29,7 +29,8 @@ final class IdentityHeaders {
 
   private IdentityHeaders() {}
 
-  static void apply(MessageFields headers, InetAddress client, boolean anonymize, boolean forwarded) {
+  /** {@code via}: this hop's {@code Via} value, naming the protocol the request was received in ({@link ClientIdentity#via}). */
+  static void apply(MessageFields headers, InetAddress client, boolean anonymize, boolean forwarded, String via) {
     // Proxy-* fields are for this proxy alone (RFC 9110 §11.7): credentials never travel on.
     headers.remove(HttpHeaderNames.PROXY_AUTHORIZATION);
     headers.remove(HttpHeaderNames.PROXY_AUTHENTICATE);
@@ -46,6 +47,6 @@ final class IdentityHeaders {
     if (forwarded) {
       ClientIdentity.addForwarded(headers, ip, "http", null);
     }
-    ClientIdentity.addVia(headers);
+    ClientIdentity.addVia(headers, via);
   }
 }

@@ -2,6 +2,7 @@ package io.gatehouse.http;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 
 /**
@@ -14,7 +15,12 @@ public final class ClientIdentity {
   private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
   private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
   private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+  /** What this proxy received over HTTP/1.1 (RFC 9110 §7.6.3: the received protocol, then a name). */
   public static final String VIA_VALUE = "1.1 gatehouse";
+  /** What it received over HTTP/1.0. */
+  public static final String VIA_VALUE_HTTP10 = "1.0 gatehouse";
+  /** A request received over HTTP/2 ({@code 2.0}: RFC 9110 §2.5, minor version 0 implied). */
+  public static final String VIA_VALUE_HTTP2 = "2.0 gatehouse";
 
   private ClientIdentity() {}
 
@@ -43,13 +49,23 @@ public final class ClientIdentity {
     headers.set(FORWARDED, prior == null ? element : prior + ", " + element);
   }
 
-  public static void addVia(HttpHeaders headers) {
-    addVia(MessageFields.of(headers));
+  /**
+   * The {@code Via} value for a message received as {@code version} (HTTP/1.0 or 1.1), or on an
+   * HTTP/2 stream ({@code http2}: its head says HTTP/1.1, how it goes on). A constant.
+   */
+  public static String via(HttpVersion version, boolean http2) {
+    return http2 ? VIA_VALUE_HTTP2 : version.minorVersion() == 0 ? VIA_VALUE_HTTP10 : VIA_VALUE;
   }
 
-  public static void addVia(MessageFields headers) {
+  /** Appends {@code value} ({@link #via}) to {@code Via}. */
+  public static void addVia(HttpHeaders headers, String value) {
+    addVia(MessageFields.of(headers), value);
+  }
+
+  /** Appends {@code value} ({@link #via}) to {@code Via}. */
+  public static void addVia(MessageFields headers, String value) {
     String prior = headers.get(HttpHeaderNames.VIA);
-    headers.set(HttpHeaderNames.VIA, prior == null ? VIA_VALUE : prior + ", " + VIA_VALUE);
+    headers.set(HttpHeaderNames.VIA, prior == null ? value : prior + ", " + value);
   }
 
   private static String quoteIfNeeded(String value) {

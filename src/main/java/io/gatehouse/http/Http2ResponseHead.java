@@ -24,7 +24,9 @@ final class Http2ResponseHead {
     AsciiString.cached("content-encoding"),
   };
   private static final AsciiString VIA = AsciiString.cached("via");
+  /** The received protocol (RFC 9110 §7.6.3) of a response is the upstream's: HTTP/1.1 or 1.0. */
   private static final AsciiString VIA_VALUE = AsciiString.cached(ClientIdentity.VIA_VALUE);
+  private static final AsciiString VIA_VALUE_HTTP10 = AsciiString.cached(ClientIdentity.VIA_VALUE_HTTP10);
 
   private Http2ResponseHead() {}
 
@@ -44,7 +46,7 @@ final class Http2ResponseHead {
     }
     // The proxy's additions: chunked framing and Connection have no place in HTTP/2 (§8.2.2).
     if ((response.additions() & UpstreamResponse.ADD_VIA) != 0) {
-      out.add(VIA, VIA_VALUE);
+      out.add(VIA, head.minorVersion() == 0 ? VIA_VALUE_HTTP10 : VIA_VALUE);
     }
     return out;
   }

@@ -68,7 +68,7 @@ public final class UpstreamResponse extends DefaultHttpResponse {
       }
       if (additions != NOT_FORWARDED) {
         HopByHop.strip(headers);
-        addTo(headers, additions);
+        addTo(headers, additions, head.minorVersion() == 0 ? HttpVersion.HTTP_1_0 : HttpVersion.HTTP_1_1);
       }
     }
     return headers;
@@ -145,7 +145,7 @@ public final class UpstreamResponse extends DefaultHttpResponse {
       dst.writeBytes(CONNECTION_KEEP_ALIVE);
     }
     if ((additions & ADD_VIA) != 0) {
-      dst.writeBytes(VIA);
+      dst.writeBytes(head.minorVersion() == 0 ? VIA_HTTP10 : VIA);
     }
     dst.writeShort(('\r' << 8) | '\n');
   }
@@ -155,13 +155,17 @@ public final class UpstreamResponse extends DefaultHttpResponse {
   private static final byte[] CONNECTION_CLOSE = line(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
   private static final byte[] CONNECTION_KEEP_ALIVE = line(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
   private static final byte[] VIA = line(HttpHeaderNames.VIA, ClientIdentity.VIA_VALUE);
+  private static final byte[] VIA_HTTP10 = line(HttpHeaderNames.VIA, ClientIdentity.VIA_VALUE_HTTP10);
 
   private static byte[] line(CharSequence name, CharSequence value) {
     return (name + ": " + value + "\r\n").getBytes(StandardCharsets.US_ASCII);
   }
 
-  /** Adds the proxy's fields ({@code ADD_*}) to headers already stripped of hop-by-hop fields. */
-  public static void addTo(HttpHeaders headers, int additions) {
+  /**
+   * Adds the proxy's fields ({@code ADD_*}) to headers already stripped of hop-by-hop fields;
+   * {@code received}: the response's version from the upstream, which {@code Via} names.
+   */
+  public static void addTo(HttpHeaders headers, int additions, HttpVersion received) {
     if ((additions & ADD_CHUNKED) != 0) {
       headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
     }
@@ -171,7 +175,7 @@ public final class UpstreamResponse extends DefaultHttpResponse {
       headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
     }
     if ((additions & ADD_VIA) != 0) {
-      ClientIdentity.addVia(headers);
+      ClientIdentity.addVia(headers, ClientIdentity.via(received, false));
     }
   }
 

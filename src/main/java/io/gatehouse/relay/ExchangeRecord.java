@@ -9,7 +9,7 @@ import io.gatehouse.http.Reason;
  * @param cluster cluster name, or null
  * @param upstream endpoint or origin address, {@code -} when none was contacted
  * @param rule forward access rule that decided, or null
- * @param protocol the request's HTTP version ({@code HTTP/1.1}), or null when no head was read
+ * @param protocol the HTTP version the client spoke ({@code HTTP/1.1}, {@code HTTP/2.0}), or null when no head was read
  * @param referer the {@code Referer} field as received, or null
  * @param userAgent the {@code User-Agent} field as received, or null
  */

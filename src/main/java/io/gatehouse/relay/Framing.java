@@ -98,7 +98,7 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
     // out and these added; no header objects. Otherwise the same edits on the headers.
     if (!(response instanceof UpstreamResponse parsed && parsed.forwardByRanges(additions))) {
       HopByHop.strip(response.headers(), flags);
-      UpstreamResponse.addTo(response.headers(), additions);
+      UpstreamResponse.addTo(response.headers(), additions, response.protocolVersion());
       response.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
     return keepOpen;

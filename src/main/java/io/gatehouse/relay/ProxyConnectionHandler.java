@@ -60,6 +60,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   protected ClientAddress client;
   /** {@code client}'s IP address as text: the key of per-client limits, hashing and the log. */
   protected String clientIp = "-";
+  /**
+   * Whether this serves an HTTP/2 stream: its requests come as HTTP/1.1 heads
+   * ({@code http.Http2StreamCodec}), so this, read once per connection, is what says the client
+   * spoke HTTP/2 (to the access log and to {@code Via}, RFC 9110 §7.6.3).
+   */
+  protected boolean http2;
 
   protected ProxyConnectionHandler(Supplier<ConnectionContext> contexts, ClientTimeoutHandler timeouts) {
     this.contexts = contexts;
@@ -95,6 +101,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     closing = new ClientConnection(channel, ctx.pipeline().context(PipelineNames.FLOW_CONTROL), this::stage);
     client = ClientAddress.of(channel); // an HTTP/2 stream: its connection's client
     clientIp = client.ip();
+    http2 = channel instanceof Http2StreamChannel;
     channel.read();
   }
 
@@ -132,7 +139,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     context = contexts.get();
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && RequestChecks.announcesBody(request));
-    current = RequestInfo.of(request, clock().getAsLong(), context.observer().needsRefererAndUserAgent());
+    current = RequestInfo.of(request, http2, clock().getAsLong(), context.observer().needsRefererAndUserAgent());
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
     if (refusal != null) {
       if (refusal.reason() == Reason.BODY_TOO_LARGE || refusal.reason() == Reason.HEADERS_TOO_LARGE) {

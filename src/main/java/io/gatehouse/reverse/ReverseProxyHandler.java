@@ -143,7 +143,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       ClientIdentity.addForwarded(h, clientIp, proto, originalHost);
     }
     if (headers.via()) {
-      ClientIdentity.addVia(h);
+      ClientIdentity.addVia(h, ClientIdentity.via(request.protocolVersion(), http2));
     }
     if (route.hostRewrite() != null) {
       h.set(HttpHeaderNames.HOST, route.hostRewrite());

@@ -69,6 +69,7 @@ class H2cPriorKnowledgeTest {
     assertThat(seen.uri()).isEqualTo("/one");
     assertThat(seen.protocolVersion()).isEqualTo("HTTP/1.1");
     assertThat(seen.header("Host")).isEqualTo("127.0.0.1:" + proxy.port("h2c"));
+    assertThat(seen.header("Via")).isEqualTo("2.0 gatehouse"); // the received protocol (RFC 9110 §7.6.3)
   }
 
   /**
@@ -128,6 +129,7 @@ class H2cPriorKnowledgeTest {
       assertThat(client.readResponse().status()).isEqualTo(200);
     }
     assertThat(upstream.requests()).extracting(RecordedRequest::uri).containsExactly("/h1", "/h1-again");
+    assertThat(upstream.requests()).extracting(r -> r.header("Via")).containsOnly("1.1 gatehouse");
   }
 
   /** RFC 7540 §3.2 upgrade: a smuggling vector (the upstream would speak h2c past the proxy); dropped. */

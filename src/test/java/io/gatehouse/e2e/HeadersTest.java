@@ -99,6 +99,13 @@ class HeadersTest {
     assertThat(response.header("Via")).isEqualTo("1.1 gatehouse");
   }
 
+  /** RFC 9110 §7.6.3: Via names the protocol the request was received in. */
+  @Test
+  void via_names_http10_for_an_http10_request() throws Exception {
+    send(proxy.port(), "GET /old HTTP/1.0\r\nHost: site.test\r\n\r\n");
+    assertThat(upstream.lastRequest().header("Via")).isEqualTo("1.0 gatehouse");
+  }
+
   @Test
   void x_forwarded_and_via_are_added_and_appended() throws Exception {
     send(proxy.port(), "GET /a HTTP/1.1\r\nHost: site.test:8080\r\n"

@@ -47,11 +47,11 @@ class RequestHeadBytesTest {
                 + "Content-Length: 5\r\n\r\nhello",
             "POST /up HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\nx-forwarded-for: 127.0.0.1\r\n"
                 + "x-forwarded-proto: http\r\nx-forwarded-host: shop.test\r\nvia: 1.1 gatehouse\r\n\r\n"),
-        Arguments.of("HTTP/1.0 client, absolute-form target: HTTP/1.1, origin-form, Host from the target",
+        Arguments.of("HTTP/1.0 client, absolute-form target: HTTP/1.1, origin-form, Host from the target, Via 1.0",
             "",
             "GET http://other.test/p HTTP/1.0\r\nHost: shop.test\r\nUser-Agent: t\r\n\r\n",
             "GET /p HTTP/1.1\r\nUser-Agent: t\r\nhost: other.test\r\nx-forwarded-for: 127.0.0.1\r\n"
-                + "x-forwarded-proto: http\r\nx-forwarded-host: other.test\r\nvia: 1.1 gatehouse\r\n\r\n"),
+                + "x-forwarded-proto: http\r\nx-forwarded-host: other.test\r\nvia: 1.0 gatehouse\r\n\r\n"),
         Arguments.of("chunked stays chunked; Forwarded and Via when configured; Host rewritten by the route",
             "headers: { forwarded: true, via: true, xForwarded: false }",
             "PUT /c HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding:  chunked\r\nVia: 1.0 edge\r\n\r\n"

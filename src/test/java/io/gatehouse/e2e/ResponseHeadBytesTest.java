@@ -37,10 +37,10 @@ class ResponseHeadBytesTest {
             "HTTP/1.1 200 OK\r\nTransfer-Encoding:  chunked\r\nX-A:1\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-Sum: 9\r\n\r\n",
             "HTTP/1.1 200 OK\r\nX-A:1\r\ntransfer-encoding: chunked\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\n"
                 + "5\r\nhello\r\n0\r\nX-Sum: 9\r\n\r\n"),
-        Arguments.of("HTTP/1.0 upstream, body to the close: HTTP/1.1 and chunked for the client",
+        Arguments.of("HTTP/1.0 upstream, body to the close: HTTP/1.1 and chunked for the client, Via names 1.0",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.0 200 OK\r\nX-A:1\r\n\r\nhello",
-            "HTTP/1.1 200 OK\r\nX-A:1\r\ntransfer-encoding: chunked\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nX-A:1\r\ntransfer-encoding: chunked\r\nconnection: close\r\nvia: 1.0 gatehouse\r\n\r\n"
                 + "5\r\nhello\r\n0\r\n\r\n"),
         Arguments.of("HTTP/1.0 client, body to the close: not chunked, the close ends it",
             "GET / HTTP/1.0\r\nHost: a\r\n\r\n",
@@ -69,7 +69,11 @@ class ResponseHeadBytesTest {
         Arguments.of("a Via to append to: the header path, Via once, at the end",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.1 200 OK\r\nVia:1.0 cdn\r\nX-A:  1\r\nContent-Length: 5\r\n\r\nhello",
-            "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.0 cdn, 1.1 gatehouse\r\n\r\nhello"));
+            "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.0 cdn, 1.1 gatehouse\r\n\r\nhello"),
+        Arguments.of("HTTP/1.0 upstream, a Via to append to: the header path names 1.0 too",
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            "HTTP/1.0 200 OK\r\nVia:1.0 cdn\r\nContent-Length: 5\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.0 cdn, 1.0 gatehouse\r\n\r\nhello"));
   }
 
   @ParameterizedTest(name = "{0}")

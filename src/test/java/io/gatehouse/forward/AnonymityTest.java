@@ -18,9 +18,14 @@ class AnonymityTest {
       """;
 
   private static RecordedRequest relay(String forwardBlock, FakeUpstream origin, String extraHeaders) throws Exception {
+    return relay(forwardBlock, origin, "HTTP/1.1", extraHeaders);
+  }
+
+  private static RecordedRequest relay(String forwardBlock, FakeUpstream origin, String version, String extraHeaders)
+      throws Exception {
     try (ProxyUnderTest proxy = ProxyUnderTest.start(forwardBlock);
         RawHttpClient client = RawHttpClient.connect(proxy.port())) {
-      client.send("GET http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: x\r\n" + extraHeaders
+      client.send("GET http://127.0.0.1:" + origin.port() + "/ " + version + "\r\nHost: x\r\n" + extraHeaders
           + "Proxy-Authorization: Basic Zm9vOmJhcg==\r\nProxy-Connection: keep-alive\r\n\r\n");
       RawResponse r = client.readResponse();
       assertThat(r.status()).isEqualTo(200);
@@ -49,6 +54,15 @@ class AnonymityTest {
       assertThat(seen.header("X-Forwarded-For")).isEqualTo("10.1.1.1, 127.0.0.1");
       assertThat(seen.header("Proxy-Authorization")).isNull();
       assertThat(seen.header("Proxy-Connection")).isNull();
+    }
+  }
+
+  /** RFC 9110 §7.6.3: Via names the protocol the request was received in. */
+  @Test
+  void viaNamesHttp10ForAnHttp10Request() throws Exception {
+    try (FakeUpstream origin = FakeUpstream.start("origin")) {
+      RecordedRequest seen = relay("anonymize: false\n" + RULES, origin, "HTTP/1.0", "Via: 1.0 inner\r\n");
+      assertThat(seen.header("Via")).isEqualTo("1.0 inner, 1.0 gatehouse");
     }
   }
 }

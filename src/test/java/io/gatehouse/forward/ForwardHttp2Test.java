@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.RawH2Client;
+import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.TestCerts;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,6 +31,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -101,6 +104,44 @@ class ForwardHttp2Test {
       client.headers(3, true, get("http", "localhost:" + origin.port(), "/again"));
       assertThat(client.awaitResponse(3).status()).isEqualTo("200");
       assertThat(origin.lastRequest().uri()).isEqualTo("/again");
+    }
+  }
+
+  /**
+   * Requests and tunnels that arrived over HTTP/2 are logged as {@code HTTP/2.0}, and the origin's
+   * {@code Via} names that received protocol (RFC 9110 §7.6.3); an HTTP/1.1 request on the same TLS
+   * listener stays {@code HTTP/1.1} in both.
+   */
+  @Test
+  void theLogAndViaSayWhichProtocolTheClientSpoke() throws Exception {
+    try (FakeUpstream origin = FakeUpstream.start("origin");
+        ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = proxy("connectPorts: [" + server.getLocalPort() + "]\n"
+            + "rules:\n  - allow: { name: local, hosts: [\"127.0.0.1\"] }\ndefault: deny\n");
+        RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
+      client.headers(1, true, get("http", "127.0.0.1:" + origin.port(), "/over-h2"));
+      assertThat(client.awaitResponse(1).status()).isEqualTo("200");
+      assertThat(origin.lastRequest().header("Via")).isEqualTo("2.0 gatehouse");
+
+      CompletableFuture<Long> echoed = CompletableFuture.supplyAsync(() -> echo(server), threads);
+      H2Tunnel tunnel = new H2Tunnel(client, 3).connect("127.0.0.1:" + server.getLocalPort());
+      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      tunnel.send("hi".getBytes(StandardCharsets.US_ASCII), true);
+      assertThat(tunnel.readToEnd()).hasSize(2);
+      assertThat(echoed.get(20, TimeUnit.SECONDS)).isEqualTo(2);
+
+      try (SSLSocket tls = (SSLSocket) certs.clientSslContext().getSocketFactory()
+              .createSocket("127.0.0.1", proxy.port());
+          RawHttpClient h1 = RawHttpClient.over(tls)) {
+        RawResponse r = h1.send("GET http://127.0.0.1:" + origin.port() + "/over-h1 HTTP/1.1\r\n"
+            + "Host: 127.0.0.1:" + origin.port() + "\r\n\r\n").readResponse();
+        assertThat(r.status()).isEqualTo(200);
+      }
+      assertThat(origin.lastRequest().header("Via")).isEqualTo("1.1 gatehouse");
+
+      await().atMost(Duration.ofSeconds(10)).until(() -> Files.readAllLines(log).size() >= 3);
+      assertThat(accessLogLines()).extracting(l -> l.get("method").asText() + " " + l.get("protocol").asText())
+          .containsExactlyInAnyOrder("GET HTTP/2.0", "CONNECT HTTP/2.0", "GET HTTP/1.1");
     }
   }
 

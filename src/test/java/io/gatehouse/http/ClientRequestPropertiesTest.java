@@ -171,7 +171,7 @@ class ClientRequestPropertiesTest {
     String host = fields.get(HttpHeaderNames.HOST);
     ClientIdentity.addXForwarded(fields, "10.1.2.3", "http", host);
     ClientIdentity.addForwarded(fields, "2001:db8::1", "https", host);
-    ClientIdentity.addVia(fields);
+    ClientIdentity.addVia(fields, ClientIdentity.VIA_VALUE);
     if (c.hostRewrite()) {
       fields.set(HttpHeaderNames.HOST, "backend.test");
     }

@@ -136,7 +136,7 @@ class UpstreamResponsePropertiesTest {
     boolean byRanges = path != Path.HEADERS && response.forwardByRanges(c.additions());
     if (!byRanges) { // as relay.Framing edits a response it cannot forward by ranges
       HopByHop.strip(response.headers(), flags);
-      UpstreamResponse.addTo(response.headers(), c.additions());
+      UpstreamResponse.addTo(response.headers(), c.additions(), response.protocolVersion());
       response.setProtocolVersion(HttpVersion.HTTP_1_1);
     } else if (path == Path.RANGES_THEN_HEADERS_READ) {
       response.headers(); // someone read them (an h2 stream's codec, a response-header rule)

@@ -1,6 +1,7 @@
 package io.gatehouse.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.FakeUpstream;
@@ -10,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +39,7 @@ class Http2Test {
     origin = FakeUpstream.start("a");
     proxy = GatehouseServer.start(ConfigLoader.parse("""
         admin: { bind: 127.0.0.1:0 }
+        accessLog: { enabled: true, format: combined, path: %s }
         listeners:
           - name: public
             bind: 127.0.0.1:0
@@ -44,7 +47,7 @@ class Http2Test {
             tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
         routes: [ { name: all, cluster: c } ]
         clusters: [ { name: c, endpoints: [ "%s" ] } ]
-        """.formatted(certs.certificate(), certs.privateKey(), origin.address()), "test.yaml", Map.of()));
+        """.formatted(dir.resolve("access.log"), certs.certificate(), certs.privateKey(), origin.address()), "test.yaml", Map.of()));
     client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(certs.clientSslContext())
         .connectTimeout(Duration.ofSeconds(5)).build();
   }
@@ -96,6 +99,33 @@ class Http2Test {
         HttpResponse.BodyHandlers.ofString());
     assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
     assertThat(response.statusCode()).isEqualTo(502);
+  }
+
+  /**
+   * A stream is converted to an HTTP/1.1 head inside, but the client spoke HTTP/2: the access log's
+   * {@code $request} says {@code HTTP/2.0} (as nginx's does) and the upstream's {@code Via} names the
+   * received protocol, {@code 2.0} (RFC 9110 §7.6.3, §2.5: minor version 0 implied). The response's
+   * {@code Via} names what the proxy received from the upstream: HTTP/1.1. An HTTP/1.1 client on the
+   * same listener keeps {@code HTTP/1.1} everywhere; {@code X-Forwarded-Proto} is the scheme either way.
+   */
+  @Test
+  void theLogAndViaSayWhichProtocolTheClientSpoke() throws Exception {
+    HttpResponse<String> h2 = client.send(HttpRequest.newBuilder(uri("/two")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(h2.version()).isEqualTo(HttpClient.Version.HTTP_2);
+    assertThat(h2.headers().firstValue("via")).contains("1.1 gatehouse");
+    assertThat(origin.lastRequest().header("Via")).isEqualTo("2.0 gatehouse");
+    assertThat(origin.lastRequest().header("X-Forwarded-Proto")).isEqualTo("https");
+    HttpClient h1 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).sslContext(certs.clientSslContext())
+        .connectTimeout(Duration.ofSeconds(5)).build();
+    HttpResponse<String> one = h1.send(HttpRequest.newBuilder(uri("/one")).build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(one.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+    assertThat(origin.lastRequest().header("Via")).isEqualTo("1.1 gatehouse");
+    assertThat(origin.lastRequest().header("X-Forwarded-Proto")).isEqualTo("https");
+    Path log = dir.resolve("access.log");
+    await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log) && Files.readAllLines(log).size() >= 2);
+    assertThat(Files.readAllLines(log)).satisfiesExactly(
+        l -> assertThat(l).contains("\"GET /two HTTP/2.0\" 200 1 "),
+        l -> assertThat(l).contains("\"GET /one HTTP/1.1\" 200 1 "));
   }
 
   @Test
