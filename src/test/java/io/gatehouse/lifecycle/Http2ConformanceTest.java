@@ -435,6 +435,26 @@ class Http2ConformanceTest {
     assertThat(forwarded.headers().names()).noneMatch(n -> n.toLowerCase().startsWith("x-http2-"));
   }
 
+  /**
+   * A local reply to a stream whose client is still sending ends it lingering (its input read and
+   * dropped, then a reset after {@code ClientConnection.LINGER_MILLIS}); a reset must never cut a
+   * reply that still waits for the client's flow-control window (§6.9): it comes once the window
+   * opens, however long after the linger time.
+   */
+  @Test
+  void aLingeringStreamIsNotResetWhileItsReplyWaitsForTheClientsWindow() throws Exception {
+    h2.frame(RawH2Client.SETTINGS, 0, 0, new byte[] {0, 4, 0, 0, 0, 0}); // SETTINGS_INITIAL_WINDOW_SIZE = 0
+    List<String[]> upload = request("POST", "/upload", "localhost");
+    upload.add(new String[] {"content-length", "20000000"}); // over maxBodyBytes (10 MiB): 413 at once
+    h2.headers(1, false, upload);
+    Thread.sleep(3000); // past the linger time (2 s): the 413's body still waits for a window
+    h2.windowUpdate(1, 65535);
+    RawH2Client.Response reply = h2.awaitResponse(1);
+    assertThat(reply.status()).isEqualTo("413");
+    assertThat(reply.body()).isNotEmpty();
+    assertThat(origin.requests()).isEmpty();
+  }
+
   private void assertRefusedAndSiblingServed(List<String[]> fields, boolean endStream) throws Exception {
     h2.headers(1, endStream, fields);
     assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
