@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * {@code gatehouse run [-c FILE] [--takeover]}: runs until SIGTERM/SIGINT or until a successor took
@@ -57,7 +58,7 @@ final class RunCommand implements Callable<Integer> {
     }
     // Without -c there is no file to re-read: SIGHUP "reloads" the embedded default, a no-op, and
     // says so. Left unhandled, the JVM's default action for HUP would kill the proxy (exit 129).
-    Signal.handle(new Signal("HUP"), sig -> {
+    boolean hup = handle("HUP", sig -> {
       if (config == null) {
         log.info("SIGHUP: running the embedded default, nothing to reload (config generation {} stays)",
             server.generation());
@@ -68,10 +69,27 @@ final class RunCommand implements Callable<Integer> {
     });
     // SIGUSR1 reopens the access-log file after rotation (packaging/logrotate/gatehouse), as
     // nginx's USR1 does.
-    Signal.handle(new Signal("USR1"), sig -> server.reopenAccessLog());
+    boolean usr1 = handle("USR1", sig -> server.reopenAccessLog());
+    if (!hup) {
+      log.warn("SIGHUP is ignored in this process (its parent ignored it, as nohup does, and the JVM keeps that):"
+          + " a SIGHUP will not reload; use `gatehouse reload` or POST /api/v1/reload");
+    }
+    if (!usr1) {
+      log.warn("SIGUSR1 is ignored in this process (its parent ignored it): it will not reopen the access log;"
+          + " a reload reopens it too");
+    }
     stopRequested.await();
     server.stop();
     return 0;
+  }
+
+  /**
+   * Installs {@code handler}; false when the signal was ignored when the JVM started (inherited from
+   * the parent: {@code nohup} ignores HUP, a script's background job INT): the JVM then keeps it
+   * ignored and installs nothing, silently.
+   */
+  private static boolean handle(String name, SignalHandler handler) {
+    return Signal.handle(new Signal(name), handler) != SignalHandler.SIG_IGN;
   }
 
   private static void reload(GatehouseServer server, Path file) {

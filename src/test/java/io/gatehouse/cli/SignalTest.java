@@ -86,6 +86,41 @@ class SignalTest {
   }
 
   /**
+   * Under {@code nohup} SIGHUP comes ignored, and the JVM keeps it so: no handler can be installed
+   * and a SIGHUP would silently not reload. The start says so, with what to use instead.
+   */
+  @Test
+  void startedUnderNohupItSaysSighupWillNotReload() throws Exception {
+    int port;
+    try (ServerSocket probe = new ServerSocket(0)) {
+      port = probe.getLocalPort();
+    }
+    Path config = dir.resolve("g.yaml");
+    Files.writeString(config, """
+        admin: { bind: 127.0.0.1:0 }
+        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
+        """.formatted(port));
+    Path out = dir.resolve("out.log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process process = new ProcessBuilder(List.of("nohup", java, "-cp", System.getProperty("java.class.path"),
+            "io.gatehouse.cli.Main", "run", "-c", config.toString()))
+        .redirectErrorStream(true)
+        .redirectOutput(out.toFile())
+        .start();
+    try {
+      // The handlers are installed once the listeners are up, so the warning follows "started".
+      await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("SIGHUP is ignored"));
+      assertThat(Files.readString(out)).contains("SIGHUP is ignored in this process")
+          .contains("use `gatehouse reload` or POST /api/v1/reload").doesNotContain("SIGUSR1 is ignored");
+      signal("HUP", process);
+      get(port, "/still-serving");
+      assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  /**
    * Starts {@code gatehouse run} without {@code -c} once 3128 and 9901 are free, again when it lost
    * them to someone else between the check and its bind ({@code cannot start}, address in use), for
    * at most {@link #PORT_WAIT}; returns the started process. Skipped, saying so, only when the
