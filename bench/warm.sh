@@ -7,14 +7,16 @@
 # path first met in rep 1 compiled (and deoptimized shared code) during the measured runs, on the
 # pinned core: ~9% of the candidate's measured CPU at dc905bc (docs/benchmarks.md). Two rounds so
 # that profiles already see every shape when C2 compiles. Bounded: the whole warm-up stops after
-# WARM_MAX seconds (default 55), before the harness's prewarm (~80 s) ends.
+# WARM_MAX seconds (default 55, or 3.5 x CANDIDATE_PREWARM if less), before the harness's prewarm ends.
 # Environment: the harness's ORIGIN, CANDIDATE_*_PORT, CLIENT_CPU, HARNESS_DIR.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 harness_dir="${HARNESS_DIR:-$here/../../shared/bench}"
 step="${WARM_STEP:-3}"
 rounds="${WARM_ROUNDS:-2}"
-end=$((SECONDS + ${WARM_MAX:-55}))
+# The harness's prewarm lasts about 4 x CANDIDATE_PREWARM (default 15 s) plus the peers' own; a
+# shorter one (when the environment says so) shortens this bound, so no measured run is disturbed.
+end=$((SECONDS + ${WARM_MAX:-$(( ${CANDIDATE_PREWARM:-15} * 7 / 2 < 55 ? ${CANDIDATE_PREWARM:-15} * 7 / 2 : 55 ))}))
 client=(taskset -c "${CLIENT_CPU:-0}")
 rev="${CANDIDATE_REVERSE_PORT:-}" tls="${CANDIDATE_TLS_PORT:-}" fwd="${CANDIDATE_FORWARD_PORT:-}"
 
