@@ -50,10 +50,7 @@ class SignalTest {
 
   @Test
   void sigusr1ReopensTheAccessLogAfterARename() throws Exception {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
+    int port = freePort();
     Path log = dir.resolve("access.log");
     Path rotated = dir.resolve("access.log.1");
     Path config = dir.resolve("g.yaml");
@@ -63,12 +60,7 @@ class SignalTest {
         listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
         """.formatted(port));
     Path out = dir.resolve("out.log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-            "io.gatehouse.cli.Main", "run", "-c", config.toString()))
-        .redirectErrorStream(true)
-        .redirectOutput(out.toFile())
-        .start();
+    Process process = gatehouse(List.of(), out, "run", "-c", config.toString());
     try {
       await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("Gatehouse started"));
       get(port, "/before");
@@ -91,22 +83,14 @@ class SignalTest {
    */
   @Test
   void startedUnderNohupItSaysSighupWillNotReload() throws Exception {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
+    int port = freePort();
     Path config = dir.resolve("g.yaml");
     Files.writeString(config, """
         admin: { bind: 127.0.0.1:0 }
         listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
         """.formatted(port));
     Path out = dir.resolve("out.log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process process = new ProcessBuilder(List.of("nohup", java, "-cp", System.getProperty("java.class.path"),
-            "io.gatehouse.cli.Main", "run", "-c", config.toString()))
-        .redirectErrorStream(true)
-        .redirectOutput(out.toFile())
-        .start();
+    Process process = gatehouse(List.of("nohup"), out, "run", "-c", config.toString());
     try {
       // The handlers are installed once the listeners are up, so the warning follows "started".
       await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("SIGHUP is ignored"));
@@ -127,7 +111,6 @@ class SignalTest {
    * ports stay taken that long (a proxy of the machine's own on 3128, say).
    */
   private static Process startEmbeddedDefault(Path out) throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     long deadline = System.nanoTime() + PORT_WAIT.toNanos();
     while (true) {
       try {
@@ -137,11 +120,7 @@ class SignalTest {
       } catch (ConditionTimeoutException e) {
         Assumptions.abort("ports 3128 and 9901, which the embedded default binds, stayed taken for " + PORT_WAIT);
       }
-      Process process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-              "io.gatehouse.cli.Main", "run"))
-          .redirectErrorStream(true)
-          .redirectOutput(out.toFile())
-          .start();
+      Process process = gatehouse(List.of(), out, "run");
       try {
         await().atMost(Duration.ofSeconds(20))
             .until(() -> !process.isAlive() || Files.readString(out).contains("Gatehouse started"));
@@ -155,6 +134,24 @@ class SignalTest {
       String output = Files.readString(out);
       boolean lostThePorts = output.contains("cannot start") && output.contains("Address already in use");
       assertThat(lostThePorts && System.nanoTime() < deadline).as(output).isTrue();
+    }
+  }
+
+  /**
+   * {@code gatehouse ARGS} as a process of this JVM's java and class path, started through
+   * {@code wrapper} (e.g. {@code nohup}; empty for none), its output in {@code out}.
+   */
+  private static Process gatehouse(List<String> wrapper, Path out, String... args) throws Exception {
+    List<String> command = new java.util.ArrayList<>(wrapper);
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), "io.gatehouse.cli.Main"));
+    command.addAll(List.of(args));
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket probe = new ServerSocket(0)) {
+      return probe.getLocalPort();
     }
   }
 
