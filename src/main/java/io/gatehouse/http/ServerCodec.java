@@ -1,27 +1,32 @@
 package io.gatehouse.http;
 
-import io.netty.channel.CombinedChannelDuplexHandler;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandler;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpStatusClass;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.channel.socket.DuplexChannel;
+import java.net.SocketAddress;
 import java.util.ArrayDeque;
 import java.util.List;
-import io.netty.buffer.ByteBuf;
 
 /**
  * The client-facing HTTP/1.1 codec: {@link RequestDecoder} (Gatehouse's own strict parser) plus a
  * response encoder that knows which request each response answers, so a response to HEAD (and a
  * 2xx to CONNECT) is framed without a body (RFC 9110 §9.3.2, RFC 9112 §6.3). Replaces Netty's
  * {@code HttpServerCodec}, whose decoder cannot be made to refuse obs-fold.
+ *
+ * <p>One handler in the pipeline, the decoder itself, writing through its own encoder: not Netty's
+ * {@code CombinedChannelDuplexHandler}, which wraps each half in a context of its own and adds a
+ * delegating call to every read, write, flush and read request, and two objects to every connection.
  */
-public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecoder, HttpResponseEncoder> {
+public final class ServerCodec extends RequestDecoder implements ChannelOutboundHandler {
   /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
   @Override
   public boolean isSharable() {
@@ -30,9 +35,14 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
 
   /** Methods of requests not yet answered; event-loop confined. */
   private final ArrayDeque<HttpMethod> methods = new ArrayDeque<>();
+  private final Encoder encoder = new Encoder();
+  /** {@link #endResponses} was called: writes pass as they are. */
+  private boolean raw;
+  /** The client half-closed after its CONNECT: held for the tunnel, with the bytes before it. */
+  private boolean inputEndedAfterConnect;
 
   public ServerCodec(int maxInitialLineBytes, int maxHeaderBytes) {
-    init(new Decoder(maxInitialLineBytes, maxHeaderBytes), new Encoder());
+    super(maxInitialLineBytes, maxHeaderBytes);
   }
 
   /**
@@ -42,59 +52,97 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
    * and this saves the pointless interest change.) Every read the proxy asks for passes here.
    */
   @Override
-  public void read(ChannelHandlerContext ctx) throws Exception {
+  public void read(ChannelHandlerContext ctx) {
     if (ctx.channel() instanceof DuplexChannel && ((DuplexChannel) ctx.channel()).isInputShutdown()) {
       return;
     }
-    super.read(ctx);
+    ctx.read();
+  }
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+    if (raw) {
+      ctx.write(msg, promise);
+    } else {
+      encoder.write(ctx, msg, promise);
+    }
   }
 
   /**
-   * After a CONNECT head the bytes that follow are not HTTP (RFC 9110 §9.3.6): the decoder stops
-   * and keeps them ({@link MessageDecoder#HOLD}: nothing more is read from the socket either), so that when the codec is removed for a
-   * tunnel they are handed on as raw bytes, and so that a refused CONNECT (which closes the
-   * connection) never has them parsed as a request.
+   * No more HTTP responses on this connection: what is written from now on passes as it is. For a
+   * protocol upgrade (101): the relay's tunnel may write the upstream's first bytes to this side while
+   * this codec is still in the pipeline handing on what it read, and an HTTP encoder would refuse them.
    */
-  private final class Decoder extends RequestDecoder {
-    /** The client half-closed after its CONNECT: held for the tunnel, with the bytes before it. */
-    private boolean inputEndedAfterConnect;
+  public void endResponses() {
+    raw = true;
+  }
 
-    Decoder(int maxLineBytes, int maxFieldBytes) {
-      super(maxLineBytes, maxFieldBytes);
-    }
+  @Override
+  public void flush(ChannelHandlerContext ctx) {
+    ctx.flush();
+  }
 
-    @Override
-    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-      int before = out.size();
-      super.decode(ctx, in, out);
-      for (int i = before; i < out.size(); i++) {
-        if (out.get(i) instanceof HttpRequest) {
-          methods.add(((HttpRequest) out.get(i)).method());
-        }
+  @Override
+  public void bind(ChannelHandlerContext ctx, SocketAddress localAddress, ChannelPromise promise) {
+    ctx.bind(localAddress, promise);
+  }
+
+  @Override
+  public void connect(ChannelHandlerContext ctx, SocketAddress remoteAddress, SocketAddress localAddress,
+      ChannelPromise promise) {
+    ctx.connect(remoteAddress, localAddress, promise);
+  }
+
+  @Override
+  public void disconnect(ChannelHandlerContext ctx, ChannelPromise promise) {
+    ctx.disconnect(promise);
+  }
+
+  @Override
+  public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+    ctx.close(promise);
+  }
+
+  @Override
+  public void deregister(ChannelHandlerContext ctx, ChannelPromise promise) {
+    ctx.deregister(promise);
+  }
+
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+    int before = out.size();
+    super.decode(ctx, in, out);
+    for (int i = before; i < out.size(); i++) {
+      if (out.get(i) instanceof HttpRequest) {
+        methods.add(((HttpRequest) out.get(i)).method());
       }
     }
+  }
 
-    /**
-     * A FIN after a CONNECT ends the tunnel's upstream direction, not an HTTP message: letting the
-     * decoder see it would drop the bytes kept for the tunnel. It is passed on when the codec leaves
-     * (after those bytes); a refused CONNECT closes the connection anyway.
-     */
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-      if (state() == HOLD && evt instanceof ChannelInputShutdownEvent) {
-        inputEndedAfterConnect = true;
-        return;
-      }
-      super.userEventTriggered(ctx, evt);
+  /**
+   * After a CONNECT head the bytes that follow are not HTTP (RFC 9110 §9.3.6): the decoder stops and
+   * keeps them ({@link MessageDecoder#HOLD}: nothing more is read from the socket either), so that
+   * when the codec is removed for a tunnel they are handed on as raw bytes, and so that a refused
+   * CONNECT (which closes the connection) never has them parsed as a request. A FIN after a CONNECT
+   * ends the tunnel's upstream direction, not an HTTP message: letting the decoder see it would drop
+   * the bytes kept for the tunnel. It is passed on when the codec leaves (after those bytes); a
+   * refused CONNECT closes the connection anyway.
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (state() == HOLD && evt instanceof ChannelInputShutdownEvent) {
+      inputEndedAfterConnect = true;
+      return;
     }
+    super.userEventTriggered(ctx, evt);
+  }
 
-    @Override
-    protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
-      if (inputEndedAfterConnect) {
-        ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
-      }
-      super.handlerRemoved0(ctx);
+  @Override
+  protected void handlerRemoved0(ChannelHandlerContext ctx) throws Exception {
+    if (inputEndedAfterConnect) {
+      ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
     }
+    super.handlerRemoved0(ctx);
   }
 
   /**
@@ -102,15 +150,9 @@ public final class ServerCodec extends CombinedChannelDuplexHandler<RequestDecod
    * headers nobody asked for is written as its upstream bytes ({@link UpstreamResponse#writeHead}),
    * and its body parts follow as they came (chunk framing added when the proxy chunks the body,
    * nothing written for a bodyless response), without Netty's encoder, whose state the head never
-   * passed through.
+   * passed through. Not in the pipeline: the codec calls it with its own context.
    */
   private final class Encoder extends HttpResponseEncoder {
-    /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
-    @Override
-    public boolean isSharable() {
-      return false;
-    }
-
     private HttpMethod method;
     /** The body of the response written by ranges. */
     private final RangedBody body = new RangedBody();

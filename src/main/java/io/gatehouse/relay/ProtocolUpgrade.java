@@ -1,6 +1,7 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.PipelineNames;
+import io.gatehouse.http.ServerCodec;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
@@ -39,7 +40,9 @@ final class ProtocolUpgrade {
   }
 
   private static void removeEncoder(ChannelHandler codec) {
-    if (codec instanceof CombinedChannelDuplexHandler<?, ?> combined) {
+    if (codec instanceof ServerCodec client) {
+      client.endResponses();
+    } else if (codec instanceof CombinedChannelDuplexHandler<?, ?> combined) {
       combined.removeOutboundHandler();
     }
   }
