@@ -170,9 +170,11 @@ class DashboardBrowserTest {
 
         // A canary under the steady load: its judge chart gains points as verdicts come in. The SLO
         // is loose on purpose: this is about the page, not the judge, on a machine that may be busy.
+        // 20 steps of 3 s: it must still be running when the page pauses it below, however slowly
+        // the browser gets there (at 1 s a step it was once promoted first, on a busy CI machine).
         JsonNode started = api(proxy, "POST", "/api/v1/deployments", """
             {"route":"app","to":"green","strategy":"canary","steps":[5,10,15,20,25,30,35,40,45,50,55,60,65,70,75,80,85,90,95,100],
-             "interval":"1s","slo":{"maxErrorRate":0.2,"maxP99":"2s","minRequests":5,"vsBaseline":false},
+             "interval":"3s","slo":{"maxErrorRate":0.2,"maxP99":"2s","minRequests":5,"vsBaseline":false},
              "onFailure":"rollback"}""");
         String card = "#deployments .deployment[data-key='" + started.get("id").asText() + "']";
         WebElement charts = await().atMost(Duration.ofSeconds(20))
