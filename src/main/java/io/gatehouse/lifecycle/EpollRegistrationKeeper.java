@@ -77,8 +77,8 @@ final class EpollRegistrationKeeper implements IoHandlerFactory {
     /** Applies the held interests, then waits and dispatches: nothing waits on the set before this. */
     @Override
     public int run(IoHandlerContext context) {
-      for (Registration held; (held = this.held.poll()) != null; ) {
-        held.applyHeld();
+      for (Registration next; (next = held.poll()) != null; ) {
+        next.applyHeld();
       }
       return epoll.run(context);
     }
@@ -109,8 +109,11 @@ final class EpollRegistrationKeeper implements IoHandlerFactory {
       return epoll.isCompatible(handleType);
     }
 
-    /** Whether a first interest submitted now can wait for {@link #run}: only on this loop's thread. */
-    boolean canHold(Registration registration) {
+    /**
+     * Queues {@code registration} to apply its first interest at {@link #run}; false (nothing queued)
+     * off this loop's thread, where the interest must go through at once.
+     */
+    boolean hold(Registration registration) {
       if (!executor.isExecutorThread(Thread.currentThread())) {
         return false;
       }
@@ -147,7 +150,7 @@ final class EpollRegistrationKeeper implements IoHandlerFactory {
           held = ops; // still before the next epoll_wait: the latest interest replaces it
           return value;
         }
-        if (value != EpollIoOps.NONE.value() && handler.canHold(this)) {
+        if (value != EpollIoOps.NONE.value() && handler.hold(this)) {
           held = ops;
           return value;
         }
@@ -196,7 +199,7 @@ final class EpollRegistrationKeeper implements IoHandlerFactory {
 
     @Override
     public boolean cancel() {
-      held = null; // never added: nothing to take out of the set (Netty's own removal then fails quietly)
+      held = null; // if still held, never added: nothing to take out of the set (Netty's removal then fails quietly)
       return epoll.cancel();
     }
   }
