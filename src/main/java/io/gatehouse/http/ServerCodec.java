@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandler;
 import io.netty.channel.ChannelPromise;
+import io.netty.util.concurrent.PromiseCombiner;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.HttpContent;
@@ -176,7 +177,19 @@ public final class ServerCodec extends RequestDecoder implements ChannelOutbound
           : response.chunkedForClient() ? RangedBody.CHUNKED : RangedBody.RAW);
       ByteBuf buf = ctx.alloc().buffer(response.receivedLength() + 64);
       response.writeHead(buf);
-      ctx.write(buf, promise);
+      if (!(response instanceof UpstreamFullResponse whole)) {
+        ctx.write(buf, promise);
+      } else if (promise.isVoid()) {
+        ctx.write(buf, promise);
+        body.write(ctx, whole, promise);
+      } else {
+        PromiseCombiner combiner = new PromiseCombiner(ctx.executor());
+        combiner.add(ctx.write(buf));
+        ChannelPromise rest = ctx.newPromise();
+        combiner.add(rest);
+        body.write(ctx, whole, rest);
+        combiner.finish(promise);
+      }
     }
 
     @Override

@@ -123,11 +123,19 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       int code = head.status();
       // The parser's copy of the head, made for its own pass: the fields stay bytes until
       // someone asks for them, and most responses go to the client by ranges (UpstreamResponse).
-      HttpResponse response = new UpstreamResponse(head, headBytes());
+      byte[] bytes = headBytes();
       headRead(in, head);
-      out.add(response);
       boolean informational = code < 200;
       HttpMethod method = informational ? methods.peek() : methods.poll();
+      long length = head.contentLength();
+      if (length > 0 && length <= in.readableBytes() && !head.hasTransferEncoding() && !informational
+          && code != 204 && code != 304 && !HttpMethod.HEAD.equals(method)) {
+        // The whole body came with its head: one message, which crosses the relay and the
+        // client's handlers once (UpstreamFullResponse). The next head may follow in the buffer.
+        out.add(new UpstreamFullResponse(head, bytes, in.readRetainedSlice((int) length)));
+        return true;
+      }
+      out.add(new UpstreamResponse(head, bytes));
       if (code == 101) {
         lastPart(out);
         hold(); // the bytes that follow belong to the tunnel

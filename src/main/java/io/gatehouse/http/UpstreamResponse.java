@@ -24,9 +24,10 @@ import java.nio.charset.StandardCharsets;
  * {@link #headers()} was called, the headers are the message and it is encoded as any other.
  *
  * <p>The head is a heap copy, not a slice of the received buffer: nothing to release on any path
- * (retry, abort, client gone, 101). Event-loop confined: plain fields.
+ * (retry, abort, client gone, 101). A response whose whole body came in the same read as its head
+ * is an {@link UpstreamFullResponse}, which holds that body too. Event-loop confined: plain fields.
  */
-public final class UpstreamResponse extends DefaultHttpResponse {
+public class UpstreamResponse extends DefaultHttpResponse {
   /** {@code Transfer-Encoding: chunked} is added: the proxy chunks the body for the client. */
   public static final int ADD_CHUNKED = 1;
   /** {@code Connection: close} is added. */

@@ -270,6 +270,13 @@ public final class HttpExchange {
     if (settings.responseHeaders() != null) {
       settings.responseHeaders().accept(response.headers());
     }
+    if (response instanceof LastHttpContent whole) {
+      // Read whole (http.UpstreamFullResponse): the head, its body and its end in one write.
+      responseBodyBytes += whole.content().readableBytes();
+      client.write(response, client.voidPromise());
+      complete();
+      return;
+    }
     client.write(response, client.voidPromise());
   }
 

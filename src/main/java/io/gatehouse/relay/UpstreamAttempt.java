@@ -145,9 +145,8 @@ final class UpstreamAttempt {
       return;
     }
     if (msg instanceof HttpResponse) {
-      if (!onResponseHead((HttpResponse) msg) || !(msg instanceof HttpContent)) {
-        return;
-      }
+      onResponseHead((HttpResponse) msg); // a response read whole goes on whole, its body and end included
+      return;
     }
     if (msg instanceof HttpContent) {
       onResponseContent((HttpContent) msg);
@@ -156,13 +155,12 @@ final class UpstreamAttempt {
     }
   }
 
-  /** @return whether a body part in the same message may follow on to the client */
-  private boolean onResponseHead(HttpResponse response) {
+  private void onResponseHead(HttpResponse response) {
     if (response.decoderResult().isFailure()) {
       ReferenceCountUtil.release(response);
       upstream.close();
       exchange.fail(Reason.UPSTREAM_BAD_RESPONSE, "malformed response");
-      return false;
+      return;
     }
     if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
       informational = true;
@@ -171,17 +169,16 @@ final class UpstreamAttempt {
       } else {
         exchange.onInformational(response);
       }
-      return !exchange.isDone(); // a part in the same message is the 1xx's end: dropped below
+      return;
     }
     if (exchange.retriesStatus(this, response)) {
-      return false;
+      return;
     }
     responseTimer.disarm();
     // From the parsed head when there is one: reading the headers would materialize them.
     int flags = response instanceof UpstreamResponse parsed ? parsed.hopByHopFlags() : HopByHop.scan(response.headers());
     upstreamKeepAlive = Framing.upstreamKeepAlive(response, flags);
     exchange.onResponseHead(response, flags);
-    return !exchange.isDone();
   }
 
   private void onResponseContent(HttpContent content) {

@@ -191,6 +191,28 @@ class Http2StreamCodecTest {
     data.release();
   }
 
+  /** A response read whole ({@link UpstreamFullResponse}) gives the frames its head and last part give. */
+  @Test
+  void responseReadWholeIsHeadersThenDataEndingTheStream() throws Exception {
+    String head = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n";
+    HeadParser parser = new HeadParser(false, 8192, 65536);
+    HttpHead parsed = parser.parse(Unpooled.copiedBuffer(head, StandardCharsets.US_ASCII));
+    UpstreamFullResponse whole = new UpstreamFullResponse(parsed, java.util.Arrays.copyOf(parser.headBytes(), parsed.length()),
+        Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII));
+    assertThat(whole.forwardByRanges(UpstreamResponse.ADD_VIA)).isTrue();
+    channel.writeOutbound(whole);
+    Http2HeadersFrame headers = channel.readOutbound();
+    assertThat(headers.headers().status().toString()).isEqualTo("200");
+    assertThat(headers.headers().get("content-type").toString()).isEqualTo("text/plain");
+    assertThat(headers.headers().contains("via")).isTrue();
+    assertThat(headers.isEndStream()).isFalse();
+    Http2DataFrame data = channel.readOutbound();
+    assertThat(data.content().toString(StandardCharsets.US_ASCII)).isEqualTo("ok");
+    assertThat(data.isEndStream()).isTrue();
+    data.release();
+    assertThat(whole.refCnt()).isZero();
+  }
+
   @Test
   void informationalResponseNeverEndsTheStream() {
     channel.writeOutbound(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(103)));

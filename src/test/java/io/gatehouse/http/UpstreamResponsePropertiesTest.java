@@ -79,6 +79,23 @@ class UpstreamResponsePropertiesTest {
     assertThat(normalized(materializedLate)).isEqualTo(expected);
   }
 
+  /**
+   * A response read whole ({@link UpstreamFullResponse}: the head and its body in one message) is
+   * written as the same bytes as its head followed by its body as a last part, by ranges or not.
+   */
+  @Property(tries = 500)
+  void a_response_read_whole_is_written_as_its_head_and_last_part_are(@ForAll("cases") Case c) throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(c.trailer()); // a body read whole has a length: no trailers
+    Case plain = new Case(c.head(), c.method(), c.additions(), c.body(), false);
+    for (Path path : Path.values()) {
+      String parts = new String(write(plain, path, Shape.PARTS), StandardCharsets.ISO_8859_1);
+      assertThat(new String(write(plain, path, Shape.WHOLE), StandardCharsets.ISO_8859_1)).as(path.toString())
+          .isEqualTo(parts);
+      assertThat(new String(write(plain, path, Shape.WHOLE_VOID_PROMISE), StandardCharsets.ISO_8859_1))
+          .as(path + ", void promise (as the relay writes)").isEqualTo(parts);
+    }
+  }
+
   @Property(tries = 500)
   void hop_by_hop_flags_of_the_head_are_those_of_its_headers(@ForAll("cases") Case c) throws Exception {
     UpstreamResponse fromHead = parse(c.head());
@@ -118,12 +135,22 @@ class UpstreamResponsePropertiesTest {
 
   private enum Path { RANGES, HEADERS, RANGES_THEN_HEADERS_READ }
 
+  /** How the response is handed to the codec: head then last part, or read whole (with a promise, or a void one). */
+  private enum Shape { PARTS, WHOLE, WHOLE_VOID_PROMISE }
+
   private static UpstreamResponse parse(String head) throws HeadParseException {
+    return parse(head, null);
+  }
+
+  /** With a {@code body}, the response read whole. */
+  private static UpstreamResponse parse(String head, String body) throws HeadParseException {
     ByteBuf buf = Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1);
     try {
       HeadParser parser = new HeadParser(false, 8192, 65536);
       HttpHead parsed = parser.parse(buf);
-      return new UpstreamResponse(parsed, Arrays.copyOf(parser.headBytes(), parsed.length()));
+      byte[] bytes = Arrays.copyOf(parser.headBytes(), parsed.length());
+      return body == null ? new UpstreamResponse(parsed, bytes)
+          : new UpstreamFullResponse(parsed, bytes, Unpooled.copiedBuffer(body, StandardCharsets.US_ASCII));
     } finally {
       buf.release();
     }
@@ -131,7 +158,11 @@ class UpstreamResponsePropertiesTest {
 
   /** The bytes the client codec writes for the case's response, along one path. */
   private static byte[] write(Case c, Path path) throws Exception {
-    UpstreamResponse response = parse(c.head());
+    return write(c, path, Shape.PARTS);
+  }
+
+  private static byte[] write(Case c, Path path, Shape shape) throws Exception {
+    UpstreamResponse response = shape != Shape.PARTS ? parse(c.head(), c.body()) : parse(c.head());
     int flags = response.hopByHopFlags();
     boolean byRanges = path != Path.HEADERS && response.forwardByRanges(c.additions());
     if (!byRanges) { // as relay.Framing edits a response it cannot forward by ranges
@@ -152,7 +183,16 @@ class UpstreamResponsePropertiesTest {
       if (c.trailer()) {
         last.trailingHeaders().add("X-Sum", "1");
       }
-      channel.writeOutbound(response, last);
+      if (shape == Shape.WHOLE) {
+        last.release();
+        channel.writeOutbound(response);
+      } else if (shape == Shape.WHOLE_VOID_PROMISE) {
+        last.release();
+        channel.writeOneOutbound(response, channel.voidPromise());
+        channel.flushOutbound();
+      } else {
+        channel.writeOutbound(response, last);
+      }
       ByteBuf all = Unpooled.buffer();
       Object out;
       while ((out = channel.readOutbound()) != null) {
