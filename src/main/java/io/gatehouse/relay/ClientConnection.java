@@ -128,6 +128,19 @@ final class ClientConnection {
     }
   }
 
+  /**
+   * The next close of this connection is abortive (TCP RST, SO_LINGER 0): for a client cut because
+   * it does not read its response. A plain close would leave the unread response in the kernel's
+   * send queue, which a slow reader keeps pinned for as long as it goes on taking a few bytes at a
+   * time (the socket lingers in FIN-WAIT-1: a megabyte or more per connection, for hours); the reset
+   * drops it at once. An HTTP/2 stream is reset by its own close; its connection stays.
+   */
+  void resetOnClose() {
+    if (channel instanceof DuplexChannel) {
+      channel.config().setOption(ChannelOption.SO_LINGER, 0);
+    }
+  }
+
   /** Closes once everything written so far has left (an HTTP/2 stream ends with its response). */
   void afterFlush() {
     if (channel instanceof Http2StreamChannel) {

@@ -365,16 +365,21 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /**
    * The client sends its body or takes its response slower than the minimum rate: 408 while no
-   * response has started, otherwise the connection is cut (and counted, as no reply counts it).
+   * response has started, otherwise the connection is cut with a reset, which also drops what it
+   * left unread ({@link ClientConnection#resetOnClose}), and counted, as no reply counts it.
    */
   private void onClientTooSlow() {
     if (exchange != null && !exchange.isDone()) {
       if (exchange.responseStarted()) {
         context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+        closing.resetOnClose();
       }
       exchange.abort(Reason.CLIENT_TOO_SLOW, "request body or response read slower than the minimum rate");
     } else if (!closing.lingering()) {
       context.observer().localReply(Reason.CLIENT_TOO_SLOW);
+      if (!discardingBody) {
+        closing.resetOnClose(); // a response it stopped reading (its end still queued here)
+      }
       channel.close();
     }
   }

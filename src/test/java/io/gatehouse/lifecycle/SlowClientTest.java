@@ -116,23 +116,32 @@ class SlowClientTest {
       client.socket().setReceiveBufferSize(4096);
       client.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
       // Reads 1 KiB every 50 ms (about 20 KiB/s) and never stops: no timeout fires, only the rate
-      // can cut it. What the proxy wrote before the cut (the kernel buffers take megabytes) is
-      // still arriving, so the cut shows at the origin, not as an end of stream here.
+      // can cut it. The cut is a reset: what the proxy wrote before it (the kernel buffers take
+      // megabytes) is dropped, not left queued for the slow reader to pin for hours.
+      java.util.concurrent.atomic.AtomicReference<String> end = new java.util.concurrent.atomic.AtomicReference<>();
       Thread reader = new Thread(() -> {
         byte[] buffer = new byte[1024];
         try {
-          for (int i = 0; i < 400 && client.socket().getInputStream().read(buffer) >= 0; i++) {
+          for (int i = 0; i < 400; i++) {
+            if (client.socket().getInputStream().read(buffer) < 0) {
+              end.set("end of stream");
+              return;
+            }
             Thread.sleep(50);
           }
-        } catch (Exception ignored) {
-          // closed by the test
+          end.set("still reading");
+        } catch (java.net.SocketException e) {
+          end.set(e.getMessage());
+        } catch (Exception e) {
+          end.set(e.toString());
         }
       });
       reader.start();
       await().atMost(Duration.ofSeconds(15)).until(() -> origin.openConnections() == 0);
       assertThat(slow.metrics().localReplies("client_too_slow")).isEqualTo(1);
-      client.close();
       reader.join(5000);
+      assertThat(end.get()).isEqualTo("Connection reset");
+      client.close();
     }
   }
 
@@ -144,6 +153,21 @@ class SlowClientTest {
       client.send("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n");
       // never read: the proxy's buffers fill, then the slow-reader timeout closes the connection
       await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
+      // with a reset: the megabytes queued for it are dropped, not delivered (nor kept) after the cut
+      client.socket().setSoTimeout(5000);
+      byte[] buffer = new byte[64 * 1024];
+      long read = 0;
+      String end;
+      try {
+        int n;
+        while ((n = client.socket().getInputStream().read(buffer)) >= 0 && read < (64L << 20)) {
+          read += n;
+        }
+        end = "end of stream after " + read + " bytes";
+      } catch (java.net.SocketException e) {
+        end = e.getMessage();
+      }
+      assertThat(end).isEqualTo("Connection reset");
     }
   }
 }
