@@ -151,12 +151,6 @@ final class ClientConnection {
   }
 
   /**
-   * Closes after a local reply without losing it. A plain close while request bytes are still
-   * unread makes the kernel send RST, and a client that receives RST before it read the reply
-   * loses the reply (RFC 9112 §9.6). So: flush, half-close (FIN after the reply), drop whatever
-   * the client still sends, and close when it closes or after {@link #LINGER_MILLIS}.
-   */
-  /**
    * Resets a lingering stream once its response is out: the stream's END_STREAM has left the
    * flow-control queue (half-closed local, RFC 9113 §5.1). A response still waiting for the client's
    * window is not cut by this (a reset would drop it); the stream's timeouts bound that wait.
@@ -173,6 +167,12 @@ final class ClientConnection {
     channel.close();
   }
 
+  /**
+   * Closes after a local reply without losing it. A plain close while request bytes are still
+   * unread makes the kernel send RST, and a client that receives RST before it read the reply
+   * loses the reply (RFC 9112 §9.6). So: flush, half-close (FIN after the reply), drop whatever
+   * the client still sends, and close when it closes or after {@link #LINGER_MILLIS}.
+   */
   void linger() {
     lingering = true;
     if (channel instanceof Http2StreamChannel) {
