@@ -385,7 +385,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
     }
     switch (state) {
       case IDLE:
-        ctx.close();
+        IdleClose.close(ctx); // FIN, and a reset for a client that cannot see it: it is still reading
         return;
       case HEAD:
         state = State.EXPIRED;

@@ -1,5 +1,6 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.http.HalfClose;
 import io.gatehouse.http.PipelineNames;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

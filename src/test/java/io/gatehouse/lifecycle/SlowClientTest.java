@@ -64,6 +64,48 @@ class SlowClientTest {
     }
   }
 
+  /**
+   * A response that fitted whole in the kernel's send buffer leaves the connection idle for the
+   * proxy while the client has read none of it: the idle close is a FIN the client cannot reach
+   * behind that data, then a reset, which drops what it left unread (a plain close would leave it
+   * queued, sent on at the reader's pace).
+   */
+  @Test
+  void idleConnectionWhoseClientLeftItsResponseUnreadIsReset() throws Exception {
+    origin.respond(head -> Reply.stream(64 * 1024));
+    try (RawHttpClient client = RawHttpClient.connect(port)) {
+      client.socket().setReceiveBufferSize(4096);
+      client.send("GET /64k HTTP/1.1\r\nHost: a\r\n\r\n");
+      Thread.sleep(1000 + 2000 + 1500); // idleTimeout, the FIN's grace, margin: reading nothing
+      client.socket().setSoTimeout(5000);
+      byte[] buffer = new byte[16 * 1024];
+      long read = 0;
+      String end;
+      try {
+        int n;
+        while ((n = client.socket().getInputStream().read(buffer)) >= 0) {
+          read += n;
+        }
+        end = "end of stream after " + read + " bytes";
+      } catch (java.net.SocketException e) {
+        end = e.getMessage();
+      }
+      assertThat(end).isEqualTo("Connection reset");
+    }
+  }
+
+  /** A client that read everything gets the idle close's FIN, and closing its side ends the connection at once. */
+  @Test
+  void idleConnectionWhoseClientReadEverythingEndsWithAFin() throws Exception {
+    try (RawHttpClient client = RawHttpClient.connect(port)) {
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n").readResponse().status()).isEqualTo(200);
+      client.socket().setSoTimeout(3000);
+      assertThat(client.socket().getInputStream().read()).isEqualTo(-1); // the FIN, at the idle timeout
+      client.socket().shutdownOutput();
+      await().atMost(Duration.ofMillis(1500)).until(() -> proxy.openConnections().get("web") == 0L);
+    }
+  }
+
   @Test
   void stalledRequestBodyGets408AndFreesTheUpstream() throws Exception {
     try (RawHttpClient client = RawHttpClient.connect(port)) {

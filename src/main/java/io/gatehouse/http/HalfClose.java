@@ -1,0 +1,34 @@
+package io.gatehouse.http;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.channel.unix.Socket;
+import io.netty.channel.unix.UnixChannel;
+import java.io.IOException;
+
+/**
+ * Sends FIN on a connection whose queued writes are all flushed: the half-close of tunnels (a side's
+ * input ended), of lingering connections after a local reply, and of idle ones ({@link IdleClose}).
+ * Netty's {@link DuplexChannel#shutdownOutput()} builds a {@code ChannelOutputShutdownException}
+ * with a full stack trace at every call, to fail writes still queued, which these callers never
+ * have (they shut after a flush completed, or with nothing written): the JVM's stack walk for it
+ * was about 2% of a CONNECT tunnel's CPU (perf, docs/benchmarks.md). On epoll and kqueue the socket
+ * is shut directly; Netty's view stays right, since {@code isOutputShutdown()} reads the socket's own
+ * state. Call on the channel's loop.
+ */
+public final class HalfClose {
+  private HalfClose() {}
+
+  public static ChannelFuture shutdownOutput(Channel channel) {
+    if (channel instanceof UnixChannel unix && unix.fd() instanceof Socket socket) {
+      try {
+        socket.shutdown(false, true);
+        return channel.newSucceededFuture();
+      } catch (IOException e) {
+        return channel.newFailedFuture(e);
+      }
+    }
+    return ((DuplexChannel) channel).shutdownOutput();
+  }
+}
