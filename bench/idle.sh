@@ -18,16 +18,8 @@ base=${PORT:-25100}
 proxies=${PROXIES:-gatehouse nginx haproxy}
 settle=${SETTLE:-5}
 nmt=${NMT:-1}
-work=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-idle.XXXXXX")
-chmod 755 "$work" # nginx workers (user nobody when run as root) read the 1 KiB file
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+. "$here/lib.sh"
+bench_workdir idle
 [ "$(ulimit -n)" -gt $((n * 2 + 100)) ] || [ "$(ulimit -n)" -gt $((n + 500)) ] \
   || { echo "ulimit -n $(ulimit -n) is too small for N=$n" >&2; exit 1; }
 
@@ -43,10 +35,6 @@ CONF
 nginx -p "$work/nginx-origin" -c "$work/nginx-origin/nginx.conf" -e stderr -g 'daemon off;' &
 pids+=($!)
 
-wait_port() { # port: until it accepts, at most 20 s
-  for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-  echo "port $1 did not open" >&2; return 1
-}
 rss_mib() { # pid [field]: the process and its children (nginx's workers), VmRSS or another field
   local kib=0 p
   for p in "$1" $(pgrep -P "$1" || true); do

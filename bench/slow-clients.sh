@@ -5,9 +5,9 @@
 # (-H, a head that never ends), slow body (-B, R.U.D.Y.) and slow read (-X: pipelined GETs of a
 # 1 MiB file read a few bytes at a time through a tiny window). For each, read on the proxy's side
 # of its port once a second (ss): when the proxy had closed every attacking connection, the most
-# the kernel held queued for them, and what it still held after the proxy let go of them (sockets
-# in FIN-WAIT-1: a plain close leaves an unread response queued there, sent on at the reader's
-# pace for as long as it keeps reading). slowhttptest's own probe says whether fresh requests were
+# the kernel held queued for them, and the most it still held for them once the proxy had let go
+# (sockets in FIN-WAIT-1: a plain close leaves an unread response queued there, sent on at the
+# reader's pace for as long as it keeps reading, here until slowhttptest itself ends). slowhttptest's own probe says whether fresh requests were
 # still answered (a line is added when they were not). Loopback only; bounded.
 #
 #   bench/slow-clients.sh                         # C=500 connections, L=70 s per attack: ~11 min
@@ -23,16 +23,8 @@ attacks=${ATTACKS:-loris body read}
 for tool in slowhttptest nginx haproxy ss; do
   command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install slowhttptest nginx haproxy iproute2)" >&2; exit 1; }
 done
-work=$(mktemp -d "${TMPDIR:-/tmp}/gatehouse-slow.XXXXXX")
-chmod 755 "$work"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+. "$here/lib.sh"
+bench_workdir slow
 
 origin=$base
 mkdir -p "$work/www" "$work/nginx-origin" "$work/nginx-proxy"
@@ -47,10 +39,6 @@ CONF
 nginx -p "$work/nginx-origin" -c "$work/nginx-origin/nginx.conf" -e stderr -g 'daemon off;' &
 pids+=($!)
 
-wait_port() { # port: until it accepts, at most 30 s
-  for _ in $(seq 1 600); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done
-  echo "port $1 did not open" >&2; return 1
-}
 wait_port "$origin"
 
 start_gatehouse() { # port
@@ -128,12 +116,13 @@ attack() { # name port -> one table row
   down=$(awk -F, 'NR > 1 && $1 ~ /^[0-9]+$/ && $5 == 0 { n++ } END { print n + 0 }' "$out.csv")
   awk -v name="$name" -v c="$c" -v down="$down" '
     { e[$1] = $2; eq[$1] = $3; f[$1] = $4; fq[$1] = $5; last = $1
-      if ($2 > peak) { peak = $2; at = $1 } if ($3 > qmax) qmax = $3 }
+      if ($2 > peak) { peak = $2; at = $1 } if ($3 > qmax) qmax = $3
+      if ($5 > fmax) { fmax = $5; fn = $4 } }
     END {
       for (t = at; t <= last; t++) if (e[t] <= 2) { gone = t; break }
       printf "| %s | %d | %s | %.0f MiB | %s |\n", name, peak,
         (gone ? "by " gone " s" : "no: " e[last] " open at " last " s"), qmax / 1048576,
-        (f[last] ? f[last] " sockets, " sprintf("%.0f", fq[last] / 1048576) " MiB" : "none")
+        (fn ? fn " sockets, " sprintf("%.0f", fmax / 1048576) " MiB" : "none")
       if (down > 0) printf "|  | (its probe went unanswered for %d s) | | | |\n", down
     }' "$out.ss"
 }
@@ -146,7 +135,7 @@ for proxy in $proxies; do
   wait_port "$port"
   echo "### $proxy"
   echo
-  echo "| attack | attacking connections (peak) | the proxy had closed them all | most queued to them in the kernel | left in FIN-WAIT-1 at the end (sockets, queued) |"
+  echo "| attack | attacking connections (peak) | the proxy had closed them all | most queued to them in the kernel | most left in FIN-WAIT-1 after the proxy closed them (sockets, queued) |"
   echo "|---|---|---|---|---|"
   for a in $attacks; do attack "$a" "$port"; sleep 2; done
   echo
