@@ -22,3 +22,15 @@ wait_port() { # port: until it accepts, at most 30 s
   echo "port $1 did not open" >&2
   return 1
 }
+
+# Gatehouse as a plain reverse proxy: a listener on 127.0.0.1:$1 in front of 127.0.0.1:$2, the
+# access log off, the admin API on port $1 + 50. Prints the config.
+gatehouse_reverse_yaml() {
+  cat <<YAML
+admin: { bind: 127.0.0.1:$(($1 + 50)) }
+accessLog: { enabled: false }
+listeners: [ { name: web, bind: 127.0.0.1:$1, mode: reverse } ]
+routes: [ { name: all, cluster: origin } ]
+clusters: [ { name: origin, endpoints: [ "127.0.0.1:$2" ] } ]
+YAML
+}

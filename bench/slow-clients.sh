@@ -42,13 +42,7 @@ pids+=($!)
 wait_port "$origin"
 
 start_gatehouse() { # port
-  cat > "$work/gatehouse.yaml" <<YAML
-admin: { bind: 127.0.0.1:$(($1 + 50)) }
-accessLog: { enabled: false }
-listeners: [ { name: web, bind: 127.0.0.1:$1, mode: reverse } ]
-routes: [ { name: all, cluster: origin } ]
-clusters: [ { name: origin, endpoints: [ "127.0.0.1:$origin" ] } ]
-YAML
+  gatehouse_reverse_yaml "$1" "$origin" > "$work/gatehouse.yaml"
   "$root/gatehouse" run -c "$work/gatehouse.yaml" >"$work/gatehouse.log" 2>&1 &
   pids+=($!)
 }
