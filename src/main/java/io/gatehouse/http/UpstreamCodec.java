@@ -127,9 +127,9 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       headRead(in, head);
       boolean informational = code < 200;
       HttpMethod method = informational ? methods.peek() : methods.poll();
+      boolean bodyless = informational || code == 204 || code == 304 || HttpMethod.HEAD.equals(method);
       long length = head.contentLength();
-      if (length > 0 && length <= in.readableBytes() && !head.hasTransferEncoding() && !informational
-          && code != 204 && code != 304 && !HttpMethod.HEAD.equals(method)) {
+      if (!bodyless && !head.hasTransferEncoding() && length > 0 && length <= in.readableBytes()) {
         // The whole body came with its head: one message, which crosses the relay and the
         // client's handlers once (UpstreamFullResponse). The next head may follow in the buffer.
         out.add(new UpstreamFullResponse(head, bytes, in.readRetainedSlice((int) length)));
@@ -139,15 +139,15 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
       if (code == 101) {
         lastPart(out);
         hold(); // the bytes that follow belong to the tunnel
-      } else if (informational || code == 204 || code == 304 || HttpMethod.HEAD.equals(method)) {
+      } else if (bodyless) {
         lastPart(out);
       } else if (head.chunked()) {
         chunkedBody();
       } else if (head.hasTransferEncoding()) {
         bodyUntilClose(); // RFC 9112 §6.3 item 4: a final coding other than chunked
-      } else if (head.contentLength() > 0) {
-        fixedBody(head.contentLength());
-      } else if (head.contentLength() == 0) {
+      } else if (length > 0) {
+        fixedBody(length);
+      } else if (length == 0) {
         lastPart(out);
       } else {
         bodyUntilClose();

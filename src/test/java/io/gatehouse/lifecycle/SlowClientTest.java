@@ -77,20 +77,7 @@ class SlowClientTest {
       client.socket().setReceiveBufferSize(4096);
       client.send("GET /64k HTTP/1.1\r\nHost: a\r\n\r\n");
       Thread.sleep(1000 + 2000 + 1500); // idleTimeout, the FIN's grace, margin: reading nothing
-      client.socket().setSoTimeout(5000);
-      byte[] buffer = new byte[16 * 1024];
-      long read = 0;
-      String end;
-      try {
-        int n;
-        while ((n = client.socket().getInputStream().read(buffer)) >= 0) {
-          read += n;
-        }
-        end = "end of stream after " + read + " bytes";
-      } catch (java.net.SocketException e) {
-        end = e.getMessage();
-      }
-      assertThat(end).isEqualTo("Connection reset");
+      assertThat(howItEnds(client)).isEqualTo("Connection reset");
     }
   }
 
@@ -196,20 +183,26 @@ class SlowClientTest {
       // never read: the proxy's buffers fill, then the slow-reader timeout closes the connection
       await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
       // with a reset: the megabytes queued for it are dropped, not delivered (nor kept) after the cut
-      client.socket().setSoTimeout(5000);
-      byte[] buffer = new byte[64 * 1024];
-      long read = 0;
-      String end;
-      try {
-        int n;
-        while ((n = client.socket().getInputStream().read(buffer)) >= 0 && read < (64L << 20)) {
-          read += n;
-        }
-        end = "end of stream after " + read + " bytes";
-      } catch (java.net.SocketException e) {
-        end = e.getMessage();
+      assertThat(howItEnds(client)).isEqualTo("Connection reset");
+    }
+  }
+
+  /**
+   * Reads what is left on the connection (at most 64 MiB, each read waiting at most 5 s): how it
+   * ended, the socket's error ("Connection reset") or an end of stream after so many bytes.
+   */
+  private static String howItEnds(RawHttpClient client) throws java.io.IOException {
+    client.socket().setSoTimeout(5000);
+    byte[] buffer = new byte[64 * 1024];
+    long read = 0;
+    try {
+      int n;
+      while ((n = client.socket().getInputStream().read(buffer)) >= 0 && read < (64L << 20)) {
+        read += n;
       }
-      assertThat(end).isEqualTo("Connection reset");
+      return "end of stream after " + read + " bytes";
+    } catch (java.net.SocketException e) {
+      return e.getMessage();
     }
   }
 }
