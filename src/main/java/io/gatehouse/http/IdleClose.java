@@ -1,9 +1,9 @@
 package io.gatehouse.http;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.ssl.SslHandler;
 import java.util.concurrent.TimeUnit;
@@ -23,22 +23,25 @@ import java.util.concurrent.TimeUnit;
  * Netty exposes no count of the bytes still queued in the socket ({@code SIOCOUTQ}), which would
  * tell the two apart sooner.
  *
- * <p>An HTTP/2 stream, or a channel that is no socket, just closes.
+ * <p>What was written before the call (an HTTP/2 GOAWAY) goes out before the FIN. An HTTP/2 stream,
+ * or a channel that is no socket, just closes.
  */
-final class IdleClose {
+public final class IdleClose {
   /** How long a client has to answer the FIN before it is reset. */
-  static final long RESET_AFTER_MILLIS = 2000;
+  public static final long RESET_AFTER_MILLIS = 2000;
 
   private IdleClose() {}
 
-  static void close(ChannelHandlerContext ctx) {
+  /** Call on the channel's event loop, from a handler that sits after TLS. */
+  public static void close(ChannelHandlerContext ctx) {
     Channel channel = ctx.channel();
     if (!(channel instanceof DuplexChannel duplex) || duplex.isOutputShutdown()) {
       ctx.close();
       return;
     }
     SslHandler tls = ctx.pipeline().get(SslHandler.class);
-    ChannelFuture notified = tls != null ? tls.closeOutbound() : channel.newSucceededFuture();
+    // Each completes once everything queued before it has left for the kernel.
+    ChannelFuture notified = tls != null ? tls.closeOutbound() : ctx.writeAndFlush(Unpooled.EMPTY_BUFFER);
     notified.addListener(sent -> {
       if (!sent.isSuccess() || !channel.isActive()) {
         channel.close();
@@ -53,8 +56,7 @@ final class IdleClose {
     });
     channel.eventLoop().schedule(() -> {
       if (channel.isOpen()) {
-        channel.config().setOption(ChannelOption.SO_LINGER, 0);
-        channel.close();
+        AbortiveClose.reset(channel);
       }
     }, RESET_AFTER_MILLIS, TimeUnit.MILLISECONDS);
   }

@@ -18,8 +18,8 @@ public final class PipelineNames {
   public static final String TUNNEL = "tunnel";
   public static final String PROTOCOL_SWITCH = "protocol-switch";
   public static final String H2_DRAIN = "h2-drain";
-  public static final String H2_IDLE = "h2-idle";
   public static final String H2_CODEC = "h2-codec";
+  public static final String H2_TIMEOUTS = "h2-timeouts";
   public static final String H2_FLUSH = "h2-flush";
   public static final String H2_STREAMS = "h2-streams";
 

@@ -1,5 +1,6 @@
 package io.gatehouse.http;
 
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
 import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
@@ -12,6 +13,7 @@ import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.UniformStreamByteDistributor;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +44,8 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
    * these: past it the connection ends with GOAWAY ENHANCE_YOUR_CALM, as for a rapid reset.
    */
   private final ClientStreamErrors clientStreamErrors = new ClientStreamErrors();
+  /** A connection error has scheduled the reset of a client that does not let the connection close. */
+  private boolean resetScheduled;
 
   private StrictHttp2FrameCodec(Http2ConnectionEncoder encoder, Http2ConnectionDecoder decoder,
       Http2Settings initialSettings, boolean decoupleCloseAndGoAway, boolean flushPreface, Http2FrameChecks checks) {
@@ -105,6 +109,7 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   @Override
   protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
       Http2Exception http2Ex) {
+    resetIfStillOpen(ctx.channel());
     if (!outbound && http2Ex != null) {
       log.debug("{} HTTP/2 connection error from the client: {}", ctx.channel(), http2Ex.toString());
       super.onConnectionError(ctx, true, cause, http2Ex);
@@ -112,6 +117,24 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
       return;
     }
     super.onConnectionError(ctx, outbound, cause, http2Ex);
+  }
+
+  /**
+   * A connection error closes once its GOAWAY has left, and TLS once its close_notify has: a client
+   * that does not read (a PING flood that never takes its ACKs, which Netty's limit of queued
+   * control frames ends) lets neither leave, and SslHandler would give up only after 3 s, with a
+   * WARN line per connection. Such a client is reset instead, after the time an idle client gets to
+   * answer a FIN.
+   */
+  private void resetIfStillOpen(Channel channel) {
+    if (!resetScheduled && channel.isOpen()) {
+      resetScheduled = true;
+      channel.eventLoop().schedule(() -> {
+        if (channel.isOpen()) {
+          AbortiveClose.reset(channel);
+        }
+      }, IdleClose.RESET_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+    }
   }
 
   /** User event: the client caused an HTTP/2 connection error; GOAWAY is sent and the connection closes. */

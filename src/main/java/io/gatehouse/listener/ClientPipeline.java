@@ -99,7 +99,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
   }
 
   /**
-   * {@code h2-drain -> h2-idle -> h2-codec -> h2-flush -> h2-streams -> h2-errors}; each stream gets
+   * {@code h2-drain -> h2-codec -> h2-timeouts -> h2-flush -> h2-streams -> h2-errors}; each stream gets
    * {@code http-codec -> client-timeouts -> flow-control -> proxy} ({@link Http2StreamPipeline}), the same proxy
    * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
    */
@@ -115,15 +115,8 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
             .maxHeaderListSize(limits.maxHeaderBytes()));
     java.util.Set<Channel> streams = new java.util.HashSet<>(); // this connection's event loop only
     p.addLast(PipelineNames.H2_DRAIN, new Http2Drain(codec, streams));
-    p.addLast(PipelineNames.H2_IDLE, new io.netty.handler.timeout.IdleStateHandler(
-        0, 0, limits.idleTimeout().toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS) {
-      @Override
-      protected void channelIdle(io.netty.channel.ChannelHandlerContext ctx,
-          io.netty.handler.timeout.IdleStateEvent evt) {
-        ctx.close(); // no frame either way for idleTimeout: an abandoned connection
-      }
-    });
     p.addLast(PipelineNames.H2_CODEC, codec);
+    p.addLast(PipelineNames.H2_TIMEOUTS, new Http2ConnectionTimeouts(codec.connection(), limits.idleTimeout().toNanos()));
     // Responses arrive from the upstream connections' reads, not the client's: each stream's
     // end-of-response flush would cost its own TLS record and write(2) on this connection. Flushes
     // from the streams are held to the end of the event loop's turn, one flush for all the streams

@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * stream actually opened, and the connection closes once its open streams end. The codec's own
  * graceful-shutdown bound is set to the drain deadline, so a stream still open then is cut.
  *
- * <p>Sits first in an HTTP/2 connection's pipeline ({@code h2-drain -> h2-idle -> h2-codec ->
- * h2-streams}) and writes from the tail, so the frames pass through the codec.
+ * <p>Sits first in an HTTP/2 connection's pipeline ({@code h2-drain -> h2-codec -> h2-timeouts
+ * -> h2-streams}) and writes from the tail, so the frames pass through the codec.
  */
 final class Http2Drain extends ChannelInboundHandlerAdapter {
   /** Loopback and LAN round trips are far below this; the second GOAWAY must not overtake streams in flight. */

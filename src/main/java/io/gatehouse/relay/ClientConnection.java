@@ -1,5 +1,6 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.http.AbortiveClose;
 import io.gatehouse.http.HalfClose;
 import io.gatehouse.http.PipelineNames;
 import io.netty.buffer.Unpooled;
@@ -137,9 +138,7 @@ final class ClientConnection {
    * drops it at once. An HTTP/2 stream is reset by its own close; its connection stays.
    */
   void resetOnClose() {
-    if (channel instanceof DuplexChannel) {
-      channel.config().setOption(ChannelOption.SO_LINGER, 0);
-    }
+    AbortiveClose.armOnClose(channel);
   }
 
   /** Closes once everything written so far has left (an HTTP/2 stream ends with its response). */

@@ -2,7 +2,6 @@ package io.gatehouse.relay;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelOption;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
 import io.netty.handler.codec.http2.Http2Error;
@@ -43,11 +42,5 @@ final class Http2TunnelEnds {
   /** The upstream TCP connection was reset: RST_STREAM CONNECT_ERROR, then the channel closes. */
   static void connectError(Channel stream) {
     stream.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.CONNECT_ERROR)).addListener(ChannelFutureListener.CLOSE);
-  }
-
-  /** Closes {@code socket} with a TCP RST (SO_LINGER 0): its peer must not take the cut for an end. */
-  static void reset(Channel socket) {
-    socket.config().setOption(ChannelOption.SO_LINGER, 0);
-    socket.close();
   }
 }

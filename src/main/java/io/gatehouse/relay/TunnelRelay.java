@@ -1,5 +1,6 @@
 package io.gatehouse.relay;
 
+import io.gatehouse.http.AbortiveClose;
 import io.gatehouse.http.HalfClose;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.Reason;
@@ -485,7 +486,7 @@ public final class TunnelRelay {
           peer.channel.close();
         }
       } else if (Http2TunnelEnds.isStream(channel) && !(inputEnded && outputShut)) {
-        Http2TunnelEnds.reset(peer.channel); // a stream reset or its connection lost (RFC 9113 §8.5)
+        AbortiveClose.reset(peer.channel); // a stream reset or its connection lost (RFC 9113 §8.5)
       } else {
         peer.channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }

@@ -10,6 +10,7 @@ import static io.gatehouse.testing.RawH2Client.END_HEADERS;
 import static io.gatehouse.testing.RawH2Client.encode;
 import static io.gatehouse.testing.RawH2Client.request;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.gatehouse.testing.FakeUpstream;
@@ -291,6 +292,95 @@ class Http2AbuseTest {
       client.timeout(Duration.ofSeconds(10));
       client.headers(3, true, request("GET", "/after", "localhost"));
       assertThat(client.awaitResponse(3).status()).isEqualTo("200");
+    }
+  }
+
+  /**
+   * A connection with no open stream, kept busy by a PING every 200 ms: frames that carry no request
+   * do not keep it open. At {@code idleTimeout} after its last stream ended it gets GOAWAY NO_ERROR,
+   * then its end (the old idle rule, no frame either way, never fired while the client pinged).
+   */
+  @Test
+  void anEmptyConnectionKeptBusyWithPingsClosesAtTheIdleTimeout() throws Exception {
+    try (ProxyUnderTest idle = startProxy("limits: { idleTimeout: 2s }");
+        RawH2Client client = RawH2Client.connect(idle.port(), certs)) {
+      client.headers(1, true, request("GET", "/first", "localhost"));
+      assertThat(client.awaitResponse(1).status()).isEqualTo("200");
+      long lastStreamEnded = System.nanoTime();
+      java.util.concurrent.ScheduledExecutorService pinger = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+      pinger.scheduleAtFixedRate(() -> {
+        try {
+          client.frame(PING, 0, 0, new byte[8]);
+        } catch (IOException closed) {
+          // the server closed: the reads below see it
+        }
+      }, 0, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+      try {
+        client.timeout(Duration.ofSeconds(15));
+        RawH2Client.Frame goAway = client.awaitGoAway();
+        double after = (System.nanoTime() - lastStreamEnded) / 1e9;
+        assertThat(goAway.errorCode()).isEqualTo(Http2Error.NO_ERROR.code());
+        assertThat(after).as("seconds from the last stream's end to GOAWAY").isBetween(1.8, 10.0);
+        while (client.next() != null) {
+          // the frames still in flight; a timeout here (15 s) fails the test: the connection stayed
+        }
+      } finally {
+        pinger.shutdownNow();
+      }
+    }
+  }
+
+  /**
+   * Slow read of the whole connection: a client that never reads its socket (its windows wide open,
+   * so flow control does not hold the responses back) and keeps opening streams. Each stream is cut
+   * by its own stall rule, but the new ones would keep the connection, and the kernel's queue for
+   * it, for ever; once the connection has taken nothing for {@code idleTimeout} it is reset (with
+   * {@code minResponseReadRate: 0} no rate rule steps in first).
+   */
+  @Test
+  void aClientThatStopsReadingWhileOpeningStreamsIsReset() throws Exception {
+    origin.respond(head -> Reply.stream(512L * 1024 * 1024));
+    try (ProxyUnderTest stalled = startProxy("limits: { idleTimeout: 2s, minResponseReadRate: 0 }")) {
+      java.net.Socket plain = new java.net.Socket();
+      plain.setReceiveBufferSize(4096);
+      plain.connect(new java.net.InetSocketAddress("127.0.0.1", stalled.port()), 10_000);
+      try (RawH2Client client = RawH2Client.over(plain, certs)) {
+        // SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 2^31-1, and the connection's window as wide
+        client.frame(RawH2Client.SETTINGS, 0, 0, new byte[] {0, 4, 0x7f, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+        client.windowUpdate(0, Integer.MAX_VALUE - 65_535);
+        // Watched from the proxy's side: a failed write here would take the socket's error, which
+        // the read below must find.
+        long start = System.nanoTime();
+        long cutAfter = -1;
+        for (int stream = 1; cutAfter < 0 && System.nanoTime() - start < Duration.ofSeconds(30).toNanos(); stream += 2) {
+          client.headers(stream, true, request("GET", "/huge", "localhost"));
+          for (int i = 0; i < 30 && cutAfter < 0; i++) {
+            Thread.sleep(10);
+            if (stalled.server().openConnections().get("public") == 0L) {
+              cutAfter = System.nanoTime() - start;
+            }
+          }
+        }
+        assertThat(cutAfter).as("the connection was cut while the client kept opening streams").isPositive();
+        assertThat(Duration.ofNanos(cutAfter)).isLessThan(Duration.ofSeconds(15));
+        // A reset drops what the kernel had queued for the client: its next read fails at once,
+        // where after a FIN it would get those bytes, then the end (read below the TLS layer: the
+        // client's own TLS reads would answer frames, and fail on the write).
+        plain.setSoTimeout(5_000);
+        assertThatThrownBy(() -> {
+          byte[] sink = new byte[65_536];
+          while (plain.getInputStream().read(sink) >= 0) {
+            // bytes the server sent before the cut
+          }
+          throw new IOException("closed with a FIN");
+        }).isInstanceOf(java.net.SocketException.class).hasMessageContaining("reset");
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> origin.openConnections() == 0);
+      try (RawH2Client fresh = RawH2Client.connect(stalled.port(), certs)) {
+        origin.respond(head -> Reply.ok());
+        fresh.headers(1, true, request("GET", "/after", "localhost"));
+        assertThat(fresh.awaitResponse(1).status()).isEqualTo("200");
+      }
     }
   }
 
