@@ -8,12 +8,14 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.Reply;
+import io.gatehouse.testing.TestCerts;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Slow-loris, slow POST and slow read: none of them may hold a connection for long. */
 @Timeout(60)
@@ -188,16 +190,52 @@ class SlowClientTest {
   }
 
   /**
+   * The same over TLS: the reset goes straight to the socket. Through TLS's own close it would first
+   * wait for its close_notify to leave, which a client that reads nothing never lets happen
+   * (SslHandler gave up after 3 s, with a WARN line per connection).
+   */
+  @Test
+  void tlsClientThatStopsReadingIsResetWithoutWaitingForCloseNotify(@TempDir java.nio.file.Path dir) throws Exception {
+    origin.respond(head -> Reply.stream(512L * 1024 * 1024));
+    TestCerts certs = TestCerts.selfSigned(dir);
+    try (GatehouseServer tls = GatehouseServer.start(ConfigLoader.parse("""
+            limits: { idleTimeout: 1s }
+            listeners:
+              - { name: tls, bind: 127.0.0.1:0, mode: reverse, tls: { certificates: [ { cert: %s, key: %s } ] } }
+            routes: [ { name: all, cluster: c } ]
+            clusters: [ { name: c, endpoints: [ "%s" ] } ]
+            """.formatted(certs.certificate(), certs.privateKey(), origin.address()), "tls.yaml", Map.of()));
+        java.net.Socket plain = new java.net.Socket()) {
+      plain.setReceiveBufferSize(4096);
+      plain.connect(tls.address("tls"), 5000);
+      javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) certs.clientSslContext().getSocketFactory()
+          .createSocket(plain, "localhost", plain.getPort(), true);
+      socket.startHandshake();
+      socket.getOutputStream().write("GET /huge HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      long sent = System.nanoTime();
+      // never read: the buffers fill at once, idleTimeout (1 s) later the client is cut
+      await().atMost(Duration.ofSeconds(10)).until(() -> tls.openConnections().get("tls") == 0L);
+      assertThat(Duration.ofNanos(System.nanoTime() - sent)).isLessThan(Duration.ofMillis(2500));
+      assertThat(tls.metrics().localReplies("client_too_slow")).isEqualTo(1);
+      assertThat(howItEnds(plain)).isEqualTo("Connection reset"); // read below TLS: the socket's own end
+    }
+  }
+
+  /**
    * Reads what is left on the connection (at most 64 MiB, each read waiting at most 5 s): how it
    * ended, the socket's error ("Connection reset") or an end of stream after so many bytes.
    */
   private static String howItEnds(RawHttpClient client) throws java.io.IOException {
-    client.socket().setSoTimeout(5000);
+    return howItEnds(client.socket());
+  }
+
+  private static String howItEnds(java.net.Socket socket) throws java.io.IOException {
+    socket.setSoTimeout(5000);
     byte[] buffer = new byte[64 * 1024];
     long read = 0;
     try {
       int n;
-      while ((n = client.socket().getInputStream().read(buffer)) >= 0 && read < (64L << 20)) {
+      while ((n = socket.getInputStream().read(buffer)) >= 0 && read < (64L << 20)) {
         read += n;
       }
       return "end of stream after " + read + " bytes";
