@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Idle</b>: no open stream for that long. Frames that carry no request (PING, SETTINGS,
  *       WINDOW_UPDATE, PRIORITY) do not keep a connection open, as in Envoy's {@code idle_timeout}:
- *       a client pinging an empty connection would otherwise hold it for ever. It ends with GOAWAY
+ *       a client pinging an empty connection would otherwise hold it for ever, and one trickling
+ *       a header block in (a stream opens when its block ends) for as long as the block stays under
+ *       the header size limit: HTTP/2's slowloris. It ends with GOAWAY
  *       NO_ERROR (RFC 9113 §6.8), then as an idle HTTP/1 connection ({@link IdleClose}: FIN, and a
  *       reset for a client that has not closed its side 2 s later).
  *   <li><b>Stalled</b>: the client has taken nothing of what the connection holds for it for that

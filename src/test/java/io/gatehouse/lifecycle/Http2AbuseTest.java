@@ -331,6 +331,52 @@ class Http2AbuseTest {
   }
 
   /**
+   * Slowloris over HTTP/2: a header block trickled in, one byte per CONTINUATION every 250 ms. No
+   * stream opens until the block ends, so the connection is idle all along and closes at
+   * {@code idleTimeout}; each frame used to count as activity and kept it open for as long as the
+   * block stayed under the header size limit (hours at this pace).
+   */
+  @Test
+  void aHeaderBlockTrickledInDoesNotKeepTheConnectionOpen() throws Exception {
+    try (ProxyUnderTest idle = startProxy("limits: { idleTimeout: 2s }");
+        RawH2Client client = RawH2Client.connect(idle.port(), certs)) {
+      List<String[]> fields = request("GET", "/slow", "localhost");
+      fields.add(new String[] {"x-pad", "a".repeat(4000)});
+      byte[] block = RawH2Client.headerBlock(fields);
+      // The server's SETTINGS acknowledged first: no frame may come between a block's frames.
+      client.awaitFrame(f -> f.type() == RawH2Client.SETTINGS && (f.flags() & RawH2Client.ACK) == 0);
+      client.frame(HEADERS, 0, 1, java.util.Arrays.copyOfRange(block, 0, 16));
+      long start = System.nanoTime();
+      Thread trickle = new Thread(() -> {
+        try {
+          for (int i = 16; i < block.length - 1; i++) {
+            client.frame(CONTINUATION, 0, 1, new byte[] {block[i]});
+            Thread.sleep(250);
+          }
+        } catch (IOException | InterruptedException closed) {
+          // the server closed the connection, or the test ended
+        }
+      });
+      trickle.start();
+      try {
+        client.timeout(Duration.ofSeconds(15));
+        RawH2Client.Frame frame;
+        do {
+          try {
+            frame = client.next();
+          } catch (java.net.SocketTimeoutException stillOpen) {
+            throw new AssertionError("the connection is still open 15 s into the trickle", stillOpen);
+          }
+        } while (frame != null);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(1800), Duration.ofSeconds(8));
+        assertThat(origin.requests()).isEmpty();
+      } finally {
+        trickle.interrupt();
+      }
+    }
+  }
+
+  /**
    * Slow read of the whole connection: a client that never reads its socket (its windows wide open,
    * so flow control does not hold the responses back) and keeps opening streams. Each stream is cut
    * by its own stall rule, but the new ones would keep the connection, and the kernel's queue for
