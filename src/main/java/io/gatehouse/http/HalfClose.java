@@ -6,6 +6,7 @@ import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import java.io.IOException;
+import java.nio.channels.NotYetConnectedException;
 
 /**
  * Sends FIN on a connection whose queued writes are all flushed: the half-close of tunnels (a side's
@@ -25,7 +26,9 @@ public final class HalfClose {
       try {
         socket.shutdown(false, true);
         return channel.newSucceededFuture();
-      } catch (IOException e) {
+      } catch (IOException | NotYetConnectedException e) {
+        // ENOTCONN: the peer has already reset the connection (a client that closed at once on an
+        // HTTP/2 GOAWAY, say), which Netty's channel learns only at its next read
         return channel.newFailedFuture(e);
       }
     }

@@ -82,6 +82,45 @@ class Http2Test {
     });
   }
 
+  /**
+   * The idle close as a pooled client (java.net.http) sees it: GOAWAY NO_ERROR, the FIN, and for a
+   * client that has not closed its side 2 s later a reset. Its next request, inside that grace or
+   * well past it, goes on a new connection and succeeds: the close costs no request, and logs
+   * nothing above INFO (a client that closed at once on the GOAWAY made the FIN's shutdown fail
+   * with ENOTCONN, which escaped as a WARN with a stack trace).
+   */
+  @Test
+  void aPooledClientsNextRequestAfterAnIdleCloseSucceeds() throws Exception {
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log = new ch.qos.logback.core.read.ListAppender<>();
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    log.start();
+    root.addAppender(log);
+    try (GatehouseServer idle = GatehouseServer.start(ConfigLoader.parse("""
+            admin: { bind: 127.0.0.1:0 }
+            limits: { idleTimeout: 1s }
+            listeners:
+              - name: public
+                bind: 127.0.0.1:0
+                mode: reverse
+                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+            routes: [ { name: all, cluster: c } ]
+            clusters: [ { name: c, endpoints: [ "%s" ] } ]
+            """.formatted(certs.certificate(), certs.privateKey(), origin.address()), "idle.yaml", Map.of()))) {
+      URI uri = URI.create("https://localhost:" + idle.address("public").getPort() + "/again");
+      for (long pause : new long[] {1500, 4000, 0}) { // inside the FIN's grace, then past the reset
+        HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        Thread.sleep(pause);
+      }
+      assertThat(idle.openConnections().get("public")).as("the last one, open").isEqualTo(1L);
+    } finally {
+      root.detachAppender(log);
+    }
+    assertThat(List.copyOf(log.list)).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+        .extracting(e -> e.getLoggerName() + ": " + e.getFormattedMessage()).isEmpty();
+  }
+
   @Test
   void streamsRequestAndResponseBodies() throws Exception {
     origin.respond(head -> Reply.echo());
