@@ -107,12 +107,62 @@ class LauncherTest {
         .endsWith(" -jar " + repo.toRealPath().resolve("target/gatehouse.jar") + " version");
   }
 
+  /**
+   * Class data sharing for {@code run}: the first run archives its classes at exit beside the jar
+   * (named for the JVM's version), later runs map that archive, a rebuilt jar makes a new one, and
+   * GATEHOUSE_CDS=0 or GATEHOUSE_CDS_DIR change where or whether. Other commands never touch it.
+   */
+  @Test
+  void runArchivesItsClassesOnceAndMapsThemAfterwards() throws Exception {
+    ageSources(7200);
+    age(jar, 3600);
+    Path jdk = Files.createDirectories(dir.resolve("jdk-17/bin"));
+    script(jdk.resolve("java"), "echo \"java $*\" >> '" + calls + "'");
+    Files.writeString(dir.resolve("jdk-17/release"), "JAVA_VERSION=\"17.0.15\"\n");
+    Map<String, String> env = Map.of("JAVA_HOME", dir.resolve("jdk-17").toString());
+    Path archive = repo.toRealPath().resolve("target/gatehouse-jdk17.0.15.jsa");
+
+    assertThat(launch(env, "run")).isZero();
+    assertThat(lastCall()).contains(" -XX:ArchiveClassesAtExit=" + archive + " -Xlog:cds*=off -jar ");
+
+    Files.writeString(archive, "archive"); // what the JVM writes at exit
+    assertThat(launch(env, "run")).isZero();
+    assertThat(lastCall()).contains(" -XX:SharedArchiveFile=" + archive + " -Xlog:cds*=off -jar ");
+
+    assertThat(launch(env, "version")).isZero();
+    assertThat(lastCall()).doesNotContain("-XX:SharedArchiveFile").doesNotContain("-XX:ArchiveClassesAtExit");
+
+    age(archive, 7200); // the jar was rebuilt after it
+    assertThat(launch(env, "run")).isZero();
+    assertThat(lastCall()).contains(" -XX:ArchiveClassesAtExit=" + archive + " ");
+
+    Map<String, String> off = new java.util.HashMap<>(env);
+    off.put("GATEHOUSE_CDS", "0");
+    assertThat(launch(off, "run")).isZero();
+    assertThat(lastCall()).doesNotContain("-XX:SharedArchiveFile").doesNotContain("-XX:ArchiveClassesAtExit");
+
+    Path state = Files.createDirectories(dir.resolve("state"));
+    Map<String, String> elsewhere = new java.util.HashMap<>(env);
+    elsewhere.put("GATEHOUSE_CDS_DIR", state.toString());
+    assertThat(launch(elsewhere, "run")).isZero();
+    assertThat(lastCall()).contains(" -XX:ArchiveClassesAtExit=" + state.resolve("gatehouse-jdk17.0.15.jsa") + " ");
+  }
+
+  private String lastCall() throws Exception {
+    List<String> lines = Files.readAllLines(calls);
+    return lines.get(lines.size() - 1);
+  }
+
   private int launch() throws Exception {
     return launch(Map.of());
   }
 
   private int launch(Map<String, String> env) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(List.of(dir.resolve("onpath/gatehouse").toString(), "version"))
+    return launch(env, "version");
+  }
+
+  private int launch(Map<String, String> env, String command) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(List.of(dir.resolve("onpath/gatehouse").toString(), command))
         .directory(dir.toFile())
         .redirectErrorStream(true)
         .redirectOutput(dir.resolve("out.txt").toFile());
@@ -120,6 +170,8 @@ class LauncherTest {
     pb.environment().remove("GATEHOUSE_JAVA_OPTS");
     pb.environment().remove("GATEHOUSE_JAR");
     pb.environment().remove("JAVA_HOME");
+    pb.environment().remove("GATEHOUSE_CDS");
+    pb.environment().remove("GATEHOUSE_CDS_DIR");
     pb.environment().putAll(env);
     Process p = pb.start();
     p.getOutputStream().close();
