@@ -73,12 +73,12 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
       @Override
       public void onStreamClosed(Http2Stream stream) {
         if (--openStreams == 0) {
-          idleSince = System.nanoTime();
+          idleSince = now();
           armFor(idleSince);
         }
       }
     });
-    idleSince = System.nanoTime();
+    idleSince = now();
     armFor(idleSince);
   }
 
@@ -87,7 +87,7 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
     if (ctx.channel().isWritable()) {
       stalledSince = NONE;
     } else if (stalledSince == NONE) {
-      stalledSince = System.nanoTime();
+      stalledSince = now();
       armFor(stalledSince);
     }
     super.channelWritabilityChanged(ctx);
@@ -114,7 +114,7 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
     }
     cancelTimer();
     timerAt = at;
-    timer = ctx.executor().schedule(this::check, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS);
+    timer = ctx.executor().schedule(this::check, Math.max(0, at - now()), TimeUnit.NANOSECONDS);
   }
 
   private void check() {
@@ -122,7 +122,7 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
     if (ended || !ctx.channel().isActive()) {
       return;
     }
-    long now = System.nanoTime();
+    long now = now();
     if (stalledSince != NONE && now - stalledSince >= timeoutNanos) {
       ended = true;
       log.debug("{} HTTP/2 client took nothing for {} ms: reset", ctx.channel(), TimeUnit.NANOSECONDS.toMillis(now - stalledSince));
@@ -139,6 +139,11 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
         armFor(idleSince);
       }
     }
+  }
+
+  /** The event loop's clock (System.nanoTime in production, a test's own in EmbeddedChannel). */
+  private long now() {
+    return ctx.executor().ticker().nanoTime();
   }
 
   private void cancelTimer() {
