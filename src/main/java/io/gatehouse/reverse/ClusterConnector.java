@@ -93,7 +93,7 @@ final class ClusterConnector implements UpstreamConnector {
       counted = endpoint;
     }
     attemptStart = clock.getAsLong();
-    label = endpoint.address().toString();
+    label = endpoint.state().label();
     peer = cluster.peer(endpoint.address());
     pool = pools.get(loop, peer);
     AcquireCallback acquired = new AcquireCallback() {

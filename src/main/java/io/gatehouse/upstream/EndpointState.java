@@ -22,6 +22,8 @@ public final class EndpointState {
   private static final double ERROR_ALPHA = 0.05;
 
   private final HostPort address;
+  /** {@code address} as the access log and the response's upstream label write it, built once. */
+  private final String label;
   private volatile Health health = Health.STARTING;
   private volatile AdminState adminState = AdminState.ACTIVE;
   private final AtomicLong inFlight = new AtomicLong();
@@ -44,10 +46,16 @@ public final class EndpointState {
 
   EndpointState(HostPort address) {
     this.address = address;
+    this.label = address.toString();
   }
 
   public HostPort address() {
     return address;
+  }
+
+  /** The address as text ({@code host:port}, {@code [v6]:port}). */
+  public String label() {
+    return label;
   }
 
   public Health health() {
