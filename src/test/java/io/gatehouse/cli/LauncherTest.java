@@ -132,6 +132,11 @@ class LauncherTest {
     assertThat(launch(env, "version")).isZero();
     assertThat(lastCall()).doesNotContain("-XX:SharedArchiveFile").doesNotContain("-XX:ArchiveClassesAtExit");
 
+    Files.write(archive, new byte[4096]); // a run killed while archiving: the header never written
+    assertThat(launch(env, "run")).isZero();
+    assertThat(lastCall()).contains(" -XX:ArchiveClassesAtExit=" + archive + " ");
+
+    Files.writeString(archive, "archive");
     age(archive, 7200); // the jar was rebuilt after it
     assertThat(launch(env, "run")).isZero();
     assertThat(lastCall()).contains(" -XX:ArchiveClassesAtExit=" + archive + " ");
