@@ -37,9 +37,16 @@ class Http2Test {
   void start() throws Exception {
     certs = TestCerts.selfSigned(dir);
     origin = FakeUpstream.start("a");
-    proxy = GatehouseServer.start(ConfigLoader.parse("""
+    proxy = startProxy("accessLog: { enabled: true, format: combined, path: " + dir.resolve("access.log") + " }");
+    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(certs.clientSslContext())
+        .connectTimeout(Duration.ofSeconds(5)).build();
+  }
+
+  /** A TLS listener offering h2 and HTTP/1.1 in front of the origin, with {@code extra} (a YAML line). */
+  private GatehouseServer startProxy(String extra) throws Exception {
+    return GatehouseServer.start(ConfigLoader.parse(extra + """
+
         admin: { bind: 127.0.0.1:0 }
-        accessLog: { enabled: true, format: combined, path: %s }
         listeners:
           - name: public
             bind: 127.0.0.1:0
@@ -47,9 +54,7 @@ class Http2Test {
             tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
         routes: [ { name: all, cluster: c } ]
         clusters: [ { name: c, endpoints: [ "%s" ] } ]
-        """.formatted(dir.resolve("access.log"), certs.certificate(), certs.privateKey(), origin.address()), "test.yaml", Map.of()));
-    client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).sslContext(certs.clientSslContext())
-        .connectTimeout(Duration.ofSeconds(5)).build();
+        """.formatted(certs.certificate(), certs.privateKey(), origin.address()), "test.yaml", Map.of()));
   }
 
   @AfterEach
@@ -95,17 +100,7 @@ class Http2Test {
     ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     log.start();
     root.addAppender(log);
-    try (GatehouseServer idle = GatehouseServer.start(ConfigLoader.parse("""
-            admin: { bind: 127.0.0.1:0 }
-            limits: { idleTimeout: 1s }
-            listeners:
-              - name: public
-                bind: 127.0.0.1:0
-                mode: reverse
-                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
-            routes: [ { name: all, cluster: c } ]
-            clusters: [ { name: c, endpoints: [ "%s" ] } ]
-            """.formatted(certs.certificate(), certs.privateKey(), origin.address()), "idle.yaml", Map.of()))) {
+    try (GatehouseServer idle = startProxy("limits: { idleTimeout: 1s }")) {
       URI uri = URI.create("https://localhost:" + idle.address("public").getPort() + "/again");
       for (long pause : new long[] {1500, 4000, 0}) { // inside the FIN's grace, then past the reset
         HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
