@@ -11,7 +11,9 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -79,6 +81,28 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
       }
     }
     super.onError(ctx, outbound, cause);
+  }
+
+  /**
+   * Opens the connection's receive window to {@code bytes}. SETTINGS size only the streams' windows
+   * (RFC 9113 §6.5.2); the connection's starts at 65,535 bytes and grows only by WINDOW_UPDATE on
+   * stream 0 (§6.9.2), so left alone it caps what all of a client's streams together may send
+   * before an acknowledgement: about 640 KB/s of uploads per connection over a 100 ms round trip.
+   * Sized to every stream's window at once, it adds nothing to what the streams' windows already
+   * allow in memory. Call on the event loop with the codec's context, once its preface is out.
+   */
+  public void openConnectionWindow(ChannelHandlerContext ctx, int bytes) {
+    Http2Stream connectionStream = connection().connectionStream();
+    Http2LocalFlowController flow = connection().local().flowController();
+    int delta = bytes - flow.initialWindowSize(connectionStream);
+    if (delta > 0) {
+      try {
+        flow.incrementWindowSize(connectionStream, delta);
+      } catch (Http2Exception e) {
+        throw new IllegalStateException("connection window of " + bytes + " bytes", e);
+      }
+      ctx.flush();
+    }
   }
 
   /** Stream errors the client caused, per window; this connection's event loop only. */

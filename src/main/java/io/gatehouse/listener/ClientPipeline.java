@@ -98,6 +98,9 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     p.addLast(PipelineNames.PROXY, s.handlers().create(timeouts));
   }
 
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of a client connection. */
+  static final int MAX_STREAMS = 256;
+
   /**
    * {@code h2-drain -> h2-codec -> h2-timeouts -> h2-flush -> h2-streams -> h2-errors}; each stream gets
    * {@code http-codec -> client-timeouts -> flow-control -> proxy} ({@link Http2StreamPipeline}), the same proxy
@@ -111,11 +114,13 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     p.channel().config().setAutoRead(true);
     io.gatehouse.http.StrictHttp2FrameCodec codec = io.gatehouse.http.StrictHttp2FrameCodec.forServer(
         io.netty.handler.codec.http2.Http2Settings.defaultSettings()
-            .maxConcurrentStreams(256)
+            .maxConcurrentStreams(MAX_STREAMS)
             .maxHeaderListSize(limits.maxHeaderBytes()));
     java.util.Set<Channel> streams = new java.util.HashSet<>(); // this connection's event loop only
     p.addLast(PipelineNames.H2_DRAIN, new Http2Drain(codec, streams));
     p.addLast(PipelineNames.H2_CODEC, codec);
+    // Every stream's 64 KiB window at once: uploads on several streams do not wait on one another.
+    codec.openConnectionWindow(p.context(codec), MAX_STREAMS * io.netty.handler.codec.http2.Http2CodecUtil.DEFAULT_WINDOW_SIZE);
     p.addLast(PipelineNames.H2_TIMEOUTS, new Http2ConnectionTimeouts(codec.connection(), limits.idleTimeout().toNanos()));
     // Responses arrive from the upstream connections' reads, not the client's: each stream's
     // end-of-response flush would cost its own TLS record and write(2) on this connection. Flushes

@@ -455,6 +455,49 @@ class Http2ConformanceTest {
     assertThat(origin.requests()).isEmpty();
   }
 
+  /**
+   * §6.9.2: the connection's window starts at 65,535 bytes whatever SETTINGS say. The server opens it
+   * to every stream's window at once (a WINDOW_UPDATE on stream 0 after its SETTINGS), so a client may
+   * send full windows on several streams together: four 60,000-byte uploads sent at once, 240,000
+   * bytes before any acknowledgement, are all served. With the initial window alone the same bytes
+   * overflow it and the streams past it are reset (seen: RST_STREAM on the second stream).
+   */
+  @Test
+  void theConnectionWindowTakesEveryStreamsWindowAtOnce() throws Exception {
+    RawH2Client.Frame update = h2.awaitFrame(f -> f.type() == RawH2Client.WINDOW_UPDATE && f.streamId() == 0);
+    long increment = java.nio.ByteBuffer.wrap(update.payload()).getInt() & 0x7fffffffL;
+    assertThat(increment).isEqualTo(256L * 65_535 - 65_535);
+    byte[] body = new byte[60_000];
+    java.util.Arrays.fill(body, (byte) 'u');
+    java.io.ByteArrayOutputStream frames = new java.io.ByteArrayOutputStream();
+    for (int stream = 1; stream <= 7; stream += 2) {
+      List<String[]> upload = request("POST", "/upload", "localhost");
+      upload.add(new String[] {"content-length", String.valueOf(body.length)});
+      frames.write(RawH2Client.encode(RawH2Client.HEADERS, RawH2Client.END_HEADERS, stream, RawH2Client.headerBlock(upload)));
+      for (int from = 0; from < body.length; from += 16_384) { // DATA frames of the default maximum size
+        byte[] part = java.util.Arrays.copyOfRange(body, from, Math.min(body.length, from + 16_384));
+        boolean last = from + 16_384 >= body.length;
+        frames.write(RawH2Client.encode(RawH2Client.DATA, last ? RawH2Client.END_STREAM : 0, stream, part));
+      }
+    }
+    h2.write(frames.toByteArray());
+    java.util.Map<Integer, String> statuses = new java.util.TreeMap<>(); // the responses interleave
+    java.util.Set<Integer> ended = new java.util.HashSet<>();
+    while (ended.size() < 4) {
+      RawH2Client.Frame frame = h2.awaitFrame(f -> f.streamId() != 0 || f.type() == RawH2Client.GOAWAY);
+      assertThat(frame.type()).as("%s", frame).isIn(RawH2Client.HEADERS, RawH2Client.DATA);
+      if (frame.type() == RawH2Client.HEADERS) {
+        statuses.put(frame.streamId(), frame.headers().status().toString());
+      }
+      if (frame.endStream()) {
+        ended.add(frame.streamId());
+      }
+    }
+    assertThat(statuses).containsOnlyKeys(1, 3, 5, 7).allSatisfy((stream, status) -> assertThat(status).isEqualTo("200"));
+    await().atMost(java.time.Duration.ofSeconds(5)).until(() -> origin.requests().size() == 4);
+    assertThat(origin.requests()).allSatisfy(r -> assertThat(r.bodyLength()).isEqualTo(body.length));
+  }
+
   private void assertRefusedAndSiblingServed(List<String[]> fields, boolean endStream) throws Exception {
     h2.headers(1, endStream, fields);
     assertThat(h2.awaitReset(1).errorCode()).isEqualTo(PROTOCOL_ERROR);
