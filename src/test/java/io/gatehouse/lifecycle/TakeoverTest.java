@@ -75,7 +75,7 @@ class TakeoverTest {
   void takeover_under_load_refuses_nothing_finishes_the_old_process_download_and_it_exits_zero()
       throws Exception {
     Process old = gatehouse("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
+    awaitServing(old, "old");
     try (Load load = new Load(port); RawHttpClient download = RawHttpClient.connect(port)) {
       // A long download the client does not read yet: backpressure keeps it in flight on the old
       // process until the test reads it, after the old one started draining.
@@ -112,7 +112,7 @@ class TakeoverTest {
     Files.writeString(config, Files.readString(config).replace("endpoints: [ \"" + origin.address() + "\" ]",
         "endpoints: [ \"" + origin.address() + "\" ], healthCheck: { path: /healthz, interval: 5s, timeout: 4s }"));
     Process old = gatehouse("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
+    awaitServing(old, "old");
     gatehouse("new", "run", "-c", config.toString(), "--takeover");
     await().atMost(Duration.ofSeconds(60)).until(() -> log("old").contains("draining"));
     java.net.http.HttpResponse<String> clusters = java.net.http.HttpClient.newHttpClient().send(
@@ -126,7 +126,7 @@ class TakeoverTest {
   @Test
   void a_successor_that_dies_holding_the_sockets_leaves_the_old_process_accepting() throws Exception {
     Process old = gatehouse("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
+    awaitServing(old, "old");
     try (Load load = new Load(port)) {
       Process crashing = gatehouse("crash", "-Dgatehouse.test.haltAfterHandoffReceive=true", "run", "-c",
           config.toString(), "--takeover");
@@ -149,8 +149,8 @@ class TakeoverTest {
 
   @Test
   void takeover_with_no_running_instance_starts_normally() throws Exception {
-    gatehouse("new", "run", "-c", config.toString(), "--takeover");
-    await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
+    Process first = gatehouse("new", "run", "-c", config.toString(), "--takeover");
+    awaitServing(first, "new");
     assertThat(log("new")).contains("no instance runs at");
     assertThat(Files.exists(handoffSocket())).isTrue();
   }
@@ -169,7 +169,7 @@ class TakeoverTest {
   void a_second_takeover_while_one_is_in_progress_is_refused_and_an_abandoned_one_changes_nothing()
       throws Exception {
     Process old = gatehouse("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
+    awaitServing(old, "old");
     MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     try {
       HandoffClient first = HandoffClient.takeOver(handoffSocket(), group, Duration.ofSeconds(10));
@@ -191,7 +191,7 @@ class TakeoverTest {
     assumeThat(Path.of("/usr/bin/setpriv")).exists();
     assumeThat(Path.of("/usr/bin/python3")).exists();
     Process old = gatehouse("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> serves(port));
+    awaitServing(old, "old");
     // Open the file and its directory to everyone: only the peer-credential check is left to refuse.
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.setPosixFilePermissions(handoffSocket(), PosixFilePermissions.fromString("rw-rw-rw-"));
@@ -227,6 +227,15 @@ class TakeoverTest {
         .redirectOutput(dir.resolve(name + ".log").toFile()).start();
     processes.add(p);
     return p;
+  }
+
+  /**
+   * Until the first process serves on the port; a failure says why, with its log (a CI run once saw
+   * it not serve within 30 s and nothing else).
+   */
+  private void awaitServing(Process first, String name) {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(serves(port))
+        .as("%s; log:%n%s", first.isAlive() ? "alive" : "exited with " + first.exitValue(), log(name)).isTrue());
   }
 
   private String log(String name) {
