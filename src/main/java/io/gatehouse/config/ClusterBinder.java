@@ -10,7 +10,7 @@ import java.util.Set;
 final class ClusterBinder {
   static final List<String> KEYS = List.of("name", "balancer", "hashOn", "endpoints", "healthCheck",
       "outlier", "pool", "timeouts", "tls", "slowStart", "circuitBreaker",
-      "proxyProtocol");
+      "proxyProtocol", "protocol");
   private static final List<String> HEALTH_KEYS =
       List.of("type", "path", "interval", "timeout", "rise", "fall", "expectStatus", "host");
 
@@ -27,6 +27,19 @@ final class ClusterBinder {
         s.problem("hashOn", "only used by balancer consistent_hash (this cluster uses " + balancer.yamlName() + ")");
       }
     }
+    ProxyProtocolVersion proxyProtocol = s.choice("proxyProtocol", null, ProxyProtocolVersion.class);
+    UpstreamProtocol protocol = s.choice("protocol", UpstreamProtocol.HTTP1, UpstreamProtocol.class);
+    PoolConfig pool = pool(s.section("pool", List.of("maxConnections", "maxIdleTime", "maxConnectionsPerEndpoint")));
+    if (protocol == UpstreamProtocol.H2 && proxyProtocol != null) {
+      // A PROXY header names one client; an HTTP/2 connection carries many clients' streams.
+      s.problem("protocol", "h2 cannot be combined with proxyProtocol (a PROXY header names one client, an HTTP/2"
+          + " connection carries many clients' requests; expected: protocol http1, or no proxyProtocol)");
+    }
+    if (protocol == UpstreamProtocol.H2 && pool.maxConnectionsPerEndpoint() > 0) {
+      s.problem("protocol", "h2 does not take pool.maxConnectionsPerEndpoint (an HTTP/2 cluster opens one connection"
+          + " per event loop and endpoint, more only past the endpoint's concurrent-stream limit; expected:"
+          + " pool.maxConnections to cap them per event loop)");
+    }
     return new ClusterConfig(
         name,
         balancer,
@@ -34,12 +47,13 @@ final class ClusterBinder {
         endpoints(s),
         healthCheck(s.section("healthCheck", HEALTH_KEYS)),
         outlier(s.section("outlier", List.of("consecutiveFailures", "ejectFor", "maxEjectionPercent"))),
-        pool(s.section("pool", List.of("maxConnections", "maxIdleTime", "maxConnectionsPerEndpoint"))),
+        pool,
         timeouts(s.section("timeouts", List.of("connect", "response")), TimeoutsConfig.DEFAULT),
         tls(s.section("tls", List.of("verify", "ca", "sni"))),
         s.duration("slowStart", Duration.ZERO),
         circuitBreaker(s.section("circuitBreaker", List.of("maxInFlight", "maxPending"))),
-        s.choice("proxyProtocol", null, ProxyProtocolVersion.class));
+        proxyProtocol,
+        protocol);
   }
 
   private static CircuitBreakerConfig circuitBreaker(Section s) {

@@ -13,6 +13,7 @@ import java.util.List;
  * @param slowStart ramp-up window of an endpoint coming (back) into service; {@code ZERO} = off
  * @param circuitBreaker overload limits; never null
  * @param proxyProtocol the PROXY header each upstream connection opens with; {@code null} = none
+ * @param protocol HTTP/1.1 or HTTP/2 to the endpoints; never null
  */
 public record ClusterConfig(
     String name,
@@ -26,7 +27,16 @@ public record ClusterConfig(
     UpstreamTlsConfig tls,
     Duration slowStart,
     CircuitBreakerConfig circuitBreaker,
-    ProxyProtocolVersion proxyProtocol) {
+    ProxyProtocolVersion proxyProtocol,
+    UpstreamProtocol protocol) {
+
+  /** HTTP/1.1 to the endpoints. */
+  public ClusterConfig(String name, BalancerKind balancer, HashOnConfig hashOn, List<EndpointConfig> endpoints,
+      HealthCheckConfig healthCheck, OutlierConfig outlier, PoolConfig pool, TimeoutsConfig timeouts,
+      UpstreamTlsConfig tls, Duration slowStart, CircuitBreakerConfig circuitBreaker, ProxyProtocolVersion proxyProtocol) {
+    this(name, balancer, hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, slowStart, circuitBreaker,
+        proxyProtocol, UpstreamProtocol.HTTP1);
+  }
 
   /** Without the PROXY protocol towards the endpoints. */
   public ClusterConfig(String name, BalancerKind balancer, HashOnConfig hashOn, List<EndpointConfig> endpoints,
@@ -39,5 +49,11 @@ public record ClusterConfig(
     endpoints = List.copyOf(endpoints);
     slowStart = slowStart == null ? Duration.ZERO : slowStart;
     circuitBreaker = circuitBreaker == null ? CircuitBreakerConfig.DEFAULT : circuitBreaker;
+    protocol = protocol == null ? UpstreamProtocol.HTTP1 : protocol;
+  }
+
+  /** Whether the endpoints are spoken to in HTTP/2. */
+  public boolean http2() {
+    return protocol == UpstreamProtocol.H2;
   }
 }

@@ -4,7 +4,7 @@ import io.gatehouse.config.HostPort;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.AcquireCallback;
 import io.gatehouse.pool.ConnectFailures;
-import io.gatehouse.pool.ConnectionPool;
+import io.gatehouse.pool.UpstreamPool;
 import io.gatehouse.pool.UpstreamPools;
 import io.gatehouse.relay.UpstreamConnector;
 import io.netty.channel.Channel;
@@ -24,7 +24,7 @@ final class OriginConnector implements UpstreamConnector {
   private final UpstreamPools pools;
   private final List<InetSocketAddress> addresses;
   private final ForwardSettings settings;
-  private ConnectionPool pool;
+  private UpstreamPool pool;
   private int index = -1;
   private String label = "-";
 

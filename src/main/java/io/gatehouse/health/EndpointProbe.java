@@ -5,6 +5,14 @@ import io.gatehouse.config.HostPort;
 import io.gatehouse.upstream.EndpointState;
 import io.gatehouse.upstream.Health;
 import io.netty.channel.Channel;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -112,10 +120,14 @@ final class EndpointProbe {
     Object attempt = new Object();
     current = attempt;
     long timeoutNanos = cfg.timeout().toNanos();
+    boolean http2 = cfg.path() != null && connector.http2(address);
     ChannelInitializer<Channel> handler = new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
-        if (cfg.path() != null) {
+        if (http2) {
+          ch.pipeline().addLast(Http2FrameCodecBuilder.forClient()
+              .initialSettings(Http2Settings.defaultSettings().pushEnabled(false)).build(), new Http2ProbeHandler(attempt, cfg));
+        } else if (cfg.path() != null) {
           ch.pipeline().addLast(new HttpClientCodec(4096, 8192, 8192), new HttpProbeHandler(attempt, cfg));
         } else {
           ch.pipeline().addLast(new ClosedHandler(attempt));
@@ -220,6 +232,71 @@ final class EndpointProbe {
       } finally {
         ReferenceCountUtil.release(msg);
       }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      done(attempt, false, "connection closed before a response");
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      done(attempt, false, cause.toString());
+    }
+  }
+
+  /**
+   * HTTP check of an endpoint spoken to in HTTP/2: one {@code GET} on the connection's first stream
+   * (prior knowledge, or {@code h2} by ALPN over TLS), healthy when the status is in the expected range.
+   */
+  private final class Http2ProbeHandler extends io.netty.handler.codec.http2.Http2ChannelDuplexHandler {
+    private final Object attempt;
+    private final HealthCheckConfig cfg;
+
+    Http2ProbeHandler(Object attempt, HealthCheckConfig cfg) {
+      this.attempt = attempt;
+      this.cfg = cfg;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      boolean tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+      Http2Headers headers = new DefaultHttp2Headers()
+          .method("GET").scheme(tls ? "https" : "http").path(cfg.path())
+          .authority(cfg.host() != null ? cfg.host() : address.toString());
+      headers.add("user-agent", "gatehouse-health-check");
+      ctx.writeAndFlush(new DefaultHttp2HeadersFrame(headers, true).stream(newStream()));
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        if (msg instanceof Http2HeadersFrame frame && frame.stream() != null) {
+          CharSequence status = frame.headers().status();
+          int code = status == null ? 0 : Integer.parseInt(status.toString());
+          if (code >= 100 && code < 200) {
+            return; // interim response: wait for the final one
+          }
+          done(attempt, code >= cfg.expectStatusMin() && code <= cfg.expectStatusMax(), "status " + code);
+        } else if (msg instanceof Http2ResetFrame reset) {
+          done(attempt, false, "stream reset (error code " + reset.errorCode() + ")");
+        } else if (msg instanceof Http2GoAwayFrame) {
+          done(attempt, false, "GOAWAY before a response");
+        }
+      } catch (NumberFormatException e) {
+        done(attempt, false, "malformed :status");
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof Http2ResetFrame reset) {
+        done(attempt, false, "stream reset (error code " + reset.errorCode() + ")");
+      }
+      ReferenceCountUtil.release(evt);
     }
 
     @Override

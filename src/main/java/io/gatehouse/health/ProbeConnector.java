@@ -21,6 +21,11 @@ public interface ProbeConnector {
    */
   ChannelFuture connect(EventLoop loop, HostPort address, long connectTimeoutNanos, ChannelHandler handler);
 
+  /** Whether {@code address} is spoken to in HTTP/2 (its cluster's {@code protocol: h2}): an HTTP check then is too. */
+  default boolean http2(HostPort address) {
+    return false;
+  }
+
   /** Plain TCP from {@code template} (transport, options, resolver). */
   static ProbeConnector plain(Bootstrap template) {
     return (loop, address, timeoutNanos, handler) -> template.clone(loop)

@@ -133,12 +133,13 @@ final class SnapshotCompiler {
   }
 
   private Map<HostPort, PeerSpec> peers(ClusterConfig cluster) {
-    UpstreamTls tls = upstreamTls.forCluster(cluster.tls());
+    UpstreamTls tls = upstreamTls.forCluster(cluster.tls(), cluster.http2());
     Map<HostPort, PeerSpec> peers = new HashMap<>();
     for (EndpointConfig e : cluster.endpoints()) {
       peers.put(e.address(), new PeerSpec(e.address(), tls, cluster.pool().maxConnections(),
           cluster.circuitBreaker().maxPending(), cluster.pool().maxIdleTime().toNanos(),
-          cluster.timeouts().connect().toNanos(), cluster.proxyProtocol(), cluster.pool().maxConnectionsPerEndpoint()));
+          cluster.timeouts().connect().toNanos(), cluster.proxyProtocol(), cluster.pool().maxConnectionsPerEndpoint(),
+          cluster.http2()));
     }
     return peers;
   }

@@ -69,7 +69,18 @@ final class UpstreamSide {
         .handler(new UpstreamPipeline(64 * 1024));
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
-    healthChecker = new ActiveHealthChecker(loops, this::connectProbe, clock);
+    healthChecker = new ActiveHealthChecker(loops, new io.gatehouse.health.ProbeConnector() {
+      @Override
+      public ChannelFuture connect(EventLoop loop, HostPort address, long timeoutNanos, ChannelHandler handler) {
+        return connectProbe(loop, address, timeoutNanos, handler);
+      }
+
+      @Override
+      public boolean http2(HostPort address) {
+        PeerSpec spec = peerOf(address);
+        return spec != null && spec.http2();
+      }
+    }, clock);
   }
 
   EndpointRegistry endpoints() {
@@ -129,21 +140,27 @@ final class UpstreamSide {
     endpoints.retainOnly(live);
   }
 
+  /** The peer spec of {@code address} in the current generation (its first cluster's), or null. */
+  private PeerSpec peerOf(HostPort address) {
+    for (ClusterRuntime runtime : current.get().clusters().values()) {
+      PeerSpec spec = runtime.peers().get(address);
+      if (spec != null) {
+        return spec;
+      }
+    }
+    return null;
+  }
+
   /**
    * Probes connect like requests: through the pools' connect path with the peer spec of the
    * endpoint's cluster (its TLS), bounded by the probe's own timeout.
    */
   private ChannelFuture connectProbe(EventLoop loop, HostPort address, long timeoutNanos, ChannelHandler handler) {
-    PeerSpec spec = null;
-    for (ClusterRuntime runtime : current.get().clusters().values()) {
-      spec = runtime.peers().get(address);
-      if (spec != null) {
-        break;
-      }
-    }
+    PeerSpec spec = peerOf(address);
     UpstreamTls tls = spec == null ? null : spec.tls();
     ProxyProtocolVersion proxyProtocol = spec == null ? null : spec.proxyProtocol();
-    return pools.connect(loop, new PeerSpec(address, tls, 1, 0, 0, timeoutNanos, proxyProtocol), handler);
+    boolean http2 = spec != null && spec.http2();
+    return pools.connect(loop, new PeerSpec(address, tls, 1, 0, 0, timeoutNanos, proxyProtocol, 0, http2), handler);
   }
 
   /**

@@ -2,6 +2,8 @@ package io.gatehouse.lifecycle;
 
 import io.gatehouse.config.UpstreamTlsConfig;
 import io.gatehouse.pool.UpstreamTls;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
@@ -15,17 +17,24 @@ import javax.net.ssl.SSLException;
  * setting, kept across reloads so pooled connections (keyed by it) stay usable.
  */
 final class UpstreamTlsContexts {
-  private final Map<UpstreamTlsConfig, UpstreamTls> cache = new ConcurrentHashMap<>();
+  private final Map<Key, UpstreamTls> cache = new ConcurrentHashMap<>();
+
+  private record Key(UpstreamTlsConfig config, boolean http2) {}
 
   /** Null for a plain-HTTP cluster. */
   UpstreamTls forCluster(UpstreamTlsConfig config) {
+    return forCluster(config, false);
+  }
+
+  /** As above; {@code http2} offers ALPN {@code h2} alone (RFC 9113 §3.2), which the endpoint must choose. */
+  UpstreamTls forCluster(UpstreamTlsConfig config, boolean http2) {
     if (config == null) {
       return null;
     }
-    return cache.computeIfAbsent(config, UpstreamTlsContexts::build);
+    return cache.computeIfAbsent(new Key(config, http2), key -> build(key.config(), key.http2()));
   }
 
-  private static UpstreamTls build(UpstreamTlsConfig config) {
+  private static UpstreamTls build(UpstreamTlsConfig config, boolean http2) {
     try {
       SslContextBuilder builder = SslContextBuilder.forClient()
           .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK);
@@ -33,6 +42,11 @@ final class UpstreamTlsContexts {
         builder.trustManager(InsecureTrustManagerFactory.INSTANCE);
       } else if (config.ca() != null) {
         builder.trustManager(config.ca().toFile());
+      }
+      if (http2) {
+        builder.applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2));
       }
       return new UpstreamTls(builder.build(), config.sni(), config.verify());
     } catch (SSLException e) {

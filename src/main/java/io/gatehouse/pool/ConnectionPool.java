@@ -24,7 +24,7 @@ import java.util.function.LongSupplier;
  * time tells its registry, which forgets it: a forward proxy meets origins without end, and a pool
  * per origin ever visited would grow without bound.
  */
-public final class ConnectionPool {
+public final class ConnectionPool implements UpstreamPool {
   private static final int MAX_PENDING_PER_CONNECTION = 4;
 
   private final EventLoop loop;
@@ -103,10 +103,12 @@ public final class ConnectionPool {
     }
   }
 
+  @Override
   public EventLoop eventLoop() {
     return loop;
   }
 
+  @Override
   public SocketAddress remote() {
     return remote;
   }
@@ -117,6 +119,7 @@ public final class ConnectionPool {
   }
 
   /** Like {@link #acquire(AcquireCallback)}; {@code allowReuse=false} always opens a new connection. */
+  @Override
   public void acquire(AcquireCallback callback, boolean allowReuse) {
     acquire(callback, allowReuse, null);
   }
@@ -209,6 +212,7 @@ public final class ConnectionPool {
    * Returns a connection after a clean exchange; it is kept if still usable and its endpoint is
    * not draining (a drained endpoint's connections close as their exchanges end).
    */
+  @Override
   public void release(Channel ch) {
     assert loop.inEventLoop();
     if (!ch.isActive() || closed || !retain.getAsBoolean() || bound.contains(ch)) {
@@ -258,11 +262,13 @@ public final class ConnectionPool {
   }
 
   /** Closes a connection that must not be reused (broken, or its exchange did not complete). */
+  @Override
   public void discard(Channel ch) {
     closeQuietly(ch);
   }
 
   /** Closes idle connections now (drain); connections in use close when released. */
+  @Override
   public void closeIdle() {
     Idle entry;
     while ((entry = idle.pollFirst()) != null) {
@@ -275,6 +281,7 @@ public final class ConnectionPool {
   }
 
   /** Stops handing out connections: drains idle ones and fails waiting callers. */
+  @Override
   public void close() {
     closed = true;
     closeIdle();
@@ -284,6 +291,7 @@ public final class ConnectionPool {
     }
   }
 
+  @Override
   public int openConnections() {
     return open;
   }
@@ -373,7 +381,8 @@ public final class ConnectionPool {
    * Registers the registry's "forget me": run on this loop once the pool has had no connection and
    * no waiting caller for its idle time ({@code maxIdleTime}, or 60 s when idle connections never expire).
    */
-  void whenUnused(Runnable forget) {
+  @Override
+  public void whenUnused(Runnable forget) {
     whenUnused = forget;
     becameEmpty();
   }

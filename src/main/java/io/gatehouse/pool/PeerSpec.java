@@ -16,10 +16,18 @@ import io.gatehouse.config.ProxyProtocolVersion;
  *     connection carries one client's requests only: it is bound to that client connection, never
  *     shared (see {@link BoundConnections})
  * @param maxPerEndpoint most connections to the peer over every event loop; 0 = no limit
+ * @param http2 the peer is spoken to in HTTP/2: its pool hands out streams of shared connections
+ *     ({@link Http2ConnectionPool}); over TLS, {@code tls}'s context offers ALPN {@code h2}
  */
 public record PeerSpec(
     HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
-    long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol, int maxPerEndpoint) {
+    long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol, int maxPerEndpoint, boolean http2) {
+
+  /** HTTP/1.1 to the peer. */
+  public PeerSpec(HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
+      long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol, int maxPerEndpoint) {
+    this(address, tls, maxConnections, maxPending, maxIdleNanos, connectTimeoutNanos, proxyProtocol, maxPerEndpoint, false);
+  }
 
   /** Without a limit over the event loops. */
   public PeerSpec(HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,

@@ -16,7 +16,7 @@ import java.util.function.Function;
  * @param <K> what identifies an upstream: an endpoint address, or origin host:port and TLS settings
  */
 public final class PoolRegistry<K> {
-  private final Map<EventLoop, Map<K, ConnectionPool>> byLoop = new IdentityHashMap<>();
+  private final Map<EventLoop, Map<K, UpstreamPool>> byLoop = new IdentityHashMap<>();
 
   public PoolRegistry(List<EventLoop> loops) {
     for (EventLoop loop : loops) {
@@ -25,14 +25,15 @@ public final class PoolRegistry<K> {
   }
 
   /** The pool of {@code key} on {@code loop}, created by {@code factory} on first use. Call on {@code loop}. */
-  public ConnectionPool pool(EventLoop loop, K key, Function<K, ConnectionPool> factory) {
-    Map<K, ConnectionPool> pools = byLoop.get(loop);
+  public <P extends UpstreamPool> P pool(EventLoop loop, K key, Function<K, P> factory) {
+    Map<K, UpstreamPool> pools = byLoop.get(loop);
     if (pools == null) {
       throw new IllegalStateException("event loop not registered: " + loop);
     }
-    ConnectionPool pool = pools.get(key);
+    @SuppressWarnings("unchecked") // each key is always made by the same factory: one pool type per key
+    P pool = (P) pools.get(key);
     if (pool == null) {
-      ConnectionPool created = factory.apply(key);
+      P created = factory.apply(key);
       pools.put(key, created);
       // An unused pool is forgotten (on this loop, so the map needs no lock); the next request to
       // its peer makes a new one.
@@ -43,12 +44,12 @@ public final class PoolRegistry<K> {
   }
 
   /** Runs {@code action} on every (key, pool), each on its own event loop. */
-  public void forEachEntry(java.util.function.BiConsumer<K, ConnectionPool> action) {
+  public void forEachEntry(java.util.function.BiConsumer<K, UpstreamPool> action) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.forEach(action)));
   }
 
   /** Runs {@code action} on every pool whose key matches, each on its own event loop. */
-  public void forEachMatching(java.util.function.Predicate<K> keys, Consumer<ConnectionPool> action) {
+  public void forEachMatching(java.util.function.Predicate<K> keys, Consumer<UpstreamPool> action) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.forEach((key, pool) -> {
       if (keys.test(key)) {
         action.accept(pool);
@@ -61,11 +62,11 @@ public final class PoolRegistry<K> {
    * fields are loop-confined); blocks the caller, so never call it on an event loop. A loop that
    * does not answer within a second is left out.
    */
-  public long sumMatching(java.util.function.Predicate<K> keys, java.util.function.ToIntFunction<ConnectionPool> count) {
+  public long sumMatching(java.util.function.Predicate<K> keys, java.util.function.ToIntFunction<UpstreamPool> count) {
     List<io.netty.util.concurrent.Future<Long>> parts = new java.util.ArrayList<>();
     byLoop.forEach((loop, pools) -> parts.add(loop.submit(() -> {
       long sum = 0;
-      for (Map.Entry<K, ConnectionPool> e : pools.entrySet()) {
+      for (Map.Entry<K, UpstreamPool> e : pools.entrySet()) {
         if (keys.test(e.getKey())) {
           sum += count.applyAsInt(e.getValue());
         }
@@ -82,7 +83,7 @@ public final class PoolRegistry<K> {
   }
 
   /** Runs {@code action} on every pool, each on its own event loop. */
-  public void forEachPool(Consumer<ConnectionPool> action) {
+  public void forEachPool(Consumer<UpstreamPool> action) {
     byLoop.forEach((loop, pools) -> loop.execute(() -> pools.values().forEach(action)));
   }
 }

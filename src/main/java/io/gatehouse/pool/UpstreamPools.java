@@ -25,6 +25,7 @@ import java.util.function.Predicate;
  * ({@link #connectExclusive}) are all opened here.
  */
 public final class UpstreamPools {
+
   private final PoolRegistry<PeerSpec> registry;
   /** Specs no generation uses any more: their pools keep no connection after an exchange. */
   private final Set<PeerSpec> retired = ConcurrentHashMap.newKeySet();
@@ -67,11 +68,31 @@ public final class UpstreamPools {
   public ConnectionPool get(
       EventLoop loop, HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
       long connectTimeoutNanos) {
-    return get(loop, new PeerSpec(address, tls, maxConnections, maxPending, maxIdleNanos, connectTimeoutNanos));
+    return http1(loop, new PeerSpec(address, tls, maxConnections, maxPending, maxIdleNanos, connectTimeoutNanos));
   }
 
-  /** The pool of {@code spec} on {@code loop}, created on first use. Call on {@code loop}. */
-  public ConnectionPool get(EventLoop loop, PeerSpec spec) {
+  /**
+   * The pool of {@code spec} on {@code loop}, created on first use: HTTP/2 streams of shared
+   * connections for an HTTP/2 peer, else HTTP/1.1 connections. Call on {@code loop}.
+   */
+  public UpstreamPool get(EventLoop loop, PeerSpec spec) {
+    if (spec.http2()) {
+      return registry.pool(loop, spec, key -> new Http2ConnectionPool(loop,
+          bootstrap(loop, spec, Http2Upstream.initializer(MAX_RESPONSE_HEAD_BYTES)), remote(spec.address()),
+          spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
+          () -> !retired.contains(spec) && retain.test(spec.address()), template.config().handler()));
+    }
+    return http1(loop, spec);
+  }
+
+  /** HTTP/2 response header lists above this are refused (SETTINGS_MAX_HEADER_LIST_SIZE), as HTTP/1.1 heads are. */
+  private static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
+  /** The HTTP/1.1 pool of {@code spec} (not an HTTP/2 peer) on {@code loop}, created on first use. Call on {@code loop}. */
+  public ConnectionPool http1(EventLoop loop, PeerSpec spec) {
+    if (spec.http2()) {
+      throw new IllegalArgumentException("HTTP/2 peer " + spec.address() + " has no HTTP/1.1 pool");
+    }
     return registry.pool(loop, spec, key -> new ConnectionPool(loop, bootstrap(loop, spec, template.config().handler()),
         remote(spec.address()), spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
         // A PROXY header names one client: such a connection is parked for that client only
@@ -241,7 +262,7 @@ public final class UpstreamPools {
 
   /** Open connections to {@code address} over every loop and spec, for operators; blocks, never on an event loop. */
   public long openConnections(HostPort address) {
-    return registry.sumMatching(spec -> spec.address().equals(address), ConnectionPool::openConnections);
+    return registry.sumMatching(spec -> spec.address().equals(address), UpstreamPool::openConnections);
   }
 
   /**
@@ -262,7 +283,7 @@ public final class UpstreamPools {
 
   /** Closes the idle connections to {@code address} on every loop (endpoint drained or removed). */
   public void closeIdle(HostPort address) {
-    registry.forEachMatching(key -> key.address().equals(address), ConnectionPool::closeIdle);
+    registry.forEachMatching(key -> key.address().equals(address), UpstreamPool::closeIdle);
   }
 
   /** A bootstrap for {@code loop} with the upstream transport, options and resolver, for health probes. */
@@ -272,6 +293,6 @@ public final class UpstreamPools {
 
   /** Closes every idle connection (shutdown). */
   public void closeAllIdle() {
-    registry.forEachPool(ConnectionPool::close);
+    registry.forEachPool(UpstreamPool::close);
   }
 }

@@ -187,7 +187,7 @@ public final class HttpExchange {
     if (responseStarted) {
       return Next.GIVE_UP;
     }
-    if (failure == Reason.UPSTREAM_RESET && failed.reused() && requestStream.replayable()) {
+    if (failure == Reason.UPSTREAM_RESET && failed.mayReplay() && requestStream.replayable()) {
       return Next.REPLAY;
     }
     if (status != 0) {

@@ -37,6 +37,12 @@ final class UpstreamAttempt {
   /** A 1xx head was read and its (empty) end not yet. */
   private boolean informational;
   private boolean upstreamKeepAlive;
+  /** The upstream is a stream of an HTTP/2 connection. */
+  private boolean http2;
+  /** The HTTP/2 peer refused the stream unprocessed. */
+  private boolean refused;
+  /** This try replays one whose connection turned out dead or whose stream was refused. */
+  private boolean replay;
 
   UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Channel client, ResponseTimer responseTimer,
       long responseTimeoutNanos, int index) {
@@ -57,6 +63,16 @@ final class UpstreamAttempt {
     return reused;
   }
 
+  /**
+   * Whether a reset of this try means the request was not processed, so it goes again on a new
+   * connection whatever its method: on HTTP/1.1, a reused connection reset before any answer (the
+   * upstream closed it while idle); on an HTTP/2 stream, only the peer's own word (REFUSED_STREAM,
+   * or above the last stream id of its GOAWAY, RFC 9113 §8.7), and once.
+   */
+  boolean mayReplay() {
+    return http2 ? refused && !replay : reused; // a replay refused again is not replayed again
+  }
+
   boolean connected() {
     return upstream != null;
   }
@@ -70,6 +86,7 @@ final class UpstreamAttempt {
 
   /** Asks the connector for a connection; {@code fresh} forbids a pooled one (a replay). */
   void connect(boolean fresh) {
+    replay = fresh;
     connector.connect(index, fresh, new UpstreamConnector.ConnectCallback() {
       @Override
       public void connected(Channel ch, boolean wasReused) {
@@ -92,6 +109,7 @@ final class UpstreamAttempt {
     }
     upstream = ch;
     reused = wasReused;
+    http2 = ch instanceof io.netty.handler.codec.http2.Http2StreamChannel;
     handler = ch.pipeline().get(UpstreamHandler.class);
     handler.attach(this);
     ch.config().setAutoRead(client.isWritable());
@@ -202,6 +220,7 @@ final class UpstreamAttempt {
 
   /** The upstream closed or failed; {@code cause} is null for a plain close. */
   void onUpstreamClosed(Throwable cause) {
+    refused |= cause instanceof io.gatehouse.http.Http2UpstreamCodec.Unprocessed;
     if (!exchange.isDone() && upstream != null) {
       exchange.attemptFailed(this, Reason.UPSTREAM_RESET, null);
     }

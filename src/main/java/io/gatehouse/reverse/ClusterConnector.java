@@ -7,6 +7,7 @@ import io.gatehouse.pool.AcquireCallback;
 import io.gatehouse.pool.BoundConnections;
 import io.gatehouse.pool.ConnectFailures;
 import io.gatehouse.pool.ConnectionPool;
+import io.gatehouse.pool.UpstreamPool;
 import io.gatehouse.pool.PeerSpec;
 import io.gatehouse.pool.ProxyHeader;
 import io.gatehouse.pool.UpstreamPools;
@@ -40,7 +41,7 @@ final class ClusterConnector implements UpstreamConnector {
   private final List<Endpoint> tried = new ArrayList<>(2);
   /** Endpoint whose in-flight count this exchange holds, or null. */
   private Endpoint counted;
-  private ConnectionPool pool;
+  private UpstreamPool pool;
   private PeerSpec peer;
   private long attemptStart;
   /** Whether this request was counted in the retry budget's base (once, however many tries). */
@@ -112,11 +113,12 @@ final class ClusterConnector implements UpstreamConnector {
     };
     if (peer.proxyProtocol() != null) {
       // The PROXY header names this client: only its own earlier connection may carry the request.
-      Channel own = fresh ? null : bound.take(peer, pool);
+      ConnectionPool connections = (ConnectionPool) pool; // never HTTP/2 (the config refuses h2 with proxyProtocol)
+      Channel own = fresh ? null : bound.take(peer, connections);
       if (own != null) {
         acquired.acquired(own, true);
       } else {
-        pool.acquire(acquired, ProxyHeader.forClient(peer.proxyProtocol(), client));
+        connections.acquire(acquired, ProxyHeader.forClient(peer.proxyProtocol(), client));
       }
     } else {
       pool.acquire(acquired, !fresh);
@@ -169,7 +171,7 @@ final class ClusterConnector implements UpstreamConnector {
   public void finish(Channel upstream, boolean reusable, Reason failure, int status) {
     if (upstream != null && pool != null) {
       if (reusable && peer.proxyProtocol() != null) {
-        bound.keep(peer, upstream, pool);
+        bound.keep(peer, upstream, (ConnectionPool) pool);
       } else if (reusable) {
         pool.release(upstream);
       } else {

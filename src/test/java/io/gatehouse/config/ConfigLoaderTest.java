@@ -84,7 +84,38 @@ class ConfigLoaderTest {
     assertThat(problems(yaml)).containsExactly(
         "test.yaml:5:5: clusters[0].balancr: unknown key 'balancr' (expected one of: name, balancer,"
             + " hashOn, endpoints, healthCheck, outlier, pool, timeouts, tls, slowStart, circuitBreaker,"
-            + " proxyProtocol)");
+            + " proxyProtocol, protocol)");
+  }
+
+  @Test
+  void clusterProtocol() throws ConfigException {
+    String yaml = """
+        listeners:
+          - { name: web, bind: "127.0.0.1:0", mode: reverse }
+        routes: [ { name: all, cluster: grpc } ]
+        clusters:
+          - { name: grpc, protocol: h2, endpoints: ["127.0.0.1:9001"] }
+          - { name: web, endpoints: ["127.0.0.1:9002"] }
+        """;
+    GatehouseConfig config = parse(yaml);
+    assertThat(config.clusters().get(0).protocol()).isEqualTo(UpstreamProtocol.H2);
+    assertThat(config.clusters().get(1).protocol()).isEqualTo(UpstreamProtocol.HTTP1);
+    String bad = """
+        listeners:
+          - { name: web, bind: "127.0.0.1:0", mode: reverse }
+        routes: [ { name: all, cluster: a } ]
+        clusters:
+          - { name: a, protocol: h3, endpoints: ["127.0.0.1:9001"] }
+          - { name: b, protocol: h2, proxyProtocol: v2, endpoints: ["127.0.0.1:9001"] }
+          - { name: c, protocol: h2, pool: { maxConnectionsPerEndpoint: 4 }, endpoints: ["127.0.0.1:9001"] }
+        """;
+    assertThat(problems(bad)).containsExactly(
+        "test.yaml:5:26: clusters[0].protocol: 'h3' (expected one of: http1, h2)",
+        "test.yaml:6:26: clusters[1].protocol: h2 cannot be combined with proxyProtocol (a PROXY header names one"
+            + " client, an HTTP/2 connection carries many clients' requests; expected: protocol http1, or no proxyProtocol)",
+        "test.yaml:7:26: clusters[2].protocol: h2 does not take pool.maxConnectionsPerEndpoint (an HTTP/2 cluster"
+            + " opens one connection per event loop and endpoint, more only past the endpoint's concurrent-stream"
+            + " limit; expected: pool.maxConnections to cap them per event loop)");
   }
 
   @Test

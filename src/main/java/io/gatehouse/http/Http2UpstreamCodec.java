@@ -1,0 +1,292 @@
+package io.gatehouse.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.DefaultHttp2Headers;
+import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.util.AsciiString;
+import io.netty.util.ReferenceCountUtil;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * On a stream of an HTTP/2 upstream connection: the relay's HTTP/1 messages out as HEADERS and
+ * DATA frames, the response's frames back as the HTTP/1 messages the relay reads from an HTTP/1.1
+ * upstream, so the exchange, its retries and its response path are the same for both.
+ *
+ * <ul>
+ *   <li>The request head becomes {@code :method}, {@code :scheme} (of this hop: {@code https} over
+ *       TLS), {@code :authority} (from {@code Host}) and {@code :path} (RFC 9113 §8.3.1), then the
+ *       fields in lower case without the connection-specific ones (§8.2.2); {@code te: trailers}
+ *       goes on when the client sent it (gRPC needs it). A request without a body ends with its
+ *       HEADERS (END_STREAM); body parts are DATA, the last with END_STREAM, trailers a last HEADERS.
+ *   <li>A 1xx HEADERS is an interim response (head and empty end); the final HEADERS is the
+ *       response head, a whole response when it ends the stream (trailers-only, as gRPC answers an
+ *       error); DATA are body parts; a HEADERS after them is the trailers, in the last part.
+ *   <li>A stream the peer refused unprocessed (RST_STREAM REFUSED_STREAM, or above the last id of
+ *       its GOAWAY, §8.7) fails with {@link Unprocessed}: the exchange may send the request again
+ *       whatever its method. Any other reset closes the stream (the upstream reset the exchange).
+ * </ul>
+ *
+ * <p>One per stream; confined to the connection's event loop.
+ */
+public final class Http2UpstreamCodec extends ChannelDuplexHandler {
+  private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+  /** Fields HTTP/2 has no place for (§8.2.2), and {@code host}, which {@code :authority} replaces. */
+  private static final Set<String> CONNECTION_SPECIFIC = Set.of(
+      "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "te", "trailer");
+  private static final AsciiString HTTPS = AsciiString.cached("https");
+  private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final AsciiString TRAILERS = AsciiString.cached("trailers");
+
+  /** The request was refused by the peer before it processed it (RFC 9113 §8.7): safe to send again. */
+  public static final class Unprocessed extends RuntimeException {
+    public Unprocessed(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  private final boolean tls;
+  private boolean headRequest;
+  /** The request ended with its HEADERS: its (empty) last part is not a frame. */
+  private boolean requestEnded;
+  private boolean finalResponse;
+
+  public Http2UpstreamCodec(boolean tls) {
+    this.tls = tls;
+  }
+
+  @Override
+  public boolean isSharable() {
+    return false;
+  }
+
+  // ---- request out
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof HttpRequest request) {
+      boolean bodiless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0
+          && !(msg instanceof HttpContent content && content.content().isReadable());
+      Http2Headers headers;
+      try {
+        headers = requestHeaders(request);
+      } catch (RuntimeException e) {
+        ReferenceCountUtil.release(msg);
+        promise.setFailure(e);
+        ctx.close();
+        return;
+      }
+      headRequest = HttpMethod.HEAD.equals(request.method());
+      requestEnded = bodiless;
+      if (!(msg instanceof HttpContent)) {
+        ctx.write(new DefaultHttp2HeadersFrame(headers, bodiless), promise);
+        return;
+      }
+      ctx.write(new DefaultHttp2HeadersFrame(headers, bodiless), ctx.voidPromise());
+    }
+    if (msg instanceof HttpContent content) {
+      writeContent(ctx, content, promise);
+      return;
+    }
+    if (!(msg instanceof HttpRequest)) {
+      ctx.write(msg, promise);
+    }
+  }
+
+  private void writeContent(ChannelHandlerContext ctx, HttpContent content, ChannelPromise promise) {
+    boolean last = content instanceof LastHttpContent;
+    if (requestEnded) {
+      content.release(); // the empty end of a request that ended with its HEADERS
+      promise.trySuccess();
+      return;
+    }
+    if (!last) {
+      if (!content.content().isReadable()) {
+        content.release();
+        promise.trySuccess();
+        return;
+      }
+      ctx.write(new DefaultHttp2DataFrame(content.content(), false), promise);
+      return;
+    }
+    requestEnded = true;
+    HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
+    if (trailers.isEmpty()) {
+      ctx.write(new DefaultHttp2DataFrame(content.content(), true), promise);
+      return;
+    }
+    if (content.content().isReadable()) {
+      ctx.write(new DefaultHttp2DataFrame(content.content(), false), ctx.voidPromise());
+    } else {
+      content.release();
+    }
+    Http2Headers fields = new DefaultHttp2Headers(false);
+    copyFields(trailers, fields);
+    ctx.write(new DefaultHttp2HeadersFrame(fields, true), promise);
+  }
+
+  private Http2Headers requestHeaders(HttpRequest request) {
+    HttpHeaders in = request.headers();
+    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 4);
+    out.method(request.method().asciiName());
+    out.scheme(tls ? HTTPS : HTTP);
+    String uri = request.uri();
+    String authority = in.get(HttpHeaderNames.HOST);
+    if (!uri.startsWith("/") && !"*".equals(uri)) {
+      java.net.URI target = java.net.URI.create(uri); // absolute-form (RFC 9112 §3.2.2)
+      uri = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
+      if (target.getRawQuery() != null) {
+        uri = uri + "?" + target.getRawQuery();
+      }
+      if (authority == null) {
+        authority = target.getRawAuthority();
+      }
+    }
+    out.path(uri);
+    if (authority != null) {
+      out.authority(authority);
+    }
+    copyFields(in, out);
+    String te = request instanceof ClientRequest received ? received.received(HttpHeaderNames.TE) : null;
+    if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
+      out.add(HttpHeaderNames.TE, TRAILERS); // the one TE value HTTP/2 allows (§8.2.2); gRPC requires it
+    }
+    return out;
+  }
+
+  /** The fields as HTTP/2 needs them: lower-case names, the connection-specific ones left out. */
+  private static void copyFields(HttpHeaders in, Http2Headers out) {
+    for (java.util.Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
+      Map.Entry<CharSequence, CharSequence> field = it.next();
+      AsciiString name = AsciiString.of(field.getKey()).toLowerCase();
+      if (!CONNECTION_SPECIFIC.contains(name.toString())) {
+        out.add(name, field.getValue());
+      }
+    }
+  }
+
+  // ---- response in
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof Http2HeadersFrame frame) {
+      onHeaders(ctx, frame);
+    } else if (msg instanceof Http2DataFrame data) {
+      if (!finalResponse) {
+        data.release();
+        malformed(ctx, "DATA before the response HEADERS");
+        return;
+      }
+      ctx.fireChannelRead(data.isEndStream() ? new DefaultLastHttpContent(data.content()) : new DefaultHttpContent(data.content()));
+    } else {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame frame) {
+    Http2Headers headers = frame.headers();
+    if (finalResponse) {
+      // Trailers (§8.1): the frame codec let them through only with END_STREAM.
+      LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, HEADERS);
+      copyPlainFields(headers, last.trailingHeaders());
+      ctx.fireChannelRead(last);
+      return;
+    }
+    HttpResponseStatus status;
+    try {
+      status = HttpResponseStatus.parseLine(headers.status());
+    } catch (RuntimeException e) {
+      malformed(ctx, "response without a valid :status");
+      return;
+    }
+    if (status.code() < 200) {
+      if (status.code() == 101 || frame.isEndStream()) {
+        malformed(ctx, "status " + status.code() + " on an HTTP/2 stream"); // §8.6: no 101 in HTTP/2
+        return;
+      }
+      DefaultHttpResponse interim = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, HEADERS.newHeaders());
+      copyPlainFields(headers, interim.headers());
+      ctx.fireChannelRead(interim);
+      ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
+      return;
+    }
+    finalResponse = true;
+    HttpResponse response;
+    if (frame.isEndStream()) {
+      DefaultFullHttpResponse whole = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER,
+          HEADERS.newHeaders(), HEADERS.newHeaders());
+      copyPlainFields(headers, whole.headers());
+      boolean bodyless = headRequest || status.code() == 204 || status.code() == 304;
+      if (!bodyless && !whole.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+        whole.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0); // the stream ended: so did the body
+      }
+      response = whole;
+    } else {
+      response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, HEADERS.newHeaders());
+      copyPlainFields(headers, response.headers());
+    }
+    ctx.fireChannelRead(response);
+  }
+
+  /** Regular fields of an HTTP/2 header block (the frame codec checked them, §8.2), pseudo-headers left out. */
+  private static void copyPlainFields(Http2Headers from, HttpHeaders to) {
+    for (Map.Entry<CharSequence, CharSequence> field : from) {
+      CharSequence name = field.getKey();
+      if (name.length() > 0 && name.charAt(0) != ':') {
+        to.add(name, field.getValue());
+      }
+    }
+  }
+
+  private void malformed(ChannelHandlerContext ctx, String why) {
+    DefaultHttpResponse bad = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_GATEWAY);
+    bad.setDecoderResult(DecoderResult.failure(new IllegalStateException(why)));
+    finalResponse = true;
+    ctx.fireChannelRead(bad); // the attempt answers 502 and closes the stream
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof Http2ResetFrame reset) {
+      if (reset.errorCode() == Http2Error.REFUSED_STREAM.code() && !finalResponse) {
+        ctx.fireExceptionCaught(new Unprocessed("stream refused by the upstream (REFUSED_STREAM)"));
+      }
+      return; // the stream closes next: the exchange sees its upstream reset
+    }
+    if (evt instanceof Http2GoAwayFrame goAway) {
+      goAway.release();
+      if (!finalResponse) {
+        ctx.fireExceptionCaught(new Unprocessed("stream above the last one the upstream processes (GOAWAY)"));
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+}

@@ -1,0 +1,324 @@
+package io.gatehouse.pool;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
+import io.netty.handler.codec.http2.Http2CodecUtil;
+import io.netty.handler.codec.http2.Http2FrameCodec;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2GoAwayFrame;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.codec.http2.Http2SettingsFrame;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.ConnectException;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLHandshakeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTTP/2 connection of an {@link Http2ConnectionPool}: whether it is ready for streams (TCP up,
+ * and over TLS the peer chose {@code h2} by ALPN), how many it may still open (the peer's
+ * {@code SETTINGS_MAX_CONCURRENT_STREAMS} less those in use), whether it is going away, and its
+ * idle timer. Its pipeline is {@code [upstream-tls] -> h2 frame codec -> stream multiplexer ->}
+ * {@link Handler}. Confined to its pool's event loop.
+ */
+final class Http2Upstream {
+  private static final Logger log = LoggerFactory.getLogger(Http2Upstream.class);
+  private static final AttributeKey<Http2Upstream> KEY = AttributeKey.valueOf("gatehouse.http2-upstream");
+  /**
+   * The connection's receive window: room for every stream's 64 KiB window at once (the RFC's
+   * initial 65,535 bytes is shared by all streams, §6.9.2, and would make them wait on one
+   * another); each stream's own window still bounds what it buffers.
+   */
+  static final int CONNECTION_WINDOW = Http2ConnectionPool.STREAMS_BEFORE_SETTINGS * Http2CodecUtil.DEFAULT_WINDOW_SIZE;
+  /** Past this stream id the connection takes no new stream (ids end at 2^31, §5.1.1). */
+  private static final int LAST_STREAM_ID_TO_OPEN = 1 << 30;
+
+  private final Http2ConnectionPool pool;
+  private Channel channel;
+  private boolean ready;
+  private boolean goingAway;
+  /** The pool has been told this connection ended (closed, or never became ready). */
+  private boolean ended;
+  private Throwable failure;
+  private int inUse;
+  private int peerMaxStreams = Http2ConnectionPool.STREAMS_BEFORE_SETTINGS;
+  /** A caller that asked for a new connection (a replay): served first when this one is ready. */
+  private AcquireCallback firstCaller;
+  private ScheduledFuture<?> idleTimer;
+
+  Http2Upstream(Http2ConnectionPool pool) {
+    this.pool = pool;
+  }
+
+  /** The connection pipeline above TLS, for the bootstrap of an HTTP/2 peer. */
+  static ChannelHandler initializer(int maxHeaderListBytes) {
+    return new Initializer(maxHeaderListBytes);
+  }
+
+  Channel channel() {
+    return channel;
+  }
+
+  boolean ready() {
+    return ready;
+  }
+
+  boolean goingAway() {
+    return goingAway;
+  }
+
+  int inUse() {
+    return inUse;
+  }
+
+  /** Streams it may open now: 0 unless ready, not going away, and below the peer's limit. */
+  int room() {
+    return ready && !goingAway && channel.isActive() ? peerMaxStreams - inUse : 0;
+  }
+
+  void firstCaller(AcquireCallback callback) {
+    firstCaller = callback;
+  }
+
+  /** The channel being connected; its end (or its failure to start) is reported to the pool. */
+  void attach(Channel ch) {
+    if (ended) {
+      ch.close();
+      return;
+    }
+    channel = ch;
+    ch.attr(KEY).set(this);
+    ch.closeFuture().addListener(f -> onClosed());
+    if (goingAway) {
+      ch.close(); // closed by the pool while it was connecting
+    }
+  }
+
+  /** The connect failed (or was refused): before or after {@link #attach}. */
+  void failed(Throwable cause) {
+    if (failure == null) {
+      failure = cause;
+    }
+    if (channel == null) {
+      onClosed();
+    }
+  }
+
+  private void onClosed() {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    cancelIdle();
+    if (ready) {
+      pool.closed(this);
+      return;
+    }
+    Throwable cause = failure != null ? failure
+        : new ConnectException("HTTP/2 connection to " + pool.remote() + " closed before it was ready");
+    AcquireCallback first = firstCaller;
+    firstCaller = null;
+    if (first != null) {
+      first.failed(cause);
+    }
+    pool.connectFailed(this, cause);
+  }
+
+  private void onReady() {
+    if (ready || ended) {
+      return;
+    }
+    ready = true;
+    AcquireCallback first = firstCaller;
+    firstCaller = null;
+    if (first != null) {
+      pool.openStream(this, first);
+    }
+    pool.serveWaiting();
+    if (inUse == 0) {
+      idleFor(poolIdleNanos());
+    }
+  }
+
+  private long poolIdleNanos() {
+    return pool.maxIdleNanos();
+  }
+
+  private void onSettings(Http2Settings settings) {
+    Long max = settings.maxConcurrentStreams();
+    if (max != null) {
+      peerMaxStreams = (int) Math.min(Integer.MAX_VALUE, max);
+    }
+    pool.serveWaiting();
+  }
+
+  void streamOpened() {
+    inUse++;
+    cancelIdle();
+  }
+
+  void streamClosed(long now) {
+    inUse--;
+    if (!goingAway && channel != null) {
+      Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
+      if (codec != null && codec.connection().local().lastStreamCreated() > LAST_STREAM_ID_TO_OPEN) {
+        goingAway = true; // stream ids run out: the next streams go on a new connection
+      }
+    }
+  }
+
+  /** Takes no new stream; closes once its last stream ends. */
+  void goAway() {
+    goingAway = true;
+    if (inUse == 0) {
+      close();
+    }
+  }
+
+  void close() {
+    goingAway = true;
+    cancelIdle();
+    if (channel != null) {
+      channel.close(); // GOAWAY, then the close (Netty's connection handler)
+    }
+  }
+
+  void idleFor(long nanos) {
+    cancelIdle();
+    if (nanos > 0 && channel != null) {
+      idleTimer = pool.loop().schedule(() -> {
+        idleTimer = null;
+        if (inUse == 0) {
+          close();
+        }
+      }, nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void cancelIdle() {
+    if (idleTimer != null) {
+      idleTimer.cancel(false);
+      idleTimer = null;
+    }
+  }
+
+  /** {@code h2 frame codec -> multiplexer -> Handler}, one set per connection. */
+  @ChannelHandler.Sharable
+  private static final class Initializer extends ChannelInitializer<Channel> {
+    private final int maxHeaderListBytes;
+
+    Initializer(int maxHeaderListBytes) {
+      this.maxHeaderListBytes = maxHeaderListBytes;
+    }
+
+    @Override
+    public boolean isSharable() {
+      return true;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+      ch.config().setAutoRead(true); // the connection always reads; each stream's window is its backpressure
+      ch.pipeline()
+          .addLast("h2-codec", Http2FrameCodecBuilder.forClient()
+              .initialSettings(Http2Settings.defaultSettings().pushEnabled(false).maxHeaderListSize(maxHeaderListBytes))
+              .build())
+          .addLast("h2-streams", new Http2MultiplexHandler(NO_PUSH))
+          .addLast("h2-upstream", new Handler());
+    }
+  }
+
+  /** Server push is off (SETTINGS_ENABLE_PUSH 0): a pushed stream would be a protocol error; closed. */
+  private static final ChannelHandler NO_PUSH = new NoPush();
+
+  @ChannelHandler.Sharable
+  private static final class NoPush extends ChannelInboundHandlerAdapter {
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+      ctx.channel().close();
+    }
+  }
+
+  /** Tells the connection when it is ready, what the peer allows, and when it goes away. */
+  private static final class Handler extends ChannelInboundHandlerAdapter {
+    private static Http2Upstream of(ChannelHandlerContext ctx) {
+      return ctx.channel().attr(KEY).get();
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      // The frame codec before this handler has written the preface and SETTINGS (held by TLS
+      // until its handshake is done): the connection window goes after them.
+      ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
+      if (ctx.pipeline().get(SslHandler.class) == null) {
+        Http2Upstream c = of(ctx);
+        if (c != null) {
+          c.onReady(); // prior knowledge (RFC 9113 §3.3): streams may follow the preface at once
+        }
+      }
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof SslHandshakeCompletionEvent done) {
+        Http2Upstream c = of(ctx);
+        if (c == null) {
+          return;
+        }
+        if (!done.isSuccess()) {
+          c.failure = done.cause();
+          return; // the SslHandler closes the connection
+        }
+        String protocol = ctx.pipeline().get(SslHandler.class).applicationProtocol();
+        if (!ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+          c.failure = new SSLHandshakeException("upstream " + c.pool.remote() + " did not choose HTTP/2 over ALPN ("
+              + (protocol == null ? "no protocol" : "chose " + protocol) + "); a cluster with protocol h2 needs an h2 endpoint");
+          ctx.close();
+          return;
+        }
+        c.onReady();
+        return;
+      }
+      ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      try {
+        Http2Upstream c = of(ctx);
+        if (c == null) {
+          return;
+        }
+        if (msg instanceof Http2SettingsFrame settings) {
+          c.onSettings(settings.settings());
+        } else if (msg instanceof Http2GoAwayFrame) {
+          c.goAway(); // the streams above its last id were refused to their exchanges (multiplexer)
+        }
+      } finally {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Http2Upstream c = of(ctx);
+      if (c != null && c.failure == null) {
+        c.failure = cause;
+      }
+      log.debug("HTTP/2 upstream connection {} failed: {}", ctx.channel(), cause.toString());
+      ctx.close();
+    }
+  }
+}
