@@ -105,11 +105,24 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
       }
       headRequest = HttpMethod.HEAD.equals(request.method());
       requestEnded = bodiless;
+      // A HEADERS that cannot be written opened no stream (the connection closed, or no stream id
+      // is left): the peer never saw the request.
+      ChannelPromise opened = ctx.newPromise().addListener(f -> {
+        if (!f.isSuccess()) {
+          ctx.fireExceptionCaught(new Unprocessed("request HEADERS not sent: " + f.cause()));
+        }
+      });
+      ctx.write(new DefaultHttp2HeadersFrame(headers, bodiless), opened);
       if (!(msg instanceof HttpContent)) {
-        ctx.write(new DefaultHttp2HeadersFrame(headers, bodiless), promise);
+        opened.addListener(f -> {
+          if (f.isSuccess()) {
+            promise.trySuccess();
+          } else {
+            promise.tryFailure(f.cause());
+          }
+        });
         return;
       }
-      ctx.write(new DefaultHttp2HeadersFrame(headers, bodiless), ctx.voidPromise());
     }
     if (msg instanceof HttpContent content) {
       writeContent(ctx, content, promise);
@@ -272,21 +285,37 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
     ctx.fireChannelRead(bad); // the attempt answers 502 and closes the stream
   }
 
+  /** Why the peer did not process this stream's request, once it said so; reported when the stream closes. */
+  private String unprocessed;
+
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof Http2ResetFrame reset) {
       if (reset.errorCode() == Http2Error.REFUSED_STREAM.code() && !finalResponse) {
-        ctx.fireExceptionCaught(new Unprocessed("stream refused by the upstream (REFUSED_STREAM)"));
+        unprocessed = "stream refused by the upstream (REFUSED_STREAM)";
       }
       return; // the stream closes next: the exchange sees its upstream reset
     }
     if (evt instanceof Http2GoAwayFrame goAway) {
       goAway.release();
       if (!finalResponse) {
-        ctx.fireExceptionCaught(new Unprocessed("stream above the last one the upstream processes (GOAWAY)"));
+        unprocessed = "stream above the last one the upstream processes (GOAWAY)";
       }
       return;
     }
     ctx.fireUserEventTriggered(evt);
+  }
+
+  /**
+   * The refusal is told when the stream has closed, not when it is read: the exchange closes its
+   * channel at once, and a stream still open here would then send a RST_STREAM of its own for a
+   * stream the peer never opened, which the peer may take for a connection error (§6.4, §5.1).
+   */
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (unprocessed != null) {
+      ctx.fireExceptionCaught(new Unprocessed(unprocessed));
+    }
+    ctx.fireChannelInactive();
   }
 }

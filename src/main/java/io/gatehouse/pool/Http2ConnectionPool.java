@@ -21,8 +21,9 @@ import java.util.function.LongSupplier;
  * speaks the same HTTP/1 messages as a pooled HTTP/1.1 connection's, so the relay cannot tell the
  * two apart. Every method runs on the loop: plain fields.
  *
- * <p>A connection takes streams up to the peer's {@code SETTINGS_MAX_CONCURRENT_STREAMS} (100,
- * the RFC's recommended floor, until its first SETTINGS arrive, §6.5.2); past that the next
+ * <p>A connection takes streams up to the peer's {@code SETTINGS_MAX_CONCURRENT_STREAMS} (until
+ * its first SETTINGS arrive: what the peer announced on another connection, or 100, the RFC's
+ * recommended floor, §6.5.2; the codec holds back a stream past the limit once it is known); past that the next
  * connection is opened, up to {@code maxConnections}, then callers wait as for a full HTTP/1.1
  * pool (no longer than the connect timeout, then 503). So one connection per event loop and peer
  * carries what takes one connection per request in flight with HTTP/1.1.
@@ -52,6 +53,12 @@ public final class Http2ConnectionPool implements UpstreamPool {
   private final List<Http2Upstream> connections = new ArrayList<>(2);
   private final ArrayDeque<Waiter> pending = new ArrayDeque<>();
   private boolean closed;
+  /**
+   * Streams a new connection may take before its own SETTINGS arrive: 100 until the peer said how
+   * many it allows on any connection, then that (the same server; streams sent past its limit would
+   * be refused, and refused again on the next new connection).
+   */
+  private int peerMaxStreams = STREAMS_BEFORE_SETTINGS;
   private Runnable whenUnused;
   private ScheduledFuture<?> unusedCheck;
   private long emptySince;
@@ -87,6 +94,11 @@ public final class Http2ConnectionPool implements UpstreamPool {
     return remote;
   }
 
+  /**
+   * A stream of the least busy ready connection with room, or of the next one to be ready.
+   * {@code allowReuse} is not needed here: a connection that died or goes away takes no stream, and
+   * a request the peer refused may go on any connection with room.
+   */
   @Override
   public void acquire(AcquireCallback callback, boolean allowReuse) {
     assert loop.inEventLoop();
@@ -94,27 +106,15 @@ public final class Http2ConnectionPool implements UpstreamPool {
       callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
       return;
     }
-    if (allowReuse) {
-      Http2Upstream ready = withRoom();
-      if (ready != null) {
-        openStream(ready, callback);
-        return;
-      }
-      if (connectingWithRoom()) {
-        enqueue(callback); // served when that connection is ready
-        return;
-      }
-    }
-    if (connections.size() < maxConnections) {
-      Http2Upstream fresh = connect();
-      if (!allowReuse) {
-        fresh.firstCaller(callback); // the replay goes on this new connection, nowhere else
-        return;
-      }
-      enqueue(callback);
+    Http2Upstream ready = withRoom();
+    if (ready != null) {
+      openStream(ready, callback);
       return;
     }
-    enqueue(callback);
+    if (!connectingWithRoom() && connections.size() < maxConnections) {
+      connect();
+    }
+    enqueue(callback); // served when a connection is ready or a stream ends
   }
 
   /** The ready connection with the fewest streams that can take one more, or null. */
@@ -132,7 +132,7 @@ public final class Http2ConnectionPool implements UpstreamPool {
     int waiting = pending.size();
     for (Http2Upstream c : connections) {
       if (!c.ready() && !c.goingAway()) {
-        waiting -= STREAMS_BEFORE_SETTINGS;
+        waiting -= peerMaxStreams;
       }
     }
     return waiting < 0;
@@ -243,8 +243,8 @@ public final class Http2ConnectionPool implements UpstreamPool {
   }
 
   /**
-   * A connection could not be made (connect, TLS or ALPN failed): its first caller has failed; the
-   * waiting ones fail too unless another connection can still serve them.
+   * A connection could not be made (connect, TLS or ALPN failed): the callers waiting for a stream
+   * fail with its cause, unless another connection can still serve them.
    */
   void connectFailed(Http2Upstream c, Throwable cause) {
     connections.remove(c);
@@ -345,6 +345,15 @@ public final class Http2ConnectionPool implements UpstreamPool {
 
   EventLoop loop() {
     return loop;
+  }
+
+  int peerMaxStreams() {
+    return peerMaxStreams;
+  }
+
+  /** A connection's peer announced its limit: new connections assume it too. */
+  void peerMaxStreams(int max) {
+    peerMaxStreams = max;
   }
 
   long maxIdleNanos() {

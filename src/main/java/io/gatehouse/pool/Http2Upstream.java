@@ -52,13 +52,12 @@ final class Http2Upstream {
   private boolean ended;
   private Throwable failure;
   private int inUse;
-  private int peerMaxStreams = Http2ConnectionPool.STREAMS_BEFORE_SETTINGS;
-  /** A caller that asked for a new connection (a replay): served first when this one is ready. */
-  private AcquireCallback firstCaller;
+  private int peerMaxStreams;
   private ScheduledFuture<?> idleTimer;
 
   Http2Upstream(Http2ConnectionPool pool) {
     this.pool = pool;
+    this.peerMaxStreams = pool.peerMaxStreams();
   }
 
   /** The connection pipeline above TLS, for the bootstrap of an HTTP/2 peer. */
@@ -85,10 +84,6 @@ final class Http2Upstream {
   /** Streams it may open now: 0 unless ready, not going away, and below the peer's limit. */
   int room() {
     return ready && !goingAway && channel.isActive() ? peerMaxStreams - inUse : 0;
-  }
-
-  void firstCaller(AcquireCallback callback) {
-    firstCaller = callback;
   }
 
   /** The channel being connected; its end (or its failure to start) is reported to the pool. */
@@ -127,11 +122,6 @@ final class Http2Upstream {
     }
     Throwable cause = failure != null ? failure
         : new ConnectException("HTTP/2 connection to " + pool.remote() + " closed before it was ready");
-    AcquireCallback first = firstCaller;
-    firstCaller = null;
-    if (first != null) {
-      first.failed(cause);
-    }
     pool.connectFailed(this, cause);
   }
 
@@ -140,11 +130,6 @@ final class Http2Upstream {
       return;
     }
     ready = true;
-    AcquireCallback first = firstCaller;
-    firstCaller = null;
-    if (first != null) {
-      pool.openStream(this, first);
-    }
     pool.serveWaiting();
     if (inUse == 0) {
       idleFor(poolIdleNanos());
@@ -159,6 +144,7 @@ final class Http2Upstream {
     Long max = settings.maxConcurrentStreams();
     if (max != null) {
       peerMaxStreams = (int) Math.min(Integer.MAX_VALUE, max);
+      pool.peerMaxStreams(peerMaxStreams);
     }
     pool.serveWaiting();
   }
@@ -233,6 +219,10 @@ final class Http2Upstream {
       ch.pipeline()
           .addLast("h2-codec", Http2FrameCodecBuilder.forClient()
               .initialSettings(Http2Settings.defaultSettings().pushEnabled(false).maxHeaderListSize(maxHeaderListBytes))
+              // A stream past the peer's limit waits in the codec for one to close, rather than
+              // failing: the pool counts streams against the limit, but before the peer's first
+              // SETTINGS it can only assume 100.
+              .encoderEnforceMaxConcurrentStreams(true)
               .build())
           .addLast("h2-streams", new Http2MultiplexHandler(NO_PUSH))
           .addLast("h2-upstream", new Handler());
