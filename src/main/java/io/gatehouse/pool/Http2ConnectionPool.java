@@ -61,6 +61,10 @@ public final class Http2ConnectionPool implements UpstreamPool {
   private int peerMaxStreams = STREAMS_BEFORE_SETTINGS;
   private Runnable whenUnused;
   private ScheduledFuture<?> unusedCheck;
+  /** When a protocol failure was last logged, and how many were not since. */
+  private long lastWarnNanos;
+  private int warnsSuppressed;
+  private boolean warned;
   private long emptySince;
 
   /**
@@ -345,6 +349,25 @@ public final class Http2ConnectionPool implements UpstreamPool {
 
   EventLoop loop() {
     return loop;
+  }
+
+  /**
+   * Logs a connection's HTTP/2-level failure (the peer does not speak HTTP/2, chose another protocol
+   * by ALPN, broke the protocol): at most one line per pool every 10 s, which counts the others. A
+   * misconfigured cluster is said in the log, not only as 502s in the access log.
+   */
+  void warnProtocolFailure(Throwable cause) {
+    long now = nanoClock.getAsLong();
+    if (warned && now - lastWarnNanos < TimeUnit.SECONDS.toNanos(10)) {
+      warnsSuppressed++;
+      return;
+    }
+    org.slf4j.LoggerFactory.getLogger(Http2ConnectionPool.class).warn("HTTP/2 connection to {} failed: {}{}", remote,
+        cause.getMessage() == null ? cause.toString() : cause.getMessage(),
+        warnsSuppressed == 0 ? "" : " (+" + warnsSuppressed + " suppressed)");
+    warned = true;
+    lastWarnNanos = now;
+    warnsSuppressed = 0;
   }
 
   int peerMaxStreams() {

@@ -116,6 +116,9 @@ final class Http2Upstream {
     }
     ended = true;
     cancelIdle();
+    if (failure instanceof io.netty.handler.codec.http2.Http2Exception || failure instanceof SSLHandshakeException) {
+      pool.warnProtocolFailure(failure); // not a refused or timed-out connect: the access log says those
+    }
     if (ready) {
       pool.closed(this);
       return;

@@ -256,12 +256,26 @@ class Http2UpstreamTest {
   }
 
   @Test
-  void an_http1_only_origin_is_a_clear_502() throws Exception {
+  void an_http1_only_origin_is_a_502_and_one_warning_that_says_why() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        io.gatehouse.pool.Http2ConnectionPool.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+        new ch.qos.logback.core.read.ListAppender<>();
+    log.start();
+    logger.addAppender(log);
     try (io.gatehouse.testing.FakeUpstream http1 = io.gatehouse.testing.FakeUpstream.start("h1");
         ProxyUnderTest proxy = ProxyUnderTest.start(CLUSTER, Map.of("ORIGIN", http1.address()))) {
-      HttpResponse<String> response = ProxyUnderTest.httpClient().send(
-          HttpRequest.newBuilder(proxy.uri("/x")).build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(response.statusCode()).isEqualTo(502);
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> response = ProxyUnderTest.httpClient().send(
+            HttpRequest.newBuilder(proxy.uri("/x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(502);
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> !log.list.isEmpty());
+      assertThat(log.list.get(0).getFormattedMessage()).startsWith("HTTP/2 connection to /" + http1.address() + " failed");
+      // Rate-limited: one line per pool (event loop and endpoint) per 10 s, not one per request.
+      assertThat(log.list).hasSizeLessThanOrEqualTo(Runtime.getRuntime().availableProcessors());
+    } finally {
+      logger.detachAppender(log);
     }
   }
 }
