@@ -33,7 +33,6 @@ import io.netty.handler.codec.http2.Http2ResetFrame;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * On a stream of an HTTP/2 upstream connection: the relay's HTTP/1 messages out as HEADERS and
@@ -59,8 +58,11 @@ import java.util.Set;
 public final class Http2UpstreamCodec extends ChannelDuplexHandler {
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   /** Fields HTTP/2 has no place for (§8.2.2), and {@code host}, which {@code :authority} replaces. */
-  private static final Set<String> CONNECTION_SPECIFIC = Set.of(
-      "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "te", "trailer");
+  private static final AsciiString[] CONNECTION_SPECIFIC = {
+    HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION,
+    HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST, HttpHeaderNames.TE,
+    HttpHeaderNames.TRAILER,
+  };
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final AsciiString TRAILERS = AsciiString.cached("trailers");
@@ -198,11 +200,21 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
   private static void copyFields(HttpHeaders in, Http2Headers out) {
     for (java.util.Iterator<Map.Entry<CharSequence, CharSequence>> it = in.iteratorCharSequence(); it.hasNext(); ) {
       Map.Entry<CharSequence, CharSequence> field = it.next();
-      AsciiString name = AsciiString.of(field.getKey()).toLowerCase();
-      if (!CONNECTION_SPECIFIC.contains(name.toString())) {
+      AsciiString name = AsciiString.of(field.getKey()).toLowerCase(); // the same instance when it is already
+      if (!connectionSpecific(name)) {
         out.add(name, field.getValue());
       }
     }
+  }
+
+  /** A field HTTP/2 has no place for (§8.2.2); {@code name} is lower case. */
+  private static boolean connectionSpecific(AsciiString name) {
+    for (AsciiString specific : CONNECTION_SPECIFIC) {
+      if (specific.length() == name.length() && specific.contentEquals(name)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   // ---- response in

@@ -68,7 +68,8 @@ final class UpstreamSide {
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
         .handler(new UpstreamPipeline(64 * 1024));
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
-        address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)));
+        address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)),
+        UpstreamPipeline.HTTP2_STREAMS);
     healthChecker = new ActiveHealthChecker(loops, new io.gatehouse.health.ProbeConnector() {
       @Override
       public ChannelFuture connect(EventLoop loop, HostPort address, long timeoutNanos, ChannelHandler handler) {

@@ -35,6 +35,7 @@ public final class UpstreamPools {
    */
   private final ConcurrentHashMap<PeerSpec, EndpointCap> caps = new ConcurrentHashMap<>();
   private final Bootstrap template;
+  private final ChannelHandler http2Streams;
   private final LongSupplier clock;
   private final Predicate<HostPort> retain;
   /** Reused bootstraps of exclusive connections ({@link #exclusiveBootstrap}): loops x connect timeouts. */
@@ -49,6 +50,16 @@ public final class UpstreamPools {
    *     false while the endpoint is draining or disabled
    */
   public UpstreamPools(List<EventLoop> loops, Bootstrap template, LongSupplier clock, Predicate<HostPort> retain) {
+    this(loops, template, clock, retain, template.config().handler());
+  }
+
+  /**
+   * As above; {@code http2Streams} is the handler each stream of an HTTP/2 upstream connection is
+   * opened with (it builds the stream's pipeline; the template's handler by default).
+   */
+  public UpstreamPools(List<EventLoop> loops, Bootstrap template, LongSupplier clock, Predicate<HostPort> retain,
+      ChannelHandler http2Streams) {
+    this.http2Streams = http2Streams;
     this.registry = new PoolRegistry<>(loops);
     this.template = template;
     this.clock = clock;
@@ -80,7 +91,7 @@ public final class UpstreamPools {
       return registry.pool(loop, spec, key -> new Http2ConnectionPool(loop,
           bootstrap(loop, spec, Http2Upstream.initializer(MAX_RESPONSE_HEAD_BYTES)), remote(spec.address()),
           spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
-          () -> !retired.contains(spec) && retain.test(spec.address()), template.config().handler()));
+          () -> !retired.contains(spec) && retain.test(spec.address()), http2Streams));
     }
     return http1(loop, spec);
   }

@@ -27,14 +27,40 @@ public final class UpstreamPipeline extends ChannelInitializer<Channel> {
   @Override
   protected void initChannel(Channel ch) {
     if (ch instanceof io.netty.handler.codec.http2.Http2StreamChannel) {
-      boolean tls = ch.parent().pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
-      ch.pipeline()
-          .addLast(PipelineNames.UPSTREAM_CODEC, new io.gatehouse.http.Http2UpstreamCodec(tls))
-          .addLast(PipelineNames.UPSTREAM, new UpstreamHandler());
+      addStreamHandlers(ch);
       return;
     }
     ch.pipeline()
         .addLast(PipelineNames.UPSTREAM_CODEC, new UpstreamCodec(8192, maxResponseHeadBytes))
         .addLast(PipelineNames.UPSTREAM, new UpstreamHandler());
+  }
+
+  private static void addStreamHandlers(Channel stream) {
+    boolean tls = stream.parent().pipeline().get(io.netty.handler.ssl.SslHandler.class) != null;
+    stream.pipeline()
+        .addLast(PipelineNames.UPSTREAM_CODEC, new io.gatehouse.http.Http2UpstreamCodec(tls))
+        .addLast(PipelineNames.UPSTREAM, new UpstreamHandler());
+  }
+
+  /**
+   * The handler each stream of an HTTP/2 upstream connection is opened with: it adds the stream's
+   * handlers and stays, inert (it handles no event, so the pipeline skips it). Not a
+   * {@code ChannelInitializer}, which adds itself, then removes itself and keeps a concurrent set
+   * of the contexts it initializes: per request, on this path (as {@code listener.Http2StreamPipeline}
+   * on the client side).
+   */
+  public static final io.netty.channel.ChannelHandler HTTP2_STREAMS = new StreamHandlers();
+
+  @io.netty.channel.ChannelHandler.Sharable
+  private static final class StreamHandlers extends io.netty.channel.ChannelHandlerAdapter {
+    @Override
+    public boolean isSharable() {
+      return true;
+    }
+
+    @Override
+    public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+      addStreamHandlers(ctx.channel());
+    }
   }
 }
