@@ -230,6 +230,27 @@ class Http2UpstreamTest {
   }
 
   @Test
+  void a_drained_endpoint_finishes_its_streams_then_its_connection_closes() throws Exception {
+    try (H2Origin origin = H2Origin.start();
+        ProxyUnderTest proxy = ProxyUnderTest.start("admin: { bind: 127.0.0.1:0, token: t0ken }\n" + CLUSTER,
+            Map.of("ORIGIN", origin.address()))) {
+      HttpClient client = ProxyUnderTest.httpClient();
+      CompletableFuture<HttpResponse<String>> slow = client.sendAsync(
+          HttpRequest.newBuilder(proxy.uri("/slow/1500")).build(), HttpResponse.BodyHandlers.ofString());
+      await().atMost(Duration.ofSeconds(5)).until(() -> !origin.requests().isEmpty());
+      HttpResponse<String> drain = client.send(HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+              + proxy.server().adminAddress().getPort() + "/api/v1/clusters/grpc/endpoints/" + origin.address()
+              + "/drain?wait=10s"))
+          .header("Authorization", "Bearer t0ken").POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(drain.statusCode()).as(drain.body()).isEqualTo(200); // in flight reached 0
+      assertThat(slow.get(5, TimeUnit.SECONDS).body()).isEqualTo("slow 1500"); // finished, not cut
+      // The connection carried the stream to its end, then closed: a drained endpoint keeps none.
+      await().atMost(Duration.ofSeconds(5)).until(() -> origin.openConnections() == 0);
+    }
+  }
+
+  @Test
   void tls_with_alpn_h2_and_an_http2_health_check(@TempDir Path dir) throws Exception {
     TestCerts certs = TestCerts.selfSigned(dir);
     try (H2Origin origin = H2Origin.startTls(certs);

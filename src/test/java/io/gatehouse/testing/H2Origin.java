@@ -70,6 +70,7 @@ public final class H2Origin implements AutoCloseable {
   private final Channel server;
   private final List<Request> requests = new CopyOnWriteArrayList<>();
   private final AtomicInteger connections = new AtomicInteger();
+  private final AtomicInteger openConnections = new AtomicInteger();
   private final AtomicInteger refusals = new AtomicInteger();
   private final AtomicInteger maxOpenStreams = new AtomicInteger();
   private final AtomicInteger openStreams = new AtomicInteger();
@@ -80,6 +81,8 @@ public final class H2Origin implements AutoCloseable {
           @Override
           protected void initChannel(Channel ch) {
             int id = connections.incrementAndGet();
+            openConnections.incrementAndGet();
+            ch.closeFuture().addListener(f -> openConnections.decrementAndGet());
             if (tls != null) {
               ch.pipeline().addLast(tls.newHandler(ch.alloc()));
             }
@@ -134,6 +137,11 @@ public final class H2Origin implements AutoCloseable {
   /** Connections accepted so far. */
   public int connections() {
     return connections.get();
+  }
+
+  /** Connections open now. */
+  public int openConnections() {
+    return openConnections.get();
   }
 
   /** The most streams that were open at once on all connections. */
