@@ -212,7 +212,7 @@ public final class Http2ConnectionPool implements UpstreamPool {
   }
 
   private void streamClosed(Http2Upstream c) {
-    c.streamClosed(nanoClock.getAsLong());
+    c.streamClosed();
     if (c.inUse() == 0 && (c.goingAway() || closed || !retain.getAsBoolean())) {
       c.close();
       return;
@@ -303,15 +303,6 @@ public final class Http2ConnectionPool implements UpstreamPool {
   @Override
   public int openConnections() {
     return connections.size();
-  }
-
-  /** Streams open over this loop's connections, for tests and operators. */
-  public int openStreams() {
-    int n = 0;
-    for (Http2Upstream c : connections) {
-      n += c.inUse();
-    }
-    return n;
   }
 
   @Override

@@ -46,6 +46,8 @@ final class Http2Upstream {
 
   private final Http2ConnectionPool pool;
   private Channel channel;
+  /** The connection's frame codec: its stream ids (null until attached). */
+  private Http2FrameCodec codec;
   private boolean ready;
   private boolean goingAway;
   /** The pool has been told this connection ended (closed, or never became ready). */
@@ -93,6 +95,7 @@ final class Http2Upstream {
       return;
     }
     channel = ch;
+    codec = ch.pipeline().get(Http2FrameCodec.class); // added when the channel registered, inside connect
     ch.attr(KEY).set(this);
     ch.closeFuture().addListener(f -> onClosed());
     if (goingAway) {
@@ -157,13 +160,10 @@ final class Http2Upstream {
     cancelIdle();
   }
 
-  void streamClosed(long now) {
+  void streamClosed() {
     inUse--;
-    if (!goingAway && channel != null) {
-      Http2FrameCodec codec = channel.pipeline().get(Http2FrameCodec.class);
-      if (codec != null && codec.connection().local().lastStreamCreated() > LAST_STREAM_ID_TO_OPEN) {
-        goingAway = true; // stream ids run out: the next streams go on a new connection
-      }
+    if (!goingAway && codec != null && codec.connection().local().lastStreamCreated() > LAST_STREAM_ID_TO_OPEN) {
+      goingAway = true; // stream ids run out: the next streams go on a new connection
     }
   }
 

@@ -211,6 +211,35 @@ class Http2UpstreamTest {
   }
 
   @Test
+  void a_refused_connect_fails_fast_and_is_retried_on_another_endpoint() throws Exception {
+    int closed;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closed = socket.getLocalPort();
+    }
+    try (H2Origin origin = H2Origin.start();
+        ProxyUnderTest proxy = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes:
+              - { name: one, match: { host: one.test }, cluster: down }
+              - { name: all, cluster: half }
+            clusters:
+              - { name: down, protocol: h2, endpoints: ["127.0.0.1:${CLOSED}"] }
+              - { name: half, protocol: h2, endpoints: ["127.0.0.1:${CLOSED}", "${ORIGIN}"] }
+            """, Map.of("ORIGIN", origin.address(), "CLOSED", Integer.toString(closed)));
+        RawHttpClient client = proxy.connect()) {
+      long start = System.nanoTime();
+      client.send("GET /x HTTP/1.1\r\nHost: one.test\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(502);
+      // Its waiting request failed with the connect, not at the end of the 5 s connect timeout.
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+      for (int i = 0; i < 6; i++) {
+        client.send("GET /y HTTP/1.1\r\nHost: any.test\r\n\r\n");
+        assertThat(client.readResponse().status()).isEqualTo(200); // the connect failure is retried elsewhere
+      }
+    }
+  }
+
+  @Test
   void after_a_goaway_the_next_requests_go_on_a_new_connection() throws Exception {
     try (H2Origin origin = H2Origin.start();
         ProxyUnderTest proxy = ProxyUnderTest.start(CLUSTER, Map.of("ORIGIN", origin.address()))) {
