@@ -98,6 +98,18 @@ public final class RequestChecks {
     return null;
   }
 
+  /**
+   * Whether the request is a gRPC call ({@code content-type: application/grpc}, with or without a
+   * {@code +proto}/{@code +json} suffix): its body is a stream of messages that the server may
+   * answer one by one while the client still sends (bidirectional streaming), so it is never held
+   * back to be buffered.
+   */
+  public static boolean isGrpc(HttpRequest request) {
+    String type = MessageFields.of(request).get(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE);
+    return type != null && type.regionMatches(true, 0, "application/grpc", 0, 16)
+        && (type.length() == 16 || type.charAt(16) == '+' || type.charAt(16) == ';');
+  }
+
   /** Whether the request asks for {@code 100-continue} before sending its body (RFC 9110 §10.1.1). */
   public static boolean expectsContinue(HttpRequest request) {
     return request instanceof ClientRequest ? ((ClientRequest) request).expectsContinue()

@@ -206,7 +206,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** Starts relaying {@code request} to an upstream from {@code connector}. */
   protected final void startExchange(HttpRequest request, UpstreamConnector connector, ExchangeSettings settings) {
-    exchange = new HttpExchange(channel, request, connector, this, settings, timeouts, context.requestBufferBytes());
+    // A gRPC call's body is a stream of messages the server may answer as they come: never held back.
+    long buffer = context.requestBufferBytes() > 0 && RequestChecks.announcesBody(request) && RequestChecks.isGrpc(request)
+        ? 0 : context.requestBufferBytes();
+    exchange = new HttpExchange(channel, request, connector, this, settings, timeouts, buffer);
     exchange.start();
   }
 
