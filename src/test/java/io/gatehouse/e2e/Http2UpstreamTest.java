@@ -306,6 +306,32 @@ class Http2UpstreamTest {
   }
 
   @Test
+  void a_tls_endpoint_that_does_not_choose_h2_is_a_502_and_a_warning_naming_alpn(@TempDir Path dir) throws Exception {
+    TestCerts certs = TestCerts.selfSigned(dir);
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        io.gatehouse.pool.Http2ConnectionPool.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+        new ch.qos.logback.core.read.ListAppender<>();
+    log.start();
+    logger.addAppender(log);
+    try (H2Origin origin = H2Origin.startTls(certs, "http/1.1");
+        ProxyUnderTest proxy = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: grpc } ]
+            clusters: [ { name: grpc, protocol: h2, endpoints: ["${ORIGIN}"], tls: { ca: "${CERT}", sni: localhost } } ]
+            """, Map.of("ORIGIN", origin.address(), "CERT", certs.certificate().toString()))) {
+      HttpResponse<String> response = ProxyUnderTest.httpClient().send(
+          HttpRequest.newBuilder(proxy.uri("/x")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(502);
+      await().atMost(Duration.ofSeconds(5)).until(() -> !log.list.isEmpty());
+      assertThat(log.list.get(0).getFormattedMessage()).contains("did not choose HTTP/2 over ALPN");
+      assertThat(origin.requests()).isEmpty();
+    } finally {
+      logger.detachAppender(log);
+    }
+  }
+
+  @Test
   void an_http1_only_origin_is_a_502_and_one_warning_that_says_why() throws Exception {
     ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
         io.gatehouse.pool.Http2ConnectionPool.class);

@@ -114,10 +114,18 @@ public final class H2Origin implements AutoCloseable {
 
   /** TLS with ALPN offering {@code h2} only. */
   public static H2Origin startTls(TestCerts certs) throws Exception {
+    return startTls(certs, ApplicationProtocolNames.HTTP_2);
+  }
+
+  /**
+   * TLS with ALPN offering {@code protocols} (a server that answers a client offering only
+   * {@code h2} with {@code http/1.1} is one that does not speak HTTP/2 over TLS).
+   */
+  public static H2Origin startTls(TestCerts certs, String... protocols) throws Exception {
     SslContext tls = SslContextBuilder.forServer(certs.certificate().toFile(), certs.privateKey().toFile())
         .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_2))
+            ApplicationProtocolConfig.SelectorFailureBehavior.CHOOSE_MY_LAST_PROTOCOL,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, protocols))
         .build();
     return new H2Origin(tls, 0);
   }
