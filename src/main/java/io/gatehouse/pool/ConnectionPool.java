@@ -53,11 +53,8 @@ public final class ConnectionPool implements UpstreamPool {
   private ScheduledFuture<?> sweeper;
   /** Shared with the other loops' pools of this peer; null when connections are not capped per endpoint. */
   private final EndpointCap cap;
-  /** The registry's "forget me", run once the pool is unused; null until registered. */
-  private Runnable whenUnused;
-  private ScheduledFuture<?> unusedCheck;
-  /** When {@link #open} last fell to 0 (or the pool was registered). */
-  private long emptySince;
+  /** Runs the registry's "forget me" once the pool is unused. */
+  private final UnusedWatch unused;
 
   private record Idle(Channel channel, long since) {}
 
@@ -98,6 +95,7 @@ public final class ConnectionPool implements UpstreamPool {
     this.maxPending = maxPending > 0 ? maxPending
         : (int) Math.min(Integer.MAX_VALUE, (long) this.maxConnections * MAX_PENDING_PER_CONNECTION);
     this.retain = retain;
+    this.unused = new UnusedWatch(loop, nanoClock, maxIdleNanos, () -> open > 0 || !pending.isEmpty());
     if (cap != null) {
       cap.register(this);
     }
@@ -170,7 +168,7 @@ public final class ConnectionPool implements UpstreamPool {
             + waitMillis + " ms (" + open + " open on this event loop"
             + (cap == null ? ")" : ", " + cap.open() + " of maxConnectionsPerEndpoint " + cap.max() + " over all)")));
         if (open == 0 && pending.isEmpty()) {
-          becameEmpty();
+          unused.becameEmpty();
         }
       }
     }, waitMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -317,7 +315,7 @@ public final class ConnectionPool implements UpstreamPool {
       }
       callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
       if (open == 0) {
-        becameEmpty();
+        unused.becameEmpty();
       }
       return;
     }
@@ -344,7 +342,7 @@ public final class ConnectionPool implements UpstreamPool {
     }
     serveWaiting();
     if (open == 0 && pending.isEmpty()) {
-      becameEmpty();
+      unused.becameEmpty();
     }
   }
 
@@ -377,41 +375,14 @@ public final class ConnectionPool implements UpstreamPool {
     }
   }
 
-  /**
-   * Registers the registry's "forget me": run on this loop once the pool has had no connection and
-   * no waiting caller for its idle time ({@code maxIdleTime}, or 60 s when idle connections never expire).
-   */
   @Override
   public void whenUnused(Runnable forget) {
-    whenUnused = forget;
-    becameEmpty();
-  }
-
-  private void becameEmpty() {
-    emptySince = nanoClock.getAsLong();
-    if (unusedCheck == null && whenUnused != null) {
-      unusedCheck = loop.schedule(this::checkUnused, unusedAfterNanos(), TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private long unusedAfterNanos() {
-    return maxIdleNanos > 0 ? maxIdleNanos : TimeUnit.SECONDS.toNanos(60);
-  }
-
-  private void checkUnused() {
-    unusedCheck = null;
-    if (open > 0 || !pending.isEmpty()) {
-      return; // in use: checked again when its last connection closes
-    }
-    long left = unusedAfterNanos() - (nanoClock.getAsLong() - emptySince);
-    if (left > 0) {
-      unusedCheck = loop.schedule(this::checkUnused, left, TimeUnit.NANOSECONDS);
-      return;
-    }
-    if (cap != null) {
-      cap.unregister(this);
-    }
-    whenUnused.run();
+    unused.start(() -> {
+      if (cap != null) {
+        cap.unregister(this);
+      }
+      forget.run();
+    });
   }
 
   private void scheduleSweep() {

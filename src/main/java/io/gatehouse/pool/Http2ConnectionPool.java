@@ -59,13 +59,12 @@ public final class Http2ConnectionPool implements UpstreamPool {
    * be refused, and refused again on the next new connection).
    */
   private int peerMaxStreams = STREAMS_BEFORE_SETTINGS;
-  private Runnable whenUnused;
-  private ScheduledFuture<?> unusedCheck;
+  /** Runs the registry's "forget me" once the pool is unused. */
+  private final UnusedWatch unused;
   /** When a protocol failure was last logged, and how many were not since. */
   private long lastWarnNanos;
   private int warnsSuppressed;
   private boolean warned;
-  private long emptySince;
 
   /**
    * @param bootstrap configured with {@code loop}, channel type, options, and (TLS and) the
@@ -86,6 +85,7 @@ public final class Http2ConnectionPool implements UpstreamPool {
     this.maxPending = maxPending > 0 ? maxPending : 4 * STREAMS_BEFORE_SETTINGS;
     this.retain = retain;
     this.streamPipeline = streamPipeline;
+    this.unused = new UnusedWatch(loop, nanoClock, maxIdleNanos, () -> !connections.isEmpty() || !pending.isEmpty());
   }
 
   @Override
@@ -307,35 +307,13 @@ public final class Http2ConnectionPool implements UpstreamPool {
 
   @Override
   public void whenUnused(Runnable forget) {
-    whenUnused = forget;
-    checkEmpty();
+    unused.start(forget);
   }
 
   private void checkEmpty() {
-    if (!connections.isEmpty() || !pending.isEmpty()) {
-      return;
+    if (connections.isEmpty() && pending.isEmpty()) {
+      unused.becameEmpty();
     }
-    emptySince = nanoClock.getAsLong();
-    if (unusedCheck == null && whenUnused != null) {
-      unusedCheck = loop.schedule(this::checkUnused, unusedAfterNanos(), TimeUnit.NANOSECONDS);
-    }
-  }
-
-  private long unusedAfterNanos() {
-    return maxIdleNanos > 0 ? maxIdleNanos : TimeUnit.SECONDS.toNanos(60);
-  }
-
-  private void checkUnused() {
-    unusedCheck = null;
-    if (!connections.isEmpty() || !pending.isEmpty()) {
-      return; // in use: checked again when it empties
-    }
-    long left = unusedAfterNanos() - (nanoClock.getAsLong() - emptySince);
-    if (left > 0) {
-      unusedCheck = loop.schedule(this::checkUnused, left, TimeUnit.NANOSECONDS);
-      return;
-    }
-    whenUnused.run();
   }
 
   EventLoop loop() {

@@ -158,67 +158,57 @@ class GrpcThroughGatehouseTest {
     assertThat(n).isEqualTo(300);
   }
 
+  /** What a call answered: its messages as they come, and how it ended. */
+  private static final class Answers implements StreamObserver<SimpleResponse> {
+    final java.util.concurrent.BlockingQueue<String> messages = new java.util.concurrent.LinkedBlockingQueue<>();
+    final CountDownLatch done = new CountDownLatch(1);
+    final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+    @Override
+    public void onNext(SimpleResponse response) {
+      messages.add(response.getResponseMessage());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      failure.set(t);
+      done.countDown();
+    }
+
+    @Override
+    public void onCompleted() {
+      done.countDown();
+    }
+
+    void awaitSuccess() throws InterruptedException {
+      assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(failure.get()).isNull();
+    }
+  }
+
   @Test
   void client_streaming() throws Exception {
-    CountDownLatch done = new CountDownLatch(1);
-    AtomicReference<String> answer = new AtomicReference<>();
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    StreamObserver<SimpleRequest> requests = SimpleServiceGrpc.newStub(channel).clientStreamingRpc(new StreamObserver<>() {
-      @Override
-      public void onNext(SimpleResponse response) {
-        answer.set(response.getResponseMessage());
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        failure.set(t);
-        done.countDown();
-      }
-
-      @Override
-      public void onCompleted() {
-        done.countDown();
-      }
-    });
+    Answers answers = new Answers();
+    StreamObserver<SimpleRequest> requests = SimpleServiceGrpc.newStub(channel).clientStreamingRpc(answers);
     for (int i = 0; i < 50; i++) {
       requests.onNext(request(Integer.toString(i)));
     }
     requests.onCompleted();
-    assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
-    assertThat(failure.get()).isNull();
-    assertThat(answer.get()).startsWith("0,1,2,").endsWith(",49");
+    answers.awaitSuccess();
+    assertThat(answers.messages.poll()).startsWith("0,1,2,").endsWith(",49");
   }
 
   @Test
   void bidirectional_streaming_answers_each_message_before_the_client_is_done() throws Exception {
-    java.util.concurrent.BlockingQueue<String> answers = new java.util.concurrent.LinkedBlockingQueue<>();
-    CountDownLatch done = new CountDownLatch(1);
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    StreamObserver<SimpleRequest> requests = SimpleServiceGrpc.newStub(channel).bidiStreamingRpc(new StreamObserver<>() {
-      @Override
-      public void onNext(SimpleResponse response) {
-        answers.add(response.getResponseMessage());
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        failure.set(t);
-        done.countDown();
-      }
-
-      @Override
-      public void onCompleted() {
-        done.countDown();
-      }
-    });
+    Answers answers = new Answers();
+    StreamObserver<SimpleRequest> requests = SimpleServiceGrpc.newStub(channel).bidiStreamingRpc(answers);
     for (int i = 0; i < 10; i++) {
       requests.onNext(request("m" + i));
       // Each answer comes back while the request stream is still open: a ping-pong, not a batch.
-      assertThat(answers.poll(10, TimeUnit.SECONDS)).as("answer to m" + i + ", failure " + failure.get())
+      assertThat(answers.messages.poll(10, TimeUnit.SECONDS)).as("answer to m" + i + ", failure " + answers.failure.get())
           .isEqualTo("re: m" + i);
     }
     requests.onCompleted();
-    assertThat(done.await(20, TimeUnit.SECONDS)).isTrue();
-    assertThat(failure.get()).isNull();
+    answers.awaitSuccess();
   }
 }
