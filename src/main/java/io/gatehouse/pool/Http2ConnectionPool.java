@@ -213,12 +213,10 @@ public final class Http2ConnectionPool implements UpstreamPool {
 
   private void streamClosed(Http2Upstream c) {
     c.streamClosed();
-    if (c.inUse() == 0 && (c.goingAway() || closed || !retain.getAsBoolean())) {
+    serveWaiting(); // the room it freed goes to a waiting caller first
+    if (c.inUse() == 0 && (c.goingAway() || !keepsConnections())) {
       c.close();
-      return;
-    }
-    serveWaiting();
-    if (c.inUse() == 0) {
+    } else if (c.inUse() == 0) {
       c.idleFor(maxIdleNanos);
     }
   }
@@ -278,13 +276,21 @@ public final class Http2ConnectionPool implements UpstreamPool {
     ch.close(); // RST_STREAM (CANCEL) when the stream is still open; the connection stays
   }
 
+  /**
+   * Closes the ready connections that carry no stream. The others are left to finish: a connection
+   * still being opened serves the callers already waiting for it (exchanges that began before a
+   * reload or a drain, which must not be lost), and every connection closes after its last stream
+   * once the pool keeps none ({@link #keepsConnections}: the spec retired, the endpoint drained, the
+   * pool closed).
+   */
   @Override
   public void closeIdle() {
+    if (!pending.isEmpty()) {
+      return; // the waiting callers get streams first; each connection closes after its last
+    }
     for (Http2Upstream c : List.copyOf(connections)) {
-      if (c.inUse() == 0) {
+      if (c.ready() && c.inUse() == 0) {
         c.close();
-      } else {
-        c.goAway(); // closes after its last stream
       }
     }
   }
@@ -292,12 +298,17 @@ public final class Http2ConnectionPool implements UpstreamPool {
   @Override
   public void close() {
     closed = true;
-    closeIdle();
     Waiter w;
     while ((w = pending.poll()) != null) {
       w.timeout.cancel(false);
       w.callback.failed(new PoolOverloadedException("connection pool to " + remote + " closed"));
     }
+    closeIdle();
+  }
+
+  /** Whether a connection left without streams stays open (idle) rather than closing now. */
+  boolean keepsConnections() {
+    return !closed && retain.getAsBoolean();
   }
 
   @Override

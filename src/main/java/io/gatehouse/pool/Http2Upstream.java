@@ -137,7 +137,9 @@ final class Http2Upstream {
     }
     ready = true;
     pool.serveWaiting();
-    if (inUse == 0) {
+    if (inUse == 0 && !pool.keepsConnections()) {
+      close(); // retired or drained while it connected, and nobody waited for it
+    } else if (inUse == 0) {
       idleFor(poolIdleNanos());
     }
   }

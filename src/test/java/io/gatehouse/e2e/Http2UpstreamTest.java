@@ -280,6 +280,37 @@ class Http2UpstreamTest {
   }
 
   @Test
+  void reloads_that_replace_the_pool_lose_no_request() throws Exception {
+    try (H2Origin origin = H2Origin.start();
+        ProxyUnderTest proxy = ProxyUnderTest.start(CLUSTER, Map.of("ORIGIN", origin.address()))) {
+      HttpClient client = ProxyUnderTest.httpClient();
+      List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+      for (int reload = 1; reload <= 10; reload++) {
+        for (int i = 0; i < 20; i++) {
+          calls.add(client.sendAsync(HttpRequest.newBuilder(proxy.uri("/slow/" + (50 + 10 * i))).build(),
+              HttpResponse.BodyHandlers.ofString()));
+        }
+        // Another idle time is another peer spec: a new pool; the old one's connections close after
+        // the streams they carry.
+        proxy.server().reload(io.gatehouse.config.ConfigLoader.parse("""
+            admin: { bind: 127.0.0.1:0 }
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: grpc } ]
+            clusters: [ { name: grpc, protocol: h2, pool: { maxIdleTime: %ds }, endpoints: ["%s"] } ]
+            """.formatted(60 + reload, origin.address()), "test.yaml", Map.of()));
+        Thread.sleep(30);
+      }
+      for (CompletableFuture<HttpResponse<String>> call : calls) {
+        assertThat(call.get(20, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      }
+      assertThat(origin.requests()).hasSize(200);
+      // The retired pools' connections closed once their streams ended: one live pool's remain.
+      await().atMost(Duration.ofSeconds(5)).until(
+          () -> origin.openConnections() <= Runtime.getRuntime().availableProcessors());
+    }
+  }
+
+  @Test
   void tls_with_alpn_h2_and_an_http2_health_check(@TempDir Path dir) throws Exception {
     TestCerts certs = TestCerts.selfSigned(dir);
     try (H2Origin origin = H2Origin.startTls(certs);
