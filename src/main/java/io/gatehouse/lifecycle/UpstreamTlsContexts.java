@@ -21,12 +21,10 @@ final class UpstreamTlsContexts {
 
   private record Key(UpstreamTlsConfig config, boolean http2) {}
 
-  /** Null for a plain-HTTP cluster. */
-  UpstreamTls forCluster(UpstreamTlsConfig config) {
-    return forCluster(config, false);
-  }
-
-  /** As above; {@code http2} offers ALPN {@code h2} alone (RFC 9113 §3.2), which the endpoint must choose. */
+  /**
+   * Null for a plain-HTTP cluster; {@code http2} offers ALPN {@code h2} alone (RFC 9113 §3.2), which
+   * the endpoint must choose.
+   */
   UpstreamTls forCluster(UpstreamTlsConfig config, boolean http2) {
     if (config == null) {
       return null;

@@ -64,9 +64,9 @@ final class UpstreamAttempt {
   }
 
   /**
-   * Whether a reset of this try means the request was not processed, so it goes again on a new
-   * connection whatever its method: on HTTP/1.1, a reused connection reset before any answer (the
-   * upstream closed it while idle); on an HTTP/2 stream, only the peer's own word (REFUSED_STREAM,
+   * Whether a reset of this try means the request was not processed, so it goes again whatever its
+   * method: on HTTP/1.1, a reused connection reset before any answer (the upstream closed it while
+   * idle; the replay takes a new connection); on an HTTP/2 stream, only the peer's own word (REFUSED_STREAM,
    * or above the last stream id of its GOAWAY, RFC 9113 §8.7), and once.
    */
   boolean mayReplay() {
