@@ -193,6 +193,11 @@ final class EndpointProbe {
     }
   }
 
+  /** An HTTP check's final status (HTTP/1.1 or HTTP/2): healthy when it is in the expected range. */
+  private void finalStatus(Object attempt, HealthCheckConfig cfg, int code) {
+    done(attempt, code >= cfg.expectStatusMin() && code <= cfg.expectStatusMax(), "status " + code);
+  }
+
   /** HTTP check: one {@code GET}, healthy when the status is in the expected range. */
   private final class HttpProbeHandler extends ChannelInboundHandlerAdapter {
     private final Object attempt;
@@ -225,8 +230,7 @@ final class EndpointProbe {
           } else if (code >= 100 && code < 200) {
             return; // interim response: wait for the final one
           } else {
-            boolean ok = code >= cfg.expectStatusMin() && code <= cfg.expectStatusMax();
-            done(attempt, ok, "status " + code);
+            finalStatus(attempt, cfg, code);
           }
         }
       } finally {
@@ -278,7 +282,7 @@ final class EndpointProbe {
           if (code >= 100 && code < 200) {
             return; // interim response: wait for the final one
           }
-          done(attempt, code >= cfg.expectStatusMin() && code <= cfg.expectStatusMax(), "status " + code);
+          finalStatus(attempt, cfg, code);
         } else if (msg instanceof Http2ResetFrame reset) {
           done(attempt, false, "stream reset (error code " + reset.errorCode() + ")");
         } else if (msg instanceof Http2GoAwayFrame) {

@@ -140,12 +140,8 @@ final class Http2Upstream {
     if (inUse == 0 && !pool.keepsConnections()) {
       close(); // retired or drained while it connected, and nobody waited for it
     } else if (inUse == 0) {
-      idleFor(poolIdleNanos());
+      idleFor(pool.maxIdleNanos());
     }
-  }
-
-  private long poolIdleNanos() {
-    return pool.maxIdleNanos();
   }
 
   private void onSettings(Http2Settings settings) {
