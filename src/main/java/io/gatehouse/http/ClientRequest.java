@@ -4,10 +4,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http2.Http2Headers;
 import io.netty.util.AsciiString;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -246,6 +248,43 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
       }
     }
     dst.writeShort(('\r' << 8) | '\n');
+  }
+
+  /**
+   * Adds the message's fields to an HTTP/2 request's header block, from the bytes: the received
+   * fields that stay (hop-by-hop ones are never part of the message, which leaves out HTTP/2's
+   * connection-specific fields, RFC 9113 §8.2.2), then each edited field's last value, names in
+   * lower case (§8.2.1). {@code host} is left out ({@code :authority} carries it, §8.3.1), as are
+   * edits that name a connection-specific field (the relay's {@code Transfer-Encoding} or
+   * {@code Upgrade} for an HTTP/1.1 hop). No header objects: the bytes are copied into the values.
+   */
+  public void addHttp2Fields(Http2Headers out) {
+    if (headers != null) {
+      throw new IllegalStateException("the header objects are the message"); // the caller copies them
+    }
+    byte[] a = bytes.array();
+    for (int i = 0; i < head.fieldCount(); i++) {
+      int nameLength = head.nameEnd(i) - head.nameStart(i);
+      if (dropped(i) || edited(i) || (nameLength == 4 && head.nameIs(bytes, i, "host"))) {
+        continue;
+      }
+      byte[] name = new byte[nameLength];
+      for (int k = 0, from = head.nameStart(i); k < nameLength; k++) {
+        byte b = a[from + k];
+        name[k] = b >= 'A' && b <= 'Z' ? (byte) (b + ('a' - 'A')) : b;
+      }
+      out.add(new AsciiString(name, false),
+          new AsciiString(a, head.valueStart(i), head.valueEnd(i) - head.valueStart(i), true));
+    }
+    if (edits != null) {
+      for (int e = 0; e < edits.size(); e += 2) {
+        AsciiString name = (AsciiString) edits.get(e);
+        Object value = edits.get(e + 1);
+        if (value != null && !editedLater(e) && !HopByHop.isFixed(name) && !HttpHeaderNames.HOST.contentEquals(name)) {
+          out.add(name, (CharSequence) value);
+        }
+      }
+    }
   }
 
   /** Whether received field {@code field} is hop-by-hop, so not part of the message. */

@@ -59,6 +59,21 @@ public final class HopByHop {
 
   private HopByHop() {}
 
+  /**
+   * Whether {@code name} (any case) is one of the fixed hop-by-hop fields: {@code Connection},
+   * {@code Keep-Alive}, {@code Proxy-Connection}, {@code TE}, {@code Trailer},
+   * {@code Transfer-Encoding}, {@code Upgrade}. They are also HTTP/2's connection-specific fields
+   * (RFC 9113 §8.2.2; {@code te} aside, which HTTP/2 allows as {@code trailers} only).
+   */
+  public static boolean isFixed(CharSequence name) {
+    for (AsciiString fixed : FIXED) {
+      if (fixed.length() == name.length() && fixed.contentEqualsIgnoreCase(name)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether field {@code field} of {@code head} is one {@code Connection} cannot make hop-by-hop. */
   static boolean endToEndAlways(HttpHead head, io.netty.buffer.ByteBuf buf, int field) {
     int length = head.nameEnd(field) - head.nameStart(field);

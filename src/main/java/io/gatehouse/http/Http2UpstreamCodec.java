@@ -5,7 +5,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.DecoderResult;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -18,7 +17,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
@@ -57,12 +55,6 @@ import java.util.Map;
  */
 public final class Http2UpstreamCodec extends ChannelDuplexHandler {
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
-  /** Fields HTTP/2 has no place for (§8.2.2), and {@code host}, which {@code :authority} replaces. */
-  private static final AsciiString[] CONNECTION_SPECIFIC = {
-    HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION,
-    HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.HOST, HttpHeaderNames.TE,
-    HttpHeaderNames.TRAILER,
-  };
   private static final AsciiString HTTPS = AsciiString.cached("https");
   private static final AsciiString HTTP = AsciiString.cached("http");
   private static final AsciiString TRAILERS = AsciiString.cached("trailers");
@@ -94,8 +86,7 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof HttpRequest request) {
-      boolean bodiless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0
-          && !(msg instanceof HttpContent content && content.content().isReadable());
+      boolean bodiless = !announcesBody(request) && !(msg instanceof HttpContent content && content.content().isReadable());
       Http2Headers headers;
       try {
         headers = requestHeaders(request);
@@ -167,13 +158,36 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
     ctx.write(new DefaultHttp2HeadersFrame(fields, true), promise);
   }
 
+  /**
+   * Whether the request's head announces a body: chunked (the relay sets {@code Transfer-Encoding}
+   * for a body of unknown length) or a length above 0. Read through {@link MessageFields}: a
+   * request still in its received bytes stays so.
+   */
+  private static boolean announcesBody(HttpRequest request) {
+    MessageFields fields = MessageFields.of(request);
+    if (fields.get(HttpHeaderNames.TRANSFER_ENCODING) != null) {
+      return true;
+    }
+    String length = fields.get(HttpHeaderNames.CONTENT_LENGTH);
+    if (length == null) {
+      return false;
+    }
+    for (int i = 0; i < length.length(); i++) {
+      char c = length.charAt(i);
+      if (c != '0' && c != ' ' && c != '\t') {
+        return true; // the decoders let through one run of digits only: not all zeros
+      }
+    }
+    return false;
+  }
+
   private Http2Headers requestHeaders(HttpRequest request) {
-    HttpHeaders in = request.headers();
-    Http2Headers out = new DefaultHttp2Headers(false, in.size() + 4);
+    ClientRequest received = request instanceof ClientRequest r && r.writesByRanges() ? r : null;
+    Http2Headers out = new DefaultHttp2Headers(false, received != null ? received.head().fieldCount() + 4 : request.headers().size() + 4);
     out.method(request.method().asciiName());
     out.scheme(tls ? HTTPS : HTTP);
     String uri = request.uri();
-    String authority = in.get(HttpHeaderNames.HOST);
+    String authority = received != null ? received.get(HttpHeaderNames.HOST) : request.headers().get(HttpHeaderNames.HOST);
     if (!uri.startsWith("/") && !"*".equals(uri)) {
       java.net.URI target = java.net.URI.create(uri); // absolute-form (RFC 9112 §3.2.2)
       uri = target.getRawPath() == null || target.getRawPath().isEmpty() ? "/" : target.getRawPath();
@@ -188,8 +202,12 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
     if (authority != null) {
       out.authority(authority);
     }
-    copyFields(in, out);
-    String te = request instanceof ClientRequest received ? received.received(HttpHeaderNames.TE) : null;
+    if (received != null) {
+      received.addHttp2Fields(out);
+    } else {
+      copyFields(request.headers(), out);
+    }
+    String te = request instanceof ClientRequest client ? client.received(HttpHeaderNames.TE) : null;
     if (te != null && te.toLowerCase(java.util.Locale.ROOT).contains("trailers")) {
       out.add(HttpHeaderNames.TE, TRAILERS); // the one TE value HTTP/2 allows (§8.2.2); gRPC requires it
     }
@@ -207,14 +225,9 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
     }
   }
 
-  /** A field HTTP/2 has no place for (§8.2.2); {@code name} is lower case. */
+  /** A field HTTP/2 has no place for (§8.2.2), or {@code host}, which {@code :authority} replaces. */
   private static boolean connectionSpecific(AsciiString name) {
-    for (AsciiString specific : CONNECTION_SPECIFIC) {
-      if (specific.length() == name.length() && specific.contentEquals(name)) {
-        return true;
-      }
-    }
-    return false;
+    return HopByHop.isFixed(name) || HttpHeaderNames.HOST.contentEquals(name);
   }
 
   // ---- response in
@@ -244,14 +257,13 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
       ctx.fireChannelRead(last);
       return;
     }
-    HttpResponseStatus status;
-    try {
-      status = HttpResponseStatus.parseLine(headers.status());
-    } catch (RuntimeException e) {
+    int code = statusCode(headers.status());
+    if (code < 0) {
       malformed(ctx, "response without a valid :status");
       return;
     }
-    if (status.code() < 200) {
+    if (code < 200) {
+      HttpResponseStatus status = HttpResponseStatus.valueOf(code);
       if (status.code() == 101 || frame.isEndStream()) {
         malformed(ctx, "status " + status.code() + " on an HTTP/2 stream"); // §8.6: no 101 in HTTP/2
         return;
@@ -263,21 +275,34 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
       return;
     }
     finalResponse = true;
+    // A response whose HEADERS end the stream is whole, its body empty (trailers-only, as gRPC
+    // answers an error): a length of 0 unless it has one or has no body by definition.
+    boolean bodyless = headRequest || code == 204 || code == 304;
+    boolean lengthZero = frame.isEndStream() && !bodyless && !headers.contains(HttpHeaderNames.CONTENT_LENGTH);
     HttpResponse response;
-    if (frame.isEndStream()) {
-      DefaultFullHttpResponse whole = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.EMPTY_BUFFER,
-          HEADERS.newHeaders(), HEADERS.newHeaders());
-      copyPlainFields(headers, whole.headers());
-      boolean bodyless = headRequest || status.code() == 204 || status.code() == 304;
-      if (!bodyless && !whole.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
-        whole.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0); // the stream ended: so did the body
-      }
-      response = whole;
-    } else {
-      response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, HEADERS.newHeaders());
-      copyPlainFields(headers, response.headers());
+    try {
+      response = Http2UpstreamResponseHead.of(code, headers, frame.isEndStream(), lengthZero);
+    } catch (IllegalArgumentException e) {
+      malformed(ctx, e.getMessage());
+      return;
     }
     ctx.fireChannelRead(response);
+  }
+
+  /** A {@code :status} of three digits (RFC 9113 §8.3.2, RFC 9110 §15), or -1. */
+  private static int statusCode(CharSequence status) {
+    if (status == null || status.length() != 3) {
+      return -1;
+    }
+    int code = 0;
+    for (int i = 0; i < 3; i++) {
+      char c = status.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      code = code * 10 + (c - '0');
+    }
+    return code < 100 ? -1 : code;
   }
 
   /** Regular fields of an HTTP/2 header block (the frame codec checked them, §8.2), pseudo-headers left out. */

@@ -5,6 +5,8 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -13,6 +15,7 @@ import io.netty.handler.codec.http2.Http2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2SettingsFrame;
+import io.netty.handler.codec.http2.UniformStreamByteDistributor;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
@@ -218,7 +221,7 @@ final class Http2Upstream {
     protected void initChannel(Channel ch) {
       ch.config().setAutoRead(true); // the connection always reads; each stream's window is its backpressure
       ch.pipeline()
-          .addLast("h2-codec", Http2FrameCodecBuilder.forClient()
+          .addLast("h2-codec", new CodecBuilder()
               .initialSettings(Http2Settings.defaultSettings().pushEnabled(false).maxHeaderListSize(maxHeaderListBytes))
               // A stream past the peer's limit waits in the codec for one to close, rather than
               // failing: the pool counts streams against the limit, but before the peer's first
@@ -227,6 +230,21 @@ final class Http2Upstream {
               .build())
           .addLast("h2-streams", new Http2MultiplexHandler(NO_PUSH))
           .addLast("h2-upstream", new Handler());
+    }
+  }
+
+  /**
+   * A client connection whose request DATA is shared between streams by a uniform distributor, as
+   * on the client side ({@code StrictHttp2FrameCodec}): Netty's default weighted fair queue orders
+   * by priority signals nobody sends (RFC 9113 §5.3) and costs bookkeeping on every stream.
+   */
+  private static final class CodecBuilder extends Http2FrameCodecBuilder {
+    CodecBuilder() {
+      DefaultHttp2Connection connection = new DefaultHttp2Connection(false);
+      connection.remote().flowController(
+          new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
+      connection(connection); // a client connection: the connection's flag is the builder's server()
+      gracefulShutdownTimeoutMillis(0); // as Http2FrameCodecBuilder.forClient()
     }
   }
 

@@ -139,6 +139,42 @@ class Http2UpstreamCodecTest {
   }
 
   @Test
+  void the_response_head_is_the_one_an_http1_upstream_gives_and_goes_on_by_ranges() {
+    stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers(false).status("404")
+        .add("content-type", "text/plain").add("content-length", " 12").add("x-multi", "a").add("x-multi", "b \t")));
+    HttpResponse head = stream.readInbound();
+    assertThat(head).isInstanceOf(UpstreamResponse.class).isNotInstanceOf(HttpContent.class);
+    UpstreamResponse response = (UpstreamResponse) head;
+    assertThat(response.status().code()).isEqualTo(404);
+    assertThat(response.status().reasonPhrase()).isEqualTo("Not Found");
+    assertThat(response.protocolVersion()).isEqualTo(HttpVersion.HTTP_1_1);
+    assertThat(response.hopByHopFlags() & HopByHop.CONTENT_LENGTH).isNotZero();
+    assertThat(response.forwardByRanges(0)).isTrue(); // no header objects were made
+    assertThat(response.headers().get("content-length")).isEqualTo("12");
+    assertThat(response.headers().getAll("x-multi")).containsExactly("a", "b");
+    assertThat(response.headers().get("content-type")).isEqualTo("text/plain");
+  }
+
+  @Test
+  void response_fields_an_http1_head_cannot_carry_are_malformed() {
+    for (io.netty.handler.codec.http2.Http2Headers fields : List.<io.netty.handler.codec.http2.Http2Headers>of(
+        new DefaultHttp2Headers(false).add("x-split", "a\r\nx-injected: 1"),
+        new DefaultHttp2Headers(false).add("x-nul", "a\u0000b"),
+        new DefaultHttp2Headers(false).add("bad name", "v"),
+        new DefaultHttp2Headers(false).add("content-length", "1").add("content-length", "1"),
+        new DefaultHttp2Headers(false).add("content-length", "-1"),
+        new DefaultHttp2Headers(false).add("transfer-encoding", "chunked"),
+        new DefaultHttp2Headers(false).add("connection", "close"))) {
+      EmbeddedChannel s = new EmbeddedChannel(new Http2UpstreamCodec(false));
+      s.writeInbound(new DefaultHttp2HeadersFrame(fields.status("200")));
+      HttpResponse bad = s.readInbound();
+      assertThat(bad.decoderResult().isFailure()).as(fields.toString()).isTrue();
+      assertThat(bad.status().code()).isEqualTo(502);
+      s.finishAndReleaseAll();
+    }
+  }
+
+  @Test
   void a_response_without_a_valid_status_is_malformed() {
     stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("2x0")));
     HttpResponse bad = stream.readInbound();
