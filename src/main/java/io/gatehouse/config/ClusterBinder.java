@@ -29,7 +29,9 @@ final class ClusterBinder {
     }
     ProxyProtocolVersion proxyProtocol = s.choice("proxyProtocol", null, ProxyProtocolVersion.class);
     UpstreamProtocol protocol = s.choice("protocol", UpstreamProtocol.HTTP1, UpstreamProtocol.class);
-    PoolConfig pool = pool(s.section("pool", List.of("maxConnections", "maxIdleTime", "maxConnectionsPerEndpoint")));
+    Section poolSection = s.section("pool",
+        List.of("maxConnections", "maxIdleTime", "maxConnectionsPerEndpoint", "pingInterval", "pingTimeout"));
+    PoolConfig pool = pool(poolSection);
     if (protocol == UpstreamProtocol.H2 && proxyProtocol != null) {
       // A PROXY header names one client; an HTTP/2 connection carries many clients' streams.
       s.problem("protocol", "h2 cannot be combined with proxyProtocol (a PROXY header names one client, an HTTP/2"
@@ -39,6 +41,10 @@ final class ClusterBinder {
       s.problem("protocol", "h2 does not take pool.maxConnectionsPerEndpoint (an HTTP/2 cluster opens one connection"
           + " per event loop and endpoint, more only past the endpoint's concurrent-stream limit; expected:"
           + " pool.maxConnections to cap them per event loop)");
+    }
+    if (protocol != UpstreamProtocol.H2 && !pool.pingInterval().isZero()) {
+      poolSection.problem("pingInterval", "only HTTP/2 connections are pinged (this cluster speaks HTTP/1.1; expected:"
+          + " protocol h2, or no pingInterval)");
     }
     return new ClusterConfig(
         name,
@@ -175,7 +181,8 @@ final class ClusterBinder {
     PoolConfig d = PoolConfig.DEFAULT;
     return s == null ? d : new PoolConfig(s.integer("maxConnections", d.maxConnections(), 0, 1_000_000),
         s.duration("maxIdleTime", d.maxIdleTime()),
-        s.integer("maxConnectionsPerEndpoint", d.maxConnectionsPerEndpoint(), 0, 1_000_000));
+        s.integer("maxConnectionsPerEndpoint", d.maxConnectionsPerEndpoint(), 0, 1_000_000),
+        s.durationOrZero("pingInterval", d.pingInterval()), s.duration("pingTimeout", d.pingTimeout()));
   }
 
   /** {@code timeouts: {connect, response}} of a cluster or a forward listener, defaults {@code d}. */

@@ -139,7 +139,7 @@ final class SnapshotCompiler {
       peers.put(e.address(), new PeerSpec(e.address(), tls, cluster.pool().maxConnections(),
           cluster.circuitBreaker().maxPending(), cluster.pool().maxIdleTime().toNanos(),
           cluster.timeouts().connect().toNanos(), cluster.proxyProtocol(), cluster.pool().maxConnectionsPerEndpoint(),
-          cluster.http2()));
+          cluster.http2(), cluster.pool().pingInterval().toNanos(), cluster.pool().pingTimeout().toNanos()));
     }
     return peers;
   }

@@ -47,6 +47,9 @@ public final class Http2ConnectionPool implements UpstreamPool {
   private final long waitMillis;
   private final int maxPending;
   private final BooleanSupplier retain;
+  /** PING a connection with open streams that read nothing for this long (0: never), and wait this long for an answer. */
+  private final long pingIntervalNanos;
+  private final long pingTimeoutNanos;
   /** The pipeline of each stream channel: the HTTP/2 stream codec and the upstream handler. */
   private final ChannelHandler streamPipeline;
 
@@ -73,7 +76,10 @@ public final class Http2ConnectionPool implements UpstreamPool {
    * @param maxPending most callers queued for a stream; 0 = 4 x the streams of one connection
    */
   Http2ConnectionPool(EventLoop loop, Bootstrap bootstrap, SocketAddress remote, int maxConnections, long maxIdleNanos,
-      LongSupplier nanoClock, int maxPending, BooleanSupplier retain, ChannelHandler streamPipeline) {
+      LongSupplier nanoClock, int maxPending, BooleanSupplier retain, ChannelHandler streamPipeline,
+      long pingIntervalNanos, long pingTimeoutNanos) {
+    this.pingIntervalNanos = pingIntervalNanos;
+    this.pingTimeoutNanos = pingTimeoutNanos;
     this.loop = loop;
     this.bootstrap = bootstrap;
     this.remote = remote;
@@ -361,5 +367,17 @@ public final class Http2ConnectionPool implements UpstreamPool {
 
   long maxIdleNanos() {
     return maxIdleNanos;
+  }
+
+  long pingIntervalNanos() {
+    return pingIntervalNanos;
+  }
+
+  long pingTimeoutNanos() {
+    return pingTimeoutNanos;
+  }
+
+  long now() {
+    return nanoClock.getAsLong();
   }
 }

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.DefaultHttp2WindowUpdateFrame;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -59,6 +60,13 @@ final class Http2Upstream {
   private int inUse;
   private int peerMaxStreams;
   private ScheduledFuture<?> idleTimer;
+  /** The keepalive's timer (pool.pingInterval), and the reads counted when its PING went out (or NO_PING). */
+  private ScheduledFuture<?> pingTimer;
+  private long reads;
+  private long lastReadNanos;
+  private long readsAtPing = NO_PING;
+  private long pingSentNanos;
+  private static final long NO_PING = -1;
 
   Http2Upstream(Http2ConnectionPool pool) {
     this.pool = pool;
@@ -122,6 +130,10 @@ final class Http2Upstream {
     }
     ended = true;
     cancelIdle();
+    if (pingTimer != null) {
+      pingTimer.cancel(false);
+      pingTimer = null;
+    }
     if (failure instanceof io.netty.handler.codec.http2.Http2Exception || failure instanceof SSLHandshakeException) {
       pool.warnProtocolFailure(failure); // not a refused or timed-out connect: the access log says those
     }
@@ -139,6 +151,10 @@ final class Http2Upstream {
       return;
     }
     ready = true;
+    lastReadNanos = pool.now();
+    if (pool.pingIntervalNanos() > 0) {
+      checkAliveIn(pool.pingIntervalNanos());
+    }
     pool.serveWaiting();
     if (inUse == 0 && !pool.keepsConnections()) {
       close(); // retired or drained while it connected, and nobody waited for it
@@ -194,6 +210,64 @@ final class Http2Upstream {
         }
       }, nanos, TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** Bytes came in: the peer is alive. */
+  private void onRead() {
+    reads++;
+    lastReadNanos = pool.now();
+  }
+
+  private void checkAliveIn(long nanos) {
+    pingTimer = pool.loop().schedule(this::checkAlive, nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * The keepalive ({@code pool.pingInterval}, as Envoy's {@code connection_keepalive} and gRPC's
+   * keepalive): a connection with open streams that has read nothing for the interval is sent a
+   * PING; when nothing at all is read within {@code pingTimeout} after it (any frame counts: one
+   * stuck behind a large response is not the peer's fault), the connection is taken for dead (a
+   * peer gone without a FIN or RST, a middlebox that dropped the flow) and reset: its streams fail
+   * now instead of at their response timeout, and new ones go on a new connection. A connection
+   * without streams is not pinged (it closes after {@code maxIdleTime}; gRPC servers also count
+   * PINGs without calls as abuse).
+   */
+  private void checkAlive() {
+    pingTimer = null;
+    if (ended || channel == null || !channel.isActive()) {
+      return;
+    }
+    long now = pool.now();
+    if (readsAtPing != NO_PING) {
+      if (reads != readsAtPing) {
+        readsAtPing = NO_PING; // answered
+      } else if (now - pingSentNanos >= pool.pingTimeoutNanos()) {
+        unanswered();
+        return;
+      } else {
+        checkAliveIn(pingSentNanos + pool.pingTimeoutNanos() - now);
+        return;
+      }
+    }
+    long interval = pool.pingIntervalNanos();
+    long quiet = now - lastReadNanos;
+    if (inUse > 0 && quiet >= interval) {
+      readsAtPing = reads;
+      pingSentNanos = now;
+      channel.writeAndFlush(new DefaultHttp2PingFrame(now));
+      checkAliveIn(pool.pingTimeoutNanos());
+    } else {
+      checkAliveIn(quiet >= interval ? interval : interval - quiet);
+    }
+  }
+
+  private void unanswered() {
+    failure = new java.io.IOException("no answer within " + TimeUnit.NANOSECONDS.toMillis(pool.pingTimeoutNanos())
+        + " ms to a PING (pool.pingTimeout): connection reset, its " + inUse + " open stream(s) failed");
+    pool.warnProtocolFailure(failure);
+    goingAway = true;
+    cancelIdle();
+    io.gatehouse.http.AbortiveClose.reset(channel); // a dead peer reads no GOAWAY
   }
 
   private void cancelIdle() {
@@ -301,6 +375,15 @@ final class Http2Upstream {
         return;
       }
       ReferenceCountUtil.release(evt);
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      Http2Upstream c = of(ctx);
+      if (c != null) {
+        c.onRead(); // once per read from the socket, whatever the frames (the multiplexer passes it on)
+      }
+      ctx.fireChannelReadComplete();
     }
 
     @Override

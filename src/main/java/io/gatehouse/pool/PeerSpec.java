@@ -18,10 +18,22 @@ import io.gatehouse.config.ProxyProtocolVersion;
  * @param maxPerEndpoint most connections to the peer over every event loop; 0 = no limit
  * @param http2 the peer is spoken to in HTTP/2: its pool hands out streams of shared connections
  *     ({@link Http2ConnectionPool}); over TLS, {@code tls}'s context offers ALPN {@code h2}
+ * @param pingIntervalNanos HTTP/2: a connection with open streams that read nothing for this long is
+ *     sent a PING; 0 = never
+ * @param pingTimeoutNanos HTTP/2: how long a PING may go unanswered (no frame read) before the
+ *     connection is closed as dead
  */
 public record PeerSpec(
     HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
-    long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol, int maxPerEndpoint, boolean http2) {
+    long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol, int maxPerEndpoint, boolean http2,
+    long pingIntervalNanos, long pingTimeoutNanos) {
+
+  /** Without PINGs. */
+  public PeerSpec(HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,
+      long connectTimeoutNanos, ProxyProtocolVersion proxyProtocol, int maxPerEndpoint, boolean http2) {
+    this(address, tls, maxConnections, maxPending, maxIdleNanos, connectTimeoutNanos, proxyProtocol, maxPerEndpoint,
+        http2, 0, 0);
+  }
 
   /** HTTP/1.1 to the peer. */
   public PeerSpec(HostPort address, UpstreamTls tls, int maxConnections, int maxPending, long maxIdleNanos,

@@ -91,7 +91,8 @@ public final class UpstreamPools {
       return registry.pool(loop, spec, key -> new Http2ConnectionPool(loop,
           bootstrap(loop, spec, Http2Upstream.initializer(MAX_RESPONSE_HEAD_BYTES)), remote(spec.address()),
           spec.maxConnections(), spec.maxIdleNanos(), clock, spec.maxPending(),
-          () -> !retired.contains(spec) && retain.test(spec.address()), http2Streams));
+          () -> !retired.contains(spec) && retain.test(spec.address()), http2Streams,
+          spec.pingIntervalNanos(), spec.pingTimeoutNanos()));
     }
     return http1(loop, spec);
   }

@@ -94,12 +94,16 @@ class ConfigLoaderTest {
           - { name: web, bind: "127.0.0.1:0", mode: reverse }
         routes: [ { name: all, cluster: grpc } ]
         clusters:
-          - { name: grpc, protocol: h2, endpoints: ["127.0.0.1:9001"] }
+          - { name: grpc, protocol: h2, endpoints: ["127.0.0.1:9001"], pool: { pingInterval: 5m, pingTimeout: 20s } }
           - { name: web, endpoints: ["127.0.0.1:9002"] }
         """;
     GatehouseConfig config = parse(yaml);
     assertThat(config.clusters().get(0).protocol()).isEqualTo(UpstreamProtocol.H2);
+    assertThat(config.clusters().get(0).pool().pingInterval()).isEqualTo(java.time.Duration.ofMinutes(5));
+    assertThat(config.clusters().get(0).pool().pingTimeout()).isEqualTo(java.time.Duration.ofSeconds(20));
     assertThat(config.clusters().get(1).protocol()).isEqualTo(UpstreamProtocol.HTTP1);
+    assertThat(config.clusters().get(1).pool().pingInterval()).isZero(); // off by default
+    assertThat(config.clusters().get(1).pool().pingTimeout()).isEqualTo(java.time.Duration.ofSeconds(10));
     String bad = """
         listeners:
           - { name: web, bind: "127.0.0.1:0", mode: reverse }
@@ -108,6 +112,7 @@ class ConfigLoaderTest {
           - { name: a, protocol: h3, endpoints: ["127.0.0.1:9001"] }
           - { name: b, protocol: h2, proxyProtocol: v2, endpoints: ["127.0.0.1:9001"] }
           - { name: c, protocol: h2, pool: { maxConnectionsPerEndpoint: 4 }, endpoints: ["127.0.0.1:9001"] }
+          - { name: d, pool: { pingInterval: 30s }, endpoints: ["127.0.0.1:9001"] }
         """;
     assertThat(problems(bad)).containsExactly(
         "test.yaml:5:26: clusters[0].protocol: 'h3' (expected one of: http1, h2)",
@@ -115,7 +120,9 @@ class ConfigLoaderTest {
             + " client, an HTTP/2 connection carries many clients' requests; expected: protocol http1, or no proxyProtocol)",
         "test.yaml:7:26: clusters[2].protocol: h2 does not take pool.maxConnectionsPerEndpoint (an HTTP/2 cluster"
             + " opens one connection per event loop and endpoint, more only past the endpoint's concurrent-stream"
-            + " limit; expected: pool.maxConnections to cap them per event loop)");
+            + " limit; expected: pool.maxConnections to cap them per event loop)",
+        "test.yaml:8:38: clusters[3].pool.pingInterval: only HTTP/2 connections are pinged (this cluster speaks"
+            + " HTTP/1.1; expected: protocol h2, or no pingInterval)");
   }
 
   @Test

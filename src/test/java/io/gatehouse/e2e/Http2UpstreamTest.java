@@ -385,4 +385,53 @@ class Http2UpstreamTest {
       logger.detachAppender(log);
     }
   }
+
+  private static final String PINGED = """
+      listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+      routes: [ { name: all, cluster: grpc } ]
+      clusters: [ { name: grpc, protocol: h2, endpoints: ["${ORIGIN}"], timeouts: { response: 30s },
+                    pool: { pingInterval: 200ms, pingTimeout: 400ms } } ]
+      """;
+
+  @Test
+  void a_quiet_connection_that_answers_its_pings_is_kept() throws Exception {
+    try (H2Origin origin = H2Origin.start();
+        ProxyUnderTest proxy = ProxyUnderTest.start(PINGED, Map.of("ORIGIN", origin.address()))) {
+      // 1.5 s without a frame on a stream: several PINGs, each answered.
+      HttpResponse<String> slow = ProxyUnderTest.httpClient().send(
+          HttpRequest.newBuilder(proxy.uri("/slow/1500")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(slow.statusCode()).isEqualTo(200);
+      assertThat(origin.connections()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void a_peer_that_stops_answering_pings_is_cut_and_the_next_request_gets_a_new_connection() throws Exception {
+    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
+        io.gatehouse.pool.Http2ConnectionPool.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+        new ch.qos.logback.core.read.ListAppender<>();
+    log.start();
+    logger.addAppender(log);
+    try (H2Origin origin = H2Origin.start();
+        ProxyUnderTest proxy = ProxyUnderTest.start(PINGED, Map.of("ORIGIN", origin.address()))) {
+      HttpClient client = ProxyUnderTest.httpClient();
+      CompletableFuture<HttpResponse<String>> pending = client.sendAsync(
+          HttpRequest.newBuilder(proxy.uri("/slow/20000")).build(), HttpResponse.BodyHandlers.ofString());
+      await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() == 1);
+      origin.freezeOpenConnections(); // gone silently: no FIN, no RST, no PING acknowledged
+      long start = System.nanoTime();
+      HttpResponse<String> cut = pending.get(10, TimeUnit.SECONDS); // not the 20 s answer, nor the 30 s timeout
+      assertThat(cut.statusCode()).isEqualTo(502);
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      assertThat(log.list).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("PING"));
+
+      HttpResponse<String> next = client.send(HttpRequest.newBuilder(proxy.uri("/after")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(next.body()).isEqualTo("origin /after");
+      assertThat(origin.connections()).isEqualTo(2);
+    } finally {
+      logger.detachAppender(log);
+    }
+  }
 }

@@ -74,6 +74,7 @@ public final class H2Origin implements AutoCloseable {
   private final AtomicInteger refusals = new AtomicInteger();
   private final AtomicInteger maxOpenStreams = new AtomicInteger();
   private final AtomicInteger openStreams = new AtomicInteger();
+  private final List<Channel> accepted = new CopyOnWriteArrayList<>();
 
   private H2Origin(SslContext tls, long maxConcurrentStreams) throws InterruptedException {
     server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
@@ -82,6 +83,7 @@ public final class H2Origin implements AutoCloseable {
           protected void initChannel(Channel ch) {
             int id = connections.incrementAndGet();
             openConnections.incrementAndGet();
+            accepted.add(ch);
             ch.closeFuture().addListener(f -> openConnections.decrementAndGet());
             if (tls != null) {
               ch.pipeline().addLast(tls.newHandler(ch.alloc()));
@@ -155,6 +157,17 @@ public final class H2Origin implements AutoCloseable {
   /** The most streams that were open at once on all connections. */
   public int maxOpenStreams() {
     return maxOpenStreams.get();
+  }
+
+  /**
+   * The connections open now stop reading, without closing: to the proxy the peer is gone silently
+   * (a host that died, a middlebox that dropped the flow). Nothing is acknowledged any more, PINGs
+   * included. Connections accepted later are served as usual.
+   */
+  public void freezeOpenConnections() {
+    for (Channel ch : accepted) {
+      ch.eventLoop().submit(() -> ch.config().setAutoRead(false)).awaitUninterruptibly();
+    }
   }
 
   @Override
