@@ -41,9 +41,7 @@ final class Http2RequestHead {
 
   private byte[] a = new byte[256];
   private int length;
-  private int[] fields = new int[32];
-  private int fieldCount;
-  private long contentLength = HttpHead.NO_LENGTH;
+  private final FieldIndex fields = new FieldIndex();
   private int hostCount;
 
   private Http2RequestHead() {}
@@ -132,7 +130,7 @@ final class Http2RequestHead {
           break;
         case 14:
           if (AsciiString.contentEqualsIgnoreCase(name, "content-length")) {
-            contentLength(value);
+            fields.contentLength(value);
           }
           break;
         case 16:
@@ -157,16 +155,16 @@ final class Http2RequestHead {
       field(COOKIE, new AsciiString(cookieBytes, 0, cookieLength, false));
     }
     // A CONNECT's DATA are the tunnel's bytes, not a body (§8.5): nothing to frame for an HTTP/1.1 hop.
-    boolean chunked = !endStream && contentLength == HttpHead.NO_LENGTH && !connect;
+    boolean chunked = !endStream && fields.contentLength() == HttpHead.NO_LENGTH && !connect;
     if (chunked) {
       int start = length;
       append(CHUNKED);
-      index(start, start + 17, start + 19, length - 2);
+      fields.add(start, start + 17, start + 19, length - 2);
     }
     append('\r');
     append('\n');
     HttpHead head = new HttpHead(true, 0, length, new int[] {0, methodEnd, targetStart, targetEnd}, 1, 1, 0,
-        Arrays.copyOf(fields, 4 * fieldCount), fieldCount, contentLength, chunked, chunked, chunked, chunked ? 1 : 0,
+        fields.offsets(), fields.count(), fields.contentLength(), chunked, chunked, chunked, chunked ? 1 : 0,
         0, hostCount, false);
     String uri = new String(a, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
     ClientRequest request = new ClientRequest(head, Unpooled.wrappedBuffer(a, 0, length),
@@ -216,7 +214,7 @@ final class Http2RequestHead {
     int valueEnd = value(valueStart, length);
     append('\r');
     append('\n');
-    index(nameStart, nameEnd, valueStart, valueEnd);
+    fields.add(nameStart, nameEnd, valueStart, valueEnd);
   }
 
   /**
@@ -255,38 +253,6 @@ final class Http2RequestHead {
     }
     cookieBytes = ensure(cookieBytes, cookieLength + value.length());
     cookieLength = copy(value, cookieBytes, cookieLength);
-  }
-
-  private void contentLength(CharSequence value) {
-    if (contentLength != HttpHead.NO_LENGTH) {
-      throw new IllegalArgumentException("multiple content-length fields");
-    }
-    if (value.length() == 0) {
-      throw new IllegalArgumentException("invalid content-length");
-    }
-    long n = 0;
-    for (int i = 0; i < value.length(); i++) {
-      int d = value.charAt(i) - '0';
-      if (d < 0 || d > 9) {
-        throw new IllegalArgumentException("invalid content-length");
-      }
-      if (n > (Long.MAX_VALUE - d) / 10) {
-        throw new IllegalArgumentException("content-length overflows");
-      }
-      n = n * 10 + d;
-    }
-    contentLength = n;
-  }
-
-  private void index(int nameStart, int nameEnd, int valueStart, int valueEnd) {
-    if (4 * fieldCount + 4 > fields.length) {
-      fields = Arrays.copyOf(fields, fields.length * 2);
-    }
-    int slot = 4 * fieldCount++;
-    fields[slot] = nameStart;
-    fields[slot + 1] = nameEnd;
-    fields[slot + 2] = valueStart;
-    fields[slot + 3] = valueEnd;
   }
 
   private void append(char c) {

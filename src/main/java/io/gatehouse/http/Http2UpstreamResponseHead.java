@@ -32,9 +32,7 @@ final class Http2UpstreamResponseHead {
 
   private byte[] a = new byte[256];
   private int length;
-  private int[] fields = new int[32];
-  private int fieldCount;
-  private long contentLength = HttpHead.NO_LENGTH;
+  private final FieldIndex fields = new FieldIndex();
 
   private Http2UpstreamResponseHead() {}
 
@@ -77,7 +75,7 @@ final class Http2UpstreamResponseHead {
     }
     crlf();
     HttpHead head = new HttpHead(false, 0, length, new int[] {reasonStart, reasonEnd}, 1, 1, status,
-        Arrays.copyOf(fields, 4 * fieldCount), fieldCount, contentLength, false, false, false, 0, 0, 0, false);
+        fields.offsets(), fields.count(), fields.contentLength(), false, false, false, 0, 0, 0, false);
     byte[] bytes = Arrays.copyOf(a, length);
     return whole ? new UpstreamFullResponse(head, bytes, Unpooled.EMPTY_BUFFER) : new UpstreamResponse(head, bytes);
   }
@@ -126,7 +124,7 @@ final class Http2UpstreamResponseHead {
       end--;
     }
     crlf();
-    index(nameStart, nameStart + n, start, end);
+    fields.add(nameStart, nameStart + n, start, end);
   }
 
   /** The facts the relay frames by; {@code name} is lower case (HPACK, §8.2.1). */
@@ -144,7 +142,7 @@ final class Http2UpstreamResponseHead {
         break;
       case 14:
         if (name.contentEqualsIgnoreCase("content-length")) {
-          contentLength(value.trim());
+          fields.contentLength(value.trim());
         }
         break;
       case 17:
@@ -158,27 +156,6 @@ final class Http2UpstreamResponseHead {
 
   private static IllegalArgumentException connectionSpecific(CharSequence name) {
     return new IllegalArgumentException("connection-specific field " + name + " (RFC 9113 §8.2.2)");
-  }
-
-  private void contentLength(CharSequence value) {
-    if (contentLength != HttpHead.NO_LENGTH) {
-      throw new IllegalArgumentException("multiple content-length fields");
-    }
-    if (value.length() == 0) {
-      throw new IllegalArgumentException("invalid content-length");
-    }
-    long n = 0;
-    for (int i = 0; i < value.length(); i++) {
-      int d = value.charAt(i) - '0';
-      if (d < 0 || d > 9) {
-        throw new IllegalArgumentException("invalid content-length");
-      }
-      if (n > (Long.MAX_VALUE - d) / 10) {
-        throw new IllegalArgumentException("content-length overflows");
-      }
-      n = n * 10 + d;
-    }
-    contentLength = n;
   }
 
   /** HPACK gives byte strings ({@link AsciiString}); any other sequence is copied, a char above 0xFF refused. */
@@ -195,17 +172,6 @@ final class Http2UpstreamResponseHead {
       b[i] = (byte) c;
     }
     return new AsciiString(b, false);
-  }
-
-  private void index(int nameStart, int nameEnd, int valueStart, int valueEnd) {
-    if (4 * fieldCount + 4 > fields.length) {
-      fields = Arrays.copyOf(fields, fields.length * 2);
-    }
-    int slot = 4 * fieldCount++;
-    fields[slot] = nameStart;
-    fields[slot + 1] = nameEnd;
-    fields[slot + 2] = valueStart;
-    fields[slot + 3] = valueEnd;
   }
 
   private void append(byte[] bytes) {

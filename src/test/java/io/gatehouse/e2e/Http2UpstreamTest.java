@@ -339,13 +339,8 @@ class Http2UpstreamTest {
   @Test
   void a_tls_endpoint_that_does_not_choose_h2_is_a_502_and_a_warning_naming_alpn(@TempDir Path dir) throws Exception {
     TestCerts certs = TestCerts.selfSigned(dir);
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-        io.gatehouse.pool.Http2ConnectionPool.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-        new ch.qos.logback.core.read.ListAppender<>();
-    log.start();
-    logger.addAppender(log);
-    try (H2Origin origin = H2Origin.startTls(certs, "http/1.1");
+    try (PoolLog log = new PoolLog();
+        H2Origin origin = H2Origin.startTls(certs, "http/1.1");
         ProxyUnderTest proxy = ProxyUnderTest.start("""
             listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
             routes: [ { name: all, cluster: grpc } ]
@@ -354,35 +349,26 @@ class Http2UpstreamTest {
       HttpResponse<String> response = ProxyUnderTest.httpClient().send(
           HttpRequest.newBuilder(proxy.uri("/x")).build(), HttpResponse.BodyHandlers.ofString());
       assertThat(response.statusCode()).isEqualTo(502);
-      await().atMost(Duration.ofSeconds(5)).until(() -> !log.list.isEmpty());
-      assertThat(log.list.get(0).getFormattedMessage()).contains("did not choose HTTP/2 over ALPN");
+      await().atMost(Duration.ofSeconds(5)).until(() -> !log.lines().isEmpty());
+      assertThat(log.lines().get(0).getFormattedMessage()).contains("did not choose HTTP/2 over ALPN");
       assertThat(origin.requests()).isEmpty();
-    } finally {
-      logger.detachAppender(log);
     }
   }
 
   @Test
   void an_http1_only_origin_is_a_502_and_one_warning_that_says_why() throws Exception {
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-        io.gatehouse.pool.Http2ConnectionPool.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-        new ch.qos.logback.core.read.ListAppender<>();
-    log.start();
-    logger.addAppender(log);
-    try (io.gatehouse.testing.FakeUpstream http1 = io.gatehouse.testing.FakeUpstream.start("h1");
+    try (PoolLog log = new PoolLog();
+        io.gatehouse.testing.FakeUpstream http1 = io.gatehouse.testing.FakeUpstream.start("h1");
         ProxyUnderTest proxy = ProxyUnderTest.start(CLUSTER, Map.of("ORIGIN", http1.address()))) {
       for (int i = 0; i < 3; i++) {
         HttpResponse<String> response = ProxyUnderTest.httpClient().send(
             HttpRequest.newBuilder(proxy.uri("/x")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).isEqualTo(502);
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> !log.list.isEmpty());
-      assertThat(log.list.get(0).getFormattedMessage()).startsWith("HTTP/2 connection to /" + http1.address() + " failed");
+      await().atMost(Duration.ofSeconds(5)).until(() -> !log.lines().isEmpty());
+      assertThat(log.lines().get(0).getFormattedMessage()).startsWith("HTTP/2 connection to /" + http1.address() + " failed");
       // Rate-limited: one line per pool (event loop and endpoint) per 10 s, not one per request.
-      assertThat(log.list).hasSizeLessThanOrEqualTo(Runtime.getRuntime().availableProcessors());
-    } finally {
-      logger.detachAppender(log);
+      assertThat(log.lines()).hasSizeLessThanOrEqualTo(Runtime.getRuntime().availableProcessors());
     }
   }
 
@@ -407,13 +393,8 @@ class Http2UpstreamTest {
 
   @Test
   void a_peer_that_stops_answering_pings_is_cut_and_the_next_request_gets_a_new_connection() throws Exception {
-    ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(
-        io.gatehouse.pool.Http2ConnectionPool.class);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
-        new ch.qos.logback.core.read.ListAppender<>();
-    log.start();
-    logger.addAppender(log);
-    try (H2Origin origin = H2Origin.start();
+    try (PoolLog log = new PoolLog();
+        H2Origin origin = H2Origin.start();
         ProxyUnderTest proxy = ProxyUnderTest.start(PINGED, Map.of("ORIGIN", origin.address()))) {
       HttpClient client = ProxyUnderTest.httpClient();
       CompletableFuture<HttpResponse<String>> pending = client.sendAsync(
@@ -424,14 +405,34 @@ class Http2UpstreamTest {
       HttpResponse<String> cut = pending.get(10, TimeUnit.SECONDS); // not the 20 s answer, nor the 30 s timeout
       assertThat(cut.statusCode()).isEqualTo(502);
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-      assertThat(log.list).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("PING"));
+      assertThat(log.lines()).anySatisfy(e -> assertThat(e.getFormattedMessage()).contains("PING"));
 
       HttpResponse<String> next = client.send(HttpRequest.newBuilder(proxy.uri("/after")).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(next.body()).isEqualTo("origin /after");
       assertThat(origin.connections()).isEqualTo(2);
-    } finally {
-      logger.detachAppender(log);
+    }
+  }
+
+  /** What the HTTP/2 pools log while it is open. */
+  private static final class PoolLog implements AutoCloseable {
+    private final ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+        org.slf4j.LoggerFactory.getLogger(io.gatehouse.pool.Http2ConnectionPool.class);
+    private final ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> appender =
+        new ch.qos.logback.core.read.ListAppender<>();
+
+    PoolLog() {
+      appender.start();
+      logger.addAppender(appender);
+    }
+
+    List<ch.qos.logback.classic.spi.ILoggingEvent> lines() {
+      return appender.list;
+    }
+
+    @Override
+    public void close() {
+      logger.detachAppender(appender);
     }
   }
 }
