@@ -212,10 +212,12 @@ final class Http2Upstream {
     }
   }
 
-  /** Bytes came in: the peer is alive. */
+  /** Bytes came in: the peer is alive (counted only for the keepalive). */
   private void onRead() {
-    reads++;
-    lastReadNanos = pool.now();
+    if (pool.pingIntervalNanos() > 0) {
+      reads++;
+      lastReadNanos = pool.now();
+    }
   }
 
   private void checkAliveIn(long nanos) {
