@@ -68,6 +68,9 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
 
   private final boolean tls;
   private boolean headRequest;
+  /** The final response's {@code content-length} when it has a body by definition, else -1; and its DATA bytes so far. */
+  private long declaredLength = HttpHead.NO_LENGTH;
+  private long dataBytes;
   /** The request ended with its HEADERS: its (empty) last part is not a frame. */
   private boolean requestEnded;
   private boolean finalResponse;
@@ -242,6 +245,16 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
         malformed(ctx, "DATA before the response HEADERS");
         return;
       }
+      dataBytes += data.content().readableBytes();
+      if (data.isEndStream() && declaredLength > dataBytes) {
+        // Netty's decoder lets a client stream end with no DATA whatever its content-length (the
+        // answer to a HEAD looks so): the body is short. Forwarding its end would let an HTTP/1.1
+        // client take its next response for the rest of this one; the stream is cut instead, as
+        // an HTTP/1.1 upstream that closes inside a body (the client's connection is closed).
+        data.release();
+        ctx.close();
+        return;
+      }
       ctx.fireChannelRead(data.isEndStream() ? new DefaultLastHttpContent(data.content()) : new DefaultHttpContent(data.content()));
     } else {
       ReferenceCountUtil.release(msg);
@@ -284,6 +297,11 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
       response = Http2UpstreamResponseHead.of(code, headers, frame.isEndStream(), lengthZero);
     } catch (IllegalArgumentException e) {
       malformed(ctx, e.getMessage());
+      return;
+    }
+    declaredLength = bodyless ? HttpHead.NO_LENGTH : ((UpstreamResponse) response).head().contentLength();
+    if (frame.isEndStream() && declaredLength > 0) {
+      malformed(ctx, "content-length " + declaredLength + " but the stream ended with its HEADERS");
       return;
     }
     ctx.fireChannelRead(response);

@@ -188,6 +188,31 @@ class Http2UpstreamTest {
   }
 
   @Test
+  void a_body_shorter_than_its_content_length_never_reaches_a_client_as_a_whole_response() throws Exception {
+    try (H2Origin origin = H2Origin.start();
+        ProxyUnderTest proxy = ProxyUnderTest.start(CLUSTER, Map.of("ORIGIN", origin.address()))) {
+      // content-length: 5, the stream ended with the HEADERS: nothing was sent yet, so a 502.
+      try (RawHttpClient client = proxy.connect()) {
+        client.send("GET /lying-length HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(client.readResponse().status()).isEqualTo(502);
+      }
+      // content-length: 5, then an empty last DATA (Netty's client decoder lets a stream end with
+      // no DATA, as a HEAD's answer does): the head went on, the body is short, so the client's
+      // connection is closed. Kept open, the client would take its next response for the 5 bytes.
+      try (RawHttpClient client = proxy.connect()) {
+        client.send("GET /lying-length-data HTTP/1.1\r\nHost: a\r\n\r\n");
+        String all = new String(client.readAllUntilClose(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertThat(all).startsWith("HTTP/1.1 200");
+        assertThat(all.substring(all.indexOf("\r\n\r\n") + 4)).hasSizeLessThan(5);
+      }
+      try (RawHttpClient client = proxy.connect()) {
+        client.send("GET /after HTTP/1.1\r\nHost: a\r\n\r\n");
+        assertThat(client.readResponse().bodyAsString()).isEqualTo("origin /after");
+      }
+    }
+  }
+
+  @Test
   void a_refused_stream_is_replayed_and_a_reset_one_is_a_502() throws Exception {
     try (H2Origin origin = H2Origin.start();
         ProxyUnderTest proxy = ProxyUnderTest.start(CLUSTER, Map.of("ORIGIN", origin.address()))) {

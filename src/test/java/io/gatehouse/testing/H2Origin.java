@@ -50,6 +50,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code /refuse-once}: the first such request gets RST_STREAM REFUSED_STREAM, later ones 200;
  *   <li>{@code /reset}: RST_STREAM INTERNAL_ERROR;
  *   <li>{@code /goaway}: 200, then GOAWAY (NO_ERROR) on the connection;
+ *   <li>{@code /lying-length}, {@code /lying-length-data}: {@code content-length: 5}, then the stream ends
+ *       with no body (with the HEADERS, or with an empty DATA);
  *   <li>{@code /slow/MS}: 200 after MS milliseconds;
  *   <li>anything else: 200 whose body is the request body, or {@code origin PATH} when it had none.
  * </ul>
@@ -236,6 +238,15 @@ public final class H2Origin implements AutoCloseable {
         ctx.write(new DefaultHttp2DataFrame(Unpooled.copiedBuffer("payload", StandardCharsets.UTF_8)));
         ctx.writeAndFlush(new DefaultHttp2HeadersFrame(
             new DefaultHttp2Headers().add("grpc-status", "0").add("grpc-message", "ok"), true));
+        return;
+      }
+      if (path.equals("/lying-length")) { // a body of 5 announced, the stream ended with the HEADERS
+        ctx.writeAndFlush(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200").add("content-length", "5"), true));
+        return;
+      }
+      if (path.equals("/lying-length-data")) { // a body of 5 announced, then an empty last DATA
+        ctx.write(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200").add("content-length", "5")));
+        ctx.writeAndFlush(new DefaultHttp2DataFrame(Unpooled.EMPTY_BUFFER, true));
         return;
       }
       if (path.equals("/trailers-only")) {
