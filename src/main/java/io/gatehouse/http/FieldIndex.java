@@ -1,12 +1,14 @@
 package io.gatehouse.http;
 
+import io.netty.util.AsciiString;
 import java.util.Arrays;
 
 /**
  * The field index of a head being written by a builder (an HTTP/2 header block turned into an
  * HTTP/1.1 head: {@link Http2RequestHead}, {@link Http2UpstreamResponseHead}): four offsets per
  * field, as {@link HttpHead} keeps them, and the {@code Content-Length} read on the way, checked as
- * the parser checks it. Event-loop confined; one per head.
+ * the parser checks it; with the rules both builders apply to the bytes they write ({@link #copy},
+ * {@link #checkName}, {@link #checkValue}). Event-loop confined; one per head.
  */
 final class FieldIndex {
   private int[] offsets = new int[32];
@@ -63,5 +65,49 @@ final class FieldIndex {
   /** The {@code content-length} read, or {@link HttpHead#NO_LENGTH}. */
   long contentLength() {
     return contentLength;
+  }
+
+  /**
+   * Copies {@code s}'s bytes into {@code dst} at {@code at} (HPACK gives byte strings; a char above
+   * 0xFF cannot be one), which has room; returns the end.
+   */
+  static int copy(CharSequence s, byte[] dst, int at) {
+    int n = s.length();
+    if (s instanceof AsciiString ascii) {
+      System.arraycopy(ascii.array(), ascii.arrayOffset(), dst, at, n);
+      return at + n;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      if (c > 0xff) {
+        throw new IllegalArgumentException("a character outside ISO-8859-1 in a field");
+      }
+      dst[at + i] = (byte) c;
+    }
+    return at + n;
+  }
+
+  /** RFC 9110 §5.1: the name written at {@code a[from, to)} is a token. */
+  static void checkName(byte[] a, int from, int to) {
+    if (from == to) {
+      throw new IllegalArgumentException("empty field name");
+    }
+    for (int i = from; i < to; i++) {
+      if (!HeadParser.TCHAR[a[i] & 0xff]) {
+        throw new IllegalArgumentException("field name is not a token (RFC 9110 §5.1)");
+      }
+    }
+  }
+
+  /**
+   * RFC 9110 §5.5: the value written at {@code a[from, to)} has no control byte but HTAB, and no DEL
+   * (in an HTTP/1 head a CR or LF would make a line of its own).
+   */
+  static void checkValue(byte[] a, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (!HeadParser.FIELD_VCHAR[a[i] & 0xff]) {
+        throw new IllegalArgumentException("control byte in a field value (RFC 9110 §5.5)");
+      }
+    }
   }
 }

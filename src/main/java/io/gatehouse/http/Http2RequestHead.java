@@ -148,7 +148,6 @@ final class Http2RequestHead {
       if (isConversionField(name)) {
         continue;
       }
-      checkName(name);
       field(name, value);
     }
     if (cookieBytes != null) {
@@ -185,19 +184,6 @@ final class Http2RequestHead {
     return name.length() > 7 && AsciiString.regionMatches(name, true, 0, "x-http2-", 0, 8);
   }
 
-  /** RFC 9110 §5.1: a field name is a token. */
-  private static void checkName(CharSequence name) {
-    if (name.length() == 0) {
-      throw new IllegalArgumentException("empty field name");
-    }
-    for (int i = 0; i < name.length(); i++) {
-      char c = name.charAt(i);
-      if (c > 0xff || !HeadParser.TCHAR[c]) {
-        throw new IllegalArgumentException("field name is not a token (RFC 9110 §5.1)");
-      }
-    }
-  }
-
   /** {@code name: value CRLF}, indexed; refuses a value HTTP/1 cannot carry. */
   private void field(Object name, CharSequence value) {
     int nameStart = length;
@@ -207,6 +193,7 @@ final class Http2RequestHead {
       append((CharSequence) name);
     }
     int nameEnd = length;
+    FieldIndex.checkName(a, nameStart, nameEnd);
     append(':');
     append(' ');
     int valueStart = length;
@@ -226,12 +213,7 @@ final class Http2RequestHead {
     if (from < to && (a[from] & 0xff) < 0x21) {
       throw new IllegalArgumentException("field value starts with whitespace or a control byte");
     }
-    for (int i = from; i < to; i++) {
-      int b = a[i] & 0xff;
-      if (!HeadParser.FIELD_VCHAR[b]) {
-        throw new IllegalArgumentException("control byte in a field value (RFC 9110 §5.5)");
-      }
-    }
+    FieldIndex.checkValue(a, from, to);
     int end = to;
     while (end > from && (a[end - 1] == ' ' || a[end - 1] == '\t')) {
       end--;
@@ -252,7 +234,7 @@ final class Http2RequestHead {
       cookieBytes[cookieLength++] = ' ';
     }
     cookieBytes = ensure(cookieBytes, cookieLength + value.length());
-    cookieLength = copy(value, cookieBytes, cookieLength);
+    cookieLength = FieldIndex.copy(value, cookieBytes, cookieLength);
   }
 
   private void append(char c) {
@@ -268,24 +250,7 @@ final class Http2RequestHead {
 
   private void append(CharSequence s) {
     a = ensure(a, length + s.length());
-    length = copy(s, a, length);
-  }
-
-  /** Copies {@code s}'s bytes (HPACK gives byte strings; a char above 0xFF cannot be one) into {@code dst}. */
-  private static int copy(CharSequence s, byte[] dst, int at) {
-    int n = s.length();
-    if (s instanceof AsciiString ascii) {
-      System.arraycopy(ascii.array(), ascii.arrayOffset(), dst, at, n);
-      return at + n;
-    }
-    for (int i = 0; i < n; i++) {
-      char c = s.charAt(i);
-      if (c > 0xff) {
-        throw new IllegalArgumentException("a character outside ISO-8859-1 in a field");
-      }
-      dst[at + i] = (byte) c;
-    }
-    return at + n;
+    length = FieldIndex.copy(s, a, length);
   }
 
   private static byte[] ensure(byte[] array, int size) {

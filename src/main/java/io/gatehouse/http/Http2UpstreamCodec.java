@@ -276,12 +276,12 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
       return;
     }
     if (code < 200) {
-      HttpResponseStatus status = HttpResponseStatus.valueOf(code);
-      if (status.code() == 101 || frame.isEndStream()) {
-        malformed(ctx, "status " + status.code() + " on an HTTP/2 stream"); // §8.6: no 101 in HTTP/2
+      if (code == 101 || frame.isEndStream()) {
+        malformed(ctx, "status " + code + " on an HTTP/2 stream"); // §8.6: no 101 in HTTP/2
         return;
       }
-      DefaultHttpResponse interim = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, HEADERS.newHeaders());
+      DefaultHttpResponse interim = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
+          HEADERS.newHeaders());
       copyPlainFields(headers, interim.headers());
       ctx.fireChannelRead(interim);
       ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);

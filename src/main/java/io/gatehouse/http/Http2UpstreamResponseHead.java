@@ -58,9 +58,7 @@ final class Http2UpstreamResponseHead {
     int reasonStart = length;
     String reason = HttpResponseStatus.valueOf(status).reasonPhrase();
     ensure(reason.length());
-    for (int i = 0; i < reason.length(); i++) {
-      a[length++] = (byte) reason.charAt(i);
-    }
+    length = FieldIndex.copy(reason, a, length);
     int reasonEnd = length;
     crlf();
     for (Map.Entry<CharSequence, CharSequence> field : headers) {
@@ -80,42 +78,19 @@ final class Http2UpstreamResponseHead {
     return whole ? new UpstreamFullResponse(head, bytes, Unpooled.EMPTY_BUFFER) : new UpstreamResponse(head, bytes);
   }
 
+  /** {@code name: value CRLF}, indexed, the value without surrounding whitespace. */
   private void field(CharSequence name, CharSequence value) {
-    field(bytes(name), bytes(value));
-  }
-
-  /** {@code name: value CRLF}, indexed. */
-  private void field(AsciiString name, AsciiString value) {
-    int n = name.length();
-    if (n == 0) {
-      throw new IllegalArgumentException("empty field name");
-    }
-    byte[] src = name.array();
-    int from = name.arrayOffset();
-    for (int i = from; i < from + n; i++) {
-      if (!HeadParser.TCHAR[src[i] & 0xff]) {
-        throw new IllegalArgumentException("field name is not a token (RFC 9110 §5.1)");
-      }
-    }
-    framingFact(name, value);
-    ensure(n + value.length() + 4);
+    ensure(name.length() + value.length() + 4);
     int nameStart = length;
-    System.arraycopy(src, from, a, length, n);
-    length += n;
+    length = FieldIndex.copy(name, a, length);
+    int nameEnd = length;
+    FieldIndex.checkName(a, nameStart, nameEnd);
+    framingFact(name, value);
     a[length++] = ':';
     a[length++] = ' ';
-    byte[] v = value.array();
-    int vFrom = value.arrayOffset();
-    int vTo = vFrom + value.length();
-    for (int i = vFrom; i < vTo; i++) {
-      if (!HeadParser.FIELD_VCHAR[v[i] & 0xff]) {
-        throw new IllegalArgumentException("control byte in a field value (RFC 9110 §5.5)");
-      }
-    }
-    int valueStart = length;
-    System.arraycopy(v, vFrom, a, length, vTo - vFrom);
-    length += vTo - vFrom;
-    int start = valueStart;
+    int start = length;
+    length = FieldIndex.copy(value, a, length);
+    FieldIndex.checkValue(a, start, length);
     int end = length;
     while (start < end && (a[start] == ' ' || a[start] == '\t')) {
       start++;
@@ -124,29 +99,29 @@ final class Http2UpstreamResponseHead {
       end--;
     }
     crlf();
-    fields.add(nameStart, nameStart + n, start, end);
+    fields.add(nameStart, nameEnd, start, end);
   }
 
   /** The facts the relay frames by; {@code name} is lower case (HPACK, §8.2.1). */
-  private void framingFact(AsciiString name, AsciiString value) {
+  private void framingFact(CharSequence name, CharSequence value) {
     switch (name.length()) {
       case 7:
-        if (name.contentEqualsIgnoreCase("upgrade")) {
+        if (AsciiString.contentEqualsIgnoreCase(name, "upgrade")) {
           throw connectionSpecific(name);
         }
         break;
       case 10:
-        if (name.contentEqualsIgnoreCase("connection")) {
+        if (AsciiString.contentEqualsIgnoreCase(name, "connection")) {
           throw connectionSpecific(name);
         }
         break;
       case 14:
-        if (name.contentEqualsIgnoreCase("content-length")) {
-          fields.contentLength(value.trim());
+        if (AsciiString.contentEqualsIgnoreCase(name, "content-length")) {
+          fields.contentLength(AsciiString.trim(value));
         }
         break;
       case 17:
-        if (name.contentEqualsIgnoreCase("transfer-encoding")) {
+        if (AsciiString.contentEqualsIgnoreCase(name, "transfer-encoding")) {
           throw connectionSpecific(name);
         }
         break;
@@ -156,22 +131,6 @@ final class Http2UpstreamResponseHead {
 
   private static IllegalArgumentException connectionSpecific(CharSequence name) {
     return new IllegalArgumentException("connection-specific field " + name + " (RFC 9113 §8.2.2)");
-  }
-
-  /** HPACK gives byte strings ({@link AsciiString}); any other sequence is copied, a char above 0xFF refused. */
-  private static AsciiString bytes(CharSequence s) {
-    if (s instanceof AsciiString ascii) {
-      return ascii;
-    }
-    byte[] b = new byte[s.length()];
-    for (int i = 0; i < b.length; i++) {
-      char c = s.charAt(i);
-      if (c > 0xff) {
-        throw new IllegalArgumentException("a character outside ISO-8859-1 in a field");
-      }
-      b[i] = (byte) c;
-    }
-    return new AsciiString(b, false);
   }
 
   private void append(byte[] bytes) {
