@@ -47,6 +47,12 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
   private ArrayList<Object> edits;
   /** An HTTP/2 request's {@code :scheme} (RFC 9113 §8.3.1); null for HTTP/1 and for CONNECT. */
   private String http2Scheme;
+  /**
+   * The received {@code Host} value once read (null: none): the checks, the routing, the log and the
+   * forwarded fields each ask for it, and the head it is read from never changes.
+   */
+  private String receivedHost;
+  private boolean hostRead;
 
   ClientRequest(HttpHead head, ByteBuf bytes, HttpMethod method, String uri, HttpVersion version) {
     super(version, method, uri, EmptyHttpHeaders.INSTANCE);
@@ -116,6 +122,18 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
         }
       }
     }
+    if (name == HttpHeaderNames.HOST) {
+      if (!hostRead) {
+        receivedHost = receivedValue(name);
+        hostRead = true;
+      }
+      return receivedHost;
+    }
+    return receivedValue(name);
+  }
+
+  /** The first value of {@code name} among the received fields this request forwards. */
+  private String receivedValue(AsciiString name) {
     for (int i = 0; i < head.fieldCount(); i++) {
       if (head.nameEnd(i) - head.nameStart(i) == name.length() && head.nameIs(bytes, i, name.toString())
           && !dropped(i)) {
@@ -180,7 +198,7 @@ public final class ClientRequest extends DefaultHttpRequest implements MessageFi
    * is refused before).
    */
   public int hopByHopFlags() {
-    return HopByHop.scan(head, bytes);
+    return HopByHop.scan(head);
   }
 
   /** The first value of field {@code name} (lower case) as received, hop-by-hop or not, before any edit. */

@@ -14,9 +14,14 @@ final class FieldIndex {
   private int[] offsets = new int[32];
   private int count;
   private long contentLength = HttpHead.NO_LENGTH;
+  private int hopByHopFields;
 
-  /** Indexes the next field: its name's and its value's offsets (the value without surrounding OWS). */
-  void add(int nameStart, int nameEnd, int valueStart, int valueEnd) {
+  /**
+   * Indexes the next field, written in {@code a}: its name's and its value's offsets (the value
+   * without surrounding OWS); notes whether it is one of the fixed hop-by-hop fields.
+   */
+  void add(byte[] a, int nameStart, int nameEnd, int valueStart, int valueEnd) {
+    hopByHopFields |= HopByHop.presence(a, nameStart, nameEnd);
     if (4 * count + 4 > offsets.length) {
       offsets = Arrays.copyOf(offsets, offsets.length * 2);
     }
@@ -25,6 +30,11 @@ final class FieldIndex {
     offsets[slot + 1] = nameEnd;
     offsets[slot + 2] = valueStart;
     offsets[slot + 3] = valueEnd;
+  }
+
+  /** {@link HopByHop}'s {@code *_PRESENT} bits of the fields added ({@link HttpHead#hopByHopFields()}). */
+  int hopByHopFields() {
+    return hopByHopFields;
   }
 
   int count() {

@@ -196,7 +196,8 @@ public final class HeadParser {
     private boolean onlyChunked;
     private int connection;
     private int hostCount;
-    private boolean upgrade;
+    /** {@link HopByHop}'s {@code *_PRESENT} bits of the fields seen. */
+    private int hopByHop;
 
     Pass(byte[] a, int skipped, int length) {
       this.a = a;
@@ -319,7 +320,7 @@ public final class HeadParser {
       }
       int[] index = fields.length == 4 * fieldCount ? fields : java.util.Arrays.copyOf(fields, 4 * fieldCount);
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,
-          contentLength, transferEncoding, chunked, onlyChunked, chunkedCodings, connection, hostCount, upgrade);
+          contentLength, transferEncoding, chunked, onlyChunked, chunkedCodings, connection, hostCount, hopByHop);
     }
 
     /** {@code HTTP/d.d} at {@code offset}: returns the major digit. */
@@ -396,8 +397,18 @@ public final class HeadParser {
       return equalsLowerCase(a, from, to - from, lower);
     }
 
+    /**
+     * The facts a field adds, told apart by the length of its name first: the framing (length,
+     * codings, {@code Connection}'s tokens, {@code Host}) and which hop-by-hop fields are present,
+     * so that no later step walks the fields again to ask.
+     */
     private void framingFact(int nameStart, int nameEnd, int valueStart, int valueEnd) throws HeadParseException {
       switch (nameEnd - nameStart) {
+        case 2:
+          if (nameIs(nameStart, nameEnd, "te")) {
+            hopByHop |= HopByHop.TE_PRESENT;
+          }
+          return;
         case 4:
           if (nameIs(nameStart, nameEnd, "host")) {
             hostCount++;
@@ -405,12 +416,17 @@ public final class HeadParser {
           return;
         case 7:
           if (nameIs(nameStart, nameEnd, "upgrade")) {
-            upgrade = true;
+            hopByHop |= HopByHop.UPGRADE_PRESENT;
+          } else if (nameIs(nameStart, nameEnd, "trailer")) {
+            hopByHop |= HopByHop.TRAILER_PRESENT;
           }
           return;
         case 10:
           if (nameIs(nameStart, nameEnd, "connection")) {
+            hopByHop |= HopByHop.CONNECTION_PRESENT;
             connectionTokens(valueStart, valueEnd);
+          } else if (nameIs(nameStart, nameEnd, "keep-alive")) {
+            hopByHop |= HopByHop.KEEP_ALIVE_PRESENT;
           }
           return;
         case 14:
@@ -418,8 +434,14 @@ public final class HeadParser {
             contentLength(valueStart, valueEnd);
           }
           return;
+        case 16:
+          if (nameIs(nameStart, nameEnd, "proxy-connection")) {
+            hopByHop |= HopByHop.PROXY_CONNECTION_PRESENT;
+          }
+          return;
         case 17:
           if (nameIs(nameStart, nameEnd, "transfer-encoding")) {
+            hopByHop |= HopByHop.TRANSFER_ENCODING_PRESENT;
             transferCodings(valueStart, valueEnd);
           }
           return;

@@ -26,17 +26,15 @@ public final class HopByHop {
     HttpHeaderNames.TRANSFER_ENCODING,
     HttpHeaderNames.UPGRADE,
   };
-  private static final String[] FIXED_LOWER = new String[FIXED.length];
-
-  static {
-    for (int i = 0; i < FIXED.length; i++) {
-      FIXED_LOWER[i] = FIXED[i].toString(); // Netty's names are lower case
-    }
-  }
-
   private static final int FIXED_MASK = (1 << FIXED.length) - 1;
-  private static final int CONNECTION_PRESENT = 1;
-  private static final int UPGRADE_PRESENT = 1 << 6;
+  /** Presence of each fixed field: bit i for {@code FIXED[i]} (also {@link HttpHead#hopByHopFields()}). */
+  static final int CONNECTION_PRESENT = 1;
+  static final int KEEP_ALIVE_PRESENT = 1 << 1;
+  static final int PROXY_CONNECTION_PRESENT = 1 << 2;
+  static final int TE_PRESENT = 1 << 3;
+  static final int TRAILER_PRESENT = 1 << 4;
+  static final int TRANSFER_ENCODING_PRESENT = 1 << 5;
+  static final int UPGRADE_PRESENT = 1 << 6;
 
   /** {@code Connection} lists {@code close}. */
   public static final int CONNECTION_CLOSE = 1 << 8;
@@ -74,6 +72,34 @@ public final class HopByHop {
     return false;
   }
 
+  /**
+   * The {@code *_PRESENT} bit of the field named {@code a[from, to)} (any case) when it is one of the
+   * fixed hop-by-hop fields, else 0: told apart by length first, as the head parser does.
+   */
+  static int presence(byte[] a, int from, int to) {
+    int length = to - from;
+    switch (length) {
+      case 2:
+        return HeadParser.equalsLowerCase(a, from, length, "te") ? TE_PRESENT : 0;
+      case 7:
+        if (HeadParser.equalsLowerCase(a, from, length, "upgrade")) {
+          return UPGRADE_PRESENT;
+        }
+        return HeadParser.equalsLowerCase(a, from, length, "trailer") ? TRAILER_PRESENT : 0;
+      case 10:
+        if (HeadParser.equalsLowerCase(a, from, length, "connection")) {
+          return CONNECTION_PRESENT;
+        }
+        return HeadParser.equalsLowerCase(a, from, length, "keep-alive") ? KEEP_ALIVE_PRESENT : 0;
+      case 16:
+        return HeadParser.equalsLowerCase(a, from, length, "proxy-connection") ? PROXY_CONNECTION_PRESENT : 0;
+      case 17:
+        return HeadParser.equalsLowerCase(a, from, length, "transfer-encoding") ? TRANSFER_ENCODING_PRESENT : 0;
+      default:
+        return 0;
+    }
+  }
+
   /** Whether field {@code field} of {@code head} is one {@code Connection} cannot make hop-by-hop. */
   static boolean endToEndAlways(HttpHead head, io.netty.buffer.ByteBuf buf, int field) {
     int length = head.nameEnd(field) - head.nameStart(field);
@@ -106,24 +132,14 @@ public final class HopByHop {
   }
 
   /**
-   * The same flags for a parsed head ({@code buf} holds it at its reader index), read from the
-   * head's facts and field names: exact when the head has no {@code Transfer-Encoding} or only
-   * {@code chunked} ({@link HttpHead#onlyChunked()}); a coding list needs {@link #scan(HttpHeaders)}.
+   * The same flags for a parsed head, from the facts its parse noted in its one pass (no second walk
+   * over the fields): exact when the head has no {@code Transfer-Encoding} or only {@code chunked}
+   * ({@link HttpHead#onlyChunked()}); a coding list needs {@link #scan(HttpHeaders)}.
    */
-  static int scan(HttpHead head, io.netty.buffer.ByteBuf buf) {
-    int flags = 0;
-    for (int field = 0; field < head.fieldCount(); field++) {
-      int length = head.nameEnd(field) - head.nameStart(field);
-      if (length == 14 && head.nameIs(buf, field, "content-length")) {
-        flags |= CONTENT_LENGTH;
-        continue;
-      }
-      for (int i = 0; i < FIXED.length; i++) {
-        if (FIXED[i].length() == length && head.nameIs(buf, field, FIXED_LOWER[i])) {
-          flags |= 1 << i;
-          break;
-        }
-      }
+  static int scan(HttpHead head) {
+    int flags = head.hopByHopFields();
+    if (head.contentLength() != HttpHead.NO_LENGTH) {
+      flags |= CONTENT_LENGTH;
     }
     int connection = head.connection();
     if ((connection & HttpHead.CONNECTION_CLOSE) != 0) {

@@ -158,13 +158,13 @@ final class Http2RequestHead {
     if (chunked) {
       int start = length;
       append(CHUNKED);
-      fields.add(start, start + 17, start + 19, length - 2);
+      fields.add(a, start, start + 17, start + 19, length - 2);
     }
     append('\r');
     append('\n');
     HttpHead head = new HttpHead(true, 0, length, new int[] {0, methodEnd, targetStart, targetEnd}, 1, 1, 0,
         fields.offsets(), fields.count(), fields.contentLength(), chunked, chunked, chunked, chunked ? 1 : 0,
-        0, hostCount, false);
+        0, hostCount, fields.hopByHopFields());
     String uri = new String(a, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
     ClientRequest request = new ClientRequest(head, Unpooled.wrappedBuffer(a, 0, length),
         RequestDecoder.method(a, 0, methodEnd), uri, HttpVersion.HTTP_1_1);
@@ -201,7 +201,7 @@ final class Http2RequestHead {
     int valueEnd = value(valueStart, length);
     append('\r');
     append('\n');
-    fields.add(nameStart, nameEnd, valueStart, valueEnd);
+    fields.add(a, nameStart, nameEnd, valueStart, valueEnd);
   }
 
   /**

@@ -73,7 +73,7 @@ final class Http2UpstreamResponseHead {
     }
     crlf();
     HttpHead head = new HttpHead(false, 0, length, new int[] {reasonStart, reasonEnd}, 1, 1, status,
-        fields.offsets(), fields.count(), fields.contentLength(), false, false, false, 0, 0, 0, false);
+        fields.offsets(), fields.count(), fields.contentLength(), false, false, false, 0, 0, 0, fields.hopByHopFields());
     byte[] bytes = Arrays.copyOf(a, length);
     return whole ? new UpstreamFullResponse(head, bytes, Unpooled.EMPTY_BUFFER) : new UpstreamResponse(head, bytes);
   }
@@ -99,7 +99,7 @@ final class Http2UpstreamResponseHead {
       end--;
     }
     crlf();
-    fields.add(nameStart, nameEnd, start, end);
+    fields.add(a, nameStart, nameEnd, start, end);
   }
 
   /** The facts the relay frames by; {@code name} is lower case (HPACK, §8.2.1). */

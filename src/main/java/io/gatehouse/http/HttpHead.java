@@ -41,10 +41,12 @@ public final class HttpHead {
   private final int connection;
   private final int hostCount;
   private final boolean upgrade;
+  /** Which of the fixed hop-by-hop fields are present, as {@link HopByHop}'s {@code *_PRESENT} bits. */
+  private final int hopByHopFields;
 
   HttpHead(boolean request, int skipped, int length, int[] startLine, int major, int minor, int status,
       int[] fields, int fieldCount, long contentLength, boolean transferEncoding, boolean chunked,
-      boolean onlyChunked, int chunkedCodings, int connection, int hostCount, boolean upgrade) {
+      boolean onlyChunked, int chunkedCodings, int connection, int hostCount, int hopByHopFields) {
     this.request = request;
     this.skipped = skipped;
     this.length = length;
@@ -61,7 +63,8 @@ public final class HttpHead {
     this.chunkedCodings = chunkedCodings;
     this.connection = connection;
     this.hostCount = hostCount;
-    this.upgrade = upgrade;
+    this.hopByHopFields = hopByHopFields;
+    this.upgrade = (hopByHopFields & HopByHop.UPGRADE_PRESENT) != 0;
   }
 
   public boolean isRequest() {
@@ -148,6 +151,15 @@ public final class HttpHead {
   /** An {@code Upgrade} field is present. */
   public boolean hasUpgrade() {
     return upgrade;
+  }
+
+  /**
+   * Which of the fixed hop-by-hop fields ({@code Connection}, {@code Keep-Alive},
+   * {@code Proxy-Connection}, {@code TE}, {@code Trailer}, {@code Transfer-Encoding}, {@code Upgrade})
+   * are present: {@link HopByHop}'s {@code *_PRESENT} bits, noted by the parse's one pass.
+   */
+  int hopByHopFields() {
+    return hopByHopFields;
   }
 
   /** Whether the connection persists after this message (RFC 9112 §9.3). */

@@ -80,7 +80,7 @@ public class UpstreamResponse extends DefaultHttpResponse {
     if (headers != null || (head.hasTransferEncoding() && !head.onlyChunked())) {
       return HopByHop.scan(headers()); // a coding list: rare, and never written by ranges
     }
-    return HopByHop.scan(head, bytes);
+    return HopByHop.scan(head);
   }
 
   /**

@@ -37,7 +37,6 @@ public final class HttpExchange {
   private final ExchangeSettings settings;
   private final Framing framing;
   private final RequestStream requestStream;
-  private final long startNanos;
   private final ResponseTimer responseTimer;
 
   /** The try in progress (connecting or connected); null between two tries and once done. */
@@ -71,7 +70,6 @@ public final class HttpExchange {
     this.connector = connector;
     this.listener = listener;
     this.settings = settings;
-    this.startNanos = settings.clock().getAsLong();
     this.framing = Framing.ofRequest(request);
     this.requestStream = new RequestStream(this, client, request, framing, settings.maxBodyBytes(), requestBufferBytes);
   }
@@ -101,10 +99,6 @@ public final class HttpExchange {
 
   public long responseBodyBytes() {
     return responseBodyBytes;
-  }
-
-  public long startNanos() {
-    return startNanos;
   }
 
   /** Time from the first upstream connection attempt to the end of the response. */

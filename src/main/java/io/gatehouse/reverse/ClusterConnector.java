@@ -68,10 +68,10 @@ final class ClusterConnector implements UpstreamConnector {
   public void connect(int attempt, boolean fresh, ConnectCallback callback) {
     Endpoint endpoint;
     connected = false;
+    long now = clock.getAsLong();
     if (fresh && counted != null) {
       endpoint = counted; // replay after a stale pooled connection: same endpoint, new socket
     } else {
-      long now = clock.getAsLong();
       if (!requestCounted) {
         requestCounted = true;
         cluster.retryBudget().onRequest(now);
@@ -93,7 +93,7 @@ final class ClusterConnector implements UpstreamConnector {
       endpoint.state().requestStarted();
       counted = endpoint;
     }
-    attemptStart = clock.getAsLong();
+    attemptStart = now; // the pick is a few hundred nanoseconds: no second read of the clock
     label = endpoint.state().label();
     peer = cluster.peer(endpoint.address());
     pool = pools.get(loop, peer);

@@ -71,6 +71,30 @@ class HeadParserTest {
   }
 
   @Test
+  void the_hop_by_hop_fields_present_are_noted_in_the_same_pass() throws Exception {
+    ByteBuf buf = bytes("GET / HTTP/1.1\r\nHost: a\r\nTE: trailers\r\nX-TE: 1\r\nKeep-Alive: 5\r\n"
+        + "PROXY-Connection: close\r\nTrailer: x\r\nUpgrade: h2c\r\nConnection: Upgrade\r\nUpgrades: no\r\n\r\n");
+    try {
+      HttpHead head = new HeadParser(true, 1024, 4096).parse(buf);
+      assertThat(head.hopByHopFields()).isEqualTo(HopByHop.TE_PRESENT | HopByHop.KEEP_ALIVE_PRESENT
+          | HopByHop.PROXY_CONNECTION_PRESENT | HopByHop.TRAILER_PRESENT | HopByHop.UPGRADE_PRESENT
+          | HopByHop.CONNECTION_PRESENT);
+      assertThat(head.hasUpgrade()).isTrue();
+      assertThat(HopByHop.upgradeOffered(HopByHop.scan(head))).isTrue();
+    } finally {
+      buf.release();
+    }
+    ByteBuf plain = bytes("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nServer: x\r\n\r\n");
+    try {
+      HttpHead head = new HeadParser(false, 1024, 4096).parse(plain);
+      assertThat(head.hopByHopFields()).isZero();
+      assertThat(HopByHop.scan(head)).isEqualTo(HopByHop.CONTENT_LENGTH);
+    } finally {
+      plain.release();
+    }
+  }
+
+  @Test
   void content_length_that_overflows_is_refused() {
     ByteBuf buf = bytes("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n");
     try {
