@@ -11,6 +11,7 @@ import io.gatehouse.relay.ExchangeRecord;
 import io.gatehouse.relay.RequestInfo;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -70,6 +71,17 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
     List<PeerSpec> peers = new ArrayList<>(addresses.size());
     for (InetSocketAddress address : addresses) {
       peers.add(settings.tunnelPeer(new HostPort(address.getAddress().getHostAddress(), address.getPort())));
+    }
+    if (!(client instanceof Http2StreamChannel)) {
+      // One socket read stays asked for while the upstream connects, below the flow-control handler
+      // (which would hand the CONNECT's empty end to the proxy handler): the read interest is not
+      // dropped now and added again when the tunnel starts, two epoll_ctl calls of the ~40 a
+      // tunnel costs. The codec holds what that read brings (it stops decoding after a CONNECT),
+      // one read's worth at most, as it holds bytes that came with the CONNECT head.
+      ChannelHandlerContext codec = client.pipeline().context(PipelineNames.HTTP_CODEC);
+      if (codec != null) {
+        codec.read();
+      }
     }
     pools.connectExclusive(client.eventLoop(), peers,
         new ConnectTunnel(client, handler, context, settings, request, user, rule, target, startNanos));

@@ -98,6 +98,47 @@ class ForwardConnectTest {
   }
 
   /**
+   * Bytes the client sends in their own segments while the upstream is still connecting (the proxy
+   * keeps a read pending meanwhile, ConnectTunnel.open): held, then relayed first and in order. The
+   * target's accept queue is full, so the proxy's SYN is dropped and its connect lasts until the
+   * retransmission after the queue is emptied (about a second).
+   */
+  @Test
+  void bytesSentWhileTheUpstreamConnectsReachItFirstAndInOrder() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        Socket filler1 = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+        Socket filler2 = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+        ProxyUnderTest proxy = ProxyUnderTest.start(allowPort(server.getLocalPort()));
+        Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+      client.setTcpNoDelay(true);
+      client.setSoTimeout(10_000);
+      OutputStream out = client.getOutputStream();
+      out.write(("CONNECT 127.0.0.1:" + server.getLocalPort() + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(300); // the proxy's SYN meets the full queue
+      out.write("early-1;".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(100);
+      out.write("early-2;".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      server.accept().close(); // the queue empties; the proxy's retransmitted SYN gets through
+      server.accept().close();
+      server.setSoTimeout(10_000);
+      try (Socket upstream = server.accept()) {
+        upstream.setSoTimeout(10_000);
+        byte[] expected = "early-1;early-2;".getBytes(StandardCharsets.US_ASCII);
+        byte[] got = upstream.getInputStream().readNBytes(expected.length);
+        assertThat(new String(got, StandardCharsets.US_ASCII)).isEqualTo("early-1;early-2;");
+        upstream.getOutputStream().write("ok".getBytes(StandardCharsets.US_ASCII));
+        upstream.getOutputStream().flush();
+        InputStream in = client.getInputStream();
+        assertThat(readHead(in)).startsWith("HTTP/1.1 200 Connection established");
+        assertThat(new String(in.readNBytes(2), StandardCharsets.US_ASCII)).isEqualTo("ok");
+      }
+    }
+  }
+
+  /**
    * CONNECT, the first tunnel bytes and the FIN all before the tunnel is up (RFC 9112 §9.6): the
    * bytes reach the origin, the FIN follows them, and the origin's answer still comes back.
    */

@@ -69,6 +69,32 @@ class EpollRegistrationKeeperHoldTest {
   }
 
   @Test
+  void theSameInterestTwiceReachesEpollOnce() throws Exception {
+    loop = Thread.currentThread();
+    IoRegistration registration = handler.register(new NoHandle());
+    registration.submit(RDHUP_IN);
+    handler.run(null);
+    registration.submit(RDHUP); // a finished connect clears EPOLLOUT...
+    registration.submit(RDHUP); // ...and the set-up that follows submits the same mask again
+    registration.submit(RDHUP_IN);
+    registration.submit(EpollIoOps.NONE);
+    registration.submit(EpollIoOps.NONE);
+    assertThat(submitted).containsExactly(RDHUP_IN.value(), RDHUP.value(), RDHUP_IN.value(), EpollIoOps.EPOLLET.value());
+  }
+
+  @Test
+  void afterAnInterestFromAnotherThreadNothingIsSkipped() throws Exception {
+    loop = Thread.currentThread();
+    IoRegistration registration = handler.register(new NoHandle());
+    registration.submit(RDHUP_IN);
+    handler.run(null);
+    CompletableFuture.runAsync(() -> registration.submit(RDHUP)).get(10, TimeUnit.SECONDS);
+    registration.submit(RDHUP_IN); // the set holds RDHUP now, whatever the loop submitted last
+    registration.submit(RDHUP_IN);
+    assertThat(submitted).containsExactly(RDHUP_IN.value(), RDHUP.value(), RDHUP_IN.value(), RDHUP_IN.value());
+  }
+
+  @Test
   void noEventOnAnAddedDescriptorKeepsItInTheSet() throws Exception {
     loop = Thread.currentThread();
     IoRegistration registration = handler.register(new NoHandle());
