@@ -1,6 +1,7 @@
 package io.gatehouse.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * Gatehouse's own strict HTTP/1 head parser (RFC 9112): finds a complete head in the received bytes
@@ -180,13 +181,27 @@ public final class HeadParser {
     return true;
   }
 
+  /**
+   * The field index of the parse in progress on this thread, reused from head to head (four ints per
+   * field): each head keeps an exact copy ({@link HttpHead}), so a parse does not also allocate and
+   * drop a working array of its own (272 bytes per head, request and response alike).
+   */
+  private static final FastThreadLocal<int[]> INDEX_SCRATCH = new FastThreadLocal<>() {
+    @Override
+    protected int[] initialValue() {
+      return new int[64];
+    }
+  };
+  /** A working index grown past this (a head of more than 256 fields) is not kept for the next head. */
+  private static final int KEPT_INDEX = 1024;
+
   /** One parse of one complete head: the single pass, with its running facts as plain fields. */
   private final class Pass {
     private final byte[] a;
     private final int skipped;
     private final int length;
     private int pos;
-    private int[] fields = new int[64];
+    private int[] fields = INDEX_SCRATCH.get();
     private int fieldCount;
     private long contentLength = HttpHead.NO_LENGTH;
     private boolean transferEncoding;
@@ -318,7 +333,7 @@ public final class HeadParser {
         // hop in between may have passed a coding it does not know); its end cannot be trusted.
         throw malformed("Transfer-Encoding in an HTTP/1.0 message");
       }
-      int[] index = fields.length == 4 * fieldCount ? fields : java.util.Arrays.copyOf(fields, 4 * fieldCount);
+      int[] index = java.util.Arrays.copyOf(fields, 4 * fieldCount); // the working index is the next head's
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,
           contentLength, transferEncoding, chunked, onlyChunked, chunkedCodings, connection, hostCount, hopByHop);
     }
@@ -379,6 +394,9 @@ public final class HeadParser {
       }
       if (4 * fieldCount + 4 > fields.length) {
         fields = java.util.Arrays.copyOf(fields, fields.length * 2);
+        if (fields.length <= KEPT_INDEX) {
+          INDEX_SCRATCH.set(fields);
+        }
       }
       int slot = 4 * fieldCount++;
       fields[slot] = pos;

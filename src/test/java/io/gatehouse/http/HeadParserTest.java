@@ -95,6 +95,39 @@ class HeadParserTest {
   }
 
   @Test
+  void heads_of_many_fields_and_the_heads_after_them_are_indexed_whole() throws Exception {
+    // The working index is reused per thread and grows past 16, 64 and 256 fields: every head keeps
+    // its own exact index, whatever the heads before and after it on the same thread.
+    HeadParser parser = new HeadParser(true, 1024, 1 << 20);
+    int[] counts = {300, 255, 1, 70, 20, 2}; // 255 + Host: exactly the kept index (1024 ints)
+    java.util.List<ByteBuf> bufs = new java.util.ArrayList<>();
+    java.util.List<HttpHead> heads = new java.util.ArrayList<>();
+    try {
+      for (int h = 0; h < counts.length; h++) {
+        int count = counts[h];
+        // a Host of another length for each head: every later head's offsets differ from this one's
+        StringBuilder head = new StringBuilder("GET / HTTP/1.1\r\nHost: " + "a".repeat(h + 1) + "\r\n");
+        for (int i = 0; i < count; i++) {
+          head.append("X-F").append(i).append(": v").append(i).append("\r\n");
+        }
+        ByteBuf buf = bytes(head.append("\r\n").toString());
+        bufs.add(buf);
+        heads.add(parser.parse(buf));
+      }
+      for (int h = 0; h < counts.length; h++) { // checked after all the parses: no head shares an index
+        HttpHead parsed = heads.get(h);
+        assertThat(parsed.fieldCount()).isEqualTo(counts[h] + 1);
+        for (int i = 0; i < counts[h]; i++) {
+          assertThat(parsed.name(bufs.get(h), i + 1)).isEqualTo("X-F" + i);
+          assertThat(parsed.value(bufs.get(h), i + 1)).isEqualTo("v" + i);
+        }
+      }
+    } finally {
+      bufs.forEach(ByteBuf::release);
+    }
+  }
+
+  @Test
   void content_length_that_overflows_is_refused() {
     ByteBuf buf = bytes("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n");
     try {
