@@ -416,54 +416,24 @@ public final class HeadParser {
     }
 
     /**
-     * The facts a field adds, told apart by the length of its name first: the framing (length,
-     * codings, {@code Connection}'s tokens, {@code Host}) and which hop-by-hop fields are present,
+     * The facts a field adds: which hop-by-hop field it is ({@link HopByHop#presence}, the one list
+     * of their names), and the framing (length, codings, {@code Connection}'s tokens, {@code Host}),
      * so that no later step walks the fields again to ask.
      */
     private void framingFact(int nameStart, int nameEnd, int valueStart, int valueEnd) throws HeadParseException {
-      switch (nameEnd - nameStart) {
-        case 2:
-          if (nameIs(nameStart, nameEnd, "te")) {
-            hopByHop |= HopByHop.TE_PRESENT;
-          }
-          return;
-        case 4:
-          if (nameIs(nameStart, nameEnd, "host")) {
-            hostCount++;
-          }
-          return;
-        case 7:
-          if (nameIs(nameStart, nameEnd, "upgrade")) {
-            hopByHop |= HopByHop.UPGRADE_PRESENT;
-          } else if (nameIs(nameStart, nameEnd, "trailer")) {
-            hopByHop |= HopByHop.TRAILER_PRESENT;
-          }
-          return;
-        case 10:
-          if (nameIs(nameStart, nameEnd, "connection")) {
-            hopByHop |= HopByHop.CONNECTION_PRESENT;
-            connectionTokens(valueStart, valueEnd);
-          } else if (nameIs(nameStart, nameEnd, "keep-alive")) {
-            hopByHop |= HopByHop.KEEP_ALIVE_PRESENT;
-          }
-          return;
-        case 14:
-          if (nameIs(nameStart, nameEnd, "content-length")) {
-            contentLength(valueStart, valueEnd);
-          }
-          return;
-        case 16:
-          if (nameIs(nameStart, nameEnd, "proxy-connection")) {
-            hopByHop |= HopByHop.PROXY_CONNECTION_PRESENT;
-          }
-          return;
-        case 17:
-          if (nameIs(nameStart, nameEnd, "transfer-encoding")) {
-            hopByHop |= HopByHop.TRANSFER_ENCODING_PRESENT;
-            transferCodings(valueStart, valueEnd);
-          }
-          return;
-        default:
+      int fixed = HopByHop.presence(a, nameStart, nameEnd); // the hop-by-hop names, told apart in one place
+      hopByHop |= fixed;
+      if (fixed == HopByHop.CONNECTION_PRESENT) {
+        connectionTokens(valueStart, valueEnd);
+      } else if (fixed == HopByHop.TRANSFER_ENCODING_PRESENT) {
+        transferCodings(valueStart, valueEnd);
+      } else if (fixed == 0) {
+        int length = nameEnd - nameStart;
+        if (length == 4 && nameIs(nameStart, nameEnd, "host")) {
+          hostCount++;
+        } else if (length == 14 && nameIs(nameStart, nameEnd, "content-length")) {
+          contentLength(valueStart, valueEnd);
+        }
       }
     }
 

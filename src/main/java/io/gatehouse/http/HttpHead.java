@@ -40,7 +40,6 @@ public final class HttpHead {
   private final int chunkedCodings;
   private final int connection;
   private final int hostCount;
-  private final boolean upgrade;
   /** Which of the fixed hop-by-hop fields are present, as {@link HopByHop}'s {@code *_PRESENT} bits. */
   private final int hopByHopFields;
 
@@ -64,7 +63,6 @@ public final class HttpHead {
     this.connection = connection;
     this.hostCount = hostCount;
     this.hopByHopFields = hopByHopFields;
-    this.upgrade = (hopByHopFields & HopByHop.UPGRADE_PRESENT) != 0;
   }
 
   public boolean isRequest() {
@@ -150,7 +148,7 @@ public final class HttpHead {
 
   /** An {@code Upgrade} field is present. */
   public boolean hasUpgrade() {
-    return upgrade;
+    return (hopByHopFields & HopByHop.UPGRADE_PRESENT) != 0;
   }
 
   /**
