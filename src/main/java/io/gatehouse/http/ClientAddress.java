@@ -15,7 +15,8 @@ import java.net.SocketAddress;
  * the access log, per-client limits) reads it here, so they all agree.
  *
  * <p>Immutable. The one attribute a connection carries ({@link #KEY}) is typed and written once,
- * on the connection's event loop, before the HTTP handlers exist.
+ * on the connection's event loop: by the PROXY stage before the HTTP handlers exist, or by an
+ * HTTP/2 connection's first stream.
  */
 public final class ClientAddress {
   private static final AttributeKey<ClientAddress> KEY = AttributeKey.valueOf(ClientAddress.class, "client");
@@ -44,12 +45,19 @@ public final class ClientAddress {
    * peer. An HTTP/2 stream answers for its connection.
    */
   public static ClientAddress of(Channel ch) {
-    Channel connection = ch instanceof Http2StreamChannel ? ch.parent() : ch;
-    ClientAddress stated = connection.attr(KEY).get();
-    if (stated != null) {
-      return stated;
+    boolean stream = ch instanceof Http2StreamChannel;
+    Channel connection = stream ? ch.parent() : ch;
+    ClientAddress known = connection.attr(KEY).get();
+    if (known != null) {
+      return known;
     }
-    return new ClientAddress(inet(connection.remoteAddress()), inet(connection.localAddress()), false);
+    ClientAddress address = new ClientAddress(inet(connection.remoteAddress()), inet(connection.localAddress()), false);
+    if (stream) {
+      // Kept for the connection's next streams (an address and its text per request otherwise); a
+      // PROXY header, had there been one, was read before any stream existed.
+      connection.attr(KEY).set(address);
+    }
+    return address;
   }
 
   /** The client's socket address (port included); null when not an IP connection. */

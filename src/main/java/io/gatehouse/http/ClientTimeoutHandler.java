@@ -30,15 +30,19 @@ import java.util.function.LongSupplier;
  *       upstream connection all the while (R.U.D.Y., slow read).
  * </ul>
  *
- * The proxy's own deadline on the connection, the wait for the upstream's response head
- * ({@link ResponseTimer}), is timed here too: one scheduled task per connection serves every
- * deadline. It is only moved when it fires and finds the earliest deadline later, or when a new
- * deadline is earlier, so the per-request cost is a few field writes; an idle connection holds
- * one task in the event loop's queue. Fields are event-loop confined.
+ * One scheduled task per connection serves every deadline. It is only moved when it fires and
+ * finds the earliest deadline later, or when a new deadline is earlier, so the per-request cost is
+ * a few field writes; an idle connection holds one task in the event loop's queue. (The wait for
+ * the upstream's response head is the upstream connection's to time: {@code relay.UpstreamHandler}.)
+ *
+ * <p>On an HTTP/2 stream there is no idle or head time to watch: the stream opens with its whole
+ * head (the frame codec gathered it) and carries one request, and the connection's idle time is
+ * {@code listener.Http2ConnectionTimeouts}'s. A stream is timed only while it waits for its
+ * client (a body, a reader), so most streams never schedule a task. Fields are event-loop confined.
  *
  * <p>Pipeline: {@code [tls] -> client-timeouts -> http-codec -> flow-control -> proxy}.
  */
-public final class ClientTimeoutHandler extends ChannelDuplexHandler implements ResponseTimer {
+public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /** User event fired when a request head did not arrive in time. */
   public static final Object HEADER_TIMEOUT = new Object() {
     @Override
@@ -92,9 +96,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
   private long stalledSince;
   /** When the current state times out; Long.MAX_VALUE when nothing is timed. */
   private long deadline = Long.MAX_VALUE;
-  /** The proxy's response deadline ({@link ResponseTimer}) and what runs then; null when disarmed. */
-  private long responseDeadline = Long.MAX_VALUE;
-  private Runnable onResponseTimeout;
+  /** An HTTP/2 stream's ({@link #forStream}): no idle or head deadline. */
+  private boolean stream;
   private long firesAt;
   private boolean timerPending;
   /**
@@ -131,6 +134,12 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
     this.rateWindowNanos = rateWindowNanos;
   }
 
+  /** Makes this an HTTP/2 stream's timeouts, before it is added: no idle or head deadline. */
+  public ClientTimeoutHandler forStream() {
+    stream = true;
+    return this;
+  }
+
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
@@ -156,24 +165,13 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
    * A connection that sends one request and closes (no keep-alive) costs one task.
    */
   private void start() {
+    if (stream) {
+      return; // nothing to time until the stream waits for its client
+    }
     state = State.IDLE;
     long now = clock.getAsLong();
     deadline = now + idleNanos;
     schedule(now, Math.min(idleNanos, headerNanos));
-  }
-
-  /** The response deadline of the exchange in progress ({@link ResponseTimer}). */
-  @Override
-  public void arm(long timeoutNanos, Runnable onExpiry) {
-    onResponseTimeout = onExpiry;
-    responseDeadline = clock.getAsLong() + timeoutNanos;
-    ensureTimer();
-  }
-
-  @Override
-  public void disarm() {
-    onResponseTimeout = null;
-    responseDeadline = Long.MAX_VALUE;
   }
 
   @Override
@@ -310,19 +308,18 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
 
   private void enter(State next) {
     state = next;
+    if (stream) {
+      deadline = Long.MAX_VALUE; // a stream's head came whole, and it ends with its one exchange
+      return;
+    }
     long timeout = next == State.HEAD ? headerNanos : idleNanos;
     deadline = clock.getAsLong() + timeout;
     ensureTimer();
   }
 
-  /** The earliest deadline timed now: the state's (none once expired) and the response's. */
-  private long nextDeadline() {
-    return Math.min(state == State.EXPIRED ? Long.MAX_VALUE : deadline, responseDeadline);
-  }
-
-  /** Makes sure a task fires no later than the earliest deadline; a later-firing task is superseded. */
+  /** Makes sure a task fires no later than the deadline (none once expired); a later-firing task is superseded. */
   private void ensureTimer() {
-    long next = nextDeadline();
+    long next = state == State.EXPIRED ? Long.MAX_VALUE : deadline;
     if (next == Long.MAX_VALUE || (timerPending && firesAt <= next)) {
       return;
     }
@@ -345,8 +342,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
    */
   private void cancelTimer() {
     timerPending = false;
-    onResponseTimeout = null;
-    responseDeadline = Long.MAX_VALUE;
     if (timer != null) {
       timer.cancel(false);
       timer = null;
@@ -371,14 +366,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
     if (!ctx.channel().isActive()) {
       return;
     }
-    if (onResponseTimeout != null && now >= responseDeadline) {
-      Runnable expired = onResponseTimeout;
-      disarm();
-      expired.run();
-      if (!ctx.channel().isActive()) {
-        return;
-      }
-    }
     if (state == State.EXPIRED || deadline == Long.MAX_VALUE || now < deadline) {
       ensureTimer();
       return;
@@ -394,7 +381,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler implements 
       default:
         onExchangeTimer(now);
     }
-    ensureTimer(); // a response deadline may still be armed
   }
 
   /** A deadline of the exchange passed: a timeout, a rate window that fell short, or a window that passed. */

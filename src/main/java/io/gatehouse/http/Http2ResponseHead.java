@@ -1,9 +1,10 @@
 package io.gatehouse.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.ReadOnlyHttp2Headers;
 import io.netty.util.AsciiString;
+import java.util.Arrays;
 
 /**
  * An upstream's response head as the HTTP/2 fields of the client's HEADERS, read straight from the
@@ -13,6 +14,10 @@ import io.netty.util.AsciiString;
  * {@code Connection}) and without {@code Host}, names in lower case (§8.2). No header objects are
  * built for the HTTP/1 side: values are views of the head's bytes (a heap copy the response owns and
  * nobody releases or reuses), common names shared constants. Stateless.
+ *
+ * <p>The fields go out as Netty's {@link ReadOnlyHttp2Headers}: one array of name/value pairs that
+ * the HPACK encoder walks, where {@code DefaultHttp2Headers} would hash every field into its buckets
+ * and allocate an entry for each, only for the encoder to iterate them once.
  */
 final class Http2ResponseHead {
   /** Common response field names in lower case, shared: no copy, and their hash codes stay computed. */
@@ -34,21 +39,25 @@ final class Http2ResponseHead {
     HttpHead head = response.head();
     ByteBuf buf = response.headBytes();
     byte[] a = buf.array();
-    Http2Headers out = new DefaultHttp2Headers(false, head.fieldCount() + 2);
-    out.status(response.status().codeAsText());
+    AsciiString[] fields = new AsciiString[2 * (head.fieldCount() + 1)];
+    int n = 0;
     for (int i = 0; i < head.fieldCount(); i++) {
       int from = head.nameStart(i);
       int length = head.nameEnd(i) - from;
       if (HeadWriter.hopByHop(head, buf, i) || notInHttp2(head, buf, i, length)) {
         continue;
       }
-      out.add(name(a, from, length), new AsciiString(a, head.valueStart(i), head.valueEnd(i) - head.valueStart(i), false));
+      fields[n++] = name(a, from, length);
+      fields[n++] = new AsciiString(a, head.valueStart(i), head.valueEnd(i) - head.valueStart(i), false);
     }
     // The proxy's additions: chunked framing and Connection have no place in HTTP/2 (§8.2.2).
     if ((response.additions() & UpstreamResponse.ADD_VIA) != 0) {
-      out.add(VIA, head.minorVersion() == 0 ? VIA_VALUE_HTTP10 : VIA_VALUE);
+      fields[n++] = VIA;
+      fields[n++] = head.minorVersion() == 0 ? VIA_VALUE_HTTP10 : VIA_VALUE;
     }
-    return out;
+    // The array is the headers' own (no copy is made of it): exactly its pairs, nothing after.
+    return ReadOnlyHttp2Headers.serverHeaders(false, response.status().codeAsText(),
+        n == fields.length ? fields : Arrays.copyOf(fields, n));
   }
 
   /** {@code Transfer-Encoding} and {@code Host} (§8.2.2, §8.3.1), and the {@code x-http2-*} names of a conversion. */

@@ -129,7 +129,7 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     p.addLast(PipelineNames.H2_FLUSH, new io.netty.handler.flush.FlushConsolidationHandler(
         io.netty.handler.flush.FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
     p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
-        new Http2StreamPipeline(streams, () -> newTimeouts(limits), handlers::create)));
+        new Http2StreamPipeline(streams, () -> newTimeouts(limits).forStream(), handlers::create)));
     p.addLast(PipelineNames.H2_ERRORS, new Http2ErrorHandler(errors));
   }
 

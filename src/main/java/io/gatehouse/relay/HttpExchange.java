@@ -1,7 +1,6 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.Reason;
-import io.gatehouse.http.ResponseTimer;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
@@ -37,7 +36,6 @@ public final class HttpExchange {
   private final ExchangeSettings settings;
   private final Framing framing;
   private final RequestStream requestStream;
-  private final ResponseTimer responseTimer;
 
   /** The try in progress (connecting or connected); null between two tries and once done. */
   private UpstreamAttempt attempt;
@@ -62,10 +60,8 @@ public final class HttpExchange {
       UpstreamConnector connector,
       ExchangeListener listener,
       ExchangeSettings settings,
-      ResponseTimer responseTimer,
       long requestBufferBytes) {
     this.client = client;
-    this.responseTimer = responseTimer;
     this.request = request;
     this.connector = connector;
     this.listener = listener;
@@ -135,7 +131,7 @@ public final class HttpExchange {
     if (upstreamStartNanos == 0) {
       upstreamStartNanos = settings.clock().getAsLong();
     }
-    attempt = new UpstreamAttempt(this, connector, client, responseTimer, settings.responseTimeoutNanos(), tries);
+    attempt = new UpstreamAttempt(this, connector, client, settings.responseTimeoutNanos(), tries);
     attempt.connect(fresh);
   }
 
@@ -370,7 +366,6 @@ public final class HttpExchange {
   /** Lets go of everything held for the upstream side: copies, the try's connection (closed). */
   private void endUpstream(Reason reason) {
     requestStream.release();
-    responseTimer.disarm();
     UpstreamAttempt a = attempt;
     attempt = null;
     if (a != null && a.connected()) {

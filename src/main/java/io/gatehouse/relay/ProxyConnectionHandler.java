@@ -209,7 +209,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     // A gRPC call's body is a stream of messages the server may answer as they come: never held back.
     long buffer = context.requestBufferBytes() > 0 && RequestChecks.announcesBody(request) && RequestChecks.isGrpc(request)
         ? 0 : context.requestBufferBytes();
-    exchange = new HttpExchange(channel, request, connector, this, settings, timeouts, buffer);
+    exchange = new HttpExchange(channel, request, connector, this, settings, buffer);
     exchange.start();
   }
 

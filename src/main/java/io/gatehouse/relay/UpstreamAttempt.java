@@ -2,7 +2,6 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.HopByHop;
 import io.gatehouse.http.Reason;
-import io.gatehouse.http.ResponseTimer;
 import io.gatehouse.http.UpstreamResponse;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
@@ -26,7 +25,6 @@ final class UpstreamAttempt {
   private final HttpExchange exchange;
   private final UpstreamConnector connector;
   private final Channel client;
-  private final ResponseTimer responseTimer;
   private final long responseTimeoutNanos;
   /** 0 for the first try; a replay on a fresh connection keeps the number of the try it repeats. */
   private final int index;
@@ -44,12 +42,11 @@ final class UpstreamAttempt {
   /** This try replays one whose connection turned out dead or whose stream was refused. */
   private boolean replay;
 
-  UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Channel client, ResponseTimer responseTimer,
-      long responseTimeoutNanos, int index) {
+  UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Channel client, long responseTimeoutNanos,
+      int index) {
     this.exchange = exchange;
     this.connector = connector;
     this.client = client;
-    this.responseTimer = responseTimer;
     this.responseTimeoutNanos = responseTimeoutNanos;
     this.index = index;
   }
@@ -135,8 +132,8 @@ final class UpstreamAttempt {
   void writeLast(LastHttpContent last) {
     // A failed write closes the channel (autoClose), which reaches onUpstreamClosed.
     upstream.writeAndFlush(last, upstream.voidPromise());
-    if (responseTimeoutNanos > 0) {
-      responseTimer.arm(responseTimeoutNanos, this::onResponseTimeout);
+    if (responseTimeoutNanos > 0 && handler != null) { // null: that write failed and ended this try
+      handler.arm(responseTimeoutNanos, this::onResponseTimeout); // the connection times its response
     }
   }
 
@@ -192,7 +189,7 @@ final class UpstreamAttempt {
     if (exchange.retriesStatus(this, response)) {
       return;
     }
-    responseTimer.disarm();
+    handler.disarm();
     // From the parsed head when there is one: reading the headers would materialize them.
     int flags = response instanceof UpstreamResponse parsed ? parsed.hopByHopFlags() : HopByHop.scan(response.headers());
     upstreamKeepAlive = Framing.upstreamKeepAlive(response, flags);
@@ -242,10 +239,10 @@ final class UpstreamAttempt {
    * @param status the upstream's response status, 0 when none
    */
   void end(boolean reusable, Reason failure, int status) {
-    responseTimer.disarm(); // the timer times one try
     Channel ch = upstream;
     upstream = null;
     if (handler != null) {
+      handler.disarm(); // the timer times one try
       handler.detach();
       handler = null;
     }
@@ -265,7 +262,7 @@ final class UpstreamAttempt {
    * (still with its HTTP codec) to become one side of a byte tunnel.
    */
   Channel handOver() {
-    responseTimer.disarm();
+    handler.disarm();
     Channel ch = upstream;
     upstream = null;
     handler.detach();

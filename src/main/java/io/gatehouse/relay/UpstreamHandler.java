@@ -3,12 +3,21 @@ package io.gatehouse.relay;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Last handler of every upstream pipeline ({@code HttpClientCodec -> UpstreamHandler}): passes
  * events to the attempt's try ({@link UpstreamAttempt}) that currently owns the connection. A
  * pooled, idle connection has no owner; anything it receives then is a protocol error and the
  * connection is closed.
+ *
+ * <p>It also times the wait for the response head of the request in flight (armed by the attempt): with one task per connection, moved only when it fires and finds the
+ * deadline later, or when a new deadline is earlier. A keep-alive connection answers request after
+ * request with the same timeout, so the task set for the first one serves the ones after it (it
+ * fires, finds a later deadline, moves once): arming and disarming per request only write fields.
+ * The client side cannot do this for an HTTP/2 stream, which lives for one request; timed there,
+ * each stream scheduled and cancelled a task of its own.
  */
 public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   /** One per connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
@@ -20,12 +29,73 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   /** Owner of the connection; set and cleared on the channel's event loop only, so a plain field. */
   private UpstreamAttempt attempt;
 
+  private ChannelHandlerContext ctx;
+  /** The armed response deadline and what runs then; Long.MAX_VALUE and null when disarmed. */
+  private long responseDeadline = Long.MAX_VALUE;
+  private Runnable onResponseTimeout;
+  /** The pending task and when it fires; null when none is pending. */
+  private ScheduledFuture<?> timer;
+  private long firesAt;
+  private final Runnable fire = this::onTimer;
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
   void attach(UpstreamAttempt attempt) {
     this.attempt = attempt;
   }
 
   void detach() {
     this.attempt = null;
+  }
+
+  /** Runs {@code onExpiry} on the event loop after {@code timeoutNanos}, unless disarmed or re-armed first. */
+  void arm(long timeoutNanos, Runnable onExpiry) {
+    long now = ctx.executor().ticker().nanoTime();
+    onResponseTimeout = onExpiry;
+    responseDeadline = now + timeoutNanos;
+    if (timer == null || firesAt > responseDeadline) {
+      schedule(now);
+    }
+  }
+
+  void disarm() {
+    onResponseTimeout = null;
+    responseDeadline = Long.MAX_VALUE;
+  }
+
+  private void schedule(long now) {
+    if (timer != null) {
+      timer.cancel(false); // superseded by an earlier deadline
+    }
+    firesAt = responseDeadline;
+    timer = ctx.executor().schedule(fire, Math.max(0, responseDeadline - now), TimeUnit.NANOSECONDS);
+  }
+
+  private void onTimer() {
+    timer = null;
+    if (onResponseTimeout == null) {
+      return; // disarmed since: an idle connection keeps no task
+    }
+    long now = ctx.executor().ticker().nanoTime();
+    if (now < responseDeadline) {
+      schedule(now); // armed again since, for a later deadline
+      return;
+    }
+    Runnable expired = onResponseTimeout;
+    disarm();
+    expired.run();
+  }
+
+  /** A pending task holds this connection: it goes when the connection closes. */
+  private void cancelTimer() {
+    disarm();
+    if (timer != null) {
+      timer.cancel(false);
+      timer = null;
+    }
   }
 
   @Override
@@ -54,6 +124,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    cancelTimer();
     if (attempt != null) {
       attempt.onUpstreamClosed(null);
     }

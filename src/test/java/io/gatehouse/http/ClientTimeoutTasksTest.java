@@ -4,28 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.util.concurrent.AbstractScheduledEventExecutor;
-import io.netty.util.concurrent.DefaultPromise;
-import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ImmediateEventExecutor;
-import io.netty.util.concurrent.MockTicker;
-import io.netty.util.concurrent.ScheduledFuture;
-import io.netty.util.concurrent.Ticker;
+import io.gatehouse.testing.CountingLoop;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
  * How many tasks {@link ClientTimeoutHandler} puts in its event loop's queue: one per connection,
  * whatever deadlines it times. At 10k idle connections each task is heap (docs/benchmarks.md), and
- * a connection that makes one request and closes should schedule once.
+ * a connection that makes one request and closes should schedule once; an HTTP/2 stream, which
+ * carries one request, schedules only while it waits for its client.
  */
 class ClientTimeoutTasksTest {
   private static final long IDLE = TimeUnit.SECONDS.toNanos(60);
   private static final long HEADER = TimeUnit.SECONDS.toNanos(10);
-  private static final long RESPONSE = TimeUnit.SECONDS.toNanos(30);
 
   private final CountingLoop loop = new CountingLoop();
   private final ClientTimeoutHandler timeouts = new ClientTimeoutHandler(IDLE, HEADER, loop.ticker::nanoTime);
@@ -41,8 +33,6 @@ class ClientTimeoutTasksTest {
   private void request() {
     channel.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.ISO_8859_1));
     timeouts.exchangeStarted(false);
-    timeouts.arm(RESPONSE, () -> { });
-    timeouts.disarm(); // the response head arrived
     timeouts.exchangeEnded();
     channel.releaseInbound();
   }
@@ -50,7 +40,7 @@ class ClientTimeoutTasksTest {
   @Test
   void a_connection_with_one_request_schedules_one_task() {
     request();
-    assertThat(loop.scheduled).as("head and response deadlines come within the first task").isEqualTo(1);
+    assertThat(loop.scheduled).as("the head's deadline comes within the first task").isEqualTo(1);
     channel.close();
     assertThat(loop.pending()).isZero();
   }
@@ -69,79 +59,44 @@ class ClientTimeoutTasksTest {
     assertThat(loop.pending()).isZero();
   }
 
-  /** An executor for one handler: runs what it is given at once, and its scheduled tasks on demand. */
-  private static final class CountingLoop extends AbstractScheduledEventExecutor {
-    final MockTicker ticker = Ticker.newMockTicker();
-    final List<ScheduledFuture<?>> tasks = new ArrayList<>();
-    int scheduled;
+  @Test
+  void an_http2_stream_whose_request_has_no_body_schedules_no_task() {
+    CountingLoop streamLoop = new CountingLoop();
+    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime).forStream();
+    EmbeddedChannel stream = new EmbeddedChannel();
+    stream.pipeline().addLast(streamLoop, PipelineNames.CLIENT_TIMEOUTS, streamTimeouts);
+    stream.pipeline().fireChannelActive();
+    stream.writeInbound(new Object()); // its head, whole
+    streamTimeouts.exchangeStarted(false);
+    streamTimeouts.exchangeEnded();
+    stream.releaseInbound();
+    assertThat(streamLoop.scheduled).isZero();
+    streamLoop.advance(IDLE * 2);
+    assertThat(stream.isOpen()).as("the connection's idle time is not a stream's").isTrue();
+  }
 
-    @Override
-    public Ticker ticker() {
-      return ticker;
-    }
-
-    @Override
-    public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-      scheduled++;
-      ScheduledFuture<?> task = super.schedule(command, delay, unit);
-      tasks.add(task);
-      return task;
-    }
-
-    long pending() {
-      return tasks.stream().filter(t -> !t.isDone()).count();
-    }
-
-    void advance(long nanos) {
-      ticker.advance(nanos, TimeUnit.NANOSECONDS);
-      for (Runnable task = pollScheduledTask(); task != null; task = pollScheduledTask()) {
-        task.run();
+  @Test
+  void an_http2_stream_waiting_for_its_body_is_timed() {
+    CountingLoop streamLoop = new CountingLoop();
+    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime).forStream();
+    java.util.List<Object> events = new java.util.ArrayList<>();
+    EmbeddedChannel stream = new EmbeddedChannel();
+    stream.pipeline().addLast(streamLoop, PipelineNames.CLIENT_TIMEOUTS, streamTimeouts);
+    stream.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+      @Override
+      public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
+        events.add(evt);
       }
-    }
-
-    @Override
-    public void execute(Runnable command) {
-      command.run();
-    }
-
-    @Override
-    public boolean inEventLoop(Thread thread) {
-      return true;
-    }
-
-    @Override
-    public boolean isShuttingDown() {
-      return false;
-    }
-
-    @Override
-    public Future<?> shutdownGracefully(long quietPeriod, long timeout, TimeUnit unit) {
-      return terminationFuture();
-    }
-
-    @Override
-    public Future<?> terminationFuture() {
-      return new DefaultPromise<Void>(ImmediateEventExecutor.INSTANCE);
-    }
-
-    @Override
-    @Deprecated
-    public void shutdown() {
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return false;
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return false;
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) {
-      return false;
-    }
+    });
+    stream.pipeline().fireChannelActive();
+    stream.writeInbound(new Object());
+    streamTimeouts.exchangeStarted(true);
+    stream.read(); // the proxy asks for the body
+    assertThat(streamLoop.scheduled).isEqualTo(1);
+    streamLoop.advance(IDLE - 1);
+    assertThat(events).isEmpty();
+    streamLoop.advance(1);
+    assertThat(events).containsExactly(ClientTimeoutHandler.BODY_TIMEOUT);
+    stream.releaseInbound();
   }
 }
