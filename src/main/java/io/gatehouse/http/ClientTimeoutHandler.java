@@ -74,8 +74,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private final LongSupplier clock;
   private final MinRate bodyRate;
   private final long minReadRate;
-  private final long rateWindowNanos;
-  private MinRate readRate = new MinRate(0, 1);
+  private final MinRate readRate;
   /** Bytes passed towards the socket; minus those still pending, what the client has taken. */
   private long written;
   /**
@@ -130,8 +129,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     this.headerNanos = headerNanos;
     this.clock = clock;
     this.bodyRate = new MinRate(minBodyRate, rateWindowNanos);
+    this.readRate = new MinRate(minReadRate, rateWindowNanos);
     this.minReadRate = minReadRate;
-    this.rateWindowNanos = rateWindowNanos;
   }
 
   /** Makes this an HTTP/2 stream's timeouts, before it is added: no idle or head deadline. */
@@ -143,7 +142,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    readRate = new MinRate(minReadRate, rateWindowNanos);
     countsCompletions = minReadRate > 0 && ctx.channel().unsafe().outboundBuffer() == null;
     if (ctx.channel().isActive()) {
       start();
