@@ -52,7 +52,7 @@ class LauncherTest {
 
     assertThat(exit).isZero();
     assertThat(Files.readAllLines(calls)).containsExactly(
-        "java -XX:+UseSerialGC -Xms16m -Xmx1g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Dio.netty.allocator.maxOrder=7 -jar " + repo.toRealPath().resolve("target/gatehouse.jar") + " version");
+        "java -XX:+UseSerialGC -Xms64m -Xmn16m -Xmx1g -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -Dio.netty.allocator.maxOrder=7 -jar " + repo.toRealPath().resolve("target/gatehouse.jar") + " version");
   }
 
   @Test
