@@ -35,4 +35,13 @@ public record Transport(
   public Class<? extends Channel> clientChannel() {
     return socketChannel;
   }
+
+  /** Client sockets of the IPv4 family (the default ones are IPv6, which take IPv4 peers as mapped addresses). */
+  public io.netty.channel.ChannelFactory<Channel> ipv4ClientChannels() {
+    if (socketChannel == EpollSocketChannel.class) {
+      return () -> new EpollSocketChannel(io.netty.channel.socket.SocketProtocolFamily.INET);
+    }
+    return () -> new NioSocketChannel(java.nio.channels.spi.SelectorProvider.provider(),
+        io.netty.channel.socket.SocketProtocolFamily.INET);
+  }
 }

@@ -59,17 +59,10 @@ final class UpstreamSide {
     resolver = new DnsAddressResolverGroup(new DnsNameResolverBuilder()
         .datagramChannelType(transport.datagramChannel())
         .socketChannelType(transport.socketChannel()));
-    Bootstrap upstreamTemplate = new Bootstrap()
-        .channel(transport.clientChannel())
-        .resolver(resolver)
-        // No TCP_NODELAY option: Netty's socket configs (epoll and NIO) enable it when they are
-        // made, and setting it again cost one setsockopt(2) per upstream connection.
-        .option(ChannelOption.ALLOCATOR, Listener.ALLOCATOR)
-        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
-        .handler(new UpstreamPipeline(64 * 1024));
+    Bootstrap upstreamTemplate = upstreamTemplate(new Bootstrap().channel(transport.clientChannel()));
     pools = new UpstreamPools(loops, upstreamTemplate, clock,
         address -> !retired.contains(address) && EndpointControl.retainsConnections(endpoints.find(address)),
-        UpstreamPipeline.HTTP2_STREAMS);
+        UpstreamPipeline.HTTP2_STREAMS, upstreamTemplate(new Bootstrap().channelFactory(transport.ipv4ClientChannels())));
     healthChecker = new ActiveHealthChecker(loops, new io.gatehouse.health.ProbeConnector() {
       @Override
       public ChannelFuture connect(EventLoop loop, HostPort address, long timeoutNanos, ChannelHandler handler) {
@@ -82,6 +75,17 @@ final class UpstreamSide {
         return spec != null && spec.http2();
       }
     }, clock);
+  }
+
+  /** Every upstream connection's settings, on {@code bootstrap} (which has its sockets' kind). */
+  private Bootstrap upstreamTemplate(Bootstrap bootstrap) {
+    return bootstrap
+        .resolver(resolver)
+        // No TCP_NODELAY option: Netty's socket configs (epoll and NIO) enable it when they are
+        // made, and setting it again cost one setsockopt(2) per upstream connection.
+        .option(ChannelOption.ALLOCATOR, Listener.ALLOCATOR)
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
+        .handler(new UpstreamPipeline(64 * 1024));
   }
 
   EndpointRegistry endpoints() {

@@ -38,6 +38,8 @@ public final class UpstreamPools {
   private final ChannelHandler http2Streams;
   private final LongSupplier clock;
   private final Predicate<HostPort> retain;
+  /** The template with IPv4 sockets, for IPv4 peers; null to use the template for all. */
+  private final Bootstrap ipv4Template;
   /** Reused bootstraps of exclusive connections ({@link #exclusiveBootstrap}): loops x connect timeouts. */
   private final ConcurrentHashMap<ExclusiveKey, Bootstrap> exclusiveBootstraps = new ConcurrentHashMap<>();
 
@@ -59,6 +61,18 @@ public final class UpstreamPools {
    */
   public UpstreamPools(List<EventLoop> loops, Bootstrap template, LongSupplier clock, Predicate<HostPort> retain,
       ChannelHandler http2Streams) {
+    this(loops, template, clock, retain, http2Streams, null);
+  }
+
+  /**
+   * As above; {@code ipv4Template}, the same bootstrap with IPv4 sockets, connects to IPv4 addresses
+   * (null: the template connects to every address). The template's sockets are IPv6 ones, which take
+   * an IPv4 peer as a mapped address, after one more system call ({@code IPV6_V6ONLY} off) and through
+   * the kernel's IPv6 code: per upstream connection, which a tunnel opens for each client.
+   */
+  public UpstreamPools(List<EventLoop> loops, Bootstrap template, LongSupplier clock, Predicate<HostPort> retain,
+      ChannelHandler http2Streams, Bootstrap ipv4Template) {
+    this.ipv4Template = ipv4Template;
     this.http2Streams = http2Streams;
     this.registry = new PoolRegistry<>(loops);
     this.template = template;
@@ -190,11 +204,11 @@ public final class UpstreamPools {
     if (spec.tls() != null || spec.proxyProtocol() != null) {
       return bootstrap(loop, spec, BARE).option(ChannelOption.AUTO_READ, false);
     }
-    return exclusiveBootstraps.computeIfAbsent(new ExclusiveKey(loop, spec.connectTimeoutNanos()),
+    return exclusiveBootstraps.computeIfAbsent(new ExclusiveKey(loop, spec.connectTimeoutNanos(), ipv4(spec.address())),
         key -> bootstrap(loop, spec, BARE).option(ChannelOption.AUTO_READ, false));
   }
 
-  private record ExclusiveKey(EventLoop loop, long connectTimeoutNanos) {}
+  private record ExclusiveKey(EventLoop loop, long connectTimeoutNanos, boolean ipv4) {}
 
   /**
    * Connects and reports the outcome; a connection that met itself (nothing listens at {@code
@@ -221,13 +235,18 @@ public final class UpstreamPools {
 
   /** The one way to open a connection upstream: transport, options, resolver, connect timeout, TLS. */
   private Bootstrap bootstrap(EventLoop loop, PeerSpec spec, ChannelHandler handler) {
-    Bootstrap bootstrap = template.clone(loop)
+    Bootstrap bootstrap = (ipv4Template != null && ipv4(spec.address()) ? ipv4Template : template).clone(loop)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.max(1, spec.connectTimeoutNanos() / 1_000_000))
         .handler(handler);
     if (spec.tls() != null) {
       bootstrap.handler(new TlsUpstreamInitializer(spec.tls(), spec.address(), handler));
     }
     return bootstrap;
+  }
+
+  /** Whether {@code address} is an IPv4 literal (a host name's family is known only once resolved). */
+  private static boolean ipv4(HostPort address) {
+    return ipLiteral(address.host()) instanceof java.net.Inet4Address;
   }
 
   /**
