@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
  * pooled, idle connection has no owner; anything it receives then is a protocol error and the
  * connection is closed.
  *
- * <p>It also times the wait for the response head of the request in flight (armed by the attempt): with one task per connection, moved only when it fires and finds the
- * deadline later, or when a new deadline is earlier. A keep-alive connection answers request after
+ * <p>It also times the wait for the response head of the request in flight (armed by the
+ * attempt), with one task per connection, moved only when it fires and finds the deadline later,
+ * or when a new deadline is earlier. A keep-alive connection answers request after
  * request with the same timeout, so the task set for the first one serves the ones after it (it
  * fires, finds a later deadline, moves once): arming and disarming per request only write fields.
  * The client side cannot do this for an HTTP/2 stream, which lives for one request; timed there,
@@ -51,7 +52,11 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     this.attempt = null;
   }
 
-  /** Runs {@code onExpiry} on the event loop after {@code timeoutNanos}, unless disarmed or re-armed first. */
+  /**
+   * Runs {@code onExpiry} on the event loop after {@code timeoutNanos}, unless disarmed or re-armed
+   * first. Armed even on a connection that closed meanwhile: its attempt may not have heard of the
+   * close (one before it was attached), and the deadline is then what ends it.
+   */
   void arm(long timeoutNanos, Runnable onExpiry) {
     long now = ctx.executor().ticker().nanoTime();
     onResponseTimeout = onExpiry;
