@@ -6,8 +6,6 @@ import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -97,14 +95,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private long deadline = Long.MAX_VALUE;
   /** An HTTP/2 stream's ({@link #forStream}): no idle or head deadline. */
   private boolean stream;
-  private long firesAt;
-  private boolean timerPending;
-  /**
-   * The pending task, cancelled when superseded (a cancelled task never runs: cancel and run both
-   * happen on the event loop) or when the connection closes, so it does not keep it reachable.
-   */
-  private ScheduledFuture<?> timer;
-  private final Runnable fire = this::onTimer;
+  /** The one task for every deadline; made when first needed (most HTTP/2 streams never need it). */
+  private LazyTimer timer;
   private ChannelHandlerContext ctx;
 
   /** One per connection or stream. A constant: Netty asks at every add (a per-thread map look-up, ~1% per h2 stream). */
@@ -150,7 +142,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
-    if (!timerPending) { // an accepted connection is active already when its pipeline is built
+    // An accepted connection is active already when its pipeline is built: started then.
+    if (timer == null || !timer.pending()) {
       start();
     }
     super.channelActive(ctx);
@@ -169,7 +162,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     state = State.IDLE;
     long now = clock.getAsLong();
     deadline = now + idleNanos;
-    schedule(now, Math.min(idleNanos, headerNanos));
+    timer().schedule(ctx.executor(), now + Math.min(idleNanos, headerNanos), now);
   }
 
   @Override
@@ -315,23 +308,19 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     ensureTimer();
   }
 
-  /** Makes sure a task fires no later than the deadline (none once expired); a later-firing task is superseded. */
+  /** Makes sure the task fires no later than the deadline (none once expired). */
   private void ensureTimer() {
     long next = state == State.EXPIRED ? Long.MAX_VALUE : deadline;
-    if (next == Long.MAX_VALUE || (timerPending && firesAt <= next)) {
-      return;
+    if (next != Long.MAX_VALUE && !timer().firesBy(next)) {
+      timer.schedule(ctx.executor(), next, clock.getAsLong());
     }
-    long now = clock.getAsLong();
-    schedule(now, Math.max(0, next - now));
   }
 
-  private void schedule(long now, long delay) {
-    if (timer != null) {
-      timer.cancel(false); // superseded by an earlier deadline
+  private LazyTimer timer() {
+    if (timer == null) {
+      timer = new LazyTimer(this::onTimer);
     }
-    timerPending = true;
-    firesAt = now + delay;
-    timer = ctx.executor().schedule(fire, delay, TimeUnit.NANOSECONDS);
+    return timer;
   }
 
   /**
@@ -339,10 +328,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
    * soon as the connection closes, or closed connections would pile up until their timeouts.
    */
   private void cancelTimer() {
-    timerPending = false;
     if (timer != null) {
-      timer.cancel(false);
-      timer = null;
+      timer.cancel();
     }
   }
 
@@ -359,8 +346,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   private void onTimer() {
     long now = clock.getAsLong();
-    timerPending = false;
-    timer = null;
     if (!ctx.channel().isActive()) {
       return;
     }

@@ -2,6 +2,7 @@ package io.gatehouse.listener;
 
 import io.gatehouse.http.AbortiveClose;
 import io.gatehouse.http.IdleClose;
+import io.gatehouse.http.LazyTimer;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
@@ -9,7 +10,6 @@ import io.netty.handler.codec.http2.Http2Connection;
 import io.netty.handler.codec.http2.Http2ConnectionAdapter;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Stream;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,8 +50,7 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
   private long idleSince;
   /** When the channel became unwritable, while it is; else NONE. */
   private long stalledSince = NONE;
-  private ScheduledFuture<?> timer;
-  private long timerAt;
+  private final LazyTimer timer = new LazyTimer(this::check);
   private boolean ended;
 
   Http2ConnectionTimeouts(Http2Connection connection, long timeoutNanos) {
@@ -109,16 +108,13 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
   /** Makes sure the timer fires by the time a rule that started counting at {@code since} runs out. */
   private void armFor(long since) {
     long at = since + timeoutNanos;
-    if (ended || timer != null && timerAt <= at) {
+    if (ended || timer.firesBy(at)) {
       return; // it fires sooner, and re-arms for what is left
     }
-    cancelTimer();
-    timerAt = at;
-    timer = ctx.executor().schedule(this::check, Math.max(0, at - now()), TimeUnit.NANOSECONDS);
+    timer.schedule(ctx.executor(), at, now());
   }
 
   private void check() {
-    timer = null;
     if (ended || !ctx.channel().isActive()) {
       return;
     }
@@ -147,9 +143,6 @@ final class Http2ConnectionTimeouts extends ChannelInboundHandlerAdapter {
   }
 
   private void cancelTimer() {
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
-    }
+    timer.cancel();
   }
 }

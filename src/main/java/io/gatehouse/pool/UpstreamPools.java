@@ -167,8 +167,9 @@ public final class UpstreamPools {
 
   private void attemptExclusive(EventLoop loop, List<PeerSpec> peers, int index, ExclusiveCallback callback) {
     PeerSpec peer = peers.get(index);
-    Bootstrap bootstrap = exclusiveBootstrap(loop, peer);
-    loop.execute(() -> open(bootstrap, remote(peer.address()), new AcquireCallback() {
+    InetSocketAddress remote = remote(peer.address());
+    Bootstrap bootstrap = exclusiveBootstrap(loop, peer, remote.getAddress() instanceof java.net.Inet4Address);
+    loop.execute(() -> open(bootstrap, remote, new AcquireCallback() {
       @Override
       public void acquired(Channel ch, boolean reused) {
         callback.connected(ch, peer);
@@ -199,12 +200,13 @@ public final class UpstreamPools {
    * The bootstrap of exclusive connections on {@code loop} for {@code spec}: without TLS or a PROXY
    * header (every tunnel's spec) one per (loop, connect timeout) is kept and reused, since a
    * bootstrap only carries settings and cloning the template per tunnel copied its option maps.
+   * {@code ipv4}: the spec's address is an IPv4 literal (the caller parsed it already).
    */
-  private Bootstrap exclusiveBootstrap(EventLoop loop, PeerSpec spec) {
+  private Bootstrap exclusiveBootstrap(EventLoop loop, PeerSpec spec, boolean ipv4) {
     if (spec.tls() != null || spec.proxyProtocol() != null) {
       return bootstrap(loop, spec, BARE).option(ChannelOption.AUTO_READ, false);
     }
-    return exclusiveBootstraps.computeIfAbsent(new ExclusiveKey(loop, spec.connectTimeoutNanos(), ipv4(spec.address())),
+    return exclusiveBootstraps.computeIfAbsent(new ExclusiveKey(loop, spec.connectTimeoutNanos(), ipv4),
         key -> bootstrap(loop, spec, BARE).option(ChannelOption.AUTO_READ, false));
   }
 

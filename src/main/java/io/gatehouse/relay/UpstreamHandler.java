@@ -2,9 +2,8 @@ package io.gatehouse.relay;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.gatehouse.http.LazyTimer;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Last handler of every upstream pipeline ({@code HttpClientCodec -> UpstreamHandler}): passes
@@ -34,10 +33,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   /** The armed response deadline and what runs then; Long.MAX_VALUE and null when disarmed. */
   private long responseDeadline = Long.MAX_VALUE;
   private Runnable onResponseTimeout;
-  /** The pending task and when it fires; null when none is pending. */
-  private ScheduledFuture<?> timer;
-  private long firesAt;
-  private final Runnable fire = this::onTimer;
+  private final LazyTimer timer = new LazyTimer(this::onTimer);
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
@@ -61,8 +57,8 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     long now = ctx.executor().ticker().nanoTime();
     onResponseTimeout = onExpiry;
     responseDeadline = now + timeoutNanos;
-    if (timer == null || firesAt > responseDeadline) {
-      schedule(now);
+    if (!timer.firesBy(responseDeadline)) {
+      timer.schedule(ctx.executor(), responseDeadline, now);
     }
   }
 
@@ -71,22 +67,13 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     responseDeadline = Long.MAX_VALUE;
   }
 
-  private void schedule(long now) {
-    if (timer != null) {
-      timer.cancel(false); // superseded by an earlier deadline
-    }
-    firesAt = responseDeadline;
-    timer = ctx.executor().schedule(fire, Math.max(0, responseDeadline - now), TimeUnit.NANOSECONDS);
-  }
-
   private void onTimer() {
-    timer = null;
     if (onResponseTimeout == null) {
       return; // disarmed since: an idle connection keeps no task
     }
     long now = ctx.executor().ticker().nanoTime();
     if (now < responseDeadline) {
-      schedule(now); // armed again since, for a later deadline
+      timer.schedule(ctx.executor(), responseDeadline, now); // armed again since, for a later deadline
       return;
     }
     Runnable expired = onResponseTimeout;
@@ -97,10 +84,7 @@ public final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   /** A pending task holds this connection: it goes when the connection closes. */
   private void cancelTimer() {
     disarm();
-    if (timer != null) {
-      timer.cancel(false);
-      timer = null;
-    }
+    timer.cancel();
   }
 
   @Override
