@@ -48,12 +48,9 @@ final class ExchangeLog implements ExchangeObserver {
   public void exchangeFinished(ExchangeRecord r) {
     String route = r.route() == null ? "" : r.route();
     String cluster = r.cluster() == null ? "" : r.cluster();
-    metrics.request(r.listener(), route, cluster, r.status(), r.totalNanos());
+    metrics.exchange(r.listener(), route, cluster, r.status(), r.totalNanos(), r.cluster() == null ? 0 : r.upstreamNanos());
     if (r.outcome() == Reason.CLIENT_ABORTED || r.outcome() == Reason.DRAIN_DEADLINE) {
       metrics.requestCut(r.listener(), r.outcome().label());
-    }
-    if (r.upstreamNanos() > 0 && r.cluster() != null) {
-      metrics.upstream(cluster, r.upstreamNanos());
     }
     if (r.cluster() != null) {
       boolean failed = failed(r);

@@ -6,7 +6,9 @@ import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.ServerCodec;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import java.util.function.LongSupplier;
@@ -19,8 +21,16 @@ import java.util.function.Supplier;
  * {@link ProxyProtocolStage} alone, which builds the rest once the header is read.
  * The flow-control handler makes {@code read()} deliver one decoded message at a time, which is what
  * keeps pipelined requests queued until the previous response is done.
+ *
+ * <p>Added to each accepted connection before it is registered; once it is, this builds the
+ * pipeline and leaves it. Not a {@code ChannelInitializer}: that one also keeps a concurrent set of
+ * the contexts it is initializing (guarding against a re-entrance this handler cannot see: it is
+ * only ever added by the accept path) and removes each from it afterwards, two concurrent-map
+ * writes per connection (~1% of the event loop with a connection per request, docs/benchmarks.md).
  */
-final class ClientPipeline extends ChannelInitializer<Channel> {
+@ChannelHandler.Sharable
+final class ClientPipeline extends ChannelInboundHandlerAdapter {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClientPipeline.class);
   /** Shared by every connection; a constant: Netty asks at every add (otherwise a per-thread map look-up). */
   @Override
   public boolean isSharable() {
@@ -48,8 +58,20 @@ final class ClientPipeline extends ChannelInitializer<Channel> {
     this.clock = clock;
   }
 
+  /** Called once the connection is registered with its event loop (Netty defers it until then). */
   @Override
-  protected void initChannel(Channel ch) {
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    ctx.pipeline().remove(this);
+    try {
+      initChannel(ctx.channel());
+    } catch (RuntimeException e) {
+      // As ChannelInitializer: a connection that cannot be set up is closed, never half-built.
+      log.warn("{} cannot set up the connection: {}", ctx.channel(), e.toString());
+      ctx.channel().close();
+    }
+  }
+
+  private void initChannel(Channel ch) {
     ListenerSettings s = settings.get();
     boolean viaBalancer = s.viaBalancer(ch.remoteAddress());
     // Behind a balancer its address is every client's: the per-client limit waits for the header.
