@@ -15,7 +15,6 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
-import io.netty.util.concurrent.FastThreadLocal;
 
 /**
  * Gatehouse's Prometheus metrics (names per the contract). One instance per process; every method
@@ -108,12 +107,7 @@ public final class ProxyMetrics {
    * request (~2.5% of the event loop with a new connection per request, docs/benchmarks.md). The
    * data points themselves are the registry's, shared by every thread.
    */
-  private final FastThreadLocal<ExchangePoints[]> exchangeTables = new FastThreadLocal<>() {
-    @Override
-    protected ExchangePoints[] initialValue() {
-      return new ExchangePoints[64];
-    }
-  };
+  private final ThreadLocal<ExchangePoints[]> exchangeTables = ThreadLocal.withInitial(() -> new ExchangePoints[64]);
 
   private final ConcurrentHashMap<String, DistributionDataPoint> requestDurationPoints = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, DistributionDataPoint> upstreamDurationPoints = new ConcurrentHashMap<>();
