@@ -48,7 +48,7 @@ final class ExchangeLog implements ExchangeObserver {
   public void exchangeFinished(ExchangeRecord r) {
     String route = r.route() == null ? "" : r.route();
     String cluster = r.cluster() == null ? "" : r.cluster();
-    metrics.exchange(r.listener(), route, cluster, r.status(), r.totalNanos(), r.cluster() == null ? 0 : r.upstreamNanos());
+    metrics.exchange(r.listener(), route, cluster, r.status(), r.totalNanos(), r.upstreamNanos());
     if (r.outcome() == Reason.CLIENT_ABORTED || r.outcome() == Reason.DRAIN_DEADLINE) {
       metrics.requestCut(r.listener(), r.outcome().label());
     }

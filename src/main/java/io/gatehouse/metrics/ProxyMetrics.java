@@ -10,7 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
@@ -109,9 +108,6 @@ public final class ProxyMetrics {
    */
   private final ThreadLocal<ExchangePoints[]> exchangeTables = ThreadLocal.withInitial(() -> new ExchangePoints[64]);
 
-  private final ConcurrentHashMap<String, DistributionDataPoint> requestDurationPoints = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<String, DistributionDataPoint> upstreamDurationPoints = new ConcurrentHashMap<>();
-
   /**
    * Records one finished exchange: {@code requests_total}, the request duration and, when
    * {@code upstreamNanos > 0}, the upstream duration. Route and cluster are "" when there is none.
@@ -140,8 +136,8 @@ public final class ProxyMetrics {
     }
     return add(table, new ExchangePoints(listener, route, cluster, code, hash,
         requests.labelValues(listener, route, cluster, codeLabel(code)),
-        point(requestDurationPoints, requestDuration, listener),
-        cluster.isEmpty() ? null : point(upstreamDurationPoints, upstreamDuration, cluster)));
+        requestDuration.labelValues(listener),
+        cluster.isEmpty() ? null : upstreamDuration.labelValues(cluster)));
   }
 
   /** Adds {@code p} to this thread's table, doubling it when half full (open addressing, linear probing). */
@@ -175,12 +171,6 @@ public final class ProxyMetrics {
 
   private static int spread(int hash) {
     return hash ^ (hash >>> 16);
-  }
-
-  private static DistributionDataPoint point(
-      ConcurrentHashMap<String, DistributionDataPoint> cache, Histogram histogram, String label) {
-    DistributionDataPoint point = cache.get(label);
-    return point != null ? point : cache.computeIfAbsent(label, histogram::labelValues);
   }
 
   /**
