@@ -71,28 +71,8 @@ public final class ProxyMetrics {
    * (listener, route, cluster, code), its listener's request-duration histogram and its cluster's
    * upstream-duration histogram.
    */
-  private static final class ExchangePoints {
-    final String listener;
-    final String route;
-    final String cluster;
-    final int code;
-    final int hash;
-    final CounterDataPoint requests;
-    final DistributionDataPoint duration;
-    final DistributionDataPoint upstream;
-
-    ExchangePoints(String listener, String route, String cluster, int code, int hash, CounterDataPoint requests,
-        DistributionDataPoint duration, DistributionDataPoint upstream) {
-      this.listener = listener;
-      this.route = route;
-      this.cluster = cluster;
-      this.code = code;
-      this.hash = hash;
-      this.requests = requests;
-      this.duration = duration;
-      this.upstream = upstream;
-    }
-
+  private record ExchangePoints(String listener, String route, String cluster, int code, int hash,
+      CounterDataPoint requests, DistributionDataPoint duration, DistributionDataPoint upstream) {
     boolean matches(String listener, String route, String cluster, int code, int hash) {
       return this.hash == hash && this.code == code && this.listener.equals(listener) && this.route.equals(route)
           && this.cluster.equals(cluster);
@@ -114,10 +94,10 @@ public final class ProxyMetrics {
    */
   public void exchange(String listener, String route, String cluster, int code, long totalNanos, long upstreamNanos) {
     ExchangePoints points = points(listener, route, cluster, code);
-    points.requests.inc();
-    points.duration.observe(totalNanos / 1e9);
+    points.requests().inc();
+    points.duration().observe(totalNanos / 1e9);
     if (upstreamNanos > 0 && !cluster.isEmpty()) {
-      points.upstream.observe(upstreamNanos / 1e9);
+      points.upstream().observe(upstreamNanos / 1e9);
     }
   }
 
@@ -162,7 +142,7 @@ public final class ProxyMetrics {
 
   private static void insert(ExchangePoints[] table, ExchangePoints p) {
     int mask = table.length - 1;
-    int i = spread(p.hash) & mask;
+    int i = spread(p.hash()) & mask;
     while (table[i] != null) {
       i = (i + 1) & mask;
     }
