@@ -67,21 +67,31 @@ class UpstreamSocketFamilyTest {
         client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         assertThat(client.readResponse().status()).isEqualTo(200);
         int port = proxySidePort.get(10, TimeUnit.SECONDS);
-        // The connection stays pooled: its proxy side is listed while this runs.
-        assertThat(localPorts(Path.of("/proc/net/tcp"))).as("IPv4 sockets").contains(port);
-        assertThat(localPorts(Path.of("/proc/net/tcp6"))).as("IPv6 sockets").doesNotContain(port);
+        // The connection stays pooled: its proxy side is listed while this runs. A socket is named by
+        // both its ports (local = the proxy's side, remote = the origin's): another process or test may
+        // hold an unrelated IPv6 socket with the same local port number.
+        String connection = port + "->" + origin.getLocalPort();
+        assertThat(connections(Path.of("/proc/net/tcp"))).as("IPv4 sockets").contains(connection);
+        assertThat(connections(Path.of("/proc/net/tcp6"))).as("IPv6 sockets").doesNotContain(connection);
       }
     }
   }
 
-  /** The local ports of the sockets a {@code /proc/net/tcp*} table lists (column 2, {@code ADDR:PORT} in hex). */
-  private static List<Integer> localPorts(Path table) throws Exception {
+  /**
+   * The sockets a {@code /proc/net/tcp*} table lists, as {@code localPort->remotePort} (columns 2 and
+   * 3, {@code ADDR:PORT} in hex).
+   */
+  private static List<String> connections(Path table) throws Exception {
     if (!Files.exists(table)) {
       return List.of();
     }
     return Files.readAllLines(table).stream().skip(1)
-        .map(line -> line.trim().split("\\s+")[1])
-        .map(local -> Integer.parseInt(local.substring(local.indexOf(':') + 1).toUpperCase(Locale.ROOT), 16))
+        .map(line -> line.trim().split("\\s+"))
+        .map(columns -> port(columns[1]) + "->" + port(columns[2]))
         .toList();
+  }
+
+  private static int port(String addressAndPort) {
+    return Integer.parseInt(addressAndPort.substring(addressAndPort.indexOf(':') + 1).toUpperCase(Locale.ROOT), 16);
   }
 }
