@@ -8,8 +8,6 @@ package io.gatehouse.relay;
  * at the same moment (HAProxy's {@code close-spread-time} does the same).
  */
 public final class DrainSignal implements io.gatehouse.http.DrainEvent {
-  /** Drain at once: idle connections close now (a removed listener, a stop without spread). */
-  public static final DrainSignal INSTANCE = new DrainSignal(0, 0, false);
   /**
    * Fired at the drain deadline, just before the connections still open are closed: an exchange
    * cut now ends with outcome {@code drain_deadline}, not {@code client_aborted}.

@@ -109,6 +109,56 @@ class PacedDrainTest {
     }
   }
 
+  /**
+   * The keep-alive race (RFC 9112 §9.3.1): a drain that closes a connection while its client thinks
+   * between two requests makes the client's next request meet the close, and a client that does not
+   * resend it (a POST; wrk) loses it. Clients in a request loop (50 ms apart) must each get their
+   * last answer with {@code Connection: close} instead, whatever their slot in the spread.
+   */
+  @Test
+  void clients_in_a_request_loop_get_connection_close_on_an_answer_never_a_close_between_requests()
+      throws Exception {
+    startProxy("""
+        limits: { closeSpread: 100ms, drainTimeout: 20s }
+        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+        routes: [ { name: all, cluster: c } ]
+        clusters: [ { name: c, endpoints: ["${ORIGIN}"] } ]
+        """);
+    int loops = 6;
+    java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(loops);
+    List<CompletableFuture<String>> outcomes = new ArrayList<>();
+    for (int i = 0; i < loops; i++) {
+      RawHttpClient client = proxy.connect().timeout(Duration.ofSeconds(10));
+      outcomes.add(CompletableFuture.supplyAsync(() -> {
+        try (client) {
+          for (int n = 0; ; n++) {
+            if (n == 3) {
+              running.countDown();
+            }
+            client.send("GET /loop HTTP/1.1\r\nHost: a\r\n\r\n");
+            RawResponse response;
+            try {
+              response = client.readResponse();
+            } catch (IOException e) {
+              return "request " + n + " got no answer: " + e;
+            }
+            if ("close".equalsIgnoreCase(response.header("Connection"))) {
+              return n < 3 ? "closed before the drain" : "ok";
+            }
+            Thread.sleep(50);
+          }
+        } catch (Exception e) {
+          return e.toString();
+        }
+      }));
+    }
+    assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+    stopInBackground();
+    for (CompletableFuture<String> outcome : outcomes) {
+      assertThat(outcome.get(15, TimeUnit.SECONDS)).isEqualTo("ok");
+    }
+  }
+
   private static int closedCount(List<RawHttpClient> clients) throws IOException {
     int closed = 0;
     for (RawHttpClient c : clients) {
