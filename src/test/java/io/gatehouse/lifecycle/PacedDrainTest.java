@@ -62,6 +62,16 @@ class PacedDrainTest {
     proxy = ProxyUnderTest.start(yaml.replace("${ORIGIN}", origin.address()));
   }
 
+  /** One plain HTTP/1.1 reverse listener to the origin; {@code drainTimeout} 20 s. */
+  private void startPlainReverseProxy(String closeSpread) throws Exception {
+    startProxy("""
+        limits: { closeSpread: %s, drainTimeout: 20s }
+        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+        routes: [ { name: all, cluster: c } ]
+        clusters: [ { name: c, endpoints: ["${ORIGIN}"] } ]
+        """.formatted(closeSpread));
+  }
+
   private void stopInBackground() {
     stopping = CompletableFuture.runAsync(() -> proxy.server().stop());
   }
@@ -69,12 +79,7 @@ class PacedDrainTest {
   @Test
   void idle_keep_alive_connections_close_spread_over_the_window_and_a_used_one_closes_after_its_response()
       throws Exception {
-    startProxy("""
-        limits: { closeSpread: 6s, drainTimeout: 20s }
-        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
-        routes: [ { name: all, cluster: c } ]
-        clusters: [ { name: c, endpoints: ["${ORIGIN}"] } ]
-        """);
+    startPlainReverseProxy("6s");
     List<RawHttpClient> clients = new ArrayList<>();
     try {
       for (int i = 0; i < 12; i++) {
@@ -118,12 +123,7 @@ class PacedDrainTest {
   @Test
   void clients_in_a_request_loop_get_connection_close_on_an_answer_never_a_close_between_requests()
       throws Exception {
-    startProxy("""
-        limits: { closeSpread: 100ms, drainTimeout: 20s }
-        listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
-        routes: [ { name: all, cluster: c } ]
-        clusters: [ { name: c, endpoints: ["${ORIGIN}"] } ]
-        """);
+    startPlainReverseProxy("100ms");
     int loops = 6;
     java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(loops);
     List<CompletableFuture<String>> outcomes = new ArrayList<>();
