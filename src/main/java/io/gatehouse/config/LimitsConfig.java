@@ -16,8 +16,9 @@ import java.time.Duration;
  *     {@code minRateWindow} of time during which the proxy could not write to it; 0 = no minimum
  * @param drainTimeout how long a graceful stop or a hand-off waits for in-flight exchanges, tunnels and
  *     WebSockets before closing them; {@link Duration#ZERO} waits for them without a deadline
- * @param closeSpread the window over which a drain closes idle keep-alive connections, spread
- *     evenly, so their clients do not all reconnect at once; {@link Duration#ZERO} closes them at once
+ * @param closeSpread the window over which a drain gives client connections their turn to close,
+ *     spread evenly, so their clients do not all reconnect at once and a takeover's successor gets
+ *     its load gradually; {@link Duration#ZERO}: all at once
  */
 public record LimitsConfig(
     int maxConnections,
@@ -48,5 +49,7 @@ public record LimitsConfig(
           1024,
           1024,
           Duration.ofSeconds(20),
-          Duration.ofSeconds(1));
+          // 5 s: a cold successor under heavy load ramps up over it instead of taking every
+          // keep-alive client in its first second (p99 60 ms instead of 580-860 ms, docs/benchmarks.md)
+          Duration.ofSeconds(5));
 }

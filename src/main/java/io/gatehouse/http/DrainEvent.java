@@ -2,12 +2,12 @@ package io.gatehouse.http;
 
 /**
  * A drain as handlers below the proxy handler see it (the HTTP/2 connection's GOAWAY handler):
- * when the connection should be closed if idle, and its deadline. {@code relay.DrainSignal} is the
+ * when the connection's turn to drain comes, and its deadline. {@code relay.DrainSignal} is the
  * event fired; this view keeps {@code listener} free of {@code relay}.
  */
 public interface DrainEvent {
-  /** When an idle connection closes, from the event; 0 for at once. */
-  long idleCloseDelayNanos();
+  /** When the connection starts to drain (its slot in the drain's spread), from the event; 0 for at once. */
+  long slotNanos();
 
   /** How long the connection may stay open at most; 0 for no deadline. */
   long deadlineNanos();

@@ -15,25 +15,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The paced drain of a stopping (or handed-off) process's client connections, once its listeners
- * stopped accepting: every connection gets a {@link DrainSignal} (busy HTTP/1 connections close
- * after their next response, HTTP/2 gets GOAWAY), idle keep-alive connections close one after the
- * other over {@code limits.closeSpread}, starting {@link #IDLE_GRACE} after the drain (active
- * clients close on their next answer meanwhile), so their clients do not all reconnect to the
- * successor at the same moment, and tunnels and WebSockets stay until they end or their listener's drain
+ * stopped accepting: every connection gets a {@link DrainSignal} with its slot in
+ * {@code limits.closeSpread}, one after the other; from its slot an HTTP/1 connection closes after
+ * its next response, or when it stays idle through the signal's grace, and HTTP/2 gets GOAWAY. So
+ * clients do not all reconnect at the same moment, and a takeover's successor takes the load over
+ * gradually, and tunnels and WebSockets stay until they end or their listener's drain
  * deadline passes ({@code 0}: no deadline). Blocks the calling thread (never an event loop).
  */
 final class ConnectionDrain {
   private static final Logger log = LoggerFactory.getLogger(ConnectionDrain.class);
   private static final long POLL_MILLIS = 20;
-  /**
-   * How long a drain leaves every idle keep-alive connection open before the spread of their closes
-   * begins. A client in a request loop sends its next request within it, gets {@code Connection:
-   * close} on the answer and closes by itself; closed sooner, it may have sent that request while
-   * the FIN was on its way (the keep-alive race, RFC 9112 §9.3.1), and a client that does not resend
-   * (a POST, or a load tool such as wrk: one read error per hand-off with 64 connections) loses it.
-   * Only a client silent for the whole grace is closed on, and it is the least likely to be sending.
-   */
-  static final Duration IDLE_GRACE = Duration.ofSeconds(1);
   /** A connection without a drain deadline (its listener's drainTimeout is 0). */
   private static final long NONE = Long.MIN_VALUE;
 
@@ -54,17 +45,16 @@ final class ConnectionDrain {
     long start = clock.getAsLong();
     Map<Channel, Long> deadlines = new HashMap<>();
     int n = open.size();
-    log.info("draining {} connections: idle ones close over {} ms after {} ms", n, spread.toMillis(),
-        IDLE_GRACE.toMillis());
+    log.info("draining {} connections, one after the other over {} ms", n, spread.toMillis());
     for (int i = 0; i < n; i++) {
-      signal(open.get(i), IDLE_GRACE.toNanos() + (n <= 1 ? 0 : spread.toNanos() / n * i), deadlineOf, deadlines, start);
+      signal(open.get(i), n <= 1 ? 0 : spread.toNanos() / n * i, deadlineOf, deadlines, start);
     }
     int cut = 0;
     while (!connections.isEmpty()) {
       long now = clock.getAsLong();
       for (Channel ch : connections) {
         if (!deadlines.containsKey(ch)) { // accepted while the listeners were closing
-          signal(ch, IDLE_GRACE.toNanos(), deadlineOf, deadlines, now);
+          signal(ch, 0, deadlineOf, deadlines, now);
         }
         long deadline = deadlines.get(ch);
         if (deadline != NONE && now - deadline >= 0 && ch.isOpen()) {

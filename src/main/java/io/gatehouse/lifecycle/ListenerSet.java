@@ -127,9 +127,7 @@ final class ListenerSet {
         gone.listener().close();
         for (Channel ch : connections) {
           if (gone.listener().accepted(ch)) {
-            // Idle ones close after the same grace as a stop's: an active client's next request
-            // is answered (with Connection: close), not met by the close.
-            ch.pipeline().fireUserEventTriggered(DrainSignal.spread(ConnectionDrain.IDLE_GRACE.toNanos(), 0));
+            ch.pipeline().fireUserEventTriggered(DrainSignal.NOW);
           }
         }
       });

@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Drains an HTTP/2 connection the way RFC 9113 §6.8 describes a graceful shutdown: a first GOAWAY
  * with the largest stream identifier (2^31-1) tells the client to open no new streams without
- * refusing any it already sent; after at least a round trip (here: the connection's slot in the
- * close-spread window, and never less than {@link #MIN_GRACE_NANOS}) a second GOAWAY names the last
- * stream actually opened, and the connection closes once its open streams end. The codec's own
+ * refusing any it already sent; after at least a round trip ({@link #MIN_GRACE_NANOS}) a second
+ * GOAWAY names the last stream actually opened, and the connection closes once its open streams
+ * end. The first GOAWAY goes at the connection's slot in the drain's spread. The codec's own
  * graceful-shutdown bound is set to the drain deadline, so a stream still open then is cut.
  *
  * <p>Sits first in an HTTP/2 connection's pipeline ({@code h2-drain -> h2-codec -> h2-timeouts
@@ -55,15 +55,28 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
       return;
     }
     draining = true;
+    long slot = drain.slotNanos();
+    if (slot == 0) {
+      goAway(ctx, drain.deadlineNanos());
+    } else {
+      // Until its slot the connection serves new streams as before: the successor of a takeover
+      // gets the connections one slot after the other.
+      ctx.executor().schedule(() -> goAway(ctx, Math.max(1, drain.deadlineNanos() - slot)), slot, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  private void goAway(ChannelHandlerContext ctx, long deadlineNanos) {
+    if (!ctx.channel().isActive()) {
+      return;
+    }
     // 0 means no deadline; Netty's -1 waits for the streams without a bound.
-    codec.gracefulShutdownTimeoutMillis(drain.deadlineNanos() == 0 ? -1 : TimeUnit.NANOSECONDS.toMillis(drain.deadlineNanos()));
+    codec.gracefulShutdownTimeoutMillis(deadlineNanos == 0 ? -1 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos)));
     ctx.channel().writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE));
-    long grace = Math.max(MIN_GRACE_NANOS, drain.idleCloseDelayNanos());
     ctx.executor().schedule(() -> {
       if (ctx.channel().isActive()) {
         ctx.channel().writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR));
         ctx.channel().close(); // through the codec: closes when the open streams have ended
       }
-    }, grace, TimeUnit.NANOSECONDS);
+    }, MIN_GRACE_NANOS, TimeUnit.NANOSECONDS);
   }
 }

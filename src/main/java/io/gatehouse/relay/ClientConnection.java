@@ -53,6 +53,8 @@ final class ClientConnection {
   private boolean drainDeadline;
   /** The client half-closed: the requests it sent before are answered, then the connection closes. */
   private boolean inputEnded;
+  /** Counts the drain's idle checks: a check armed again supersedes the earlier one. */
+  private int idleChecks;
 
   ClientConnection(Channel channel, ChannelHandlerContext flowControl, java.util.function.Supplier<Stage> stage) {
     this.channel = channel;
@@ -88,21 +90,58 @@ final class ClientConnection {
     return inputEnded;
   }
 
-  /** A drain reached this connection: from now responses close it; idle, it closes at its slot. */
+  /**
+   * A drain reached this connection. At its slot in the spread ({@link DrainSignal#slotNanos}) its
+   * responses start to close it; idle then, it closes once it has stayed idle through
+   * {@link DrainSignal#IDLE_GRACE_NANOS}.
+   */
   void onDrain(DrainSignal drain) {
     if (drain == DrainSignal.DEADLINE) {
       draining = true;
       drainDeadline = true; // the server closes the channel right after this event
       return;
     }
-    draining = true;
-    long delay = drain.idleCloseDelayNanos();
-    if (delay == 0) {
-      closeIfIdle();
+    long slot = drain.slotNanos();
+    if (slot == 0) {
+      startDraining();
     } else {
-      // A request that arrives before then is answered with Connection: close (draining).
-      channel.eventLoop().schedule(this::closeIfIdle, delay, TimeUnit.NANOSECONDS);
+      // Until then its requests are served as before: a takeover's successor takes the busy
+      // connections over one slot after the other, not all at its first moment.
+      channel.eventLoop().schedule(this::startDraining, slot, TimeUnit.NANOSECONDS);
     }
+  }
+
+  private void startDraining() {
+    if (draining || !channel.isOpen()) {
+      return;
+    }
+    draining = true;
+    armIdleClose();
+  }
+
+  /**
+   * An exchange ended and the connection stays open although it drains: the response's head went
+   * out before the slot, promising keep-alive, so closing now could meet the client's next request.
+   * The grace starts again from now.
+   */
+  void idleAgain() {
+    if (draining) {
+      armIdleClose();
+    }
+  }
+
+  /**
+   * Closes the connection if it is still idle after the grace: a client between two requests sends
+   * the next one within it and gets its answer with Connection: close; closed at once, its request
+   * could meet the FIN (RFC 9112 §9.3.1). Only the latest armed check counts.
+   */
+  private void armIdleClose() {
+    int check = ++idleChecks;
+    channel.eventLoop().schedule(() -> {
+      if (check == idleChecks) {
+        closeIfIdle();
+      }
+    }, DrainSignal.IDLE_GRACE_NANOS, TimeUnit.NANOSECONDS);
   }
 
   private void closeIfIdle() {

@@ -1,11 +1,13 @@
 package io.gatehouse.relay;
 
 /**
- * User event fired into every client pipeline when the proxy stops or hands its sockets to a
- * successor: the connection says {@code Connection: close} on its next response and closes after
- * it (HTTP/2 gets GOAWAY); an idle one closes after {@link #idleCloseDelayNanos}, so a drain spreads
- * the closes of idle keep-alive connections over a window instead of making every client reconnect
- * at the same moment (HAProxy's {@code close-spread-time} does the same).
+ * User event fired into every client pipeline when the proxy stops, hands its sockets to a
+ * successor, or a reload removes its listener. Each connection has a slot ({@link #slotNanos}) in
+ * the drain's spread: from then on it says {@code Connection: close} on its next response and
+ * closes after it (HTTP/2 gets GOAWAY), and closes if it stays idle through
+ * {@link #IDLE_GRACE_NANOS}. So a drain moves its clients over a window instead of all at the
+ * same moment (HAProxy's {@code close-spread-time} does so for idle ones): no reconnect storm, and
+ * after a takeover the successor's load grows over the window while its code warms up.
  */
 public final class DrainSignal implements io.gatehouse.http.DrainEvent {
   /**
@@ -13,29 +15,38 @@ public final class DrainSignal implements io.gatehouse.http.DrainEvent {
    * cut now ends with outcome {@code drain_deadline}, not {@code client_aborted}.
    */
   public static final DrainSignal DEADLINE = new DrainSignal(0, 0, true);
+  /** Drain from now, without a deadline (a listener a reload removed). */
+  public static final DrainSignal NOW = new DrainSignal(0, 0, false);
+  /**
+   * How long a connection whose slot came stays open while idle: a client in a request loop sends
+   * its next request within it and gets {@code Connection: close} on the answer; closed sooner, that
+   * request may meet the FIN (the keep-alive race, RFC 9112 §9.3.1), and a client that does not
+   * resend it (a POST; wrk) loses it. Only a client silent for the whole grace is closed on.
+   */
+  public static final long IDLE_GRACE_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(1);
 
-  private final long idleCloseDelayNanos;
+  private final long slotNanos;
   private final long deadlineNanos;
   private final boolean atDeadline;
 
-  private DrainSignal(long idleCloseDelayNanos, long deadlineNanos, boolean atDeadline) {
-    this.idleCloseDelayNanos = idleCloseDelayNanos;
+  private DrainSignal(long slotNanos, long deadlineNanos, boolean atDeadline) {
+    this.slotNanos = slotNanos;
     this.deadlineNanos = deadlineNanos;
     this.atDeadline = atDeadline;
   }
 
   /**
-   * @param idleCloseDelayNanos when an idle connection closes, from now
+   * @param slotNanos when the connection starts to drain, from now
    * @param deadlineNanos how long the connection may stay open at most (0: no deadline); the
    *     server enforces it, handlers that close on their own (HTTP/2) use it as their bound
    */
-  public static DrainSignal spread(long idleCloseDelayNanos, long deadlineNanos) {
-    return new DrainSignal(Math.max(0, idleCloseDelayNanos), Math.max(0, deadlineNanos), false);
+  public static DrainSignal spread(long slotNanos, long deadlineNanos) {
+    return new DrainSignal(Math.max(0, slotNanos), Math.max(0, deadlineNanos), false);
   }
 
   @Override
-  public long idleCloseDelayNanos() {
-    return idleCloseDelayNanos;
+  public long slotNanos() {
+    return slotNanos;
   }
 
   @Override

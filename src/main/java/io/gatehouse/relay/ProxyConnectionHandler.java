@@ -307,7 +307,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (!keepClientOpen && !ex.requestComplete() && channel.isActive()) {
       closing.linger(); // the upstream answered before the upload ended: the client is still sending
     } else {
-      afterExchange(keepClientOpen && !closing.draining());
+      // A head that promised keep-alive keeps it, even if the drain reached the connection since:
+      // the client may send its next request right after this response.
+      afterExchange(keepClientOpen);
     }
   }
 
@@ -316,6 +318,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       closing.afterFlush();
       return;
     }
+    closing.idleAgain();
     timeouts.exchangeEnded();
     channel.read();
   }
