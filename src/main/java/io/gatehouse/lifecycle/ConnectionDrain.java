@@ -17,10 +17,10 @@ import org.slf4j.LoggerFactory;
  * The paced drain of a stopping (or handed-off) process's client connections, once its listeners
  * stopped accepting: every connection gets a {@link DrainSignal} with its slot in
  * {@code limits.closeSpread}, one after the other; from its slot an HTTP/1 connection closes after
- * its next response, or when it stays idle through the signal's grace, and HTTP/2 gets GOAWAY. So
+ * its next response, or when it stays idle through the signal's grace, and HTTP/2 gets GOAWAY (so
  * clients do not all reconnect at the same moment, and a takeover's successor takes the load over
- * gradually, and tunnels and WebSockets stay until they end or their listener's drain
- * deadline passes ({@code 0}: no deadline). Blocks the calling thread (never an event loop).
+ * gradually). Tunnels and WebSockets stay until they end or their listener's drain deadline passes
+ * ({@code 0}: no deadline). Blocks the calling thread (never an event loop).
  */
 final class ConnectionDrain {
   private static final Logger log = LoggerFactory.getLogger(ConnectionDrain.class);

@@ -61,7 +61,9 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     } else {
       // Until its slot the connection serves new streams as before: the successor of a takeover
       // gets the connections one slot after the other.
-      ctx.executor().schedule(() -> goAway(ctx, Math.max(1, drain.deadlineNanos() - slot)), slot, TimeUnit.NANOSECONDS);
+      // What is left of the deadline then; none stays none (0).
+      long left = drain.deadlineNanos() == 0 ? 0 : Math.max(1, drain.deadlineNanos() - slot);
+      ctx.executor().schedule(() -> goAway(ctx, left), slot, TimeUnit.NANOSECONDS);
     }
   }
 
