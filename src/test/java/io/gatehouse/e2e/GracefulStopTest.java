@@ -30,7 +30,11 @@ class GracefulStopTest {
   @BeforeEach
   void start() throws Exception {
     upstream = FakeUpstream.start("origin");
+    // closeSpread 1 s: both connections' drain slots (0 and 0.5 s) come before the slow response
+    // (2.5 s), which must then say Connection: close; with the 5 s default the busy connection's
+    // slot (2.5 s) races its response.
     proxy = ProxyUnderTest.start("""
+        limits: { closeSpread: 1s }
         listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
         routes: [ { name: all, cluster: origin } ]
         clusters: [ { name: origin, endpoints: ["${ORIGIN}"] } ]
