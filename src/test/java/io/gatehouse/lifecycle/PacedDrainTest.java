@@ -181,8 +181,56 @@ class PacedDrainTest {
   void http2_gets_goaway_and_its_open_stream_finishes() throws Exception {
     TestCerts certs = TestCerts.selfSigned(dir);
     origin.respond(head -> Reply.ok().body("finished").firstByteDelay(Duration.ofMillis(1500)));
+    startTlsProxy(certs, "drainTimeout: 20s");
+    try (RawH2Client h2 = RawH2Client.connect(proxy.port(), certs)) {
+      h2.timeout(Duration.ofSeconds(15));
+      h2.headers(1, true, request("GET", "/slow", "localhost"));
+      await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() == 1);
+      stopInBackground();
+      assertStreamOneFinishesAfterTwoGoAways(h2);
+    }
+    stopping.get(10, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Without a drain deadline ({@code drainTimeout: 0}) a stream open when its connection's slot comes
+   * finishes however long it takes, on every connection, the ones whose GOAWAY waits for a later slot
+   * too (once, their remaining bound came out as 1 ns: the stream was cut 1 ms after the close).
+   * Spread 2 s over two connections: slots 0 and 1 s, final GOAWAYs at 0.5 and 1.5 s; the answers come
+   * at 2.5 s.
+   */
+  @Test
+  void http2_streams_outlive_a_later_slot_when_the_drain_has_no_deadline() throws Exception {
+    TestCerts certs = TestCerts.selfSigned(dir);
+    origin.respond(head -> Reply.ok().body("finished").firstByteDelay(Duration.ofMillis(2500)));
+    startTlsProxy(certs, "drainTimeout: 0, closeSpread: 2s");
+    try (RawH2Client first = RawH2Client.connect(proxy.port(), certs);
+        RawH2Client second = RawH2Client.connect(proxy.port(), certs)) {
+      List<CompletableFuture<Void>> finished = new ArrayList<>();
+      for (RawH2Client h2 : List.of(first, second)) {
+        h2.timeout(Duration.ofSeconds(15));
+        h2.headers(1, true, request("GET", "/slow", "localhost"));
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() == 2);
+      stopInBackground();
+      for (RawH2Client h2 : List.of(first, second)) {
+        finished.add(CompletableFuture.runAsync(() -> {
+          try {
+            assertStreamOneFinishesAfterTwoGoAways(h2);
+          } catch (IOException e) {
+            throw new AssertionError(e);
+          }
+        }));
+      }
+      CompletableFuture.allOf(finished.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    }
+    stopping.get(10, TimeUnit.SECONDS);
+  }
+
+  /** One TLS reverse listener offering h2, to the origin, with {@code limits} given. */
+  private void startTlsProxy(TestCerts certs, String limits) throws Exception {
     startProxy("""
-        limits: { drainTimeout: 20s }
+        limits: { %s }
         listeners:
           - name: public
             bind: 127.0.0.1:0
@@ -190,41 +238,37 @@ class PacedDrainTest {
             tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
         routes: [ { name: all, cluster: c } ]
         clusters: [ { name: c, endpoints: ["${ORIGIN}"] } ]
-        """.formatted(certs.certificate(), certs.privateKey()));
-    try (RawH2Client h2 = RawH2Client.connect(proxy.port(), certs)) {
-      h2.timeout(Duration.ofSeconds(15));
-      h2.headers(1, true, request("GET", "/slow", "localhost"));
-      await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() == 1);
-      stopInBackground();
+        """.formatted(limits, certs.certificate(), certs.privateKey()));
+  }
 
-      List<RawH2Client.Frame> frames = new ArrayList<>();
-      for (RawH2Client.Frame f = h2.next(); f != null; f = h2.next()) {
-        frames.add(f);
-      }
-      List<Integer> goAwayLastStreams = new ArrayList<>();
-      String status = null;
-      StringBuilder body = new StringBuilder();
-      boolean ended = false;
-      for (RawH2Client.Frame f : frames) {
-        if (f.type() == RawH2Client.GOAWAY) {
-          assertThat(f.errorCode()).as("GOAWAY NO_ERROR").isZero();
-          goAwayLastStreams.add(ByteBuffer.wrap(f.payload()).getInt() & 0x7fffffff);
-        } else if (f.streamId() == 1 && f.type() == RawH2Client.HEADERS) {
-          status = f.headers().status().toString();
-          ended |= f.endStream();
-        } else if (f.streamId() == 1 && f.type() == RawH2Client.DATA) {
-          body.append(new String(f.payload(), java.nio.charset.StandardCharsets.UTF_8));
-          ended |= f.endStream();
-        }
-        assertThat(f.type()).as("no stream is reset").isNotEqualTo(RawH2Client.RST_STREAM);
-      }
-      assertThat(goAwayLastStreams).as("RFC 9113 §6.8: 2^31-1 first, then the last stream").containsExactly(
-          Integer.MAX_VALUE, 1);
-      assertThat(status).isEqualTo("200");
-      assertThat(body.toString()).isEqualTo("finished");
-      assertThat(ended).isTrue();
+  /** Reads to the end of the connection: stream 1 answered whole, never reset, and two GOAWAYs (§6.8). */
+  private static void assertStreamOneFinishesAfterTwoGoAways(RawH2Client h2) throws IOException {
+    List<RawH2Client.Frame> frames = new ArrayList<>();
+    for (RawH2Client.Frame f = h2.next(); f != null; f = h2.next()) {
+      frames.add(f);
     }
-    stopping.get(10, TimeUnit.SECONDS);
+    List<Integer> goAwayLastStreams = new ArrayList<>();
+    String status = null;
+    StringBuilder body = new StringBuilder();
+    boolean ended = false;
+    for (RawH2Client.Frame f : frames) {
+      if (f.type() == RawH2Client.GOAWAY) {
+        assertThat(f.errorCode()).as("GOAWAY NO_ERROR").isZero();
+        goAwayLastStreams.add(ByteBuffer.wrap(f.payload()).getInt() & 0x7fffffff);
+      } else if (f.streamId() == 1 && f.type() == RawH2Client.HEADERS) {
+        status = f.headers().status().toString();
+        ended |= f.endStream();
+      } else if (f.streamId() == 1 && f.type() == RawH2Client.DATA) {
+        body.append(new String(f.payload(), java.nio.charset.StandardCharsets.UTF_8));
+        ended |= f.endStream();
+      }
+      assertThat(f.type()).as("no stream is reset: %s", frames).isNotEqualTo(RawH2Client.RST_STREAM);
+    }
+    assertThat(goAwayLastStreams).as("RFC 9113 §6.8: 2^31-1 first, then the last stream").containsExactly(
+        Integer.MAX_VALUE, 1);
+    assertThat(status).as("%s", frames).isEqualTo("200");
+    assertThat(body.toString()).isEqualTo("finished");
+    assertThat(ended).isTrue();
   }
 
   @Test
