@@ -70,7 +70,7 @@ final class KnownDifferences {
    * refuses it in "HTTP/1.2". RFC 9112 §2.3: a recipient reads a later minor version as the highest
    * it implements (1.1), so its Transfer-Encoding frames the body (§6.1, §6.3): chunked, or until
    * the connection closes. Explained only when Netty, given the same bytes as HTTP/1.1, frames them
-   * exactly as the own parser did.
+   * exactly as the own parser did, or differs from it only as this class explains.
    */
   private static boolean laterMinorVersionWithTransferEncoding(byte[] data, Outcome own, Outcome netty) {
     if (netty.end() != End.FAILED || !netty.messages().isEmpty() || data.length < 9
@@ -80,7 +80,11 @@ final class KnownDifferences {
     }
     byte[] asHttp11 = data.clone();
     asHttp11[7] = '1';
-    return HeadDifferential.netty(asHttp11, false).withoutReason().equals(own.withoutReason());
+    Outcome nettyAsHttp11 = HeadDifferential.netty(asHttp11, false);
+    // The same framing, or a disagreement that one of the listed rules explains on the HTTP/1.1
+    // bytes (e.g. a later response the own parser refuses as stricter: "HTTP/1.1 1 4" has no
+    // three-digit status, RFC 9112 §4). Those bytes start "HTTP/1.1": this rule is not met again.
+    return nettyAsHttp11.withoutReason().equals(own.withoutReason()) || explained(asHttp11, false, own, nettyAsHttp11);
   }
 
   private static boolean requestStricter(String reason, byte[] data, int refusedAt) {
