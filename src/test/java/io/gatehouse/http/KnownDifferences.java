@@ -57,6 +57,9 @@ final class KnownDifferences {
     if (own.reason().equals("body: invalid chunk extension") || own.reason().equals("body: invalid chunk size")) {
       return extensionNettySkips(data, own.refusedAt());
     }
+    if (!requests && own.reason().equals("invalid status line") && statusLineWhitespaceNettySplits(data, own.refusedAt(), netty)) {
+      return true;
+    }
     if (!requests && own.reason().equals("invalid HTTP version") && statusVersionInOtherCase(data, own.refusedAt())) {
       // RFC 9112 §2.3: HTTP-name is "HTTP", case-sensitive; Netty's response decoder takes "hTTP/1.1"
       // (the request side refuses it too: 400).
@@ -175,6 +178,47 @@ final class KnownDifferences {
       }
     }
     return false;
+  }
+
+  /**
+   * RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ], one SP each; a
+   * recipient MAY split on runs of whitespace (SP, HTAB, VT, FF, bare CR) instead. Netty's response
+   * decoder does ("HTTP/1.1\t 204"); the own parser does not take that MAY, as for request lines
+   * ({@link #requestStricter}): such a response is refused, 502. Explained only when the own parser,
+   * given the same bytes with each separator run of the refused status line as one SP, frames them
+   * as Netty did, or differs from it only as this class explains.
+   */
+  private static boolean statusLineWhitespaceNettySplits(byte[] data, int refusedAt, Outcome netty) {
+    if (refusedAt < 0 || refusedAt + 8 >= data.length) {
+      return false;
+    }
+    byte[] normalized = oneSpaceAt(data, refusedAt + 8); // after "HTTP/x.y"
+    if (refusedAt + 12 < normalized.length) {
+      normalized = oneSpaceAt(normalized, refusedAt + 12); // after the three-digit code, when one follows
+    }
+    if (java.util.Arrays.equals(normalized, data)) {
+      return false; // no separator run: something else is wrong with the line
+    }
+    Outcome ownNormalized = HeadDifferential.gatehouse(normalized, false);
+    return ownNormalized.withoutReason().equals(netty.withoutReason())
+        || explained(normalized, false, ownNormalized, netty);
+  }
+
+  /** {@code data} with the run of whitespace starting at {@code at} made one SP; unchanged without a run there. */
+  private static byte[] oneSpaceAt(byte[] data, int at) {
+    int end = at;
+    while (end < data.length && (data[end] == ' ' || data[end] == '\t' || data[end] == 0x0b || data[end] == 0x0c
+        || data[end] == '\r' && end + 1 < data.length && data[end + 1] != '\n')) {
+      end++;
+    }
+    if (end == at || end == at + 1 && data[at] == ' ') {
+      return data;
+    }
+    byte[] out = new byte[data.length - (end - at) + 1];
+    System.arraycopy(data, 0, out, 0, at);
+    out[at] = ' ';
+    System.arraycopy(data, end, out, at + 1, data.length - end);
+    return out;
   }
 
   private static boolean statusVersionInOtherCase(byte[] data, int refusedAt) {
