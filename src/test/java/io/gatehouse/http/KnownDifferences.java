@@ -184,15 +184,21 @@ final class KnownDifferences {
    * RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ], one SP each; a
    * recipient MAY split on runs of whitespace (SP, HTAB, VT, FF, bare CR) instead. Netty's response
    * decoder does ("HTTP/1.1\t 204"); the own parser does not take that MAY, as for request lines
-   * ({@link #requestStricter}): such a response is refused, 502. Explained only when the own parser,
-   * given the same bytes with each separator run of the refused status line as one SP, frames them
-   * as Netty did, or differs from it only as this class explains.
+   * ({@link #requestStricter}): such a response is refused, 502; so is whitespace before the line,
+   * which Netty skips. Explained only when the own parser, given the same bytes without that
+   * whitespace and with each separator run of the refused status line as one SP, frames them as
+   * Netty did, or differs from it only as this class explains.
    */
   private static boolean statusLineWhitespaceNettySplits(byte[] data, int refusedAt, Outcome netty) {
     if (refusedAt < 0 || refusedAt + 8 >= data.length) {
       return false;
     }
-    byte[] normalized = oneSpaceAt(data, refusedAt + 8); // after "HTTP/x.y"
+    // Netty also skips whitespace before the status line (" HTTP/1.1 200"): none is allowed there.
+    byte[] normalized = data;
+    if (isWhitespace(data, refusedAt)) {
+      normalized = withoutByte(oneSpaceAt(data, refusedAt), refusedAt);
+    }
+    normalized = oneSpaceAt(normalized, refusedAt + 8); // after "HTTP/x.y"
     if (refusedAt + 12 < normalized.length) {
       normalized = oneSpaceAt(normalized, refusedAt + 12); // after the three-digit code, when one follows
     }
@@ -204,11 +210,26 @@ final class KnownDifferences {
         || explained(normalized, false, ownNormalized, netty);
   }
 
+  /** SP, HTAB, VT, FF or a bare CR at {@code at}: what Netty's decoder takes as a separator. */
+  private static boolean isWhitespace(byte[] data, int at) {
+    if (at >= data.length) {
+      return false;
+    }
+    byte b = data[at];
+    return b == ' ' || b == '\t' || b == 0x0b || b == 0x0c || b == '\r' && at + 1 < data.length && data[at + 1] != '\n';
+  }
+
+  private static byte[] withoutByte(byte[] data, int at) {
+    byte[] out = new byte[data.length - 1];
+    System.arraycopy(data, 0, out, 0, at);
+    System.arraycopy(data, at + 1, out, at, data.length - at - 1);
+    return out;
+  }
+
   /** {@code data} with the run of whitespace starting at {@code at} made one SP; unchanged without a run there. */
   private static byte[] oneSpaceAt(byte[] data, int at) {
     int end = at;
-    while (end < data.length && (data[end] == ' ' || data[end] == '\t' || data[end] == 0x0b || data[end] == 0x0c
-        || data[end] == '\r' && end + 1 < data.length && data[end + 1] != '\n')) {
+    while (isWhitespace(data, end)) {
       end++;
     }
     if (end == at || end == at + 1 && data[at] == ' ') {
