@@ -65,7 +65,34 @@ final class KnownDifferences {
       // (the request side refuses it too: 400).
       return true;
     }
+    if (own.reason().equals("multiple Content-Length fields") && versionAtMostHttp10(data, own.refusedAt(), requests)) {
+      // RFC 9112 §6.3 item 5: differing Content-Length values make the framing invalid, an
+      // unrecoverable error (400; from an upstream 502), whatever the version. Netty checks that only
+      // from HTTP/1.1 on: in an HTTP/1.0 (or earlier) message it takes the first value.
+      return true;
+    }
     return requests ? requestStricter(own.reason(), data, own.refusedAt()) : responseStricter(own.reason());
+  }
+
+  /** Whether the refused head's start line names HTTP/1.0 or an earlier version (Netty's "HTTP/1.0 or earlier"). */
+  private static boolean versionAtMostHttp10(byte[] data, int refusedAt, boolean requests) {
+    if (refusedAt < 0) {
+      return false;
+    }
+    String version;
+    if (requests) {
+      byte[] line = requestLine(data, refusedAt);
+      if (line.length < 8) {
+        return false;
+      }
+      version = new String(line, line.length - 8, 8, java.nio.charset.StandardCharsets.ISO_8859_1);
+    } else {
+      if (refusedAt + 8 > data.length) {
+        return false;
+      }
+      version = new String(data, refusedAt, 8, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+    return version.matches("HTTP/0\\.[0-9]|HTTP/1\\.0");
   }
 
   /**
