@@ -7,15 +7,18 @@ import io.gatehouse.http.HeadDifferential.Outcome;
  * Where Gatehouse's own parser and Netty's decoder (as Gatehouse configures it) disagree on
  * purpose, each with why. Every entry is a case where the own parser is the stricter one: it refuses
  * a message Netty would accept (or repair), after accepting the same messages before it. Nothing
- * here lets the own parser accept what Netty refuses, or frame a message differently, with one
- * exception that the RFC decides and that is checked against Netty itself
- * ({@link #laterMinorVersionWithTransferEncoding}).
+ * here lets the own parser accept what Netty refuses, or frame a message differently, with two
+ * exceptions that the RFC decides and that are checked against Netty itself
+ * ({@link #laterMinorVersionWithTransferEncoding}, {@link #whitespaceBeforeSemicolonNettyRefuses}).
  */
 final class KnownDifferences {
   private KnownDifferences() {}
 
   static boolean explained(byte[] data, boolean requests, Outcome own, Outcome netty) {
     if (!requests && laterMinorVersionWithTransferEncoding(data, own, netty)) {
+      return true;
+    }
+    if (whitespaceBeforeSemicolonNettyRefuses(data, requests, own, netty)) {
       return true;
     }
     if (!requests && own.messages().equals(netty.messages())
@@ -116,6 +119,42 @@ final class KnownDifferences {
     // bytes (e.g. a later response the own parser refuses as stricter: "HTTP/1.1 1 4" has no
     // three-digit status, RFC 9112 §4). Those bytes start "HTTP/1.1": this rule is not met again.
     return nettyAsHttp11.withoutReason().equals(own.withoutReason()) || explained(asHttp11, false, own, nettyAsHttp11);
+  }
+
+  /** A chunk-size line with extensions: hex digits, then ';'. (A field name has no ';'.) */
+  private static final java.util.regex.Pattern CHUNK_LINE_WITH_EXTENSIONS =
+      java.util.regex.Pattern.compile("(?m)^[0-9A-Fa-f]+;[^\\n]*$");
+
+  /**
+   * RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ):
+   * whitespace may come before each ';', after a value too ("5;a=b ;c"). Netty's validator refuses
+   * it after a value (it takes it after a name); the own framer follows the grammar, so it frames
+   * such a body where Netty refuses it: the second exception the RFC decides. Explained only when the
+   * own parser's outcome stays the same with that whitespace removed from every chunk line, and
+   * Netty, given those bytes, frames them as the own parser did (or differs only as this class explains).
+   */
+  private static boolean whitespaceBeforeSemicolonNettyRefuses(byte[] data, boolean requests, Outcome own, Outcome netty) {
+    if (netty.end() != End.FAILED) {
+      return false;
+    }
+    String text = new String(data, java.nio.charset.StandardCharsets.ISO_8859_1);
+    java.util.regex.Matcher lines = CHUNK_LINE_WITH_EXTENSIONS.matcher(text);
+    StringBuilder out = new StringBuilder();
+    while (lines.find()) {
+      lines.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(lines.group().replaceAll("[ \t]+;", ";")));
+    }
+    lines.appendTail(out);
+    byte[] normalized = out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    if (java.util.Arrays.equals(normalized, data)) {
+      return false;
+    }
+    Outcome ownNormalized = HeadDifferential.gatehouse(normalized, requests);
+    if (!ownNormalized.withoutReason().equals(own.withoutReason())) {
+      return false;
+    }
+    Outcome nettyNormalized = HeadDifferential.netty(normalized, requests);
+    return nettyNormalized.withoutReason().equals(own.withoutReason())
+        || explained(normalized, requests, ownNormalized, nettyNormalized);
   }
 
   private static boolean requestStricter(String reason, byte[] data, int refusedAt) {
