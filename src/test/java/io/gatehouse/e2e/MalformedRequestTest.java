@@ -80,6 +80,8 @@ class MalformedRequestTest {
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"),
         Arguments.of("two different Content-Lengths", 400, "malformed",
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+        Arguments.of("two different Content-Lengths in HTTP/1.0 (Netty's decoder took the first)", 400, "malformed",
+            "POST / HTTP/1.0\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
         Arguments.of("Content-Length list", 400, "malformed",
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nhello!"),
         Arguments.of("non-numeric Content-Length", 400, "malformed",

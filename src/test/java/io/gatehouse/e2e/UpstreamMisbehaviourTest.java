@@ -28,6 +28,12 @@ class UpstreamMisbehaviourTest {
         Arguments.of("two Content-Lengths",
             "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
         Arguments.of("garbage status line", "HTTP/1.1 two hundred OK\r\n\r\n"),
+        // RFC 9112 §4 lets a recipient split a status line on whitespace runs; Netty did, the own
+        // parser keeps the grammar's one SP, as for request lines.
+        Arguments.of("HTAB after the version", "HTTP/1.1\t200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+        Arguments.of("whitespace before the status line", " HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+        Arguments.of("two Content-Lengths in HTTP/1.0",
+            "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi!"),
         Arguments.of("not HTTP at all", "SSH-2.0-OpenSSH_9.6\r\n\r\n"),
         Arguments.of("protocol switch nobody asked for",
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"),
