@@ -82,6 +82,8 @@ class MalformedRequestTest {
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
         Arguments.of("two different Content-Lengths in HTTP/1.0 (Netty's decoder took the first)", 400, "malformed",
             "POST / HTTP/1.0\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!"),
+        Arguments.of("a garbled transfer coding (RFC 9110 §10.1.4)", 400, "malformed",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: g/zip, chunked\r\n\r\n0\r\n\r\n"),
         Arguments.of("Content-Length list", 400, "malformed",
             "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 6\r\n\r\nhello!"),
         Arguments.of("non-numeric Content-Length", 400, "malformed",

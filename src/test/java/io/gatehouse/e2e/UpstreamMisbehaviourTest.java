@@ -32,6 +32,9 @@ class UpstreamMisbehaviourTest {
         // parser keeps the grammar's one SP, as for request lines.
         Arguments.of("HTAB after the version", "HTTP/1.1\t200 OK\r\nContent-Length: 2\r\n\r\nhi"),
         Arguments.of("whitespace before the status line", " HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"),
+        // RFC 9110 §10.1.4: a coding that is none; its last one not chunked, it was read until close.
+        Arguments.of("a garbled transfer coding",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: g/zip\r\n\r\nhello"),
         Arguments.of("two Content-Lengths in HTTP/1.0",
             "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi!"),
         Arguments.of("not HTTP at all", "SSH-2.0-OpenSSH_9.6\r\n\r\n"),

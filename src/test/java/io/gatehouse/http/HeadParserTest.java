@@ -155,6 +155,42 @@ class HeadParserTest {
   }
 
   @Test
+  void transfer_codings_are_read_by_their_grammar() throws Exception {
+    // RFC 9110 §10.1.4 transfer-coding = token *( OWS ";" OWS token BWS "=" BWS ( token / quoted-string ) ),
+    // in a list that may have empty elements (§5.6.1). Found by HeadParserFuzzTest: a garbled coding
+    // before a last one that was not chunked made a response read until close, where Netty refused it.
+    for (String codings : new String[] {
+      "chunked", "gzip, chunked", "gzip;level=1 , chunked", "x ; a = \"b c\\\"\" ;d=e,chunked", ",, chunked", "gzip",
+    }) {
+      HttpHead head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + codings + "\r\n\r\n");
+      assertThat(head.hasTransferEncoding()).as(codings).isTrue();
+    }
+    for (String codings : new String[] {
+      "g/zip, chunked", "chunked/1.1", "chunked;", "chunked;a", "chunked;a=", "\"chunked\"", "gz\u00e9ip, chunked",
+      "chunked;a=\"open",
+    }) {
+      ByteBuf buf = bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + codings + "\r\n\r\n");
+      try {
+        assertThatThrownBy(() -> new HeadParser(false, 1024, 4096).parse(buf)).as(codings)
+            .hasMessage("invalid Transfer-Encoding");
+      } finally {
+        buf.release();
+      }
+    }
+  }
+
+  private static HttpHead parse(String head) throws Exception {
+    ByteBuf buf = bytes(head);
+    try {
+      HttpHead parsed = new HeadParser(false, 1024, 4096).parse(buf);
+      assertThat(parsed).as(head).isNotNull();
+      return parsed;
+    } finally {
+      buf.release();
+    }
+  }
+
+  @Test
   void chunked_framer_finds_the_end_across_any_split_and_stops_there() throws Exception {
     String body = "5;name=\"v\"\r\nhello\r\n1A\r\n" + "x".repeat(26) + "\r\n0\r\nX-T: 1\r\n\r\nNEXT";
     for (int split = 0; split <= body.length(); split++) {

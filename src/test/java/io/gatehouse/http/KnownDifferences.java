@@ -373,6 +373,11 @@ final class KnownDifferences {
     if (reason.equals("Transfer-Encoding in an HTTP/1.0 message")) {
       return true;
     }
+    // RFC 9110 §10.1.4: a Transfer-Encoding element that is no transfer-coding ("chunked/1.1") is
+    // malformed: 502. Netty refuses most, but reads a 1xx (no body) whatever its codings say.
+    if (reason.equals("invalid Transfer-Encoding")) {
+      return true;
+    }
     // RFC 9110 §15: a status code is three digits from 100 to 599 (a client treats unknown codes
     // of a known class as x00). Netty takes "050" as status 50, which Gatehouse would pass on.
     return reason.equals("invalid status code");
