@@ -103,23 +103,35 @@ final class KnownDifferences {
    * Netty honours Transfer-Encoding in a response only if its version is exactly HTTP/1.1 and
    * refuses it in "HTTP/1.2". RFC 9112 §2.3: a recipient reads a later minor version as the highest
    * it implements (1.1), so its Transfer-Encoding frames the body (§6.1, §6.3): chunked, or until
-   * the connection closes. Explained only when Netty, given the same bytes as HTTP/1.1, frames them
-   * exactly as the own parser did, or differs from it only as this class explains.
+   * the connection closes. Explained only when the own parser reads the bytes alike with each such
+   * status line made HTTP/1.1, and Netty, given those, frames them exactly as the own parser did, or
+   * differs from it only as this class explains.
    */
   private static boolean laterMinorVersionWithTransferEncoding(byte[] data, Outcome own, Outcome netty) {
-    if (netty.end() != End.FAILED || !netty.messages().isEmpty() || data.length < 9
-        || !new String(data, 0, 7, java.nio.charset.StandardCharsets.ISO_8859_1).equals("HTTP/1.")
-        || data[7] < '2' || data[7] > '9' || data[8] != ' ') {
+    if (netty.end() != End.FAILED) {
       return false;
     }
+    // Every status line in a later minor version, as HTTP/1.1 (a start line begins the input or a line).
     byte[] asHttp11 = data.clone();
-    asHttp11[7] = '1';
+    boolean changed = false;
+    for (int i = 0; i + 9 <= data.length; i++) {
+      if ((i == 0 || data[i - 1] == '\n')
+          && new String(data, i, 7, java.nio.charset.StandardCharsets.ISO_8859_1).equals("HTTP/1.")
+          && data[i + 7] >= '2' && data[i + 7] <= '9' && data[i + 8] == ' ') {
+        asHttp11[i + 7] = '1';
+        changed = true;
+      }
+    }
+    if (!changed || !HeadDifferential.gatehouse(asHttp11, false).withoutReason().equals(own.withoutReason())) {
+      return false;
+    }
     Outcome nettyAsHttp11 = HeadDifferential.netty(asHttp11, false);
     // The same framing, or a disagreement that one of the listed rules explains on the HTTP/1.1
     // bytes (e.g. a later response the own parser refuses as stricter: "HTTP/1.1 1 4" has no
-    // three-digit status, RFC 9112 §4). Those bytes start "HTTP/1.1": this rule is not met again.
+    // three-digit status, RFC 9112 §4). Those bytes have no later minor version: not met again.
     return nettyAsHttp11.withoutReason().equals(own.withoutReason()) || explained(asHttp11, false, own, nettyAsHttp11);
   }
+
 
   /** A chunk-size line with extensions: hex digits, then ';'. (A field name has no ';'.) */
   private static final java.util.regex.Pattern CHUNK_LINE_WITH_EXTENSIONS =
