@@ -35,6 +35,8 @@ class UpstreamMisbehaviourTest {
         // RFC 9110 §10.1.4: a coding that is none; its last one not chunked, it was read until close.
         Arguments.of("a garbled transfer coding",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: g/zip\r\n\r\nhello"),
+        Arguments.of("chunked applied twice (RFC 9112 §6.1)",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
         Arguments.of("two Content-Lengths in HTTP/1.0",
             "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nhi!"),
         Arguments.of("not HTTP at all", "SSH-2.0-OpenSSH_9.6\r\n\r\n"),
