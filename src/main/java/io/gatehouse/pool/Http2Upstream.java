@@ -57,8 +57,6 @@ final class Http2Upstream {
   /** The pool has been told this connection ended (closed, or never became ready). */
   private boolean ended;
   private Throwable failure;
-  /** The peer's SETTINGS arrived: it speaks HTTP/2 (RFC 9113 §3.4, its preface). */
-  private boolean heardSettings;
   private int inUse;
   private int peerMaxStreams;
   private ScheduledFuture<?> idleTimer;
@@ -138,13 +136,6 @@ final class Http2Upstream {
     }
     if (failure instanceof io.netty.handler.codec.http2.Http2Exception || failure instanceof SSLHandshakeException) {
       pool.warnProtocolFailure(failure); // not a refused or timed-out connect: the access log says those
-    } else if (ready && !heardSettings && !goingAway) {
-      // Connected (streams may have gone out), yet the peer ended the connection without the SETTINGS
-      // frame an HTTP/2 server opens with (RFC 9113 §3.4): an HTTP/1.1 server answers the preface with
-      // a 400 and closes, or resets when our frames followed it unread, and the reset may come before
-      // its bytes are read (Http2UpstreamTest failed that way once in CI: a 502 and no warning).
-      pool.warnProtocolFailure(new ConnectException("closed without an HTTP/2 SETTINGS frame ("
-          + (failure == null ? "end of input" : failure.getMessage()) + "): not an HTTP/2 endpoint?"));
     }
     if (ready) {
       pool.closed(this);
@@ -173,7 +164,6 @@ final class Http2Upstream {
   }
 
   private void onSettings(Http2Settings settings) {
-    heardSettings = true;
     Long max = settings.maxConcurrentStreams();
     if (max != null) {
       peerMaxStreams = (int) Math.min(Integer.MAX_VALUE, max);
