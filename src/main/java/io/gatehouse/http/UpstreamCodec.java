@@ -93,9 +93,9 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
 
   /**
    * Why a well-formed head is still no response this proxy relays (502), or null: another major
-   * version is not HTTP/1.x; a body chunked twice. (An HTTP/1.0 message with Transfer-Encoding, whose framing is faulty by
-   * RFC 9112 §6.1, never gets here: the parser refuses it.) Shared with the differential fuzzer's
-   * model of this codec.
+   * version is not HTTP/1.x; a body chunked twice. (An HTTP/1.0 message with Transfer-Encoding,
+   * whose framing is faulty by RFC 9112 §6.1, never gets here: the parser refuses it.) Shared with
+   * the differential fuzzer's model of this codec.
    */
   static String refusal(HttpHead head) {
     if (head.majorVersion() != 1) {

@@ -122,16 +122,25 @@ final class KnownDifferences {
         changed = true;
       }
     }
-    if (!changed || !HeadDifferential.gatehouse(asHttp11, false).withoutReason().equals(own.withoutReason())) {
-      return false;
-    }
-    Outcome nettyAsHttp11 = HeadDifferential.netty(asHttp11, false);
-    // The same framing, or a disagreement that one of the listed rules explains on the HTTP/1.1
-    // bytes (e.g. a later response the own parser refuses as stricter: "HTTP/1.1 1 4" has no
-    // three-digit status, RFC 9112 §4). Those bytes have no later minor version: not met again.
-    return nettyAsHttp11.withoutReason().equals(own.withoutReason()) || explained(asHttp11, false, own, nettyAsHttp11);
+    // E.g. a later response the own parser refuses as stricter ("HTTP/1.1 1 4" has no three-digit
+    // status, RFC 9112 §4). Those bytes have no later minor version: this rule is not met again.
+    return changed && explainedOnceRewritten(asHttp11, false, own);
   }
 
+  /**
+   * The tail of the rules that rewrite the input into what Netty would take: the own parser must read
+   * {@code rewritten} exactly as it read the input, and Netty, given it, frame it the same, or differ
+   * only as this class explains.
+   */
+  private static boolean explainedOnceRewritten(byte[] rewritten, boolean requests, Outcome own) {
+    Outcome ownRewritten = HeadDifferential.gatehouse(rewritten, requests); // its offsets are the rewritten bytes'
+    if (!ownRewritten.withoutReason().equals(own.withoutReason())) {
+      return false;
+    }
+    Outcome nettyRewritten = HeadDifferential.netty(rewritten, requests);
+    return nettyRewritten.withoutReason().equals(own.withoutReason())
+        || explained(rewritten, requests, ownRewritten, nettyRewritten);
+  }
 
   /** A chunk-size line with extensions: hex digits, then ';'. (A field name has no ';'.) */
   private static final java.util.regex.Pattern CHUNK_LINE_WITH_EXTENSIONS =
@@ -157,16 +166,7 @@ final class KnownDifferences {
     }
     lines.appendTail(out);
     byte[] normalized = out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
-    if (java.util.Arrays.equals(normalized, data)) {
-      return false;
-    }
-    Outcome ownNormalized = HeadDifferential.gatehouse(normalized, requests);
-    if (!ownNormalized.withoutReason().equals(own.withoutReason())) {
-      return false;
-    }
-    Outcome nettyNormalized = HeadDifferential.netty(normalized, requests);
-    return nettyNormalized.withoutReason().equals(own.withoutReason())
-        || explained(normalized, requests, ownNormalized, nettyNormalized);
+    return !java.util.Arrays.equals(normalized, data) && explainedOnceRewritten(normalized, requests, own);
   }
 
   private static boolean requestStricter(String reason, byte[] data, int refusedAt) {
