@@ -57,6 +57,10 @@ final class Http2Upstream {
   /** The pool has been told this connection ended (closed, or never became ready). */
   private boolean ended;
   private Throwable failure;
+  /** Our preface went out: TCP is up (prior knowledge) or TLS agreed on h2. */
+  private boolean prefaceSent;
+  /** The peer's SETTINGS arrived: it speaks HTTP/2 (its preface, RFC 9113 §3.4). */
+  private boolean heardSettings;
   private int inUse;
   private int peerMaxStreams;
   private ScheduledFuture<?> idleTimer;
@@ -136,6 +140,8 @@ final class Http2Upstream {
     }
     if (failure instanceof io.netty.handler.codec.http2.Http2Exception || failure instanceof SSLHandshakeException) {
       pool.warnProtocolFailure(failure); // not a refused or timed-out connect: the access log says those
+    } else if (prefaceSent && !heardSettings && !goingAway) {
+      pool.warnProtocolFailure(endedWithoutSettings());
     }
     if (ready) {
       pool.closed(this);
@@ -144,6 +150,18 @@ final class Http2Upstream {
     Throwable cause = failure != null ? failure
         : new ConnectException("HTTP/2 connection to " + pool.remote() + " closed before it was ready");
     pool.connectFailed(this, cause);
+  }
+
+  /**
+   * The peer ended a connection that carried our preface without ever sending the SETTINGS frame an
+   * HTTP/2 server opens with (RFC 9113 §3.4). An HTTP/1.1 server answers the preface with a 400 and
+   * closes; when frames of ours followed the preface unread, its close is a reset that can arrive
+   * before (and discard) that 400, or fail our next write: only the missing SETTINGS says why.
+   */
+  private Throwable endedWithoutSettings() {
+    String how = failure == null ? "connection closed" : failure.getMessage() == null ? failure.toString() : failure.getMessage();
+    return new java.io.IOException("ended before the peer's SETTINGS frame (" + how
+        + "): the endpoint does not seem to speak HTTP/2 (RFC 9113 §3.4); a cluster with protocol h2 needs an h2 endpoint");
   }
 
   private void onReady() {
@@ -164,6 +182,7 @@ final class Http2Upstream {
   }
 
   private void onSettings(Http2Settings settings) {
+    heardSettings = true;
     Long max = settings.maxConcurrentStreams();
     if (max != null) {
       peerMaxStreams = (int) Math.min(Integer.MAX_VALUE, max);
@@ -345,12 +364,13 @@ final class Http2Upstream {
     public void channelActive(ChannelHandlerContext ctx) {
       // The frame codec before this handler has written the preface and SETTINGS (held by TLS
       // until its handshake is done): the connection window goes after them.
+      Http2Upstream c = ctx.pipeline().get(SslHandler.class) == null ? of(ctx) : null;
+      if (c != null) {
+        c.prefaceSent = true; // by the codec, on the same event: a peer may end the connection from the next write on
+      }
       ctx.writeAndFlush(new DefaultHttp2WindowUpdateFrame(CONNECTION_WINDOW - Http2CodecUtil.DEFAULT_WINDOW_SIZE));
-      if (ctx.pipeline().get(SslHandler.class) == null) {
-        Http2Upstream c = of(ctx);
-        if (c != null) {
-          c.onReady(); // prior knowledge (RFC 9113 §3.3): streams may follow the preface at once
-        }
+      if (c != null) {
+        c.onReady(); // prior knowledge (RFC 9113 §3.3): streams may follow the preface at once
       }
       ctx.fireChannelActive();
     }
@@ -373,6 +393,7 @@ final class Http2Upstream {
           ctx.close();
           return;
         }
+        c.prefaceSent = true; // the codec's preface, held by TLS, goes out with the handshake's end
         c.onReady();
         return;
       }

@@ -397,6 +397,41 @@ class Http2UpstreamTest {
     }
   }
 
+  /**
+   * An endpoint that resets the connection as soon as the preface arrives, without a byte of answer
+   * (as an HTTP/1.1 server's 400 can be lost to the reset our unread frames cause): the warning still
+   * says why, from the missing SETTINGS (RFC 9113 §3.4), not only when a frame fails to parse. Here
+   * the reset usually fails the write that follows the preface, before the connection is ready and
+   * with no exception fired: the warning must not depend on either.
+   */
+  @Test
+  void an_endpoint_that_resets_before_any_settings_is_a_502_and_a_warning_that_says_why() throws Exception {
+    try (PoolLog log = new PoolLog();
+        java.net.ServerSocket resets = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> {
+        while (!resets.isClosed()) {
+          try (java.net.Socket s = resets.accept()) {
+            s.getInputStream().read(new byte[24]); // the client preface's first bytes
+            s.setSoLinger(true, 0); // close with RST
+          } catch (java.io.IOException e) {
+            return;
+          }
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      try (ProxyUnderTest proxy = ProxyUnderTest.start(CLUSTER, Map.of("ORIGIN", "127.0.0.1:" + resets.getLocalPort()))) {
+        HttpResponse<String> response = ProxyUnderTest.httpClient().send(
+            HttpRequest.newBuilder(proxy.uri("/x")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(502);
+        await().atMost(Duration.ofSeconds(5)).until(() -> !log.lines().isEmpty());
+        assertThat(log.lines().get(0).getFormattedMessage())
+            .startsWith("HTTP/2 connection to /127.0.0.1:" + resets.getLocalPort() + " failed")
+            .contains("before the peer's SETTINGS frame");
+      }
+    }
+  }
+
   private static final String PINGED = """
       listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
       routes: [ { name: all, cluster: grpc } ]
