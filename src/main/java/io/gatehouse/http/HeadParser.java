@@ -206,8 +206,8 @@ public final class HeadParser {
     private long contentLength = HttpHead.NO_LENGTH;
     private boolean transferEncoding;
     private boolean chunked;
-    /** {@code chunked} codings seen in every {@code Transfer-Encoding} field (RFC 9112 §7: at most one). */
-    private int chunkedCodings;
+    /** A {@code chunked} coding was seen in an earlier element or field: a second one is refused. */
+    private boolean sawChunkedBefore;
     private boolean onlyChunked;
     private int connection;
     private int hostCount;
@@ -335,7 +335,7 @@ public final class HeadParser {
       }
       int[] index = java.util.Arrays.copyOf(fields, 4 * fieldCount); // the working index is the next head's
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,
-          contentLength, transferEncoding, chunked, onlyChunked, chunkedCodings, connection, hostCount, hopByHop);
+          contentLength, transferEncoding, chunked, onlyChunked, connection, hostCount, hopByHop);
     }
 
     /** {@code HTTP/d.d} at {@code offset}: returns the major digit. */
@@ -490,7 +490,10 @@ public final class HeadParser {
      * RFC 9112 §6.1: the codings in order; chunked must be the last one (§6.3 item 4). Each must be a
      * transfer-coding (RFC 9110 §10.1.4); a value that is none ("g/zip", obs-text) is malformed: the
      * framing of a message whose codings cannot be read is not one to guess (Netty refused it too;
-     * found by HeadParserFuzzTest: a response read until close behind a garbled coding).
+     * found by HeadParserFuzzTest: a response read until close behind a garbled coding). And a
+     * sender MUST NOT apply chunked more than once (§6.1): read by its outer layer, such a body would
+     * reach the next hop still chunked inside, so the message is malformed, request (400) or response
+     * (502) alike, across fields too (a later field continues the list, RFC 9110 §5.3).
      */
     private void transferCodings(int from, int to) throws HeadParseException {
       boolean first = !transferEncoding;
@@ -509,8 +512,11 @@ public final class HeadParser {
           }
           codings++;
           last = nameIs(a, b, "chunked");
+          if (last && sawChunkedBefore) {
+            throw malformed("chunked applied more than once");
+          }
           sawChunked |= last;
-          chunkedCodings += last ? 1 : 0;
+          sawChunkedBefore |= last;
         } else {
           last = false;
         }

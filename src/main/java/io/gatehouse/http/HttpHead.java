@@ -37,7 +37,6 @@ public final class HttpHead {
   private final boolean chunked;
   private final boolean transferEncoding;
   private final boolean onlyChunked;
-  private final int chunkedCodings;
   private final int connection;
   private final int hostCount;
   /** Which of the fixed hop-by-hop fields are present, as {@link HopByHop}'s {@code *_PRESENT} bits. */
@@ -45,7 +44,7 @@ public final class HttpHead {
 
   HttpHead(boolean request, int skipped, int length, int[] startLine, int major, int minor, int status,
       int[] fields, int fieldCount, long contentLength, boolean transferEncoding, boolean chunked,
-      boolean onlyChunked, int chunkedCodings, int connection, int hostCount, int hopByHopFields) {
+      boolean onlyChunked, int connection, int hostCount, int hopByHopFields) {
     this.request = request;
     this.skipped = skipped;
     this.length = length;
@@ -59,7 +58,6 @@ public final class HttpHead {
     this.transferEncoding = transferEncoding;
     this.chunked = chunked;
     this.onlyChunked = onlyChunked;
-    this.chunkedCodings = chunkedCodings;
     this.connection = connection;
     this.hostCount = hostCount;
     this.hopByHopFields = hopByHopFields;
@@ -130,11 +128,6 @@ public final class HttpHead {
   /** {@code Transfer-Encoding} is one field whose value is exactly {@code chunked}: all the relay can frame. */
   public boolean onlyChunked() {
     return onlyChunked;
-  }
-
-  /** How many times {@code chunked} is listed across the {@code Transfer-Encoding} fields. */
-  public int chunkedCodings() {
-    return chunkedCodings;
   }
 
   /** The {@code CONNECTION_*} flags of the {@code Connection} tokens. */

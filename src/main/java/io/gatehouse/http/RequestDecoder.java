@@ -113,16 +113,13 @@ class RequestDecoder extends MessageDecoder {
   }
 
   /**
-   * RFC 9112 §6.3 item 4 and §7: a request whose final coding is not {@code chunked}, or that lists
-   * {@code chunked} more than once, cannot be delimited: 400. (Another coding before a final
-   * {@code chunked} is well-framed but not implemented: {@link RequestChecks} answers 501. An
-   * HTTP/1.0 request with {@code Transfer-Encoding} never gets here: the parser refuses it.)
+   * RFC 9112 §6.3 item 4: a request whose final coding is not {@code chunked} cannot be delimited:
+   * 400. (Another coding before a final {@code chunked} is well-framed but not implemented:
+   * {@link RequestChecks} answers 501. A request with {@code chunked} twice, or an HTTP/1.0 one with
+   * {@code Transfer-Encoding}, never gets here: the parser refuses both.)
    */
   private static String codingError(HttpHead head) {
-    if (!head.chunked()) {
-      return "chunked is not the final transfer coding";
-    }
-    return head.chunkedCodings() > 1 ? "chunked applied more than once" : null;
+    return head.chunked() ? null : "chunked is not the final transfer coding";
   }
 
   @Override

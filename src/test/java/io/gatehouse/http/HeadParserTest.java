@@ -179,6 +179,25 @@ class HeadParserTest {
     }
   }
 
+  @Test
+  void chunked_applied_twice_is_refused_by_the_parser_for_requests_and_responses_alike() {
+    // RFC 9112 §6.1: a sender MUST NOT apply chunked more than once; across fields too (RFC 9110 §5.3).
+    for (String fields : new String[] {
+      "Transfer-Encoding: chunked, chunked", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+      "Transfer-Encoding: chunked, gzip, chunked", "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip,chunked",
+    }) {
+      for (boolean request : new boolean[] {true, false}) {
+        String head = (request ? "POST / HTTP/1.1\r\nHost: a\r\n" : "HTTP/1.1 200 OK\r\n") + fields + "\r\n\r\n";
+        ByteBuf buf = bytes(head);
+        try {
+          assertThatThrownBy(() -> new HeadParser(request, 1024, 4096).parse(buf)).as(head)
+              .hasMessage("chunked applied more than once");
+        } finally {
+          buf.release();
+        }
+      }
+    }
+  }
   private static HttpHead parse(String head) throws Exception {
     ByteBuf buf = bytes(head);
     try {
