@@ -194,6 +194,8 @@ public final class Http2ConnectionPool implements UpstreamPool {
           c.failed(cause);
         }
       }).channel();
+      // In time for channelActive: the bootstrap registers the channel here (the handlers are added)
+      // but connects it from a task of its own (Netty's Bootstrap.doConnect), never inside open().
       c.attach(ch);
     });
     return c;
