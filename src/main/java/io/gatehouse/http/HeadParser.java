@@ -466,12 +466,19 @@ public final class HeadParser {
     /**
      * Reads the list element (RFC 9110 §5.6.1) that starts at {@code start} and ends at the next
      * comma or {@code to}: sets {@link #elementFrom}/{@link #elementTo} to it without OWS (empty
-     * when they are equal) and returns where the next element starts.
+     * when they are equal) and returns where the next element starts. With {@code quoted}, a comma
+     * inside a quoted-string (§5.6.4, a transfer-parameter's value) does not end the element; an
+     * unterminated one runs to {@code to}, which no element grammar then accepts.
      */
-    private int listElement(int start, int to) {
+    private int listElement(int start, int to, boolean quoted) {
       int end = start;
       while (end < to && at(end) != ',') {
-        end++;
+        if (quoted && at(end) == '"') {
+          int close = quotedStringEnd(end, to);
+          end = close < 0 ? to : close;
+        } else {
+          end++;
+        }
       }
       int a = start;
       int b = end;
@@ -503,7 +510,7 @@ public final class HeadParser {
       int codings = 0;
       int start = from;
       while (start <= to) {
-        int next = listElement(start, to);
+        int next = listElement(start, to, true);
         int a = elementFrom;
         int b = elementTo;
         if (b > a) {
@@ -601,7 +608,7 @@ public final class HeadParser {
     private void connectionTokens(int from, int to) {
       int start = from;
       while (start <= to) {
-        int next = listElement(start, to);
+        int next = listElement(start, to, false);
         int a = elementFrom;
         int b = elementTo;
         if (b > a) {

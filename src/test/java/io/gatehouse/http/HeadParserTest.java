@@ -165,9 +165,12 @@ class HeadParserTest {
       HttpHead head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + codings + "\r\n\r\n");
       assertThat(head.hasTransferEncoding()).as(codings).isTrue();
     }
+    // A quoted-string may hold a comma (§5.6.4): it does not split the list.
+    assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: x;a=\"b,c\", chunked\r\n\r\n").chunked()).isTrue();
+    assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: x;a=\"b,chunked\"\r\n\r\n").chunked()).isFalse();
     for (String codings : new String[] {
       "g/zip, chunked", "chunked/1.1", "chunked;", "chunked;a", "chunked;a=", "\"chunked\"", "gz\u00e9ip, chunked",
-      "chunked;a=\"open",
+      "chunked;a=\"open", "x;a=\"open, chunked",
     }) {
       ByteBuf buf = bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + codings + "\r\n\r\n");
       try {
