@@ -138,10 +138,12 @@ final class Http2Upstream {
       pingTimer.cancel(false);
       pingTimer = null;
     }
-    if (failure instanceof io.netty.handler.codec.http2.Http2Exception || failure instanceof SSLHandshakeException) {
-      pool.warnProtocolFailure(failure); // not a refused or timed-out connect: the access log says those
-    } else if (prefaceSent && !heardSettings && !goingAway) {
+    boolean h2Failure = failure instanceof io.netty.handler.codec.http2.Http2Exception;
+    if (prefaceSent && !heardSettings && (h2Failure || !goingAway)) {
+      // e.g. Netty's "First received frame was not SETTINGS ... 485454502f" ("HTTP/"): said plainly
       pool.warnProtocolFailure(endedWithoutSettings());
+    } else if (h2Failure || failure instanceof SSLHandshakeException) {
+      pool.warnProtocolFailure(failure); // not a refused or timed-out connect: the access log says those
     }
     if (ready) {
       pool.closed(this);
