@@ -505,8 +505,7 @@ public final class HeadParser {
     private void transferCodings(int from, int to) throws HeadParseException {
       boolean first = !transferEncoding;
       transferEncoding = true;
-      boolean sawChunked = false;
-      boolean last = false;
+      boolean last = chunked; // what earlier fields ended with: an empty field leaves it so
       int codings = 0;
       int start = from;
       while (start <= to) {
@@ -522,19 +521,13 @@ public final class HeadParser {
           if (last && sawChunkedBefore) {
             throw malformed("chunked applied more than once");
           }
-          sawChunked |= last;
           sawChunkedBefore |= last;
-        } else {
-          last = false;
-        }
+        } // an empty element ("chunked," or ", chunked") is ignored (RFC 9110 §5.6.1): the last coding stays the last
         start = next;
       }
       // A later Transfer-Encoding field continues the list (RFC 9110 §5.3).
       chunked = last;
       onlyChunked = first && codings == 1 && last && from < to && to - from == 7;
-      if (sawChunked && !last) {
-        chunked = false;
-      }
     }
 
     /**

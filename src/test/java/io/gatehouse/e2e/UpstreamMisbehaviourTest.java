@@ -57,6 +57,39 @@ class UpstreamMisbehaviourTest {
             "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"));
   }
 
+  /**
+   * Odd but well-framed by RFC 9110 §5.6: a chunked body behind a list with an empty element, or a
+   * parameter whose quoted value holds a comma. Read as chunked, the response ends at its last chunk
+   * (the origin keeps the connection open); read until close, as the parser once read "chunked,"
+   * (found by HeadParserFuzzTest), the client would wait for the response timeout.
+   */
+  static Stream<Arguments> oddButFramed() {
+    return Stream.of(
+        Arguments.of("an empty element after chunked", "chunked,"),
+        Arguments.of("an empty later field", "chunked\r\nTransfer-Encoding: , "),
+        Arguments.of("a comma in a quoted parameter value", "x;a=\"b,c\", chunked"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("oddButFramed")
+  void a_chunked_response_behind_an_odd_list_ends_at_its_last_chunk(String name, String codings) throws Exception {
+    try (RawOrigin origin = new RawOrigin("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + codings
+            + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+        ProxyUnderTest proxy = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: raw } ]
+            clusters: [ { name: raw, endpoints: ["127.0.0.1:${PORT}"], timeouts: { response: 20s } } ]
+            """, Map.of("PORT", Integer.toString(origin.port())));
+        RawHttpClient client = proxy.connect()) {
+      long start = System.nanoTime();
+      client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).as(name).isEqualTo(200);
+      assertThat(response.bodyAsString()).as(name).isEqualTo("hello");
+      assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start)).as(name).isLessThan(10);
+    }
+  }
+
   @ParameterizedTest(name = "{0}")
   @MethodSource("responses")
   void bad_response_is_a_502(String name, String bytes) throws Exception {

@@ -168,6 +168,17 @@ class HeadParserTest {
     // A quoted-string may hold a comma (§5.6.4): it does not split the list.
     assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: x;a=\"b,c\", chunked\r\n\r\n").chunked()).isTrue();
     assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: x;a=\"b,chunked\"\r\n\r\n").chunked()).isFalse();
+    // Empty list elements are ignored (§5.6.1), in a field or as a whole later field: chunked stays last.
+    // Found by HeadParserFuzzTest: "chunked," made a response read until close.
+    for (String fields : new String[] {
+      "Transfer-Encoding: chunked,", "Transfer-Encoding: chunked , ,", "Transfer-Encoding: gzip, chunked,",
+      "Transfer-Encoding: chunked\r\nTransfer-Encoding: ,", "Transfer-Encoding: gzip\r\nTransfer-Encoding: , chunked",
+    }) {
+      assertThat(parse("HTTP/1.1 200 OK\r\n" + fields + "\r\n\r\n").chunked()).as(fields).isTrue();
+    }
+    for (String fields : new String[] {"Transfer-Encoding: chunked, gzip,", "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip"}) {
+      assertThat(parse("HTTP/1.1 200 OK\r\n" + fields + "\r\n\r\n").chunked()).as(fields).isFalse();
+    }
     for (String codings : new String[] {
       "g/zip, chunked", "chunked/1.1", "chunked;", "chunked;a", "chunked;a=", "\"chunked\"", "gz\u00e9ip, chunked",
       "chunked;a=\"open", "x;a=\"open, chunked",
