@@ -116,6 +116,9 @@ class MalformedRequestTest {
         // RFC 9112 §6.1: a coding the proxy does not implement, chunked last -> 501.
         Arguments.of("unknown coding before chunked", 501, "not_implemented",
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"),
+        // Well-framed (an empty list element is ignored, RFC 9110 §5.6.1), but only exactly "chunked" is relayed.
+        Arguments.of("chunked with an empty list element", 501, "not_implemented",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked,\r\n\r\n0\r\n\r\n"),
         Arguments.of("chunked twice", 400, "malformed", // RFC 9112 §7: chunked at most once
             "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
         Arguments.of("Transfer-Encoding in HTTP/1.0 (RFC 9112 §6.1: faulty framing)", 400, "malformed",
