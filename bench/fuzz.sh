@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Long fuzzing (issue 11): the own HTTP/1 head parser differentially against Netty's decoder, and
 # the HTTP/2 server pipeline with structured frame sequences (Http2FrameSequenceFuzzTest).
-# Usage: bench/fuzz.sh. Niced, one target at a time; each fuzzes for its @FuzzTest maxDuration
+# Usage: bench/fuzz.sh, or FUZZ_MINUTES=60 bench/fuzz.sh (whole minutes) for rounds over the targets until that
+# many minutes have passed (a round cannot run longer than 2 min, see below; a target that found
+# something sits out the later rounds, as its finding would stop every new round at once: triage it,
+# keep it as a seed, run again). Niced, one target at a time; each fuzzes for its @FuzzTest maxDuration
 # (2 min): Jazzer 0.24 appends that as libFuzzer's -max_total_time after any other (the last one
 # wins; jazzer.internal.arg.0 is taken as argv[0]), so a duration given here had no effect. Every
 # target runs even when an earlier one found something; the script exits non-zero if any did.
@@ -19,9 +22,21 @@ fuzz() { # fuzz CLASS#METHOD
     -Djunit.jupiter.execution.timeout.default="600 s" \
     -Dsurefire.failIfNoSpecifiedTests=false || failed+=("$1")
 }
-fuzz "HeadParserFuzzTest#requests_agree_with_netty"
-fuzz "HeadParserFuzzTest#responses_agree_with_netty"
-fuzz "Http2FrameSequenceFuzzTest#frame_sequences_keep_the_invariants"
+targets=("HeadParserFuzzTest#requests_agree_with_netty" "HeadParserFuzzTest#responses_agree_with_netty"
+  "Http2FrameSequenceFuzzTest#frame_sequences_keep_the_invariants")
+deadline=$(( $(date +%s) + ${FUZZ_MINUTES:-0} * 60 ))
+rounds=0
+while true; do
+  ran=0
+  for target in "${targets[@]}"; do
+    [[ " ${failed[*]-} " == *" $target "* ]] && continue
+    fuzz "$target"
+    ran=1
+  done
+  rounds=$((rounds + 1))
+  (( ran == 0 || $(date +%s) >= deadline )) && break
+done
+echo "fuzz: $rounds round(s)"
 if (( ${#failed[@]} > 0 )); then
   echo "fuzz: findings (or failures) in: ${failed[*]}" >&2
   exit 1
