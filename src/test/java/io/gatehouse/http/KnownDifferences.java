@@ -142,15 +142,19 @@ final class KnownDifferences {
         || explained(rewritten, requests, ownRewritten, nettyRewritten);
   }
 
-  /** A chunk-size line with extensions: hex digits, then ';'. (A field name has no ';'.) */
+  /**
+   * A chunk-size line with extensions: hex digits, BWS, then ';' (group 1), and the rest of the line
+   * (group 2). (A field name has no ';'.)
+   */
   private static final java.util.regex.Pattern CHUNK_LINE_WITH_EXTENSIONS =
-      java.util.regex.Pattern.compile("(?m)^[0-9A-Fa-f]+;[^\\n]*$");
+      java.util.regex.Pattern.compile("(?m)^([0-9A-Fa-f]+[ \t]*;)([^\\n]*)$");
 
   /**
    * RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ):
    * whitespace may come before each ';', after a value too ("5;a=b ;c"). Netty's validator refuses
    * it after a value (it takes it after a name); the own framer follows the grammar, so it frames
-   * such a body where Netty refuses it: the second exception the RFC decides. Explained only when the
+   * such a body where Netty refuses it: the second exception the RFC decides. The line may have BWS
+   * before its first ';' too ("0\t;a=b ;c"): Netty takes that, and it stays. Explained only when the
    * own parser's outcome stays the same with that whitespace removed from every chunk line, and
    * Netty, given those bytes, frames them as the own parser did (or differs only as this class explains).
    */
@@ -162,7 +166,8 @@ final class KnownDifferences {
     java.util.regex.Matcher lines = CHUNK_LINE_WITH_EXTENSIONS.matcher(text);
     StringBuilder out = new StringBuilder();
     while (lines.find()) {
-      lines.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(lines.group().replaceAll("[ \t]+;", ";")));
+      // Only after the first ';': whitespace between the size and it ("0\t;a=b ;c") Netty takes as it is.
+      lines.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(lines.group(1) + lines.group(2).replaceAll("[ \t]+;", ";")));
     }
     lines.appendTail(out);
     byte[] normalized = out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
