@@ -7,9 +7,10 @@ import io.gatehouse.http.HeadDifferential.Outcome;
  * Where Gatehouse's own parser and Netty's decoder (as Gatehouse configures it) disagree on
  * purpose, each with why. Every entry is a case where the own parser is the stricter one: it refuses
  * a message Netty would accept (or repair), after accepting the same messages before it. Nothing
- * here lets the own parser accept what Netty refuses, or frame a message differently, with two
+ * here lets the own parser accept what Netty refuses, or frame a message differently, with three
  * exceptions that the RFC decides and that are checked against Netty itself
- * ({@link #laterMinorVersionWithTransferEncoding}, {@link #whitespaceBeforeSemicolonNettyRefuses}).
+ * ({@link #laterMinorVersionWithTransferEncoding}, {@link #whitespaceBeforeSemicolonNettyRefuses},
+ * {@link #chunkedNotFinalInResponse}).
  */
 final class KnownDifferences {
   private KnownDifferences() {}
@@ -19,6 +20,9 @@ final class KnownDifferences {
       return true;
     }
     if (whitespaceBeforeSemicolonNettyRefuses(data, requests, own, netty)) {
+      return true;
+    }
+    if (!requests && chunkedNotFinalInResponse(data, own, netty)) {
       return true;
     }
     if (!requests && own.messages().equals(netty.messages())
@@ -125,6 +129,89 @@ final class KnownDifferences {
     // E.g. a later response the own parser refuses as stricter ("HTTP/1.1 1 4" has no three-digit
     // status, RFC 9112 §4). Those bytes have no later minor version: this rule is not met again.
     return changed && explainedOnceRewritten(asHttp11, false, own);
+  }
+
+  /**
+   * RFC 9112 §6.3 item 4: a response whose Transfer-Encoding names chunked, but not as the final
+   * coding ("chunked, gzip"; or "chunked" in one field and another coding in a later field of the
+   * same head, RFC 9110 §5.3), is read until the connection closes; the own parser does so. Netty
+   * refuses it ("chunked must be the last encoding"), a rule §6.3 sets for requests only (400 there,
+   * which the own parser answers too). Read until close, the body ends the connection: no later
+   * response is framed from its bytes. Explained only when, with each chunked element of such a head
+   * renamed to a coding neither parser knows ("unknown", the same length, so every offset stays),
+   * the own parser reads the bytes alike and Netty, given them, frames them as the own parser did (or
+   * differs only as this class explains). Empty list elements are ignored (RFC 9110 §5.6.1), so
+   * "chunked," keeps chunked final and is not explained here.
+   */
+  private static boolean chunkedNotFinalInResponse(byte[] data, Outcome own, Outcome netty) {
+    if (netty.end() != End.FAILED) {
+      return false;
+    }
+    byte[] renamed = data.clone();
+    boolean changed = false;
+    // A head, as far as the bytes tell without a parser: a run of non-empty lines.
+    java.util.List<int[]> chunkedElements = new java.util.ArrayList<>(); // [from, to) of each "chunked" in the run
+    boolean lastIsChunked = false;
+    int lineFrom = 0;
+    while (lineFrom <= data.length) {
+      int lineTo = lineFrom;
+      while (lineTo < data.length && data[lineTo] != '\n') {
+        lineTo++;
+      }
+      int contentTo = lineTo > lineFrom && lineTo < data.length && data[lineTo - 1] == '\r' ? lineTo - 1 : lineTo;
+      boolean empty = contentTo == lineFrom;
+      if (empty || lineTo == data.length) {
+        if (!empty) {
+          lastIsChunked = transferCodingElements(data, lineFrom, contentTo, chunkedElements, lastIsChunked);
+        }
+        if (!chunkedElements.isEmpty() && !lastIsChunked) {
+          for (int[] element : chunkedElements) {
+            System.arraycopy("unknown".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, renamed, element[0], 7);
+          }
+          changed = true;
+        }
+        chunkedElements.clear();
+        lastIsChunked = false;
+      } else {
+        lastIsChunked = transferCodingElements(data, lineFrom, contentTo, chunkedElements, lastIsChunked);
+      }
+      lineFrom = lineTo + 1;
+    }
+    return changed && explainedOnceRewritten(renamed, false, own);
+  }
+
+  /**
+   * For a {@code Transfer-Encoding} field line in {@code data[from, to)}: adds the offsets of its
+   * "chunked" elements (any case, OWS trimmed) to {@code chunked} and returns whether its last
+   * non-empty element is chunked; for any other line (or one with no element), {@code lastIsChunked}.
+   */
+  private static boolean transferCodingElements(byte[] data, int from, int to, java.util.List<int[]> chunked, boolean lastIsChunked) {
+    String line = new String(data, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+    int colon = line.indexOf(':');
+    if (colon < 0 || !line.substring(0, colon).equalsIgnoreCase("transfer-encoding")) {
+      return lastIsChunked;
+    }
+    int start = colon + 1;
+    while (start <= line.length()) {
+      int comma = line.indexOf(',', start);
+      int end = comma < 0 ? line.length() : comma;
+      int a = start;
+      int b = end;
+      while (a < b && (line.charAt(a) == ' ' || line.charAt(a) == '\t')) {
+        a++;
+      }
+      while (b > a && (line.charAt(b - 1) == ' ' || line.charAt(b - 1) == '\t')) {
+        b--;
+      }
+      if (b > a) {
+        lastIsChunked = line.substring(a, b).equalsIgnoreCase("chunked");
+        if (lastIsChunked) {
+          chunked.add(new int[] {from + a, from + b});
+        }
+      }
+      start = end + 1;
+    }
+    return lastIsChunked;
   }
 
   /**
