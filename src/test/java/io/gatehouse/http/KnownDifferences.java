@@ -71,6 +71,12 @@ final class KnownDifferences {
     if (!requests && own.reason().equals("invalid status line") && statusLineWhitespaceNettySplits(data, own.refusedAt(), netty)) {
       return true;
     }
+    if (!requests && own.reason().equals("invalid HTTP version") && own.refusedAt() >= 0 && isWhitespace(data, own.refusedAt())
+        && statusLineWhitespaceNettySplits(data, own.refusedAt(), netty)) {
+      // Nine or more whitespace bytes before the status line put SP where the own parser expects the
+      // one after "HTTP/x.y", so it reads the first eight as the version: the same case as above.
+      return true;
+    }
     if (!requests && own.reason().equals("invalid HTTP version") && statusVersionInOtherCase(data, own.refusedAt())) {
       // RFC 9112 §2.3: HTTP-name is "HTTP", case-sensitive; Netty's response decoder takes "hTTP/1.1"
       // (the request side refuses it too: 400).
