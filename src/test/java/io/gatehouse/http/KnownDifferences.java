@@ -7,10 +7,10 @@ import io.gatehouse.http.HeadDifferential.Outcome;
  * Where Gatehouse's own parser and Netty's decoder (as Gatehouse configures it) disagree on
  * purpose, each with why. Every entry is a case where the own parser is the stricter one: it refuses
  * a message Netty would accept (or repair), after accepting the same messages before it. Nothing
- * here lets the own parser accept what Netty refuses, or frame a message differently, with three
+ * here lets the own parser accept what Netty refuses, or frame a message differently, with four
  * exceptions that the RFC decides and that are checked against Netty itself
  * ({@link #laterMinorVersionWithTransferEncoding}, {@link #whitespaceBeforeSemicolonNettyRefuses},
- * {@link #chunkedNotFinalInResponse}).
+ * {@link #chunkedNotFinalInResponse}, {@link #obsTextInQuotedExtensionNettyRefuses}).
  */
 final class KnownDifferences {
   private KnownDifferences() {}
@@ -23,6 +23,9 @@ final class KnownDifferences {
       return true;
     }
     if (!requests && chunkedNotFinalInResponse(data, own, netty)) {
+      return true;
+    }
+    if (obsTextInQuotedExtensionNettyRefuses(data, requests, own, netty)) {
       return true;
     }
     if (requests && connectWithZerosAsContentLength(data, own, netty)) {
@@ -292,6 +295,60 @@ final class KnownDifferences {
     lines.appendTail(out);
     byte[] normalized = out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     return !java.util.Arrays.equals(normalized, data) && explainedOnceRewritten(normalized, requests, own);
+  }
+
+  /**
+   * RFC 9112 §7.1.1: chunk-ext-val = token / quoted-string; RFC 9110 §5.6.4: a quoted-string's qdtext,
+   * and the byte of a quoted-pair, may be obs-text (%x80-FF). Netty's chunk line validator refuses
+   * those bytes (0;a="<%xB6>"); the own framer follows the grammar and reads the line: a case the RFC
+   * decides, like {@link #whitespaceBeforeSemicolonNettyRefuses}. Explained only when, with each byte
+   * %x80-FF inside a quoted string of a chunk line's extensions (after hex digits, BWS and ';') made
+   * 'x' (the same length, a qdtext byte), the own parser reads the bytes alike and Netty, given them,
+   * frames them as the own parser did (or differs only as this class explains). Outside a quoted
+   * string such a byte is no part of the grammar; it is left as it is.
+   */
+  private static boolean obsTextInQuotedExtensionNettyRefuses(byte[] data, boolean requests, Outcome own, Outcome netty) {
+    if (netty.end() != End.FAILED) {
+      return false;
+    }
+    byte[] rewritten = data.clone();
+    boolean changed = false;
+    int lineFrom = 0;
+    while (lineFrom < data.length) {
+      int lineTo = lineFrom;
+      while (lineTo < data.length && data[lineTo] != '\n') {
+        lineTo++;
+      }
+      int i = lineFrom;
+      while (i < lineTo && Character.digit(data[i] & 0xff, 16) >= 0) {
+        i++;
+      }
+      int semicolon = i;
+      while (semicolon < lineTo && (data[semicolon] == ' ' || data[semicolon] == '\t')) {
+        semicolon++;
+      }
+      if (i > lineFrom && semicolon < lineTo && data[semicolon] == ';') {
+        boolean quoted = false;
+        for (int k = semicolon + 1; k < lineTo; k++) {
+          int b = data[k] & 0xff;
+          if (!quoted) {
+            quoted = b == '"';
+          } else if (b == '"') {
+            quoted = false;
+          } else {
+            if (b == '\\' && k + 1 < lineTo) {
+              b = data[++k] & 0xff; // quoted-pair
+            }
+            if (b >= 0x80) {
+              rewritten[k] = 'x';
+              changed = true;
+            }
+          }
+        }
+      }
+      lineFrom = lineTo + 1;
+    }
+    return changed && explainedOnceRewritten(rewritten, requests, own);
   }
 
   private static boolean requestStricter(String reason, byte[] data, int refusedAt) {
