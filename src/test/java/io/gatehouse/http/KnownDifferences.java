@@ -7,9 +7,10 @@ import io.gatehouse.http.HeadDifferential.Outcome;
  * Where Gatehouse's own parser and Netty's decoder (as Gatehouse configures it) disagree on
  * purpose, each with why. Every entry is a case where the own parser is the stricter one: it refuses
  * a message Netty would accept (or repair), after accepting the same messages before it. Nothing
- * here lets the own parser accept what Netty refuses, or frame a message differently, with two
+ * here lets the own parser accept what Netty refuses, or frame a message differently, with four
  * exceptions that the RFC decides and that are checked against Netty itself
- * ({@link #laterMinorVersionWithTransferEncoding}, {@link #whitespaceBeforeSemicolonNettyRefuses}).
+ * ({@link #laterMinorVersionWithTransferEncoding}, {@link #whitespaceBeforeSemicolonNettyRefuses},
+ * {@link #chunkedNotFinalInResponse}, {@link #obsTextInQuotedExtensionNettyRefuses}).
  */
 final class KnownDifferences {
   private KnownDifferences() {}
@@ -19,6 +20,15 @@ final class KnownDifferences {
       return true;
     }
     if (whitespaceBeforeSemicolonNettyRefuses(data, requests, own, netty)) {
+      return true;
+    }
+    if (!requests && chunkedNotFinalInResponse(data, own, netty)) {
+      return true;
+    }
+    if (obsTextInQuotedExtensionNettyRefuses(data, requests, own, netty)) {
+      return true;
+    }
+    if (requests && connectWithZerosAsContentLength(data, own, netty)) {
       return true;
     }
     if (!requests && own.messages().equals(netty.messages())
@@ -62,6 +72,12 @@ final class KnownDifferences {
       return extensionNettySkips(data, own.refusedAt());
     }
     if (!requests && own.reason().equals("invalid status line") && statusLineWhitespaceNettySplits(data, own.refusedAt(), netty)) {
+      return true;
+    }
+    if (!requests && own.reason().equals("invalid HTTP version") && own.refusedAt() >= 0 && isWhitespace(data, own.refusedAt())
+        && statusLineWhitespaceNettySplits(data, own.refusedAt(), netty)) {
+      // Nine or more whitespace bytes before the status line put SP where the own parser expects the
+      // one after "HTTP/x.y", so it reads the first eight as the version: the same case as above.
       return true;
     }
     if (!requests && own.reason().equals("invalid HTTP version") && statusVersionInOtherCase(data, own.refusedAt())) {
@@ -128,6 +144,113 @@ final class KnownDifferences {
   }
 
   /**
+   * RFC 9112 §6.3 item 4: a response whose Transfer-Encoding names chunked, but not as the final
+   * coding ("chunked, gzip"; or "chunked" in one field and another coding in a later field of the
+   * same head, RFC 9110 §5.3), is read until the connection closes; the own parser does so. Netty
+   * refuses it ("chunked must be the last encoding"), a rule §6.3 sets for requests only (400 there,
+   * which the own parser answers too). Read until close, the body ends the connection: no later
+   * response is framed from its bytes. Explained only when, with each chunked element of such a head
+   * renamed to a coding neither parser knows ("unknown", the same length, so every offset stays),
+   * the own parser reads the bytes alike and Netty, given them, frames them as the own parser did (or
+   * differs only as this class explains). Empty list elements are ignored (RFC 9110 §5.6.1), so
+   * "chunked," keeps chunked final and is not explained here.
+   */
+  private static boolean chunkedNotFinalInResponse(byte[] data, Outcome own, Outcome netty) {
+    if (netty.end() != End.FAILED) {
+      return false;
+    }
+    byte[] renamed = data.clone();
+    boolean changed = false;
+    // A head, as far as the bytes tell without a parser: a run of non-empty lines.
+    java.util.List<int[]> chunkedElements = new java.util.ArrayList<>(); // [from, to) of each "chunked" in the run
+    boolean lastIsChunked = false;
+    int lineFrom = 0;
+    while (lineFrom <= data.length) {
+      int lineTo = lineFrom;
+      while (lineTo < data.length && data[lineTo] != '\n') {
+        lineTo++;
+      }
+      int contentTo = lineTo > lineFrom && lineTo < data.length && data[lineTo - 1] == '\r' ? lineTo - 1 : lineTo;
+      boolean empty = contentTo == lineFrom;
+      if (empty || lineTo == data.length) {
+        if (!empty) {
+          lastIsChunked = transferCodingElements(data, lineFrom, contentTo, chunkedElements, lastIsChunked);
+        }
+        if (!chunkedElements.isEmpty() && !lastIsChunked) {
+          for (int[] element : chunkedElements) {
+            System.arraycopy("unknown".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), 0, renamed, element[0], 7);
+          }
+          changed = true;
+        }
+        chunkedElements.clear();
+        lastIsChunked = false;
+      } else {
+        lastIsChunked = transferCodingElements(data, lineFrom, contentTo, chunkedElements, lastIsChunked);
+      }
+      lineFrom = lineTo + 1;
+    }
+    return changed && explainedOnceRewritten(renamed, false, own);
+  }
+
+  /**
+   * For a {@code Transfer-Encoding} field line in {@code data[from, to)}: adds the offsets of its
+   * "chunked" elements (any case, OWS trimmed) to {@code chunked} and returns whether its last
+   * non-empty element is chunked; for any other line (or one with no element), {@code lastIsChunked}.
+   */
+  private static boolean transferCodingElements(byte[] data, int from, int to, java.util.List<int[]> chunked, boolean lastIsChunked) {
+    String line = new String(data, from, to - from, java.nio.charset.StandardCharsets.ISO_8859_1);
+    int colon = line.indexOf(':');
+    if (colon < 0 || !line.substring(0, colon).equalsIgnoreCase("transfer-encoding")) {
+      return lastIsChunked;
+    }
+    int start = colon + 1;
+    while (start <= line.length()) {
+      int comma = line.indexOf(',', start);
+      int end = comma < 0 ? line.length() : comma;
+      int a = start;
+      int b = end;
+      while (a < b && (line.charAt(a) == ' ' || line.charAt(a) == '\t')) {
+        a++;
+      }
+      while (b > a && (line.charAt(b - 1) == ' ' || line.charAt(b - 1) == '\t')) {
+        b--;
+      }
+      if (b > a) {
+        lastIsChunked = line.substring(a, b).equalsIgnoreCase("chunked");
+        if (lastIsChunked) {
+          chunked.add(new int[] {from + a, from + b});
+        }
+      }
+      start = end + 1;
+    }
+    return lastIsChunked;
+  }
+
+  /** A Content-Length field line whose value is zero written with more than one digit ("00"). */
+  private static final java.util.regex.Pattern ZEROS_AS_CONTENT_LENGTH =
+      java.util.regex.Pattern.compile("(?imd)^(content-length:[ \t]*)00+([ \t]*\r?)$");
+
+  /**
+   * A CONNECT request with "Content-Length: 00": RFC 9110 §8.6, Content-Length = 1*DIGIT, so it
+   * declares no content, as "0" does. RFC 9110 §9.3.6: a CONNECT has no content; RequestChecks
+   * refuses one that declares some, and takes a declared length of zero. On the own path it reads
+   * the parsed length (0); its branch for Netty's request, the reference, compares the field's text
+   * with "0" and refuses "00". Not a framing difference: both read no body. Explained only when the
+   * own parser accepted a CONNECT, and, with each such value written "0", the own parser reads the
+   * bytes alike and Netty, given them, frames them as the own parser did (or differs only as this
+   * class explains).
+   */
+  private static boolean connectWithZerosAsContentLength(byte[] data, Outcome own, Outcome netty) {
+    if (netty.end() != End.FAILED || own.messages().stream().noneMatch(m -> m.start().startsWith("CONNECT "))) {
+      return false;
+    }
+    String text = new String(data, java.nio.charset.StandardCharsets.ISO_8859_1);
+    String rewritten = ZEROS_AS_CONTENT_LENGTH.matcher(text).replaceAll("$10$2");
+    return !rewritten.equals(text)
+        && explainedOnceRewritten(rewritten.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), true, own);
+  }
+
+  /**
    * The tail of the rules that rewrite the input into what Netty would take: the own parser must read
    * {@code rewritten} exactly as it read the input, and Netty, given it, frame it the same, or differ
    * only as this class explains.
@@ -142,15 +265,19 @@ final class KnownDifferences {
         || explained(rewritten, requests, ownRewritten, nettyRewritten);
   }
 
-  /** A chunk-size line with extensions: hex digits, then ';'. (A field name has no ';'.) */
+  /**
+   * A chunk-size line with extensions: hex digits, BWS, then ';' (group 1), and the rest of the line
+   * (group 2). (A field name has no ';'.)
+   */
   private static final java.util.regex.Pattern CHUNK_LINE_WITH_EXTENSIONS =
-      java.util.regex.Pattern.compile("(?m)^[0-9A-Fa-f]+;[^\\n]*$");
+      java.util.regex.Pattern.compile("(?m)^([0-9A-Fa-f]+[ \t]*;)([^\\n]*)$");
 
   /**
    * RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ):
    * whitespace may come before each ';', after a value too ("5;a=b ;c"). Netty's validator refuses
    * it after a value (it takes it after a name); the own framer follows the grammar, so it frames
-   * such a body where Netty refuses it: the second exception the RFC decides. Explained only when the
+   * such a body where Netty refuses it: the second exception the RFC decides. The line may have BWS
+   * before its first ';' too ("0\t;a=b ;c"): Netty takes that, and it stays. Explained only when the
    * own parser's outcome stays the same with that whitespace removed from every chunk line, and
    * Netty, given those bytes, frames them as the own parser did (or differs only as this class explains).
    */
@@ -162,11 +289,66 @@ final class KnownDifferences {
     java.util.regex.Matcher lines = CHUNK_LINE_WITH_EXTENSIONS.matcher(text);
     StringBuilder out = new StringBuilder();
     while (lines.find()) {
-      lines.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(lines.group().replaceAll("[ \t]+;", ";")));
+      // Only after the first ';': whitespace between the size and it ("0\t;a=b ;c") Netty takes as it is.
+      lines.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(lines.group(1) + lines.group(2).replaceAll("[ \t]+;", ";")));
     }
     lines.appendTail(out);
     byte[] normalized = out.toString().getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
     return !java.util.Arrays.equals(normalized, data) && explainedOnceRewritten(normalized, requests, own);
+  }
+
+  /**
+   * RFC 9112 §7.1.1: chunk-ext-val = token / quoted-string; RFC 9110 §5.6.4: a quoted-string's qdtext,
+   * and the byte of a quoted-pair, may be obs-text (%x80-FF). Netty's chunk line validator refuses
+   * those bytes (0;a="<%xB6>"); the own framer follows the grammar and reads the line: a case the RFC
+   * decides, like {@link #whitespaceBeforeSemicolonNettyRefuses}. Explained only when, with each byte
+   * %x80-FF inside a quoted string of a chunk line's extensions (after hex digits, BWS and ';') made
+   * 'x' (the same length, a qdtext byte), the own parser reads the bytes alike and Netty, given them,
+   * frames them as the own parser did (or differs only as this class explains). Outside a quoted
+   * string such a byte is no part of the grammar; it is left as it is.
+   */
+  private static boolean obsTextInQuotedExtensionNettyRefuses(byte[] data, boolean requests, Outcome own, Outcome netty) {
+    if (netty.end() != End.FAILED) {
+      return false;
+    }
+    byte[] rewritten = data.clone();
+    boolean changed = false;
+    int lineFrom = 0;
+    while (lineFrom < data.length) {
+      int lineTo = lineFrom;
+      while (lineTo < data.length && data[lineTo] != '\n') {
+        lineTo++;
+      }
+      int i = lineFrom;
+      while (i < lineTo && Character.digit(data[i] & 0xff, 16) >= 0) {
+        i++;
+      }
+      int semicolon = i;
+      while (semicolon < lineTo && (data[semicolon] == ' ' || data[semicolon] == '\t')) {
+        semicolon++;
+      }
+      if (i > lineFrom && semicolon < lineTo && data[semicolon] == ';') {
+        boolean quoted = false;
+        for (int k = semicolon + 1; k < lineTo; k++) {
+          int b = data[k] & 0xff;
+          if (!quoted) {
+            quoted = b == '"';
+          } else if (b == '"') {
+            quoted = false;
+          } else {
+            if (b == '\\' && k + 1 < lineTo) {
+              b = data[++k] & 0xff; // quoted-pair
+            }
+            if (b >= 0x80) {
+              rewritten[k] = 'x';
+              changed = true;
+            }
+          }
+        }
+      }
+      lineFrom = lineTo + 1;
+    }
+    return changed && explainedOnceRewritten(rewritten, requests, own);
   }
 
   private static boolean requestStricter(String reason, byte[] data, int refusedAt) {
