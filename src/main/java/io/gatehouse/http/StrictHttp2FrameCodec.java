@@ -1,5 +1,6 @@
 package io.gatehouse.http;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.DefaultHttp2Connection;
@@ -15,6 +16,7 @@ import io.netty.handler.codec.http2.Http2LocalFlowController;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.UniformStreamByteDistributor;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,6 +50,8 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   private final ClientStreamErrors clientStreamErrors = new ClientStreamErrors();
   /** A connection error has scheduled the reset of a client that does not let the connection close. */
   private boolean resetScheduled;
+  /** A connection error ended the connection: nothing the client sent after it is read (see {@link #decode}). */
+  private boolean ended;
 
   private StrictHttp2FrameCodec(Http2ConnectionEncoder encoder, Http2ConnectionDecoder decoder,
       Http2Settings initialSettings, boolean decoupleCloseAndGoAway, boolean flushPreface, Http2FrameChecks checks) {
@@ -133,6 +137,7 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   @Override
   protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
       Http2Exception http2Ex) {
+    ended = true;
     resetIfStillOpen(ctx.channel());
     if (!outbound && http2Ex != null) {
       log.debug("{} HTTP/2 connection error from the client: {}", ctx.channel(), http2Ex.toString());
@@ -141,6 +146,23 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
       return;
     }
     super.onConnectionError(ctx, outbound, cause, http2Ex);
+  }
+
+  /**
+   * After a connection error the rest of what the client sent is dropped unread (RFC 9113 §5.4.1:
+   * the endpoint sends GOAWAY and closes). Netty would go on decoding the frames behind the error in
+   * the same read, and its GOAWAY for an error names the last stream 2^31-1 (it cannot know the
+   * last one it processed, netty#10670), so a HEADERS frame there still opened a stream and its
+   * request reached the proxy handler, on a connection already closed (found by
+   * Http2FrameSequenceFuzzTest: a request after 200 stream errors, a flood the budget ends).
+   */
+  @Override
+  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+    if (ended) {
+      in.skipBytes(in.readableBytes());
+      return;
+    }
+    super.decode(ctx, in, out);
   }
 
   /**
