@@ -84,6 +84,30 @@ public class UpstreamResponse extends DefaultHttpResponse {
   }
 
   /**
+   * Whether the body carries a transfer coding other than {@code chunked} ({@code gzip, chunked},
+   * or {@code gzip} read until close). The proxy decodes none, and {@code Transfer-Encoding} is a
+   * property of this hop: relayed, the body would reach the client still coded with nothing saying
+   * so (HTTP/2 has no transfer codings at all). Such a response is refused, as nginx refuses it.
+   * Only a head with a coding list other than exactly {@code chunked} is looked at (rare: it
+   * materializes the headers, as {@link #hopByHopFlags} does for it).
+   */
+  public boolean codedBeyondChunked() {
+    if (!head.hasTransferEncoding() || head.onlyChunked()) {
+      return false;
+    }
+    for (String value : headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
+      for (String element : value.split(",")) {
+        int parameters = element.indexOf(';');
+        String coding = (parameters < 0 ? element : element.substring(0, parameters)).trim();
+        if (!coding.isEmpty() && !coding.equalsIgnoreCase("chunked")) {
+          return true; // empty elements are nothing (RFC 9110 §5.6.1)
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
    * Sends the head to the client as the upstream's bytes: the status line with version HTTP/1.1,
    * every field but the hop-by-hop ones and {@code Transfer-Encoding} (the relay frames the body
    * again), then {@code additions}: the same message {@link #addTo} gives as header objects.

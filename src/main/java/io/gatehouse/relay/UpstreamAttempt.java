@@ -177,6 +177,12 @@ final class UpstreamAttempt {
       exchange.fail(Reason.UPSTREAM_BAD_RESPONSE, "malformed response");
       return;
     }
+    if (response instanceof io.gatehouse.http.UpstreamResponse parsed && parsed.codedBeyondChunked()) {
+      ReferenceCountUtil.release(response);
+      upstream.close(); // its body, coded as the proxy cannot undo, is not read
+      exchange.fail(Reason.UPSTREAM_BAD_RESPONSE, "transfer coding other than chunked");
+      return;
+    }
     if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
       informational = true;
       if (response.status().code() == 101) {

@@ -35,6 +35,12 @@ class UpstreamMisbehaviourTest {
         // RFC 9110 §10.1.4: a coding that is none; its last one not chunked, it was read until close.
         Arguments.of("a garbled transfer coding",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: g/zip\r\n\r\nhello"),
+        // A coding the proxy does not decode: relayed, the client would get it still coded, unmarked.
+        Arguments.of("gzip, chunked",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
+        Arguments.of("gzip read until close", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nhello"),
+        Arguments.of("a coding with a quoted comma in its parameter, then chunked",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: x;a=\"b,c\", chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
         Arguments.of("chunked applied twice (RFC 9112 §6.1)",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"),
         Arguments.of("two Content-Lengths in HTTP/1.0",
@@ -58,16 +64,14 @@ class UpstreamMisbehaviourTest {
   }
 
   /**
-   * Odd but well-framed by RFC 9110 §5.6: a chunked body behind a list with an empty element, or a
-   * parameter whose quoted value holds a comma. Read as chunked, the response ends at its last chunk
+   * Odd but well-framed by RFC 9110 §5.6: a chunked body behind a list with an empty element. Read as chunked, the response ends at its last chunk
    * (the origin keeps the connection open); read until close, as the parser once read "chunked,"
    * (found by HeadParserFuzzTest), the client would wait for the response timeout.
    */
   static Stream<Arguments> oddButFramed() {
     return Stream.of(
         Arguments.of("an empty element after chunked", "chunked,"),
-        Arguments.of("an empty later field", "chunked\r\nTransfer-Encoding: , "),
-        Arguments.of("a comma in a quoted parameter value", "x;a=\"b,c\", chunked"));
+        Arguments.of("an empty later field", "chunked\r\nTransfer-Encoding: , "));
   }
 
   @ParameterizedTest(name = "{0}")
