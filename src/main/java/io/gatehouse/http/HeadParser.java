@@ -209,6 +209,8 @@ public final class HeadParser {
     /** A {@code chunked} coding was seen in an earlier element or field: a second one is refused. */
     private boolean sawChunkedBefore;
     private boolean onlyChunked;
+    /** A coding other than {@code chunked} is listed (gzip, or chunked with a parameter). */
+    private boolean otherCodings;
     private int connection;
     private int hostCount;
     /** {@link HopByHop}'s {@code *_PRESENT} bits of the fields seen. */
@@ -335,7 +337,7 @@ public final class HeadParser {
       }
       int[] index = java.util.Arrays.copyOf(fields, 4 * fieldCount); // the working index is the next head's
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,
-          contentLength, transferEncoding, chunked, onlyChunked, connection, hostCount, hopByHop);
+          contentLength, transferEncoding, chunked, onlyChunked, otherCodings, connection, hostCount, hopByHop);
     }
 
     /** {@code HTTP/d.d} at {@code offset}: returns the major digit. */
@@ -522,6 +524,7 @@ public final class HeadParser {
             throw malformed("chunked applied more than once");
           }
           sawChunkedBefore |= last;
+          otherCodings |= !last;
         } // an empty element ("chunked," or ", chunked") is ignored (RFC 9110 §5.6.1): the last coding stays the last
         start = next;
       }

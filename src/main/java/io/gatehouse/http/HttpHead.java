@@ -37,6 +37,7 @@ public final class HttpHead {
   private final boolean chunked;
   private final boolean transferEncoding;
   private final boolean onlyChunked;
+  private final boolean otherCodings;
   private final int connection;
   private final int hostCount;
   /** Which of the fixed hop-by-hop fields are present, as {@link HopByHop}'s {@code *_PRESENT} bits. */
@@ -44,7 +45,7 @@ public final class HttpHead {
 
   HttpHead(boolean request, int skipped, int length, int[] startLine, int major, int minor, int status,
       int[] fields, int fieldCount, long contentLength, boolean transferEncoding, boolean chunked,
-      boolean onlyChunked, int connection, int hostCount, int hopByHopFields) {
+      boolean onlyChunked, boolean otherCodings, int connection, int hostCount, int hopByHopFields) {
     this.request = request;
     this.skipped = skipped;
     this.length = length;
@@ -58,6 +59,7 @@ public final class HttpHead {
     this.transferEncoding = transferEncoding;
     this.chunked = chunked;
     this.onlyChunked = onlyChunked;
+    this.otherCodings = otherCodings;
     this.connection = connection;
     this.hostCount = hostCount;
     this.hopByHopFields = hopByHopFields;
@@ -128,6 +130,15 @@ public final class HttpHead {
   /** {@code Transfer-Encoding} is one field whose value is exactly {@code chunked}: all the relay can frame. */
   public boolean onlyChunked() {
     return onlyChunked;
+  }
+
+  /**
+   * {@code Transfer-Encoding} lists a coding other than {@code chunked} (RFC 9110 §10.1.4, read by
+   * its grammar with the rest of the list: {@code gzip}, or {@code chunked;x=1}, which is not the
+   * chunked the framing knows). Empty list elements are none.
+   */
+  public boolean hasOtherCodings() {
+    return otherCodings;
   }
 
   /** The {@code CONNECTION_*} flags of the {@code Connection} tokens. */

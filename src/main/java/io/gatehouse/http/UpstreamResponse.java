@@ -88,23 +88,10 @@ public class UpstreamResponse extends DefaultHttpResponse {
    * or {@code gzip} read until close). The proxy decodes none, and {@code Transfer-Encoding} is a
    * property of this hop: relayed, the body would reach the client still coded with nothing saying
    * so (HTTP/2 has no transfer codings at all). Such a response is refused, as nginx refuses it.
-   * Only a head with a coding list other than exactly {@code chunked} is looked at (rare: it
-   * materializes the headers, as {@link #hopByHopFlags} does for it).
+   * The parser read the list ({@link HttpHead#hasOtherCodings}).
    */
   public boolean codedBeyondChunked() {
-    if (!head.hasTransferEncoding() || head.onlyChunked()) {
-      return false;
-    }
-    for (String value : headers().getAll(HttpHeaderNames.TRANSFER_ENCODING)) {
-      for (String element : value.split(",")) {
-        int parameters = element.indexOf(';');
-        String coding = (parameters < 0 ? element : element.substring(0, parameters)).trim();
-        if (!coding.isEmpty() && !coding.equalsIgnoreCase("chunked")) {
-          return true; // empty elements are nothing (RFC 9110 §5.6.1)
-        }
-      }
-    }
-    return false;
+    return head.hasOtherCodings();
   }
 
   /**

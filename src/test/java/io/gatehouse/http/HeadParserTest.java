@@ -165,6 +165,10 @@ class HeadParserTest {
       HttpHead head = parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: " + codings + "\r\n\r\n");
       assertThat(head.hasTransferEncoding()).as(codings).isTrue();
     }
+    // The fact the relay refuses a response by: a coding it would pass on still applied.
+    assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, \r\n\r\n").hasOtherCodings()).isFalse();
+    assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").hasOtherCodings()).isTrue();
+    assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked;x=1\r\n\r\n").hasOtherCodings()).isTrue();
     // A quoted-string may hold a comma (§5.6.4): it does not split the list.
     assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: x;a=\"b,c\", chunked\r\n\r\n").chunked()).isTrue();
     assertThat(parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: x;a=\"b,chunked\"\r\n\r\n").chunked()).isFalse();

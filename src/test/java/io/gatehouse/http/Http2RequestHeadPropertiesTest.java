@@ -94,7 +94,7 @@ class Http2RequestHeadPropertiesTest {
   private static List<Object> facts(HttpHead h) {
     List<Object> out = new ArrayList<>(List.of(h.isRequest(), h.skipped(), h.length(), h.majorVersion(), h.minorVersion(),
         h.methodStart(), h.methodEnd(), h.targetStart(), h.targetEnd(), h.fieldCount(), h.contentLength(),
-        h.hasTransferEncoding(), h.chunked(), h.onlyChunked(), h.connection(), h.hostCount(),
+        h.hasTransferEncoding(), h.chunked(), h.onlyChunked(), h.hasOtherCodings(), h.connection(), h.hostCount(),
         h.hasUpgrade(), h.hopByHopFields()));
     for (int i = 0; i < h.fieldCount(); i++) {
       out.addAll(List.of(h.nameStart(i), h.nameEnd(i), h.valueStart(i), h.valueEnd(i)));
