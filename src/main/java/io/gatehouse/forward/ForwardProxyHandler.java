@@ -112,7 +112,9 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
   private static String targetUri(HttpRequest request) {
     if (request instanceof ClientRequest h2 && h2.http2Scheme() != null) {
       String authority = MessageFields.of(request).get(HttpHeaderNames.HOST);
-      return h2.http2Scheme() + "://" + (authority == null ? "" : authority) + request.uri();
+      // An OPTIONS's :path of "*" (RFC 9113 §8.3.1) is the URI without a path (RFC 9112 §3.2.4).
+      String path = "*".equals(request.uri()) && HttpMethod.OPTIONS.equals(request.method()) ? "" : request.uri();
+      return h2.http2Scheme() + "://" + (authority == null ? "" : authority) + path;
     }
     return request.uri();
   }
@@ -136,6 +138,9 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     if (connect && !settings.connectPorts().contains(target.port())) {
       deny(request, info, CONNECT_PORTS_RULE, "CONNECT to port " + target.port() + " (allowed: "
           + new java.util.TreeSet<>(settings.connectPorts()) + ")");
+      return;
+    }
+    if (!connect && answeredAsFinalRecipient(request)) {
       return;
     }
     boolean destinationListed = ((AccessDecision.Allow) decision).destinationListed();
@@ -183,7 +188,10 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       ConnectTunnel.open(channel, this, context, settings, pools, request, info.user, info.rule, target, usable, startNanos);
       return;
     }
-    request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form
+    // RFC 9112 §3.2.1: origins get origin-form; §3.2.4: an OPTIONS of a URI without a path or a
+    // query asks about the server itself, and the last proxy sends it as "*".
+    request.setUri(HttpMethod.OPTIONS.equals(request.method()) && ForwardTarget.hasEmptyPath(targetUri(request))
+        ? "*" : target.originForm());
     // RFC 9112 §3.2.2: the proxy replaces Host with the target URI's authority (userinfo dropped).
     MessageFields fields = MessageFields.of(request);
     fields.set(HttpHeaderNames.HOST, target.hostHeader());

@@ -72,6 +72,19 @@ record ForwardTarget(String host, int port, String originForm) {
     return new Parsed(new ForwardTarget(parsed.target().host(), parsed.target().port(), path), null, null);
   }
 
+  /**
+   * Whether an absolute URI has an empty path and no query ({@code http://host:port}, a fragment
+   * aside): for an OPTIONS, the asterisk-form of RFC 9112 §3.2.4.
+   */
+  static boolean hasEmptyPath(String absoluteUri) {
+    int colon = absoluteUri.indexOf("://");
+    int end = colon < 0 ? 0 : colon + 3;
+    while (end < absoluteUri.length() && "/?#".indexOf(absoluteUri.charAt(end)) < 0) {
+      end++;
+    }
+    return colon >= 0 && (end == absoluteUri.length() || absoluteUri.charAt(end) == '#');
+  }
+
   /** Parses a CONNECT target: {@code host:port}, the port required (RFC 9110 §9.3.6). */
   static Parsed connect(String uri) {
     Parsed parsed = hostPort(uri, -1);

@@ -22,6 +22,11 @@ public enum Reason {
   UNSUPPORTED_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
   NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, true),
   NO_ROUTE(HttpResponseStatus.NOT_FOUND, false),
+  /**
+   * A TRACE or OPTIONS with {@code Max-Forwards: 0}, answered by the proxy as its final recipient
+   * (RFC 9110 §7.6.2): a 200 that no upstream saw.
+   */
+  MAX_FORWARDS(HttpResponseStatus.OK, false),
   DENIED(HttpResponseStatus.FORBIDDEN, false),
   AUTH_REQUIRED(HttpResponseStatus.PROXY_AUTHENTICATION_REQUIRED, false),
   LOOP_DETECTED(HttpResponseStatus.valueOf(508, "Loop Detected"), false),

@@ -110,6 +110,16 @@ public final class RequestChecks {
         && (type.length() == 16 || type.charAt(16) == '+' || type.charAt(16) == ';');
   }
 
+  /**
+   * Whether the client lets its connection stay open after this request (RFC 9112 §9.3): HTTP/1.1
+   * unless {@code Connection: close}, HTTP/1.0 only with {@code Connection: keep-alive}. An HTTP/2
+   * stream's request has no connection options (RFC 9113 §8.2.2): always true.
+   */
+  public static boolean keepsConnection(HttpRequest request) {
+    int flags = request instanceof ClientRequest received ? received.hopByHopFlags() : HopByHop.scan(request.headers());
+    return HopByHop.keepAlive(flags, request.protocolVersion().equals(HttpVersion.HTTP_1_0));
+  }
+
   /** Whether the request asks for {@code 100-continue} before sending its body (RFC 9110 §10.1.1). */
   public static boolean expectsContinue(HttpRequest request) {
     return request instanceof ClientRequest ? ((ClientRequest) request).expectsContinue()

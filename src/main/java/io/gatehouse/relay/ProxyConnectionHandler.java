@@ -3,6 +3,7 @@ package io.gatehouse.relay;
 import io.gatehouse.http.ClientAddress;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.LocalReply;
+import io.gatehouse.http.MaxForwards;
 import io.gatehouse.http.Reason;
 import io.gatehouse.http.RequestChecks;
 import io.gatehouse.ratelimit.RateLimiter;
@@ -50,6 +51,12 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private HttpExchange exchange;
   /** Request being answered locally whose body is still arriving (discarded). */
   private boolean discardingBody;
+  /**
+   * The request in progress did not ask to keep the connection ({@code Connection: close}, or
+   * HTTP/1.0 without {@code keep-alive}): a local reply to it closes the connection after it is sent
+   * (RFC 9112 §9.6), as a relayed response does ({@link Framing#clientKeepAlive}).
+   */
+  private boolean clientAsksClose;
   private RequestInfo current;
   /** Drain, half-close and closing of the connection; knows whether it is lingering (input dropped). */
   private ClientConnection closing;
@@ -138,6 +145,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     context = contexts.get();
+    clientAsksClose = !RequestChecks.keepsConnection(request);
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && RequestChecks.announcesBody(request));
     current = RequestInfo.of(request, http2, clock().getAsLong(), context.observer().needsRefererAndUserAgent());
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
@@ -204,6 +212,25 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    */
   protected abstract void handleRequest(HttpRequest request, RequestInfo info);
 
+  /**
+   * The request phase of {@code Max-Forwards} (RFC 9110 §7.6.2), run by each proxy once the request
+   * is admitted and before any upstream work: a TRACE or OPTIONS that may pass no more
+   * intermediaries ({@code Max-Forwards: 0}) is answered here, as its final recipient (200; a TRACE
+   * gets itself back, {@link MaxForwards#answer}), and true is returned; one that may pass more goes
+   * on with one hop fewer.
+   */
+  protected final boolean answeredAsFinalRecipient(HttpRequest request) {
+    long hops = MaxForwards.remaining(request);
+    if (hops == 0) {
+      reply(Reason.MAX_FORWARDS, null, expectsContinue(request), response -> MaxForwards.answer(request, response));
+      return true;
+    }
+    if (hops > 0) {
+      MaxForwards.decrement(request, hops);
+    }
+    return false;
+  }
+
   /** Starts relaying {@code request} to an upstream from {@code connector}. */
   protected final void startExchange(HttpRequest request, UpstreamConnector connector, ExchangeSettings settings) {
     // A gRPC call's body is a stream of messages the server may answer as they come: never held back.
@@ -220,7 +247,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** As {@link #reply(Reason, String, boolean)}, letting the caller add headers to the response. */
   protected final void reply(Reason reason, String detail, boolean close, java.util.function.Consumer<FullHttpResponse> decorate) {
-    if (sendReply(reason, detail, close || closing.draining(), decorate, 0, 0)) {
+    if (sendReply(reason, detail, close || clientAsksClose || closing.draining(), decorate, 0, 0)) {
       discardingBody = true; // skip this request's body, if any, then read on
       channel.read();
     }
@@ -274,7 +301,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     // A bodiless request whose (empty) end was not read yet, because the upstream failed before
     // the exchange asked for it, leaves the connection in sync: that end is skipped below.
     boolean unreadBody = !ex.requestComplete() && ex.requestHasBody();
-    boolean close = unreadBody || reason.closesConnection() || closing.draining();
+    boolean close = unreadBody || reason.closesConnection() || clientAsksClose || closing.draining();
     discardingBody = !close && !ex.requestComplete();
     current.upstream = ex.upstreamLabel();
     if (sendReply(reason, detail, close, null, ex.requestBodyBytes(), ex.upstreamNanos())) {

@@ -79,6 +79,9 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
   }
 
   private void proceed(HttpRequest request, RequestInfo info, RequestTarget target, Route route) {
+    if (answeredAsFinalRecipient(request)) {
+      return;
+    }
     ClusterRuntime cluster;
     String setCookie = null;
     if (route.cohorts() == null) {

@@ -129,4 +129,32 @@ class LocalRepliesTest {
       assertThat(text).startsWith("HTTP/1.1 200").contains("content-length: 100").endsWith("short");
     }
   }
+
+  /** RFC 9112 §9.6: a client that asks to close gets its local reply with "close", then the close. */
+  @Test
+  void aLocalReplyClosesTheConnectionWhenTheClientAsked() throws Exception {
+    for (String request : new String[] {
+        "GET / HTTP/1.1\r\nHost: nowhere.test\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.0\r\nHost: nowhere.test\r\n\r\n"}) {
+      try (RawHttpClient client = proxy.connect()) {
+        client.send(request);
+        RawResponse response = client.readResponse();
+        assertThat(response.status()).isEqualTo(404);
+        assertThat(response.header("Connection")).as(request).isEqualTo("close");
+        assertThat(client.readAllUntilClose()).as(request).isEmpty();
+      }
+    }
+  }
+
+  /** The same for a reply made after the upstream failed (502 here). */
+  @Test
+  void aReplyAfterAnUpstreamFailureClosesTheConnectionWhenTheClientAsked() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET / HTTP/1.1\r\nHost: refused.test\r\nConnection: close\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(client.readAllUntilClose()).isEmpty();
+    }
+  }
 }

@@ -135,4 +135,34 @@ class ForwardHttpTest {
       assertThat(client.readResponse().status()).isEqualTo(502);
     }
   }
+
+  /** RFC 9112 §3.2.4: an OPTIONS of a URI with an empty path asks about the server: the origin gets "*". */
+  @Test
+  void optionsOfAUriWithoutPathReachesTheOriginInAsteriskForm() throws Exception {
+    try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      client.send("OPTIONS http://127.0.0.1:" + origin.port() + " HTTP/1.1\r\nHost: 127.0.0.1\r\nMax-Forwards: 1\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(200);
+      RecordedRequest seen = origin.lastRequest();
+      assertThat(seen.uri()).isEqualTo("*");
+      assertThat(seen.header("Max-Forwards")).as("one hop fewer (RFC 9110 §7.6.2)").isEqualTo("0");
+      client.send("OPTIONS http://127.0.0.1:" + origin.port() + "/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(200);
+      assertThat(origin.lastRequest().uri()).as("a path of / is a resource").isEqualTo("/");
+    }
+  }
+
+  /** RFC 9110 §7.6.2: with Max-Forwards 0 the proxy is the final recipient; its rules still come first. */
+  @Test
+  void traceWithNoHopLeftIsAnsweredByTheProxyAfterItsRules() throws Exception {
+    try (RawHttpClient client = RawHttpClient.connect(proxy.port())) {
+      client.send("TRACE http://127.0.0.1:" + origin.port() + "/t HTTP/1.1\r\nHost: 127.0.0.1\r\nMax-Forwards: 0\r\n\r\n");
+      RawResponse r = client.readResponse();
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.header("Content-Type")).isEqualTo("message/http");
+      assertThat(r.bodyAsString()).startsWith("TRACE http://127.0.0.1:" + origin.port() + "/t HTTP/1.1\r\n");
+      client.send("TRACE http://denied.example/t HTTP/1.1\r\nHost: denied.example\r\nMax-Forwards: 0\r\n\r\n");
+      assertThat(client.readResponse().status()).as("the default rule denies it first").isEqualTo(403);
+    }
+    assertThat(origin.requests()).isEmpty();
+  }
 }
