@@ -29,6 +29,7 @@ final class Http2ResponseHead {
     AsciiString.cached("content-encoding"),
   };
   private static final AsciiString VIA = AsciiString.cached("via");
+  private static final AsciiString DATE = AsciiString.cached("date");
   /** The received protocol (RFC 9110 §7.6.3) of a response is the upstream's: HTTP/1.1 or 1.0. */
   private static final AsciiString VIA_VALUE = AsciiString.cached(ClientIdentity.VIA_VALUE);
   private static final AsciiString VIA_VALUE_HTTP10 = AsciiString.cached(ClientIdentity.VIA_VALUE_HTTP10);
@@ -39,7 +40,7 @@ final class Http2ResponseHead {
     HttpHead head = response.head();
     ByteBuf buf = response.headBytes();
     byte[] a = buf.array();
-    AsciiString[] fields = new AsciiString[2 * (head.fieldCount() + 1)];
+    AsciiString[] fields = new AsciiString[2 * (head.fieldCount() + 2)];
     int n = 0;
     for (int i = 0; i < head.fieldCount(); i++) {
       int from = head.nameStart(i);
@@ -54,6 +55,10 @@ final class Http2ResponseHead {
     if ((response.additions() & UpstreamResponse.ADD_VIA) != 0) {
       fields[n++] = VIA;
       fields[n++] = head.minorVersion() == 0 ? VIA_VALUE_HTTP10 : VIA_VALUE;
+    }
+    if ((response.additions() & UpstreamResponse.ADD_DATE) != 0) {
+      fields[n++] = DATE;
+      fields[n++] = HttpDate.now().value();
     }
     // The array is the headers' own (no copy is made of it): exactly its pairs, nothing after.
     return ReadOnlyHttp2Headers.serverHeaders(false, response.status().codeAsText(),

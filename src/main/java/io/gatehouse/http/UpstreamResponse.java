@@ -36,6 +36,8 @@ public class UpstreamResponse extends DefaultHttpResponse {
   public static final int ADD_KEEP_ALIVE = 1 << 2;
   /** {@code Via} is added (RFC 9110 §7.6.3). */
   public static final int ADD_VIA = 1 << 3;
+  /** {@code Date} is added: the upstream sent none (RFC 9110 §6.6.1). */
+  public static final int ADD_DATE = 1 << 4;
 
   private static final HttpHeadersFactory HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
   private static final int NOT_FORWARDED = -1;
@@ -159,6 +161,9 @@ public class UpstreamResponse extends DefaultHttpResponse {
     if ((additions & ADD_VIA) != 0) {
       dst.writeBytes(head.minorVersion() == 0 ? VIA_HTTP10 : VIA);
     }
+    if ((additions & ADD_DATE) != 0) {
+      dst.writeBytes(HttpDate.now().line());
+    }
     dst.writeShort(('\r' << 8) | '\n');
   }
 
@@ -189,6 +194,22 @@ public class UpstreamResponse extends DefaultHttpResponse {
     if ((additions & ADD_VIA) != 0) {
       ClientIdentity.addVia(headers, ClientIdentity.via(received, false));
     }
+    if ((additions & ADD_DATE) != 0) {
+      headers.set(HttpHeaderNames.DATE, HttpDate.now().value());
+    }
+  }
+
+  /** Whether the upstream sent a {@code Date} field. */
+  public boolean hasDate() {
+    if (headers != null) {
+      return headers.contains(HttpHeaderNames.DATE);
+    }
+    for (int i = 0; i < head.fieldCount(); i++) {
+      if (head.nameEnd(i) - head.nameStart(i) == 4 && head.nameIs(bytes, i, "date")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean hasField(String lowerName) {

@@ -93,7 +93,8 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
     }
     int additions = (chunked && !bodyless ? UpstreamResponse.ADD_CHUNKED : 0)
         | (!keepOpen ? UpstreamResponse.ADD_CLOSE : clientHttp10 ? UpstreamResponse.ADD_KEEP_ALIVE : 0)
-        | (addVia ? UpstreamResponse.ADD_VIA : 0);
+        | (addVia ? UpstreamResponse.ADD_VIA : 0)
+        | (hasDate(response) ? 0 : UpstreamResponse.ADD_DATE);
     // The common case: the head goes to the client as the upstream's bytes, hop-by-hop fields left
     // out and these added; no header objects. Otherwise the same edits on the headers.
     if (!(response instanceof UpstreamResponse parsed && parsed.forwardByRanges(additions))) {
@@ -102,6 +103,11 @@ record Framing(boolean hasBody, boolean clientKeepAlive, boolean clientHttp10, b
       response.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
     return keepOpen;
+  }
+
+  /** RFC 9110 §6.6.1: a response forwarded without {@code Date} gets one from the proxy's clock. */
+  private static boolean hasDate(HttpResponse response) {
+    return response instanceof UpstreamResponse parsed ? parsed.hasDate() : response.headers().contains(HttpHeaderNames.DATE);
   }
 
   /**

@@ -7,6 +7,7 @@ import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RawHttpClient;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Timeout;
@@ -23,6 +24,14 @@ import org.junit.jupiter.params.provider.MethodSource;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ResponseHeadBytesTest {
 
+  /**
+   * The {@code Date} the proxy adds to a response that came without one (RFC 9110 §6.6.1), as the
+   * expected heads write it; the received head's IMF-fixdate is replaced by it before comparing.
+   */
+  private static final String NOW = "date: (the proxy's clock)";
+  private static final Pattern PROXY_DATE =
+      Pattern.compile("date: [A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
+
   static Stream<Arguments> exchanges() {
     return Stream.of(
         Arguments.of("fixed length: hop-by-hop fields out, the rest as sent",
@@ -31,49 +40,54 @@ class ResponseHeadBytesTest {
                 + "X-Hop: secret\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\n"
                 + "Trailer: X-Sum\r\nUpgrade: h2c\r\ncontent-length:5\r\nX-Utf8: caf\u00c3\u00a9\r\n\r\nhello",
             "HTTP/1.1 200 Fine\r\nX-Odd:value\r\nx-MiXed:  spaced  \r\ncontent-length:5\r\nX-Utf8: caf\u00c3\u00a9\r\n"
-                + "connection: close\r\nvia: 1.1 gatehouse\r\n\r\nhello"),
+                + "connection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\nhello"),
         Arguments.of("chunked: chunked again for the client, trailers kept",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding:  chunked\r\nX-A:1\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-Sum: 9\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nX-A:1\r\ntransfer-encoding: chunked\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nX-A:1\r\ntransfer-encoding: chunked\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\n"
                 + "5\r\nhello\r\n0\r\nX-Sum: 9\r\n\r\n"),
         Arguments.of("HTTP/1.0 upstream, body to the close: HTTP/1.1 and chunked for the client, Via names 1.0",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.0 200 OK\r\nX-A:1\r\n\r\nhello",
-            "HTTP/1.1 200 OK\r\nX-A:1\r\ntransfer-encoding: chunked\r\nconnection: close\r\nvia: 1.0 gatehouse\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nX-A:1\r\ntransfer-encoding: chunked\r\nconnection: close\r\nvia: 1.0 gatehouse\r\n" + NOW + "\r\n\r\n"
                 + "5\r\nhello\r\n0\r\n\r\n"),
         Arguments.of("HTTP/1.0 client, body to the close: not chunked, the close ends it",
             "GET / HTTP/1.0\r\nHost: a\r\n\r\n",
             "HTTP/1.1 200 OK\r\nX-A:1\r\n\r\nhello",
-            "HTTP/1.1 200 OK\r\nX-A:1\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\nhello"),
+            "HTTP/1.1 200 OK\r\nX-A:1\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\nhello"),
         Arguments.of("HTTP/1.0 client, chunked upstream: the chunks' data, the close ends it (RFC 9112 §6.1)",
             "GET / HTTP/1.0\r\nHost: a\r\n\r\n",
             "HTTP/1.1 200 OK\r\nX-A:1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n3\r\nllo\r\n0\r\nX-Sum: 9\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nX-A:1\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\nhello"),
+            "HTTP/1.1 200 OK\r\nX-A:1\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\nhello"),
         Arguments.of("HEAD: the length as the upstream stated it, no body",
             "HEAD / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.1 200 OK\r\nContent-Length:  5\r\nX-A:1\r\n\r\n",
-            "HTTP/1.1 200 OK\r\nContent-Length:  5\r\nX-A:1\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\n"),
+            "HTTP/1.1 200 OK\r\nContent-Length:  5\r\nX-A:1\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\n"),
         Arguments.of("304: no body",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nIf-None-Match: \"e\"\r\n\r\n",
             "HTTP/1.1 304 Not Modified\r\nETag:\"e\"\r\n\r\n",
-            "HTTP/1.1 304 Not Modified\r\nETag:\"e\"\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\n"),
+            "HTTP/1.1 304 Not Modified\r\nETag:\"e\"\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\n"),
         Arguments.of("no reason phrase: the status line keeps its SP (RFC 9112 §4)",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.1 200\r\nX-A:1\r\nContent-Length: 0\r\n\r\n",
-            "HTTP/1.1 200 \r\nX-A:1\r\nContent-Length: 0\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\n"),
+            "HTTP/1.1 200 \r\nX-A:1\r\nContent-Length: 0\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\n"),
         Arguments.of("Connection cannot take away Content-Length: the client could not delimit the body",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.1 200 OK\r\nConnection: Content-Length, X-A\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello",
-            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n\r\nhello"),
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.1 gatehouse\r\n" + NOW + "\r\n\r\nhello"),
         Arguments.of("a Via to append to: the header path, Via once, at the end",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.1 200 OK\r\nVia:1.0 cdn\r\nX-A:  1\r\nContent-Length: 5\r\n\r\nhello",
-            "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.0 cdn, 1.1 gatehouse\r\n\r\nhello"),
+            "HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.0 cdn, 1.1 gatehouse\r\n" + NOW + "\r\n\r\nhello"),
+        Arguments.of("the upstream's Date is kept; none is added",
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nDATE:  Tue, 01 Dec 2026 10:00:00 GMT\r\nContent-Length: 2\r\n\r\nok",
+            "HTTP/1.1 200 OK\r\nDATE:  Tue, 01 Dec 2026 10:00:00 GMT\r\nContent-Length: 2\r\nconnection: close\r\n"
+                + "via: 1.1 gatehouse\r\n\r\nok"),
         Arguments.of("HTTP/1.0 upstream, a Via to append to: the header path names 1.0 too",
             "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
             "HTTP/1.0 200 OK\r\nVia:1.0 cdn\r\nContent-Length: 5\r\n\r\nhello",
-            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.0 cdn, 1.0 gatehouse\r\n\r\nhello"));
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nconnection: close\r\nvia: 1.0 cdn, 1.0 gatehouse\r\n" + NOW + "\r\n\r\nhello"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -88,7 +102,8 @@ class ResponseHeadBytesTest {
             """, Map.of("PORT", Integer.toString(origin.port())));
         RawHttpClient client = proxy.connect()) {
       client.send(request);
-      assertThat(new String(client.readAllUntilClose(), StandardCharsets.ISO_8859_1)).as(name).isEqualTo(expected);
+      String received = new String(client.readAllUntilClose(), StandardCharsets.ISO_8859_1);
+      assertThat(PROXY_DATE.matcher(received).replaceFirst(NOW)).as(name).isEqualTo(expected);
     }
   }
 }
