@@ -50,7 +50,10 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   private final ClientStreamErrors clientStreamErrors = new ClientStreamErrors();
   /** A connection error has scheduled the reset of a client that does not let the connection close. */
   private boolean resetScheduled;
-  /** A connection error ended the connection: nothing the client sent after it is read (see {@link #decode}). */
+  /**
+   * A connection error ended the connection: nothing the client sent after it is decoded (see
+   * {@link #decode}: the rest of the read in progress), and reading stops.
+   */
   private boolean ended;
 
   private StrictHttp2FrameCodec(Http2ConnectionEncoder encoder, Http2ConnectionDecoder decoder,
@@ -138,6 +141,10 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   protected void onConnectionError(ChannelHandlerContext ctx, boolean outbound, Throwable cause,
       Http2Exception http2Ex) {
     ended = true;
+    // Nor is any more read from the socket (see channelReadComplete): a flooder whose input was only
+    // skipped could go on pushing (tens of MB, and the CPU to take them) until the reset below;
+    // what stays unread makes the close a reset, which is what this connection gets anyway.
+    ctx.channel().config().setAutoRead(false);
     resetIfStillOpen(ctx.channel());
     if (!outbound && http2Ex != null) {
       log.debug("{} HTTP/2 connection error from the client: {}", ctx.channel(), http2Ex.toString());
@@ -163,6 +170,20 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
       return;
     }
     super.decode(ctx, in, out);
+  }
+
+  /**
+   * After a connection error, the flush of a read's end without the read that Netty's handler asks
+   * for when auto-read is off ("never stall an HTTP/2 channel"): this one is ending.
+   */
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+    if (!ended) {
+      super.channelReadComplete(ctx);
+      return;
+    }
+    flush(ctx);
+    ctx.fireChannelReadComplete();
   }
 
   /**
