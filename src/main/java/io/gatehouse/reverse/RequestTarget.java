@@ -14,9 +14,18 @@ import java.util.Locale;
  */
 record RequestTarget(String host, String authority, String path, String originForm, boolean absoluteForm) {
 
-  /** Null when the target is unusable. */
+  /**
+   * Null when the target is unusable. A fragment ({@code #...}) is not part of a request target
+   * (RFC 9112 §3.2; clients keep it to themselves, RFC 9110 §4.2.5): it is dropped, as the forward
+   * proxy drops it, so the path routed and sent on is the one an origin would serve, whatever it
+   * makes of a {@code #}.
+   */
   static RequestTarget of(HttpRequest request) {
     String uri = request.uri();
+    int hash = uri.indexOf('#');
+    if (hash >= 0) {
+      uri = uri.substring(0, hash);
+    }
     if (uri.startsWith("/")) {
       String authority = MessageFields.of(request).get(HttpHeaderNames.HOST);
       return new RequestTarget(hostOf(authority), authority, pathOf(uri), uri, false);

@@ -155,6 +155,17 @@ class RoutingTest {
     assertThat(exact.lastRequest().uri()).isEqualTo("/admin");
   }
 
+  /** A fragment is the client's own (RFC 9110 §4.2.5): dropped before routing, never sent on. */
+  @Test
+  void a_fragment_is_dropped_before_routing() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET /v2/y?q=1#/../../admin HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().header("X-Upstream")).isEqualTo("exact-v2");
+    }
+    FakeUpstream v2 = upstreams.stream().filter(u -> u.name().equals("exact-v2")).findFirst().orElseThrow();
+    assertThat(v2.lastRequest().uri()).isEqualTo("/v2/y?q=1");
+  }
+
   @Test
   void round_robin_alternates_between_two_endpoints() throws Exception {
     List<String> seen = new ArrayList<>();
