@@ -101,28 +101,25 @@ class MaxForwardsTest {
   @Test
   void traceAndOptionsWithHopsLeftReachTheUpstreamWithOneFewer() throws Exception {
     try (RawHttpClient client = proxy.connect()) {
-      client.send("TRACE /t HTTP/1.1\r\nHost: app.test\r\nMax-Forwards: 1\r\n\r\n");
-      assertThat(client.readResponse().status()).isEqualTo(200);
-      assertThat(upstream.lastRequest().header("Max-Forwards")).isEqualTo("0");
-      client.send("OPTIONS /o HTTP/1.1\r\nHost: app.test\r\nMax-Forwards: 10\r\n\r\n");
-      assertThat(client.readResponse().status()).isEqualTo(200);
-      assertThat(upstream.lastRequest().header("Max-Forwards")).isEqualTo("9");
-      client.send("OPTIONS /big HTTP/1.1\r\nHost: app.test\r\nMax-Forwards: 99999999999999999999999\r\n\r\n");
-      assertThat(client.readResponse().status()).isEqualTo(200);
-      assertThat(upstream.lastRequest().header("Max-Forwards")).isEqualTo(Long.toString(Long.MAX_VALUE - 1));
+      assertThat(relayedValue(client, "TRACE", "1")).isEqualTo("0");
+      assertThat(relayedValue(client, "OPTIONS", "10")).isEqualTo("9");
+      assertThat(relayedValue(client, "OPTIONS", "99999999999999999999999")).isEqualTo(Long.toString(Long.MAX_VALUE - 1));
     }
   }
 
   @Test
   void otherMethodsAndUnreadableValuesPassUnchanged() throws Exception {
     try (RawHttpClient client = proxy.connect()) {
-      client.send("GET /g HTTP/1.1\r\nHost: app.test\r\nMax-Forwards: 0\r\n\r\n");
-      assertThat(client.readResponse().status()).isEqualTo(200);
-      assertThat(upstream.lastRequest().header("Max-Forwards")).isEqualTo("0");
-      client.send("TRACE /t HTTP/1.1\r\nHost: app.test\r\nMax-Forwards: -1\r\n\r\n");
-      assertThat(client.readResponse().status()).isEqualTo(200);
-      assertThat(upstream.lastRequest().header("Max-Forwards")).isEqualTo("-1");
+      assertThat(relayedValue(client, "GET", "0")).isEqualTo("0");
+      assertThat(relayedValue(client, "TRACE", "-1")).isEqualTo("-1");
     }
     assertThat(upstream.requests()).hasSize(2);
+  }
+
+  /** Sends {@code method} with {@code Max-Forwards: value}; returns the value the upstream got. */
+  private String relayedValue(RawHttpClient client, String method, String value) throws Exception {
+    client.send(method + " /m HTTP/1.1\r\nHost: app.test\r\nMax-Forwards: " + value + "\r\n\r\n");
+    assertThat(client.readResponse().status()).as(method + " " + value).isEqualTo(200);
+    return upstream.lastRequest().header("Max-Forwards");
   }
 }
