@@ -18,8 +18,10 @@ import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.function.LongSupplier;
@@ -57,6 +59,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    * (RFC 9112 §9.6), as a relayed response does ({@link Framing#clientKeepAlive}).
    */
   private boolean clientAsksClose;
+  /**
+   * The request in progress is HTTP/1.0: a local reply that keeps the connection says so
+   * ({@code Connection: keep-alive}, RFC 9112 §C.2.2), as a relayed response does.
+   */
+  private boolean clientHttp10;
   private RequestInfo current;
   /** Drain, half-close and closing of the connection; knows whether it is lingering (input dropped). */
   private ClientConnection closing;
@@ -146,6 +153,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     context = contexts.get();
     clientAsksClose = !RequestChecks.keepsConnection(request);
+    clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && RequestChecks.announcesBody(request));
     current = RequestInfo.of(request, http2, clock().getAsLong(), context.observer().needsRefererAndUserAgent());
     RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
@@ -262,6 +270,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   private boolean sendReply(Reason reason, String detail, boolean close, java.util.function.Consumer<FullHttpResponse> decorate,
       long bytesIn, long upstreamNanos) {
     FullHttpResponse response = LocalReply.build(channel.alloc(), reason.status(), detail, close);
+    if (!close && clientHttp10) {
+      response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
     if (decorate != null) {
       decorate.accept(response);
     }

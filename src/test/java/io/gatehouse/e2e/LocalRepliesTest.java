@@ -157,4 +157,18 @@ class LocalRepliesTest {
       assertThat(client.readAllUntilClose()).isEmpty();
     }
   }
+
+  /** An HTTP/1.0 client that asks to keep its connection is told it is kept (RFC 9112 §C.2.2), and it is. */
+  @Test
+  void aLocalReplyToAnHttp10KeepAliveClientSaysKeepAlive() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET / HTTP/1.0\r\nHost: nowhere.test\r\nConnection: keep-alive\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(404);
+      assertThat(response.header("Connection")).isEqualToIgnoringCase("keep-alive");
+      upstream.respond(head -> Reply.ok());
+      client.send("GET / HTTP/1.1\r\nHost: ok.test\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(200);
+    }
+  }
 }
