@@ -2,6 +2,7 @@ package io.gatehouse.reverse;
 
 import io.gatehouse.http.MessageFields;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import java.util.Locale;
 
@@ -9,6 +10,7 @@ import java.util.Locale;
  * The host and path a reverse request is routed by: from the Host header for origin-form targets,
  * from the target itself for absolute-form ones (RFC 9112 §3.2.2, which then wins over Host).
  *
+ * @param path the path routed by ({@code /} for OPTIONS's asterisk-form)
  * @param originForm the target to send upstream
  * @param absoluteForm whether the client sent an absolute-form target (its authority then replaces Host)
  */
@@ -31,8 +33,13 @@ record RequestTarget(String host, String authority, String path, String originFo
       return new RequestTarget(hostOf(authority), authority, pathOf(uri), uri, false);
     }
     if ("*".equals(uri)) {
+      // RFC 9112 §3.2.4: the asterisk-form is only OPTIONS's, asking about the server as a whole:
+      // it is routed as the host's root and goes on as "*" to the server that answers for it.
+      if (!HttpMethod.OPTIONS.equals(request.method())) {
+        return null;
+      }
       String authority = MessageFields.of(request).get(HttpHeaderNames.HOST);
-      return new RequestTarget(hostOf(authority), authority, "*", uri, false);
+      return new RequestTarget(hostOf(authority), authority, "/", uri, false);
     }
     String lower = uri.length() > 8 ? uri.substring(0, 8).toLowerCase(Locale.ROOT) : uri.toLowerCase(Locale.ROOT);
     int schemeEnd = lower.startsWith("http://") ? 7 : lower.startsWith("https://") ? 8 : -1;
@@ -57,7 +64,7 @@ record RequestTarget(String host, String authority, String path, String originFo
 
   /** This target with its path normalized (see {@link PathNormalizer}); the same when already normal. */
   RequestTarget normalized() {
-    if ("*".equals(path)) {
+    if ("*".equals(originForm)) {
       return this;
     }
     String normal = PathNormalizer.normalize(path);

@@ -166,6 +166,24 @@ class RoutingTest {
     assertThat(v2.lastRequest().uri()).isEqualTo("/v2/y?q=1");
   }
 
+  /**
+   * RFC 9112 §3.2.4: {@code OPTIONS *} asks about the server as a whole: routed as the host's root,
+   * sent on as {@code *}. Another method cannot use the asterisk-form: 400, then close.
+   */
+  @Test
+  void options_asterisk_is_routed_as_the_hosts_root_and_other_methods_cannot_use_it() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("OPTIONS * HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(200);
+      client.send("GET * HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(400);
+      assertThat(client.readAllUntilClose()).isEmpty();
+    }
+    FakeUpstream exact = upstreams.stream().filter(u -> u.name().equals("exact")).findFirst().orElseThrow();
+    assertThat(exact.lastRequest().method()).isEqualTo("OPTIONS");
+    assertThat(exact.lastRequest().uri()).isEqualTo("*");
+  }
+
   @Test
   void round_robin_alternates_between_two_endpoints() throws Exception {
     List<String> seen = new ArrayList<>();
