@@ -62,7 +62,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     settings = currentSettings.get();
     long startNanos = clock().getAsLong();
     boolean connect = HttpMethod.CONNECT.equals(request.method());
-    ForwardTarget.Parsed parsed = connect ? ForwardTarget.connect(request.uri()) : ForwardTarget.absolute(targetUri(request));
+    ForwardTarget.Parsed parsed = connect ? ForwardTarget.connect(request.uri()) : ForwardTarget.absolute(targetUri(request), HttpMethod.OPTIONS.equals(request.method()));
     if (parsed.target() == null) {
       Reason reason = parsed.problem() == ForwardTarget.Problem.UNSUPPORTED_SCHEME ? Reason.NOT_IMPLEMENTED : Reason.MALFORMED;
       reply(reason, parsed.detail(), connect || expectsContinue(request));
@@ -188,10 +188,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       ConnectTunnel.open(channel, this, context, settings, pools, request, info.user, info.rule, target, usable, startNanos);
       return;
     }
-    // RFC 9112 §3.2.1: origins get origin-form; §3.2.4: an OPTIONS of a URI without a path or a
-    // query asks about the server itself, and the last proxy sends it as "*".
-    request.setUri(HttpMethod.OPTIONS.equals(request.method()) && ForwardTarget.hasEmptyPath(targetUri(request))
-        ? "*" : target.originForm());
+    request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form (§3.2.4: or "*")
     // RFC 9112 §3.2.2: the proxy replaces Host with the target URI's authority (userinfo dropped).
     MessageFields fields = MessageFields.of(request);
     fields.set(HttpHeaderNames.HOST, target.hostHeader());

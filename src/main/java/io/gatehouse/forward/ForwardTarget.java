@@ -7,7 +7,8 @@ import java.util.Locale;
  * CONNECT authority-form target (§3.2.3). Host names are lower-cased without a trailing dot; IPv6
  * literals are kept without brackets.
  *
- * @param originForm path and query for the origin ({@code /} when the URI had none); null for CONNECT
+ * @param originForm path and query for the origin ({@code /} when the URI had none, {@code *} for such
+ *     an OPTIONS); null for CONNECT
  */
 record ForwardTarget(String host, int port, String originForm) {
 
@@ -32,8 +33,12 @@ record ForwardTarget(String host, int port, String originForm) {
     return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
   }
 
-  /** Parses the request-target of a non-CONNECT request on a forward listener. */
-  static Parsed absolute(String uri) {
+  /**
+   * Parses the request-target of a non-CONNECT request on a forward listener. For an
+   * {@code options} request, a URI without a path or a query asks about the origin server itself:
+   * its origin-form is {@code *} (RFC 9112 §3.2.4, sent so by the last proxy).
+   */
+  static Parsed absolute(String uri, boolean options) {
     if (uri.startsWith("/") || uri.equals("*")) {
       return Parsed.fail(Problem.ORIGIN_FORM, "a forward proxy needs an absolute URI (http://host/path), got '"
           + clip(uri) + "'");
@@ -57,7 +62,8 @@ record ForwardTarget(String host, int port, String originForm) {
     if (at >= 0) {
       authority = authority.substring(at + 1); // RFC 9110 §4.2.4: userinfo is never sent on
     }
-    String path = end < uri.length() && uri.charAt(end) != '#' ? uri.substring(end) : "/";
+    boolean noPath = end == uri.length() || uri.charAt(end) == '#';
+    String path = noPath ? (options ? "*" : "/") : uri.substring(end);
     int hash = path.indexOf('#');
     if (hash >= 0) {
       path = path.substring(0, hash); // fragments are not part of a request target
@@ -70,19 +76,6 @@ record ForwardTarget(String host, int port, String originForm) {
       return parsed;
     }
     return new Parsed(new ForwardTarget(parsed.target().host(), parsed.target().port(), path), null, null);
-  }
-
-  /**
-   * Whether an absolute URI has an empty path and no query ({@code http://host:port}, a fragment
-   * aside): for an OPTIONS, the asterisk-form of RFC 9112 §3.2.4.
-   */
-  static boolean hasEmptyPath(String absoluteUri) {
-    int colon = absoluteUri.indexOf("://");
-    int end = colon < 0 ? 0 : colon + 3;
-    while (end < absoluteUri.length() && "/?#".indexOf(absoluteUri.charAt(end)) < 0) {
-      end++;
-    }
-    return colon >= 0 && (end == absoluteUri.length() || absoluteUri.charAt(end) == '#');
   }
 
   /** Parses a CONNECT target: {@code host:port}, the port required (RFC 9110 §9.3.6). */

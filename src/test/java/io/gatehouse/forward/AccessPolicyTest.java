@@ -69,7 +69,7 @@ class AccessPolicyTest {
       "http://[::1]:81/x#frag,          ::1,         81,   /x",
       "HTTP://example.com/,             example.com, 80,   /"})
   void absoluteTargets(String uri, String host, int port, String originForm) {
-    ForwardTarget t = ForwardTarget.absolute(uri).target();
+    ForwardTarget t = ForwardTarget.absolute(uri, false).target();
     assertThat(t).isEqualTo(new ForwardTarget(host, port, originForm));
   }
 
@@ -79,7 +79,7 @@ class AccessPolicyTest {
       "https://example.com/, UNSUPPORTED_SCHEME", "http://exa mple/, BAD_AUTHORITY", "http://:80/, BAD_AUTHORITY",
       "http://example.com:70000/, BAD_AUTHORITY", "http://[zz]/, BAD_AUTHORITY", "example.com, BAD_AUTHORITY"})
   void badAbsoluteTargets(String uri, ForwardTarget.Problem problem) {
-    assertThat(ForwardTarget.absolute(uri).problem()).isEqualTo(problem);
+    assertThat(ForwardTarget.absolute(uri, false).problem()).isEqualTo(problem);
   }
 
   @ParameterizedTest
