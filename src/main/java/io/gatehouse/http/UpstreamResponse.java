@@ -201,15 +201,7 @@ public class UpstreamResponse extends DefaultHttpResponse {
 
   /** Whether the upstream sent a {@code Date} field. */
   public boolean hasDate() {
-    if (headers != null) {
-      return headers.contains(HttpHeaderNames.DATE);
-    }
-    for (int i = 0; i < head.fieldCount(); i++) {
-      if (head.nameEnd(i) - head.nameStart(i) == 4 && head.nameIs(bytes, i, "date")) {
-        return true;
-      }
-    }
-    return false;
+    return headers != null ? headers.contains(HttpHeaderNames.DATE) : hasField("date");
   }
 
   private boolean hasField(String lowerName) {
