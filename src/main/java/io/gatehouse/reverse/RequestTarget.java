@@ -62,12 +62,18 @@ record RequestTarget(String host, String authority, String path, String originFo
     return q < 0 ? originForm : originForm.substring(0, q);
   }
 
-  /** This target with its path normalized (see {@link PathNormalizer}); the same when already normal. */
+  /**
+   * This target with its path normalized (see {@link PathNormalizer}); the same when already normal;
+   * null when the path's percent-encoding is malformed.
+   */
   RequestTarget normalized() {
     if ("*".equals(originForm)) {
       return this;
     }
     String normal = PathNormalizer.normalize(path);
+    if (normal == null) {
+      return null;
+    }
     if (normal.equals(path)) {
       return this;
     }

@@ -58,6 +58,10 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
       return;
     }
     target = target.normalized();
+    if (target == null) {
+      reply(Reason.MALFORMED, "bad percent-encoding in the request target", true);
+      return;
+    }
     RouteTable table = routing.get().table(context.listenerName());
     Route route = table == null ? null : table.match(target.host(), target.path());
     if (route == null) {
@@ -123,7 +127,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     }
     target = target.normalized();
     RouteTable table = routing.get().table(context.listenerName());
-    Route route = table == null ? null : table.match(target.host(), target.path());
+    Route route = table == null || target == null ? null : table.match(target.host(), target.path());
     if (route != null) {
       info.route = route.name();
     }

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Routes by host (exact, {@code *.suffix}, any) and longest path prefix; balancers and weights. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -153,6 +155,33 @@ class RoutingTest {
     }
     FakeUpstream exact = upstreams.stream().filter(u -> u.name().equals("exact")).findFirst().orElseThrow();
     assertThat(exact.lastRequest().uri()).isEqualTo("/admin");
+  }
+
+  /**
+   * {@code /%76%32/} is {@code /v2/} to every origin (RFC 3986 §6.2.2.2): it is routed as such, and
+   * sent on decoded; a reserved character's encoding ({@code %2F}) stays as it came.
+   */
+  @Test
+  void an_encoded_unreserved_character_cannot_dodge_a_route_prefix() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET /%76%32/a%2Fb HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      assertThat(client.readResponse().header("X-Upstream")).isEqualTo("exact-v2");
+    }
+    FakeUpstream v2 = upstreams.stream().filter(u -> u.name().equals("exact-v2")).findFirst().orElseThrow();
+    assertThat(v2.lastRequest().uri()).isEqualTo("/v2/a%2Fb");
+  }
+
+  /** A {@code %} without two hex digits, or an encoded NUL, is no path: 400, then close, as nginx. */
+  @ParameterizedTest
+  @ValueSource(strings = {"/v2/a%zz", "/v2/a%4", "/v2/a%", "/v2/a%00b"})
+  void a_malformed_percent_encoding_is_refused(String path) throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("GET " + path + " HTTP/1.1\r\nHost: api.example.com\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.bodyAsString()).contains("percent-encoding");
+      assertThat(client.readAllUntilClose()).isEmpty();
+    }
   }
 
   /** A fragment is the client's own (RFC 9110 §4.2.5): dropped before routing, never sent on. */
