@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gatehouse.config.ConfigProblem;
+import io.gatehouse.http.HttpDate;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -97,7 +98,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       send(ctx, request, Reply.error(404, null, "not found: " + uri.path()));
       return;
     }
-    if (!allow.contains(request.method().name())) {
+    if (!permits(allow, request.method())) {
       Reply reply = Reply.error(405, null, request.method() + " not allowed on " + uri.path() + " (allowed: " + allow + ")");
       send(ctx, request, new Reply(405, reply.type(), reply.body(), allow));
       return;
@@ -120,8 +121,26 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     }
   }
 
-  /** The methods allowed on a known path, or null for an unknown one. */
+  /** Whether {@code method} is one of {@code allow}'s, compared whole ({@code POS} is not {@code POST}). */
+  static boolean permits(String allow, HttpMethod method) {
+    for (String m : allow.split(", ")) {
+      if (m.equals(method.name())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The methods allowed on a known path, or null for an unknown one. Every resource that answers
+   * GET answers HEAD (RFC 9110 §9.1): monitors that probe {@code /health} with HEAD get its status.
+   */
   static String allowed(List<String> p) {
+    String allow = methodsOf(p);
+    return allow == null || !allow.startsWith("GET") ? allow : allow.replace("GET", "GET, HEAD");
+  }
+
+  private static String methodsOf(List<String> p) {
     int n = p.size();
     if (n == 1 && (p.get(0).equals("metrics") || p.get(0).equals("health") || p.get(0).equals("ready"))) {
       return "GET";
@@ -161,7 +180,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private void handle(ChannelHandlerContext ctx, FullHttpRequest request, List<String> p, String body, String wait,
       String client) {
     String what = String.join("/", p);
-    boolean change = !request.method().equals(HttpMethod.GET);
+    boolean change = !request.method().equals(HttpMethod.GET) && !request.method().equals(HttpMethod.HEAD);
     Reply reply;
     try {
       reply = dispatch(ctx, request, p, body, wait, client);
@@ -365,13 +384,17 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   }
 
   private static void send(ChannelHandlerContext ctx, FullHttpRequest request, Reply reply) {
+    byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
+    // A HEAD is answered with the head a GET would get, its Content-Length included (RFC 9110 §9.3.2).
+    boolean head = request.method().equals(HttpMethod.HEAD);
     FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-        HttpResponseStatus.valueOf(reply.status()), Unpooled.wrappedBuffer(reply.body().getBytes(StandardCharsets.UTF_8)));
+        HttpResponseStatus.valueOf(reply.status()), head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(body));
     // The dashboard reads these in a browser: never cached (RFC 9111 §5.2.2.5), never sniffed.
     response.headers().set(HttpHeaderNames.CONTENT_TYPE, reply.type())
-        .setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes())
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
         .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_STORE)
-        .set("X-Content-Type-Options", "nosniff");
+        .set("X-Content-Type-Options", "nosniff")
+        .set(HttpHeaderNames.DATE, HttpDate.now().value());
     if (reply.allow() != null) {
       response.headers().set(HttpHeaderNames.ALLOW, reply.allow());
     }

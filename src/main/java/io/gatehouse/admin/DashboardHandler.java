@@ -1,5 +1,6 @@
 package io.gatehouse.admin;
 
+import io.gatehouse.http.HttpDate;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -77,7 +78,8 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
         .set(HttpHeaderNames.CONTENT_SECURITY_POLICY, DashboardAssets.CONTENT_SECURITY_POLICY)
         .set(X_CONTENT_TYPE_OPTIONS, "nosniff")
         .set(HttpHeaderNames.X_FRAME_OPTIONS, "DENY")
-        .set(REFERRER_POLICY, "no-referrer");
+        .set(REFERRER_POLICY, "no-referrer")
+        .set(HttpHeaderNames.DATE, HttpDate.now().value());
     if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
       response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
     }

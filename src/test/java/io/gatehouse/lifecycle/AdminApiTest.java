@@ -226,7 +226,7 @@ class AdminApiTest {
 
         Answer wrongMethod = call(server, "DELETE", "/api/v1/clusters/blue", null);
         assertThat(wrongMethod.status()).isEqualTo(405);
-        assertThat(wrongMethod.raw().headers().firstValue("allow")).hasValue("GET");
+        assertThat(wrongMethod.raw().headers().firstValue("allow")).hasValue("GET, HEAD");
         assertThat(call(server, "GET", "/api/v1/nothing", null).status()).isEqualTo(404);
 
         HttpResponse<String> noToken = http.send(HttpRequest.newBuilder(
@@ -244,6 +244,47 @@ class AdminApiTest {
         assertThat(problem.get("line").asInt()).isEqualTo(5);
         assertThat(problem.get("path").asText()).isEqualTo("clusters[0].balancer");
         assertThat(server.generation()).isEqualTo(generation);
+      } finally {
+        server.close();
+      }
+    }
+  }
+
+  /**
+   * RFC 9110 §9.1: every resource that answers GET answers HEAD, with the head a GET would get
+   * (monitors probe /health and /ready that way); a method is compared whole, so {@code POS} is not
+   * a reload. Every answer carries Date (§6.6.1).
+   */
+  @Test
+  void head_is_answered_where_get_is_and_a_method_is_compared_whole() throws Exception {
+    try (FakeUpstream a = FakeUpstream.start("a"); FakeUpstream b = FakeUpstream.start("b");
+        FakeUpstream green = FakeUpstream.start("green")) {
+      GatehouseServer server = GatehouseServer.start(ConfigLoader.load(write("", a, b, green)));
+      try {
+        for (String path : List.of("/health", "/ready", "/metrics", "/api/v1/clusters", "/api/v1/routes")) {
+          Answer get = call(server, "GET", path, null);
+          Answer head = call(server, "HEAD", path, null);
+          assertThat(head.status()).as(path).isEqualTo(200);
+          assertThat(head.raw().body()).as(path).isEmpty();
+          assertThat(head.raw().headers().firstValue("content-type")).as(path)
+              .isEqualTo(get.raw().headers().firstValue("content-type"));
+          if (!path.equals("/metrics")) { // the metrics' text moves between two scrapes
+            assertThat(head.raw().headers().firstValueAsLong("content-length")).as(path)
+                .hasValue(get.raw().body().getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+          }
+          assertThat(head.raw().headers().firstValue("date")).as(path).isPresent();
+        }
+        Answer headOnAction = call(server, "HEAD", "/api/v1/reload", null);
+        assertThat(headOnAction.status()).isEqualTo(405);
+        assertThat(headOnAction.raw().headers().firstValue("allow")).hasValue("POST");
+
+        long generation = server.generation();
+        for (String partial : List.of("POS", "OST", "P")) {
+          Answer answer = call(server, partial, "/api/v1/reload", null);
+          assertThat(answer.status()).as(partial).isEqualTo(405);
+        }
+        assertThat(server.generation()).isEqualTo(generation);
+        assertThat(call(server, "GE", "/api/v1/config", null).status()).isEqualTo(405);
       } finally {
         server.close();
       }
@@ -314,7 +355,7 @@ class AdminApiTest {
     }
     await().atMost(Duration.ofSeconds(10)).until(() ->
         call(server, "GET", "/api/v1/listeners", null).body().get(0).get("connections").asLong() == 0);
-    assertThat(call(server, "POST", "/api/v1/listeners", "").raw().headers().firstValue("allow")).hasValue("GET");
+    assertThat(call(server, "POST", "/api/v1/listeners", "").raw().headers().firstValue("allow")).hasValue("GET, HEAD");
   }
 
   @Test
