@@ -69,7 +69,10 @@ final class ChunkedBody {
     return read > 0 || framer.inTrailer() ? MORE : NEED_BYTES;
   }
 
-  /** Adds the trailer fields in {@code buf[from, to)} (already checked by the framer) to {@code trailers}. */
+  /**
+   * Adds the trailer fields in {@code buf[from, to)} (already checked by the framer) to {@code trailers},
+   * but for those {@link TrailerFields} drops.
+   */
   private static void trailers(ByteBuf buf, int from, int to, HttpHeaders trailers) {
     int line = from;
     while (line < to) {
@@ -79,8 +82,9 @@ final class ChunkedBody {
       }
       int colon = buf.indexOf(line, cr, (byte) ':');
       String name = buf.toString(line, colon - line, StandardCharsets.ISO_8859_1);
-      String value = buf.toString(colon + 1, cr - colon - 1, StandardCharsets.ISO_8859_1).strip();
-      trailers.add(name, value);
+      if (TrailerFields.forwarded(name)) {
+        trailers.add(name, buf.toString(colon + 1, cr - colon - 1, StandardCharsets.ISO_8859_1).strip());
+      }
       line = cr + 2;
     }
   }

@@ -103,6 +103,7 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
       LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
       try {
         copyFields(headers, last.trailingHeaders());
+        TrailerFields.strip(last.trailingHeaders());
       } catch (RuntimeException e) {
         refuse(ctx, e);
         return;

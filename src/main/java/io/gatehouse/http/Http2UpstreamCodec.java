@@ -267,6 +267,7 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
       // Trailers (§8.1): the frame codec let them through only with END_STREAM.
       LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, HEADERS);
       copyPlainFields(headers, last.trailingHeaders());
+      TrailerFields.strip(last.trailingHeaders());
       ctx.fireChannelRead(last);
       return;
     }

@@ -6,6 +6,7 @@ import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.GeneratedBody;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawOrigin;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.Reply;
@@ -83,6 +84,45 @@ class StreamingTest {
     assertThat(received.bodyAsString()).isEqualTo("hello world");
     assertThat(received.header("Transfer-Encoding")).isEqualToIgnoringCase("chunked");
     assertThat(received.trailers().get("X-Sum")).isEqualTo("42");
+  }
+
+  /**
+   * RFC 9110 §6.5.1: a trailer section cannot frame, route or authenticate the message; fields that
+   * would (or that the proxy writes for the next hop) are dropped, the others go on, and the body's
+   * framing is untouched.
+   */
+  @Test
+  void trailer_fields_that_frame_route_or_authenticate_are_dropped() throws Exception {
+    try (RawHttpClient client = proxy.connect()) {
+      client.send("POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+          + "5\r\nhello\r\n0\r\nContent-Length: 50\r\nTransfer-Encoding: gzip\r\nHost: admin.internal\r\n"
+          + "X-Forwarded-For: 10.0.0.1\r\nProxy-Authorization: Basic YTpi\r\nConnection: close\r\nX-Sum: 42\r\n\r\n");
+      assertThat(client.readResponse().status()).isEqualTo(200);
+    }
+    RecordedRequest received = upstream.lastRequest();
+    assertThat(received.bodyAsString()).isEqualTo("hello");
+    assertThat(received.trailers().names()).containsExactly("X-Sum");
+  }
+
+  @Test
+  void a_response_trailer_section_is_filtered_the_same_way() throws Exception {
+    // Raw bytes: FakeUpstream's encoder would refuse to write these trailer fields at all.
+    try (RawOrigin origin = new RawOrigin("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\none\r\n"
+            + "0\r\nContent-Length: 99\r\nVia: 1.1 evil\r\nWWW-Authenticate: Basic\r\nX-Checksum: abc\r\n\r\n");
+        ProxyUnderTest raw = ProxyUnderTest.start("""
+            listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
+            routes: [ { name: all, cluster: raw } ]
+            clusters: [ { name: raw, endpoints: ["127.0.0.1:${PORT}"] } ]
+            """, Map.of("PORT", Integer.toString(origin.port())));
+        RawHttpClient client = raw.connect()) {
+      client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+      RawResponse response = client.readResponse();
+      assertThat(response.bodyAsString()).isEqualTo("one");
+      assertThat(response.trailer("X-Checksum")).isEqualTo("abc");
+      assertThat(response.trailer("Content-Length")).isNull();
+      assertThat(response.trailer("Via")).isNull();
+      assertThat(response.trailer("WWW-Authenticate")).isNull();
+    }
   }
 
   @Test

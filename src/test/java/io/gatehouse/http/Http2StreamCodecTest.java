@@ -83,9 +83,12 @@ class Http2StreamCodecTest {
   void trailersBecomeTheLastPart() {
     channel.writeInbound(new DefaultHttp2HeadersFrame(request("POST", "/up"), false));
     channel.readInbound();
-    channel.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().add("x-sum", "1"), true));
+    channel.writeInbound(new DefaultHttp2HeadersFrame(
+        new DefaultHttp2Headers().add("x-sum", "1").add("x-forwarded-for", "10.0.0.1").add("authorization", "Basic YTpi"), true));
     LastHttpContent last = channel.readInbound();
     assertThat(last.trailingHeaders().get("x-sum")).isEqualTo("1");
+    assertThat(last.trailingHeaders().names()).as("RFC 9110 §6.5.1: no routing or authentication in trailers")
+        .containsExactly("x-sum");
   }
 
   @Test

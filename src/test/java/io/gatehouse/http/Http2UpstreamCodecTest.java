@@ -114,9 +114,11 @@ class Http2UpstreamCodecTest {
     assertThat(part.content().toString(StandardCharsets.US_ASCII)).isEqualTo("body");
     part.release();
 
-    stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().add("grpc-status", "0"), true));
+    stream.writeInbound(new DefaultHttp2HeadersFrame(
+        new DefaultHttp2Headers().add("grpc-status", "0").add("via", "1.1 evil").add("www-authenticate", "Basic"), true));
     LastHttpContent last = stream.readInbound();
     assertThat(last.trailingHeaders().get("grpc-status")).isEqualTo("0");
+    assertThat(last.trailingHeaders().names()).as("RFC 9110 §6.5.1, TrailerFields").containsExactly("grpc-status");
   }
 
   @Test
