@@ -1,10 +1,10 @@
 package io.gatehouse.admin;
 
-import io.gatehouse.http.HttpDate;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DateFormatter;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -79,7 +79,7 @@ final class DashboardHandler extends ChannelInboundHandlerAdapter {
         .set(X_CONTENT_TYPE_OPTIONS, "nosniff")
         .set(HttpHeaderNames.X_FRAME_OPTIONS, "DENY")
         .set(REFERRER_POLICY, "no-referrer")
-        .set(HttpHeaderNames.DATE, HttpDate.now().value());
+        .set(HttpHeaderNames.DATE, DateFormatter.format(new java.util.Date()));
     if (!response.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
       response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, response.content().readableBytes());
     }

@@ -89,14 +89,16 @@ final class ClusterBinder {
   private static List<EndpointConfig> endpoints(Section s) {
     Problems problems = s.problems();
     Set<HostPort> seen = new HashSet<>();
+    int[] listed = {0}; // entries written, valid or not: a list of bad entries is not "empty"
     List<EndpointConfig> endpoints = s.items("endpoints", List.of(), (n, p) -> {
+      listed[0]++;
       EndpointConfig e = endpoint(n, p, problems, s.baseDir());
       if (e != null && e.address() != null && !seen.add(e.address())) {
         problems.add(n.pos(), p, "duplicate endpoint " + e.address() + " (expected: each address once per cluster)");
       }
       return e;
     });
-    if (endpoints.isEmpty()) {
+    if (endpoints.isEmpty() && listed[0] == 0) {
       if (s.has("endpoints")) {
         s.problem("endpoints", "empty (expected: at least one endpoint)");
       } else {

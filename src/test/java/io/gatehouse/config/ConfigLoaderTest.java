@@ -125,6 +125,21 @@ class ConfigLoaderTest {
             + " HTTP/1.1; expected: protocol h2, or no pingInterval)");
   }
 
+  /** A list whose only entries are wrong is reported entry by entry, not also as "empty". */
+  @Test
+  void endpointListOfBadEntriesIsNotCalledEmpty() {
+    String yaml = """
+        listeners: [ { name: web, bind: 127.0.0.1:8080, mode: reverse } ]
+        routes: [ { name: r, cluster: app } ]
+        clusters:
+          - { name: app, endpoints: ["h:0"] }
+          - { name: none, endpoints: [] }
+        """;
+    assertThat(problems(yaml)).containsExactly(
+        "test.yaml:4:30: clusters[0].endpoints[0]: port 0 in 'h:0' (expected: 1..65535)",
+        "test.yaml:5:30: clusters[1].endpoints: empty (expected: at least one endpoint)");
+  }
+
   @Test
   void unknownTopLevelKey() {
     assertThat(problems(REVERSE + "listners: []\n"))
