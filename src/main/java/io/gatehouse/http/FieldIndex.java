@@ -110,9 +110,19 @@ final class FieldIndex {
   }
 
   /**
-   * RFC 9110 §5.5: the value written at {@code a[from, to)} has no control byte but HTAB, and no DEL
-   * (in an HTTP/1 head a CR or LF would make a line of its own).
+   * RFC 9110 §5.5: {@code value} has no control byte but HTAB, and no DEL (in an HTTP/1 head a CR
+   * or LF would make a line of its own; HPACK carries any octet, RFC 9113 §8.2.1).
    */
+  static void checkValue(CharSequence value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c > 0xff || !HeadParser.FIELD_VCHAR[c]) {
+        throw new IllegalArgumentException("control byte in a field value (RFC 9110 §5.5)");
+      }
+    }
+  }
+
+  /** The same check on the value written at {@code a[from, to)}. */
   static void checkValue(byte[] a, int from, int to) {
     for (int i = from; i < to; i++) {
       if (!HeadParser.FIELD_VCHAR[a[i] & 0xff]) {

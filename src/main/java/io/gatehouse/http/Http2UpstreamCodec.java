@@ -266,7 +266,14 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
     if (finalResponse) {
       // Trailers (§8.1): the frame codec let them through only with END_STREAM.
       LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER, HEADERS);
-      copyPlainFields(headers, last.trailingHeaders());
+      try {
+        copyPlainFields(headers, last.trailingHeaders());
+      } catch (IllegalArgumentException e) {
+        // The head went on already: the response is cut, as when an HTTP/1.1 upstream's trailer
+        // section is malformed (the client's connection closes; nothing of the trailers reaches it).
+        ctx.close();
+        return;
+      }
       TrailerFields.strip(last.trailingHeaders());
       ctx.fireChannelRead(last);
       return;
@@ -283,7 +290,12 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
       }
       DefaultHttpResponse interim = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code),
           HEADERS.newHeaders());
-      copyPlainFields(headers, interim.headers());
+      try {
+        copyPlainFields(headers, interim.headers());
+      } catch (IllegalArgumentException e) {
+        malformed(ctx, e.getMessage());
+        return;
+      }
       ctx.fireChannelRead(interim);
       ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
       return;
@@ -324,11 +336,17 @@ public final class Http2UpstreamCodec extends ChannelDuplexHandler {
     return code < 100 ? -1 : code;
   }
 
-  /** Regular fields of an HTTP/2 header block (the frame codec checked them, §8.2), pseudo-headers left out. */
+  /**
+   * Regular fields of an HTTP/2 header block, pseudo-headers left out. The frame codec checked the
+   * names (§8.2); a value is checked here, as an HTTP/1.1 client's head will carry it.
+   *
+   * @throws IllegalArgumentException for a value with a control byte (a CR or LF would split it)
+   */
   private static void copyPlainFields(Http2Headers from, HttpHeaders to) {
     for (Map.Entry<CharSequence, CharSequence> field : from) {
       CharSequence name = field.getKey();
       if (name.length() > 0 && name.charAt(0) != ':') {
+        FieldIndex.checkValue(field.getValue());
         to.add(name, field.getValue());
       }
     }

@@ -176,6 +176,31 @@ class Http2UpstreamCodecTest {
     }
   }
 
+  /**
+   * HPACK carries any octet; an interim response or a trailer section goes to an HTTP/1.1 client as
+   * lines of its own, so a CR, LF or NUL there is refused as in the final head: an interim response
+   * is a 502; trailers come after the head went on, so the response is cut (the stream closes).
+   */
+  @Test
+  void interim_and_trailer_values_an_http1_head_cannot_carry_are_refused() {
+    EmbeddedChannel interim = new EmbeddedChannel(new Http2UpstreamCodec(false));
+    interim.writeInbound(new DefaultHttp2HeadersFrame(
+        new DefaultHttp2Headers(false).status("103").add("link", "</a>\r\nset-cookie: injected=1")));
+    HttpResponse bad = interim.readInbound();
+    assertThat(bad.decoderResult().isFailure()).isTrue();
+    assertThat(bad.status().code()).isEqualTo(502);
+    interim.finishAndReleaseAll();
+
+    EmbeddedChannel trailers = new EmbeddedChannel(new Http2UpstreamCodec(false));
+    trailers.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("200")));
+    assertThat((Object) trailers.readInbound()).isInstanceOf(HttpResponse.class);
+    trailers.writeInbound(new DefaultHttp2HeadersFrame(
+        new DefaultHttp2Headers(false).add("grpc-status", "0\r\nx-injected: 1"), true));
+    assertThat((Object) trailers.readInbound()).as("no trailers passed on").isNull();
+    assertThat(trailers.isOpen()).as("the stream is cut").isFalse();
+    trailers.finishAndReleaseAll();
+  }
+
   @Test
   void a_response_without_a_valid_status_is_malformed() {
     stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers().status("2x0")));
