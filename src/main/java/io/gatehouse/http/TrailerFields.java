@@ -14,7 +14,7 @@ import io.netty.util.AsciiString;
  * dropped where trailers are read off the wire (HTTP/1.1 chunked bodies on both legs, HTTP/2
  * trailers from clients and upstreams); every other trailer field goes on as it came.
  */
-public final class TrailerFields {
+final class TrailerFields {
   private static final AsciiString[] DROPPED = {
     HttpHeaderNames.CONTENT_LENGTH,
     HttpHeaderNames.HOST,
@@ -32,7 +32,7 @@ public final class TrailerFields {
   private TrailerFields() {}
 
   /** Removes from {@code trailers} the fields that are not passed on. */
-  public static void strip(HttpHeaders trailers) {
+  static void strip(HttpHeaders trailers) {
     if (trailers.isEmpty()) {
       return;
     }
@@ -44,7 +44,7 @@ public final class TrailerFields {
   }
 
   /** Whether a trailer field named {@code name} (any case) is passed on. */
-  public static boolean forwarded(CharSequence name) {
+  static boolean forwarded(CharSequence name) {
     if (HopByHop.isFixed(name)) {
       return false; // framing and connection control: Transfer-Encoding, Trailer, Connection, TE, ...
     }
