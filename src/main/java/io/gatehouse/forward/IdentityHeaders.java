@@ -42,8 +42,7 @@ final class IdentityHeaders {
       return;
     }
     String ip = client.getHostAddress();
-    String prior = headers.get(X_FORWARDED_FOR);
-    headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
+    ClientIdentity.addXForwardedFor(headers, ip);
     if (forwarded) {
       ClientIdentity.addForwarded(headers, ip, "http", null);
     }

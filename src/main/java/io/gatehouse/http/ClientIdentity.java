@@ -25,12 +25,17 @@ public final class ClientIdentity {
   private ClientIdentity() {}
 
   public static void addXForwarded(MessageFields headers, String ip, String proto, String host) {
-    String prior = headers.get(X_FORWARDED_FOR);
-    headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
+    addXForwardedFor(headers, ip);
     headers.set(X_FORWARDED_PROTO, proto);
     if (host != null) {
       headers.set(X_FORWARDED_HOST, host);
     }
+  }
+
+  /** Appends {@code ip} to {@code X-Forwarded-For}, every line the request came with kept in order. */
+  public static void addXForwardedFor(MessageFields headers, String ip) {
+    String prior = joined(headers, X_FORWARDED_FOR);
+    headers.set(X_FORWARDED_FOR, prior == null ? ip : prior + ", " + ip);
   }
 
   /** RFC 7239 §4: {@code for=}, {@code proto=}, {@code host=}; IPv6 quoted and bracketed (§6). */
@@ -45,7 +50,7 @@ public final class ClientIdentity {
     if (host != null && !host.isEmpty()) {
       element.append(";host=").append(quoteIfNeeded(host));
     }
-    String prior = headers.get(FORWARDED);
+    String prior = joined(headers, FORWARDED);
     headers.set(FORWARDED, prior == null ? element : prior + ", " + element);
   }
 
@@ -64,8 +69,22 @@ public final class ClientIdentity {
 
   /** Appends {@code value} ({@link #via}) to {@code Via}. */
   public static void addVia(MessageFields headers, String value) {
-    String prior = headers.get(HttpHeaderNames.VIA);
+    String prior = joined(headers, HttpHeaderNames.VIA);
     headers.set(HttpHeaderNames.VIA, prior == null ? value : prior + ", " + value);
+  }
+
+  /**
+   * Every field line named {@code name} as one list, in order (RFC 9110 §5.3): a chain sent over
+   * several lines ({@code Via: 1.0 a} then {@code Via: 1.1 b}) keeps all of its members when this
+   * proxy appends its own and sets the field once. Null when there is none.
+   */
+  private static String joined(MessageFields headers, AsciiString name) {
+    String first = headers.get(name);
+    if (first == null) {
+      return null;
+    }
+    java.util.List<String> all = headers.getAll(name);
+    return all.size() == 1 ? first : String.join(", ", all);
   }
 
   private static String quoteIfNeeded(String value) {

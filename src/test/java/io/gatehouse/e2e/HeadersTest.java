@@ -119,6 +119,25 @@ class HeadersTest {
     assertThat(received.header("Host")).isEqualTo("site.test:8080");
   }
 
+  /** RFC 9110 §5.3: a list sent over several field lines is one list; none of its members is lost. */
+  @Test
+  void a_chain_sent_over_several_field_lines_keeps_every_member() throws Exception {
+    send(proxy.port(), "GET /a HTTP/1.1\r\nHost: site.test\r\n"
+        + "X-Forwarded-For: 203.0.113.7\r\nVia: 1.0 edge\r\nX-Forwarded-For: 198.51.100.2\r\nVia: 1.1 cdn\r\n\r\n");
+    RecordedRequest received = upstream.lastRequest();
+    assertThat(received.header("X-Forwarded-For")).isEqualTo("203.0.113.7, 198.51.100.2, 127.0.0.1");
+    assertThat(received.header("Via")).isEqualTo("1.0 edge, 1.1 cdn, 1.1 gatehouse");
+
+    send(proxy.port("rfc7239"), "GET / HTTP/1.1\r\nHost: site.test\r\n"
+        + "Forwarded: for=192.0.2.60\r\nForwarded: for=192.0.2.61;proto=https\r\n\r\n");
+    assertThat(upstream.lastRequest().header("Forwarded"))
+        .isEqualTo("for=192.0.2.60, for=192.0.2.61;proto=https, for=127.0.0.1;proto=http;host=site.test");
+
+    upstream.respond(head -> Reply.ok().header("Via", "1.1 origin-cache").header("Via", "1.1 shield"));
+    assertThat(send(proxy.port(), "GET / HTTP/1.1\r\nHost: site.test\r\n\r\n").header("Via"))
+        .isEqualTo("1.1 origin-cache, 1.1 shield, 1.1 gatehouse");
+  }
+
   @Test
   void forwarded_is_added_when_configured() throws Exception {
     send(proxy.port("rfc7239"), "GET / HTTP/1.1\r\nHost: site.test\r\nForwarded: for=192.0.2.60\r\n\r\n");

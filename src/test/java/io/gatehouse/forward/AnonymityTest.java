@@ -49,9 +49,10 @@ class AnonymityTest {
   @Test
   void notAnonymousAddsViaAndXForwardedForAsSquidDoes() throws Exception {
     try (FakeUpstream origin = FakeUpstream.start("origin")) {
-      RecordedRequest seen = relay("anonymize: false\n" + RULES, origin, "X-Forwarded-For: 10.1.1.1\r\n");
+      RecordedRequest seen = relay("anonymize: false\n" + RULES, origin,
+          "X-Forwarded-For: 10.1.1.1\r\nX-Forwarded-For: 10.2.2.2\r\n");
       assertThat(seen.header("Via")).isEqualTo("1.1 gatehouse");
-      assertThat(seen.header("X-Forwarded-For")).isEqualTo("10.1.1.1, 127.0.0.1");
+      assertThat(seen.header("X-Forwarded-For")).as("every line kept, in order").isEqualTo("10.1.1.1, 10.2.2.2, 127.0.0.1");
       assertThat(seen.header("Proxy-Authorization")).isNull();
       assertThat(seen.header("Proxy-Connection")).isNull();
     }
