@@ -81,7 +81,11 @@ record RequestTarget(String host, String authority, String path, String originFo
     return new RequestTarget(host, authority, normal, normal + query, absoluteForm);
   }
 
-  /** Host without port; IPv6 literals keep their brackets. Null stays null. */
+  /**
+   * Host without port, lower-cased; IPv6 literals keep their brackets. A name's trailing dot is
+   * dropped: {@code api.example.com.} is the same DNS name as {@code api.example.com} and is routed
+   * as it (nginx strips it too). Null stays null.
+   */
   static String hostOf(String authority) {
     if (authority == null) {
       return null;
@@ -91,6 +95,10 @@ record RequestTarget(String host, String authority, String path, String originFo
       return close < 0 ? authority : authority.substring(0, close + 1).toLowerCase(Locale.ROOT);
     }
     int colon = authority.indexOf(':');
-    return (colon < 0 ? authority : authority.substring(0, colon)).toLowerCase(Locale.ROOT);
+    int end = colon < 0 ? authority.length() : colon;
+    if (end > 1 && authority.charAt(end - 1) == '.') {
+      end--;
+    }
+    return authority.substring(0, end).toLowerCase(Locale.ROOT);
   }
 }

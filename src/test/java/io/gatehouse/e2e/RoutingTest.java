@@ -90,6 +90,8 @@ class RoutingTest {
   void exact_host_beats_wildcard_and_longest_prefix_wins() throws Exception {
     assertThat(served("api.example.com", "/")).isEqualTo("exact");
     assertThat(served("API.Example.com:8080", "/v1/x")).isEqualTo("exact");
+    assertThat(served("api.example.com.", "/v2/x")).as("a fully qualified name's trailing dot").isEqualTo("exact-v2");
+    assertThat(served("api.example.com.:8080", "/")).isEqualTo("exact");
     assertThat(served("api.example.com", "/v2/users?id=1")).isEqualTo("exact-v2");
     assertThat(served("api.example.com", "/v2")).as("prefix is /v2/, not /v2").isEqualTo("exact");
   }
