@@ -59,7 +59,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     }
     target = target.normalized();
     if (target == null) {
-      reply(Reason.MALFORMED, "bad percent-encoding in the request target", true);
+      reply(Reason.MALFORMED, "bad percent-encoding in the path (a % takes two hex digits; %00 is refused)", true);
       return;
     }
     RouteTable table = routing.get().table(context.listenerName());
