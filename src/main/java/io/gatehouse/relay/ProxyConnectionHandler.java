@@ -277,8 +277,11 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       decorate.accept(response);
     }
     context.observer().localReply(reason);
+    // The body bytes the client gets, as nginx logs its own pages ($body_bytes_sent); none for a HEAD.
+    RequestInfo info = current;
+    long bodyBytes = info != null && "HEAD".equals(info.method) ? 0 : response.content().readableBytes();
     channel.writeAndFlush(response);
-    finishRequest(reason, reason.status().code(), bytesIn, 0, upstreamNanos);
+    finishRequest(reason, reason.status().code(), bytesIn, bodyBytes, upstreamNanos);
     if (close) {
       closing.linger();
     }

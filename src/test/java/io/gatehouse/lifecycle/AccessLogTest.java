@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.testing.FakeUpstream;
 import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,7 @@ class AccessLogTest {
   @Test
   void writesOneJsonLinePerExchangeIncludingLocalReplies() throws Exception {
     Path file = dir.resolve("access.log");
+    int notFoundBytes;
     try (FakeUpstream origin = FakeUpstream.start("a")) {
       GatehouseServer proxy = GatehouseServer.start(ConfigLoader.parse("""
           admin: { bind: 127.0.0.1:0 }
@@ -36,11 +38,14 @@ class AccessLogTest {
           """.formatted(file, origin.address()), "test.yaml", Map.of()));
       try (RawHttpClient client = RawHttpClient.connect(proxy.address("web").getPort())) {
         assertThat(client.send("GET /api/x HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(200);
-        assertThat(client.send("GET /other HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(404);
+        RawResponse notFound = client.send("GET /other HTTP/1.1\r\nHost: h\r\n\r\n").readResponse();
+        assertThat(notFound.status()).isEqualTo(404);
+        notFoundBytes = notFound.body().length;
+        assertThat(client.send("HEAD /other HTTP/1.1\r\nHost: h\r\n\r\n").readHead().status()).isEqualTo(404);
       } finally {
         proxy.close();
       }
-      await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 2);
+      await().atMost(Duration.ofSeconds(5)).until(() -> Files.exists(file) && Files.readAllLines(file).size() == 3);
       ObjectMapper json = new ObjectMapper();
       JsonNode ok = json.readTree(Files.readAllLines(file).get(0));
       assertThat(ok.get("status").asInt()).isEqualTo(200);
@@ -52,6 +57,9 @@ class AccessLogTest {
       JsonNode notFound = json.readTree(Files.readAllLines(file).get(1));
       assertThat(notFound.get("status").asInt()).isEqualTo(404);
       assertThat(notFound.get("outcome").asText()).isEqualTo("no_route");
+      assertThat(notFound.get("bytes_out").asLong()).as("the proxy's own page is counted").isEqualTo(notFoundBytes).isPositive();
+      JsonNode head = json.readTree(Files.readAllLines(file).get(2));
+      assertThat(head.get("bytes_out").asLong()).as("a HEAD's answer has no body").isZero();
     }
   }
 
