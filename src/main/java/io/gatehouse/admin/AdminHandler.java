@@ -33,9 +33,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes one admin request: checks the token (constant time), matches the route table (404 unknown
- * path, 405 with {@code Allow} for a known path and wrong method), runs the call on the admin
- * worker and answers JSON. Every state-changing call is logged as an audit line: who (client
+ * Routes one admin request: keeps other sites' pages out ({@link BrowserGuard}), checks the token
+ * (constant time), matches the route table (404 unknown path, 405 with {@code Allow} for a known
+ * path and wrong method), runs the call on the admin worker and answers JSON. Every state-changing call is logged as an audit line: who (client
  * address), what, result.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -82,6 +82,11 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+    String refusal = BrowserGuard.refusal(request, expectedAuthorization == null);
+    if (refusal != null) {
+      send(ctx, request, Reply.error(403, null, refusal));
+      return;
+    }
     if (!authorized(request)) {
       send(ctx, request, Reply.error(401, "Authorization", "missing or wrong bearer token"));
       return;
