@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Routes one admin request: keeps other sites' pages out ({@link BrowserGuard}), checks the token
  * (constant time), matches the route table (404 unknown path, 405 with {@code Allow} for a known
- * path and wrong method), runs the call on the admin worker and answers JSON. Every state-changing call is logged as an audit line: who (client
- * address), what, result.
+ * path and wrong method), runs the call on the admin worker and answers JSON. Every state-changing
+ * call is logged as an audit line: who (client address), what, result.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private static final Logger log = LoggerFactory.getLogger(AdminHandler.class);

@@ -1,5 +1,6 @@
 package io.gatehouse.admin;
 
+import io.gatehouse.config.AdminConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
 import java.util.Locale;
@@ -43,30 +44,20 @@ final class BrowserGuard {
     return null;
   }
 
-  /** {@code localhost}, an IPv4 literal in 127.0.0.0/8 or {@code [::1]}, with or without a port. */
+  /**
+   * Whether a {@code Host} value names the loopback interface ({@link AdminConfig#isLoopback}: the
+   * same rule that lets the admin API bind without a token), with or without a port.
+   */
   static boolean isLoopbackName(String hostHeader) {
     String host = hostHeader.toLowerCase(Locale.ROOT);
     if (host.startsWith("[")) {
-      return host.equals("[::1]") || host.startsWith("[::1]:");
-    }
-    int colon = host.indexOf(':');
-    if (colon >= 0) {
-      host = host.substring(0, colon);
-    }
-    return host.equals("localhost") || isIpv4Loopback(host);
-  }
-
-  private static boolean isIpv4Loopback(String host) {
-    String[] parts = host.split("\\.", -1);
-    if (parts.length != 4 || !parts[0].equals("127")) {
-      return false;
-    }
-    for (String part : parts) {
-      if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9')
-          || Integer.parseInt(part) > 255) {
+      int close = host.indexOf(']');
+      if (close < 0 || (close + 1 < host.length() && host.charAt(close + 1) != ':')) {
         return false;
       }
+      return AdminConfig.isLoopback(host.substring(1, close));
     }
-    return true;
+    int colon = host.indexOf(':');
+    return AdminConfig.isLoopback(colon < 0 ? host : host.substring(0, colon));
   }
 }

@@ -54,7 +54,7 @@ final class ConfigBinder {
     if (s.has("token")) {
       token = s.requiredString("token", "a bearer token");
     }
-    if (token == null && !Addresses.isLoopback(bind.host())) {
+    if (token == null && !AdminConfig.isLoopback(bind.host())) {
       s.problem("token", "missing for admin bind " + bind
           + " (expected: a token whenever admin listens beyond loopback)");
     }
