@@ -102,7 +102,17 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
     ChannelPipeline p = client.pipeline();
     p.remove(handler);
     String label = peer.address().toString();
-    TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(), tunnel -> log(label, tunnel));
+    TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(), new TunnelRelay.Listener() {
+      @Override
+      public void tunnelClosed(TunnelRelay tunnel) {
+        context.observer().exchangeFinished(record(label, tunnel));
+      }
+
+      @Override
+      public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
+        return record(label, tunnel);
+      }
+    });
     if (stream) {
       // The stream's codec is already its tunnel codec (http.Http2TunnelCodec) and stays; what the
       // flow-control handler queued is tunnel bytes sent ahead of the 2xx, which go on, in order.
@@ -134,8 +144,8 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
     return !client.isActive();
   }
 
-  private void log(String upstream, TunnelRelay tunnel) {
-    context.observer().exchangeFinished(new ExchangeRecord(
+  private ExchangeRecord record(String upstream, TunnelRelay tunnel) {
+    return new ExchangeRecord(
         context.listenerName(),
         io.gatehouse.http.ClientAddress.of(client).ip(),
         user,
@@ -154,6 +164,6 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
         rule,
         tunnel.durationNanos(),
         context.clock().getAsLong() - startNanos,
-        tunnel.outcome()));
+        tunnel.outcome());
   }
 }

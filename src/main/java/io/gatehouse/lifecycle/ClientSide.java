@@ -9,7 +9,12 @@ import io.gatehouse.listener.InheritedSockets;
 import io.gatehouse.listener.Listener;
 import io.gatehouse.listener.ListenerSettings;
 import io.gatehouse.metrics.ProxyMetrics;
+import io.gatehouse.relay.ExchangeObserver;
+import io.gatehouse.relay.ExchangeRecord;
+import io.gatehouse.relay.TunnelRelay;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -55,6 +60,8 @@ final class ClientSide {
   private volatile boolean handedOff;
   /** Set once a drain starts (stop or hand-off): {@code /ready} answers 503 from then on. */
   private volatile boolean draining;
+  /** The successor's connection for tunnels, once it asked for them (a hand-off's drain moves them). */
+  private volatile TunnelSender tunnelSender;
   /** The instance this one takes over from, during start only. */
   private HandoffClient predecessor;
   /** Sockets listeners adopt instead of binding; only during start. */
@@ -115,16 +122,23 @@ final class ClientSide {
     }
   }
 
-  /** Every listener accepts: the predecessor, if any, is told to drain. */
-  void accepting() throws Exception {
+  /**
+   * Every listener accepts: the predecessor, if any, is told to drain, and asked for its tunnels,
+   * which this process relays on from then on ({@link #adopt}).
+   *
+   * @param observer where an adopted tunnel's access-log record goes when it ends
+   */
+  void accepting(ExchangeObserver observer) throws Exception {
     inherited = InheritedSockets.NONE;
     if (predecessor != null) {
       try {
         predecessor.confirm();
-        log.info("--takeover: accepting on the sockets taken over; the old instance drains");
-      } finally {
+      } catch (Exception e) {
         predecessor.close();
+        throw e;
       }
+      log.info("--takeover: accepting on the sockets taken over; the old instance drains");
+      predecessor.adoptTunnels((tunnel, client, upstream) -> adopt(tunnel, client, upstream, observer));
     }
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
         listeners::openConnections);
@@ -179,7 +193,7 @@ final class ClientSide {
     handoff = HandoffServer.start(path, group, offered, pid -> {
       handedOff = true;
       takenOver.run();
-    });
+    }, sender -> tunnelSender = sender);
   }
 
   /** Whether a successor accepts on this process's sockets. */
@@ -215,7 +229,48 @@ final class ClientSide {
         return lc.drainTimeout();
       }
       return deadline != null ? deadline : config.limits().drainTimeout();
-    }, config.limits().closeSpread());
+    }, config.limits().closeSpread(), handedOff ? new TunnelMoves(() -> tunnelSender) : TunnelMoves.NONE);
+  }
+
+  /**
+   * Relays on a tunnel the predecessor moved here: both sockets join an event loop of this process,
+   * the client's is counted as a connection of the listener of that name (if this config has it),
+   * and its access-log record, carried on from the predecessor's figures, is written when it ends.
+   */
+  private void adopt(HandoffSocket.MovingTunnel moving, int clientFd, int upstreamFd, ExchangeObserver observer) {
+    EventLoop loop = (EventLoop) group.next();
+    EpollSocketChannel client = adopted(clientFd);
+    EpollSocketChannel upstream = adopted(upstreamFd);
+    listeners.adopt(moving.listener(), client);
+    ExchangeRecord record = moving.record();
+    TunnelRelay.Listener ends = new TunnelRelay.Listener() {
+      @Override
+      public void tunnelClosed(TunnelRelay tunnel) {
+        observer.exchangeFinished(recordSoFar(tunnel));
+      }
+
+      @Override
+      public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
+        return record.carriedOn(tunnel.bytesUp(), tunnel.bytesDown(), tunnel.durationNanos(), tunnel.outcome());
+      }
+    };
+    loop.register(client).addListener(c -> loop.register(upstream).addListener(u -> {
+      if (!c.isSuccess() || !u.isSuccess()) {
+        log.warn("hand-off: a tunnel taken over cannot join an event loop: {}",
+            (c.isSuccess() ? u : c).cause().toString());
+        client.close();
+        upstream.close();
+        return;
+      }
+      TunnelRelay.start(client, upstream, moving.idleNanos(), clock, ends);
+    }));
+  }
+
+  private static EpollSocketChannel adopted(int fd) {
+    EpollSocketChannel ch = new EpollSocketChannel(fd);
+    ch.config().setAllocator(Listener.ALLOCATOR);
+    ch.config().setAutoRead(false); // the relay starts reading once it is in place
+    return ch;
   }
 
   /** Closes what is left of the client connections, waiting a little for them. */

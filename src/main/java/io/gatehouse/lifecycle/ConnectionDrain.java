@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * its next response, or when it stays idle through the signal's grace, and HTTP/2 gets GOAWAY (so
  * clients do not all reconnect at the same moment, and a takeover's successor takes the load over
  * gradually). Tunnels and WebSockets stay until they end or their listener's drain deadline passes
- * ({@code 0}: no deadline). Blocks the calling thread (never an event loop).
+ * ({@code 0}: no deadline), unless a successor takes them over ({@link TunnelMoves}). Blocks the
+ * calling thread (never an event loop).
  */
 final class ConnectionDrain {
   private static final Logger log = LoggerFactory.getLogger(ConnectionDrain.class);
@@ -41,6 +42,11 @@ final class ConnectionDrain {
    * @param spread the window over which idle connections are closed
    */
   void run(Function<Channel, Duration> deadlineOf, Duration spread) {
+    run(deadlineOf, spread, TunnelMoves.NONE);
+  }
+
+  /** @param tunnels moves tunnels to a successor as the drain goes (a hand-off) */
+  void run(Function<Channel, Duration> deadlineOf, Duration spread, TunnelMoves tunnels) {
     List<Channel> open = new ArrayList<>(connections);
     long start = clock.getAsLong();
     Map<Channel, Long> deadlines = new HashMap<>();
@@ -51,6 +57,12 @@ final class ConnectionDrain {
     }
     int cut = 0;
     while (!connections.isEmpty()) {
+      try {
+        tunnels.step(connections, clock.getAsLong());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
       long now = clock.getAsLong();
       for (Channel ch : connections) {
         if (!deadlines.containsKey(ch)) { // accepted while the listeners were closing
@@ -70,6 +82,7 @@ final class ConnectionDrain {
         break;
       }
     }
+    tunnels.finish();
     if (cut > 0) {
       log.warn("drain deadline reached: closed {} connections still open", cut);
     }

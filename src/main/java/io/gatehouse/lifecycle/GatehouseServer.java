@@ -146,7 +146,7 @@ public final class GatehouseServer implements AutoCloseable {
       clients.takeoverFailed(e);
       throw e;
     }
-    clients.accepting();
+    clients.accepting(observer);
     // Asking for the TLS provider loads BoringSSL and the JDK's TLS classes (~10 MiB resident): only
     // when the config uses TLS; otherwise they load at the first reload that adds it, or never.
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",

@@ -76,7 +76,7 @@ final class HandoffClient implements AutoCloseable {
         .handler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel c) {
-            c.pipeline().addLast(new LineBasedFrameDecoder(4096), new StringDecoder(StandardCharsets.UTF_8),
+            c.pipeline().addLast(new LineBasedFrameDecoder(HandoffSocket.MAX_LINE), new StringDecoder(StandardCharsets.UTF_8),
                 new StringEncoder(StandardCharsets.UTF_8), new ChannelInboundHandlerAdapter() {
                   @Override
                   public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -166,6 +166,110 @@ final class HandoffClient implements AutoCloseable {
     String answer = line();
     if (!answer.equals(HandoffSocket.DRAINING)) {
       throw new IOException("--takeover: the old instance answered '" + answer + "' (expected: DRAINING)");
+    }
+  }
+
+  /** Takes over a tunnel the old instance moves here: its sockets' descriptors, and what came with them. */
+  interface TunnelAdoption {
+    void adopt(HandoffSocket.MovingTunnel tunnel, int clientFd, int upstreamFd);
+  }
+
+  /**
+   * After {@link #confirm}: asks the old instance for its tunnels and takes them over as its drain
+   * moves them, on a thread of its own (the exchange is blocking and one tunnel at a time); the
+   * connection closes when the old instance says END, closes it, or stops answering.
+   */
+  void adoptTunnels(TunnelAdoption adoption) {
+    channel.writeAndFlush(HandoffSocket.ADOPT + "\n");
+    Thread thread = new Thread(() -> receiveTunnels(adoption), "gatehouse-handoff-tunnels");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  private void receiveTunnels(TunnelAdoption adoption) {
+    int adopted = 0;
+    try {
+      while (true) {
+        Object next = received.take();
+        if (next == CLOSED || HandoffSocket.END.equals(next)) {
+          break;
+        }
+        if (!(next instanceof String line) || !line.startsWith(HandoffSocket.TUNNEL + " ")) {
+          log.warn("hand-off: the old instance sent {} (expected: TUNNEL or END); no more tunnels are taken over",
+              next instanceof String ? "'" + next + "'" : describe(next));
+          break;
+        }
+        HandoffSocket.MovingTunnel tunnel;
+        try {
+          tunnel = HandoffSocket.decode(line.substring(HandoffSocket.TUNNEL.length() + 1));
+        } catch (IOException e) {
+          channel.writeAndFlush(HandoffSocket.REFUSED + " its description does not parse: "
+              + e.getMessage().replace('\n', ' ') + "\n");
+          continue;
+        }
+        if (adoptOne(tunnel, adoption)) {
+          adopted++;
+        } else {
+          break;
+        }
+      }
+    } catch (IOException | InterruptedException e) {
+      log.warn("hand-off: taking tunnels over stopped: {}", e.getMessage());
+    } finally {
+      close();
+      if (adopted > 0) {
+        log.info("hand-off: took over {} tunnels from the old instance", adopted);
+      }
+    }
+  }
+
+  /**
+   * One tunnel: its two descriptors, held (not read) until the old instance says its copies are
+   * closed; false when the exchange broke off (the held copies are closed: the old one relays on).
+   */
+  private boolean adoptOne(HandoffSocket.MovingTunnel tunnel, TunnelAdoption adoption)
+      throws IOException, InterruptedException {
+    EpollDomainSocketChannel unix = (EpollDomainSocketChannel) channel;
+    unix.config().setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
+    channel.writeAndFlush(HandoffSocket.SEND + "\n");
+    FileDescriptor client = null;
+    FileDescriptor upstream = null;
+    try {
+      client = descriptor();
+      upstream = descriptor();
+      unix.config().setReadMode(DomainSocketReadMode.BYTES);
+      channel.writeAndFlush(HandoffSocket.READY + "\n");
+      String moved = line();
+      if (!moved.equals(HandoffSocket.MOVED)) {
+        throw new IOException("the old instance sent '" + moved + "' (expected: MOVED)");
+      }
+      adoption.adopt(tunnel, client.intValue(), upstream.intValue());
+      return true;
+    } catch (IOException e) {
+      // The old instance still has its copies (it closes them only before MOVED): closing ours
+      // leaves the sockets as they are.
+      closeQuietly(client);
+      closeQuietly(upstream);
+      log.warn("hand-off: a tunnel was not taken over: {}", e.getMessage());
+      return false;
+    }
+  }
+
+  private FileDescriptor descriptor() throws IOException, InterruptedException {
+    Object next = next();
+    if (next instanceof FileDescriptor fd) {
+      return fd;
+    }
+    throw new IOException("expected a tunnel's descriptor from the old instance, got " + describe(next));
+  }
+
+  private static void closeQuietly(FileDescriptor fd) {
+    if (fd != null) {
+      try {
+        fd.close();
+      } catch (IOException ignored) {
+        // already closed
+      }
     }
   }
 

@@ -25,6 +25,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -56,7 +57,7 @@ final class HandoffServer implements AutoCloseable {
    * @param takenOver called (on an event loop; must not block) with the successor's pid once it accepts
    */
   static HandoffServer start(Path path, EventLoopGroup group, Supplier<List<ServerChannel>> sockets,
-      IntConsumer takenOver) throws IOException, InterruptedException {
+      IntConsumer takenOver, Consumer<TunnelSender> tunnels) throws IOException, InterruptedException {
     HandoffSocket.checkIsSocketOrAbsent(path);
     Path temp = path.resolveSibling(path.getFileName() + "." + ProcessHandle.current().pid());
     Files.deleteIfExists(temp);
@@ -67,7 +68,7 @@ final class HandoffServer implements AutoCloseable {
           @Override
           protected void initChannel(Channel c) {
             c.pipeline().addLast(new LineBasedFrameDecoder(1024), new StringDecoder(StandardCharsets.UTF_8),
-                new StringEncoder(StandardCharsets.UTF_8), new Session(uid, active, sockets, takenOver));
+                new StringEncoder(StandardCharsets.UTF_8), new Session(uid, active, sockets, takenOver, tunnels));
           }
         })
         .bind(new DomainSocketAddress(temp.toFile())).sync().channel();
@@ -105,15 +106,20 @@ final class HandoffServer implements AutoCloseable {
     private final AtomicReference<Channel> active;
     private final Supplier<List<ServerChannel>> sockets;
     private final IntConsumer takenOver;
+    private final Consumer<TunnelSender> tunnels;
     private int pid = -1;
     private List<ServerChannel> offered;
     private boolean accepted;
+    /** Set once the successor asked for the tunnels (ADOPT); it reads the answers from then on. */
+    private TunnelSender sender;
 
-    Session(int uid, AtomicReference<Channel> active, Supplier<List<ServerChannel>> sockets, IntConsumer takenOver) {
+    Session(int uid, AtomicReference<Channel> active, Supplier<List<ServerChannel>> sockets, IntConsumer takenOver,
+        Consumer<TunnelSender> tunnels) {
       this.uid = uid;
       this.active = active;
       this.sockets = sockets;
       this.takenOver = takenOver;
+      this.tunnels = tunnels;
     }
 
     @Override
@@ -150,7 +156,16 @@ final class HandoffServer implements AutoCloseable {
       if (active.get() != ctx.channel()) {
         return;
       }
-      if (line.equals(HandoffSocket.SEND)) {
+      if (sender != null) {
+        sender.answer(line);
+      } else if (accepted && line.equals(HandoffSocket.ADOPT)) {
+        log.info("hand-off: pid {} takes tunnels over; they move to it as the drain goes", pid);
+        sender = new TunnelSender(ctx.channel(), pid);
+        tunnels.accept(sender);
+      } else if (accepted) {
+        log.warn("hand-off: pid {} sent '{}' after it took over (expected: ADOPT); closing", pid, line);
+        ctx.close();
+      } else if (line.equals(HandoffSocket.SEND)) {
         for (ServerChannel socket : offered) {
           ctx.write(((UnixChannel) socket).fd()); // SCM_RIGHTS: the peer gets its own descriptor
         }
@@ -160,7 +175,8 @@ final class HandoffServer implements AutoCloseable {
       } else if (line.equals(HandoffSocket.ACCEPTING)) {
         accepted = true;
         log.info("hand-off: pid {} accepts on the sockets; this process stops accepting and drains", pid);
-        ctx.writeAndFlush(HandoffSocket.DRAINING + "\n").addListener(ChannelFutureListener.CLOSE);
+        // The connection stays: a successor that takes tunnels over says ADOPT on it (an older one closes it).
+        ctx.writeAndFlush(HandoffSocket.DRAINING + "\n");
         takenOver.accept(pid);
       } else if (line.startsWith(HandoffSocket.FAILED)) {
         log.warn("hand-off: pid {} failed to take over: {}; this process keeps serving",
@@ -174,6 +190,9 @@ final class HandoffServer implements AutoCloseable {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+      if (sender != null) {
+        sender.closed();
+      }
       if (active.get() == ctx.channel()) {
         if (!accepted) {
           log.warn("hand-off: pid {} went away before it accepted on the sockets; this process never stopped"

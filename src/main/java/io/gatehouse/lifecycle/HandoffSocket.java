@@ -20,10 +20,21 @@ import java.nio.file.Path;
  *                              <--   n listening sockets (SCM_RIGHTS)
  *   ACCEPTING                  -->   (the successor accepts on them)  | FAILED reason
  *                              <--   DRAINING           (stops accepting, paced drain, exit 0)
+ *   ADOPT                      -->   (the successor takes tunnels over; an older one closes here)
+ *   for each tunnel that moves:
+ *                              <--   TUNNEL {json}      (listener, idle timeout, access-log record so far)
+ *   SEND | REFUSED reason      -->
+ *                              <--   2 descriptors: the client's socket, the upstream's (SCM_RIGHTS)
+ *   READY | REFUSED reason     -->
+ *                              <--   MOVED              (its copies are closed: the successor relays)
+ *                              <--   END                (the drain is over)
  * </pre>
  *
  * The running instance keeps its own copies of the sockets open until it reads ACCEPTING, so if
- * the successor fails or dies at any step it has never stopped accepting.
+ * the successor fails or dies at any step it has never stopped accepting. A tunnel moves frozen:
+ * neither process reads its sockets from the moment the old one stops until the successor hears
+ * MOVED, and nothing the old one read is left unwritten ({@link TunnelSender}); if the connection
+ * ends before MOVED, the successor closes the copies it holds and the tunnel relays on where it was.
  */
 final class HandoffSocket {
   static final String OFFER = "OFFER";
@@ -32,6 +43,17 @@ final class HandoffSocket {
   static final String ACCEPTING = "ACCEPTING";
   static final String FAILED = "FAILED";
   static final String DRAINING = "DRAINING";
+  static final String ADOPT = "ADOPT";
+  static final String TUNNEL = "TUNNEL";
+  static final String READY = "READY";
+  static final String MOVED = "MOVED";
+  static final String END = "END";
+  /**
+   * The longest line either side reads: a TUNNEL line carries the request target, Referer and
+   * User-Agent of its access-log record, each bounded by the listener's head limits.
+   */
+  static final int MAX_LINE = 1024 * 1024;
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
   /** S_IFMT and S_IFSOCK of stat(2)'s st_mode. */
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
@@ -89,5 +111,33 @@ final class HandoffSocket {
     } catch (IOException e) {
       return null;
     }
+  }
+
+  /**
+   * What travels with a tunnel's descriptors: the listener that accepted its client (the successor
+   * counts it there), the idle timeout it was set up with, and its access-log record so far.
+   */
+  record MovingTunnel(String listener, long idleNanos, io.gatehouse.relay.ExchangeRecord record) {}
+
+  /** The TUNNEL line's JSON for a frozen tunnel (one line: JSON escapes control characters). */
+  static String encode(io.gatehouse.relay.ExchangeRecord record, long idleNanos) {
+    try {
+      return JSON.writeValueAsString(new MovingTunnel(record.listener(), idleNanos, record));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a tunnel's record does not serialize: " + e.getMessage(), e);
+    }
+  }
+
+  static MovingTunnel decode(String json) throws IOException {
+    MovingTunnel tunnel = JSON.readValue(json, MovingTunnel.class);
+    if (tunnel.listener() == null || tunnel.record() == null) {
+      throw new IOException("a TUNNEL line without its listener or record");
+    }
+    return tunnel;
+  }
+
+  /** A tunnel for the log: its client and upstream addresses. */
+  static String describe(io.gatehouse.relay.TunnelRelay tunnel) {
+    return tunnel.client().remoteAddress() + " <-> " + tunnel.upstream().remoteAddress();
   }
 }

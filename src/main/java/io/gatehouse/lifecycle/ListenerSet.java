@@ -172,6 +172,19 @@ final class ListenerSet {
     return null;
   }
 
+  /**
+   * Counts {@code ch}, a client connection a predecessor process handed over, as one of the
+   * listener named {@code name}; with no such listener here, only among all connections.
+   */
+  void adopt(String name, Channel ch) {
+    Running r = listeners.get(name);
+    if (r != null) {
+      r.listener().adopt(ch);
+    } else {
+      connections.add(ch);
+    }
+  }
+
   /** The listening sockets, for a hand-off. */
   List<io.netty.channel.ServerChannel> serverChannels() {
     List<io.netty.channel.ServerChannel> channels = new java.util.ArrayList<>();

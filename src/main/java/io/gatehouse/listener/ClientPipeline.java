@@ -155,6 +155,25 @@ final class ClientPipeline extends ChannelInboundHandlerAdapter {
     p.addLast(PipelineNames.H2_ERRORS, new Http2ErrorHandler(errors));
   }
 
+  /** Connections a predecessor process handed over to this listener, while they are open. */
+  private final java.util.Set<Channel> adopted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** See {@link Listener#adopt}. */
+  void adopt(Channel ch) {
+    limiter.admitAdopted(ch);
+    connections.add(ch);
+    adopted.add(ch);
+    open.incrementAndGet();
+    ch.closeFuture().addListener(f -> {
+      open.decrementAndGet();
+      adopted.remove(ch);
+    });
+  }
+
+  boolean adopted(Channel ch) {
+    return !adopted.isEmpty() && adopted.contains(ch);
+  }
+
   /** Client connections of this listener open now. */
   int openConnections() {
     return open.get();

@@ -57,6 +57,21 @@ public final class ConnectionLimiter {
     return true;
   }
 
+  /**
+   * Counts a connection a predecessor process accepted and handed over: it is open already, so it
+   * counts even past the limits (new connections wait until it ends). Per client by its socket's
+   * peer, as at accept.
+   */
+  void admitAdopted(Channel ch) {
+    total.incrementAndGet();
+    ch.closeFuture().addListener(f -> total.decrementAndGet());
+    if (maxPerClient > 0 && ch.remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null) {
+      AtomicInteger count = perClient.computeIfAbsent(remote.getAddress(), a -> new AtomicInteger());
+      count.incrementAndGet();
+      ch.closeFuture().addListener(f -> release(remote.getAddress(), count));
+    }
+  }
+
   private void release(InetAddress address, AtomicInteger count) {
     if (count.decrementAndGet() == 0) {
       perClient.remove(address, count);

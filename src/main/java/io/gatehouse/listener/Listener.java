@@ -97,9 +97,18 @@ public final class Listener {
     }
   }
 
-  /** True when {@code ch} is a client connection accepted by this listener. */
+  /** True when {@code ch} is a client connection accepted by this listener (or handed over to it). */
   public boolean accepted(Channel ch) {
-    return ch.parent() == serverChannel;
+    return ch.parent() == serverChannel || pipeline.adopted(ch);
+  }
+
+  /**
+   * Counts {@code ch}, a client connection of this listener that a predecessor process accepted
+   * and handed over (a tunnel), as one of its own: in its open connections, the connection limits
+   * (it is open already, so it counts even past them) and the drain.
+   */
+  public void adopt(Channel ch) {
+    pipeline.adopt(ch);
   }
 
   public int openConnections() {

@@ -41,4 +41,13 @@ public record ExchangeRecord(
         info.referer, info.userAgent, status, in, out, info.route, info.cluster,
         info.upstream == null ? "-" : info.upstream, info.rule, upstreamNanos, nowNanos - info.startNanos, outcome);
   }
+
+  /**
+   * The record of a tunnel this record describes up to a hand-off, continued by the successor
+   * process that took it over: its bytes each way and its time are added, its outcome is the end's.
+   */
+  public ExchangeRecord carriedOn(long moreIn, long moreOut, long moreNanos, Reason end) {
+    return new ExchangeRecord(listener, client, user, method, authority, target, protocol, referer, userAgent, status,
+        bytesIn + moreIn, bytesOut + moreOut, route, cluster, upstream, rule, upstreamNanos, totalNanos + moreNanos, end);
+  }
 }

@@ -328,10 +328,19 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     exchange = null;
     RequestInfo info = current;
     info.upstream = ex.upstreamLabel();
-    ProtocolUpgrade.install(channel, this, upstream, context.tunnelIdleNanos(), clock(), tunnel -> {
-      current = info;
-      finishRequest(tunnel.cutAtDrainDeadline() ? Reason.DRAIN_DEADLINE : Reason.OK, 101, tunnel.bytesUp(),
-          tunnel.bytesDown(), ex.upstreamNanos());
+    ProtocolUpgrade.install(channel, this, upstream, context.tunnelIdleNanos(), clock(), new TunnelRelay.Listener() {
+      @Override
+      public void tunnelClosed(TunnelRelay tunnel) {
+        current = info;
+        finishRequest(tunnel.cutAtDrainDeadline() ? Reason.DRAIN_DEADLINE : Reason.OK, 101, tunnel.bytesUp(),
+            tunnel.bytesDown(), ex.upstreamNanos());
+      }
+
+      @Override
+      public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
+        return ExchangeRecord.of(context.listenerName(), clientIp, info, Reason.OK, 101, tunnel.bytesUp(),
+            tunnel.bytesDown(), ex.upstreamNanos(), clock().getAsLong());
+      }
     });
   }
 

@@ -56,8 +56,22 @@ final class SpliceCounter {
    * a splice bypasses both pipelines.
    */
   static boolean possible(Channel a, Channel b) {
-    return QUEUE != null && a instanceof AbstractEpollStreamChannel && b instanceof AbstractEpollStreamChannel
+    return QUEUE != null && plainSockets(a, b);
+  }
+
+  /** Both are epoll sockets whose bytes no handler of this process transforms (no TLS). */
+  static boolean plainSockets(Channel a, Channel b) {
+    return a instanceof AbstractEpollStreamChannel && b instanceof AbstractEpollStreamChannel
         && a.pipeline().get(SslHandler.class) == null && b.pipeline().get(SslHandler.class) == null;
+  }
+
+  /**
+   * Nothing waits in the channel's outbound buffer: no bytes, and no splice of a pipe's bytes to
+   * the socket (Netty queues those there as a task until they are all out). Call on its loop.
+   */
+  static boolean nothingQueued(Channel ch) {
+    io.netty.channel.ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+    return out != null && out.isEmpty() && out.totalPendingWriteBytes() == 0;
   }
 
   /**

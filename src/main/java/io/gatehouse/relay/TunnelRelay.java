@@ -12,12 +12,14 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.AbstractEpollStreamChannel;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
@@ -80,9 +82,15 @@ public final class TunnelRelay {
   /** Bytes read at a time from a socket whose end of input Netty reported before it was drained. */
   private static final int DRAIN_CHUNK = 64 * 1024;
 
-  /** Told once when the tunnel is over. */
+  /** Told once when the tunnel is over; asked for its record when it moves to a successor process. */
   public interface Listener {
     void tunnelClosed(TunnelRelay tunnel);
+
+    /**
+     * The tunnel's access-log record as of now (its figures so far), which a successor process
+     * that takes the tunnel over carries on ({@link ExchangeRecord#carriedOn}) and logs at its end.
+     */
+    ExchangeRecord recordSoFar(TunnelRelay tunnel);
   }
 
   private final Side clientSide;
@@ -97,6 +105,15 @@ public final class TunnelRelay {
   /** The server's drain deadline ended the tunnel (set just before it closes the client side). */
   private boolean cutAtDrainDeadline;
   private boolean finished;
+  /**
+   * A hand-off is moving the tunnel ({@link #freeze}): neither side reads, and once both are quiet
+   * both channels leave the event loop; nothing may start reading again until {@link #thaw}.
+   */
+  private boolean frozen;
+  /** {@link #thaw} is under way (the channels may be joining the loop again). */
+  private boolean thawing;
+  /** The tunnel went to a successor process: this process's copies closed, nothing of it is told. */
+  private boolean movedAway;
 
   private TunnelRelay(Channel client, Channel upstream, long idleNanos, LongSupplier clock, Listener listener) {
     this.clientSide = new Side(client);
@@ -133,6 +150,159 @@ public final class TunnelRelay {
     }
     relay.scheduleIdleCheck(idleNanos);
     return relay;
+  }
+
+  /** The relay of the tunnel {@code client} is the client side of, or null when it is none. */
+  public static TunnelRelay of(Channel client) {
+    return client.pipeline().get(PipelineNames.TUNNEL) instanceof Side side ? side.relay() : null;
+  }
+
+  public Channel client() {
+    return clientSide.channel;
+  }
+
+  public Channel upstream() {
+    return upstreamSide.channel;
+  }
+
+  /** The idle timeout the tunnel was set up with (a successor keeps it). */
+  public long idleNanos() {
+    return idleNanos;
+  }
+
+
+  /**
+   * Whether both descriptors could move to another process as they are: two plain TCP sockets
+   * (no TLS state in this process, no HTTP/2 stream), both directions open, nothing of an ending
+   * in progress. Call on the tunnel's event loop.
+   */
+  public boolean movable() {
+    return !finished && !movedAway && !cutAtDrainDeadline && canMove() && clientSide.open() && upstreamSide.open();
+  }
+
+  /**
+   * The lasting half of {@link #movable}: both ends are plain TCP sockets of this process (no TLS
+   * state here, no HTTP/2 stream). Safe to ask from any thread.
+   */
+  public boolean canMove() {
+    return SpliceCounter.plainSockets(clientSide.channel, upstreamSide.channel);
+  }
+
+  /**
+   * Stops both sides reading and, once every byte read so far has been written out (nothing in
+   * either outbound buffer or splice pipe), takes both channels off the event loop: from then on
+   * nothing of this process touches the sockets, and their descriptors can be handed to a successor
+   * with nothing in flight. Completes with the tunnel's access-log record as of then ({@link
+   * Listener#recordSoFar}) once frozen, or null (the tunnel relays on as before) when it is not
+   * {@link #movable} or its bytes did not get out within {@code waitNanos} (a slow reader). A
+   * frozen tunnel ends with {@link #movedAway} or resumes with {@link #thaw}.
+   */
+  public Future<ExchangeRecord> freeze(long waitNanos) {
+    EventLoop loop = clientSide.channel.eventLoop();
+    Promise<ExchangeRecord> frozenYet = loop.newPromise();
+    loop.execute(() -> {
+      if (frozen || !movable()) {
+        frozenYet.setSuccess(null);
+        return;
+      }
+      frozen = true;
+      thawing = false;
+      awaitQuiet(frozenYet, clock.getAsLong() + waitNanos);
+    });
+    return frozenYet;
+  }
+
+  private void awaitQuiet(Promise<ExchangeRecord> frozenYet, long deadline) {
+    if (thawing) {
+      frozenYet.setSuccess(null); // the hand-off gave up on it meanwhile
+      return;
+    }
+    // Netty's splice turns its source's reading back on when a pipe's bytes are out: off again.
+    clientSide.channel.config().setAutoRead(false);
+    upstreamSide.channel.config().setAutoRead(false);
+    clientSide.channel.flush();
+    upstreamSide.channel.flush();
+    if (!movable()) {
+      resume(frozenYet);
+      return;
+    }
+    if (!quiet()) {
+      if (clock.getAsLong() - deadline >= 0) {
+        resume(frozenYet);
+      } else {
+        clientSide.channel.eventLoop().schedule(() -> awaitQuiet(frozenYet, deadline), 1, TimeUnit.MILLISECONDS);
+      }
+      return;
+    }
+    long moved = clientSide.moved() + upstreamSide.moved();
+    io.netty.channel.ChannelFuture client = clientSide.channel.deregister();
+    upstreamSide.channel.deregister().addListener(upstream -> {
+      // Deregistration runs as a later task: a last event may have come in between. Then it moves
+      // another time.
+      boolean still = client.isSuccess() && upstream.isSuccess() && !thawing && movable() && quiet()
+          && clientSide.moved() + upstreamSide.moved() == moved;
+      if (still) {
+        clientSide.sampleSplice();
+        upstreamSide.sampleSplice();
+        frozenYet.setSuccess(listener.recordSoFar(this));
+      } else {
+        resume(frozenYet);
+      }
+    });
+  }
+
+  private void resume(Promise<ExchangeRecord> frozenYet) {
+    thaw();
+    frozenYet.setSuccess(null);
+  }
+
+  /** Nothing waits to be written on either side: every byte read so far is out. */
+  private boolean quiet() {
+    return SpliceCounter.nothingQueued(clientSide.channel) && SpliceCounter.nothingQueued(upstreamSide.channel);
+  }
+
+  /** A frozen tunnel relays on here (a successor refused it, or the hand-off failed). */
+  public void thaw() {
+    EventLoop loop = clientSide.channel.eventLoop();
+    loop.execute(() -> {
+      if (!frozen || movedAway || thawing) {
+        return;
+      }
+      thawing = true; // a freeze still waiting for quiet gives up
+      Future<?> client = clientSide.channel.isRegistered() ? loop.newSucceededFuture(null) : loop.register(clientSide.channel);
+      Future<?> upstream = upstreamSide.channel.isRegistered() ? loop.newSucceededFuture(null) : loop.register(upstreamSide.channel);
+      client.addListener(c -> upstream.addListener(u -> {
+        frozen = false;
+        thawing = false;
+        if (!c.isSuccess() || !u.isSuccess()) {
+          clientSide.channel.close();
+          upstreamSide.channel.close();
+          return;
+        }
+        clientSide.resumeReading();
+        upstreamSide.resumeReading();
+      }));
+    });
+  }
+
+  /**
+   * A successor holds both descriptors now: this process closes its own copies (a close of one of
+   * two descriptors of a socket sends nothing; no shutdown(2) is ever called here) and forgets the
+   * tunnel: its record is the successor's to write. Returns once both are closed.
+   */
+  public Future<?> movedAway() {
+    EventLoop loop = clientSide.channel.eventLoop();
+    Promise<Void> closed = loop.newPromise();
+    loop.execute(() -> {
+      movedAway = true;
+      finished = true;
+      if (idleTimer != null) {
+        idleTimer.cancel(false);
+      }
+      io.netty.channel.ChannelFuture client = clientSide.channel.close();
+      upstreamSide.channel.close().addListener(u -> client.addListener(c -> closed.setSuccess(null)));
+    });
+    return closed;
   }
 
   /** Bytes from the client to the upstream. */
@@ -176,7 +346,10 @@ public final class TunnelRelay {
       return;
     }
     long left = lastActivity + idleNanos - clock.getAsLong();
-    if (left > 0) {
+    if (left > 0 || frozen) {
+      if (left <= 0) {
+        left = TimeUnit.MILLISECONDS.toNanos(100); // moving: its successor's idle clock starts afresh
+      }
       scheduleIdleCheck(left);
       return;
     }
@@ -186,7 +359,7 @@ public final class TunnelRelay {
   }
 
   private void maybeFinish() {
-    if (finished || clientSide.channel.isOpen() || upstreamSide.channel.isOpen()) {
+    if (finished || movedAway || clientSide.channel.isOpen() || upstreamSide.channel.isOpen()) {
       return;
     }
     finished = true;
@@ -232,6 +405,15 @@ public final class TunnelRelay {
 
     Side(Channel channel) {
       this.channel = channel;
+    }
+
+    TunnelRelay relay() {
+      return TunnelRelay.this;
+    }
+
+    /** Both directions of this side are open and nothing of its end is in progress. */
+    boolean open() {
+      return channel.isActive() && !inputEnded && !outputShut && !failed && !draining;
     }
 
     private void startSplice() {
@@ -282,8 +464,26 @@ public final class TunnelRelay {
       return bytesRead + splicedBytes + spliceProgress;
     }
 
+    /**
+     * After a freeze: a copying side reads as before; a spliced one reads again unless a pipe's
+     * bytes still wait to go out to the peer (Netty's splice turns its reading on when they are
+     * out; the freeze turned it off, and a splice that finished meanwhile would leave it off).
+     */
+    void resumeReading() {
+      if (spliceSource != null) {
+        if (!inputEnded && SpliceCounter.nothingQueued(peer.channel)) {
+          channel.config().setAutoRead(true);
+        }
+        return;
+      }
+      updateReading();
+    }
+
     /** Reads while the peer can take more, and until this side's input ended. */
     void updateReading() {
+      if (frozen || movedAway) {
+        return;
+      }
       if (draining) {
         drain();
         return;
@@ -300,7 +500,7 @@ public final class TunnelRelay {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      if (!(msg instanceof ByteBuf buf) || !peer.channel.isActive() || peer.outputShut) {
+      if (!(msg instanceof ByteBuf buf) || movedAway || !peer.channel.isActive() || peer.outputShut) {
         ReferenceCountUtil.release(msg); // e.g. the empty end of the CONNECT request, or a closed peer
         return;
       }
@@ -328,6 +528,9 @@ public final class TunnelRelay {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+      if (movedAway) {
+        return;
+      }
       sampleSplice();
       peer.channel.flush();
       if (spliceSource == null && !peer.channel.isWritable()) {
@@ -337,12 +540,16 @@ public final class TunnelRelay {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-      peer.updateReading(); // this side can take more (or no more) of what the peer reads
+      peer.updateReading(); // (not while frozen or moved away) // this side can take more (or no more) of what the peer reads
       ctx.fireChannelWritabilityChanged();
     }
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (movedAway) {
+        ReferenceCountUtil.release(evt);
+        return;
+      }
       if (evt instanceof ChannelInputShutdownEvent) {
         sampleSplice();
         inputEnded = true;
@@ -422,7 +629,7 @@ public final class TunnelRelay {
      * read event of a channel whose input is shut down once half-closure is off.
      */
     private void stopReading() {
-      if (inputEnded || !channel.isOpen()) {
+      if (movedAway || inputEnded || !channel.isOpen()) { // moved: a shutdown(2) here would end the successor's
         return;
       }
       sampleSplice();
@@ -472,6 +679,9 @@ public final class TunnelRelay {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      if (movedAway) {
+        return; // only this process's copy closed: the successor relays on
+      }
       // An abrupt close (or RST) of one side: the other gets what was queued, then closes.
       if (!peer.channel.isOpen()) {
         // already closed
@@ -495,6 +705,9 @@ public final class TunnelRelay {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      if (movedAway) {
+        return;
+      }
       failed = true;
       if (cause instanceof IOException && Http2TunnelEnds.isStream(peer.channel) && peer.channel.isOpen()) {
         Http2TunnelEnds.connectError(peer.channel); // RFC 9113 §8.5: a TCP reset is CONNECT_ERROR

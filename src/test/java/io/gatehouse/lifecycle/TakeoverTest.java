@@ -13,7 +13,6 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -41,7 +40,7 @@ class TakeoverTest {
   private static final int DOWNLOAD_BYTES = 48 * 1024 * 1024;
   @TempDir Path dir;
   private FakeUpstream origin;
-  private final List<Process> processes = new ArrayList<>();
+  private GatehouseProcesses processes;
   private Path config;
   private int port;
   private int adminPort;
@@ -49,10 +48,11 @@ class TakeoverTest {
   @BeforeEach
   void setUp() throws Exception {
     assumeThat(Epoll.isAvailable()).as("the hand-off needs the epoll transport").isTrue();
+    processes = new GatehouseProcesses(dir);
     origin = FakeUpstream.start("origin");
     origin.respond(head -> head.uri().equals("/download") ? Reply.stream(DOWNLOAD_BYTES) : Reply.ok());
-    port = freePort();
-    adminPort = freePort();
+    port = GatehouseProcesses.freePort();
+    adminPort = GatehouseProcesses.freePort();
     config = dir.resolve("g.yaml");
     Files.writeString(config, """
         admin: { bind: 127.0.0.1:%d }
@@ -65,7 +65,7 @@ class TakeoverTest {
 
   @AfterEach
   void tearDown() {
-    processes.forEach(Process::destroyForcibly);
+    processes.close();
     if (origin != null) {
       origin.close();
     }
@@ -215,18 +215,7 @@ class TakeoverTest {
   }
 
   private Process gatehouse(String name, String... args) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1"));
-    List<String> rest = new ArrayList<>(List.of(args));
-    while (!rest.isEmpty() && rest.get(0).startsWith("-D")) {
-      command.add(rest.remove(0));
-    }
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.gatehouse.cli.Main"));
-    command.addAll(rest);
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(dir.resolve(name + ".log").toFile()).start();
-    processes.add(p);
-    return p;
+    return processes.start(name, args);
   }
 
   /**
@@ -239,17 +228,7 @@ class TakeoverTest {
   }
 
   private String log(String name) {
-    try {
-      return Files.readString(dir.resolve(name + ".log"));
-    } catch (IOException e) {
-      return "(no log: " + e.getMessage() + ")";
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket probe = new ServerSocket(0)) {
-      return probe.getLocalPort();
-    }
+    return processes.log(name);
   }
 
   private static boolean serves(int port) {

@@ -122,7 +122,9 @@ public final class ZeroDowntimeBench {
         Gatehouse's `SIGTERM` means: the listener closes at once (new connections are refused: a stop
         without a successor is downtime by definition; use the hand-off to restart), requests and
         downloads in flight finish with `Connection: close`, idle keep-alive connections close, and
-        WebSockets are closed at `limits.drainTimeout`; then the process exits 0.
+        WebSockets are closed at `limits.drainTimeout`; then the process exits 0. At a hand-off the old
+        process drains the same way, except that its plain-TCP WebSockets and CONNECT tunnels move to
+        the new process (both sockets passed over `handoff.socket`, nothing in flight) instead.
 
         The same suite, short (a few seconds per scenario, Gatehouse only), runs in `mvn test` as
         `ZeroDowntimeTest`.

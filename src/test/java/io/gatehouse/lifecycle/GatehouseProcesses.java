@@ -1,0 +1,63 @@
+package io.gatehouse.lifecycle;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Gatehouse as real processes for the hand-off tests ({@code gatehouse run}, {@code --takeover}):
+ * the test's class path, a small heap, each one's output in {@code NAME.log} of a directory; all
+ * killed at the end.
+ */
+final class GatehouseProcesses implements AutoCloseable {
+  private final Path dir;
+  private final List<Process> processes = new ArrayList<>();
+
+  GatehouseProcesses(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Starts {@code gatehouse ARGS}; leading {@code -D...} arguments go to the JVM. */
+  Process start(String name, String... args) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+    List<String> rest = new ArrayList<>(List.of(args));
+    while (!rest.isEmpty() && rest.get(0).startsWith("-D")) {
+      command.add(rest.remove(0));
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.gatehouse.cli.Main"));
+    command.addAll(rest);
+    Process p = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(dir.resolve(name + ".log").toFile()).start();
+    processes.add(p);
+    return p;
+  }
+
+  /** Kills {@code p} at the end too (a process started some other way). */
+  void add(Process p) {
+    processes.add(p);
+  }
+
+  /** What the process of that name wrote so far. */
+  String log(String name) {
+    try {
+      return Files.readString(dir.resolve(name + ".log"));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket probe = new ServerSocket(0)) {
+      return probe.getLocalPort();
+    }
+  }
+
+  @Override
+  public void close() {
+    processes.forEach(Process::destroyForcibly);
+  }
+}
