@@ -238,6 +238,13 @@ final class HandoffClient implements AutoCloseable {
       client = descriptor();
       upstream = descriptor();
       unix.config().setReadMode(DomainSocketReadMode.BYTES);
+      if (Boolean.getBoolean("gatehouse.test.refuseTunnels")) {
+        // tests: a successor that lets go of the descriptors it got; the old instance relays on
+        closeQuietly(client);
+        closeQuietly(upstream);
+        channel.writeAndFlush(HandoffSocket.REFUSED + " refused for the test (gatehouse.test.refuseTunnels)\n");
+        return true;
+      }
       channel.writeAndFlush(HandoffSocket.READY + "\n");
       String moved = line();
       if (!moved.equals(HandoffSocket.MOVED)) {

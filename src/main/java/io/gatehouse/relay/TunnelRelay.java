@@ -8,6 +8,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -170,7 +171,6 @@ public final class TunnelRelay {
     return idleNanos;
   }
 
-
   /**
    * Whether both descriptors could move to another process as they are: two plain TCP sockets
    * (no TLS state in this process, no HTTP/2 stream), both directions open, nothing of an ending
@@ -235,7 +235,7 @@ public final class TunnelRelay {
       return;
     }
     long moved = clientSide.moved() + upstreamSide.moved();
-    io.netty.channel.ChannelFuture client = clientSide.channel.deregister();
+    ChannelFuture client = clientSide.channel.deregister();
     upstreamSide.channel.deregister().addListener(upstream -> {
       // Deregistration runs as a later task: a last event may have come in between. Then it moves
       // another time.
@@ -299,7 +299,7 @@ public final class TunnelRelay {
       if (idleTimer != null) {
         idleTimer.cancel(false);
       }
-      io.netty.channel.ChannelFuture client = clientSide.channel.close();
+      ChannelFuture client = clientSide.channel.close();
       upstreamSide.channel.close().addListener(u -> client.addListener(c -> closed.setSuccess(null)));
     });
     return closed;

@@ -182,6 +182,31 @@ class TunnelHandoffTest {
     }
   }
 
+  @Test
+  void a_tunnel_the_successor_lets_go_of_after_it_got_the_sockets_relays_on_in_the_old_process() throws Exception {
+    Process old = processes.start("old", "run", "-c", config.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
+    try (Socket tunnel = connectTunnel()) {
+      Stream stream = new Stream(tunnel, 5);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stream.verified() > 256 * 1024);
+      // It gets both descriptors, closes them and refuses: the old process takes the frozen tunnel
+      // back onto its event loop and relays on; the successor's close sent nothing.
+      processes.start("new", "-Dgatehouse.test.refuseTunnels=true", "run", "-c", config.toString(), "--takeover");
+      await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("refused tunnel"));
+      long atRefusal = stream.verified();
+      await().atMost(Duration.ofSeconds(10)).until(() -> stream.verified() > atRefusal + 512 * 1024);
+      assertThat(old.isAlive()).isTrue();
+      long bytes = stream.stop();
+      tunnel.shutdownOutput();
+      assertThat(tunnel.getInputStream().read()).isEqualTo(-1);
+      assertThat(old.waitFor(30, TimeUnit.SECONDS)).as("the drain ends with its last tunnel").isTrue();
+      assertThat(processes.log("old")).contains("0 tunnels moved to the successor; 1 stayed here");
+      await().atMost(Duration.ofSeconds(10)).until(() -> !lines().isEmpty());
+      assertThat(lines()).singleElement().asString().contains("\"method\":\"CONNECT\"")
+          .contains("\"bytes_in\":" + bytes).contains("\"bytes_out\":" + bytes);
+    }
+  }
+
   /** Until the stream's writer has been blocked for a while: nothing on the way takes more. */
   private static void awaitStalled(Stream stream) {
     long[] last = {-1};
