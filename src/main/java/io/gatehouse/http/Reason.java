@@ -9,7 +9,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 public enum Reason {
   OK(null, false),
   MALFORMED(HttpResponseStatus.BAD_REQUEST, true),
-  URI_TOO_LONG(HttpResponseStatus.REQUEST_URI_TOO_LONG, true),
+  /** RFC 9110 §15.5.15's name (Netty's constant has RFC 2616's "Request-URI Too Long"). */
+  URI_TOO_LONG(HttpResponseStatus.valueOf(414, "URI Too Long"), true),
   HEADERS_TOO_LARGE(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, true),
   HEADER_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
   BODY_TIMEOUT(HttpResponseStatus.REQUEST_TIMEOUT, true),
@@ -18,7 +19,8 @@ public enum Reason {
    * response has started, otherwise the connection is cut (and still counted under this reason).
    */
   CLIENT_TOO_SLOW(HttpResponseStatus.REQUEST_TIMEOUT, true),
-  BODY_TOO_LARGE(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, true),
+  /** RFC 9110 §15.5.14's name (Netty's constant has RFC 2616's "Request Entity Too Large"). */
+  BODY_TOO_LARGE(HttpResponseStatus.valueOf(413, "Content Too Large"), true),
   UNSUPPORTED_VERSION(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
   NOT_IMPLEMENTED(HttpResponseStatus.NOT_IMPLEMENTED, true),
   NO_ROUTE(HttpResponseStatus.NOT_FOUND, false),

@@ -14,8 +14,8 @@ import io.gatehouse.relay.ExchangeRecord;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -263,6 +263,7 @@ final class ClientSide {
         return;
       }
       TunnelRelay.start(client, upstream, moving.idleNanos(), clock, ends);
+      metrics.tunnelTakenOver(moving.listener());
     }));
   }
 

@@ -55,6 +55,8 @@ final class HandoffServer implements AutoCloseable {
    *
    * @param sockets the listening sockets to offer, read when a successor connects
    * @param takenOver called (on an event loop; must not block) with the successor's pid once it accepts
+   * @param tunnels called (on an event loop) once that successor asks for the tunnels (ADOPT): the
+   *     drain moves them through the sender it is given
    */
   static HandoffServer start(Path path, EventLoopGroup group, Supplier<List<ServerChannel>> sockets,
       IntConsumer takenOver, Consumer<TunnelSender> tunnels) throws IOException, InterruptedException {

@@ -31,6 +31,7 @@ public final class ProxyMetrics {
   private final Counter tlsHandshakeFailures;
   private final Counter requestsCut;
   private final Counter protocolErrors;
+  private final Counter tunnelsTakenOver;
   private final Histogram requestDuration;
   private final Histogram upstreamDuration;
 
@@ -53,6 +54,9 @@ public final class ProxyMetrics {
     protocolErrors = Counter.builder().name("gatehouse_protocol_errors_total")
         .help("Client connections closed for a protocol error below HTTP requests (kind: tls after the handshake, h2, proxy-protocol), by listener and kind")
         .labelNames("listener", "kind").register(registry);
+    tunnelsTakenOver = Counter.builder().name("gatehouse_tunnels_taken_over_total")
+        .help("CONNECT tunnels and WebSockets this process took over from the one it replaced (--takeover), by listener")
+        .labelNames("listener").register(registry);
     requestDuration = Histogram.builder().name("gatehouse_request_duration_seconds")
         .help("Time from request head to end of response")
         .classicOnly().classicUpperBounds(LATENCY_BUCKETS)
@@ -184,6 +188,11 @@ public final class ProxyMetrics {
 
   public long tlsHandshakeFailures(String listener) {
     return (long) tlsHandshakeFailures.labelValues(listener).get();
+  }
+
+  /** A tunnel the predecessor process moved here at a hand-off. */
+  public void tunnelTakenOver(String listener) {
+    tunnelsTakenOver.labelValues(listener).inc();
   }
 
   public void protocolError(String listener, String kind) {

@@ -161,6 +161,9 @@ class MalformedRequestTest {
       client.send(tagged);
       RawResponse response = client.readResponse();
       assertThat(response.status()).as(name).isEqualTo(status);
+      if (status == 414) {
+        assertThat(response.reason()).as("RFC 9110 §15.5.15").isEqualTo("URI Too Long");
+      }
       assertThat(response.header("Connection")).as(name).isEqualToIgnoringCase("close");
       client.readAllUntilClose(); // throws SocketTimeoutException if the proxy keeps it open
     }
@@ -209,6 +212,7 @@ class MalformedRequestTest {
           + "800\r\n" + "x".repeat(2048) + "\r\n0\r\n\r\n");
       RawResponse response = client.readResponse();
       assertThat(response.status()).isEqualTo(413);
+      assertThat(response.reason()).as("RFC 9110 §15.5.14").isEqualTo("Content Too Large");
       client.readAllUntilClose();
     }
     assertThat(proxy.metrics().localReplies("body_too_large")).isEqualTo(before + 1);

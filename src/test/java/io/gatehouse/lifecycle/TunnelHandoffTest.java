@@ -48,6 +48,7 @@ class TunnelHandoffTest {
   private Path accessLog;
   private int web;
   private int egress;
+  private int adminPort;
 
   @BeforeEach
   void setUp() throws Exception {
@@ -57,6 +58,7 @@ class TunnelHandoffTest {
     threads.submit(this::serveOrigin);
     web = GatehouseProcesses.freePort();
     egress = GatehouseProcesses.freePort();
+    adminPort = GatehouseProcesses.freePort();
     config = dir.resolve("g.yaml");
     accessLog = dir.resolve("access.log");
     // The drain deadline is far beyond the test's waits: an old process that exits in time let its
@@ -76,7 +78,7 @@ class TunnelHandoffTest {
               default: deny
         routes: [ { name: all, cluster: ws } ]
         clusters: [ { name: ws, endpoints: [ "127.0.0.1:%d" ] } ]
-        """.formatted(GatehouseProcesses.freePort(), accessLog, web, egress, origin.getLocalPort(),
+        """.formatted(adminPort, accessLog, web, egress, origin.getLocalPort(),
         origin.getLocalPort()));
   }
 
@@ -109,6 +111,11 @@ class TunnelHandoffTest {
       assertThat(old.exitValue()).isZero();
       assertThat(processes.log("old")).contains("hand-off: 2 tunnels moved to the successor");
       assertThat(processes.log("new")).contains("took over 2 tunnels");
+      String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      assertThat(metrics).contains("gatehouse_tunnels_taken_over_total{listener=\"egress\"} 1.0")
+          .contains("gatehouse_tunnels_taken_over_total{listener=\"web\"} 1.0");
 
       // The streams ran through the hand-off; they go on with the old process gone.
       long atExit = tunnelStream.verified() + wsStream.verified();
@@ -129,6 +136,31 @@ class TunnelHandoffTest {
           .contains("\"listener\":\"egress\"").contains("\"outcome\":\"ok\""));
       assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"method\":\"GET\"").contains("\"status\":101")
           .contains("\"bytes_in\":" + wsBytes).contains("\"bytes_out\":" + wsBytes).contains("\"listener\":\"web\""));
+    }
+  }
+
+  @Test
+  void a_tunnel_moves_again_at_the_next_restart_and_keeps_one_record() throws Exception {
+    Process first = processes.start("first", "run", "-c", config.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("first").contains("Gatehouse started"));
+    try (Socket tunnel = connectTunnel()) {
+      Stream stream = new Stream(tunnel, 6);
+      Process second = processes.start("second", "run", "-c", config.toString(), "--takeover");
+      assertThat(first.waitFor(60, TimeUnit.SECONDS)).as(processes.log("first")).isTrue();
+      await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("second").contains("hand-off socket on"));
+      long atSecond = stream.verified();
+      await().atMost(Duration.ofSeconds(10)).until(() -> stream.verified() > atSecond + 256 * 1024);
+      processes.start("third", "run", "-c", config.toString(), "--takeover");
+      assertThat(second.waitFor(60, TimeUnit.SECONDS)).as(processes.log("second")).isTrue();
+      assertThat(processes.log("second")).contains("hand-off: 1 tunnels moved to the successor");
+      long atThird = stream.verified();
+      await().atMost(Duration.ofSeconds(10)).until(() -> stream.verified() > atThird + 256 * 1024);
+      long bytes = stream.stop();
+      tunnel.shutdownOutput();
+      assertThat(tunnel.getInputStream().read()).isEqualTo(-1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> !lines().isEmpty());
+      assertThat(lines()).singleElement().asString().contains("\"bytes_in\":" + bytes)
+          .contains("\"bytes_out\":" + bytes);
     }
   }
 

@@ -88,10 +88,12 @@ class ZeroDowntimeTest {
   }
 
   @Test
-  void takeoverHandsTheSocketsOver() throws Exception {
+  void takeoverHandsTheSocketsOverAndItsWebSocketsToo() throws Exception {
     Verdict verdict = run(Scenario.HAND_OFF);
     assumeThat(verdict.note()).as("--takeover").isNull();
     assertZeroDowntime(verdict);
+    assertThat(verdict.webSocketsEndedByStop()).as("WebSockets move to the new process: " + verdict.summary())
+        .isZero();
   }
 
   /** The instrument can fail: a stop followed by a start refuses connections, and it sees them. */
