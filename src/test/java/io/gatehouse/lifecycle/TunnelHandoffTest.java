@@ -111,10 +111,7 @@ class TunnelHandoffTest {
       assertThat(old.exitValue()).isZero();
       assertThat(processes.log("old")).contains("hand-off: 2 tunnels moved to the successor");
       assertThat(processes.log("new")).contains("took over 2 tunnels");
-      String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-          java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-      assertThat(metrics).contains("gatehouse_tunnels_taken_over_total{listener=\"egress\"} 1.0")
+      assertThat(metrics()).contains("gatehouse_tunnels_taken_over_total{listener=\"egress\"} 1.0")
           .contains("gatehouse_tunnels_taken_over_total{listener=\"web\"} 1.0");
 
       // The streams ran through the hand-off; they go on with the old process gone.
@@ -136,6 +133,41 @@ class TunnelHandoffTest {
           .contains("\"listener\":\"egress\"").contains("\"outcome\":\"ok\""));
       assertThat(lines).anySatisfy(line -> assertThat(line).contains("\"method\":\"GET\"").contains("\"status\":101")
           .contains("\"bytes_in\":" + wsBytes).contains("\"bytes_out\":" + wsBytes).contains("\"listener\":\"web\""));
+    }
+  }
+
+  @Test
+  void a_websocket_with_tls_in_the_proxy_stays_with_the_old_process_while_a_plain_one_moves() throws Exception {
+    io.gatehouse.testing.TestCerts certs = io.gatehouse.testing.TestCerts.selfSigned(dir);
+    int wss = GatehouseProcesses.freePort();
+    Files.writeString(config, Files.readString(config).replace("listeners:\n", "listeners:\n"
+        + "  - { name: wss, bind: 127.0.0.1:%d, mode: reverse, tls: { certificates: [ { cert: %s, key: %s } ] } }\n"
+            .formatted(wss, certs.certificate(), certs.privateKey())));
+    Process old = processes.start("old", "run", "-c", config.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
+    javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) certs.clientSslContext().getSocketFactory()
+        .createSocket(connect(wss), "localhost", wss, true);
+    try (secure; Socket plain = openWebSocket()) {
+      secure.getOutputStream().write(("GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      assertThat(RawOrigin.readHead(secure.getInputStream())).startsWith("HTTP/1.1 101");
+      Stream secureStream = new Stream(secure, 7);
+      Stream plainStream = new Stream(plain, 8);
+      await().atMost(Duration.ofSeconds(10)).until(() -> secureStream.verified() > 128 * 1024);
+
+      processes.start("new", "run", "-c", config.toString(), "--takeover");
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
+          .until(() -> metrics().contains("gatehouse_tunnels_taken_over_total{listener=\"web\"} 1.0"));
+      long atMove = secureStream.verified() + plainStream.verified();
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> secureStream.verified() + plainStream.verified() > atMove + 512 * 1024);
+      assertThat(old.isAlive()).as("the TLS WebSocket keeps the old process until it ends").isTrue();
+      secureStream.stop();
+      plainStream.stop();
+      secure.close();
+      assertThat(old.waitFor(30, TimeUnit.SECONDS)).as(processes.log("old")).isTrue();
+      assertThat(processes.log("old")).contains("hand-off: 1 tunnels moved to the successor; 1 stayed here");
     }
   }
 
@@ -248,6 +280,13 @@ class TunnelHandoffTest {
       last[0] = now;
       return stalled;
     });
+  }
+
+  /** The admin API's metrics, of whichever process holds the admin socket now. */
+  private String metrics() throws IOException, InterruptedException {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
   }
 
   private List<String> lines() throws IOException {
