@@ -95,8 +95,7 @@ class TunnelHandoffTest {
 
   @Test
   void tunnels_and_websockets_move_to_the_successor_with_every_byte_in_order() throws Exception {
-    Process old = processes.start("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
+    Process old = startServing("old");
     try (Socket tunnel = connectTunnel(); Socket websocket = openWebSocket()) {
       Stream tunnelStream = new Stream(tunnel, 1);
       Stream wsStream = new Stream(websocket, 2);
@@ -143,8 +142,7 @@ class TunnelHandoffTest {
     Files.writeString(config, Files.readString(config).replace("listeners:\n", "listeners:\n"
         + "  - { name: wss, bind: 127.0.0.1:%d, mode: reverse, tls: { certificates: [ { cert: %s, key: %s } ] } }\n"
             .formatted(wss, certs.certificate(), certs.privateKey())));
-    Process old = processes.start("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
+    Process old = startServing("old");
     javax.net.ssl.SSLSocket secure = (javax.net.ssl.SSLSocket) certs.clientSslContext().getSocketFactory()
         .createSocket(connect(wss), "localhost", wss, true);
     try (secure; Socket plain = openWebSocket()) {
@@ -173,8 +171,7 @@ class TunnelHandoffTest {
 
   @Test
   void a_tunnel_moves_again_at_the_next_restart_and_keeps_one_record() throws Exception {
-    Process first = processes.start("first", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("first").contains("Gatehouse started"));
+    Process first = startServing("first");
     try (Socket tunnel = connectTunnel()) {
       Stream stream = new Stream(tunnel, 6);
       Process second = processes.start("second", "run", "-c", config.toString(), "--takeover");
@@ -198,8 +195,7 @@ class TunnelHandoffTest {
 
   @Test
   void a_tunnel_whose_reader_lags_moves_once_what_it_was_sent_is_out() throws Exception {
-    Process old = processes.start("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
+    Process old = startServing("old");
     try (Socket tunnel = connectTunnel()) {
       java.util.concurrent.CountDownLatch reading = new java.util.concurrent.CountDownLatch(1);
       Stream stream = new Stream(tunnel, 3, reading);
@@ -220,8 +216,7 @@ class TunnelHandoffTest {
 
   @Test
   void a_successor_that_does_not_take_tunnels_leaves_them_to_the_old_process_until_they_end() throws Exception {
-    Process old = processes.start("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
+    Process old = startServing("old");
     io.netty.channel.MultiThreadIoEventLoopGroup group =
         new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.epoll.EpollIoHandler.newFactory());
     try (Socket tunnel = connectTunnel()) {
@@ -248,8 +243,7 @@ class TunnelHandoffTest {
 
   @Test
   void a_tunnel_the_successor_lets_go_of_after_it_got_the_sockets_relays_on_in_the_old_process() throws Exception {
-    Process old = processes.start("old", "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
+    Process old = startServing("old");
     try (Socket tunnel = connectTunnel()) {
       Stream stream = new Stream(tunnel, 5);
       await().atMost(Duration.ofSeconds(10)).until(() -> stream.verified() > 256 * 1024);
@@ -280,6 +274,13 @@ class TunnelHandoffTest {
       last[0] = now;
       return stalled;
     });
+  }
+
+  /** Starts {@code gatehouse run} (without --takeover) and waits until it serves. */
+  private Process startServing(String name) throws IOException {
+    Process p = processes.start(name, "run", "-c", config.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log(name).contains("Gatehouse started"));
+    return p;
   }
 
   /** The admin API's metrics, of whichever process holds the admin socket now. */
