@@ -204,7 +204,7 @@ final class HandoffClient implements AutoCloseable {
           tunnel = HandoffSocket.decode(line.substring(HandoffSocket.TUNNEL.length() + 1));
         } catch (IOException e) {
           channel.writeAndFlush(HandoffSocket.REFUSED + " its description does not parse: "
-              + e.getMessage().replace('\n', ' ') + "\n");
+              + String.valueOf(e.getMessage()).replace('\n', ' ') + "\n");
           continue;
         }
         if (adoptOne(tunnel, adoption)) {
@@ -250,7 +250,14 @@ final class HandoffClient implements AutoCloseable {
       if (!moved.equals(HandoffSocket.MOVED)) {
         throw new IOException("the old instance sent '" + moved + "' (expected: MOVED)");
       }
-      adoption.adopt(tunnel, client.intValue(), upstream.intValue());
+      try {
+        adoption.adopt(tunnel, client.intValue(), upstream.intValue());
+      } catch (RuntimeException e) {
+        // Ours are the only copies now: closing them ends the tunnel, as a crash here would.
+        closeQuietly(client);
+        closeQuietly(upstream);
+        log.warn("hand-off: a tunnel taken over could not be set up here, and ends: {}", e.toString());
+      }
       return true;
     } catch (IOException e) {
       // The old instance still has its copies (it closes them only before MOVED): closing ours
