@@ -102,17 +102,8 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
     ChannelPipeline p = client.pipeline();
     p.remove(handler);
     String label = peer.address().toString();
-    TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(), new TunnelRelay.Listener() {
-      @Override
-      public void tunnelClosed(TunnelRelay tunnel) {
-        context.observer().exchangeFinished(record(label, tunnel));
-      }
-
-      @Override
-      public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
-        return record(label, tunnel);
-      }
-    });
+    TunnelRelay.start(client, upstream, settings.tunnelIdleNanos(), context.clock(),
+        TunnelRelay.Listener.recording(context.observer(), tunnel -> record(label, tunnel)));
     if (stream) {
       // The stream's codec is already its tunnel codec (http.Http2TunnelCodec) and stays; what the
       // flow-control handler queued is tunnel bytes sent ahead of the 2xx, which go on, in order.

@@ -243,17 +243,8 @@ final class ClientSide {
     EpollSocketChannel upstream = adopted(upstreamFd);
     listeners.adopt(moving.listener(), client);
     ExchangeRecord record = moving.record();
-    TunnelRelay.Listener ends = new TunnelRelay.Listener() {
-      @Override
-      public void tunnelClosed(TunnelRelay tunnel) {
-        observer.exchangeFinished(recordSoFar(tunnel));
-      }
-
-      @Override
-      public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
-        return record.carriedOn(tunnel.bytesUp(), tunnel.bytesDown(), tunnel.durationNanos(), tunnel.outcome());
-      }
-    };
+    TunnelRelay.Listener ends = TunnelRelay.Listener.recording(observer,
+        tunnel -> record.carriedOn(tunnel.bytesUp(), tunnel.bytesDown(), tunnel.durationNanos(), tunnel.outcome()));
     loop.register(client).addListener(c -> loop.register(upstream).addListener(u -> {
       if (!c.isSuccess() || !u.isSuccess()) {
         log.warn("hand-off: a tunnel taken over cannot join an event loop: {}",

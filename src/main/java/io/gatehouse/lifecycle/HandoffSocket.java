@@ -114,15 +114,20 @@ final class HandoffSocket {
   }
 
   /**
-   * What travels with a tunnel's descriptors: the listener that accepted its client (the successor
-   * counts it there), the idle timeout it was set up with, and its access-log record so far.
+   * What travels with a tunnel's descriptors: the idle timeout it was set up with, and its
+   * access-log record so far, which names the listener that accepted its client (the successor
+   * counts it there).
    */
-  record MovingTunnel(String listener, long idleNanos, io.gatehouse.relay.ExchangeRecord record) {}
+  record MovingTunnel(long idleNanos, io.gatehouse.relay.ExchangeRecord record) {
+    String listener() {
+      return record.listener();
+    }
+  }
 
   /** The TUNNEL line's JSON for a frozen tunnel (one line: JSON escapes control characters). */
   static String encode(io.gatehouse.relay.ExchangeRecord record, long idleNanos) {
     try {
-      return JSON.writeValueAsString(new MovingTunnel(record.listener(), idleNanos, record));
+      return JSON.writeValueAsString(new MovingTunnel(idleNanos, record));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException("a tunnel's record does not serialize: " + e.getMessage(), e);
     }
@@ -130,7 +135,7 @@ final class HandoffSocket {
 
   static MovingTunnel decode(String json) throws IOException {
     MovingTunnel tunnel = JSON.readValue(json, MovingTunnel.class);
-    if (tunnel.listener() == null || tunnel.record() == null) {
+    if (tunnel.record() == null || tunnel.record().listener() == null) {
       throw new IOException("a TUNNEL line without its listener or record");
     }
     return tunnel;

@@ -90,10 +90,7 @@ final class TunnelSender {
       connection.writeAndFlush(HandoffSocket.TUNNEL + " " + HandoffSocket.encode(record, tunnel.idleNanos()) + "\n");
       String ask = next();
       if (ask.startsWith(HandoffSocket.REFUSED)) {
-        tunnel.thaw();
-        log.warn("hand-off: pid {} refused tunnel {}: {}; it stays here", pid, description,
-            ask.substring(HandoffSocket.REFUSED.length()).trim());
-        return Result.STAYS;
+        return refused(tunnel, description, ask);
       }
       if (!ask.equals(HandoffSocket.SEND)) {
         return giveUp(tunnel, "it answered '" + ask + "' (expected: SEND)");
@@ -105,10 +102,7 @@ final class TunnelSender {
       }
       String ready = next();
       if (ready.startsWith(HandoffSocket.REFUSED)) {
-        tunnel.thaw(); // it closed its copies, which leaves the sockets as they were
-        log.warn("hand-off: pid {} refused tunnel {}: {}; it stays here", pid, description,
-            ready.substring(HandoffSocket.REFUSED.length()).trim());
-        return Result.STAYS;
+        return refused(tunnel, description, ready); // it closed its copies: the sockets are as they were
       }
       if (!ready.equals(HandoffSocket.READY)) {
         return giveUp(tunnel, "it answered '" + ready + "' (expected: READY)");
@@ -122,6 +116,14 @@ final class TunnelSender {
     moved++;
     log.debug("hand-off: tunnel {} moved to pid {}", description, pid);
     return Result.MOVED;
+  }
+
+  /** The successor said REFUSED: the tunnel relays on here. */
+  private Result refused(TunnelRelay tunnel, String description, String answer) {
+    tunnel.thaw();
+    log.warn("hand-off: pid {} refused tunnel {}: {}; it stays here", pid, description,
+        answer.substring(HandoffSocket.REFUSED.length()).trim());
+    return Result.STAYS;
   }
 
   /** Tells the successor nothing more comes. */

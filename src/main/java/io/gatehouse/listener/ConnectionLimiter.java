@@ -45,11 +45,16 @@ public final class ConnectionLimiter {
 
   /** Counts {@code ch} against {@code client}'s connections; false (nothing counted) past the limit. */
   boolean tryAdmitClient(Channel ch, InetAddress client) {
+    return admitClient(ch, client, maxPerClient);
+  }
+
+  /** Counts {@code ch} against {@code client}'s connections unless that passes {@code limit}. */
+  private boolean admitClient(Channel ch, InetAddress client, int limit) {
     if (maxPerClient <= 0 || client == null) {
       return true;
     }
     AtomicInteger count = perClient.computeIfAbsent(client, a -> new AtomicInteger());
-    if (count.incrementAndGet() > maxPerClient) {
+    if (count.incrementAndGet() > limit) {
       release(client, count);
       return false;
     }
@@ -65,10 +70,8 @@ public final class ConnectionLimiter {
   void admitAdopted(Channel ch) {
     total.incrementAndGet();
     ch.closeFuture().addListener(f -> total.decrementAndGet());
-    if (maxPerClient > 0 && ch.remoteAddress() instanceof InetSocketAddress remote && remote.getAddress() != null) {
-      AtomicInteger count = perClient.computeIfAbsent(remote.getAddress(), a -> new AtomicInteger());
-      count.incrementAndGet();
-      ch.closeFuture().addListener(f -> release(remote.getAddress(), count));
+    if (ch.remoteAddress() instanceof InetSocketAddress remote) {
+      admitClient(ch, remote.getAddress(), Integer.MAX_VALUE);
     }
   }
 

@@ -92,6 +92,21 @@ public final class TunnelRelay {
      * that takes the tunnel over carries on ({@link ExchangeRecord#carriedOn}) and logs at its end.
      */
     ExchangeRecord recordSoFar(TunnelRelay tunnel);
+
+    /** The listener of a tunnel whose record ({@code record}, as of any moment) goes to {@code observer} at its end. */
+    static Listener recording(ExchangeObserver observer, java.util.function.Function<TunnelRelay, ExchangeRecord> record) {
+      return new Listener() {
+        @Override
+        public void tunnelClosed(TunnelRelay tunnel) {
+          observer.exchangeFinished(record.apply(tunnel));
+        }
+
+        @Override
+        public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
+          return record.apply(tunnel);
+        }
+      };
+    }
   }
 
   private final Side clientSide;
@@ -177,7 +192,7 @@ public final class TunnelRelay {
    * in progress. Call on the tunnel's event loop.
    */
   public boolean movable() {
-    return !finished && !movedAway && !cutAtDrainDeadline && canMove() && clientSide.open() && upstreamSide.open();
+    return !finished && !cutAtDrainDeadline && canMove() && clientSide.open() && upstreamSide.open();
   }
 
   /**
@@ -359,7 +374,7 @@ public final class TunnelRelay {
   }
 
   private void maybeFinish() {
-    if (finished || movedAway || clientSide.channel.isOpen() || upstreamSide.channel.isOpen()) {
+    if (finished || clientSide.channel.isOpen() || upstreamSide.channel.isOpen()) { // (a moved tunnel is finished)
       return;
     }
     finished = true;
