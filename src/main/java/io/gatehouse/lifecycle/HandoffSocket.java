@@ -22,7 +22,7 @@ import java.nio.file.Path;
  *                              <--   DRAINING           (stops accepting, paced drain, exit 0)
  *   ADOPT                      -->   (the successor takes tunnels over; an older one closes here)
  *   for each tunnel that moves:
- *                              <--   TUNNEL {json}      (listener, idle timeout, access-log record so far)
+ *                              <--   TUNNEL {json}      (idle timeout, access-log record so far with its listener)
  *   SEND | REFUSED reason      -->
  *                              <--   2 descriptors: the client's socket, the upstream's (SCM_RIGHTS)
  *   READY | REFUSED reason     -->
