@@ -290,6 +290,22 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * Holds every timeout while a hand-off takes the connection off this process's event loop: an
+   * idle timeout's FIN would end the connection in the successor too. {@link #resume} starts the
+   * idle timeout again if the connection stays here.
+   */
+  public void suspend() {
+    state = State.EXPIRED;
+  }
+
+  /** The connection stays here after a {@link #suspend}: it is idle, waiting for a next request. */
+  public void resume() {
+    if (state == State.EXPIRED) {
+      enter(State.IDLE);
+    }
+  }
+
   private void watchProgress() {
     long body = waitingForClient ? waitSince + idleNanos : Long.MAX_VALUE;
     long reader = stalledWriting ? stalledSince + idleNanos : Long.MAX_VALUE;

@@ -78,6 +78,14 @@ public final class ServerCodec extends RequestDecoder implements ChannelOutbound
     raw = true;
   }
 
+  /**
+   * Nothing of a next request was read: no byte waits in the decoder and no response is owed (a
+   * hand-off may then move the socket to another process, which reads the next request itself).
+   */
+  public boolean betweenRequests() {
+    return !raw && state() == HEAD && actualReadableBytes() == 0 && methods.isEmpty();
+  }
+
   @Override
   public void flush(ChannelHandlerContext ctx) {
     ctx.flush();

@@ -3,6 +3,7 @@ package io.gatehouse.lifecycle;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.config.ListenerConfig;
 import io.gatehouse.config.PerClientLimits;
+import io.gatehouse.http.ClientAddress;
 import io.gatehouse.listener.ConnectionErrors;
 import io.gatehouse.listener.ConnectionLimiter;
 import io.gatehouse.listener.InheritedSockets;
@@ -62,6 +63,10 @@ final class ClientSide {
   private volatile boolean draining;
   /** The successor's connection for tunnels, once it asked for them (a hand-off's drain moves them). */
   private volatile TunnelSender tunnelSender;
+  /** Whether the successor asks for tunnels and connections is known (it says ADOPT, or closes). */
+  private final java.util.concurrent.CountDownLatch adoptionKnown = new java.util.concurrent.CountDownLatch(1);
+  /** How long a hand-off's drain waits to hear whether the successor takes connections over. */
+  private static final Duration ADOPTION_WAIT = Duration.ofSeconds(2);
   /** The instance this one takes over from, during start only. */
   private HandoffClient predecessor;
   /** Sockets listeners adopt instead of binding; only during start. */
@@ -138,7 +143,21 @@ final class ClientSide {
         throw e;
       }
       log.info("--takeover: accepting on the sockets taken over; the old instance drains");
-      predecessor.adoptTunnels((tunnel, client, upstream) -> adopt(tunnel, client, upstream, observer));
+      predecessor.adoptTunnels(new HandoffClient.TunnelAdoption() {
+        @Override
+        public String refusal(HandoffSocket.Moving moving) {
+          return moving.isConnection() ? listeners.refusesConnection(moving.listenerName()) : null;
+        }
+
+        @Override
+        public void adopt(HandoffSocket.Moving moving, int[] fds) {
+          if (moving.isConnection()) {
+            adoptConnection(moving, fds[0]);
+          } else {
+            adoptTunnel(moving, fds[0], fds[1], observer);
+          }
+        }
+      });
     }
     metrics.gaugePerLabel("gatehouse_connections_active", "Open client connections", "listener",
         listeners::openConnections);
@@ -193,7 +212,10 @@ final class ClientSide {
     handoff = HandoffServer.start(path, group, offered, pid -> {
       handedOff = true;
       takenOver.run();
-    }, sender -> tunnelSender = sender);
+    }, sender -> {
+      tunnelSender = sender;
+      adoptionKnown.countDown();
+    });
   }
 
   /** Whether a successor accepts on this process's sockets. */
@@ -223,13 +245,24 @@ final class ClientSide {
    * {@code drainTimeout}, else {@code deadline}, else {@code config}'s {@code limits.drainTimeout}.
    */
   void drain(Duration deadline, GatehouseConfig config) {
+    TunnelMoves moves = TunnelMoves.NONE;
+    if (handedOff) {
+      // The successor says ADOPT right after DRAINING (an earlier version closes instead): known
+      // before the first connection's slot, which then moves instead of closing.
+      try {
+        adoptionKnown.await(ADOPTION_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      moves = new TunnelMoves(() -> tunnelSender);
+    }
     new ConnectionDrain(connections, clock).run(ch -> {
       ListenerConfig lc = listeners.owner(ch);
       if (lc != null && lc.drainTimeout() != null) {
         return lc.drainTimeout();
       }
       return deadline != null ? deadline : config.limits().drainTimeout();
-    }, config.limits().closeSpread(), handedOff ? new TunnelMoves(() -> tunnelSender) : TunnelMoves.NONE);
+    }, config.limits().closeSpread(), moves);
   }
 
   /**
@@ -237,11 +270,11 @@ final class ClientSide {
    * the client's is counted as a connection of the listener of that name (if this config has it),
    * and its access-log record, carried on from the predecessor's figures, is written when it ends.
    */
-  private void adopt(HandoffSocket.MovingTunnel moving, int clientFd, int upstreamFd, ExchangeObserver observer) {
+  private void adoptTunnel(HandoffSocket.Moving moving, int clientFd, int upstreamFd, ExchangeObserver observer) {
     EventLoop loop = (EventLoop) group.next();
     EpollSocketChannel client = adopted(clientFd);
     EpollSocketChannel upstream = adopted(upstreamFd);
-    listeners.adopt(moving.listener(), client);
+    listeners.adopt(moving.listenerName(), client);
     ExchangeRecord record = moving.record();
     TunnelRelay.Listener ends = TunnelRelay.Listener.recording(observer,
         tunnel -> record.carriedOn(tunnel.bytesUp(), tunnel.bytesDown(), tunnel.durationNanos(), tunnel.outcome()));
@@ -254,8 +287,35 @@ final class ClientSide {
         return;
       }
       TunnelRelay.start(client, upstream, moving.idleNanos(), clock, ends);
-      metrics.tunnelTakenOver(moving.listener());
+      metrics.tunnelTakenOver(moving.listenerName());
     }));
+  }
+
+  /**
+   * Serves on an idle HTTP/1 keep-alive connection the predecessor moved here: between two requests
+   * its socket holds no HTTP state, so the listener of that name builds its HTTP/1 pipeline on it,
+   * counts it, and reads its next request (which may wait in the socket already).
+   */
+  private void adoptConnection(HandoffSocket.Moving moving, int fd) {
+    EventLoop loop = (EventLoop) group.next();
+    EpollSocketChannel client = adopted(fd);
+    try {
+      InetSocketAddress source = HandoffSocket.address(moving.proxiedSource());
+      if (source != null) {
+        ClientAddress.fromProxyHeader(client, source, HandoffSocket.address(moving.proxiedDestination()));
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("its client address: " + e.getMessage(), e);
+    }
+    listeners.adoptConnection(moving.listenerName(), client);
+    loop.register(client).addListener(c -> {
+      if (!c.isSuccess()) {
+        log.warn("hand-off: a connection taken over cannot join an event loop: {}", c.cause().toString());
+        client.close();
+        return;
+      }
+      metrics.connectionTakenOver(moving.listenerName());
+    });
   }
 
   private static EpollSocketChannel adopted(int fd) {

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * its next response, or when it stays idle through the signal's grace, and HTTP/2 gets GOAWAY (so
  * clients do not all reconnect at the same moment, and a takeover's successor takes the load over
  * gradually). Tunnels and WebSockets stay until they end or their listener's drain deadline passes
- * ({@code 0}: no deadline), unless a successor takes them over ({@link TunnelMoves}). Blocks the
- * calling thread (never an event loop).
+ * ({@code 0}: no deadline), unless a successor takes them over ({@link TunnelMoves}); a successor
+ * that does also takes plain HTTP/1 connections, which then move from their slot, once idle, instead
+ * of closing. Blocks the calling thread (never an event loop).
  */
 final class ConnectionDrain {
   private static final Logger log = LoggerFactory.getLogger(ConnectionDrain.class);
@@ -52,8 +53,9 @@ final class ConnectionDrain {
     Map<Channel, Long> deadlines = new HashMap<>();
     int n = open.size();
     log.info("draining {} connections, one after the other over {} ms", n, spread.toMillis());
+    boolean handsOver = tunnels.takesConnections();
     for (int i = 0; i < n; i++) {
-      signal(open.get(i), n <= 1 ? 0 : spread.toNanos() / n * i, deadlineOf, deadlines, start);
+      signal(open.get(i), n <= 1 ? 0 : spread.toNanos() / n * i, deadlineOf, deadlines, start, handsOver);
     }
     int cut = 0;
     while (!connections.isEmpty()) {
@@ -66,7 +68,7 @@ final class ConnectionDrain {
       long now = clock.getAsLong();
       for (Channel ch : connections) {
         if (!deadlines.containsKey(ch)) { // accepted while the listeners were closing
-          signal(ch, 0, deadlineOf, deadlines, now);
+          signal(ch, 0, deadlineOf, deadlines, now, tunnels.takesConnections());
         }
         long deadline = deadlines.get(ch);
         if (deadline != NONE && now - deadline >= 0 && ch.isOpen()) {
@@ -90,12 +92,12 @@ final class ConnectionDrain {
   }
 
   private static void signal(Channel ch, long slot, Function<Channel, Duration> deadlineOf,
-      Map<Channel, Long> deadlines, long now) {
+      Map<Channel, Long> deadlines, long now, boolean handsOver) {
     long deadline = deadlineOf.apply(ch).toNanos();
     if (deadline > 0) {
       slot = Math.min(slot, deadline);
     }
     deadlines.put(ch, deadline > 0 ? now + deadline : NONE);
-    ch.pipeline().fireUserEventTriggered(DrainSignal.spread(slot, deadline));
+    ch.pipeline().fireUserEventTriggered(DrainSignal.spread(slot, deadline, handsOver));
   }
 }

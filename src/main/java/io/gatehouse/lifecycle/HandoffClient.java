@@ -169,9 +169,19 @@ final class HandoffClient implements AutoCloseable {
     }
   }
 
-  /** Takes over a tunnel the old instance moves here: its sockets' descriptors, and what came with them. */
+  /**
+   * Why this process refuses a connection the old instance offers (a refusal's words, which an
+   * earlier version of the old instance also reads: it never offers what does not parse).
+   */
+  static final String UNPARSED = "its description does not parse";
+
+  /** Takes over a tunnel or connection the old instance moves here: its sockets' descriptors, and what came with them. */
   interface TunnelAdoption {
-    void adopt(HandoffSocket.MovingTunnel tunnel, int clientFd, int upstreamFd);
+    /** Why {@code moving} cannot be served here (its listener is gone or now speaks TLS), or null. */
+    String refusal(HandoffSocket.Moving moving);
+
+    /** @param fds the client's socket, then (a tunnel) the upstream's */
+    void adopt(HandoffSocket.Moving moving, int[] fds);
   }
 
   /**
@@ -187,7 +197,8 @@ final class HandoffClient implements AutoCloseable {
   }
 
   private void receiveTunnels(TunnelAdoption adoption) {
-    int adopted = 0;
+    int tunnels = 0;
+    int connections = 0;
     try {
       while (true) {
         Object next = received.take();
@@ -199,49 +210,58 @@ final class HandoffClient implements AutoCloseable {
               next instanceof String ? "'" + next + "'" : describe(next));
           break;
         }
-        HandoffSocket.MovingTunnel tunnel;
+        HandoffSocket.Moving moving;
         try {
-          tunnel = HandoffSocket.decode(line.substring(HandoffSocket.TUNNEL.length() + 1));
+          moving = HandoffSocket.decode(line.substring(HandoffSocket.TUNNEL.length() + 1));
         } catch (IOException e) {
-          channel.writeAndFlush(HandoffSocket.REFUSED + " its description does not parse: "
+          channel.writeAndFlush(HandoffSocket.REFUSED + " " + UNPARSED + ": "
               + String.valueOf(e.getMessage()).replace('\n', ' ') + "\n");
           continue;
         }
-        if (adoptOne(tunnel, adoption)) {
-          adopted++;
-        } else {
+        String refusal = adoption.refusal(moving);
+        if (refusal != null) {
+          channel.writeAndFlush(HandoffSocket.REFUSED + " " + refusal.replace('\n', ' ') + "\n");
+          continue;
+        }
+        if (!adoptOne(moving, adoption)) {
           break;
+        }
+        if (moving.isConnection()) {
+          connections++;
+        } else {
+          tunnels++;
         }
       }
     } catch (IOException | InterruptedException e) {
-      log.warn("hand-off: taking tunnels over stopped: {}", e.getMessage());
+      log.warn("hand-off: taking tunnels and connections over stopped: {}", e.getMessage());
     } finally {
       close();
-      if (adopted > 0) {
-        log.info("hand-off: took over {} tunnels from the old instance", adopted);
+      if (tunnels + connections > 0) {
+        log.info("hand-off: took over {} tunnels and {} keep-alive connections from the old instance", tunnels,
+            connections);
       }
     }
   }
 
   /**
-   * One tunnel: its two descriptors, held (not read) until the old instance says its copies are
-   * closed; false when the exchange broke off (the held copies are closed: the old one relays on).
+   * One tunnel or connection: its descriptors, held (not read) until the old instance says its
+   * copies are closed; false when the exchange broke off (the held copies are closed: the old one
+   * serves on).
    */
-  private boolean adoptOne(HandoffSocket.MovingTunnel tunnel, TunnelAdoption adoption)
+  private boolean adoptOne(HandoffSocket.Moving moving, TunnelAdoption adoption)
       throws IOException, InterruptedException {
     EpollDomainSocketChannel unix = (EpollDomainSocketChannel) channel;
     unix.config().setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);
     channel.writeAndFlush(HandoffSocket.SEND + "\n");
-    FileDescriptor client = null;
-    FileDescriptor upstream = null;
+    FileDescriptor[] held = new FileDescriptor[moving.descriptors()];
     try {
-      client = descriptor();
-      upstream = descriptor();
+      for (int i = 0; i < held.length; i++) {
+        held[i] = descriptor();
+      }
       unix.config().setReadMode(DomainSocketReadMode.BYTES);
       if (Boolean.getBoolean("gatehouse.test.refuseTunnels")) {
-        // tests: a successor that lets go of the descriptors it got; the old instance relays on
-        closeQuietly(client);
-        closeQuietly(upstream);
+        // tests: a successor that lets go of the descriptors it got; the old instance serves on
+        closeQuietly(held);
         channel.writeAndFlush(HandoffSocket.REFUSED + " refused for the test (gatehouse.test.refuseTunnels)\n");
         return true;
       }
@@ -250,21 +270,24 @@ final class HandoffClient implements AutoCloseable {
       if (!moved.equals(HandoffSocket.MOVED)) {
         throw new IOException("the old instance sent '" + moved + "' (expected: MOVED)");
       }
+      int[] fds = new int[held.length];
+      for (int i = 0; i < held.length; i++) {
+        fds[i] = held[i].intValue();
+      }
       try {
-        adoption.adopt(tunnel, client.intValue(), upstream.intValue());
+        adoption.adopt(moving, fds);
       } catch (RuntimeException e) {
-        // Ours are the only copies now: closing them ends the tunnel, as a crash here would.
-        closeQuietly(client);
-        closeQuietly(upstream);
-        log.warn("hand-off: a tunnel taken over could not be set up here, and ends: {}", e.toString());
+        // Ours are the only copies now: closing them ends the connection, as a crash here would.
+        closeQuietly(held);
+        log.warn("hand-off: a {} taken over could not be set up here, and ends: {}",
+            moving.isConnection() ? "connection" : "tunnel", e.toString());
       }
       return true;
     } catch (IOException e) {
       // The old instance still has its copies (it closes them only before MOVED): closing ours
       // leaves the sockets as they are.
-      closeQuietly(client);
-      closeQuietly(upstream);
-      log.warn("hand-off: a tunnel was not taken over: {}", e.getMessage());
+      closeQuietly(held);
+      log.warn("hand-off: a {} was not taken over: {}", moving.isConnection() ? "connection" : "tunnel", e.getMessage());
       return false;
     }
   }
@@ -277,12 +300,14 @@ final class HandoffClient implements AutoCloseable {
     throw new IOException("expected a tunnel's descriptor from the old instance, got " + describe(next));
   }
 
-  private static void closeQuietly(FileDescriptor fd) {
-    if (fd != null) {
-      try {
-        fd.close();
-      } catch (IOException ignored) {
-        // already closed
+  private static void closeQuietly(FileDescriptor... fds) {
+    for (FileDescriptor fd : fds) {
+      if (fd != null) {
+        try {
+          fd.close();
+        } catch (IOException ignored) {
+          // already closed
+        }
       }
     }
   }

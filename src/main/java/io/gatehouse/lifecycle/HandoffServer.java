@@ -56,7 +56,8 @@ final class HandoffServer implements AutoCloseable {
    * @param sockets the listening sockets to offer, read when a successor connects
    * @param takenOver called (on an event loop; must not block) with the successor's pid once it accepts
    * @param tunnels called (on an event loop) once that successor asks for the tunnels (ADOPT): the
-   *     drain moves them through the sender it is given
+   *     drain moves them and idle HTTP/1 connections through the sender it is given; with null when
+   *     it closes the connection instead (an earlier version, which takes nothing over)
    */
   static HandoffServer start(Path path, EventLoopGroup group, Supplier<List<ServerChannel>> sockets,
       IntConsumer takenOver, Consumer<TunnelSender> tunnels) throws IOException, InterruptedException {
@@ -194,6 +195,8 @@ final class HandoffServer implements AutoCloseable {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
       if (sender != null) {
         sender.closed();
+      } else if (accepted) {
+        tunnels.accept(null); // a successor that takes nothing over (an earlier version) closes here
       }
       if (active.get() == ctx.channel()) {
         if (!accepted) {

@@ -21,10 +21,12 @@ import java.nio.file.Path;
  *   ACCEPTING                  -->   (the successor accepts on them)  | FAILED reason
  *                              <--   DRAINING           (stops accepting, paced drain, exit 0)
  *   ADOPT                      -->   (the successor takes tunnels over; an older one closes here)
- *   for each tunnel that moves:
- *                              <--   TUNNEL {json}      (idle timeout, access-log record so far with its listener)
+ *   for each tunnel or idle HTTP/1 connection that moves:
+ *                              <--   TUNNEL {json}      (a tunnel: idle timeout, access-log record so far
+ *                                                        with its listener; a connection: kind http1, listener)
  *   SEND | REFUSED reason      -->
- *                              <--   2 descriptors: the client's socket, the upstream's (SCM_RIGHTS)
+ *                              <--   a tunnel: 2 descriptors, the client's socket and the upstream's;
+ *                                    a connection: 1, the client's (SCM_RIGHTS)
  *   READY | REFUSED reason     -->
  *                              <--   MOVED              (its copies are closed: the successor relays)
  *                              <--   END                (the drain is over)
@@ -114,31 +116,96 @@ final class HandoffSocket {
   }
 
   /**
-   * What travels with a tunnel's descriptors: the idle timeout it was set up with, and its
-   * access-log record so far, which names the listener that accepted its client (the successor
-   * counts it there).
+   * What travels with a moving connection's descriptors (the TUNNEL line's JSON). A tunnel (no
+   * {@code kind}; two descriptors, the client's and the upstream's): the idle timeout it was set up
+   * with and its access-log record so far, which names the listener that accepted its client. An
+   * idle HTTP/1 keep-alive connection ({@code kind} {@value #HTTP1}; one descriptor): the listener,
+   * and the client a PROXY protocol header named, if one did. A tunnel's line is what it was before
+   * connections moved too, and an earlier successor refuses any other as a line it cannot parse.
    */
-  record MovingTunnel(long idleNanos, io.gatehouse.relay.ExchangeRecord record) {
-    String listener() {
-      return record.listener();
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  record Moving(String kind, long idleNanos, io.gatehouse.relay.ExchangeRecord record, String listener,
+      String proxiedSource, String proxiedDestination) {
+    static final String HTTP1 = "http1";
+
+    static Moving tunnel(io.gatehouse.relay.ExchangeRecord record, long idleNanos) {
+      return new Moving(null, idleNanos, record, null, null, null);
+    }
+
+    static Moving connection(io.gatehouse.relay.ConnectionHandover connection) {
+      io.gatehouse.http.ClientAddress client = connection.proxiedClient();
+      return new Moving(HTTP1, 0, null, connection.listener(), client == null ? null : text(client.source()),
+          client == null ? null : text(client.destination()));
+    }
+
+    /** An idle HTTP/1 connection (one descriptor), not a tunnel (two). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    boolean isConnection() {
+      return HTTP1.equals(kind);
+    }
+
+    /** The descriptors that come after the line. */
+    int descriptors() {
+      return isConnection() ? 1 : 2;
+    }
+
+    /** The listener that accepted its client: the successor serves and counts it there. */
+    String listenerName() {
+      return isConnection() ? listener : record.listener();
     }
   }
 
-  /** The TUNNEL line's JSON for a frozen tunnel (one line: JSON escapes control characters). */
-  static String encode(io.gatehouse.relay.ExchangeRecord record, long idleNanos) {
+  /** A TUNNEL line's JSON (one line: JSON escapes control characters). */
+  static String encode(Moving moving) {
     try {
-      return JSON.writeValueAsString(new MovingTunnel(idleNanos, record));
+      return JSON.writeValueAsString(moving);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      throw new IllegalStateException("a tunnel's record does not serialize: " + e.getMessage(), e);
+      throw new IllegalStateException("a moving connection's description does not serialize: " + e.getMessage(), e);
     }
   }
 
-  static MovingTunnel decode(String json) throws IOException {
-    MovingTunnel tunnel = JSON.readValue(json, MovingTunnel.class);
-    if (tunnel.record() == null || tunnel.record().listener() == null) {
+  static Moving decode(String json) throws IOException {
+    Moving moving = JSON.readValue(json, Moving.class);
+    if (moving.kind() != null && !moving.isConnection()) {
+      throw new IOException("unknown kind '" + moving.kind() + "' (expected: " + Moving.HTTP1 + " or none)");
+    }
+    if (moving.isConnection() ? moving.listener() == null : moving.record() == null || moving.record().listener() == null) {
       throw new IOException("a TUNNEL line without its listener or record");
     }
-    return tunnel;
+    return moving;
+  }
+
+  /** An address as {@code host:port} ({@code [v6]:port}), read back by {@link #address}; null stays null. */
+  static String text(java.net.InetSocketAddress address) {
+    if (address == null || address.getAddress() == null) {
+      return null;
+    }
+    String host = address.getAddress().getHostAddress();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+  }
+
+  /** The address {@link #text} wrote (a literal IP: no name is looked up); null for null. */
+  static java.net.InetSocketAddress address(String text) throws IOException {
+    if (text == null) {
+      return null;
+    }
+    int colon = text.lastIndexOf(':');
+    if (colon <= 0) {
+      throw new IOException("not an address: " + text);
+    }
+    String host = text.substring(0, colon);
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    try {
+      int port = Integer.parseInt(text.substring(colon + 1));
+      if (!io.netty.util.NetUtil.isValidIpV4Address(host) && !io.netty.util.NetUtil.isValidIpV6Address(host)) {
+        throw new IOException("not an IP address: " + text);
+      }
+      return new java.net.InetSocketAddress(java.net.InetAddress.getByName(host), port);
+    } catch (NumberFormatException | java.net.UnknownHostException e) {
+      throw new IOException("not an address: " + text);
+    }
   }
 
   /** A tunnel for the log: its client and upstream addresses. */

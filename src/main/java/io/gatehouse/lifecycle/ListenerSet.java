@@ -185,6 +185,27 @@ final class ListenerSet {
     }
   }
 
+  /**
+   * Why a plain HTTP/1 connection a predecessor accepted on listener {@code name} cannot be served
+   * here, or null: no such listener any more, or it now speaks TLS (the connection does not).
+   */
+  String refusesConnection(String name) {
+    Running r = listeners.get(name);
+    if (r == null) {
+      return "no listener '" + name + "' here";
+    }
+    return r.listener().takesPlainConnections() ? null : "listener '" + name + "' speaks TLS here";
+  }
+
+  /** Serves {@code ch}, an idle HTTP/1 connection a predecessor handed over, on listener {@code name}. */
+  void adoptConnection(String name, Channel ch) {
+    Running r = listeners.get(name);
+    if (r == null) {
+      throw new IllegalStateException("no listener '" + name + "' here");
+    }
+    r.listener().adoptConnection(ch);
+  }
+
   /** The listening sockets, for a hand-off. */
   List<io.netty.channel.ServerChannel> serverChannels() {
     List<io.netty.channel.ServerChannel> channels = new java.util.ArrayList<>();

@@ -1,5 +1,6 @@
 package io.gatehouse.lifecycle;
 
+import io.gatehouse.relay.ConnectionHandover;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import java.time.Duration;
@@ -12,10 +13,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * During a hand-off's drain, moves the tunnels among the client connections to the successor
- * ({@link TunnelSender}), at each step of the drain: a tunnel set up while the drain runs moves
- * too, one whose bytes were not out in time is tried again a little later, and one that cannot
- * move (TLS, an HTTP/2 stream, a refusal) relays on here. Confined to the drain's thread.
+ * During a hand-off's drain, moves the tunnels and idle HTTP/1 keep-alive connections among the
+ * client connections to the successor ({@link TunnelSender}), at each step of the drain: a tunnel
+ * set up while the drain runs moves too, one whose bytes were not out in time is tried again a
+ * little later, and one that cannot move (TLS, an HTTP/2 stream, a refusal) relays on here. An
+ * HTTP/1 connection moves once it took itself off its event loop between two requests ({@link
+ * ConnectionHandover}); when the successor cannot take connections (it went away, or an earlier
+ * version refuses them), every one still waiting to move drains here instead. Confined to the
+ * drain's thread.
  */
 final class TunnelMoves {
   private static final Logger log = LoggerFactory.getLogger(TunnelMoves.class);
@@ -26,16 +31,28 @@ final class TunnelMoves {
   private final Supplier<TunnelSender> sender;
   private final Map<Channel, Long> retryAt = new HashMap<>();
   private final Set<Channel> staying = new HashSet<>();
+  /** HTTP/1 connections that were to move and drain here instead. */
+  private final Set<Channel> connectionsStaying = new HashSet<>();
 
   /** @param sender the successor's tunnel connection once it asked for tunnels, else null */
   TunnelMoves(Supplier<TunnelSender> sender) {
     this.sender = sender;
   }
 
-  /** Tries to move every tunnel of {@code connections} that is due. */
+  /** Whether plain HTTP/1 connections move to the successor (from their slot, once idle) instead of closing. */
+  boolean takesConnections() {
+    TunnelSender to = sender.get();
+    return to != null && to.usable() && to.takesConnections();
+  }
+
+  /** Tries to move every tunnel of {@code connections} that is due, and every connection ready to move. */
   void step(Iterable<Channel> connections, long now) throws InterruptedException {
     TunnelSender to = sender.get();
-    if (to == null || !to.usable()) {
+    if (to == null) {
+      return;
+    }
+    if (!to.usable()) {
+      stayAll(connections); // the successor went away: connections waiting to move drain here
       return;
     }
     for (Channel ch : connections) {
@@ -45,19 +62,45 @@ final class TunnelMoves {
       }
       TunnelRelay tunnel = TunnelRelay.of(ch);
       if (tunnel == null) {
-        continue;
-      }
-      if (!tunnel.canMove()) {
+        moveConnection(to, ch);
+      } else if (!tunnel.canMove()) {
         staying.add(ch);
-        continue;
-      }
-      switch (to.move(tunnel)) {
-        case MOVED -> retryAt.remove(ch);
-        case NOT_NOW -> retryAt.put(ch, now + RETRY_NANOS);
-        case STAYS -> staying.add(ch);
+      } else {
+        switch (to.move(tunnel)) {
+          case MOVED -> retryAt.remove(ch);
+          case NOT_NOW -> retryAt.put(ch, now + RETRY_NANOS);
+          case STAYS -> staying.add(ch);
+        }
       }
       if (!to.usable()) {
         return;
+      }
+    }
+  }
+
+  /**
+   * Moves {@code ch} if it is an HTTP/1 connection ready to move; one the successor does not take
+   * drains here from now on.
+   */
+  private void moveConnection(TunnelSender to, Channel ch) throws InterruptedException {
+    ConnectionHandover connection = ConnectionHandover.readyToMove(ch);
+    if (connection == null) {
+      return;
+    }
+    if (!to.takesConnections()) {
+      connection.stayHere(); // signalled before the successor turned out to take none
+      connectionsStaying.add(ch);
+    } else if (to.move(connection) != TunnelSender.Result.MOVED) {
+      connectionsStaying.add(ch); // it drains here now
+    }
+  }
+
+  private void stayAll(Iterable<Channel> connections) {
+    for (Channel ch : connections) {
+      ConnectionHandover connection = ConnectionHandover.readyToMove(ch);
+      if (connection != null) {
+        connection.stayHere();
+        connectionsStaying.add(ch);
       }
     }
   }
@@ -69,6 +112,10 @@ final class TunnelMoves {
       if (to.moved() > 0 || !staying.isEmpty()) {
         log.info("hand-off: {} tunnels moved to the successor; {} stayed here to their end (TLS or an HTTP/2"
             + " stream in this process, or refused)", to.moved(), staying.size());
+      }
+      if (to.movedConnections() > 0 || !connectionsStaying.isEmpty()) {
+        log.info("hand-off: {} keep-alive connections moved to the successor between two requests; {} closed here as"
+            + " they drained (refused, or the successor went away)", to.movedConnections(), connectionsStaying.size());
       }
       to.finish();
     }

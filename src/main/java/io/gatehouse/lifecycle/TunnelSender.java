@@ -1,5 +1,6 @@
 package io.gatehouse.lifecycle;
 
+import io.gatehouse.relay.ConnectionHandover;
 import io.gatehouse.relay.ExchangeRecord;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
@@ -7,6 +8,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -14,13 +17,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The handed-off process's side of moving its tunnels (CONNECT, WebSocket) to the successor that
- * took its sockets, over the hand-off connection once the successor said {@code ADOPT} (see
- * {@link HandoffSocket}): one tunnel at a time, frozen with nothing in flight ({@link
- * TunnelRelay#freeze}), its record and both descriptors sent, and this process's copies closed only
- * once the successor holds them; then the successor relays it. A tunnel that does not move (TLS in
- * this process, an end in progress, a reader too slow to take what was read, a refusal) relays on
- * here until it ends or the drain's deadline, as before. Used by the drain's thread; blocks.
+ * The handed-off process's side of moving its tunnels (CONNECT, WebSocket) and idle HTTP/1
+ * keep-alive connections to the successor that took its sockets, over the hand-off connection once
+ * the successor said {@code ADOPT} (see {@link HandoffSocket}): one at a time, frozen with nothing
+ * in flight ({@link TunnelRelay#freeze}, {@link ConnectionHandover}), its description and
+ * descriptors sent, and this process's copies closed only once the successor holds them; then the
+ * successor serves it. A tunnel that does not move (TLS in this process, an end in progress, a
+ * reader too slow to take what was read, a refusal) relays on here until it ends or the drain's
+ * deadline, as before; a connection that does not move drains here as without a successor. Used by
+ * the drain's thread; blocks.
  */
 final class TunnelSender {
   private static final Logger log = LoggerFactory.getLogger(TunnelSender.class);
@@ -36,6 +41,8 @@ final class TunnelSender {
   private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
   private volatile boolean broken;
   private int moved;
+  private int movedConnections;
+  private boolean takesConnections = true;
 
   TunnelSender(Channel connection, int pid) {
     this.connection = connection;
@@ -79,50 +86,98 @@ final class TunnelSender {
     }
     Future<ExchangeRecord> frozen = tunnel.freeze(FREEZE_WAIT.toNanos());
     if (!frozen.await(FREEZE_WAIT.toMillis() + 1000) || !frozen.isSuccess()) {
-      return giveUp(tunnel, "its event loop did not answer");
+      return giveUp(tunnel::thaw, "its event loop did not answer");
     }
     ExchangeRecord record = frozen.getNow();
     if (record == null) {
       return Result.NOT_NOW;
     }
-    String description = HandoffSocket.describe(tunnel);
+    Result result = send(HandoffSocket.Moving.tunnel(record, tunnel.idleNanos()), "tunnel " + HandoffSocket.describe(tunnel),
+        List.of(tunnel.client(), tunnel.upstream()), tunnel::thaw, tunnel::movedAway);
+    if (result == Result.MOVED) {
+      moved++;
+    }
+    return result;
+  }
+
+  /**
+   * Moves an idle HTTP/1 connection that took itself off its event loop ({@link
+   * ConnectionHandover#readyToMove}), or leaves it here, where it drains as without a successor.
+   */
+  Result move(ConnectionHandover connection) throws InterruptedException {
+    if (!usable()) {
+      connection.stayHere();
+      return Result.STAYS;
+    }
+    Result result = send(HandoffSocket.Moving.connection(connection), "connection " + connection.channel().remoteAddress(),
+        List.of(connection.channel()), connection::stayHere, connection::movedAway);
+    if (result == Result.MOVED) {
+      movedConnections++;
+    }
+    return result;
+  }
+
+  /** Whether the successor took every connection offered so far (an earlier version refuses them all). */
+  boolean takesConnections() {
+    return takesConnections;
+  }
+
+  int movedConnections() {
+    return movedConnections;
+  }
+
+  /**
+   * The exchange for one frozen connection: its line, its descriptors, and this process's copies
+   * closed ({@code closeHere}) once the successor holds them; {@code stay} puts it back to work here.
+   */
+  private Result send(HandoffSocket.Moving moving, String description, List<Channel> sockets, Runnable stay,
+      Supplier<Future<?>> closeHere) throws InterruptedException {
     try {
-      connection.writeAndFlush(HandoffSocket.TUNNEL + " " + HandoffSocket.encode(record, tunnel.idleNanos()) + "\n");
+      connection.writeAndFlush(HandoffSocket.TUNNEL + " " + HandoffSocket.encode(moving) + "\n");
       String ask = next();
       if (ask.startsWith(HandoffSocket.REFUSED)) {
-        return refused(tunnel, description, ask);
+        return refused(moving, stay, description, ask);
       }
       if (!ask.equals(HandoffSocket.SEND)) {
-        return giveUp(tunnel, "it answered '" + ask + "' (expected: SEND)");
+        return giveUp(stay, "it answered '" + ask + "' (expected: SEND)");
       }
-      connection.write(((UnixChannel) tunnel.client()).fd()); // SCM_RIGHTS: the successor's own descriptors
-      ChannelFuture sent = connection.writeAndFlush(((UnixChannel) tunnel.upstream()).fd());
+      ChannelFuture sent = null;
+      for (Channel socket : sockets) {
+        sent = connection.write(((UnixChannel) socket).fd()); // SCM_RIGHTS: the successor's own descriptors
+      }
+      connection.flush();
       if (!sent.await(ANSWER_WAIT.toMillis()) || !sent.isSuccess()) {
-        return giveUp(tunnel, "the descriptors could not be sent");
+        return giveUp(stay, "the descriptors could not be sent");
       }
       String ready = next();
       if (ready.startsWith(HandoffSocket.REFUSED)) {
-        return refused(tunnel, description, ready); // it closed its copies: the sockets are as they were
+        return refused(moving, stay, description, ready); // it closed its copies: the sockets are as they were
       }
       if (!ready.equals(HandoffSocket.READY)) {
-        return giveUp(tunnel, "it answered '" + ready + "' (expected: READY)");
+        return giveUp(stay, "it answered '" + ready + "' (expected: READY)");
       }
     } catch (AnswerMissing e) {
-      return giveUp(tunnel, e.getMessage());
+      return giveUp(stay, e.getMessage());
     }
-    // The successor holds both descriptors: ours close (that sends nothing), then it relays.
-    tunnel.movedAway().await(ANSWER_WAIT.toMillis());
+    // The successor holds the descriptors: ours close (that sends nothing), then it serves them.
+    closeHere.get().await(ANSWER_WAIT.toMillis());
     connection.writeAndFlush(HandoffSocket.MOVED + "\n");
-    moved++;
-    log.debug("hand-off: tunnel {} moved to pid {}", description, pid);
+    log.debug("hand-off: {} moved to pid {}", description, pid);
     return Result.MOVED;
   }
 
-  /** The successor said REFUSED: the tunnel relays on here. */
-  private Result refused(TunnelRelay tunnel, String description, String answer) {
-    tunnel.thaw();
-    log.warn("hand-off: pid {} refused tunnel {}: {}; it stays here", pid, description,
-        answer.substring(HandoffSocket.REFUSED.length()).trim());
+  /** The successor said REFUSED: the connection stays here. */
+  private Result refused(HandoffSocket.Moving moving, Runnable stay, String description, String answer) {
+    stay.run();
+    String why = answer.substring(HandoffSocket.REFUSED.length()).trim();
+    if (moving.isConnection() && why.startsWith(HandoffClient.UNPARSED)) {
+      // A successor of the version before connections moved: it takes tunnels only.
+      takesConnections = false;
+      log.info("hand-off: pid {} does not take HTTP/1 connections over (an earlier version); they close here as"
+          + " they drain", pid);
+      return Result.STAYS;
+    }
+    log.warn("hand-off: pid {} refused {}: {}; it stays here", pid, description, why);
     return Result.STAYS;
   }
 
@@ -138,9 +193,9 @@ final class TunnelSender {
    * The successor stopped answering as it should: the tunnel relays on here, and so do all others;
    * closing the connection tells the successor to close any copies it holds without relaying them.
    */
-  private Result giveUp(TunnelRelay tunnel, String why) {
+  private Result giveUp(Runnable stay, String why) {
     broken = true;
-    tunnel.thaw();
+    stay.run();
     connection.close();
     log.warn("hand-off: moving tunnels to pid {} stopped: {}; the tunnels left stay here until they end or the"
         + " drain's deadline", pid, why);

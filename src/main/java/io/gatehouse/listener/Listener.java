@@ -111,6 +111,21 @@ public final class Listener {
     pipeline.adopt(ch);
   }
 
+  /** Whether a plain HTTP/1 connection can be served here (no TLS on this listener). */
+  public boolean takesPlainConnections() {
+    return settings.get().tls() == null;
+  }
+
+  /**
+   * Serves {@code ch}, an idle HTTP/1 keep-alive connection a predecessor process accepted and
+   * handed over between two requests: counted as {@link #adopt} does, with this listener's HTTP/1
+   * handlers (its PROXY header, if any, was read by the predecessor), before it joins an event loop.
+   */
+  public void adoptConnection(Channel ch) {
+    pipeline.adopt(ch);
+    pipeline.addHttp1(ch.pipeline(), settings.get());
+  }
+
   public int openConnections() {
     return pipeline.openConnections();
   }

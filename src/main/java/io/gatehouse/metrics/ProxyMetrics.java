@@ -32,6 +32,7 @@ public final class ProxyMetrics {
   private final Counter requestsCut;
   private final Counter protocolErrors;
   private final Counter tunnelsTakenOver;
+  private final Counter connectionsTakenOver;
   private final Histogram requestDuration;
   private final Histogram upstreamDuration;
 
@@ -56,6 +57,9 @@ public final class ProxyMetrics {
         .labelNames("listener", "kind").register(registry);
     tunnelsTakenOver = Counter.builder().name("gatehouse_tunnels_taken_over_total")
         .help("CONNECT tunnels and WebSockets this process took over from the one it replaced (--takeover), by listener")
+        .labelNames("listener").register(registry);
+    connectionsTakenOver = Counter.builder().name("gatehouse_connections_taken_over_total")
+        .help("Idle HTTP/1.1 keep-alive connections this process took over from the one it replaced (--takeover), by listener")
         .labelNames("listener").register(registry);
     requestDuration = Histogram.builder().name("gatehouse_request_duration_seconds")
         .help("Time from request head to end of response")
@@ -193,6 +197,10 @@ public final class ProxyMetrics {
   /** A tunnel the predecessor process moved here at a hand-off. */
   public void tunnelTakenOver(String listener) {
     tunnelsTakenOver.labelValues(listener).inc();
+  }
+
+  public void connectionTakenOver(String listener) {
+    connectionsTakenOver.labelValues(listener).inc();
   }
 
   public void protocolError(String listener, String kind) {

@@ -7,16 +7,18 @@ package io.gatehouse.relay;
  * closes after it (HTTP/2 gets GOAWAY), and closes if it stays idle through
  * {@link #IDLE_GRACE_NANOS}. So a drain moves its clients over a window instead of all at the
  * same moment (HAProxy's {@code close-spread-time} does so for idle ones): no reconnect storm, and
- * after a takeover the successor's load grows over the window while its code warms up.
+ * after a takeover the successor's load grows over the window while its code warms up. At a
+ * hand-off to a successor that takes connections over ({@link #handsOver}), a plain HTTP/1
+ * connection does not close at all: from its slot it moves to the successor once idle.
  */
 public final class DrainSignal implements io.gatehouse.http.DrainEvent {
   /**
    * Fired at the drain deadline, just before the connections still open are closed: an exchange
    * cut now ends with outcome {@code drain_deadline}, not {@code client_aborted}.
    */
-  public static final DrainSignal DEADLINE = new DrainSignal(0, 0, true);
+  public static final DrainSignal DEADLINE = new DrainSignal(0, 0, true, false);
   /** Drain from now, without a deadline (a listener a reload removed). */
-  public static final DrainSignal NOW = new DrainSignal(0, 0, false);
+  public static final DrainSignal NOW = new DrainSignal(0, 0, false, false);
   /**
    * How long a connection whose slot came stays open while idle: a client in a request loop sends
    * its next request within it and gets {@code Connection: close} on the answer; closed sooner, that
@@ -28,11 +30,13 @@ public final class DrainSignal implements io.gatehouse.http.DrainEvent {
   private final long slotNanos;
   private final long deadlineNanos;
   private final boolean atDeadline;
+  private final boolean handsOver;
 
-  private DrainSignal(long slotNanos, long deadlineNanos, boolean atDeadline) {
+  private DrainSignal(long slotNanos, long deadlineNanos, boolean atDeadline, boolean handsOver) {
     this.slotNanos = slotNanos;
     this.deadlineNanos = deadlineNanos;
     this.atDeadline = atDeadline;
+    this.handsOver = handsOver;
   }
 
   /**
@@ -41,7 +45,21 @@ public final class DrainSignal implements io.gatehouse.http.DrainEvent {
    *     server enforces it, handlers that close on their own (HTTP/2) use it as their bound
    */
   public static DrainSignal spread(long slotNanos, long deadlineNanos) {
-    return new DrainSignal(Math.max(0, slotNanos), Math.max(0, deadlineNanos), false);
+    return spread(slotNanos, deadlineNanos, false);
+  }
+
+  /**
+   * @param handsOver a successor process takes connections over (a hand-off whose successor said
+   *     {@code ADOPT}): from its slot, a plain HTTP/1 connection keeps alive and moves to it once idle,
+   *     instead of closing
+   */
+  public static DrainSignal spread(long slotNanos, long deadlineNanos, boolean handsOver) {
+    return new DrainSignal(Math.max(0, slotNanos), Math.max(0, deadlineNanos), false, handsOver);
+  }
+
+  /** Whether a plain HTTP/1 connection moves to a successor instead of closing. */
+  public boolean handsOver() {
+    return handsOver;
   }
 
   @Override

@@ -112,7 +112,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     channel = ctx.channel();
-    closing = new ClientConnection(channel, ctx.pipeline().context(PipelineNames.FLOW_CONTROL), this::stage);
+    closing = new ClientConnection(channel, ctx.pipeline().context(PipelineNames.FLOW_CONTROL), timeouts, this::stage);
     client = ClientAddress.of(channel); // an HTTP/2 stream: its connection's client
     clientIp = client.ip();
     http2 = channel instanceof Http2StreamChannel;
@@ -305,6 +305,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (discardingBody && last) {
       discardingBody = false;
       timeouts.exchangeEnded();
+      readNextRequest();
+      return;
     }
     channel.read();
   }
@@ -370,7 +372,24 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
     closing.idleAgain();
     timeouts.exchangeEnded();
-    channel.read();
+    readNextRequest();
+  }
+
+  /**
+   * Between two requests: reads the next, unless a hand-off's successor takes the connection over,
+   * which then reads it ({@link ClientConnection#moveWhenIdle}).
+   */
+  private void readNextRequest() {
+    if (closing.handingOver()) {
+      closing.moveWhenIdle();
+    } else {
+      channel.read();
+    }
+  }
+
+  /** This connection's part in a hand-off to a successor process; null before the channel is active. */
+  final ClientConnection connection() {
+    return closing;
   }
 
   private void finishRequest(Reason outcome, int status, long in, long out, long upstreamNanos) {

@@ -1,0 +1,270 @@
+package io.gatehouse.lifecycle;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.awaitility.Awaitility.await;
+
+import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.RawHttpClient;
+import io.gatehouse.testing.RawResponse;
+import io.gatehouse.testing.RecordedRequest;
+import io.gatehouse.testing.Reply;
+import io.netty.channel.epoll.Epoll;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A restart closes no plain HTTP/1.1 keep-alive connection: at a {@code --takeover}, each one moves
+ * to the successor between two requests (its socket, nothing read of a next request), so a client
+ * in a request loop never sees {@code Connection: close} or a close, an idle client's next request
+ * is answered by the successor on the same connection, and the old process exits as soon as the
+ * connections moved. Where the successor does not take them, they drain as before.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ConnectionHandoffTest {
+  @TempDir Path dir;
+  private GatehouseProcesses processes;
+  private FakeUpstream origin;
+  private Path config;
+  private int web;
+  private int adminPort;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    assumeThat(Epoll.isAvailable()).as("the hand-off needs the epoll transport").isTrue();
+    processes = new GatehouseProcesses(dir);
+    origin = FakeUpstream.start("origin").respond(head -> head.uri().startsWith("/slow")
+        ? Reply.slow(Duration.ofMillis(1500)) : Reply.ok());
+    web = GatehouseProcesses.freePort();
+    adminPort = GatehouseProcesses.freePort();
+    config = dir.resolve("g.yaml");
+    // The drain deadline is far beyond the test's waits: an old process that exits in time let its
+    // connections go to the successor; closing them would have taken the idle grace, moving nothing.
+    Files.writeString(config, """
+        admin: { bind: 127.0.0.1:%d }
+        limits: { drainTimeout: 90s, closeSpread: 300ms }
+        listeners:
+          - name: web
+            bind: 127.0.0.1:%d
+            mode: reverse
+            proxyProtocol: { trustedFrom: [ 127.0.0.2 ] }
+        routes: [ { name: all, cluster: app } ]
+        clusters: [ { name: app, endpoints: [ "%s" ] } ]
+        """.formatted(adminPort, web, origin.address()));
+  }
+
+  @AfterEach
+  void tearDown() throws IOException {
+    if (processes != null) {
+      processes.close();
+    }
+    if (origin != null) {
+      origin.close();
+    }
+  }
+
+  @Test
+  void keep_alive_connections_move_to_the_successor_and_their_clients_never_see_a_close() throws Exception {
+    Process old = startServing("old");
+    try (RequestLoop busy = new RequestLoop(RawHttpClient.connect(web));
+        RawHttpClient idle = RawHttpClient.connect(web);
+        RawHttpClient slow = RawHttpClient.connect(web);
+        RawHttpClient proxied = RawHttpClient.connectFrom("127.0.0.2", web)) {
+      assertKeptAlive(get(idle, "/before"));
+      proxied.send("PROXY TCP4 203.0.113.7 127.0.0.1 40000 80\r\n");
+      assertKeptAlive(get(proxied, "/before"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> busy.answered() > 10);
+      // A response in flight when the drain reaches its connection: the connection moves after it.
+      slow.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n");
+
+      Process successor = processes.start("new", "run", "-c", config.toString(), "--takeover");
+      assertKeptAlive(slow.timeout(Duration.ofSeconds(10)).readResponse());
+      assertThat(old.waitFor(60, TimeUnit.SECONDS))
+          .as("the old process is done once its connections moved, long before its 90 s drain deadline; %s",
+              processes.log("old"))
+          .isTrue();
+      assertThat(old.exitValue()).isZero();
+      assertThat(processes.log("old")).contains("hand-off: 4 keep-alive connections moved to the successor");
+      assertThat(processes.log("new")).contains("took over 0 tunnels and 4 keep-alive connections");
+      assertThat(metrics()).contains("gatehouse_connections_taken_over_total{listener=\"web\"} 4.0");
+
+      // Every connection is the successor's now, and serves on.
+      int atExit = busy.answered();
+      await().atMost(Duration.ofSeconds(10)).until(() -> busy.answered() > atExit + 10);
+      assertThat(busy.stop()).as("the loop's failures").isEmpty();
+      assertKeptAlive(get(idle, "/after"));
+      assertKeptAlive(get(slow, "/after"));
+      origin.clearRequests();
+      assertKeptAlive(get(proxied, "/after"));
+      RecordedRequest after = origin.lastRequest();
+      assertThat(after.header("X-Forwarded-For"))
+          .as("the client the PROXY header named, carried to the successor with the socket").isEqualTo("203.0.113.7");
+      assertThat(successor.isAlive()).isTrue();
+    }
+  }
+
+  @Test
+  void connections_a_successor_refuses_drain_in_the_old_process_without_losing_a_request() throws Exception {
+    Process old = startServing("old");
+    try (RequestLoop busy = new RequestLoop(RawHttpClient.connect(web));
+        RawHttpClient idle = RawHttpClient.connect(web)) {
+      assertKeptAlive(get(idle, "/before"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> busy.answered() > 10);
+      // It gets the descriptor, closes it and refuses: the old process takes the frozen connection
+      // back onto its event loop and drains it as without a successor.
+      processes.start("new", "-Dgatehouse.test.refuseTunnels=true", "run", "-c", config.toString(), "--takeover");
+      await().atMost(Duration.ofSeconds(30)).until(() -> busy.closed());
+      assertThat(busy.stop()).as("the loop's failures").isEmpty();
+      assertThat(busy.sawClose()).as("told Connection: close on its last answer").isTrue();
+      await("the idle one closed after the grace").atMost(Duration.ofSeconds(10)).until(idle::isClosedByPeer);
+      assertThat(old.waitFor(30, TimeUnit.SECONDS)).as(processes.log("old")).isTrue();
+      assertThat(processes.log("old")).contains("0 keep-alive connections moved to the successor")
+          .contains("2 closed here as they drained");
+    }
+  }
+
+  @Test
+  void a_successor_of_the_version_before_leaves_the_connections_to_close_as_they_drain() throws Exception {
+    Process old = startServing("old");
+    io.netty.channel.MultiThreadIoEventLoopGroup group =
+        new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.epoll.EpollIoHandler.newFactory());
+    try (RequestLoop busy = new RequestLoop(RawHttpClient.connect(web))) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> busy.answered() > 10);
+      // A successor that takes tunnels but cannot parse a connection's line: it answers what the
+      // version before this one answers (its JSON reader knows no "kind").
+      HandoffClient earlier = HandoffClient.takeOver(Path.of(config + ".handoff.sock"), group, Duration.ofSeconds(10));
+      assertThat(earlier).isNotNull();
+      earlier.confirm();
+      earlier.adoptTunnels(new HandoffClient.TunnelAdoption() {
+        @Override
+        public String refusal(HandoffSocket.Moving moving) {
+          return moving.isConnection() ? HandoffClient.UNPARSED + ": Unrecognized field \"kind\"" : null;
+        }
+
+        @Override
+        public void adopt(HandoffSocket.Moving moving, int[] fds) {
+          throw new AssertionError("nothing is adopted");
+        }
+      });
+      await().atMost(Duration.ofSeconds(30)).until(() -> busy.closed());
+      assertThat(busy.stop()).as("the loop's failures").isEmpty();
+      assertThat(busy.sawClose()).isTrue();
+      assertThat(old.waitFor(30, TimeUnit.SECONDS)).as(processes.log("old")).isTrue();
+      assertThat(processes.log("old")).contains("does not take HTTP/1 connections over (an earlier version)");
+    } finally {
+      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+  }
+
+  private static RawResponse get(RawHttpClient client, String path) throws IOException {
+    return client.send("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n").readResponse();
+  }
+
+  private static void assertKeptAlive(RawResponse response) {
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.header("Connection")).as("no close announced").isNull();
+  }
+
+  /** Starts {@code gatehouse run} (without --takeover) and waits until it serves. */
+  private Process startServing(String name) throws IOException {
+    Process p = processes.start(name, "run", "-c", config.toString());
+    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log(name).contains("Gatehouse started"));
+    return p;
+  }
+
+  /** The admin API's metrics, of whichever process holds the admin socket now. */
+  private String metrics() throws IOException, InterruptedException {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /**
+   * One keep-alive connection in a request loop (a request every 20 ms), as a client that does not
+   * resend anything would run it: every answer must be a 200, and the connection may end only
+   * after an answer that said {@code Connection: close}.
+   */
+  private static final class RequestLoop implements AutoCloseable {
+    private final RawHttpClient client;
+    private final Thread thread;
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final AtomicInteger answered = new AtomicInteger();
+    private final Queue<String> failures = new ConcurrentLinkedQueue<>();
+    private volatile boolean closed;
+    private volatile boolean sawClose;
+
+    RequestLoop(RawHttpClient client) throws IOException {
+      this.client = client.timeout(Duration.ofSeconds(10));
+      thread = new Thread(this::run, "request-loop");
+      thread.start();
+    }
+
+    private void run() {
+      int n = 0;
+      while (running.get()) {
+        try {
+          RawResponse response = get(client, "/loop/" + n++);
+          if (response.status() != 200) {
+            failures.add("request " + n + ": status " + response.status());
+          }
+          answered.incrementAndGet();
+          if ("close".equalsIgnoreCase(response.header("Connection"))) {
+            sawClose = true;
+            closed = client.isClosedByPeer();
+            if (!closed) {
+              failures.add("request " + n + ": Connection: close, and the connection stayed open");
+            }
+            return;
+          }
+          Thread.sleep(20);
+        } catch (IOException e) {
+          if (running.get()) {
+            failures.add("request " + n + ": " + e);
+            closed = true;
+          }
+          return;
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    int answered() {
+      return answered.get();
+    }
+
+    boolean closed() {
+      return closed;
+    }
+
+    boolean sawClose() {
+      return sawClose;
+    }
+
+    /** Stops the loop; its failures. */
+    List<String> stop() throws InterruptedException {
+      running.set(false);
+      thread.join(15_000);
+      return List.copyOf(failures);
+    }
+
+    @Override
+    public void close() throws Exception {
+      stop();
+      client.close();
+    }
+  }
+}
