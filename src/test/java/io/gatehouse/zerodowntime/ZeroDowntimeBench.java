@@ -124,7 +124,9 @@ public final class ZeroDowntimeBench {
         downloads in flight finish with `Connection: close`, idle keep-alive connections close, and
         WebSockets are closed at `limits.drainTimeout`; then the process exits 0. At a hand-off the old
         process drains the same way, except that its plain-TCP WebSockets and CONNECT tunnels move to
-        the new process (both sockets passed over `handoff.socket`, nothing in flight) instead.
+        the new process (both sockets passed over `handoff.socket`, nothing in flight) instead, and
+        so do its plain HTTP/1.1 keep-alive connections, each between two requests: no client of the
+        hand-off row sees `Connection: close` or a close from Gatehouse.
 
         The same suite, short (a few seconds per scenario, Gatehouse only), runs in `mvn test` as
         `ZeroDowntimeTest`.
