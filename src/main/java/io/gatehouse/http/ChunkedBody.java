@@ -34,6 +34,16 @@ final class ChunkedBody {
     this.framer = new ChunkedFramer(maxTrailerBytes);
   }
 
+  /** Where the body stands, between two framing elements; else null. */
+  BodyPosition position() {
+    return trailerBytes == 0 ? framer.position() : null;
+  }
+
+  /** This (new) body goes on from where another read of it stopped. */
+  void resumeAt(BodyPosition at) {
+    framer.resumeAt(at);
+  }
+
   /**
    * Reads what {@code in} holds of the body.
    *

@@ -52,6 +52,34 @@ public final class ChunkedFramer {
     this.maxTrailerBytes = maxTrailerBytes;
   }
 
+  /**
+   * Where the framer is, when that is between two framing elements (in or right after a chunk's
+   * data, or before a chunk-size line); null in the middle of a size line or the trailer section.
+   */
+  BodyPosition position() {
+    return switch (state) {
+      case DATA -> new BodyPosition(BodyPosition.CHUNK_DATA, remaining);
+      case DATA_CR -> new BodyPosition(BodyPosition.CHUNK_END, 0);
+      case DATA_LF -> new BodyPosition(BodyPosition.CHUNK_END_LF, 0);
+      case SIZE -> digits == 0 ? new BodyPosition(BodyPosition.CHUNK_SIZE, 0) : null;
+      default -> null;
+    };
+  }
+
+  /** A new framer goes on from {@code at}, where another read of the same body stopped. */
+  void resumeAt(BodyPosition at) {
+    switch (at.framing()) {
+      case BodyPosition.CHUNK_DATA -> {
+        state = DATA;
+        remaining = at.remaining();
+      }
+      case BodyPosition.CHUNK_END -> state = DATA_CR;
+      case BodyPosition.CHUNK_END_LF -> state = DATA_LF;
+      case BodyPosition.CHUNK_SIZE -> state = SIZE;
+      default -> throw new IllegalArgumentException("not a place in a chunked body: " + at);
+    }
+  }
+
   /** Whether the last chunk and the trailer section were read: the message ended. */
   public boolean done() {
     return state == DONE;

@@ -84,6 +84,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private long completed;
   private long drainedSeen;
   private State state = State.IDLE;
+  /** The state {@link #suspend} left, while suspended; else null. */
+  private State suspendedIn;
   private boolean bodyPending;
   /** A read was asked for during the body and no byte has arrived since; from {@code waitSince}. */
   private boolean waitingForClient;
@@ -281,6 +283,9 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   /** The response was sent: the connection waits for the next request. */
   public void exchangeEnded() {
+    if (suspendedIn != null) {
+      suspendedIn = State.IDLE; // its response ended during a hand-off's freeze that did not hold
+    }
     bodyPending = false;
     waitingForClient = false;
     bodyRate.reset();
@@ -292,17 +297,28 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   /**
    * Holds every timeout while a hand-off takes the connection off this process's event loop: an
-   * idle timeout's FIN would end the connection in the successor too. {@link #resume} starts the
-   * idle timeout again if the connection stays here.
+   * idle timeout's FIN would end the connection in the successor too. {@link #resume} times the
+   * connection again where it was, if it stays here.
    */
   public void suspend() {
-    state = State.EXPIRED;
+    if (state != State.EXPIRED) {
+      suspendedIn = state;
+      state = State.EXPIRED;
+    }
   }
 
-  /** The connection stays here after a {@link #suspend}: it is idle, waiting for a next request. */
+  /** The connection stays here after a {@link #suspend}: its timeouts run again. */
   public void resume() {
-    if (state == State.EXPIRED) {
-      enter(State.IDLE);
+    State was = suspendedIn;
+    suspendedIn = null;
+    if (was == null) {
+      return;
+    }
+    if (was == State.EXCHANGE) {
+      state = was;
+      watchProgress();
+    } else {
+      enter(was);
     }
   }
 

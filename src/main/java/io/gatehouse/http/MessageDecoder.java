@@ -111,6 +111,34 @@ abstract class MessageDecoder extends ByteToMessageDecoder {
     state = HOLD;
   }
 
+  /**
+   * Where the body under way stands, if nothing of it waits in this decoder's buffer and it is
+   * between two framing elements (so another process can read on from the socket); else null.
+   */
+  final BodyPosition bodyPosition() {
+    if (actualReadableBytes() != 0) {
+      return null;
+    }
+    return switch (state) {
+      case FIXED -> new BodyPosition(BodyPosition.FIXED, remaining);
+      case UNTIL_CLOSE -> new BodyPosition(BodyPosition.UNTIL_CLOSE, 0);
+      case CHUNKED -> body.position();
+      default -> null;
+    };
+  }
+
+  /** Reads a body from {@code at} on, where another process stopped reading it (no head first). */
+  final void resumeBody(BodyPosition at) {
+    if (at.chunked()) {
+      chunkedBody();
+      body.resumeAt(at);
+    } else if (BodyPosition.FIXED.equals(at.framing())) {
+      fixedBody(at.remaining());
+    } else {
+      bodyUntilClose();
+    }
+  }
+
   /** Nothing more is read: what {@code in} holds is dropped. */
   final void failed(ByteBuf in) {
     state = FAILED;

@@ -36,6 +36,14 @@ final class RangedBody {
     this.mode = mode;
   }
 
+  boolean chunked() {
+    return mode == CHUNKED;
+  }
+
+  boolean empty() {
+    return mode == EMPTY;
+  }
+
   /** Whether a body of a head written by ranges is under way. */
   boolean active() {
     return mode != NONE;

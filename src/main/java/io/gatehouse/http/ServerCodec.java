@@ -86,6 +86,18 @@ public final class ServerCodec extends RequestDecoder implements ChannelOutbound
     return !raw && state() == HEAD && actualReadableBytes() == 0 && methods.isEmpty();
   }
 
+  /**
+   * Whether the response under way has its body framed here by {@link RangedBody} (its head went
+   * out by ranges), chunked ({@code true}) or as it comes ({@code false}); null otherwise (the head
+   * went through Netty's encoder, whose state only this process knows, or no body is under way).
+   */
+  public Boolean responseBodyChunked() {
+    if (!encoder.body.active() || encoder.body.empty()) {
+      return null;
+    }
+    return encoder.body.chunked();
+  }
+
   @Override
   public void flush(ChannelHandlerContext ctx) {
     ctx.flush();

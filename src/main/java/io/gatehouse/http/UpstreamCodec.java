@@ -51,6 +51,21 @@ public final class UpstreamCodec extends CombinedChannelDuplexHandler<UpstreamCo
   }
 
   /**
+   * An upstream connection's codec that goes on reading a response body from {@code at}, where
+   * another process stopped (a response in flight a hand-off moved here): no request goes out on it.
+   */
+  public static UpstreamCodec resuming(BodyPosition at, int maxTrailerBytes) {
+    UpstreamCodec codec = new UpstreamCodec(8192, maxTrailerBytes);
+    codec.inboundHandler().resumeBody(at);
+    return codec;
+  }
+
+  /** Where the response body under way stands, if it can be read on elsewhere; see {@link MessageDecoder#bodyPosition}. */
+  public BodyPosition bodyPosition() {
+    return inboundHandler().bodyPosition();
+  }
+
+  /**
    * Netty's request encoder, plus the by-ranges path: a {@link ClientRequest} whose headers nobody
    * materialized is written as the client's bytes with the proxy's edits ({@link
    * ClientRequest#writeHead}), and its body parts follow through {@link RangedBody}. Records each

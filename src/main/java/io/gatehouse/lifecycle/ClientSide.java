@@ -12,6 +12,9 @@ import io.gatehouse.listener.ListenerSettings;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.relay.ExchangeObserver;
 import io.gatehouse.relay.ExchangeRecord;
+import io.gatehouse.relay.ResponseHandover;
+import io.gatehouse.relay.ResumedResponse;
+import io.gatehouse.relay.UpstreamPipeline;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -146,13 +149,15 @@ final class ClientSide {
       predecessor.adoptTunnels(new HandoffClient.TunnelAdoption() {
         @Override
         public String refusal(HandoffSocket.Moving moving) {
-          return moving.isConnection() ? listeners.refusesConnection(moving.listenerName()) : null;
+          return moving.kind() != null ? listeners.refusesConnection(moving.listenerName()) : null;
         }
 
         @Override
         public void adopt(HandoffSocket.Moving moving, int[] fds) {
           if (moving.isConnection()) {
             adoptConnection(moving, fds[0]);
+          } else if (moving.isResponse()) {
+            adoptResponse(moving, fds[0], fds[1], observer);
           } else {
             adoptTunnel(moving, fds[0], fds[1], observer);
           }
@@ -298,15 +303,7 @@ final class ClientSide {
    */
   private void adoptConnection(HandoffSocket.Moving moving, int fd) {
     EventLoop loop = (EventLoop) group.next();
-    EpollSocketChannel client = adopted(fd);
-    try {
-      InetSocketAddress source = HandoffSocket.address(moving.proxiedSource());
-      if (source != null) {
-        ClientAddress.fromProxyHeader(client, source, HandoffSocket.address(moving.proxiedDestination()));
-      }
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException("its client address: " + e.getMessage(), e);
-    }
+    EpollSocketChannel client = adoptedClient(moving, fd);
     listeners.adoptConnection(moving.listenerName(), client);
     loop.register(client).addListener(c -> {
       if (!c.isSuccess()) {
@@ -316,6 +313,51 @@ final class ClientSide {
       }
       metrics.connectionTakenOver(moving.listenerName());
     });
+  }
+
+  /**
+   * Carries on a response a predecessor moved here in flight ({@link ResumedResponse}): the client's
+   * socket counts as a connection of its listener and, after the response, becomes one of its HTTP/1
+   * connections; the upstream's closes after it.
+   */
+  private void adoptResponse(HandoffSocket.Moving moving, int clientFd, int upstreamFd, ExchangeObserver observer) {
+    ResponseHandover.Frozen frozen;
+    try {
+      frozen = moving.frozen();
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e.getMessage(), e);
+    }
+    EventLoop loop = (EventLoop) group.next();
+    EpollSocketChannel client = adoptedClient(moving, clientFd);
+    EpollSocketChannel upstream = adopted(upstreamFd);
+    Runnable serveNext = listeners.adoptResponse(moving.listenerName(), client);
+    ResumedResponse response = ResumedResponse.prepare(client, upstream, frozen, UpstreamPipeline.MAX_RESPONSE_HEAD_BYTES,
+        clock, observer, serveNext);
+    loop.register(client).addListener(c -> loop.register(upstream).addListener(u -> {
+      if (!c.isSuccess() || !u.isSuccess()) {
+        log.warn("hand-off: a response taken over cannot join an event loop: {}", (c.isSuccess() ? u : c).cause().toString());
+        client.close();
+        upstream.close();
+        return;
+      }
+      response.start();
+      metrics.connectionTakenOver(moving.listenerName());
+    }));
+  }
+
+  /** A client socket handed over, with the client a PROXY header named before, if any. */
+  private static EpollSocketChannel adoptedClient(HandoffSocket.Moving moving, int fd) {
+    EpollSocketChannel client = adopted(fd);
+    try {
+      InetSocketAddress source = HandoffSocket.address(moving.proxiedSource());
+      if (source != null) {
+        ClientAddress.fromProxyHeader(client, source, HandoffSocket.address(moving.proxiedDestination()));
+      }
+    } catch (java.io.IOException e) {
+      // Not closed here: the caller closes the descriptors it holds (a second close could hit a reused number).
+      throw new IllegalStateException("its client address: " + e.getMessage(), e);
+    }
+    return client;
   }
 
   private static EpollSocketChannel adopted(int fd) {

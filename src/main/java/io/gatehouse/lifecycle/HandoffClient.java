@@ -199,6 +199,7 @@ final class HandoffClient implements AutoCloseable {
   private void receiveTunnels(TunnelAdoption adoption) {
     int tunnels = 0;
     int connections = 0;
+    int responses = 0;
     try {
       while (true) {
         Object next = received.take();
@@ -226,10 +227,11 @@ final class HandoffClient implements AutoCloseable {
         if (!adoptOne(moving, adoption)) {
           break;
         }
-        if (moving.isConnection()) {
-          connections++;
-        } else {
+        if (moving.kind() == null) {
           tunnels++;
+        } else {
+          connections++;
+          responses += moving.isResponse() ? 1 : 0;
         }
       }
     } catch (IOException | InterruptedException e) {
@@ -237,8 +239,8 @@ final class HandoffClient implements AutoCloseable {
     } finally {
       close();
       if (tunnels + connections > 0) {
-        log.info("hand-off: took over {} tunnels and {} keep-alive connections from the old instance", tunnels,
-            connections);
+        log.info("hand-off: took over {} tunnels and {} keep-alive connections ({} with a response in flight) from the"
+            + " old instance", tunnels, connections, responses);
       }
     }
   }
@@ -280,14 +282,14 @@ final class HandoffClient implements AutoCloseable {
         // Ours are the only copies now: closing them ends the connection, as a crash here would.
         closeQuietly(held);
         log.warn("hand-off: a {} taken over could not be set up here, and ends: {}",
-            moving.isConnection() ? "connection" : "tunnel", e.toString());
+            moving.kind() == null ? "tunnel" : "connection", e.toString());
       }
       return true;
     } catch (IOException e) {
       // The old instance still has its copies (it closes them only before MOVED): closing ours
       // leaves the sockets as they are.
       closeQuietly(held);
-      log.warn("hand-off: a {} was not taken over: {}", moving.isConnection() ? "connection" : "tunnel", e.getMessage());
+      log.warn("hand-off: a {} was not taken over: {}", moving.kind() == null ? "tunnel" : "connection", e.getMessage());
       return false;
     }
   }

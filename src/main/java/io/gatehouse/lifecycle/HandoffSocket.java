@@ -23,10 +23,11 @@ import java.nio.file.Path;
  *   ADOPT                      -->   (the successor takes tunnels over; an older one closes here)
  *   for each tunnel or idle HTTP/1 connection that moves:
  *                              <--   TUNNEL {json}      (a tunnel: idle timeout, access-log record so far
- *                                                        with its listener; a connection: kind http1, listener)
+ *                                                        with its listener; a connection: kind http1, listener;
+ *                                                        a response in flight: kind response, its state)
  *   SEND | REFUSED reason      -->
- *                              <--   a tunnel: 2 descriptors, the client's socket and the upstream's;
- *                                    a connection: 1, the client's (SCM_RIGHTS)
+ *                              <--   a tunnel or a response: 2 descriptors, the client's socket and the
+ *                                    upstream's; a connection: 1, the client's (SCM_RIGHTS)
  *   READY | REFUSED reason     -->
  *                              <--   MOVED              (its copies are closed: the successor relays)
  *                              <--   END                (the drain is over)
@@ -120,28 +121,47 @@ final class HandoffSocket {
    * {@code kind}; two descriptors, the client's and the upstream's): the idle timeout it was set up
    * with and its access-log record so far, which names the listener that accepted its client. An
    * idle HTTP/1 keep-alive connection ({@code kind} {@value #HTTP1}; one descriptor): the listener,
-   * and the client a PROXY protocol header named, if one did. A tunnel's line is what it was before
-   * connections moved too, and an earlier successor refuses any other as a line it cannot parse.
+   * and the client a PROXY protocol header named, if one did. An HTTP/1 connection with a response
+   * in flight ({@code kind} {@value #RESPONSE}; two descriptors, the client's and the upstream's):
+   * that too, and the response's record so far, whether the connection stays open after it, how its
+   * body is framed to the client and where the upstream's body stands. A tunnel's line is what it
+   * was before connections moved too, and an earlier successor refuses any other as a line it
+   * cannot parse.
    */
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   record Moving(String kind, long idleNanos, io.gatehouse.relay.ExchangeRecord record, String listener,
-      String proxiedSource, String proxiedDestination) {
+      String proxiedSource, String proxiedDestination, Boolean keepAlive, Boolean clientChunked,
+      io.gatehouse.http.BodyPosition upstreamBody) {
     static final String HTTP1 = "http1";
+    static final String RESPONSE = "response";
 
     static Moving tunnel(io.gatehouse.relay.ExchangeRecord record, long idleNanos) {
-      return new Moving(null, idleNanos, record, null, null, null);
+      return new Moving(null, idleNanos, record, null, null, null, null, null, null);
     }
 
     static Moving connection(io.gatehouse.relay.ConnectionHandover connection) {
       io.gatehouse.http.ClientAddress client = connection.proxiedClient();
       return new Moving(HTTP1, 0, null, connection.listener(), client == null ? null : text(client.source()),
-          client == null ? null : text(client.destination()));
+          client == null ? null : text(client.destination()), null, null, null);
     }
 
-    /** An idle HTTP/1 connection (one descriptor), not a tunnel (two). */
+    static Moving response(io.gatehouse.relay.ResponseHandover.Frozen frozen) {
+      io.gatehouse.http.ClientAddress client = frozen.proxiedClient();
+      return new Moving(RESPONSE, frozen.idleNanos(), frozen.record(), frozen.listener(),
+          client == null ? null : text(client.source()), client == null ? null : text(client.destination()),
+          frozen.keepAlive(), frozen.clientChunked(), frozen.upstreamBody());
+    }
+
+    /** An idle HTTP/1 connection (one descriptor). */
     @com.fasterxml.jackson.annotation.JsonIgnore
     boolean isConnection() {
       return HTTP1.equals(kind);
+    }
+
+    /** An HTTP/1 connection with a response in flight (two descriptors). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    boolean isResponse() {
+      return RESPONSE.equals(kind);
     }
 
     /** The descriptors that come after the line. */
@@ -151,7 +171,13 @@ final class HandoffSocket {
 
     /** The listener that accepted its client: the successor serves and counts it there. */
     String listenerName() {
-      return isConnection() ? listener : record.listener();
+      return kind != null ? listener : record.listener();
+    }
+
+    /** The response's description as the successor carries it on. */
+    io.gatehouse.relay.ResponseHandover.Frozen frozen() throws IOException {
+      return new io.gatehouse.relay.ResponseHandover.Frozen(record, listener, null, keepAlive, clientChunked,
+          io.gatehouse.http.BodyPosition.checked(upstreamBody.framing(), upstreamBody.remaining()), idleNanos);
     }
   }
 
@@ -166,11 +192,21 @@ final class HandoffSocket {
 
   static Moving decode(String json) throws IOException {
     Moving moving = JSON.readValue(json, Moving.class);
-    if (moving.kind() != null && !moving.isConnection()) {
-      throw new IOException("unknown kind '" + moving.kind() + "' (expected: " + Moving.HTTP1 + " or none)");
+    if (moving.kind() != null && !moving.isConnection() && !moving.isResponse()) {
+      throw new IOException("unknown kind '" + moving.kind() + "' (expected: " + Moving.HTTP1 + ", " + Moving.RESPONSE
+          + " or none)");
     }
-    if (moving.isConnection() ? moving.listener() == null : moving.record() == null || moving.record().listener() == null) {
-      throw new IOException("a TUNNEL line without its listener or record");
+    boolean listed = moving.kind() != null ? moving.listener() != null : moving.record() != null && moving.record().listener() != null;
+    if (!listed || (moving.isResponse() && (moving.record() == null || moving.keepAlive() == null
+        || moving.clientChunked() == null || moving.upstreamBody() == null))) {
+      throw new IOException("a TUNNEL line without its listener, record or response state");
+    }
+    if (moving.isResponse()) {
+      try {
+        moving.frozen();
+      } catch (IllegalArgumentException e) {
+        throw new IOException(e.getMessage());
+      }
     }
     return moving;
   }

@@ -195,6 +195,7 @@ final class ListenerSet {
       return "no listener '" + name + "' here";
     }
     return r.listener().takesPlainConnections() ? null : "listener '" + name + "' speaks TLS here";
+    // (a response in flight is refused alike: the connection serves that listener after it)
   }
 
   /** Serves {@code ch}, an idle HTTP/1 connection a predecessor handed over, on listener {@code name}. */
@@ -204,6 +205,20 @@ final class ListenerSet {
       throw new IllegalStateException("no listener '" + name + "' here");
     }
     r.listener().adoptConnection(ch);
+  }
+
+  /**
+   * Counts {@code ch}, a connection a predecessor handed over with a response in flight, as one of
+   * listener {@code name}'s; returns what makes it an HTTP/1 connection of that listener after the
+   * response.
+   */
+  Runnable adoptResponse(String name, Channel ch) {
+    Running r = listeners.get(name);
+    if (r == null) {
+      throw new IllegalStateException("no listener '" + name + "' here");
+    }
+    r.listener().adopt(ch);
+    return () -> r.listener().serveHttp1(ch);
   }
 
   /** The listening sockets, for a hand-off. */

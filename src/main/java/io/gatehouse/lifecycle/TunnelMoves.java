@@ -1,6 +1,7 @@
 package io.gatehouse.lifecycle;
 
 import io.gatehouse.relay.ConnectionHandover;
+import io.gatehouse.relay.ResponseHandover;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import java.time.Duration;
@@ -31,6 +32,8 @@ final class TunnelMoves {
   private final Supplier<TunnelSender> sender;
   private final Map<Channel, Long> retryAt = new HashMap<>();
   private final Set<Channel> staying = new HashSet<>();
+  /** HTTP/1 connections whose response in flight the successor refused: it ends here. */
+  private final Set<Channel> responsesStaying = new HashSet<>();
   /** HTTP/1 connections that were to move and drain here instead. */
   private final Set<Channel> connectionsStaying = new HashSet<>();
 
@@ -62,7 +65,7 @@ final class TunnelMoves {
       }
       TunnelRelay tunnel = TunnelRelay.of(ch);
       if (tunnel == null) {
-        moveConnection(to, ch);
+        moveConnection(to, ch, now);
       } else if (!tunnel.canMove()) {
         staying.add(ch);
       } else {
@@ -82,9 +85,10 @@ final class TunnelMoves {
    * Moves {@code ch} if it is an HTTP/1 connection ready to move; one the successor does not take
    * drains here from now on.
    */
-  private void moveConnection(TunnelSender to, Channel ch) throws InterruptedException {
+  private void moveConnection(TunnelSender to, Channel ch, long now) throws InterruptedException {
     ConnectionHandover connection = ConnectionHandover.readyToMove(ch);
     if (connection == null) {
+      moveResponse(to, ch, now);
       return;
     }
     if (!to.takesConnections()) {
@@ -92,6 +96,26 @@ final class TunnelMoves {
       connectionsStaying.add(ch);
     } else if (to.move(connection) != TunnelSender.Result.MOVED) {
       connectionsStaying.add(ch); // it drains here now
+    }
+  }
+
+  /**
+   * Moves the response in flight on {@code ch} with its connection, if it has been handed over for
+   * a while ({@link ResponseHandover#due}); one that cannot be frozen now is tried again later, one
+   * the successor refuses ends here (its connection moves once idle, or drains).
+   */
+  private void moveResponse(TunnelSender to, Channel ch, long now) throws InterruptedException {
+    if (!to.takesConnections() || responsesStaying.contains(ch)) {
+      return;
+    }
+    ResponseHandover response = ResponseHandover.due(ch, System.nanoTime());
+    if (response == null) {
+      return;
+    }
+    switch (to.move(response)) {
+      case MOVED -> retryAt.remove(ch);
+      case NOT_NOW -> retryAt.put(ch, now + RETRY_NANOS);
+      case STAYS -> responsesStaying.add(ch);
     }
   }
 
@@ -114,8 +138,9 @@ final class TunnelMoves {
             + " stream in this process, or refused)", to.moved(), staying.size());
       }
       if (to.movedConnections() > 0 || !connectionsStaying.isEmpty()) {
-        log.info("hand-off: {} keep-alive connections moved to the successor between two requests; {} closed here as"
-            + " they drained (refused, or the successor went away)", to.movedConnections(), connectionsStaying.size());
+        log.info("hand-off: {} keep-alive connections moved to the successor ({} of them with a response in flight);"
+            + " {} closed here as they drained (refused, or the successor went away)", to.movedConnections(),
+            to.movedResponses(), connectionsStaying.size());
       }
       to.finish();
     }

@@ -2,6 +2,7 @@ package io.gatehouse.lifecycle;
 
 import io.gatehouse.relay.ConnectionHandover;
 import io.gatehouse.relay.ExchangeRecord;
+import io.gatehouse.relay.ResponseHandover;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -42,6 +43,7 @@ final class TunnelSender {
   private volatile boolean broken;
   private int moved;
   private int movedConnections;
+  private int movedResponses;
   private boolean takesConnections = true;
 
   TunnelSender(Channel connection, int pid) {
@@ -117,6 +119,35 @@ final class TunnelSender {
     return result;
   }
 
+  /**
+   * Moves a response in flight with its connection ({@link ResponseHandover}), or leaves it going
+   * on here: NOT_NOW when it could not be frozen now (none in flight, framing mid-line, a slow reader).
+   */
+  Result move(ResponseHandover response) throws InterruptedException {
+    if (!usable()) {
+      return Result.STAYS;
+    }
+    Future<ResponseHandover.Frozen> frozen = response.freeze(FREEZE_WAIT.toNanos());
+    if (!frozen.await(FREEZE_WAIT.toMillis() + 1000) || !frozen.isSuccess()) {
+      return giveUp(response::thaw, "its event loop did not answer");
+    }
+    if (frozen.getNow() == null) {
+      return Result.NOT_NOW;
+    }
+    Result result = send(HandoffSocket.Moving.response(frozen.getNow()), "response in flight to "
+        + response.client().remoteAddress(), List.of(response.client(), response.upstream()), response::thaw,
+        response::movedAway);
+    if (result == Result.MOVED) {
+      movedConnections++;
+      movedResponses++;
+    }
+    return result;
+  }
+
+  int movedResponses() {
+    return movedResponses;
+  }
+
   /** Whether the successor took every connection offered so far (an earlier version refuses them all). */
   boolean takesConnections() {
     return takesConnections;
@@ -170,7 +201,7 @@ final class TunnelSender {
   private Result refused(HandoffSocket.Moving moving, Runnable stay, String description, String answer) {
     stay.run();
     String why = answer.substring(HandoffSocket.REFUSED.length()).trim();
-    if (moving.isConnection() && why.startsWith(HandoffClient.UNPARSED)) {
+    if (moving.kind() != null && why.startsWith(HandoffClient.UNPARSED)) {
       // A successor of the version before connections moved: it takes tunnels only.
       takesConnections = false;
       log.info("hand-off: pid {} does not take HTTP/1 connections over (an earlier version); they close here as"

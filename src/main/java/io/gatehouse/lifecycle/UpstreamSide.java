@@ -85,7 +85,7 @@ final class UpstreamSide {
         // made, and setting it again cost one setsockopt(2) per upstream connection.
         .option(ChannelOption.ALLOCATOR, Listener.ALLOCATOR)
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Listener.WATER_MARK)
-        .handler(new UpstreamPipeline(64 * 1024));
+        .handler(new UpstreamPipeline(UpstreamPipeline.MAX_RESPONSE_HEAD_BYTES));
   }
 
   EndpointRegistry endpoints() {

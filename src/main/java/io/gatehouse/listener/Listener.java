@@ -123,6 +123,11 @@ public final class Listener {
    */
   public void adoptConnection(Channel ch) {
     pipeline.adopt(ch);
+    serveHttp1(ch);
+  }
+
+  /** Adds this listener's HTTP/1 handlers to {@code ch}, a connection it {@link #adopt}ed. */
+  public void serveHttp1(Channel ch) {
     pipeline.addHttp1(ch.pipeline(), settings.get());
   }
 

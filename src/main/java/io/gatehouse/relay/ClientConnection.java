@@ -70,6 +70,8 @@ final class ClientConnection {
   private volatile boolean readyToMove;
   /** The successor holds the socket: this process's copy is closed and nothing more is done here. */
   private boolean movedAway;
+  /** When it started to be handed over ({@code System.nanoTime()}), 0 when it is not (any thread reads it). */
+  private volatile long handingOverSince;
   /** The connection's timeouts, held while it is frozen; null on a bare pipeline. */
   private final ClientTimeoutHandler timeouts;
 
@@ -163,6 +165,7 @@ final class ClientConnection {
       return;
     }
     handingOver = true;
+    handingOverSince = System.nanoTime() | 1; // never 0
     if (stage.get() == Stage.IDLE) {
       freezeWhenIdle();
     }
@@ -222,6 +225,48 @@ final class ClientConnection {
     return readyToMove;
   }
 
+  /** See {@link #handingOverSince}; any thread. */
+  long handingOverSince() {
+    return handingOverSince;
+  }
+
+  /**
+   * A response in flight on this connection is being frozen for a move ({@link ResponseHandover}):
+   * the connection does not freeze itself meanwhile, and its timeouts are held.
+   */
+  boolean freezeResponse() {
+    if (!handingOver || frozen || movedAway) {
+      return false;
+    }
+    frozen = true;
+    if (timeouts != null) {
+      timeouts.suspend();
+    }
+    return true;
+  }
+
+  /** The response did not move: the connection is timed again and hands over as before. */
+  void responseThawed() {
+    frozen = false;
+    if (timeouts != null) {
+      timeouts.resume();
+    }
+    if (handingOver && stage.get() == Stage.IDLE) {
+      freezeWhenIdle(); // the response ended during the freeze: the connection moves idle instead
+    }
+  }
+
+  /** The response moved with the socket: this process's copy is being closed. */
+  void responseMovedAway() {
+    movedAway = true;
+    readyToMove = false;
+  }
+
+  /** No byte of a next request was read (see {@link #nothingRead()}); on the loop. */
+  boolean nothingOfNextRequest() {
+    return nothingRead();
+  }
+
   /**
    * The connection does not move (the successor refused it, or the hand-off broke off): it joins
    * the event loop again and drains as without a successor ({@code Connection: close} on its next
@@ -236,6 +281,7 @@ final class ClientConnection {
       return;
     }
     handingOver = false;
+    handingOverSince = 0;
     readyToMove = false;
     startDraining();
     if (stage.get() == Stage.IDLE && channel.isActive()) {

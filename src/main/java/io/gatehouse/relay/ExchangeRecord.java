@@ -43,6 +43,17 @@ public record ExchangeRecord(
   }
 
   /**
+   * The record of a response in flight this record describes up to a hand-off, continued by the
+   * successor process that took it over: its response bytes and its time (upstream and total) are
+   * added, its outcome is the end's.
+   */
+  public ExchangeRecord continued(long moreOut, long moreNanos, Reason end) {
+    return new ExchangeRecord(listener, client, user, method, authority, target, protocol, referer, userAgent, status,
+        bytesIn, bytesOut + moreOut, route, cluster, upstream, rule, upstreamNanos + moreNanos, totalNanos + moreNanos,
+        end);
+  }
+
+  /**
    * The record of a tunnel this record describes up to a hand-off, continued by the successor
    * process that took it over: its bytes each way and its time are added, its outcome is the end's.
    */

@@ -286,7 +286,7 @@ public final class HttpExchange {
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
     client.writeAndFlush(Framing.informational(response), client.voidPromise());
     attempt = null;
-    listener.exchangeUpgraded(this, a.handOver());
+    listener.exchangeUpgraded(this, a.handOver(101));
   }
 
   void onResponseContent(HttpContent content) {
@@ -313,6 +313,38 @@ public final class HttpExchange {
     if (attempt != null && !done) {
       attempt.readWhile(client.isWritable());
     }
+  }
+
+  // ---- a hand-off moves the response in flight
+
+  /**
+   * The upstream connection of a response in flight that a hand-off could move: its head went to
+   * the client, the whole request went upstream, and it still streams; else null.
+   */
+  Channel respondingUpstream() {
+    return responseStarted && !done && attempt != null && requestStream.complete() ? attempt.channel() : null;
+  }
+
+  boolean clientKeepAlive() {
+    return clientKeepAlive;
+  }
+
+  /** Time from the first upstream connection attempt to now. */
+  long upstreamNanosSoFar() {
+    return settings.clock().getAsLong() - upstreamStartNanos;
+  }
+
+  /**
+   * A successor process carries on the response (it holds both sockets): this process forgets the
+   * exchange without an end of its own, and releases its upstream try (its connection leaves the
+   * pool; the caller closes this process's copies of both sockets).
+   */
+  void movedAway() {
+    done = true;
+    requestStream.release();
+    UpstreamAttempt a = attempt;
+    attempt = null;
+    a.handOver(status);
   }
 
   // ---- endings

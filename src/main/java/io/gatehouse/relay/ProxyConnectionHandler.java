@@ -387,6 +387,25 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     }
   }
 
+  /** The exchange whose response a hand-off could move now (see {@link HttpExchange#respondingUpstream}), or null. */
+  final HttpExchange respondingExchange() {
+    return exchange != null && exchange.respondingUpstream() != null ? exchange : null;
+  }
+
+  /** The record of the exchange in progress as of now, for a successor that carries it on. */
+  final ExchangeRecord recordSoFar(HttpExchange ex) {
+    current.upstream = ex.upstreamLabel();
+    return ExchangeRecord.of(context.listenerName(), clientIp, current, Reason.OK, ex.status(), ex.requestBodyBytes(),
+        ex.responseBodyBytes(), ex.upstreamNanosSoFar(), clock().getAsLong());
+  }
+
+  /** A successor carries on the response in flight: nothing of it is left to this connection. */
+  final void responseMovedAway(HttpExchange ex) {
+    ex.movedAway();
+    exchange = null;
+    current = null;
+  }
+
   /** This connection's part in a hand-off to a successor process; null before the channel is active. */
   final ClientConnection connection() {
     return closing;

@@ -264,16 +264,22 @@ final class UpstreamAttempt {
   }
 
   /**
-   * The upstream switched protocols: the connection leaves its pool for good and is handed over
-   * (still with its HTTP codec) to become one side of a byte tunnel.
+   * The connection leaves its pool for good and is handed over, still with its HTTP codec: the
+   * upstream switched protocols (101) and it becomes one side of a byte tunnel, or a successor
+   * process carries on its response ({@code status}).
    */
-  Channel handOver() {
+  Channel handOver(int status) {
     handler.disarm();
     Channel ch = upstream;
     upstream = null;
     handler.detach();
     handler = null;
-    connector.finish(null, false, Reason.OK, 101); // out of the pool; it closes with the tunnel
+    connector.finish(null, false, Reason.OK, status); // out of the pool; it closes with the tunnel
     return ch;
+  }
+
+  /** The connection of this try, while it has one. */
+  Channel channel() {
+    return upstream;
   }
 }

@@ -18,6 +18,9 @@ public final class UpstreamPipeline extends ChannelInitializer<Channel> {
     return true;
   }
 
+  /** The largest response head (and trailer section) read from an upstream. */
+  public static final int MAX_RESPONSE_HEAD_BYTES = 64 * 1024;
+
   private final int maxResponseHeadBytes;
 
   public UpstreamPipeline(int maxResponseHeadBytes) {

@@ -35,6 +35,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ConnectionHandoffTest {
+  /** A stream of events that lasts ~6 s: in flight through the whole takeover. */
+  private static final String[] EVENTS = java.util.stream.IntStream.range(0, 300)
+      .mapToObj(i -> "data: event " + i + " " + "x".repeat(i % 97) + "\n\n").toArray(String[]::new);
+  private static final Duration EVENT_GAP = Duration.ofMillis(20);
+
   @TempDir Path dir;
   private GatehouseProcesses processes;
   private FakeUpstream origin;
@@ -47,7 +52,11 @@ class ConnectionHandoffTest {
     assumeThat(Epoll.isAvailable()).as("the hand-off needs the epoll transport").isTrue();
     processes = new GatehouseProcesses(dir);
     origin = FakeUpstream.start("origin").respond(head -> head.uri().startsWith("/slow")
-        ? Reply.slow(Duration.ofMillis(1500)) : Reply.ok());
+        ? Reply.slow(Duration.ofMillis(1500))
+        : head.uri().startsWith("/events/chunked") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP)
+        : head.uri().startsWith("/events/length") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP).lengthDelimited()
+        : head.uri().startsWith("/events/close") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP).closeDelimited()
+        : Reply.ok());
     web = GatehouseProcesses.freePort();
     adminPort = GatehouseProcesses.freePort();
     config = dir.resolve("g.yaml");
@@ -56,6 +65,7 @@ class ConnectionHandoffTest {
     Files.writeString(config, """
         admin: { bind: 127.0.0.1:%d }
         limits: { drainTimeout: 90s, closeSpread: 300ms }
+        accessLog: { path: %s, format: json }
         listeners:
           - name: web
             bind: 127.0.0.1:%d
@@ -63,7 +73,7 @@ class ConnectionHandoffTest {
             proxyProtocol: { trustedFrom: [ 127.0.0.2 ] }
         routes: [ { name: all, cluster: app } ]
         clusters: [ { name: app, endpoints: [ "%s" ] } ]
-        """.formatted(adminPort, web, origin.address()));
+        """.formatted(adminPort, dir.resolve("access.log"), web, origin.address()));
   }
 
   @AfterEach
@@ -114,6 +124,58 @@ class ConnectionHandoffTest {
           .as("the client the PROXY header named, carried to the successor with the socket").isEqualTo("203.0.113.7");
       assertThat(successor.isAlive()).isTrue();
     }
+  }
+
+  @Test
+  void responses_in_flight_move_with_their_connection_and_arrive_whole() throws Exception {
+    Process old = startServing("old");
+    String expected = String.join("", EVENTS);
+    List<String> framings = List.of("chunked", "length", "close");
+    java.util.Map<String, RawHttpClient> clients = new java.util.LinkedHashMap<>();
+    java.util.Map<String, java.util.concurrent.CompletableFuture<RawResponse>> responses = new java.util.LinkedHashMap<>();
+    try {
+      for (String framing : framings) {
+        RawHttpClient client = RawHttpClient.connect(web).timeout(Duration.ofSeconds(30));
+        clients.put(framing, client);
+        client.send("GET /events/" + framing + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        responses.put(framing, java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return client.readResponse();
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        }));
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() >= 3);
+      processes.start("new", "run", "-c", config.toString(), "--takeover");
+      assertThat(old.waitFor(30, TimeUnit.SECONDS)).as(processes.log("old")).isTrue();
+      assertThat(responses.values()).as("the old process left before the streams ended: they moved")
+          .noneMatch(java.util.concurrent.CompletableFuture::isDone);
+      assertThat(processes.log("old")).contains("3 keep-alive connections moved to the successor (3 of them with a"
+          + " response in flight)");
+      for (String framing : framings) {
+        RawResponse response = responses.get(framing).get(30, TimeUnit.SECONDS);
+        assertThat(response.status()).as(framing).isEqualTo(200);
+        assertThat(response.bodyAsString()).as(framing + ": every byte, in order").isEqualTo(expected);
+        assertThat(response.framing()).as(framing).isEqualTo(framing.equals("length")
+            ? RawResponse.Framing.CONTENT_LENGTH : RawResponse.Framing.CHUNKED);
+        assertKeptAlive(get(clients.get(framing), "/after")); // the successor's now
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> accessLog().size() >= 3);
+      assertThat(accessLog()).as("one line per stream, the successor's, with the bytes of its whole life")
+          .filteredOn(line -> line.contains("/events/")).hasSize(3)
+          .allSatisfy(line -> assertThat(line).contains("\"status\":200")
+              .contains("\"bytes_out\":" + expected.length()).contains("\"outcome\":\"ok\""));
+    } finally {
+      for (RawHttpClient client : clients.values()) {
+        client.close();
+      }
+    }
+  }
+
+  private List<String> accessLog() throws IOException {
+    Path log = dir.resolve("access.log");
+    return Files.exists(log) ? Files.readAllLines(log) : List.of();
   }
 
   @Test

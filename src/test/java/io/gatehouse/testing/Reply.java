@@ -137,6 +137,12 @@ public final class Reply {
         return this;
     }
 
+    /** Content-Length again (the default) after {@link #chunks}, which implies chunked: the parts still go {@link #chunkDelay} apart. */
+    public Reply lengthDelimited() {
+        chunked = false;
+        return this;
+    }
+
     /** Transfer-Encoding: chunked instead of Content-Length. */
     public Reply chunked() {
         chunked = true;

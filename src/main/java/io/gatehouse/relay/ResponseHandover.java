@@ -1,0 +1,186 @@
+package io.gatehouse.relay;
+
+import io.gatehouse.http.BodyPosition;
+import io.gatehouse.http.ClientAddress;
+import io.gatehouse.http.PipelineNames;
+import io.gatehouse.http.ServerCodec;
+import io.gatehouse.http.UpstreamCodec;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A response in flight (a long download, a server-sent event stream) on a plain HTTP/1 connection
+ * that is being handed over to a successor process: instead of waiting for it to end, or cutting it
+ * at the drain deadline, the old process moves it, client socket and upstream socket together, at
+ * a point where nothing of it is in this process. {@link #freeze} stops the upstream's reading,
+ * waits until everything read from it was written to the client, takes both channels off the event
+ * loop and describes where the response stands ({@link Frozen}): the client's body framing (chunked
+ * or as it comes), the upstream body's place between two framing elements ({@link BodyPosition}),
+ * the access-log record so far. The successor reads on from there ({@link ResumedResponse}) and,
+ * after the last byte, serves the connection's next requests. A freeze that does not hold (the
+ * upstream's framing stopped mid-line, a next request was read, the client does not take its bytes
+ * in time) {@link #thaw}s: the response goes on here, to be tried again later.
+ */
+public final class ResponseHandover {
+  /** How long a connection is handed over before its response in flight is moved rather than waited for. */
+  public static final long WAIT_FOR_END_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+  /**
+   * What a successor needs to carry a response on.
+   *
+   * @param record the access-log record so far (bytes and time up to the freeze)
+   * @param keepAlive whether the client connection stays open after the response
+   * @param clientChunked whether the client's body is chunked by the proxy (else it goes as it comes)
+   * @param upstreamBody where the upstream's body stands
+   * @param idleNanos the listener's idle timeout: a client that takes nothing that long is cut
+   */
+  public record Frozen(ExchangeRecord record, String listener, ClientAddress proxiedClient, boolean keepAlive,
+      boolean clientChunked, BodyPosition upstreamBody, long idleNanos) {}
+
+  private final Channel client;
+  private final ProxyConnectionHandler handler;
+  private final ClientConnection connection;
+  private HttpExchange exchange;
+  private Channel upstream;
+
+  private ResponseHandover(Channel client, ProxyConnectionHandler handler, ClientConnection connection) {
+    this.client = client;
+    this.handler = handler;
+    this.connection = connection;
+  }
+
+  /**
+   * The connection's hand-off of a response in flight, if it has been handed over for longer than
+   * {@link #WAIT_FOR_END_NANOS} (a response that ends sooner is not worth moving: the connection
+   * moves once idle), else null. Whether a response is in flight is {@link #freeze}'s to find out.
+   * Any thread.
+   */
+  public static ResponseHandover due(Channel ch, long nowNanos) {
+    ChannelHandler proxy = ch.pipeline().get(PipelineNames.PROXY);
+    if (!(proxy instanceof ProxyConnectionHandler handler) || handler.connection() == null) {
+      return null;
+    }
+    long since = handler.connection().handingOverSince();
+    return since != 0 && nowNanos - since > WAIT_FOR_END_NANOS ? new ResponseHandover(ch, handler, handler.connection()) : null;
+  }
+
+  public Channel client() {
+    return client;
+  }
+
+  /** The upstream connection, once frozen. */
+  public Channel upstream() {
+    return upstream;
+  }
+
+  /**
+   * Freezes the response in flight; completes with its description once both sockets are off the
+   * event loop, or with null when there is none to move now (no response in flight, or one that
+   * cannot move: see the class comment), in which case it goes on here.
+   */
+  public Future<Frozen> freeze(long waitNanos) {
+    EventLoop loop = client.eventLoop();
+    Promise<Frozen> frozen = loop.newPromise();
+    loop.execute(() -> {
+      HttpExchange ex = handler.respondingExchange();
+      Channel up = ex == null ? null : ex.respondingUpstream();
+      if (up == null || !movable(up) || !connection.nothingOfNextRequest() || !connection.freezeResponse()) {
+        frozen.setSuccess(null);
+        return;
+      }
+      exchange = ex;
+      upstream = up;
+      up.config().setAutoRead(false);
+      client.flush();
+      awaitWritten(frozen, System.nanoTime() + waitNanos);
+    });
+    return frozen;
+  }
+
+  /** Both legs are plain epoll sockets, the upstream one speaks HTTP/1, and the client's body is framed here. */
+  private boolean movable(Channel up) {
+    return SpliceCounter.plainSockets(client, up) && up.pipeline().get(UpstreamCodec.class) != null
+        && client.pipeline().get(PipelineNames.HTTP_CODEC) instanceof ServerCodec codec
+        && codec.responseBodyChunked() != null;
+  }
+
+  private void awaitWritten(Promise<Frozen> frozen, long deadline) {
+    if (!client.isActive() || !upstream.isActive() || exchange.respondingUpstream() != upstream) {
+      resume(frozen); // it ended meanwhile, or a side closed
+      return;
+    }
+    if (!SpliceCounter.nothingQueued(client)) {
+      if (System.nanoTime() - deadline >= 0) {
+        resume(frozen); // a slow reader: later
+      } else {
+        client.eventLoop().schedule(() -> awaitWritten(frozen, deadline), 1, TimeUnit.MILLISECONDS);
+      }
+      return;
+    }
+    long sent = exchange.responseBodyBytes();
+    ChannelFuture clientOff = client.deregister();
+    upstream.deregister().addListener(upstreamOff -> {
+      // Deregistration runs as a later task: the response may have moved on meanwhile.
+      BodyPosition at = ((UpstreamCodec) upstream.pipeline().get(UpstreamCodec.class)).bodyPosition();
+      boolean still = clientOff.isSuccess() && upstreamOff.isSuccess() && at != null && client.isActive()
+          && upstream.isActive() && exchange.respondingUpstream() == upstream && exchange.responseBodyBytes() == sent
+          && SpliceCounter.nothingQueued(client) && connection.nothingOfNextRequest();
+      if (!still) {
+        resume(frozen);
+        return;
+      }
+      ClientAddress address = ClientAddress.of(client);
+      ServerCodec codec = (ServerCodec) client.pipeline().get(PipelineNames.HTTP_CODEC);
+      frozen.setSuccess(new Frozen(handler.recordSoFar(exchange), handler.context.listenerName(),
+          address.fromProxyHeader() ? address : null, exchange.clientKeepAlive(), codec.responseBodyChunked(), at,
+          handler.context.tunnelIdleNanos()));
+    });
+  }
+
+  private void resume(Promise<Frozen> frozen) {
+    thaw();
+    frozen.setSuccess(null);
+  }
+
+  /** The response goes on here (the successor refused it, or the freeze did not hold). */
+  public void thaw() {
+    EventLoop loop = client.eventLoop();
+    loop.execute(() -> {
+      if (upstream == null) {
+        return;
+      }
+      Future<?> c = client.isRegistered() ? loop.newSucceededFuture(null) : loop.register(client);
+      Future<?> u = upstream.isRegistered() ? loop.newSucceededFuture(null) : loop.register(upstream);
+      c.addListener(cf -> u.addListener(uf -> {
+        connection.responseThawed();
+        if (!cf.isSuccess() || !uf.isSuccess()) {
+          client.close();
+          upstream.close();
+          return;
+        }
+        upstream.config().setAutoRead(client.isWritable());
+      }));
+    });
+  }
+
+  /**
+   * The successor holds both sockets: this process forgets the exchange (no access-log line of its
+   * own: the successor writes the response's one line) and closes its copies, which sends nothing.
+   */
+  public Future<?> movedAway() {
+    EventLoop loop = client.eventLoop();
+    Promise<Void> closed = loop.newPromise();
+    loop.execute(() -> {
+      connection.responseMovedAway();
+      handler.responseMovedAway(exchange);
+      ChannelFuture c = client.close();
+      upstream.close().addListener(u -> c.addListener(f -> closed.setSuccess(null)));
+    });
+    return closed;
+  }
+}

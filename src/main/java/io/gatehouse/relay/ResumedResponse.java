@@ -1,0 +1,199 @@
+package io.gatehouse.relay;
+
+import io.gatehouse.http.BodyPosition;
+import io.gatehouse.http.Reason;
+import io.gatehouse.http.ResponseBodyTail;
+import io.gatehouse.http.UpstreamCodec;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * The rest of a response a predecessor process moved here in flight ({@link ResponseHandover}):
+ * reads the upstream's body on from where the predecessor stopped ({@link UpstreamCodec#resuming}),
+ * writes it to the client framed as its head announced ({@link ResponseBodyTail}), reading the
+ * upstream only while the client takes what is written (its writability, as {@link HttpExchange}
+ * does), and writes the response's one access-log record, carried on from the predecessor's
+ * figures. After the last byte the upstream connection closes, and the client connection, if it
+ * stays open, becomes an ordinary HTTP/1 connection of its listener ({@code serveNext}); if not, it
+ * closes once the response is out. An upstream that ends the body early cuts the client connection
+ * (as here), a client that leaves ends the upstream one, and a client that takes nothing for the
+ * listener's idle timeout is cut. Confined to the event loop both channels are registered with.
+ */
+public final class ResumedResponse {
+  private static final String CLIENT = "resumed-response";
+  private static final String CLIENT_BODY = "resumed-response-body";
+
+  private final Channel client;
+  private final Channel upstream;
+  private final ExchangeRecord record;
+  private final boolean keepAlive;
+  private final long idleNanos;
+  private final LongSupplier clock;
+  private final ExchangeObserver observer;
+  private final Runnable serveNext;
+  private final long startNanos;
+  private long bytesOut;
+  private boolean finished;
+  private ScheduledFuture<?> stallTimer;
+
+  private ResumedResponse(Channel client, Channel upstream, ResponseHandover.Frozen frozen, LongSupplier clock,
+      ExchangeObserver observer, Runnable serveNext) {
+    this.client = client;
+    this.upstream = upstream;
+    this.record = frozen.record();
+    this.keepAlive = frozen.keepAlive();
+    this.idleNanos = frozen.idleNanos();
+    this.clock = clock;
+    this.observer = observer;
+    this.serveNext = serveNext;
+    this.startNanos = clock.getAsLong();
+  }
+
+  /**
+   * Builds both pipelines; call before the channels join their (common) event loop, then
+   * {@link #start} on it.
+   *
+   * @param maxTrailerBytes the largest trailer section accepted at the body's end
+   * @param serveNext makes the client connection an HTTP/1 connection of its listener (its handlers
+   *     added), after the response, on the event loop
+   */
+  public static ResumedResponse prepare(Channel client, Channel upstream, ResponseHandover.Frozen frozen,
+      int maxTrailerBytes, LongSupplier clock, ExchangeObserver observer, Runnable serveNext) {
+    ResumedResponse response = new ResumedResponse(client, upstream, frozen, clock, observer, serveNext);
+    client.pipeline().addLast(CLIENT_BODY, new ResponseBodyTail(frozen.clientChunked()));
+    client.pipeline().addLast(CLIENT, response.new ClientSide());
+    upstream.pipeline().addLast(UpstreamCodec.resuming(frozen.upstreamBody(), maxTrailerBytes));
+    upstream.pipeline().addLast(response.new UpstreamSide());
+    return response;
+  }
+
+  /** Both channels are registered: the upstream is read while the client takes what it is sent. */
+  public void start() {
+    upstream.config().setAutoRead(client.isWritable());
+    if (!client.isWritable()) {
+      armStallTimer();
+    }
+  }
+
+  private void onUpstreamContent(HttpContent part) {
+    if (finished) {
+      part.release();
+      return;
+    }
+    boolean last = part instanceof LastHttpContent;
+    bytesOut += part.content().readableBytes();
+    client.write(part, client.voidPromise());
+    if (last) {
+      finish(Reason.OK);
+    }
+  }
+
+  private void finish(Reason outcome) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (stallTimer != null) {
+      stallTimer.cancel(false);
+    }
+    long now = clock.getAsLong();
+    observer.exchangeFinished(record.continued(bytesOut, now - startNanos, outcome));
+    upstream.close();
+    if (outcome != Reason.OK) {
+      client.close(); // mid-body: the only honest signal left is an abrupt end
+      return;
+    }
+    if (!keepAlive) {
+      client.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    client.flush();
+    client.pipeline().remove(CLIENT);
+    client.pipeline().remove(CLIENT_BODY);
+    serveNext.run();
+  }
+
+  private void armStallTimer() {
+    if (idleNanos <= 0 || stallTimer != null) {
+      return;
+    }
+    stallTimer = client.eventLoop().schedule(() -> {
+      stallTimer = null;
+      if (!finished && !client.isWritable()) {
+        finish(Reason.CLIENT_TOO_SLOW); // it took nothing for the idle timeout
+      }
+    }, idleNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The client's side while the response streams: its writability paces the upstream; its close ends it. */
+  private final class ClientSide extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      boolean writable = client.isWritable();
+      if (!finished) {
+        upstream.config().setAutoRead(writable);
+        if (writable && stallTimer != null) {
+          stallTimer.cancel(false);
+          stallTimer = null;
+        } else if (!writable) {
+          armStallTimer();
+        }
+      }
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ReferenceCountUtil.release(msg); // nothing is asked for while the response streams
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      finish(Reason.CLIENT_ABORTED);
+      ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+
+  /** The upstream's side: the body's parts, then its end; a close before it cuts the response. */
+  private final class UpstreamSide extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpContent part) {
+        onUpstreamContent(part);
+      } else {
+        ReferenceCountUtil.release(msg);
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      client.flush();
+      if (!finished && !client.isWritable()) {
+        upstream.config().setAutoRead(false);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      finish(Reason.UPSTREAM_RESET);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close();
+    }
+  }
+}
