@@ -65,7 +65,7 @@ final class ClientSide {
   /** Set once a drain starts (stop or hand-off): {@code /ready} answers 503 from then on. */
   private volatile boolean draining;
   /** The successor's connection for tunnels, once it asked for them (a hand-off's drain moves them). */
-  private volatile TunnelSender tunnelSender;
+  private volatile MoveSender moveSender;
   /** Whether the successor asks for tunnels and connections is known (it says ADOPT, or closes). */
   private final java.util.concurrent.CountDownLatch adoptionKnown = new java.util.concurrent.CountDownLatch(1);
   /** How long a hand-off's drain waits to hear whether the successor takes connections over. */
@@ -146,7 +146,7 @@ final class ClientSide {
         throw e;
       }
       log.info("--takeover: accepting on the sockets taken over; the old instance drains");
-      predecessor.adoptTunnels(new HandoffClient.TunnelAdoption() {
+      predecessor.adoptMoved(new HandoffClient.Adoption() {
         @Override
         public String refusal(HandoffSocket.Moving moving) {
           return moving.kind() != null ? listeners.refusesConnection(moving.listenerName()) : null;
@@ -218,7 +218,7 @@ final class ClientSide {
       handedOff = true;
       takenOver.run();
     }, sender -> {
-      tunnelSender = sender;
+      moveSender = sender;
       adoptionKnown.countDown();
     });
   }
@@ -250,7 +250,7 @@ final class ClientSide {
    * {@code drainTimeout}, else {@code deadline}, else {@code config}'s {@code limits.drainTimeout}.
    */
   void drain(Duration deadline, GatehouseConfig config) {
-    TunnelMoves moves = TunnelMoves.NONE;
+    ConnectionMoves moves = ConnectionMoves.NONE;
     if (handedOff) {
       // The successor says ADOPT right after DRAINING (an earlier version closes instead): known
       // before the first connection's slot, which then moves instead of closing.
@@ -259,7 +259,7 @@ final class ClientSide {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      moves = new TunnelMoves(() -> tunnelSender);
+      moves = new ConnectionMoves(() -> moveSender);
     }
     new ConnectionDrain(connections, clock).run(ch -> {
       ListenerConfig lc = listeners.owner(ch);

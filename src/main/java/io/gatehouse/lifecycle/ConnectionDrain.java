@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
  * its next response, or when it stays idle through the signal's grace, and HTTP/2 gets GOAWAY (so
  * clients do not all reconnect at the same moment, and a takeover's successor takes the load over
  * gradually). Tunnels and WebSockets stay until they end or their listener's drain deadline passes
- * ({@code 0}: no deadline), unless a successor takes them over ({@link TunnelMoves}); a successor
+ * ({@code 0}: no deadline), unless a successor takes them over ({@link ConnectionMoves}); a successor
  * that does also takes plain HTTP/1 connections, which then move from their slot, once idle, instead
  * of closing. Blocks the calling thread (never an event loop).
  */
@@ -43,11 +43,11 @@ final class ConnectionDrain {
    * @param spread the window over which idle connections are closed
    */
   void run(Function<Channel, Duration> deadlineOf, Duration spread) {
-    run(deadlineOf, spread, TunnelMoves.NONE);
+    run(deadlineOf, spread, ConnectionMoves.NONE);
   }
 
   /** @param tunnels moves tunnels to a successor as the drain goes (a hand-off) */
-  void run(Function<Channel, Duration> deadlineOf, Duration spread, TunnelMoves tunnels) {
+  void run(Function<Channel, Duration> deadlineOf, Duration spread, ConnectionMoves tunnels) {
     List<Channel> open = new ArrayList<>(connections);
     long start = clock.getAsLong();
     Map<Channel, Long> deadlines = new HashMap<>();

@@ -176,7 +176,7 @@ final class HandoffClient implements AutoCloseable {
   static final String UNPARSED = "its description does not parse";
 
   /** Takes over a tunnel or connection the old instance moves here: its sockets' descriptors, and what came with them. */
-  interface TunnelAdoption {
+  interface Adoption {
     /** Why {@code moving} cannot be served here (its listener is gone or now speaks TLS), or null. */
     String refusal(HandoffSocket.Moving moving);
 
@@ -189,14 +189,14 @@ final class HandoffClient implements AutoCloseable {
    * moves them, on a thread of its own (the exchange is blocking and one tunnel at a time); the
    * connection closes when the old instance says END, closes it, or stops answering.
    */
-  void adoptTunnels(TunnelAdoption adoption) {
+  void adoptMoved(Adoption adoption) {
     channel.writeAndFlush(HandoffSocket.ADOPT + "\n");
     Thread thread = new Thread(() -> receiveTunnels(adoption), "gatehouse-handoff-tunnels");
     thread.setDaemon(true);
     thread.start();
   }
 
-  private void receiveTunnels(TunnelAdoption adoption) {
+  private void receiveTunnels(Adoption adoption) {
     int tunnels = 0;
     int connections = 0;
     int responses = 0;
@@ -250,7 +250,7 @@ final class HandoffClient implements AutoCloseable {
    * copies are closed; false when the exchange broke off (the held copies are closed: the old one
    * serves on).
    */
-  private boolean adoptOne(HandoffSocket.Moving moving, TunnelAdoption adoption)
+  private boolean adoptOne(HandoffSocket.Moving moving, Adoption adoption)
       throws IOException, InterruptedException {
     EpollDomainSocketChannel unix = (EpollDomainSocketChannel) channel;
     unix.config().setReadMode(DomainSocketReadMode.FILE_DESCRIPTORS);

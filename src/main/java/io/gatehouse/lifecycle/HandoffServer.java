@@ -60,7 +60,7 @@ final class HandoffServer implements AutoCloseable {
    *     it closes the connection instead (an earlier version, which takes nothing over)
    */
   static HandoffServer start(Path path, EventLoopGroup group, Supplier<List<ServerChannel>> sockets,
-      IntConsumer takenOver, Consumer<TunnelSender> tunnels) throws IOException, InterruptedException {
+      IntConsumer takenOver, Consumer<MoveSender> tunnels) throws IOException, InterruptedException {
     HandoffSocket.checkIsSocketOrAbsent(path);
     Path temp = path.resolveSibling(path.getFileName() + "." + ProcessHandle.current().pid());
     Files.deleteIfExists(temp);
@@ -109,15 +109,15 @@ final class HandoffServer implements AutoCloseable {
     private final AtomicReference<Channel> active;
     private final Supplier<List<ServerChannel>> sockets;
     private final IntConsumer takenOver;
-    private final Consumer<TunnelSender> tunnels;
+    private final Consumer<MoveSender> tunnels;
     private int pid = -1;
     private List<ServerChannel> offered;
     private boolean accepted;
     /** Set once the successor asked for the tunnels (ADOPT); it reads the answers from then on. */
-    private TunnelSender sender;
+    private MoveSender sender;
 
     Session(int uid, AtomicReference<Channel> active, Supplier<List<ServerChannel>> sockets, IntConsumer takenOver,
-        Consumer<TunnelSender> tunnels) {
+        Consumer<MoveSender> tunnels) {
       this.uid = uid;
       this.active = active;
       this.sockets = sockets;
@@ -163,7 +163,7 @@ final class HandoffServer implements AutoCloseable {
         sender.answer(line);
       } else if (accepted && line.equals(HandoffSocket.ADOPT)) {
         log.info("hand-off: pid {} takes tunnels over; they move to it as the drain goes", pid);
-        sender = new TunnelSender(ctx.channel(), pid);
+        sender = new MoveSender(ctx.channel(), pid);
         tunnels.accept(sender);
       } else if (accepted) {
         log.warn("hand-off: pid {} sent '{}' after it took over (expected: ADOPT); closing", pid, line);

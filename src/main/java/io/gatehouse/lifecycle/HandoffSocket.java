@@ -36,7 +36,7 @@ import java.nio.file.Path;
  * The running instance keeps its own copies of the sockets open until it reads ACCEPTING, so if
  * the successor fails or dies at any step it has never stopped accepting. A tunnel moves frozen:
  * neither process reads its sockets from the moment the old one stops until the successor hears
- * MOVED, and nothing the old one read is left unwritten ({@link TunnelSender}); if the connection
+ * MOVED, and nothing the old one read is left unwritten ({@link MoveSender}); if the connection
  * ends before MOVED, the successor closes the copies it holds and the tunnel relays on where it was.
  */
 final class HandoffSocket {

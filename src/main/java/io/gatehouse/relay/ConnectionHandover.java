@@ -17,13 +17,13 @@ import io.netty.util.concurrent.Future;
  */
 public final class ConnectionHandover {
   private final Channel channel;
-  private final ClientConnection connection;
+  private final Handover handover;
   private final String listener;
   private final ClientAddress client;
 
-  private ConnectionHandover(Channel channel, ClientConnection connection, String listener, ClientAddress client) {
+  private ConnectionHandover(Channel channel, Handover handover, String listener, ClientAddress client) {
     this.channel = channel;
-    this.connection = connection;
+    this.handover = handover;
     this.listener = listener;
     this.client = client;
   }
@@ -34,12 +34,12 @@ public final class ConnectionHandover {
    */
   public static ConnectionHandover readyToMove(Channel ch) {
     ChannelHandler proxy = ch.pipeline().get(PipelineNames.PROXY);
-    if (!(proxy instanceof ProxyConnectionHandler handler) || handler.connection() == null
-        || !handler.connection().readyToMove()) {
+    if (!(proxy instanceof ProxyConnectionHandler handler) || handler.handover() == null
+        || !handler.handover().readyToMove()) {
       return null;
     }
     // Written on the loop before readyToMove (volatile) was set: visible here.
-    return new ConnectionHandover(ch, handler.connection(), handler.context.listenerName(), ClientAddress.of(ch));
+    return new ConnectionHandover(ch, handler.handover(), handler.context.listenerName(), ClientAddress.of(ch));
   }
 
   public Channel channel() {
@@ -58,11 +58,11 @@ public final class ConnectionHandover {
 
   /** It stays in this process and drains as without a successor. */
   public void stayHere() {
-    channel.eventLoop().execute(connection::stayHere);
+    channel.eventLoop().execute(handover::stayHere);
   }
 
   /** The successor holds the socket: this process's copy closes. Completes once it is closed. */
   public Future<?> movedAway() {
-    return connection.movedAway();
+    return handover.movedAway();
   }
 }

@@ -380,8 +380,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    * which then reads it ({@link ClientConnection#moveWhenIdle}).
    */
   private void readNextRequest() {
-    if (closing.handingOver()) {
-      closing.moveWhenIdle();
+    if (closing.handover().active()) {
+      closing.handover().moveWhenIdle();
     } else {
       channel.read();
     }
@@ -407,8 +407,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   /** This connection's part in a hand-off to a successor process; null before the channel is active. */
-  final ClientConnection connection() {
-    return closing;
+  final Handover handover() {
+    return closing == null ? null : closing.handover();
   }
 
   private void finishRequest(Reason outcome, int status, long in, long out, long upstreamNanos) {
@@ -490,7 +490,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (exchange != null) {
+    if (exchange != null && !closing.handover().frozen()) { // a hand-off's freeze keeps the upstream from reading until it thaws
       exchange.onClientWritabilityChanged();
     }
     super.channelWritabilityChanged(ctx);

@@ -44,14 +44,14 @@ public final class ResponseHandover {
 
   private final Channel client;
   private final ProxyConnectionHandler handler;
-  private final ClientConnection connection;
+  private final Handover handover;
   private HttpExchange exchange;
   private Channel upstream;
 
-  private ResponseHandover(Channel client, ProxyConnectionHandler handler, ClientConnection connection) {
+  private ResponseHandover(Channel client, ProxyConnectionHandler handler, Handover handover) {
     this.client = client;
     this.handler = handler;
-    this.connection = connection;
+    this.handover = handover;
   }
 
   /**
@@ -62,11 +62,11 @@ public final class ResponseHandover {
    */
   public static ResponseHandover due(Channel ch, long nowNanos) {
     ChannelHandler proxy = ch.pipeline().get(PipelineNames.PROXY);
-    if (!(proxy instanceof ProxyConnectionHandler handler) || handler.connection() == null) {
+    if (!(proxy instanceof ProxyConnectionHandler handler) || handler.handover() == null) {
       return null;
     }
-    long since = handler.connection().handingOverSince();
-    return since != 0 && nowNanos - since > WAIT_FOR_END_NANOS ? new ResponseHandover(ch, handler, handler.connection()) : null;
+    long since = handler.handover().handingOverSince();
+    return since != 0 && nowNanos - since > WAIT_FOR_END_NANOS ? new ResponseHandover(ch, handler, handler.handover()) : null;
   }
 
   public Channel client() {
@@ -89,7 +89,7 @@ public final class ResponseHandover {
     loop.execute(() -> {
       HttpExchange ex = handler.respondingExchange();
       Channel up = ex == null ? null : ex.respondingUpstream();
-      if (up == null || !movable(up) || !connection.nothingOfNextRequest() || !connection.freezeResponse()) {
+      if (up == null || !movable(up) || !handover.nothingRead() || !handover.freezeResponse()) {
         frozen.setSuccess(null);
         return;
       }
@@ -129,7 +129,7 @@ public final class ResponseHandover {
       BodyPosition at = ((UpstreamCodec) upstream.pipeline().get(UpstreamCodec.class)).bodyPosition();
       boolean still = clientOff.isSuccess() && upstreamOff.isSuccess() && at != null && client.isActive()
           && upstream.isActive() && exchange.respondingUpstream() == upstream && exchange.responseBodyBytes() == sent
-          && SpliceCounter.nothingQueued(client) && connection.nothingOfNextRequest();
+          && SpliceCounter.nothingQueued(client) && handover.nothingRead();
       if (!still) {
         resume(frozen);
         return;
@@ -157,13 +157,15 @@ public final class ResponseHandover {
       Future<?> c = client.isRegistered() ? loop.newSucceededFuture(null) : loop.register(client);
       Future<?> u = upstream.isRegistered() ? loop.newSucceededFuture(null) : loop.register(upstream);
       c.addListener(cf -> u.addListener(uf -> {
-        connection.responseThawed();
+        handover.responseThawed();
         if (!cf.isSuccess() || !uf.isSuccess()) {
           client.close();
           upstream.close();
           return;
         }
-        upstream.config().setAutoRead(client.isWritable());
+        if (exchange.respondingUpstream() == upstream) { // (else it ended, and the connection is another's now)
+          upstream.config().setAutoRead(client.isWritable());
+        }
       }));
     });
   }
@@ -176,7 +178,7 @@ public final class ResponseHandover {
     EventLoop loop = client.eventLoop();
     Promise<Void> closed = loop.newPromise();
     loop.execute(() -> {
-      connection.responseMovedAway();
+      handover.responseMovedAway();
       handler.responseMovedAway(exchange);
       ChannelFuture c = client.close();
       upstream.close().addListener(u -> c.addListener(f -> closed.setSuccess(null)));

@@ -43,6 +43,8 @@ public final class ResumedResponse {
   private long bytesOut;
   private boolean finished;
   private ScheduledFuture<?> stallTimer;
+  /** What the client sent before the response ended, for the HTTP/1 handlers that follow it. */
+  private final java.util.ArrayDeque<Object> early = new java.util.ArrayDeque<>();
 
   private ResumedResponse(Channel client, Channel upstream, ResponseHandover.Frozen frozen, LongSupplier clock,
       ExchangeObserver observer, Runnable serveNext) {
@@ -68,6 +70,9 @@ public final class ResumedResponse {
   public static ResumedResponse prepare(Channel client, Channel upstream, ResponseHandover.Frozen frozen,
       int maxTrailerBytes, LongSupplier clock, ExchangeObserver observer, Runnable serveNext) {
     ResumedResponse response = new ResumedResponse(client, upstream, frozen, clock, observer, serveNext);
+    // As on an HTTP/1 connection (ClientPipeline): a client's FIN after its last request ends its
+    // input, not the connection, so the response still goes out.
+    client.config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
     client.pipeline().addLast(CLIENT_BODY, new ResponseBodyTail(frozen.clientChunked()));
     client.pipeline().addLast(CLIENT, response.new ClientSide());
     upstream.pipeline().addLast(UpstreamCodec.resuming(frozen.upstreamBody(), maxTrailerBytes));
@@ -107,6 +112,10 @@ public final class ResumedResponse {
     long now = clock.getAsLong();
     observer.exchangeFinished(record.continued(bytesOut, now - startNanos, outcome));
     upstream.close();
+    if (outcome != Reason.OK || !keepAlive) {
+      early.forEach(ReferenceCountUtil::release);
+      early.clear();
+    }
     if (outcome != Reason.OK) {
       client.close(); // mid-body: the only honest signal left is an abrupt end
       return;
@@ -119,6 +128,15 @@ public final class ResumedResponse {
     client.pipeline().remove(CLIENT);
     client.pipeline().remove(CLIENT_BODY);
     serveNext.run();
+    Object msg;
+    while ((msg = early.poll()) != null) {
+      if (msg instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+        client.pipeline().fireUserEventTriggered(msg);
+      } else {
+        client.pipeline().fireChannelRead(msg);
+      }
+    }
+    client.pipeline().fireChannelReadComplete();
   }
 
   private void armStallTimer() {
@@ -150,9 +168,26 @@ public final class ResumedResponse {
       ctx.fireChannelWritabilityChanged();
     }
 
+    /**
+     * Nothing is asked for while the response streams, but a close's last read may bring what a
+     * pipelining client sent: kept for the HTTP/1 handlers that follow, as is its half-close.
+     */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-      ReferenceCountUtil.release(msg); // nothing is asked for while the response streams
+      if (finished) {
+        ReferenceCountUtil.release(msg);
+      } else {
+        early.add(msg);
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+        early.add(evt);
+      } else {
+        ctx.fireUserEventTriggered(evt);
+      }
     }
 
     @Override

@@ -39,6 +39,8 @@ class ConnectionHandoffTest {
   private static final String[] EVENTS = java.util.stream.IntStream.range(0, 300)
       .mapToObj(i -> "data: event " + i + " " + "x".repeat(i % 97) + "\n\n").toArray(String[]::new);
   private static final Duration EVENT_GAP = Duration.ofMillis(20);
+  /** A download its client reads slowly: several seconds, most of it waiting in the proxy's and the kernel's buffers. */
+  private static final long BIG = 16L << 20;
 
   @TempDir Path dir;
   private GatehouseProcesses processes;
@@ -56,6 +58,8 @@ class ConnectionHandoffTest {
         : head.uri().startsWith("/events/chunked") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP)
         : head.uri().startsWith("/events/length") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP).lengthDelimited()
         : head.uri().startsWith("/events/close") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP).closeDelimited()
+        : head.uri().startsWith("/big/length") ? Reply.stream(BIG)
+        : head.uri().startsWith("/big/chunked") ? Reply.stream(BIG).chunked()
         : Reply.ok());
     web = GatehouseProcesses.freePort();
     adminPort = GatehouseProcesses.freePort();
@@ -173,6 +177,81 @@ class ConnectionHandoffTest {
     }
   }
 
+  @Test
+  void downloads_read_slowly_move_with_what_the_proxy_had_sent_and_arrive_whole() throws Exception {
+    Process old = startServing("old");
+    java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+    List<java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<Long>>> downloads = new java.util.ArrayList<>();
+    for (String framing : List.of("length", "chunked")) {
+      downloads.add(http.sendAsync(java.net.http.HttpRequest.newBuilder(
+          java.net.URI.create("http://127.0.0.1:" + web + "/big/" + framing)).build(), info -> new SlowReader()));
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> origin.requests().size() >= 2);
+    processes.start("new", "run", "-c", config.toString(), "--takeover");
+    assertThat(old.waitFor(30, TimeUnit.SECONDS)).as(processes.log("old")).isTrue();
+    assertThat(downloads).as("the old process left before the downloads ended: they moved")
+        .noneMatch(java.util.concurrent.CompletableFuture::isDone);
+    assertThat(processes.log("old")).contains("(2 of them with a response in flight)");
+    for (java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<Long>> download : downloads) {
+      java.net.http.HttpResponse<Long> response = download.get(60, TimeUnit.SECONDS);
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.body()).as("bytes, each checked against the origin's pattern").isEqualTo(BIG);
+    }
+  }
+
+  /**
+   * Takes a body slowly (a buffer, then 5 ms), checking every byte against the origin's
+   * generated pattern; completes with the number of bytes, or fails at the first wrong one.
+   */
+  private static final class SlowReader implements java.net.http.HttpResponse.BodySubscriber<Long> {
+    private final java.util.concurrent.CompletableFuture<Long> result = new java.util.concurrent.CompletableFuture<>();
+    private java.util.concurrent.Flow.Subscription subscription;
+    private long offset;
+
+    @Override
+    public java.util.concurrent.CompletionStage<Long> getBody() {
+      return result;
+    }
+
+    @Override
+    public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+      subscription = s;
+      s.request(1);
+    }
+
+    @Override
+    public void onNext(List<java.nio.ByteBuffer> buffers) {
+      for (java.nio.ByteBuffer buffer : buffers) {
+        while (buffer.hasRemaining()) {
+          byte b = buffer.get();
+          if (b != io.gatehouse.testing.GeneratedBody.byteAt(offset)) {
+            result.completeExceptionally(new AssertionError("byte " + offset + " differs"));
+            subscription.cancel();
+            return;
+          }
+          offset++;
+        }
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      subscription.request(1);
+    }
+
+    @Override
+    public void onError(Throwable error) {
+      result.completeExceptionally(error);
+    }
+
+    @Override
+    public void onComplete() {
+      result.complete(offset);
+    }
+  }
+
   private List<String> accessLog() throws IOException {
     Path log = dir.resolve("access.log");
     return Files.exists(log) ? Files.readAllLines(log) : List.of();
@@ -210,7 +289,7 @@ class ConnectionHandoffTest {
       HandoffClient earlier = HandoffClient.takeOver(Path.of(config + ".handoff.sock"), group, Duration.ofSeconds(10));
       assertThat(earlier).isNotNull();
       earlier.confirm();
-      earlier.adoptTunnels(new HandoffClient.TunnelAdoption() {
+      earlier.adoptMoved(new HandoffClient.Adoption() {
         @Override
         public String refusal(HandoffSocket.Moving moving) {
           return moving.isConnection() ? HandoffClient.UNPARSED + ": Unrecognized field \"kind\"" : null;

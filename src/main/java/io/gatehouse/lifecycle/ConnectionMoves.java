@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * During a hand-off's drain, moves the tunnels and idle HTTP/1 keep-alive connections among the
- * client connections to the successor ({@link TunnelSender}), at each step of the drain: a tunnel
+ * client connections to the successor ({@link MoveSender}), at each step of the drain: a tunnel
  * set up while the drain runs moves too, one whose bytes were not out in time is tried again a
  * little later, and one that cannot move (TLS, an HTTP/2 stream, a refusal) relays on here. An
  * HTTP/1 connection moves once it took itself off its event loop between two requests ({@link
@@ -23,13 +23,13 @@ import org.slf4j.LoggerFactory;
  * version refuses them), every one still waiting to move drains here instead. Confined to the
  * drain's thread.
  */
-final class TunnelMoves {
-  private static final Logger log = LoggerFactory.getLogger(TunnelMoves.class);
+final class ConnectionMoves {
+  private static final Logger log = LoggerFactory.getLogger(ConnectionMoves.class);
   /** Nothing to move (a stop, or a successor that does not take tunnels). */
-  static final TunnelMoves NONE = new TunnelMoves(() -> null);
+  static final ConnectionMoves NONE = new ConnectionMoves(() -> null);
   private static final long RETRY_NANOS = Duration.ofMillis(250).toNanos();
 
-  private final Supplier<TunnelSender> sender;
+  private final Supplier<MoveSender> sender;
   private final Map<Channel, Long> retryAt = new HashMap<>();
   private final Set<Channel> staying = new HashSet<>();
   /** HTTP/1 connections whose response in flight the successor refused: it ends here. */
@@ -38,19 +38,19 @@ final class TunnelMoves {
   private final Set<Channel> connectionsStaying = new HashSet<>();
 
   /** @param sender the successor's tunnel connection once it asked for tunnels, else null */
-  TunnelMoves(Supplier<TunnelSender> sender) {
+  ConnectionMoves(Supplier<MoveSender> sender) {
     this.sender = sender;
   }
 
   /** Whether plain HTTP/1 connections move to the successor (from their slot, once idle) instead of closing. */
   boolean takesConnections() {
-    TunnelSender to = sender.get();
+    MoveSender to = sender.get();
     return to != null && to.usable() && to.takesConnections();
   }
 
   /** Tries to move every tunnel of {@code connections} that is due, and every connection ready to move. */
   void step(Iterable<Channel> connections, long now) throws InterruptedException {
-    TunnelSender to = sender.get();
+    MoveSender to = sender.get();
     if (to == null) {
       return;
     }
@@ -85,7 +85,7 @@ final class TunnelMoves {
    * Moves {@code ch} if it is an HTTP/1 connection ready to move; one the successor does not take
    * drains here from now on.
    */
-  private void moveConnection(TunnelSender to, Channel ch, long now) throws InterruptedException {
+  private void moveConnection(MoveSender to, Channel ch, long now) throws InterruptedException {
     ConnectionHandover connection = ConnectionHandover.readyToMove(ch);
     if (connection == null) {
       moveResponse(to, ch, now);
@@ -94,7 +94,7 @@ final class TunnelMoves {
     if (!to.takesConnections()) {
       connection.stayHere(); // signalled before the successor turned out to take none
       connectionsStaying.add(ch);
-    } else if (to.move(connection) != TunnelSender.Result.MOVED) {
+    } else if (to.move(connection) != MoveSender.Result.MOVED) {
       connectionsStaying.add(ch); // it drains here now
     }
   }
@@ -104,7 +104,7 @@ final class TunnelMoves {
    * a while ({@link ResponseHandover#due}); one that cannot be frozen now is tried again later, one
    * the successor refuses ends here (its connection moves once idle, or drains).
    */
-  private void moveResponse(TunnelSender to, Channel ch, long now) throws InterruptedException {
+  private void moveResponse(MoveSender to, Channel ch, long now) throws InterruptedException {
     if (!to.takesConnections() || responsesStaying.contains(ch)) {
       return;
     }
@@ -131,7 +131,7 @@ final class TunnelMoves {
 
   /** The drain is over: the successor hears that nothing more comes. */
   void finish() {
-    TunnelSender to = sender.get();
+    MoveSender to = sender.get();
     if (to != null) {
       if (to.moved() > 0 || !staying.isEmpty()) {
         log.info("hand-off: {} tunnels moved to the successor; {} stayed here to their end (TLS or an HTTP/2"

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * deadline, as before; a connection that does not move drains here as without a successor. Used by
  * the drain's thread; blocks.
  */
-final class TunnelSender {
-  private static final Logger log = LoggerFactory.getLogger(TunnelSender.class);
+final class MoveSender {
+  private static final Logger log = LoggerFactory.getLogger(MoveSender.class);
   /** How long a tunnel may take to write out what it read before it moves (else: later, or never). */
   static final Duration FREEZE_WAIT = Duration.ofMillis(200);
   /** How long an answer of the successor may take before the moves stop (it is on the same host). */
@@ -46,7 +46,7 @@ final class TunnelSender {
   private int movedResponses;
   private boolean takesConnections = true;
 
-  TunnelSender(Channel connection, int pid) {
+  MoveSender(Channel connection, int pid) {
     this.connection = connection;
     this.pid = pid;
   }
