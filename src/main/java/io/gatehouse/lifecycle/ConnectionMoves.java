@@ -1,7 +1,7 @@
 package io.gatehouse.lifecycle;
 
 import io.gatehouse.relay.ConnectionHandover;
-import io.gatehouse.relay.ResponseHandover;
+import io.gatehouse.relay.ResponseMove;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import java.time.Duration;
@@ -101,14 +101,14 @@ final class ConnectionMoves {
 
   /**
    * Moves the response in flight on {@code ch} with its connection, if it has been handed over for
-   * a while ({@link ResponseHandover#due}); one that cannot be frozen now is tried again later, one
+   * a while ({@link ResponseMove#due}); one that cannot be frozen now is tried again later, one
    * the successor refuses ends here (its connection moves once idle, or drains).
    */
   private void moveResponse(MoveSender to, Channel ch, long now) throws InterruptedException {
     if (!to.takesConnections() || responsesStaying.contains(ch)) {
       return;
     }
-    ResponseHandover response = ResponseHandover.due(ch, System.nanoTime());
+    ResponseMove response = ResponseMove.due(ch, System.nanoTime());
     if (response == null) {
       return;
     }

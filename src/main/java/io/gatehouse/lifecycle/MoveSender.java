@@ -3,6 +3,7 @@ package io.gatehouse.lifecycle;
 import io.gatehouse.relay.ConnectionHandover;
 import io.gatehouse.relay.ExchangeRecord;
 import io.gatehouse.relay.ResponseHandover;
+import io.gatehouse.relay.ResponseMove;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -120,10 +121,10 @@ final class MoveSender {
   }
 
   /**
-   * Moves a response in flight with its connection ({@link ResponseHandover}), or leaves it going
+   * Moves a response in flight with its connection ({@link ResponseMove}), or leaves it going
    * on here: NOT_NOW when it could not be frozen now (none in flight, framing mid-line, a slow reader).
    */
-  Result move(ResponseHandover response) throws InterruptedException {
+  Result move(ResponseMove response) throws InterruptedException {
     if (!usable()) {
       return Result.STAYS;
     }

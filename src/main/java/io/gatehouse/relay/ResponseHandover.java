@@ -7,7 +7,6 @@ import io.gatehouse.http.ServerCodec;
 import io.gatehouse.http.UpstreamCodec;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandler;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
@@ -26,10 +25,7 @@ import java.util.concurrent.TimeUnit;
  * upstream's framing stopped mid-line, a next request was read, the client does not take its bytes
  * in time) {@link #thaw}s: the response goes on here, to be tried again later.
  */
-public final class ResponseHandover {
-  /** How long a connection is handed over before its response in flight is moved rather than waited for. */
-  public static final long WAIT_FOR_END_NANOS = TimeUnit.SECONDS.toNanos(1);
-
+public final class ResponseHandover implements ResponseMove {
   /**
    * What a successor needs to carry a response on.
    *
@@ -48,32 +44,18 @@ public final class ResponseHandover {
   private HttpExchange exchange;
   private Channel upstream;
 
-  private ResponseHandover(Channel client, ProxyConnectionHandler handler, Handover handover) {
+  ResponseHandover(Channel client, ProxyConnectionHandler handler, Handover handover) {
     this.client = client;
     this.handler = handler;
     this.handover = handover;
   }
 
-  /**
-   * The connection's hand-off of a response in flight, if it has been handed over for longer than
-   * {@link #WAIT_FOR_END_NANOS} (a response that ends sooner is not worth moving: the connection
-   * moves once idle), else null. Whether a response is in flight is {@link #freeze}'s to find out.
-   * Any thread.
-   */
-  public static ResponseHandover due(Channel ch, long nowNanos) {
-    ChannelHandler proxy = ch.pipeline().get(PipelineNames.PROXY);
-    if (!(proxy instanceof ProxyConnectionHandler handler) || handler.handover() == null) {
-      return null;
-    }
-    long since = handler.handover().handingOverSince();
-    return since != 0 && nowNanos - since > WAIT_FOR_END_NANOS ? new ResponseHandover(ch, handler, handler.handover()) : null;
-  }
-
+  @Override
   public Channel client() {
     return client;
   }
 
-  /** The upstream connection, once frozen. */
+  @Override
   public Channel upstream() {
     return upstream;
   }
@@ -83,6 +65,7 @@ public final class ResponseHandover {
    * event loop, or with null when there is none to move now (no response in flight, or one that
    * cannot move: see the class comment), in which case it goes on here.
    */
+  @Override
   public Future<Frozen> freeze(long waitNanos) {
     EventLoop loop = client.eventLoop();
     Promise<Frozen> frozen = loop.newPromise();
@@ -147,7 +130,7 @@ public final class ResponseHandover {
     frozen.setSuccess(null);
   }
 
-  /** The response goes on here (the successor refused it, or the freeze did not hold). */
+  @Override
   public void thaw() {
     EventLoop loop = client.eventLoop();
     loop.execute(() -> {
@@ -174,6 +157,7 @@ public final class ResponseHandover {
    * The successor holds both sockets: this process forgets the exchange (no access-log line of its
    * own: the successor writes the response's one line) and closes its copies, which sends nothing.
    */
+  @Override
   public Future<?> movedAway() {
     EventLoop loop = client.eventLoop();
     Promise<Void> closed = loop.newPromise();

@@ -11,6 +11,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -27,7 +29,7 @@ import java.util.function.LongSupplier;
  * (as here), a client that leaves ends the upstream one, and a client that takes nothing for the
  * listener's idle timeout is cut. Confined to the event loop both channels are registered with.
  */
-public final class ResumedResponse {
+public final class ResumedResponse implements ResponseMove {
   private static final String CLIENT = "resumed-response";
   private static final String CLIENT_BODY = "resumed-response-body";
 
@@ -35,6 +37,7 @@ public final class ResumedResponse {
   private final Channel upstream;
   private final ExchangeRecord record;
   private final boolean keepAlive;
+  private final boolean clientChunked;
   private final long idleNanos;
   private final LongSupplier clock;
   private final ExchangeObserver observer;
@@ -43,6 +46,12 @@ public final class ResumedResponse {
   private long bytesOut;
   private boolean finished;
   private ScheduledFuture<?> stallTimer;
+  /** Frozen for a move to the next successor (or on its way): the upstream is not read. */
+  private boolean frozen;
+  /** The drain's deadline came: a close now is the proxy's, not the client's. */
+  private boolean atDeadline;
+  /** When a drain handed the connection over ({@code System.nanoTime()}), 0 when none did (any thread reads it). */
+  private volatile long handingOverSince;
   /** What the client sent before the response ended, for the HTTP/1 handlers that follow it. */
   private final java.util.ArrayDeque<Object> early = new java.util.ArrayDeque<>();
 
@@ -52,6 +61,7 @@ public final class ResumedResponse {
     this.upstream = upstream;
     this.record = frozen.record();
     this.keepAlive = frozen.keepAlive();
+    this.clientChunked = frozen.clientChunked();
     this.idleNanos = frozen.idleNanos();
     this.clock = clock;
     this.observer = observer;
@@ -106,9 +116,7 @@ public final class ResumedResponse {
       return;
     }
     finished = true;
-    if (stallTimer != null) {
-      stallTimer.cancel(false);
-    }
+    cancelStallTimer();
     long now = clock.getAsLong();
     observer.exchangeFinished(record.continued(bytesOut, now - startNanos, outcome));
     upstream.close();
@@ -130,13 +138,144 @@ public final class ResumedResponse {
     serveNext.run();
     Object msg;
     while ((msg = early.poll()) != null) {
-      if (msg instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+      if (msg instanceof io.netty.channel.socket.ChannelInputShutdownEvent || msg instanceof DrainSignal) {
         client.pipeline().fireUserEventTriggered(msg);
       } else {
         client.pipeline().fireChannelRead(msg);
       }
     }
     client.pipeline().fireChannelReadComplete();
+  }
+
+  /**
+   * A drain reached the connection while its response streams: at a hand-off to a successor that
+   * takes connections, from its slot on the response may move on ({@link ResponseMove#due}); the
+   * signal itself also waits for the HTTP/1 handlers that follow the response.
+   */
+  private void onDrain(DrainSignal drain) {
+    if (drain == DrainSignal.DEADLINE) {
+      atDeadline = true;
+    } else if (drain.handsOver()) {
+      client.eventLoop().schedule(() -> {
+        handingOverSince = System.nanoTime() | 1;
+      }, drain.slotNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** The resumed response on {@code ch}, while it streams; else null. Any thread. */
+  static ResumedResponse of(Channel ch) {
+    return ch.pipeline().get(CLIENT) instanceof ClientSide side ? side.response() : null;
+  }
+
+  long handingOverSince() {
+    return handingOverSince;
+  }
+
+  @Override
+  public Channel client() {
+    return client;
+  }
+
+  @Override
+  public Channel upstream() {
+    return upstream;
+  }
+
+  /** As a {@link ResponseHandover}'s: it moves on at the next restart, from where it stands then. */
+  @Override
+  public Future<ResponseHandover.Frozen> freeze(long waitNanos) {
+    Promise<ResponseHandover.Frozen> done = client.eventLoop().newPromise();
+    client.eventLoop().execute(() -> {
+      if (finished || frozen || early.stream().anyMatch(m -> !(m instanceof DrainSignal))) {
+        done.setSuccess(null); // (what the client sent meanwhile is in this process)
+        return;
+      }
+      frozen = true;
+      cancelStallTimer();
+      upstream.config().setAutoRead(false);
+      client.flush();
+      awaitWritten(done, System.nanoTime() + waitNanos);
+    });
+    return done;
+  }
+
+  private void awaitWritten(Promise<ResponseHandover.Frozen> done, long deadline) {
+    if (finished || !client.isActive() || !upstream.isActive()) {
+      resume(done);
+      return;
+    }
+    if (!SpliceCounter.nothingQueued(client)) {
+      if (System.nanoTime() - deadline >= 0) {
+        resume(done);
+      } else {
+        client.eventLoop().schedule(() -> awaitWritten(done, deadline), 1, TimeUnit.MILLISECONDS);
+      }
+      return;
+    }
+    long sent = bytesOut;
+    io.netty.channel.ChannelFuture clientOff = client.deregister();
+    upstream.deregister().addListener(upstreamOff -> {
+      BodyPosition at = upstream.pipeline().get(UpstreamCodec.class).bodyPosition();
+      boolean still = clientOff.isSuccess() && upstreamOff.isSuccess() && at != null && !finished && bytesOut == sent
+          && client.isActive() && upstream.isActive() && SpliceCounter.nothingQueued(client)
+          && early.stream().allMatch(m -> m instanceof DrainSignal);
+      if (!still) {
+        resume(done);
+        return;
+      }
+      io.gatehouse.http.ClientAddress address = io.gatehouse.http.ClientAddress.of(client);
+      done.setSuccess(new ResponseHandover.Frozen(record.continued(bytesOut, clock.getAsLong() - startNanos, Reason.OK),
+          record.listener(), address.fromProxyHeader() ? address : null, keepAlive, clientChunked, at, idleNanos));
+    });
+  }
+
+  private void resume(Promise<ResponseHandover.Frozen> done) {
+    thaw();
+    done.setSuccess(null);
+  }
+
+  @Override
+  public void thaw() {
+    io.netty.channel.EventLoop loop = client.eventLoop();
+    loop.execute(() -> {
+      if (!frozen) {
+        return;
+      }
+      Future<?> c = client.isRegistered() ? loop.newSucceededFuture(null) : loop.register(client);
+      Future<?> u = upstream.isRegistered() ? loop.newSucceededFuture(null) : loop.register(upstream);
+      c.addListener(cf -> u.addListener(uf -> {
+        frozen = false;
+        if (!cf.isSuccess() || !uf.isSuccess()) {
+          client.close();
+          upstream.close();
+          return;
+        }
+        if (!finished) {
+          start();
+        }
+      }));
+    });
+  }
+
+  @Override
+  public Future<?> movedAway() {
+    Promise<Void> closed = client.eventLoop().newPromise();
+    client.eventLoop().execute(() -> {
+      finished = true; // its record is the next successor's to write
+      cancelStallTimer();
+      early.forEach(ReferenceCountUtil::release);
+      early.clear();
+      io.netty.channel.ChannelFuture c = client.close();
+      upstream.close().addListener(u -> c.addListener(f -> closed.setSuccess(null)));
+    });
+    return closed;
+  }
+
+  private void cancelStallTimer() {
+    if (stallTimer != null) {
+      stallTimer.cancel(false);
+      stallTimer = null;
+    }
   }
 
   private void armStallTimer() {
@@ -156,7 +295,7 @@ public final class ResumedResponse {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
       boolean writable = client.isWritable();
-      if (!finished) {
+      if (!finished && !frozen) {
         upstream.config().setAutoRead(writable);
         if (writable && stallTimer != null) {
           stallTimer.cancel(false);
@@ -181,9 +320,16 @@ public final class ResumedResponse {
       }
     }
 
+    /**
+     * The client's half-close, and a drain's signal (a stop, or the next hand-off), are for the
+     * HTTP/1 handlers that follow the response: kept for them.
+     */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-      if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent) {
+      if (evt instanceof DrainSignal drain) {
+        onDrain(drain);
+      }
+      if (evt instanceof io.netty.channel.socket.ChannelInputShutdownEvent || evt instanceof DrainSignal) {
         early.add(evt);
       } else {
         ctx.fireUserEventTriggered(evt);
@@ -192,8 +338,12 @@ public final class ResumedResponse {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      finish(Reason.CLIENT_ABORTED);
+      finish(atDeadline ? Reason.DRAIN_DEADLINE : Reason.CLIENT_ABORTED);
       ctx.fireChannelInactive();
+    }
+
+    ResumedResponse response() {
+      return ResumedResponse.this;
     }
 
     @Override

@@ -39,6 +39,9 @@ class ConnectionHandoffTest {
   private static final String[] EVENTS = java.util.stream.IntStream.range(0, 300)
       .mapToObj(i -> "data: event " + i + " " + "x".repeat(i % 97) + "\n\n").toArray(String[]::new);
   private static final Duration EVENT_GAP = Duration.ofMillis(20);
+  /** ~12 s of events: in flight through two takeovers. */
+  private static final String[] LONG_EVENTS = java.util.stream.IntStream.range(0, 600)
+      .mapToObj(i -> "data: long event " + i + "\n\n").toArray(String[]::new);
   /** A download its client reads slowly: several seconds, most of it waiting in the proxy's and the kernel's buffers. */
   private static final long BIG = 16L << 20;
 
@@ -57,6 +60,7 @@ class ConnectionHandoffTest {
         ? Reply.slow(Duration.ofMillis(1500))
         : head.uri().startsWith("/events/chunked") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP)
         : head.uri().startsWith("/events/length") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP).lengthDelimited()
+        : head.uri().startsWith("/events/long") ? Reply.status(200).chunks(LONG_EVENTS).chunkDelay(EVENT_GAP)
         : head.uri().startsWith("/events/close") ? Reply.status(200).chunks(EVENTS).chunkDelay(EVENT_GAP).closeDelimited()
         : head.uri().startsWith("/big/length") ? Reply.stream(BIG)
         : head.uri().startsWith("/big/chunked") ? Reply.stream(BIG).chunked()
@@ -174,6 +178,36 @@ class ConnectionHandoffTest {
       for (RawHttpClient client : clients.values()) {
         client.close();
       }
+    }
+  }
+
+  @Test
+  void a_response_moves_again_at_the_next_restart_and_keeps_one_record() throws Exception {
+    Process first = startServing("first");
+    try (RawHttpClient client = RawHttpClient.connect(web).timeout(Duration.ofSeconds(40))) {
+      client.send("GET /events/long HTTP/1.1\r\nHost: a\r\n\r\n");
+      java.util.concurrent.CompletableFuture<RawResponse> response = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return client.readResponse();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      await().atMost(Duration.ofSeconds(5)).until(() -> !origin.requests().isEmpty());
+      Process second = processes.start("second", "run", "-c", config.toString(), "--takeover");
+      assertThat(first.waitFor(30, TimeUnit.SECONDS)).as(processes.log("first")).isTrue();
+      await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("second").contains("hand-off socket on"));
+      processes.start("third", "run", "-c", config.toString(), "--takeover");
+      assertThat(second.waitFor(30, TimeUnit.SECONDS)).as(processes.log("second")).isTrue();
+      assertThat(response).as("still streaming after two restarts").isNotDone();
+      assertThat(processes.log("second")).contains("(1 of them with a response in flight)");
+
+      RawResponse whole = response.get(30, TimeUnit.SECONDS);
+      assertThat(whole.bodyAsString()).isEqualTo(String.join("", LONG_EVENTS));
+      assertKeptAlive(get(client, "/after"));
+      await().atMost(Duration.ofSeconds(10)).until(() -> accessLog().stream().anyMatch(l -> l.contains("/events/long")));
+      assertThat(accessLog()).filteredOn(line -> line.contains("/events/long")).singleElement().asString()
+          .contains("\"bytes_out\":" + String.join("", LONG_EVENTS).length()).contains("\"outcome\":\"ok\"");
     }
   }
 
