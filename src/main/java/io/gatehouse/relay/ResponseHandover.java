@@ -6,11 +6,9 @@ import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.ServerCodec;
 import io.gatehouse.http.UpstreamCodec;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A response in flight (a long download, a server-sent event stream) on a plain HTTP/1 connection
@@ -78,9 +76,9 @@ public final class ResponseHandover implements ResponseMove {
       }
       exchange = ex;
       upstream = up;
-      up.config().setAutoRead(false);
-      client.flush();
-      awaitWritten(frozen, System.nanoTime() + waitNanos);
+      ResponseFreeze.freeze(client, up, waitNanos,
+          () -> exchange.respondingUpstream() == upstream && handover.nothingRead(), exchange::responseBodyBytes,
+          this::describe, this::thaw, frozen);
     });
     return frozen;
   }
@@ -92,64 +90,26 @@ public final class ResponseHandover implements ResponseMove {
         && codec.responseBodyChunked() != null;
   }
 
-  private void awaitWritten(Promise<Frozen> frozen, long deadline) {
-    if (!client.isActive() || !upstream.isActive() || exchange.respondingUpstream() != upstream) {
-      resume(frozen); // it ended meanwhile, or a side closed
-      return;
-    }
-    if (!SpliceCounter.nothingQueued(client)) {
-      if (System.nanoTime() - deadline >= 0) {
-        resume(frozen); // a slow reader: later
-      } else {
-        client.eventLoop().schedule(() -> awaitWritten(frozen, deadline), 1, TimeUnit.MILLISECONDS);
-      }
-      return;
-    }
-    long sent = exchange.responseBodyBytes();
-    ChannelFuture clientOff = client.deregister();
-    upstream.deregister().addListener(upstreamOff -> {
-      // Deregistration runs as a later task: the response may have moved on meanwhile.
-      BodyPosition at = ((UpstreamCodec) upstream.pipeline().get(UpstreamCodec.class)).bodyPosition();
-      boolean still = clientOff.isSuccess() && upstreamOff.isSuccess() && at != null && client.isActive()
-          && upstream.isActive() && exchange.respondingUpstream() == upstream && exchange.responseBodyBytes() == sent
-          && SpliceCounter.nothingQueued(client) && handover.nothingRead();
-      if (!still) {
-        resume(frozen);
-        return;
-      }
-      ClientAddress address = ClientAddress.of(client);
-      ServerCodec codec = (ServerCodec) client.pipeline().get(PipelineNames.HTTP_CODEC);
-      frozen.setSuccess(new Frozen(handler.recordSoFar(exchange), handler.context.listenerName(),
-          address.fromProxyHeader() ? address : null, exchange.clientKeepAlive(), codec.responseBodyChunked(), at,
-          handler.context.tunnelIdleNanos()));
-    });
-  }
-
-  private void resume(Promise<Frozen> frozen) {
-    thaw();
-    frozen.setSuccess(null);
+  private Frozen describe(BodyPosition at) {
+    ClientAddress address = ClientAddress.of(client);
+    ServerCodec codec = (ServerCodec) client.pipeline().get(PipelineNames.HTTP_CODEC);
+    return new Frozen(handler.recordSoFar(exchange), handler.context.listenerName(),
+        address.fromProxyHeader() ? address : null, exchange.clientKeepAlive(), codec.responseBodyChunked(), at,
+        handler.context.tunnelIdleNanos());
   }
 
   @Override
   public void thaw() {
-    EventLoop loop = client.eventLoop();
-    loop.execute(() -> {
+    client.eventLoop().execute(() -> {
       if (upstream == null) {
         return;
       }
-      Future<?> c = client.isRegistered() ? loop.newSucceededFuture(null) : loop.register(client);
-      Future<?> u = upstream.isRegistered() ? loop.newSucceededFuture(null) : loop.register(upstream);
-      c.addListener(cf -> u.addListener(uf -> {
+      ResponseFreeze.thaw(client, upstream, () -> {
         handover.responseThawed();
-        if (!cf.isSuccess() || !uf.isSuccess()) {
-          client.close();
-          upstream.close();
-          return;
+        if (exchange.respondingUpstream() == upstream && upstream.isRegistered()) {
+          upstream.config().setAutoRead(client.isWritable()); // (else it ended: the connection is another's now)
         }
-        if (exchange.respondingUpstream() == upstream) { // (else it ended, and the connection is another's now)
-          upstream.config().setAutoRead(client.isWritable());
-        }
-      }));
+      });
     });
   }
 
@@ -164,8 +124,7 @@ public final class ResponseHandover implements ResponseMove {
     loop.execute(() -> {
       handover.responseMovedAway();
       handler.responseMovedAway(exchange);
-      ChannelFuture c = client.close();
-      upstream.close().addListener(u -> c.addListener(f -> closed.setSuccess(null)));
+      ResponseFreeze.close(client, upstream, closed);
     });
     return closed;
   }

@@ -192,68 +192,29 @@ public final class ResumedResponse implements ResponseMove {
       }
       frozen = true;
       cancelStallTimer();
-      upstream.config().setAutoRead(false);
-      client.flush();
-      awaitWritten(done, System.nanoTime() + waitNanos);
+      ResponseFreeze.freeze(client, upstream, waitNanos, () -> !finished && early.stream().allMatch(m -> m instanceof DrainSignal),
+          () -> bytesOut, this::describe, this::thaw, done);
     });
     return done;
   }
 
-  private void awaitWritten(Promise<ResponseHandover.Frozen> done, long deadline) {
-    if (finished || !client.isActive() || !upstream.isActive()) {
-      resume(done);
-      return;
-    }
-    if (!SpliceCounter.nothingQueued(client)) {
-      if (System.nanoTime() - deadline >= 0) {
-        resume(done);
-      } else {
-        client.eventLoop().schedule(() -> awaitWritten(done, deadline), 1, TimeUnit.MILLISECONDS);
-      }
-      return;
-    }
-    long sent = bytesOut;
-    io.netty.channel.ChannelFuture clientOff = client.deregister();
-    upstream.deregister().addListener(upstreamOff -> {
-      BodyPosition at = upstream.pipeline().get(UpstreamCodec.class).bodyPosition();
-      boolean still = clientOff.isSuccess() && upstreamOff.isSuccess() && at != null && !finished && bytesOut == sent
-          && client.isActive() && upstream.isActive() && SpliceCounter.nothingQueued(client)
-          && early.stream().allMatch(m -> m instanceof DrainSignal);
-      if (!still) {
-        resume(done);
-        return;
-      }
-      io.gatehouse.http.ClientAddress address = io.gatehouse.http.ClientAddress.of(client);
-      done.setSuccess(new ResponseHandover.Frozen(record.continued(bytesOut, clock.getAsLong() - startNanos, Reason.OK),
-          record.listener(), address.fromProxyHeader() ? address : null, keepAlive, clientChunked, at, idleNanos));
-    });
-  }
-
-  private void resume(Promise<ResponseHandover.Frozen> done) {
-    thaw();
-    done.setSuccess(null);
+  private ResponseHandover.Frozen describe(BodyPosition at) {
+    io.gatehouse.http.ClientAddress address = io.gatehouse.http.ClientAddress.of(client);
+    return new ResponseHandover.Frozen(record.continued(bytesOut, clock.getAsLong() - startNanos, Reason.OK),
+        record.listener(), address.fromProxyHeader() ? address : null, keepAlive, clientChunked, at, idleNanos);
   }
 
   @Override
   public void thaw() {
-    io.netty.channel.EventLoop loop = client.eventLoop();
-    loop.execute(() -> {
-      if (!frozen) {
-        return;
+    client.eventLoop().execute(() -> {
+      if (frozen) {
+        ResponseFreeze.thaw(client, upstream, () -> {
+          frozen = false;
+          if (!finished && client.isRegistered()) {
+            start();
+          }
+        });
       }
-      Future<?> c = client.isRegistered() ? loop.newSucceededFuture(null) : loop.register(client);
-      Future<?> u = upstream.isRegistered() ? loop.newSucceededFuture(null) : loop.register(upstream);
-      c.addListener(cf -> u.addListener(uf -> {
-        frozen = false;
-        if (!cf.isSuccess() || !uf.isSuccess()) {
-          client.close();
-          upstream.close();
-          return;
-        }
-        if (!finished) {
-          start();
-        }
-      }));
     });
   }
 
@@ -265,8 +226,7 @@ public final class ResumedResponse implements ResponseMove {
       cancelStallTimer();
       early.forEach(ReferenceCountUtil::release);
       early.clear();
-      io.netty.channel.ChannelFuture c = client.close();
-      upstream.close().addListener(u -> c.addListener(f -> closed.setSuccess(null)));
+      ResponseFreeze.close(client, upstream, closed);
     });
     return closed;
   }
