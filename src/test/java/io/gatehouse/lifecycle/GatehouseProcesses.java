@@ -36,6 +36,20 @@ final class GatehouseProcesses implements AutoCloseable {
     return p;
   }
 
+  /** Starts {@code gatehouse run -c CONFIG} (without --takeover) and waits until it serves. */
+  Process startServing(String name, Path config) throws IOException {
+    Process p = start(name, "run", "-c", config.toString());
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> log(name).contains("Gatehouse started"));
+    return p;
+  }
+
+  /** The admin API's metrics on {@code adminPort}, of whichever process holds the admin socket now. */
+  static String metrics(int adminPort) throws IOException, InterruptedException {
+    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).timeout(java.time.Duration.ofSeconds(10)).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
   /** Kills {@code p} at the end too (a process started some other way). */
   void add(Process p) {
     processes.add(p);

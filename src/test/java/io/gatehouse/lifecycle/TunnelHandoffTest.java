@@ -276,18 +276,12 @@ class TunnelHandoffTest {
     });
   }
 
-  /** Starts {@code gatehouse run} (without --takeover) and waits until it serves. */
   private Process startServing(String name) throws IOException {
-    Process p = processes.start(name, "run", "-c", config.toString());
-    await().atMost(Duration.ofSeconds(30)).until(() -> processes.log(name).contains("Gatehouse started"));
-    return p;
+    return processes.startServing(name, config);
   }
 
-  /** The admin API's metrics, of whichever process holds the admin socket now. */
   private String metrics() throws IOException, InterruptedException {
-    return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-        java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    return GatehouseProcesses.metrics(adminPort);
   }
 
   private List<String> lines() throws IOException {
