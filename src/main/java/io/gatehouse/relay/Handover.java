@@ -177,7 +177,6 @@ final class Handover {
     readyToMove = false;
   }
 
-
   /**
    * The connection does not move (the successor refused it, or the hand-off broke off): it joins
    * the event loop again and drains as without a successor ({@code Connection: close} on its next
