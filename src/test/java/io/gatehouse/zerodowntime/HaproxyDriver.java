@@ -45,7 +45,7 @@ final class HaproxyDriver implements ProxyDriver {
   /** The hand-off scenario needs the standalone mode. */
   @Override
   public void prepare(Scenario scenario) {
-    masterWorker = scenario != Scenario.HAND_OFF;
+    masterWorker = !scenario.handsOff();
   }
 
   @Override

@@ -85,6 +85,24 @@ enum Scenario {
     }
   },
   /**
+   * The hand-off again, with downloads that last longer than the drain bound: a proxy whose old
+   * process keeps them cuts them at the bound; one that moves them to the new process does not.
+   */
+  HAND_OFF_LONG_DOWNLOADS("hand-off with downloads outliving the drain bound") {
+    @Override
+    void act(Stage stage) throws Exception {
+      stage.handOff();
+    }
+
+    @Override
+    LoadPlan plan(LoadPlan base, Timing timing) {
+      Duration time = timing.drainTimeout().plusSeconds(10); // past the deadline even if the action takes a few seconds
+      long bytes = base.downloadBytes() * time.toMillis() / base.downloadTime().toMillis(); // the same rate
+      return new LoadPlan(base.httpClients(), base.webSockets(), base.downloads(), bytes, time, base.requestPause(),
+          base.maxDuration());
+    }
+  },
+  /**
    * The graceful stop: in-flight requests and downloads finish; afterwards the listener is closed,
    * so new connections are refused (counted apart) and WebSockets end at the drain deadline.
    */
@@ -114,6 +132,16 @@ enum Scenario {
 
   List<Origin> initial(Stage stage) {
     return stage.both();
+  }
+
+  /** The load of this scenario's runs: {@code base}, but where a scenario needs other downloads. */
+  LoadPlan plan(LoadPlan base, Timing timing) {
+    return base;
+  }
+
+  /** Whether the action is a hand-off to a new process (which some installations cannot do). */
+  boolean handsOff() {
+    return this == HAND_OFF || this == HAND_OFF_LONG_DOWNLOADS;
   }
 
   abstract void act(Stage stage) throws Exception;

@@ -49,7 +49,7 @@ final class ScenarioRun {
       proxy.close();
       return Verdict.notAvailable(scenario.title, proxy.name(), proxy.runtimeApiMissing());
     }
-    if (scenario == Scenario.HAND_OFF) {
+    if (scenario.handsOff()) {
       String missing = proxy.handOffMissing();
       if (missing != null) {
         proxy.close();
@@ -62,7 +62,7 @@ final class ScenarioRun {
       Stage stage = new Stage(proxy, blue, green, tally, timing);
       proxy.start(scenario.initial(stage));
       awaitAnswering(proxy);
-      Load load = Load.start(proxy.port(), plan, tally);
+      Load load = Load.start(proxy.port(), scenario.plan(plan, timing), tally);
       try {
         stage.steady(timing.warmUp());
         scenario.act(stage);

@@ -96,6 +96,14 @@ class ZeroDowntimeTest {
         .isZero();
   }
 
+  /** Downloads longer than the drain deadline move to the new process instead of being cut at it. */
+  @Test
+  void takeoverMovesDownloadsThatOutliveTheDrainDeadline() throws Exception {
+    Verdict verdict = run(Scenario.HAND_OFF_LONG_DOWNLOADS);
+    assumeThat(verdict.note()).as("--takeover").isNull();
+    assertZeroDowntime(verdict);
+  }
+
   /** The instrument can fail: a stop followed by a start refuses connections, and it sees them. */
   @Test
   void stopThenStartIsCaught() throws Exception {
