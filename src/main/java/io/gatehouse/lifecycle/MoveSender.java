@@ -229,8 +229,8 @@ final class MoveSender {
     broken = true;
     stay.run();
     connection.close();
-    log.warn("hand-off: moving tunnels to pid {} stopped: {}; the tunnels left stay here until they end or the"
-        + " drain's deadline", pid, why);
+    log.warn("hand-off: moving tunnels and connections to pid {} stopped: {}; what is left stays here (tunnels until"
+        + " they end or the drain's deadline; keep-alive connections drain)", pid, why);
     return Result.STAYS;
   }
 
