@@ -321,12 +321,7 @@ final class ClientSide {
    * connections; the upstream's closes after it.
    */
   private void adoptResponse(HandoffSocket.Moving moving, int clientFd, int upstreamFd, ExchangeObserver observer) {
-    ResponseHandover.Frozen frozen;
-    try {
-      frozen = moving.frozen();
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e.getMessage(), e);
-    }
+    ResponseHandover.Frozen frozen = moving.frozen(); // checked when its line was read
     EventLoop loop = (EventLoop) group.next();
     EpollSocketChannel client = adoptedClient(moving, clientFd);
     EpollSocketChannel upstream = adopted(upstreamFd);

@@ -175,7 +175,7 @@ final class HandoffSocket {
     }
 
     /** The response's description as the successor carries it on. */
-    io.gatehouse.relay.ResponseHandover.Frozen frozen() throws IOException {
+    io.gatehouse.relay.ResponseHandover.Frozen frozen() {
       return new io.gatehouse.relay.ResponseHandover.Frozen(record, listener, null, keepAlive, clientChunked,
           io.gatehouse.http.BodyPosition.checked(upstreamBody.framing(), upstreamBody.remaining()), idleNanos);
     }

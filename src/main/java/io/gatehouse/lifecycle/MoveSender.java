@@ -1,8 +1,6 @@
 package io.gatehouse.lifecycle;
 
 import io.gatehouse.relay.ConnectionHandover;
-import io.gatehouse.relay.ExchangeRecord;
-import io.gatehouse.relay.ResponseHandover;
 import io.gatehouse.relay.ResponseMove;
 import io.gatehouse.relay.TunnelRelay;
 import io.netty.channel.Channel;
@@ -11,6 +9,7 @@ import io.netty.channel.unix.UnixChannel;
 import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -84,19 +83,9 @@ final class MoveSender {
 
   /** Moves {@code tunnel} to the successor, or leaves it relaying here. */
   Result move(TunnelRelay tunnel) throws InterruptedException {
-    if (!usable()) {
-      return Result.STAYS;
-    }
-    Future<ExchangeRecord> frozen = tunnel.freeze(FREEZE_WAIT.toNanos());
-    if (!frozen.await(FREEZE_WAIT.toMillis() + 1000) || !frozen.isSuccess()) {
-      return giveUp(tunnel::thaw, "its event loop did not answer");
-    }
-    ExchangeRecord record = frozen.getNow();
-    if (record == null) {
-      return Result.NOT_NOW;
-    }
-    Result result = send(HandoffSocket.Moving.tunnel(record, tunnel.idleNanos()), "tunnel " + HandoffSocket.describe(tunnel),
-        List.of(tunnel.client(), tunnel.upstream()), tunnel::thaw, tunnel::movedAway);
+    Result result = moveFrozen(() -> tunnel.freeze(FREEZE_WAIT.toNanos()), tunnel::thaw,
+        record -> HandoffSocket.Moving.tunnel(record, tunnel.idleNanos()), () -> "tunnel " + HandoffSocket.describe(tunnel),
+        () -> List.of(tunnel.client(), tunnel.upstream()), tunnel::movedAway);
     if (result == Result.MOVED) {
       moved++;
     }
@@ -125,24 +114,37 @@ final class MoveSender {
    * on here: NOT_NOW when it could not be frozen now (none in flight, framing mid-line, a slow reader).
    */
   Result move(ResponseMove response) throws InterruptedException {
-    if (!usable()) {
-      return Result.STAYS;
-    }
-    Future<ResponseHandover.Frozen> frozen = response.freeze(FREEZE_WAIT.toNanos());
-    if (!frozen.await(FREEZE_WAIT.toMillis() + 1000) || !frozen.isSuccess()) {
-      return giveUp(response::thaw, "its event loop did not answer");
-    }
-    if (frozen.getNow() == null) {
-      return Result.NOT_NOW;
-    }
-    Result result = send(HandoffSocket.Moving.response(frozen.getNow()), "response in flight to "
-        + response.client().remoteAddress(), List.of(response.client(), response.upstream()), response::thaw,
-        response::movedAway);
+    Result result = moveFrozen(() -> response.freeze(FREEZE_WAIT.toNanos()), response::thaw, HandoffSocket.Moving::response,
+        () -> "response in flight to " + response.client().remoteAddress(),
+        () -> List.of(response.client(), response.upstream()), response::movedAway);
     if (result == Result.MOVED) {
       movedConnections++;
       movedResponses++;
     }
     return result;
+  }
+
+  /**
+   * A tunnel's or a response's move: freezes it and waits for that (an event loop that does not
+   * answer stops the moves), NOT_NOW when it did not freeze now, else sends it.
+   *
+   * @param describe what goes on the TUNNEL line, from what the freeze completed with
+   * @param sockets the descriptors to send, known once frozen
+   */
+  private <T> Result moveFrozen(Supplier<Future<T>> freeze, Runnable thaw, Function<T, HandoffSocket.Moving> describe,
+      Supplier<String> description, Supplier<List<Channel>> sockets, Supplier<Future<?>> closeHere)
+      throws InterruptedException {
+    if (!usable()) {
+      return Result.STAYS;
+    }
+    Future<T> frozen = freeze.get();
+    if (!frozen.await(FREEZE_WAIT.toMillis() + 1000) || !frozen.isSuccess()) {
+      return giveUp(thaw, "its event loop did not answer");
+    }
+    if (frozen.getNow() == null) {
+      return Result.NOT_NOW;
+    }
+    return send(describe.apply(frozen.getNow()), description.get(), sockets.get(), thaw, closeHere);
   }
 
   int movedResponses() {

@@ -1,9 +1,7 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.ClientAddress;
-import io.gatehouse.http.PipelineNames;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.util.concurrent.Future;
 
 /**
@@ -33,9 +31,8 @@ public final class ConnectionHandover {
    * between two requests, so that its socket can be sent now; else null. Any thread.
    */
   public static ConnectionHandover readyToMove(Channel ch) {
-    ChannelHandler proxy = ch.pipeline().get(PipelineNames.PROXY);
-    if (!(proxy instanceof ProxyConnectionHandler handler) || handler.handover() == null
-        || !handler.handover().readyToMove()) {
+    ProxyConnectionHandler handler = ProxyConnectionHandler.started(ch);
+    if (handler == null || !handler.handover().readyToMove()) {
       return null;
     }
     // Written on the loop before readyToMove (volatile) was set: visible here.

@@ -340,8 +340,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
       @Override
       public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
-        return ExchangeRecord.of(context.listenerName(), clientIp, info, Reason.OK, 101, tunnel.bytesUp(),
-            tunnel.bytesDown(), ex.upstreamNanos(), clock().getAsLong());
+        return recordOf(info, Reason.OK, 101, tunnel.bytesUp(), tunnel.bytesDown(), ex.upstreamNanos());
       }
     });
   }
@@ -395,8 +394,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   /** The record of the exchange in progress as of now, for a successor that carries it on. */
   final ExchangeRecord recordSoFar(HttpExchange ex) {
     current.upstream = ex.upstreamLabel();
-    return ExchangeRecord.of(context.listenerName(), clientIp, current, Reason.OK, ex.status(), ex.requestBodyBytes(),
-        ex.responseBodyBytes(), ex.upstreamNanosSoFar(), clock().getAsLong());
+    return recordOf(current, Reason.OK, ex.status(), ex.requestBodyBytes(), ex.responseBodyBytes(), ex.upstreamNanosSoFar());
   }
 
   /** A successor carries on the response in flight: nothing of it is left to this connection. */
@@ -404,6 +402,15 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     ex.movedAway();
     exchange = null;
     current = null;
+  }
+
+  /**
+   * The proxy handler of client connection {@code ch} once it started (it has its {@link #handover}),
+   * or null (not an HTTP/1 connection of a proxy listener, or not started). Any thread.
+   */
+  static ProxyConnectionHandler started(Channel ch) {
+    return ch.pipeline().get(PipelineNames.PROXY) instanceof ProxyConnectionHandler handler && handler.handover() != null
+        ? handler : null;
   }
 
   /** This connection's part in a hand-off to a successor process; null before the channel is active. */
@@ -420,9 +427,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       outcome = Reason.DRAIN_DEADLINE;
     }
     current = null;
-    context.observer().exchangeFinished(ExchangeRecord.of(context.listenerName(), clientIp, info, outcome, status, in,
-        out, upstreamNanos, clock().getAsLong()));
+    context.observer().exchangeFinished(recordOf(info, outcome, status, in, out, upstreamNanos));
   }
+  /** The access-log record of the request {@code info} describes, as of now, on this connection. */
+  private ExchangeRecord recordOf(RequestInfo info, Reason outcome, int status, long in, long out, long upstreamNanos) {
+    return ExchangeRecord.of(context.listenerName(), clientIp, info, outcome, status, in, out, upstreamNanos,
+        clock().getAsLong());
+  }
+
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {

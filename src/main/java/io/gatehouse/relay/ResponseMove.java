@@ -1,8 +1,6 @@
 package io.gatehouse.relay;
 
-import io.gatehouse.http.PipelineNames;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandler;
 import io.netty.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
@@ -24,8 +22,8 @@ public interface ResponseMove {
    * Any thread; {@code nowNanos} from {@code System.nanoTime()}.
    */
   static ResponseMove due(Channel ch, long nowNanos) {
-    ChannelHandler proxy = ch.pipeline().get(PipelineNames.PROXY);
-    if (proxy instanceof ProxyConnectionHandler handler && handler.handover() != null) {
+    ProxyConnectionHandler handler = ProxyConnectionHandler.started(ch);
+    if (handler != null) {
       return due(handler.handover().handingOverSince(), nowNanos) ? new ResponseHandover(ch, handler, handler.handover()) : null;
     }
     ResumedResponse resumed = ResumedResponse.of(ch);
