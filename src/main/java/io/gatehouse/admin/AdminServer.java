@@ -34,10 +34,12 @@ public final class AdminServer {
    * @param token bearer token required on every route, or null when none is configured
    * @param inherited a socket already listening on {@code bind} (taken over from the process this
    *     one replaces), adopted instead of binding; or null
+   * @param acceptErrors the listening socket's handler of failed accepts (the descriptor limit)
    */
   public static AdminServer start(
       InetSocketAddress bind, String token, EventLoopGroup group, Class<? extends ServerChannel> type,
-      ServerChannel inherited, AdminBackend backend) throws InterruptedException {
+      ServerChannel inherited, AdminBackend backend, io.netty.channel.ChannelHandler acceptErrors)
+      throws InterruptedException {
     ThreadPoolExecutor worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1024),
         r -> {
           Thread t = new Thread(r, "gatehouse-admin");
@@ -53,6 +55,7 @@ public final class AdminServer {
       bootstrap.channel(type);
     }
     bootstrap
+        .handler(acceptErrors)
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel c) {

@@ -307,6 +307,14 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
   }
 
+  /**
+   * A timeout ended the connection (it is closing, or was answered with 408) and nothing is timed
+   * any more; not while {@link #suspend}ed.
+   */
+  public boolean expired() {
+    return state == State.EXPIRED && suspendedIn == null;
+  }
+
   /** The connection stays here after a {@link #suspend}: its timeouts run again. */
   public void resume() {
     State was = suspendedIn;
@@ -387,6 +395,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
     switch (state) {
       case IDLE:
+        state = State.EXPIRED; // closing: nothing more to time, and a hand-off leaves it to close here
         IdleClose.close(ctx); // FIN, and a reset for a client that cannot see it: it is still reading
         return;
       case HEAD:

@@ -151,6 +151,10 @@ public final class GatehouseServer implements AutoCloseable {
     // when the config uses TLS; otherwise they load at the first reload that adds it, or never.
     log.info("Gatehouse started: transport {}, {} event loops, TLS provider {}",
         transport.name(), loops.size(), usesTls(config) ? TlsContexts.providerName() : "not loaded (no TLS configured)");
+    String descriptors = DescriptorLimit.check(config.limits().maxConnections(), DescriptorLimit.ofThisProcess());
+    if (descriptors != null) {
+      log.warn(descriptors);
+    }
   }
 
   private void startAdmin(GatehouseConfig config, InheritedSockets inherited) throws Exception {

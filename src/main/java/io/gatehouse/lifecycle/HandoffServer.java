@@ -1,5 +1,6 @@
 package io.gatehouse.lifecycle;
 
+import io.gatehouse.listener.AcceptErrors;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -42,10 +43,13 @@ final class HandoffServer implements AutoCloseable {
   private final Path path;
   private final Channel channel;
   private final Object fileKey;
+  /** A descriptor held back so that a successor can connect even when this process is at its limit. */
+  private final AcceptErrors.Spare spare;
 
-  private HandoffServer(Path path, Channel channel) {
+  private HandoffServer(Path path, Channel channel, AcceptErrors.Spare spare) {
     this.path = path;
     this.channel = channel;
+    this.spare = spare;
     this.fileKey = HandoffSocket.fileKey(path);
   }
 
@@ -66,7 +70,9 @@ final class HandoffServer implements AutoCloseable {
     Files.deleteIfExists(temp);
     int uid = HandoffSocket.ownUid();
     AtomicReference<Channel> active = new AtomicReference<>();
-    Channel ch = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
+    AcceptErrors.Spare spare = new AcceptErrors.Spare();
+    io.netty.channel.ChannelFuture bound = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
+        .handler(new AcceptErrors("the hand-off socket", spare))
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel c) {
@@ -74,12 +80,17 @@ final class HandoffServer implements AutoCloseable {
                 new StringEncoder(StandardCharsets.UTF_8), new Session(uid, active, sockets, takenOver, tunnels));
           }
         })
-        .bind(new DomainSocketAddress(temp.toFile())).sync().channel();
+        .bind(new DomainSocketAddress(temp.toFile())).await();
+    if (!bound.isSuccess()) {
+      spare.close();
+      throw new IOException("cannot listen on " + temp + ": " + bound.cause().getMessage(), bound.cause());
+    }
+    Channel ch = bound.channel();
     // Only this user may connect at all; the peer-credential check is the second fence (root).
     Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
     Files.move(temp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     log.info("hand-off socket on {}", path);
-    return new HandoffServer(path, ch);
+    return new HandoffServer(path, ch, spare);
   }
 
   /** Stops offering the sockets; removes the path unless a successor's socket replaced it. */
@@ -94,6 +105,7 @@ final class HandoffServer implements AutoCloseable {
    */
   void close(boolean handedOff) {
     channel.close().syncUninterruptibly();
+    spare.close();
     if (!handedOff && fileKey != null && Objects.equals(fileKey, HandoffSocket.fileKey(path))) {
       try {
         Files.deleteIfExists(path);

@@ -166,6 +166,12 @@ final class MoveSender {
    */
   private Result send(HandoffSocket.Moving moving, String description, List<Channel> sockets, Runnable stay,
       Supplier<Future<?>> closeHere) throws InterruptedException {
+    for (Channel socket : sockets) {
+      if (!socket.isOpen()) {
+        stay.run(); // closed here meanwhile (a client's reset): nothing to send
+        return Result.STAYS;
+      }
+    }
     try {
       connection.writeAndFlush(HandoffSocket.TUNNEL + " " + HandoffSocket.encode(moving) + "\n");
       String ask = next();
@@ -181,7 +187,8 @@ final class MoveSender {
       }
       connection.flush();
       if (!sent.await(ANSWER_WAIT.toMillis()) || !sent.isSuccess()) {
-        return giveUp(stay, "the descriptors could not be sent");
+        return giveUp(stay, "the descriptors could not be sent ("
+            + (sent.cause() == null ? "no answer within " + ANSWER_WAIT.toMillis() + " ms" : sent.cause().toString()) + ")");
       }
       String ready = next();
       if (ready.startsWith(HandoffSocket.REFUSED)) {

@@ -100,6 +100,9 @@ final class Handover {
     if (!handingOver || frozen || movedAway || !channel.isActive() || stage.get() != Stage.IDLE) {
       return; // an exchange in progress tries again when it ends
     }
+    if (closing()) {
+      return; // its idle timeout's FIN went out (and a reset may follow): it ends here, it never moves
+    }
     if (!nothingRead()) {
       stayHere();
       return;
@@ -112,7 +115,7 @@ final class Handover {
     frozen = true;
     channel.deregister().addListener(done -> {
       if (done.isSuccess() && handingOver && channel.isActive() && stage.get() == Stage.IDLE && nothingRead()
-          && SpliceCounter.nothingQueued(channel)) {
+          && !closing() && SpliceCounter.nothingQueued(channel)) {
         if (timeouts != null) {
           timeouts.suspend(); // an idle timeout's FIN would end the successor's connection too
         }
@@ -129,6 +132,15 @@ final class Handover {
     ChannelHandler queue = flowControl == null ? null : flowControl.handler();
     return !connection.lingering() && !connection.inputEnded() && codec instanceof ServerCodec server && server.betweenRequests()
         && (!(queue instanceof OnDemandReader reader) || reader.queued() == 0);
+  }
+
+  /**
+   * The connection is being closed here: an idle timeout sent its FIN (the socket's output is shut,
+   * which the successor would inherit) or expired it. Such a connection never moves.
+   */
+  private boolean closing() {
+    return (channel instanceof io.netty.channel.socket.DuplexChannel duplex && duplex.isOutputShutdown())
+        || (timeouts != null && timeouts.expired());
   }
 
   boolean readyToMove() {

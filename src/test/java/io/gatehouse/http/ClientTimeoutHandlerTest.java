@@ -72,6 +72,18 @@ class ClientTimeoutHandlerTest {
   }
 
   @Test
+  void an_idle_timeout_leaves_the_connection_expired_and_a_suspend_does_not_hide_that() {
+    assertThat(timeouts.expired()).isFalse();
+    timeouts.suspend(); // a hand-off's freeze: held, not expired
+    assertThat(timeouts.expired()).isFalse();
+    timeouts.resume();
+    advance(IDLE);
+    assertThat(timeouts.expired()).as("closing after its idle timeout: a hand-off must not move it").isTrue();
+    timeouts.suspend();
+    assertThat(timeouts.expired()).isTrue();
+  }
+
+  @Test
   void no_timeout_during_an_exchange_and_idle_again_after() {
     receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     timeouts.exchangeStarted(false);

@@ -22,13 +22,26 @@ final class GatehouseProcesses implements AutoCloseable {
 
   /** Starts {@code gatehouse ARGS}; leading {@code -D...} arguments go to the JVM. */
   Process start(String name, String... args) throws IOException {
+    return start(name, List.of(), args);
+  }
+
+  /**
+   * Starts {@code gatehouse ARGS} with at most {@code descriptors} open files ({@code prlimit}, soft
+   * and hard: the JVM cannot raise it).
+   */
+  Process startWithDescriptorLimit(String name, int descriptors, String... args) throws IOException {
+    return start(name, List.of("prlimit", "--nofile=" + descriptors + ":" + descriptors), args);
+  }
+
+  private Process start(String name, List<String> prefix, String... args) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1"));
+    List<String> command = new ArrayList<>(prefix);
+    command.addAll(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1"));
     List<String> rest = new ArrayList<>(List.of(args));
     while (!rest.isEmpty() && rest.get(0).startsWith("-D")) {
       command.add(rest.remove(0));
     }
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.gatehouse.cli.Main"));
+    command.addAll(List.of("-cp", classPath(), "io.gatehouse.cli.Main"));
     command.addAll(rest);
     Process p = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile()).start();
@@ -48,6 +61,36 @@ final class GatehouseProcesses implements AutoCloseable {
     return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create("http://127.0.0.1:" + adminPort + "/metrics")).timeout(java.time.Duration.ofSeconds(10)).build(),
         java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+  }
+
+  /**
+   * The test's class path with the main classes as one jar, as Gatehouse ships (a class loaded late,
+   * on the hand-off's path, is read from a jar the JVM holds open; from a directory it needs a
+   * descriptor of its own, which a process at its descriptor limit does not have).
+   */
+  private String classPath() throws IOException {
+    List<String> entries = new ArrayList<>();
+    for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+      Path path = Path.of(entry);
+      entries.add(Files.isDirectory(path) && path.endsWith(Path.of("target", "classes")) ? classesJar(path).toString() : entry);
+    }
+    return String.join(java.io.File.pathSeparator, entries);
+  }
+
+  private Path classesJar(Path classes) throws IOException {
+    Path jar = dir.resolve("gatehouse-classes.jar");
+    if (Files.exists(jar)) {
+      return jar;
+    }
+    try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
+        java.util.stream.Stream<Path> files = Files.walk(classes)) {
+      for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        out.putNextEntry(new java.util.jar.JarEntry(classes.relativize(file).toString().replace(java.io.File.separatorChar, '/')));
+        Files.copy(file, out);
+        out.closeEntry();
+      }
+    }
+    return jar;
   }
 
   /** Kills {@code p} at the end too (a process started some other way). */
