@@ -29,7 +29,7 @@ final class ConfigBinder {
     List<ClusterConfig> clusters = s.items("clusters", List.of(), (n, p) -> ClusterBinder.bind(n, p, problems, baseDir));
     List<RouteConfig> routes = s.items("routes", List.of(), (n, p) -> RouteBinder.bind(n, p, problems, baseDir));
     LimitsConfig limits = limits(s.section("limits", List.of("maxConnections", "perClient", "headerTimeout",
-        "idleTimeout", "maxHeaderBytes", "maxBodyBytes", "maxUriBytes", "drainTimeout",
+        "idleTimeout", "maxHeaderBytes", "maxBodyBytes", "maxUriBytes", "maxHeaderFields", "drainTimeout",
         "requestBufferBytes", "minRequestBodyRate", "minResponseReadRate", "minRateWindow", "closeSpread")));
     AccessLogConfig accessLog = accessLog(s.section("accessLog", List.of("enabled", "format", "path")));
     StateConfig state = state(s.section("state", List.of("file")), source);
@@ -74,6 +74,7 @@ final class ConfigBinder {
         (int) s.size("maxHeaderBytes", d.maxHeaderBytes(), 1024, Integer.MAX_VALUE),
         s.size("maxBodyBytes", d.maxBodyBytes(), 0, Long.MAX_VALUE),
         (int) s.size("maxUriBytes", d.maxUriBytes(), 256, Integer.MAX_VALUE),
+        s.integer("maxHeaderFields", d.maxHeaderFields(), 1, 100_000),
         s.durationOrZero("drainTimeout", d.drainTimeout()),
         s.size("requestBufferBytes", d.requestBufferBytes(), 0, 16L * 1024 * 1024),
         s.size("minRequestBodyRate", d.minRequestBodyRate(), 0, Integer.MAX_VALUE),

@@ -8,6 +8,7 @@ import java.time.Duration;
  * @param perClient {@code null} when there is no per-client limit
  * @param headerTimeout the whole request head must arrive within this (slow-loris guard)
  * @param idleTimeout a client connection with no exchange in progress closes after this
+ * @param maxHeaderFields header fields a request may have (431 beyond), HTTP/1.1 and HTTP/2 alike
  * @param requestBufferBytes request bodies are read into memory up to this size before an upstream
  *     connection is taken (a slow small upload then holds none); 0 = stream from the first byte
  * @param minRequestBodyRate bytes per second a client must send its request body at, measured over
@@ -28,6 +29,7 @@ public record LimitsConfig(
     int maxHeaderBytes,
     long maxBodyBytes,
     int maxUriBytes,
+    int maxHeaderFields,
     Duration drainTimeout,
     long requestBufferBytes,
     long minRequestBodyRate,
@@ -44,6 +46,8 @@ public record LimitsConfig(
           32 * 1024,
           10L * 1024 * 1024,
           8 * 1024,
+          // Envoy's, Tomcat's and Apache's default (HAProxy: 101); browsers send 10 to 20
+          100,
           Duration.ofSeconds(30),
           64 * 1024,
           1024,

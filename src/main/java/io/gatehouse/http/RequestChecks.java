@@ -29,13 +29,21 @@ public final class RequestChecks {
 
   private RequestChecks() {}
 
-  public static Refusal check(HttpRequest request, long maxBodyBytes) {
+  /**
+   * @param maxHeaderFields more fields than this is 431 (a head of many tiny fields is within the
+   *     byte limit, and each field costs the proxy and every server behind it)
+   */
+  public static Refusal check(HttpRequest request, long maxBodyBytes, int maxHeaderFields) {
     if (request.decoderResult().isFailure()) {
       return decoderFailure(request.decoderResult().cause());
     }
     HttpVersion version = request.protocolVersion();
     if (version.majorVersion() != 1 || version.minorVersion() > 1) {
       return new Refusal(Reason.UNSUPPORTED_VERSION, "HTTP version " + version.text());
+    }
+    int fields = request instanceof ClientRequest received ? received.head().fieldCount() : request.headers().size();
+    if (fields > maxHeaderFields) {
+      return new Refusal(Reason.HEADERS_TOO_LARGE, fields + " header fields (limit " + maxHeaderFields + ")");
     }
     if (request instanceof ClientRequest) {
       return check((ClientRequest) request, maxBodyBytes);

@@ -50,7 +50,7 @@ final class AdminEndpoint implements AdminBackend {
     AdminEndpoint endpoint = new AdminEndpoint(metrics, server, clock);
     InetSocketAddress bind = new InetSocketAddress(config.bind().host(), config.bind().port());
     endpoint.admin = AdminServer.start(bind, config.token(), group, transport.serverChannel(), inherited.take(bind),
-        endpoint, new io.gatehouse.listener.AcceptErrors("the admin API", null));
+        endpoint, io.gatehouse.listener.AcceptErrors.of("the admin API"));
     return endpoint;
   }
 

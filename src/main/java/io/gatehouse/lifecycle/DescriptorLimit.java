@@ -6,7 +6,8 @@ import java.lang.management.ManagementFactory;
  * Whether the process's descriptor limit ({@code RLIMIT_NOFILE}) can hold {@code limits.maxConnections}:
  * each proxied connection holds two sockets (the client's and an upstream's), so a limit below about
  * twice that is reached first, and then accepts pause and upstream connects fail (502) instead of the
- * connection limit answering. nginx warns the same way about {@code worker_connections}.
+ * connection limit answering. Said once at start (nginx says it about {@code worker_connections});
+ * the listeners warn when the limit is actually reached.
  */
 final class DescriptorLimit {
   /** Descriptors the process holds besides connections: the JVM's jars and files, listeners, logs, epoll. */

@@ -153,7 +153,9 @@ public final class GatehouseServer implements AutoCloseable {
         transport.name(), loops.size(), usesTls(config) ? TlsContexts.providerName() : "not loaded (no TLS configured)");
     String descriptors = DescriptorLimit.check(config.limits().maxConnections(), DescriptorLimit.ofThisProcess());
     if (descriptors != null) {
-      log.warn(descriptors);
+      // INFO, not WARN: common on a small machine and harmless below that many connections; the
+      // listeners warn when it is reached (AcceptErrors).
+      log.info(descriptors);
     }
   }
 

@@ -72,7 +72,7 @@ final class HandoffServer implements AutoCloseable {
     AtomicReference<Channel> active = new AtomicReference<>();
     AcceptErrors.Spare spare = new AcceptErrors.Spare();
     io.netty.channel.ChannelFuture bound = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
-        .handler(new AcceptErrors("the hand-off socket", spare))
+        .handler(AcceptErrors.withSpare("the hand-off socket", spare))
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel c) {

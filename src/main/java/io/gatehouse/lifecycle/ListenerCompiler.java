@@ -51,7 +51,8 @@ final class ListenerCompiler {
     for (ListenerConfig lc : config.listeners()) {
       ListenerKey key = keys.get(lc.name());
       ConnectionContext requests = new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(),
-          observer, clock, rate, config.limits().idleTimeout().toNanos(), config.limits().requestBufferBytes());
+          observer, clock, rate, config.limits().idleTimeout().toNanos(), config.limits().requestBufferBytes(),
+          config.limits().maxHeaderFields());
       Supplier<ConnectionContext> perRequest = () -> {
         CompiledListener now = current.get().listeners().get(key);
         return now != null ? now.requests() : requests; // before the swap (a new listener) or after its removal

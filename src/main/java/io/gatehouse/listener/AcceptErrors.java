@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * connection gets its number; the hand-off needs no other descriptor in this process (it sends its
  * sockets, it opens none).
  */
-public final class AcceptErrors extends ChannelInboundHandlerAdapter {
+public sealed class AcceptErrors extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(AcceptErrors.class);
   static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** How long accepting pauses after a failure: the descriptor table does not free up sooner by spinning. */
@@ -42,20 +42,35 @@ public final class AcceptErrors extends ChannelInboundHandlerAdapter {
   private boolean warned;
 
   /**
+   * For a socket without a spare: it sees the failures only (an accepted connection passes it by:
+   * Netty skips a handler for the events it does not override).
+   *
    * @param socket names the socket in the log line ("listener web", "the admin API")
-   * @param spare a descriptor to give up for this socket at the limit, or null
    */
-  public AcceptErrors(String socket, Spare spare) {
+  public static AcceptErrors of(String socket) {
+    return new AcceptErrors(socket, null);
+  }
+
+  /** For a socket that gives {@code spare} up at the limit, and takes it again after an accept. */
+  public static AcceptErrors withSpare(String socket, Spare spare) {
+    return new WithSpare(socket, spare);
+  }
+
+  private AcceptErrors(String socket, Spare spare) {
     this.socket = socket;
     this.spare = spare;
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (spare != null) {
-      spare.retake(); // an accept succeeded: hold a spare again if the limit allows
+  private static final class WithSpare extends AcceptErrors {
+    WithSpare(String socket, Spare spare) {
+      super(socket, spare);
     }
-    ctx.fireChannelRead(msg);
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      super.spare.retake(); // an accept succeeded: hold a spare again if the limit allows
+      ctx.fireChannelRead(msg);
+    }
   }
 
   @Override

@@ -67,7 +67,7 @@ public final class Listener {
         // No TCP_NODELAY child option: Netty's socket configs (epoll and NIO) set it on every
         // socket they create; asking again cost a second setsockopt(2) per accepted connection.
         .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
-        .handler(new AcceptErrors("listener " + config.name(), null))
+        .handler(AcceptErrors.of("listener " + config.name()))
         .childHandler(pipeline);
     InetSocketAddress address = new InetSocketAddress(config.bind().host(), config.bind().port());
     ServerChannel adopted = inherited.take(address);

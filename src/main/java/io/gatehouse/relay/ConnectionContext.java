@@ -9,6 +9,7 @@ import java.util.function.LongSupplier;
  * @param perClient requests-per-second limit per client address, or null
  * @param tunnelIdleNanos idle timeout of upgraded (WebSocket) connections
  * @param requestBufferBytes request body bytes read before an upstream connection is taken
+ * @param maxHeaderFields header fields a request may have (431 beyond)
  */
 public record ConnectionContext(
     String listenerName,
@@ -18,4 +19,5 @@ public record ConnectionContext(
     LongSupplier clock,
     RateLimiter perClient,
     long tunnelIdleNanos,
-    long requestBufferBytes) {}
+    long requestBufferBytes,
+    int maxHeaderFields) {}

@@ -156,7 +156,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     clientHttp10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
     timeouts.exchangeStarted(request.decoderResult().isSuccess() && RequestChecks.announcesBody(request));
     current = RequestInfo.of(request, http2, clock().getAsLong(), context.observer().needsRefererAndUserAgent());
-    RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes());
+    RequestChecks.Refusal refusal = RequestChecks.check(request, context.maxBodyBytes(), context.maxHeaderFields());
     if (refusal != null) {
       if (refusal.reason() == Reason.BODY_TOO_LARGE || refusal.reason() == Reason.HEADERS_TOO_LARGE) {
         identify(request, current); // the head (or its start) was read: the log and metrics get the route

@@ -264,7 +264,7 @@ final class HeadDifferential {
           return new Outcome(messages, End.FAILED);
         }
         if (message instanceof HttpRequest request) {
-          if (RequestChecks.check(request, Long.MAX_VALUE) != null) {
+          if (RequestChecks.check(request, Long.MAX_VALUE, Integer.MAX_VALUE) != null) {
             return new Outcome(messages, End.FAILED);
           }
           start = request.method().name() + " " + request.uri();

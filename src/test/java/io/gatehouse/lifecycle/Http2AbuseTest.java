@@ -148,6 +148,24 @@ class Http2AbuseTest {
   }
 
   /**
+   * Many tiny fields fit the header-list size but each costs the proxy and the servers behind it:
+   * past {@code limits.maxHeaderFields} (100) the stream is answered 431, as an HTTP/1.1 request
+   * would be, and nothing goes upstream.
+   */
+  @Test
+  void aRequestWithMoreFieldsThanTheLimitGets431() throws Exception {
+    List<String[]> fields = new java.util.ArrayList<>(request("GET", "/many", "localhost"));
+    for (int i = 0; i < 100; i++) {
+      fields.add(new String[] {"x-f" + i, "v"});
+    }
+    h2.frame(HEADERS, END_HEADERS | END_STREAM, 1, RawH2Client.headerBlock(fields));
+    RawH2Client.Frame answer = h2.awaitFrame(f -> f.streamId() == 1 && f.type() == HEADERS);
+    assertThat(answer.headers().status().toString()).isEqualTo("431");
+    assertThat(origin.requests()).isEmpty();
+    assertANewConnectionIsServed();
+  }
+
+  /**
    * Empty DATA frames without end (CVE-2019-9518): each costs the server a frame's work and the
    * client nothing. Past Netty's limit of consecutive empty frames the connection ends.
    */
