@@ -392,8 +392,10 @@ class TunnelHandoffTest {
           for (int i = 0; i < chunk.length; i++) {
             chunk[i] = at(from + i);
           }
-          out.write(chunk);
+          // Counted before it is written: a reader told to stop waits for the echo of this chunk too
+          // (counted after, the reader could see every counted byte echoed and stop one chunk short).
           written.addAndGet(chunk.length);
+          out.write(chunk);
           Thread.sleep(1); // a steady stream, not a flood: ~8 MB/s
         }
       } catch (IOException | InterruptedException e) {
