@@ -1,6 +1,7 @@
 package io.gatehouse.forward;
 
 import io.gatehouse.config.HostPort;
+import io.gatehouse.http.HttpDate;
 import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.pool.ConnectFailures;
@@ -17,6 +18,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -96,9 +98,13 @@ final class ConnectTunnel implements UpstreamPools.ExclusiveCallback {
     boolean stream = client instanceof Http2StreamChannel;
     // RFC 9113 §8.5: on an HTTP/2 stream the 2xx is a HEADERS frame that leaves the stream open (a
     // head without content, not a full message, which would end it).
-    client.writeAndFlush(stream
+    HttpResponse established = stream
         ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED)
-        : new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED));
+        : new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, ESTABLISHED);
+    // The proxy is the server answering a CONNECT: a 2xx from a server with a clock carries Date
+    // (RFC 9110 §6.6.1), as every other reply of the proxy does.
+    established.headers().set(HttpHeaderNames.DATE, HttpDate.now().value());
+    client.writeAndFlush(established);
     ChannelPipeline p = client.pipeline();
     p.remove(handler);
     String label = peer.address().toString();

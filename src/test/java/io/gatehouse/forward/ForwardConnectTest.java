@@ -53,6 +53,7 @@ class ForwardConnectTest {
       RawResponse established = client.readResponse("CONNECT");
       assertThat(established.status()).isEqualTo(200);
       assertThat(established.reason()).isEqualTo("Connection established");
+      assertThat(established.header("Date")).as("RFC 9110 §6.6.1").isNotNull();
       RawResponse inner = client.readResponse();
       assertThat(inner.status()).isEqualTo(200);
       assertThat(inner.bodyAsString()).isEqualTo("plain-origin");
