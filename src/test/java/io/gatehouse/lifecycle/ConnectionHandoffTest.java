@@ -42,8 +42,13 @@ class ConnectionHandoffTest {
   /** ~12 s of events: in flight through two takeovers. */
   private static final String[] LONG_EVENTS = java.util.stream.IntStream.range(0, 600)
       .mapToObj(i -> "data: long event " + i + "\n\n").toArray(String[]::new);
-  /** A download its client reads slowly: several seconds, most of it waiting in the proxy's and the kernel's buffers. */
-  private static final long BIG = 16L << 20;
+  /**
+   * A download its client reads slowly (~3 MiB/s): ~12 s, most of it waiting in the proxy's and the
+   * kernel's buffers. Long enough to outlive a drain whose freezes a slow reader makes wait (a freeze
+   * needs what the proxy read written out within 200 ms, else it is tried again 250 ms later): at 16
+   * MiB a loaded CI host once saw one download end in the old process before it could move.
+   */
+  private static final long BIG = 40L << 20;
 
   @TempDir Path dir;
   private GatehouseProcesses processes;
