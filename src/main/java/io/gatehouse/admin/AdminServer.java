@@ -2,6 +2,7 @@ package io.gatehouse.admin;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -38,7 +39,7 @@ public final class AdminServer {
    */
   public static AdminServer start(
       InetSocketAddress bind, String token, EventLoopGroup group, Class<? extends ServerChannel> type,
-      ServerChannel inherited, AdminBackend backend, io.netty.channel.ChannelHandler acceptErrors)
+      ServerChannel inherited, AdminBackend backend, ChannelHandler acceptErrors)
       throws InterruptedException {
     ThreadPoolExecutor worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new LinkedBlockingQueue<>(1024),
         r -> {

@@ -21,10 +21,11 @@ final class DescriptorLimit {
     if (limit <= 0 || limit >= needed) {
       return null;
     }
+    long fits = Math.max(1, (limit - OVERHEAD) / 2);
     return "the descriptor limit (" + limit + ", ulimit -n / LimitNOFILE) is below what limits.maxConnections ("
-        + maxConnections + ") needs: about " + needed + " (two sockets per proxied connection); past "
-        + Math.max(0, (limit - OVERHEAD) / 2) + " connections accepts pause and upstream connects fail. Raise the"
-        + " limit, or set limits.maxConnections to at most " + Math.max(1, (limit - OVERHEAD) / 2);
+        + maxConnections + ") needs: about " + needed + " (two sockets per proxied connection); past " + fits
+        + " connections accepts pause and upstream connects fail. Raise the limit, or set limits.maxConnections to"
+        + " at most " + fits;
   }
 
   /** This process's descriptor limit, or -1 where the JVM cannot tell. */

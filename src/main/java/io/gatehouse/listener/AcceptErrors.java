@@ -15,8 +15,8 @@ import org.slf4j.LoggerFactory;
  * usual cause is the process's (EMFILE) or the system's (ENFILE) descriptor limit; the waiting
  * connections stay in the kernel's backlog, so accepting pauses and tries again, as nginx and
  * Netty's own acceptor do. This handler makes that quiet and bounded: one warning line per socket
- * every {@link #WARN_EVERY_NANOS} with how many accepts failed since the last line, never a stack
- * trace per failure (Netty's default: a warning with a stack trace each second, for as long as the
+ * every {@link ConnectionErrors#LOG_INTERVAL_NANOS} with how many failures it left out
+ * ({@link LogWindow}, as for failed handshakes), never a stack trace per failure (Netty's default: a warning with a stack trace each second, for as long as the
  * limit holds).
  *
  * <p>With a {@link Spare} (the hand-off socket): the one moment a process at its limit must still
@@ -27,7 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 public sealed class AcceptErrors extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(AcceptErrors.class);
-  static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
   /** How long accepting pauses after a failure: the descriptor table does not free up sooner by spinning. */
   static final long PAUSE_MILLIS = 1000;
   /** After giving up the spare: the next accept may have the freed descriptor at once. */
@@ -37,9 +36,7 @@ public sealed class AcceptErrors extends ChannelInboundHandlerAdapter {
 
   private final String socket;
   private final Spare spare;
-  private long failures;
-  private long lastWarning;
-  private boolean warned;
+  private final LogWindow warnings = new LogWindow(System::nanoTime, ConnectionErrors.LOG_INTERVAL_NANOS);
 
   /**
    * For a socket without a spare: it sees the failures only (an accepted connection passes it by:
@@ -79,22 +76,18 @@ public sealed class AcceptErrors extends ChannelInboundHandlerAdapter {
       ctx.fireExceptionCaught(cause);
       return;
     }
-    failures++;
     long pause = PAUSE_MILLIS;
     boolean outOfDescriptors = outOfDescriptors(cause);
     if (outOfDescriptors && spare != null && spare.release()) {
-      log.warn("{}: out of file descriptors ({}); gave up the spare one so that it can accept", socket, cause.getMessage());
+      log.warn("{}: out of file descriptors ({}); gave up the spare one so that it can accept", socket,
+          ConnectionErrors.describe(cause));
       pause = PAUSE_AFTER_SPARE_MILLIS;
     } else {
-      long now = System.nanoTime();
-      if (!warned || now - lastWarning >= WARN_EVERY_NANOS) {
-        log.warn("{}: cannot accept connections: {} ({} failed accept(2) since the last such line); the"
-            + " connections wait in the backlog, accepting again every {} ms{}", socket, cause.getMessage(), failures,
-            PAUSE_MILLIS, outOfDescriptors ? " (raise the descriptor limit, e.g. LimitNOFILE, or limits.maxConnections"
-            + " below it)" : "");
-        warned = true;
-        lastWarning = now;
-        failures = 0;
+      long suppressed = warnings.admit();
+      if (suppressed >= 0) {
+        log.warn("{}: cannot accept connections: {}{}; the connections wait in the backlog, accepting again every {}"
+            + " ms{}", socket, ConnectionErrors.describe(cause), LogWindow.more(suppressed), PAUSE_MILLIS,
+            outOfDescriptors ? " (raise the descriptor limit, e.g. LimitNOFILE, or limits.maxConnections below it)" : "");
       }
     }
     // Stop reading the socket for the pause (the epoll interest is removed), then read again: the
@@ -142,10 +135,6 @@ public sealed class AcceptErrors extends ChannelInboundHandlerAdapter {
       } catch (IOException | UnsupportedOperationException e) {
         held = null; // at the limit still: the next accept tries again
       }
-    }
-
-    synchronized boolean held() {
-      return held != null;
     }
 
     @Override

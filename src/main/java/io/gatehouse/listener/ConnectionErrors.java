@@ -3,7 +3,6 @@ package io.gatehouse.listener;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.netty.channel.Channel;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,23 +22,24 @@ public final class ConnectionErrors {
 
   private final String listener;
   private final ProxyMetrics metrics;
-  private final Window tls;
-  private final Window h2;
-  private final Window proxyProtocol;
+  private final LogWindow tls;
+  private final LogWindow h2;
+  private final LogWindow proxyProtocol;
 
   public ConnectionErrors(String listener, ProxyMetrics metrics, LongSupplier clock) {
     this.listener = listener;
     this.metrics = metrics;
-    this.tls = new Window(clock);
-    this.h2 = new Window(clock);
-    this.proxyProtocol = new Window(clock);
+    this.tls = new LogWindow(clock, LOG_INTERVAL_NANOS);
+    this.h2 = new LogWindow(clock, LOG_INTERVAL_NANOS);
+    this.proxyProtocol = new LogWindow(clock, LOG_INTERVAL_NANOS);
   }
 
   void tlsHandshakeFailed(Channel ch, Throwable cause) {
     metrics.tlsHandshakeFailure(listener);
     long suppressed = tls.admit();
     if (suppressed >= 0) {
-      log.warn("{} listener {}: TLS handshake failed: {}{}", ch, listener, describe(cause), more(suppressed));
+      log.warn("{} listener {}: TLS handshake failed: {}{}", ch, listener, describe(cause),
+          LogWindow.more(suppressed));
     }
   }
 
@@ -48,7 +48,7 @@ public final class ConnectionErrors {
     long suppressed = ("h2".equals(kind) ? h2 : PROXY_PROTOCOL.equals(kind) ? proxyProtocol : tls).admit();
     if (suppressed >= 0) {
       log.warn("{} listener {}: {} protocol error, connection closed: {}{}", ch, listener, kind, describe(cause),
-          more(suppressed));
+          LogWindow.more(suppressed));
     }
   }
 
@@ -65,32 +65,5 @@ public final class ConnectionErrors {
       sb.append(c >= 0x20 && c < 0x7f ? c : '?');
     }
     return sb.toString().trim();
-  }
-
-  private static String more(long suppressed) {
-    return suppressed == 0 ? "" : " (+" + suppressed + " suppressed)";
-  }
-
-  /** One log line per interval; the events in between are only counted. */
-  private static final class Window {
-    private final LongSupplier clock;
-    private final AtomicLong nextLog;
-    private final AtomicLong suppressed = new AtomicLong();
-
-    Window(LongSupplier clock) {
-      this.clock = clock;
-      this.nextLog = new AtomicLong(clock.getAsLong());
-    }
-
-    /** The number suppressed since the last line when this event may be logged, else -1. */
-    long admit() {
-      long now = clock.getAsLong();
-      long next = nextLog.get();
-      if (now - next >= 0 && nextLog.compareAndSet(next, now + LOG_INTERVAL_NANOS)) {
-        return suppressed.getAndSet(0);
-      }
-      suppressed.incrementAndGet();
-      return -1;
-    }
   }
 }
