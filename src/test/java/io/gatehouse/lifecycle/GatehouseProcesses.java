@@ -68,7 +68,7 @@ final class GatehouseProcesses implements AutoCloseable {
    * on the hand-off's path, is read from a jar the JVM holds open; from a directory it needs a
    * descriptor of its own, which a process at its descriptor limit does not have).
    */
-  private String classPath() throws IOException {
+  private static String classPath() throws IOException {
     List<String> entries = new ArrayList<>();
     for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
       Path path = Path.of(entry);
@@ -77,11 +77,15 @@ final class GatehouseProcesses implements AutoCloseable {
     return String.join(java.io.File.pathSeparator, entries);
   }
 
-  private Path classesJar(Path classes) throws IOException {
-    Path jar = dir.resolve("gatehouse-classes.jar");
-    if (Files.exists(jar)) {
-      return jar;
+  /** Built once per test JVM (the main classes do not change while tests run), removed at its exit. */
+  private static Path classesJar;
+
+  private static synchronized Path classesJar(Path classes) throws IOException {
+    if (classesJar != null) {
+      return classesJar;
     }
+    Path jar = Files.createTempFile("gatehouse-classes", ".jar");
+    jar.toFile().deleteOnExit();
     try (java.util.jar.JarOutputStream out = new java.util.jar.JarOutputStream(Files.newOutputStream(jar));
         java.util.stream.Stream<Path> files = Files.walk(classes)) {
       for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
@@ -90,6 +94,7 @@ final class GatehouseProcesses implements AutoCloseable {
         out.closeEntry();
       }
     }
+    classesJar = jar;
     return jar;
   }
 
