@@ -38,7 +38,7 @@ final class ListenerBinder {
     if (mode == ListenerMode.REVERSE) {
       forward = null;
     }
-    TlsConfig tls = tls(s.section("tls", List.of("certificates", "alpn")));
+    TlsConfig tls = tls(s.section("tls", List.of("certificates", "alpn", "ciphers")));
     return new ListenerConfig(name, bind, mode, forward, tls,
         headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))),
         http2(s.section("http2", List.of("cleartext")), mode, tls != null),
@@ -92,6 +92,10 @@ final class ListenerBinder {
     return h2;
   }
 
+  private static final java.util.regex.Pattern CIPHER_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_-]{1,100}");
+  private static final String CIPHER_EXPECTED =
+      "TLS 1.2 cipher suites by OpenSSL or IANA name, such as ECDHE-RSA-AES128-GCM-SHA256";
+
   private static TlsConfig tls(Section s) {
     if (s == null) {
       return null;
@@ -120,7 +124,30 @@ final class ListenerBinder {
     } else if (alpn.stream().distinct().count() != alpn.size()) {
       s.problem("alpn", "a protocol is listed twice (expected: each at most once)");
     }
-    return new TlsConfig(certs, alpn);
+    return new TlsConfig(certs, alpn, ciphers(s));
+  }
+
+  /**
+   * TLS 1.2 suites by OpenSSL or IANA name; whether the TLS library has each is checked where it is
+   * loaded (lifecycle's TlsContexts, and {@code gatehouse check}).
+   */
+  private static List<String> ciphers(Section s) {
+    boolean[] invalid = {false};
+    List<String> ciphers = s.items("ciphers", TlsConfig.DEFAULT_CIPHERS, (n, p) -> {
+      String v = Values.text(n, p, s.problems(), CIPHER_EXPECTED);
+      if (v != null && !CIPHER_NAME.matcher(v).matches()) {
+        s.problems().add(n.pos(), p, "'" + v + "' (expected: " + CIPHER_EXPECTED + ")");
+        v = null;
+      }
+      invalid[0] |= v == null;
+      return v;
+    });
+    if (ciphers.isEmpty() && s.has("ciphers") && !invalid[0]) {
+      s.problem("ciphers", "empty (expected: " + CIPHER_EXPECTED + ")");
+    } else if (ciphers.stream().distinct().count() != ciphers.size()) {
+      s.problem("ciphers", "a cipher suite is listed twice (expected: each at most once)");
+    }
+    return ciphers;
   }
 
   private static ForwardedHeadersConfig headers(Section s) {

@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * What {@code gatehouse run} would refuse at start but the config loader cannot see without TLS or
  * DNS, for {@code gatehouse check}: certificates and keys that do not parse (built exactly as
- * {@link TlsContexts} builds them at start) and endpoint host names that do not resolve.
+ * {@link TlsContexts} builds them at start), cipher suites the TLS library lacks, and endpoint host
+ * names that do not resolve.
  */
 public final class StartupChecks {
   private StartupChecks() {}
@@ -49,6 +50,12 @@ public final class StartupChecks {
       if (listener.tls() == null) {
         continue;
       }
+      try {
+        TlsContexts.ciphers(listener.tls().ciphers(), listener.tls().alpn().contains("h2"));
+      } catch (IllegalArgumentException e) {
+        reporter.problem("listeners[" + i + "].tls.ciphers", e.getMessage());
+        continue; // the keys are checked by building a context, which these ciphers would fail
+      }
       List<CertificateConfig> certs = listener.tls().certificates();
       for (int j = 0; j < certs.size(); j++) {
         String path = "listeners[" + i + "].tls.certificates[" + j + "]";
@@ -60,7 +67,7 @@ public final class StartupChecks {
           continue;
         }
         try {
-          TlsContexts.context(certs.get(j), listener.tls().alpn());
+          TlsContexts.context(certs.get(j), listener.tls());
         } catch (Exception e) {
           reporter.problem(path + ".key", "cannot use the key " + certs.get(j).key() + " with its certificate: "
               + reason(e) + " (expected: the PEM private key, PKCS#8, of the certificate)");

@@ -2,9 +2,12 @@ package io.gatehouse.lifecycle;
 
 import io.gatehouse.config.CertificateConfig;
 import io.gatehouse.config.ListenerConfig;
+import io.gatehouse.config.TlsConfig;
 import io.gatehouse.listener.ServerTls;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.CipherSuiteConverter;
+import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
@@ -12,15 +15,19 @@ import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
 import javax.security.auth.x500.X500Principal;
 
 /** Server TLS for listeners: BoringSSL when it loads, the JDK's TLS otherwise; TLS 1.2 and 1.3 only. */
@@ -39,15 +46,19 @@ final class TlsContexts {
       return null;
     }
     List<CertificateConfig> certs = listener.tls().certificates();
-    List<String> alpn = listener.tls().alpn();
-    boolean http2 = alpn.contains(ApplicationProtocolNames.HTTP_2);
-    SslContext first = context(certs.get(0), alpn);
+    boolean http2 = listener.tls().alpn().contains(ApplicationProtocolNames.HTTP_2);
+    try {
+      ciphers(listener.tls().ciphers(), http2); // checked first, to name the setting when it is the cause
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("listener " + listener.name() + ": tls.ciphers: " + e.getMessage(), e);
+    }
+    SslContext first = context(certs.get(0), listener.tls());
     if (certs.size() == 1) {
       return ServerTls.single(first, http2);
     }
     Map<String, SslContext> byName = new LinkedHashMap<>();
     for (CertificateConfig cert : certs) {
-      SslContext context = cert == certs.get(0) ? first : context(cert, alpn);
+      SslContext context = cert == certs.get(0) ? first : context(cert, listener.tls());
       for (String name : names(cert)) {
         byName.putIfAbsent(name, context);
       }
@@ -55,20 +66,60 @@ final class TlsContexts {
     return ServerTls.byServerName(first, byName, http2);
   }
 
-  static SslContext context(CertificateConfig cert, List<String> alpn) throws IOException {
-    SslContextBuilder builder = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
+  static SslContext context(CertificateConfig cert, TlsConfig tls) throws IOException {
+    List<String> alpn = tls.alpn();
+    return SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
         .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
         .protocols("TLSv1.3", "TLSv1.2")
+        .ciphers(ciphers(tls.ciphers(), alpn.contains(ApplicationProtocolNames.HTTP_2)), IdentityCipherSuiteFilter.INSTANCE)
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-            alpn));
-    if (alpn.contains(ApplicationProtocolNames.HTTP_2)) {
-      builder.ciphers(io.netty.handler.codec.http2.Http2SecurityUtil.CIPHERS,
-          io.netty.handler.ssl.SupportedCipherSuiteFilter.INSTANCE); // RFC 9113 §9.2.2
+            alpn))
+        .build();
+  }
+
+  /** TLS 1.3's suites, always offered: BoringSSL chooses among them itself (not configurable). */
+  private static final List<String> TLS13_SUITES =
+      List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+
+  /**
+   * What the TLS library is given: the configured TLS 1.2 suites in their order, by IANA name, then
+   * TLS 1.3's. An IllegalArgumentException names a suite the library does not have, a TLS 1.3 one,
+   * and on a listener offering h2 one that HTTP/2 forbids (RFC 9113 §9.2.2: ephemeral key exchange
+   * and an AEAD cipher only; a client may end such a connection with INADEQUATE_SECURITY).
+   */
+  static List<String> ciphers(List<String> configured, boolean http2) {
+    Set<String> available = OpenSsl.isAvailable() ? OpenSsl.availableJavaCipherSuites() : jdkCipherSuites();
+    List<String> names = new ArrayList<>();
+    for (String name : configured) {
+      String iana = name.startsWith("TLS_") ? name : CipherSuiteConverter.toJava(name, "TLS");
+      if (TLS13_SUITES.contains(iana)) {
+        throw new IllegalArgumentException("'" + name + "' is a TLS 1.3 suite (expected: TLS 1.2 suites; TLS 1.3's are"
+            + " always offered and not configurable)");
+      }
+      if (iana == null || !available.contains(iana)) {
+        throw new IllegalArgumentException("'" + name + "' is not a TLS 1.2 cipher suite that " + providerName()
+            + " has (expected: OpenSSL or IANA names such as ECDHE-RSA-AES128-GCM-SHA256)");
+      }
+      if (http2 && !(iana.contains("_ECDHE_") || iana.startsWith("TLS_DHE_"))
+          || http2 && !(iana.contains("_GCM_") || iana.contains("_CHACHA20_") || iana.endsWith("_CCM"))) {
+        throw new IllegalArgumentException("'" + name + "' is not allowed with h2 (RFC 9113 §9.2.2: ECDHE or DHE"
+            + " with an AEAD cipher; expected: such a suite, or h2 left out of alpn)");
+      }
+      names.add(iana);
     }
-    return builder.build();
+    names.addAll(TLS13_SUITES);
+    return names;
+  }
+
+  private static Set<String> jdkCipherSuites() {
+    try {
+      return Set.of(SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no default TLS context", e);
+    }
   }
 
   /** DNS names of the leaf certificate: its SANs, or its CN when it has none (legacy). */

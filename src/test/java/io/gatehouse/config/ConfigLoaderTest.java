@@ -72,6 +72,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void tlsCiphersAreNamesListedOnceEach() {
+    String yaml = """
+        listeners:
+          - { name: a, bind: "127.0.0.1:0", mode: reverse, tls: { certificates: [ { cert: /n.pem, key: /n.key } ], ciphers: [] } }
+          - { name: b, bind: "127.0.0.1:0", mode: reverse, tls: { certificates: [ { cert: /n.pem, key: /n.key } ], ciphers: [AES128-SHA, AES128-SHA] } }
+          - { name: c, bind: "127.0.0.1:0", mode: reverse, tls: { certificates: [ { cert: /n.pem, key: /n.key } ], ciphers: ["ECDHE RSA"] } }
+        """;
+    assertThat(problems(yaml)).filteredOn(p -> p.contains("ciphers")).containsExactly(
+        "test.yaml:2:117: listeners[0].tls.ciphers: empty (expected: TLS 1.2 cipher suites by OpenSSL or IANA name, such as ECDHE-RSA-AES128-GCM-SHA256)",
+        "test.yaml:3:117: listeners[1].tls.ciphers: a cipher suite is listed twice (expected: each at most once)",
+        "test.yaml:4:118: listeners[2].tls.ciphers[0]: 'ECDHE RSA' (expected: TLS 1.2 cipher suites by OpenSSL or IANA name, such as ECDHE-RSA-AES128-GCM-SHA256)");
+  }
+
+  @Test
   void unknownKeyListsTheKnownKeys() {
     String yaml = """
         listeners:
