@@ -138,9 +138,10 @@ final class ConnectionMoves {
             + " stream in this process, or refused)", to.moved(), staying.size());
       }
       if (to.movedConnections() > 0 || !connectionsStaying.isEmpty()) {
-        log.info("hand-off: {} keep-alive connections moved to the successor ({} of them with a response in flight);"
-            + " {} closed here as they drained (refused, or the successor went away)", to.movedConnections(),
-            to.movedResponses(), connectionsStaying.size());
+        log.info("hand-off: {} keep-alive connections moved to the successor ({} of them with a response in flight,"
+            + " carrying {} bytes their clients had not taken yet); {} closed here as they drained (refused, or the"
+            + " successor went away)", to.movedConnections(), to.movedResponses(), to.carriedBytes(),
+            connectionsStaying.size());
       }
       to.finish();
     }

@@ -124,32 +124,34 @@ final class HandoffSocket {
    * and the client a PROXY protocol header named, if one did. An HTTP/1 connection with a response
    * in flight ({@code kind} {@value #RESPONSE}; two descriptors, the client's and the upstream's):
    * that too, and the response's record so far, whether the connection stays open after it, how its
-   * body is framed to the client and where the upstream's body stands. A tunnel's line is what it
+   * body is framed to the client, where the upstream's body stands and, base64 in {@code unsent}, the
+   * bytes for the client this process had not written yet (a slow reader's; an earlier successor,
+   * which knows no such field, refuses the line and the response goes on here). A tunnel's line is what it
    * was before connections moved too, and an earlier successor refuses any other as a line it
    * cannot parse.
    */
   @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
   record Moving(String kind, long idleNanos, io.gatehouse.relay.ExchangeRecord record, String listener,
       String proxiedSource, String proxiedDestination, Boolean keepAlive, Boolean clientChunked,
-      io.gatehouse.http.BodyPosition upstreamBody) {
+      io.gatehouse.http.BodyPosition upstreamBody, byte[] unsent) {
     static final String HTTP1 = "http1";
     static final String RESPONSE = "response";
 
     static Moving tunnel(io.gatehouse.relay.ExchangeRecord record, long idleNanos) {
-      return new Moving(null, idleNanos, record, null, null, null, null, null, null);
+      return new Moving(null, idleNanos, record, null, null, null, null, null, null, null);
     }
 
     static Moving connection(io.gatehouse.relay.ConnectionHandover connection) {
       io.gatehouse.http.ClientAddress client = connection.proxiedClient();
       return new Moving(HTTP1, 0, null, connection.listener(), client == null ? null : text(client.source()),
-          client == null ? null : text(client.destination()), null, null, null);
+          client == null ? null : text(client.destination()), null, null, null, null);
     }
 
     static Moving response(io.gatehouse.relay.ResponseHandover.Frozen frozen) {
       io.gatehouse.http.ClientAddress client = frozen.proxiedClient();
       return new Moving(RESPONSE, frozen.idleNanos(), frozen.record(), frozen.listener(),
           client == null ? null : text(client.source()), client == null ? null : text(client.destination()),
-          frozen.keepAlive(), frozen.clientChunked(), frozen.upstreamBody());
+          frozen.keepAlive(), frozen.clientChunked(), frozen.upstreamBody(), frozen.unsent());
     }
 
     /** An idle HTTP/1 connection (one descriptor). */
@@ -177,7 +179,7 @@ final class HandoffSocket {
     /** The response's description as the successor carries it on. */
     io.gatehouse.relay.ResponseHandover.Frozen frozen() {
       return new io.gatehouse.relay.ResponseHandover.Frozen(record, listener, null, keepAlive, clientChunked,
-          io.gatehouse.http.BodyPosition.checked(upstreamBody.framing(), upstreamBody.remaining()), idleNanos);
+          io.gatehouse.http.BodyPosition.checked(upstreamBody.framing(), upstreamBody.remaining()), idleNanos, unsent);
     }
   }
 

@@ -44,6 +44,8 @@ final class MoveSender {
   private int moved;
   private int movedConnections;
   private int movedResponses;
+  /** Bytes for slow readers that moved responses carried (what this process had not written to them yet). */
+  private long carriedBytes;
   private boolean takesConnections = true;
 
   MoveSender(Channel connection, int pid) {
@@ -111,17 +113,29 @@ final class MoveSender {
 
   /**
    * Moves a response in flight with its connection ({@link ResponseMove}), or leaves it going
-   * on here: NOT_NOW when it could not be frozen now (none in flight, framing mid-line, a slow reader).
+   * on here: NOT_NOW when it could not be frozen now (none in flight, framing mid-line). It is
+   * frozen at once, without waiting for its client to take what was read: those bytes travel with
+   * it (a slow reader's would wait for the kernel to let the writer on, which at a few KB/s takes
+   * minutes), and the drain's thread moves on.
    */
   Result move(ResponseMove response) throws InterruptedException {
-    Result result = moveFrozen(() -> response.freeze(FREEZE_WAIT.toNanos()), response::thaw, HandoffSocket.Moving::response,
+    long[] carrying = {0};
+    Result result = moveFrozen(() -> response.freeze(0), response::thaw, frozen -> {
+          carrying[0] = frozen.unsent() == null ? 0 : frozen.unsent().length;
+          return HandoffSocket.Moving.response(frozen);
+        },
         () -> "response in flight to " + response.client().remoteAddress(),
         () -> List.of(response.client(), response.upstream()), response::movedAway);
     if (result == Result.MOVED) {
       movedConnections++;
       movedResponses++;
+      carriedBytes += carrying[0];
     }
     return result;
+  }
+
+  long carriedBytes() {
+    return carriedBytes;
   }
 
   /**

@@ -20,8 +20,9 @@ import io.netty.util.concurrent.Promise;
  * or as it comes), the upstream body's place between two framing elements ({@link BodyPosition}),
  * the access-log record so far. The successor reads on from there ({@link ResumedResponse}) and,
  * after the last byte, serves the connection's next requests. A freeze that does not hold (the
- * upstream's framing stopped mid-line, a next request was read, the client does not take its bytes
- * in time) {@link #thaw}s: the response goes on here, to be tried again later.
+ * upstream's framing stopped mid-line, a next request was read; a client that does not take its
+ * bytes in time is not one: what it has not taken travels with the description) {@link #thaw}s: the
+ * response goes on here, to be tried again later.
  */
 public final class ResponseHandover implements ResponseMove {
   /**
@@ -32,9 +33,11 @@ public final class ResponseHandover implements ResponseMove {
    * @param clientChunked whether the client's body is chunked by the proxy (else it goes as it comes)
    * @param upstreamBody where the upstream's body stands
    * @param idleNanos the listener's idle timeout: a client that takes nothing that long is cut
+   * @param unsent bytes of the response (as framed to the client) this process had not written to
+   *     the socket yet, which the successor writes first; null when there are none
    */
   public record Frozen(ExchangeRecord record, String listener, ClientAddress proxiedClient, boolean keepAlive,
-      boolean clientChunked, BodyPosition upstreamBody, long idleNanos) {}
+      boolean clientChunked, BodyPosition upstreamBody, long idleNanos, byte[] unsent) {}
 
   private final Channel client;
   private final ProxyConnectionHandler handler;
@@ -90,12 +93,12 @@ public final class ResponseHandover implements ResponseMove {
         && codec.responseBodyChunked() != null;
   }
 
-  private Frozen describe(BodyPosition at) {
+  private Frozen describe(BodyPosition at, byte[] unsent) {
     ClientAddress address = ClientAddress.of(client);
     ServerCodec codec = (ServerCodec) client.pipeline().get(PipelineNames.HTTP_CODEC);
     return new Frozen(handler.recordSoFar(exchange), handler.context.listenerName(),
         address.fromProxyHeader() ? address : null, exchange.clientKeepAlive(), codec.responseBodyChunked(), at,
-        handler.context.tunnelIdleNanos());
+        handler.context.tunnelIdleNanos(), unsent);
   }
 
   @Override

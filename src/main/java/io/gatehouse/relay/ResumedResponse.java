@@ -55,6 +55,9 @@ public final class ResumedResponse implements ResponseMove {
   /** What the client sent before the response ended, for the HTTP/1 handlers that follow it. */
   private final java.util.ArrayDeque<Object> early = new java.util.ArrayDeque<>();
 
+  /** The predecessor's bytes for the client not yet written when it moved; null once written (or none). */
+  private byte[] unsent;
+
   private ResumedResponse(Channel client, Channel upstream, ResponseHandover.Frozen frozen, LongSupplier clock,
       ExchangeObserver observer, Runnable serveNext) {
     this.client = client;
@@ -63,6 +66,7 @@ public final class ResumedResponse implements ResponseMove {
     this.keepAlive = frozen.keepAlive();
     this.clientChunked = frozen.clientChunked();
     this.idleNanos = frozen.idleNanos();
+    this.unsent = frozen.unsent();
     this.clock = clock;
     this.observer = observer;
     this.serveNext = serveNext;
@@ -90,8 +94,17 @@ public final class ResumedResponse implements ResponseMove {
     return response;
   }
 
-  /** Both channels are registered: the upstream is read while the client takes what it is sent. */
+  /**
+   * Both channels are registered: what the predecessor had not written to the client goes first (as
+   * it was framed; already counted in the record), then the upstream is read while the client takes
+   * what it is sent.
+   */
   public void start() {
+    if (unsent != null) {
+      // Written below this response's own handlers: the bytes are framed already.
+      client.pipeline().firstContext().writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(unsent), client.voidPromise());
+      unsent = null;
+    }
     upstream.config().setAutoRead(client.isWritable());
     if (!client.isWritable()) {
       armStallTimer();
@@ -198,10 +211,10 @@ public final class ResumedResponse implements ResponseMove {
     return done;
   }
 
-  private ResponseHandover.Frozen describe(BodyPosition at) {
+  private ResponseHandover.Frozen describe(BodyPosition at, byte[] unsent) {
     io.gatehouse.http.ClientAddress address = io.gatehouse.http.ClientAddress.of(client);
     return new ResponseHandover.Frozen(record.continued(bytesOut, clock.getAsLong() - startNanos, Reason.OK),
-        record.listener(), address.fromProxyHeader() ? address : null, keepAlive, clientChunked, at, idleNanos);
+        record.listener(), address.fromProxyHeader() ? address : null, keepAlive, clientChunked, at, idleNanos, unsent);
   }
 
   @Override

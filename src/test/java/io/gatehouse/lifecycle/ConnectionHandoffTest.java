@@ -11,6 +11,7 @@ import io.gatehouse.testing.RecordedRequest;
 import io.gatehouse.testing.Reply;
 import io.netty.channel.epoll.Epoll;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -165,7 +166,7 @@ class ConnectionHandoffTest {
       assertThat(responses.values()).as("the old process left before the streams ended: they moved")
           .noneMatch(java.util.concurrent.CompletableFuture::isDone);
       assertThat(processes.log("old")).contains("3 keep-alive connections moved to the successor (3 of them with a"
-          + " response in flight)");
+          + " response in flight,");
       for (String framing : framings) {
         RawResponse response = responses.get(framing).get(30, TimeUnit.SECONDS);
         assertThat(response.status()).as(framing).isEqualTo(200);
@@ -205,7 +206,7 @@ class ConnectionHandoffTest {
       processes.start("third", "run", "-c", config.toString(), "--takeover");
       assertThat(second.waitFor(30, TimeUnit.SECONDS)).as(processes.log("second")).isTrue();
       assertThat(response).as("still streaming after two restarts").isNotDone();
-      assertThat(processes.log("second")).contains("(1 of them with a response in flight)");
+      assertThat(processes.log("second")).contains("(1 of them with a response in flight,");
 
       RawResponse whole = response.get(30, TimeUnit.SECONDS);
       assertThat(whole.bodyAsString()).isEqualTo(String.join("", LONG_EVENTS));
@@ -231,11 +232,99 @@ class ConnectionHandoffTest {
     assertThat(old.waitFor(30, TimeUnit.SECONDS)).as(processes.log("old")).isTrue();
     assertThat(downloads).as("the old process left before the downloads ended: they moved")
         .noneMatch(java.util.concurrent.CompletableFuture::isDone);
-    assertThat(processes.log("old")).contains("(2 of them with a response in flight)");
+    assertThat(processes.log("old")).contains("(2 of them with a response in flight,");
     for (java.util.concurrent.CompletableFuture<java.net.http.HttpResponse<Long>> download : downloads) {
       java.net.http.HttpResponse<Long> response = download.get(60, TimeUnit.SECONDS);
       assertThat(response.statusCode()).isEqualTo(200);
       assertThat(response.body()).as("bytes, each checked against the origin's pattern").isEqualTo(BIG);
+    }
+  }
+
+  /**
+   * A reader so slow (~25 KB/s through a 4 KiB receive buffer) that what the proxy holds for it does
+   * not drain in a freeze's wait however often it is tried: the kernel lets a writer on only once
+   * about a third of the socket's send buffer (megabytes, autotuned) drained, ~40 s at this pace. It
+   * moves at once with those bytes carried on the hand-off's line, and the successor writes them
+   * first: every byte arrives, in order. Before, each freeze waited for them (200 ms, tried again
+   * every 250 ms), and such a download could stay in the old process to the drain deadline.
+   */
+  @Test
+  void a_download_read_too_slowly_to_drain_moves_with_the_bytes_the_proxy_held() throws Exception {
+    Process old = startServing("old");
+    try (java.net.Socket client = new java.net.Socket()) {
+      client.setReceiveBufferSize(4 * 1024);
+      client.connect(new java.net.InetSocketAddress("127.0.0.1", web));
+      client.setSoTimeout(10_000);
+      client.getOutputStream().write("GET /big/chunked HTTP/1.1\r\nHost: a\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      java.io.InputStream in = new java.io.BufferedInputStream(client.getInputStream(), 1024);
+      assertThat(readLine(in)).startsWith("HTTP/1.1 200");
+      while (!readLine(in).isEmpty()) {
+        // the rest of the head
+      }
+      Process successor = processes.start("new", "run", "-c", config.toString(), "--takeover");
+      ChunkedReader body = new ChunkedReader(in);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+      while (old.isAlive() && System.nanoTime() - deadline < 0) {
+        body.read(1024);
+        Thread.sleep(40);
+      }
+      System.out.println("TIMING " + (TimeUnit.SECONDS.toNanos(40) - (deadline - System.nanoTime())) / 1_000_000 + " ms offset " + body.offset);
+      assertThat(old.isAlive()).as("the old process left while the download was read slowly: it moved\n"
+          + processes.log("old")).isFalse();
+      assertThat(processes.log("old")).containsPattern("\\(1 of them with a response in flight, carrying [1-9][0-9]* bytes");
+      assertThat(body.offset).as("read slowly so far").isLessThan(BIG / 8);
+      while (!body.ended) {
+        body.read(64 * 1024);
+      }
+      assertThat(body.offset).isEqualTo(BIG);
+      assertThat(successor.isAlive()).isTrue();
+    }
+  }
+
+  private static String readLine(java.io.InputStream in) throws IOException {
+    StringBuilder line = new StringBuilder();
+    for (int b = in.read(); b != '\n'; b = in.read()) {
+      assertThat(b).as("the stream ended in a line: " + line).isNotNegative();
+      line.append((char) b);
+    }
+    assertThat(line.toString()).endsWith("\r");
+    return line.substring(0, line.length() - 1);
+  }
+
+  /** Reads a chunked body a little at a time, checking each byte against the origin's pattern. */
+  private static final class ChunkedReader {
+    private final java.io.InputStream in;
+    private long leftInChunk;
+    long offset;
+    boolean ended;
+
+    ChunkedReader(java.io.InputStream in) {
+      this.in = in;
+    }
+
+    void read(int max) throws IOException {
+      if (leftInChunk == 0) {
+        long size = Long.parseLong(readLine(in).split(";")[0].trim(), 16);
+        if (size == 0) {
+          assertThat(readLine(in)).as("no trailers").isEmpty();
+          ended = true;
+          return;
+        }
+        leftInChunk = size;
+      }
+      byte[] buffer = new byte[(int) Math.min(max, leftInChunk)];
+      int n = in.read(buffer);
+      assertThat(n).as("the download ended at byte " + offset).isPositive();
+      for (int i = 0; i < n; i++) {
+        if (buffer[i] != io.gatehouse.testing.GeneratedBody.byteAt(offset + i)) {
+          throw new AssertionError("byte " + (offset + i) + " differs");
+        }
+      }
+      offset += n;
+      leftInChunk -= n;
+      if (leftInChunk == 0) {
+        assertThat(readLine(in)).as("a chunk's CRLF at byte " + offset).isEmpty();
+      }
     }
   }
 
