@@ -19,7 +19,8 @@ import java.util.function.Supplier;
 
 /**
  * Compiles every listener's part of a generation ({@link CompiledListener}): TLS contexts (files
- * are read here, so a bad certificate refuses the reload before anything changes), the connection
+ * are read here, so a bad certificate refuses the reload before anything changes; unchanged ones
+ * are kept, {@link ServerTlsCache}), the connection
  * context its requests read, and its handler factory. Connections find their listener's entry in
  * the current {@link Snapshot} by {@link ListenerKey}: a new connection takes the connection
  * settings, each request the request settings. The per-client request limiter is long-lived state:
@@ -31,6 +32,7 @@ final class ListenerCompiler {
   private final UpstreamPools pools;
   private final ForwardListeners forward;
   private final LongSupplier clock;
+  private final ServerTlsCache tlsContexts = new ServerTlsCache();
 
   ListenerCompiler(Supplier<Snapshot> current, UpstreamPools pools, ForwardListeners forward, LongSupplier clock) {
     this.current = current;
@@ -48,6 +50,7 @@ final class ListenerCompiler {
       Map<String, ForwardSettings> forwardSettings, ExchangeObserver observer) throws Exception {
     RateLimiter rate = perClientRate(config.limits().perClient());
     Map<ListenerKey, CompiledListener> compiled = new HashMap<>();
+    ServerTlsCache.Round tls = tlsContexts.round();
     for (ListenerConfig lc : config.listeners()) {
       ListenerKey key = keys.get(lc.name());
       ConnectionContext requests = new ConnectionContext(lc.name(), lc.tls() != null, config.limits().maxBodyBytes(),
@@ -57,10 +60,12 @@ final class ListenerCompiler {
         CompiledListener now = current.get().listeners().get(key);
         return now != null ? now.requests() : requests; // before the swap (a new listener) or after its removal
       };
-      // TLS files are read here, before anything changes: a bad certificate refuses the reload.
-      compiled.put(key, new CompiledListener(new ListenerSettings(lc, config.limits(), TlsContexts.forListener(lc),
+      // TLS files are read here, before anything changes: a bad certificate refuses the reload. An
+      // unchanged listener keeps its contexts, and with them its clients' TLS sessions.
+      compiled.put(key, new CompiledListener(new ListenerSettings(lc, config.limits(), tls.forListener(lc),
           handlers(lc, perRequest, forwardSettings.get(lc.name()))), requests));
     }
+    tls.done();
     return Map.copyOf(compiled);
   }
 
