@@ -38,7 +38,7 @@ final class ListenerBinder {
     if (mode == ListenerMode.REVERSE) {
       forward = null;
     }
-    TlsConfig tls = tls(s.section("tls", List.of("certificates", "alpn", "ciphers")));
+    TlsConfig tls = tls(s.section("tls", List.of("certificates", "alpn", "ciphers", "sessionTicketKeys")));
     return new ListenerConfig(name, bind, mode, forward, tls,
         headers(s.section("headers", List.of("xForwarded", "forwarded", "via"))),
         http2(s.section("http2", List.of("cleartext")), mode, tls != null),
@@ -124,7 +124,35 @@ final class ListenerBinder {
     } else if (alpn.stream().distinct().count() != alpn.size()) {
       s.problem("alpn", "a protocol is listed twice (expected: each at most once)");
     }
-    return new TlsConfig(certs, alpn, ciphers(s));
+    return new TlsConfig(certs, alpn, ciphers(s), ticketKeys(s));
+  }
+
+  /** Files of {@value TlsConfig#TICKET_KEY_BYTES} bytes each; the first encrypts new tickets, all decrypt. */
+  private static List<java.nio.file.Path> ticketKeys(Section s) {
+    String expected = "files of " + TlsConfig.TICKET_KEY_BYTES + " random bytes, such as made by openssl rand "
+        + TlsConfig.TICKET_KEY_BYTES;
+    List<java.nio.file.Path> keys = s.items("sessionTicketKeys", List.of(), (n, p) -> {
+      String v = Values.text(n, p, s.problems(), expected);
+      if (v == null) {
+        return null;
+      }
+      java.nio.file.Path file = s.baseDir().resolve(v).normalize();
+      try {
+        long size = java.nio.file.Files.size(file);
+        if (!java.nio.file.Files.isRegularFile(file) || size != TlsConfig.TICKET_KEY_BYTES) {
+          s.problems().add(n.pos(), p, file + " has " + size + " bytes (expected: " + expected + ")");
+          return null;
+        }
+      } catch (java.io.IOException e) {
+        s.problems().add(n.pos(), p, "file not found: " + file + " (expected: " + expected + ")");
+        return null;
+      }
+      return file;
+    });
+    if (keys.stream().distinct().count() != keys.size()) {
+      s.problem("sessionTicketKeys", "a file is listed twice (expected: each at most once)");
+    }
+    return keys;
   }
 
   /**

@@ -1,12 +1,18 @@
 package io.gatehouse.config;
 
+import java.nio.file.Path;
 import java.util.List;
 
 /**
- * TLS termination on a listener: certificates (SNI picks by their names), ALPN protocols and the
- * TLS 1.2 cipher suites offered, in the server's order of preference.
+ * TLS termination on a listener: certificates (SNI picks by their names), ALPN protocols, the TLS
+ * 1.2 cipher suites offered, in the server's order of preference, and the session-ticket key files
+ * (empty: the TLS library's own keys, in memory).
  */
-public record TlsConfig(List<CertificateConfig> certificates, List<String> alpn, List<String> ciphers) {
+public record TlsConfig(List<CertificateConfig> certificates, List<String> alpn, List<String> ciphers,
+    List<Path> sessionTicketKeys) {
+  /** A session-ticket key file's size: a 16-byte name, a 16-byte AES key, a 16-byte HMAC key (nginx's 48-byte format). */
+  public static final int TICKET_KEY_BYTES = 48;
+
   /**
    * Mozilla's "intermediate" TLS 1.2 suites without the DHE ones BoringSSL does not implement: ECDHE
    * key exchange (forward secrecy) and AEAD ciphers only, so no static-RSA key exchange (ROBOT-class
@@ -23,9 +29,10 @@ public record TlsConfig(List<CertificateConfig> certificates, List<String> alpn,
     certificates = List.copyOf(certificates);
     alpn = List.copyOf(alpn);
     ciphers = List.copyOf(ciphers);
+    sessionTicketKeys = List.copyOf(sessionTicketKeys);
   }
 
   public TlsConfig(List<CertificateConfig> certificates, List<String> alpn) {
-    this(certificates, alpn, DEFAULT_CIPHERS);
+    this(certificates, alpn, DEFAULT_CIPHERS, List.of());
   }
 }

@@ -25,7 +25,7 @@ import java.util.Map;
  * one thread at a time (the change lock of {@link Generations}).
  */
 final class ServerTlsCache {
-  /** A listener's TLS settings and a digest of each certificate's and key's file, in order. */
+  /** A listener's TLS settings and a digest of each certificate's, key's and ticket key's file, in order. */
   private record Key(TlsConfig tls, List<String> fileDigests) {}
 
   /** The contexts of the last generation compiled in full. */
@@ -67,6 +67,9 @@ final class ServerTlsCache {
     for (CertificateConfig cert : tls.certificates()) {
       digests.add(digest(cert.cert()));
       digests.add(digest(cert.key()));
+    }
+    for (Path key : tls.sessionTicketKeys()) {
+      digests.add(digest(key)); // a rotated key file takes effect at the reload
     }
     return digests;
   }

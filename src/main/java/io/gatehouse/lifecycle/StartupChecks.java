@@ -56,6 +56,12 @@ public final class StartupChecks {
         reporter.problem("listeners[" + i + "].tls.ciphers", e.getMessage());
         continue; // the keys are checked by building a context, which these ciphers would fail
       }
+      try {
+        TlsContexts.ticketKeys(listener.tls().sessionTicketKeys());
+      } catch (IllegalArgumentException | java.io.IOException e) {
+        reporter.problem("listeners[" + i + "].tls.sessionTicketKeys", e.getMessage());
+        continue;
+      }
       List<CertificateConfig> certs = listener.tls().certificates();
       for (int j = 0; j < certs.size(); j++) {
         String path = "listeners[" + i + "].tls.certificates[" + j + "]";

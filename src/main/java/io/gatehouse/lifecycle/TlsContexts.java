@@ -9,18 +9,22 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.CipherSuiteConverter;
 import io.netty.handler.ssl.IdentityCipherSuiteFilter;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.OpenSslSessionContext;
+import io.netty.handler.ssl.OpenSslSessionTicketKey;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.NoSuchAlgorithmException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateParsingException;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,6 +56,11 @@ final class TlsContexts {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("listener " + listener.name() + ": tls.ciphers: " + e.getMessage(), e);
     }
+    try {
+      ticketKeys(listener.tls().sessionTicketKeys());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("listener " + listener.name() + ": tls.sessionTicketKeys: " + e.getMessage(), e);
+    }
     SslContext first = context(certs.get(0), listener.tls());
     if (certs.size() == 1) {
       return ServerTls.single(first, http2);
@@ -68,7 +77,8 @@ final class TlsContexts {
 
   static SslContext context(CertificateConfig cert, TlsConfig tls) throws IOException {
     List<String> alpn = tls.alpn();
-    return SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
+    List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(tls.sessionTicketKeys());
+    SslContext context = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
         .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
         .protocols("TLSv1.3", "TLSv1.2")
         .ciphers(ciphers(tls.ciphers(), alpn.contains(ApplicationProtocolNames.HTTP_2)), IdentityCipherSuiteFilter.INSTANCE)
@@ -78,6 +88,38 @@ final class TlsContexts {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
             alpn))
         .build();
+    if (!ticketKeys.isEmpty()) {
+      ((OpenSslSessionContext) context.sessionContext()).setTicketKeys(ticketKeys.toArray(OpenSslSessionTicketKey[]::new));
+    }
+    return context;
+  }
+
+  /**
+   * The session-ticket keys of {@code files}, the first to encrypt new tickets and all to decrypt
+   * (so a key can be rotated in without ending the sessions of the one before). Each file is nginx's
+   * 48-byte format (HAProxy's too): a 16-byte key name, a 16-byte AES key, a 16-byte HMAC key. An
+   * IllegalArgumentException names a file of another size, or keys without BoringSSL (the JDK's TLS
+   * takes none).
+   */
+  static List<OpenSslSessionTicketKey> ticketKeys(List<Path> files) throws IOException {
+    if (files.isEmpty()) {
+      return List.of();
+    }
+    if (!OpenSsl.isAvailable()) {
+      throw new IllegalArgumentException("session-ticket keys need BoringSSL, which did not load here ("
+          + "expected: no sessionTicketKeys with the JDK's TLS)");
+    }
+    List<OpenSslSessionTicketKey> keys = new ArrayList<>();
+    for (Path file : files) {
+      byte[] bytes = Files.readAllBytes(file);
+      if (bytes.length != TlsConfig.TICKET_KEY_BYTES) {
+        throw new IllegalArgumentException(file + " has " + bytes.length + " bytes (expected: "
+            + TlsConfig.TICKET_KEY_BYTES + ")");
+      }
+      keys.add(new OpenSslSessionTicketKey(Arrays.copyOfRange(bytes, 0, 16), Arrays.copyOfRange(bytes, 32, 48),
+          Arrays.copyOfRange(bytes, 16, 32)));
+    }
+    return keys;
   }
 
   /** TLS 1.3's suites, always offered: BoringSSL chooses among them itself (not configurable). */
