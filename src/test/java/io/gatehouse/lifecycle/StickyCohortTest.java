@@ -40,7 +40,14 @@ import org.junit.jupiter.api.io.TempDir;
 class StickyCohortTest {
   private static final String TOKEN = "sticky-token";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_REQUESTS = 30_000;
+  /**
+   * The steady load's bound: at its pace (two clients, {@link #LOAD_PAUSE_MILLIS} between requests,
+   * a few hundred a second) about two minutes, longer than any of these tests. Unpaced, a fast host
+   * spent 30,000 in ~30 s, and a loaded CI host's header test, slower in its own rounds, then waited
+   * at 70% with no request to judge ("too few requests: 0") until its 60 s wait ran out.
+   */
+  private static final int MAX_REQUESTS = 60_000;
+  private static final long LOAD_PAUSE_MILLIS = 4;
   private final HttpClient admin = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   @TempDir Path dir;
@@ -134,6 +141,11 @@ class StickyCohortTest {
         threads.submit(() -> {
           while (!stop.get() && sent.incrementAndGet() <= MAX_REQUESTS) {
             statuses.merge(load.get(server.address("web"), "/", Duration.ofSeconds(10)).status(), 1, Integer::sum);
+            try {
+              Thread.sleep(LOAD_PAUSE_MILLIS);
+            } catch (InterruptedException e) {
+              return;
+            }
           }
         });
       }
