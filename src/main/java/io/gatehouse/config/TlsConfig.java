@@ -31,8 +31,4 @@ public record TlsConfig(List<CertificateConfig> certificates, List<String> alpn,
     ciphers = List.copyOf(ciphers);
     sessionTicketKeys = List.copyOf(sessionTicketKeys);
   }
-
-  public TlsConfig(List<CertificateConfig> certificates, List<String> alpn) {
-    this(certificates, alpn, DEFAULT_CIPHERS, List.of());
-  }
 }

@@ -120,7 +120,7 @@ final class MoveSender {
    */
   Result move(ResponseMove response) throws InterruptedException {
     long[] carrying = {0};
-    Result result = moveFrozen(() -> response.freeze(0), response::thaw, frozen -> {
+    Result result = moveFrozen(response::freeze, response::thaw, frozen -> {
           carrying[0] = frozen.unsent() == null ? 0 : frozen.unsent().length;
           return HandoffSocket.Moving.response(frozen);
         },

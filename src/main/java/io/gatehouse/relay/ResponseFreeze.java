@@ -10,7 +10,6 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
 import java.io.ByteArrayOutputStream;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
@@ -34,33 +33,21 @@ final class ResponseFreeze {
 
   /**
    * Completes {@code done} with {@code describe}'s description of the frozen response, or thaws
-   * ({@code thaw}) and completes it with null. It waits up to {@code waitNanos} for what was read
-   * to be written out; a client that has not taken it by then (a slow reader: the kernel lets a
-   * writer on only once about a third of its send buffer, often megabytes, drained) moves with those
-   * bytes carried in the description, for the successor to write first.
+   * ({@code thaw}) and completes it with null. It does not wait for what was read to be written
+   * out: a client that has not taken it yet (a slow reader: the kernel lets a writer on only once
+   * about a third of its send buffer, often megabytes, drained) moves with those bytes carried in the
+   * description, for the successor to write first.
    *
    * @param holds whether the response is still one to move (same exchange, nothing of a next request read)
    * @param progress the response bytes relayed so far: a move happens with none relayed since the check
    * @param describe the description, from where the upstream's body stands and the client's unsent bytes (or null)
    */
-  static void freeze(Channel client, Channel upstream, long waitNanos, BooleanSupplier holds, LongSupplier progress,
+  static void freeze(Channel client, Channel upstream, BooleanSupplier holds, LongSupplier progress,
       BiFunction<BodyPosition, byte[], ResponseHandover.Frozen> describe, Runnable thaw,
       Promise<ResponseHandover.Frozen> done) {
     upstream.config().setAutoRead(false);
     client.flush();
-    awaitWritten(client, upstream, System.nanoTime() + waitNanos, holds, progress, describe, thaw, done);
-  }
-
-  private static void awaitWritten(Channel client, Channel upstream, long deadline, BooleanSupplier holds,
-      LongSupplier progress, BiFunction<BodyPosition, byte[], ResponseHandover.Frozen> describe, Runnable thaw,
-      Promise<ResponseHandover.Frozen> done) {
-    boolean open = client.isActive() && upstream.isActive() && holds.getAsBoolean();
-    if (open && !SpliceCounter.nothingQueued(client) && System.nanoTime() - deadline < 0) {
-      client.eventLoop().schedule(() -> awaitWritten(client, upstream, deadline, holds, progress, describe, thaw, done),
-          1, TimeUnit.MILLISECONDS);
-      return;
-    }
-    if (!open) {
+    if (!client.isActive() || !upstream.isActive() || !holds.getAsBoolean()) {
       thaw.run(); // it ended meanwhile, or a side closed
       done.setSuccess(null);
       return;
@@ -71,8 +58,9 @@ final class ResponseFreeze {
       BodyPosition at = upstream.pipeline().get(UpstreamCodec.class).bodyPosition();
       boolean still = clientOff.isSuccess() && upstreamOff.isSuccess() && at != null && client.isActive()
           && upstream.isActive() && holds.getAsBoolean() && progress.getAsLong() == sent;
-      byte[] unsent = still && !SpliceCounter.nothingQueued(client) ? unsent(client) : null;
-      if (still && (unsent != null || SpliceCounter.nothingQueued(client))) {
+      boolean allWritten = SpliceCounter.nothingQueued(client);
+      byte[] unsent = still && !allWritten ? unsent(client) : null;
+      if (still && (allWritten || unsent != null)) {
         done.setSuccess(describe.apply(at, unsent));
       } else {
         thaw.run();

@@ -14,15 +14,14 @@ import io.netty.util.concurrent.Promise;
  * A response in flight (a long download, a server-sent event stream) on a plain HTTP/1 connection
  * that is being handed over to a successor process: instead of waiting for it to end, or cutting it
  * at the drain deadline, the old process moves it, client socket and upstream socket together, at
- * a point where nothing of it is in this process. {@link #freeze} stops the upstream's reading,
- * waits until everything read from it was written to the client, takes both channels off the event
- * loop and describes where the response stands ({@link Frozen}): the client's body framing (chunked
- * or as it comes), the upstream body's place between two framing elements ({@link BodyPosition}),
- * the access-log record so far. The successor reads on from there ({@link ResumedResponse}) and,
- * after the last byte, serves the connection's next requests. A freeze that does not hold (the
- * upstream's framing stopped mid-line, a next request was read; a client that does not take its
- * bytes in time is not one: what it has not taken travels with the description) {@link #thaw}s: the
- * response goes on here, to be tried again later.
+ * a point between two framing elements. {@link #freeze} stops the upstream's reading, takes both
+ * channels off the event loop and describes where the response stands ({@link Frozen}): the
+ * client's body framing (chunked or as it comes), the upstream body's place between two framing
+ * elements ({@link BodyPosition}), the access-log record so far, and what the client has not taken
+ * yet of what was read. The successor writes that first and reads on from there ({@link
+ * ResumedResponse}) and, after the last byte, serves the connection's next requests. A freeze that
+ * does not hold (the upstream's framing stopped mid-line, a next request was read) {@link #thaw}s:
+ * the response goes on here, to be tried again later.
  */
 public final class ResponseHandover implements ResponseMove {
   /**
@@ -67,7 +66,7 @@ public final class ResponseHandover implements ResponseMove {
    * cannot move: see the class comment), in which case it goes on here.
    */
   @Override
-  public Future<Frozen> freeze(long waitNanos) {
+  public Future<Frozen> freeze() {
     EventLoop loop = client.eventLoop();
     Promise<Frozen> frozen = loop.newPromise();
     loop.execute(() -> {
@@ -79,7 +78,7 @@ public final class ResponseHandover implements ResponseMove {
       }
       exchange = ex;
       upstream = up;
-      ResponseFreeze.freeze(client, up, waitNanos,
+      ResponseFreeze.freeze(client, up,
           () -> exchange.respondingUpstream() == upstream && handover.nothingRead(), exchange::responseBodyBytes,
           this::describe, this::thaw, frozen);
     });

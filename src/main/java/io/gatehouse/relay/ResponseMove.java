@@ -40,11 +40,11 @@ public interface ResponseMove {
   Channel upstream();
 
   /**
-   * Stops the upstream's reading, waits until everything read was written to the client, and takes
-   * both channels off the event loop; completes with the response's description, or with null when
-   * there is nothing to move now (it goes on here, and may be tried again later).
+   * Stops the upstream's reading and takes both channels off the event loop; completes with the
+   * response's description (with what the client has not taken yet), or with null when there is
+   * nothing to move now (it goes on here, and may be tried again later).
    */
-  Future<ResponseHandover.Frozen> freeze(long waitNanos);
+  Future<ResponseHandover.Frozen> freeze();
 
   /** The response goes on here (the successor refused it, or the hand-off broke off). */
   void thaw();

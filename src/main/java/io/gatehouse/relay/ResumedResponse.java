@@ -196,7 +196,7 @@ public final class ResumedResponse implements ResponseMove {
 
   /** As a {@link ResponseHandover}'s: it moves on at the next restart, from where it stands then. */
   @Override
-  public Future<ResponseHandover.Frozen> freeze(long waitNanos) {
+  public Future<ResponseHandover.Frozen> freeze() {
     Promise<ResponseHandover.Frozen> done = client.eventLoop().newPromise();
     client.eventLoop().execute(() -> {
       if (finished || frozen || early.stream().anyMatch(m -> !(m instanceof DrainSignal))) {
@@ -205,7 +205,7 @@ public final class ResumedResponse implements ResponseMove {
       }
       frozen = true;
       cancelStallTimer();
-      ResponseFreeze.freeze(client, upstream, waitNanos, () -> !finished && early.stream().allMatch(m -> m instanceof DrainSignal),
+      ResponseFreeze.freeze(client, upstream, () -> !finished && early.stream().allMatch(m -> m instanceof DrainSignal),
           () -> bytesOut, this::describe, this::thaw, done);
     });
     return done;
