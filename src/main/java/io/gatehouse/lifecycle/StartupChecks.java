@@ -51,7 +51,8 @@ public final class StartupChecks {
         continue;
       }
       try {
-        TlsContexts.ciphers(listener.tls().ciphers(), listener.tls().alpn().contains("h2"));
+        TlsContexts.ciphers(listener.tls().ciphers(),
+            listener.tls().alpn().contains(io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2));
       } catch (IllegalArgumentException e) {
         reporter.problem("listeners[" + i + "].tls.ciphers", e.getMessage());
         continue; // the keys are checked by building a context, which these ciphers would fail

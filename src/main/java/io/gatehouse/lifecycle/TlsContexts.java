@@ -50,24 +50,28 @@ final class TlsContexts {
       return null;
     }
     List<CertificateConfig> certs = listener.tls().certificates();
-    boolean http2 = listener.tls().alpn().contains(ApplicationProtocolNames.HTTP_2);
+    List<String> alpn = listener.tls().alpn();
+    boolean http2 = alpn.contains(ApplicationProtocolNames.HTTP_2);
+    // Read once for all the listener's certificates, and named in the error when they are the cause.
+    List<String> suites;
+    List<OpenSslSessionTicketKey> ticketKeys;
     try {
-      ciphers(listener.tls().ciphers(), http2); // checked first, to name the setting when it is the cause
+      suites = ciphers(listener.tls().ciphers(), http2);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("listener " + listener.name() + ": tls.ciphers: " + e.getMessage(), e);
     }
     try {
-      ticketKeys(listener.tls().sessionTicketKeys());
+      ticketKeys = ticketKeys(listener.tls().sessionTicketKeys());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("listener " + listener.name() + ": tls.sessionTicketKeys: " + e.getMessage(), e);
     }
-    SslContext first = context(certs.get(0), listener.tls());
+    SslContext first = context(certs.get(0), alpn, suites, ticketKeys);
     if (certs.size() == 1) {
       return ServerTls.single(first, http2);
     }
     Map<String, SslContext> byName = new LinkedHashMap<>();
     for (CertificateConfig cert : certs) {
-      SslContext context = cert == certs.get(0) ? first : context(cert, listener.tls());
+      SslContext context = cert == certs.get(0) ? first : context(cert, alpn, suites, ticketKeys);
       for (String name : names(cert)) {
         byName.putIfAbsent(name, context);
       }
@@ -75,13 +79,18 @@ final class TlsContexts {
     return ServerTls.byServerName(first, byName, http2);
   }
 
+  /** One certificate's context as a listener with {@code tls} builds it ({@code gatehouse check}'s test of a key). */
   static SslContext context(CertificateConfig cert, TlsConfig tls) throws IOException {
-    List<String> alpn = tls.alpn();
-    List<OpenSslSessionTicketKey> ticketKeys = ticketKeys(tls.sessionTicketKeys());
+    return context(cert, tls.alpn(), ciphers(tls.ciphers(), tls.alpn().contains(ApplicationProtocolNames.HTTP_2)),
+        ticketKeys(tls.sessionTicketKeys()));
+  }
+
+  private static SslContext context(CertificateConfig cert, List<String> alpn, List<String> suites,
+      List<OpenSslSessionTicketKey> ticketKeys) throws IOException {
     SslContext context = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
         .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
         .protocols("TLSv1.3", "TLSv1.2")
-        .ciphers(ciphers(tls.ciphers(), alpn.contains(ApplicationProtocolNames.HTTP_2)), IdentityCipherSuiteFilter.INSTANCE)
+        .ciphers(suites, IdentityCipherSuiteFilter.INSTANCE)
         .applicationProtocolConfig(new ApplicationProtocolConfig(
             ApplicationProtocolConfig.Protocol.ALPN,
             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
@@ -145,8 +154,9 @@ final class TlsContexts {
         throw new IllegalArgumentException("'" + name + "' is not a TLS 1.2 cipher suite that " + providerName()
             + " has (expected: OpenSSL or IANA names such as ECDHE-RSA-AES128-GCM-SHA256)");
       }
-      if (http2 && !(iana.contains("_ECDHE_") || iana.startsWith("TLS_DHE_"))
-          || http2 && !(iana.contains("_GCM_") || iana.contains("_CHACHA20_") || iana.endsWith("_CCM"))) {
+      boolean ephemeral = iana.contains("_ECDHE_") || iana.startsWith("TLS_DHE_");
+      boolean aead = iana.contains("_GCM_") || iana.contains("_CHACHA20_") || iana.endsWith("_CCM");
+      if (http2 && !(ephemeral && aead)) {
         throw new IllegalArgumentException("'" + name + "' is not allowed with h2 (RFC 9113 §9.2.2: ECDHE or DHE"
             + " with an AEAD cipher; expected: such a suite, or h2 left out of alpn)");
       }
