@@ -121,10 +121,17 @@ final class ListenerBinder {
     });
     if (alpn.isEmpty() && s.has("alpn")) {
       s.problem("alpn", "empty (expected: h2, http/1.1 or both)");
-    } else if (alpn.stream().distinct().count() != alpn.size()) {
-      s.problem("alpn", "a protocol is listed twice (expected: each at most once)");
+    } else {
+      listedOnce(s, "alpn", alpn, "a protocol");
     }
     return new TlsConfig(certs, alpn, ciphers(s), ticketKeys(s));
+  }
+
+  /** Reports {@code key} when an item of {@code items} appears twice. */
+  private static void listedOnce(Section s, String key, List<?> items, String what) {
+    if (items.stream().distinct().count() != items.size()) {
+      s.problem(key, what + " is listed twice (expected: each at most once)");
+    }
   }
 
   /** Files of {@value TlsConfig#TICKET_KEY_BYTES} bytes each; the first encrypts new tickets, all decrypt. */
@@ -149,9 +156,7 @@ final class ListenerBinder {
       }
       return file;
     });
-    if (keys.stream().distinct().count() != keys.size()) {
-      s.problem("sessionTicketKeys", "a file is listed twice (expected: each at most once)");
-    }
+    listedOnce(s, "sessionTicketKeys", keys, "a file");
     return keys;
   }
 
@@ -172,8 +177,8 @@ final class ListenerBinder {
     });
     if (ciphers.isEmpty() && s.has("ciphers") && !invalid[0]) {
       s.problem("ciphers", "empty (expected: " + CIPHER_EXPECTED + ")");
-    } else if (ciphers.stream().distinct().count() != ciphers.size()) {
-      s.problem("ciphers", "a cipher suite is listed twice (expected: each at most once)");
+    } else {
+      listedOnce(s, "ciphers", ciphers, "a cipher suite");
     }
     return ciphers;
   }
