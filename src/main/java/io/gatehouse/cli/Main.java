@@ -43,6 +43,12 @@ public final class Main implements Runnable {
     if (properties.getProperty("io.netty.recycler.chunkSize") == null) {
       properties.setProperty("io.netty.recycler.chunkSize", "256");
     }
+    // The pooled allocator counts the bytes its buffers pin with a LongAdder add on every
+    // allocation and every release (two atomic read-modify-writes per buffer, several buffers per
+    // request). Only its pinned-memory metric reads the count, and Gatehouse exports none.
+    if (properties.getProperty("io.netty.trackPinnedMemory") == null) {
+      properties.setProperty("io.netty.trackPinnedMemory", "false");
+    }
   }
 
   static int execute(String... args) {

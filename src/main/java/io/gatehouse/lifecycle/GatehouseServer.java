@@ -5,6 +5,7 @@ import io.gatehouse.deploy.CohortObserver;
 import io.gatehouse.deploy.DeploymentController;
 import io.gatehouse.fleet.FleetClient;
 import io.gatehouse.health.EndpointGauges;
+import io.gatehouse.http.TurnClock;
 import io.gatehouse.listener.InheritedSockets;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.pool.UpstreamPools;
@@ -41,7 +42,7 @@ public final class GatehouseServer implements AutoCloseable {
   private final Transport transport;
   private final MultiThreadIoEventLoopGroup group;
   private final List<EventLoop> loops;
-  private final LongSupplier clock = System::nanoTime;
+  private final LongSupplier clock = TurnClock::nanoTime;
   private final ProxyMetrics metrics;
   private final UpstreamSide upstream;
   private final ClientSide clients;
@@ -65,7 +66,7 @@ public final class GatehouseServer implements AutoCloseable {
 
   private GatehouseServer(GatehouseConfig config, int threads) {
     transport = Transport.best();
-    group = new MultiThreadIoEventLoopGroup(threads, transport.ioHandlerFactory());
+    group = new MultiThreadIoEventLoopGroup(threads, TurnClock.loopThreads(), TurnClock.turns(transport.ioHandlerFactory()));
     loops = new ArrayList<>();
     for (EventExecutor executor : group) {
       loops.add((EventLoop) executor);

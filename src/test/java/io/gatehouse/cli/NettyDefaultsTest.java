@@ -9,11 +9,12 @@ import org.junit.jupiter.api.Test;
 class NettyDefaultsTest {
 
   @Test
-  void leakDetectionOffAndRecyclerBatchOf256ByDefault() {
+  void leakDetectionOffRecyclerBatchOf256AndNoPinnedMemoryCountByDefault() {
     Properties p = new Properties();
     Main.nettyDefaults(p);
     assertThat(p.getProperty("io.netty.leakDetection.level")).isEqualTo("disabled");
     assertThat(p.getProperty("io.netty.recycler.chunkSize")).isEqualTo("256");
+    assertThat(p.getProperty("io.netty.trackPinnedMemory")).isEqualTo("false");
   }
 
   @Test
@@ -21,8 +22,10 @@ class NettyDefaultsTest {
     Properties p = new Properties();
     p.setProperty("io.netty.leakDetection.level", "paranoid");
     p.setProperty("io.netty.recycler.chunkSize", "32");
+    p.setProperty("io.netty.trackPinnedMemory", "true");
     Main.nettyDefaults(p);
     assertThat(p.getProperty("io.netty.leakDetection.level")).isEqualTo("paranoid");
     assertThat(p.getProperty("io.netty.recycler.chunkSize")).isEqualTo("32");
+    assertThat(p.getProperty("io.netty.trackPinnedMemory")).isEqualTo("true");
   }
 }
