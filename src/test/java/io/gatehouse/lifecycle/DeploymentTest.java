@@ -36,7 +36,15 @@ import org.junit.jupiter.api.io.TempDir;
 class DeploymentTest {
   private static final String TOKEN = "deploy-token";
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int MAX_REQUESTS = 20_000;
+  /**
+   * The steady load's bound: paced ({@link #LOAD_PAUSE_MILLIS} between a client's requests, three
+   * clients, at most ~2,400 a second) it lasts 25 s or more on any host, longer than any of these
+   * tests; unpaced, a fast host spends a count-only bound before a slow test's deployment is judged
+   * (what made StickyCohortTest wait with "too few requests: 0"). The canary's first step needs
+   * minRequests (15) of 10% per 400 ms interval: ~375 requests a second, well under the pace.
+   */
+  private static final int MAX_REQUESTS = 60_000;
+  private static final long LOAD_PAUSE_MILLIS = 1;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -81,6 +89,11 @@ class DeploymentTest {
         workers.add(threads.submit(() -> {
           while (!stop.get() && sent.incrementAndGet() <= MAX_REQUESTS) {
             results.add(load.get(server.address("web"), "/", Duration.ofSeconds(10)));
+            try {
+              Thread.sleep(LOAD_PAUSE_MILLIS);
+            } catch (InterruptedException e) {
+              return;
+            }
           }
         }));
       }
