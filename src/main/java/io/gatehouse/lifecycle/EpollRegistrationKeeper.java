@@ -65,20 +65,14 @@ final class EpollRegistrationKeeper implements IoHandlerFactory {
     return epoll.isChangingThreadSupported();
   }
 
-  private static final class Handler implements IoHandler {
-    private final IoHandler epoll;
+  private static final class Handler extends ForwardingIoHandler {
     private final ThreadAwareExecutor executor;
     /** Registrations whose first interest waits for the next {@code epoll_wait}; this loop only. */
     private final ArrayDeque<Registration> held = new ArrayDeque<>();
 
     Handler(IoHandler epoll, ThreadAwareExecutor executor) {
-      this.epoll = epoll;
+      super(epoll);
       this.executor = executor;
-    }
-
-    @Override
-    public void initialize() {
-      epoll.initialize();
     }
 
     /** Applies the held interests, then waits and dispatches: nothing waits on the set before this. */
@@ -87,33 +81,18 @@ final class EpollRegistrationKeeper implements IoHandlerFactory {
       for (Registration next; (next = held.poll()) != null; ) {
         next.applyHeld();
       }
-      return epoll.run(context);
+      return io.run(context);
     }
 
     @Override
     public void prepareToDestroy() {
       held.clear();
-      epoll.prepareToDestroy();
-    }
-
-    @Override
-    public void destroy() {
-      epoll.destroy();
+      io.prepareToDestroy();
     }
 
     @Override
     public IoRegistration register(IoHandle handle) throws Exception {
-      return new Registration(epoll.register(handle), handle, this);
-    }
-
-    @Override
-    public void wakeup() {
-      epoll.wakeup();
-    }
-
-    @Override
-    public boolean isCompatible(Class<? extends IoHandle> handleType) {
-      return epoll.isCompatible(handleType);
+      return new Registration(io.register(handle), handle, this);
     }
 
     /**

@@ -5,7 +5,6 @@ import io.gatehouse.deploy.CohortObserver;
 import io.gatehouse.deploy.DeploymentController;
 import io.gatehouse.fleet.FleetClient;
 import io.gatehouse.health.EndpointGauges;
-import io.gatehouse.http.TurnClock;
 import io.gatehouse.listener.InheritedSockets;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.gatehouse.pool.UpstreamPools;

@@ -1,10 +1,8 @@
-package io.gatehouse.http;
+package io.gatehouse.lifecycle;
 
-import io.netty.channel.IoHandle;
 import io.netty.channel.IoHandler;
 import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.FastThreadLocalThread;
@@ -34,7 +32,7 @@ public final class TurnClock {
   }
 
   /** Threads for event loops whose I/O handler is {@link #turns}'s: they hold their turn's time. */
-  public static ThreadFactory loopThreads() {
+  static ThreadFactory loopThreads() {
     // The name and priority Netty gives its own event loop threads.
     return new DefaultThreadFactory(MultiThreadIoEventLoopGroup.class, Thread.MAX_PRIORITY) {
       @Override
@@ -45,7 +43,7 @@ public final class TurnClock {
   }
 
   /** {@code io}'s handlers, each marking the span of its I/O turn on its {@link #loopThreads()} thread. */
-  public static IoHandlerFactory turns(IoHandlerFactory io) {
+  static IoHandlerFactory turns(IoHandlerFactory io) {
     return new IoHandlerFactory() {
       @Override
       public IoHandler newHandler(ThreadAwareExecutor executor) {
@@ -90,16 +88,9 @@ public final class TurnClock {
     }
   }
 
-  private static final class TurnHandler implements IoHandler {
-    private final IoHandler io;
-
+  private static final class TurnHandler extends ForwardingIoHandler {
     TurnHandler(IoHandler io) {
-      this.io = io;
-    }
-
-    @Override
-    public void initialize() {
-      io.initialize();
+      super(io);
     }
 
     @Override
@@ -113,31 +104,6 @@ public final class TurnClock {
       } finally {
         thread.endTurn();
       }
-    }
-
-    @Override
-    public void prepareToDestroy() {
-      io.prepareToDestroy();
-    }
-
-    @Override
-    public void destroy() {
-      io.destroy();
-    }
-
-    @Override
-    public IoRegistration register(IoHandle handle) throws Exception {
-      return io.register(handle);
-    }
-
-    @Override
-    public void wakeup() {
-      io.wakeup();
-    }
-
-    @Override
-    public boolean isCompatible(Class<? extends IoHandle> handleType) {
-      return io.isCompatible(handleType);
     }
   }
 }

@@ -1,8 +1,7 @@
-package io.gatehouse.http;
+package io.gatehouse.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.gatehouse.lifecycle.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
