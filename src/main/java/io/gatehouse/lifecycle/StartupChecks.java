@@ -50,15 +50,18 @@ public final class StartupChecks {
       if (listener.tls() == null) {
         continue;
       }
+      // Computed once for all the listener's certificates, as TlsContexts.forListener does.
+      List<String> suites;
+      List<io.netty.handler.ssl.OpenSslSessionTicketKey> ticketKeys;
       try {
-        TlsContexts.ciphers(listener.tls().ciphers(),
+        suites = TlsContexts.ciphers(listener.tls().ciphers(),
             listener.tls().alpn().contains(io.netty.handler.ssl.ApplicationProtocolNames.HTTP_2));
       } catch (IllegalArgumentException e) {
         reporter.problem("listeners[" + i + "].tls.ciphers", e.getMessage());
         continue; // the keys are checked by building a context, which these ciphers would fail
       }
       try {
-        TlsContexts.ticketKeys(listener.tls().sessionTicketKeys());
+        ticketKeys = TlsContexts.ticketKeys(listener.tls().sessionTicketKeys());
       } catch (IllegalArgumentException | java.io.IOException e) {
         reporter.problem("listeners[" + i + "].tls.sessionTicketKeys", e.getMessage());
         continue;
@@ -74,7 +77,7 @@ public final class StartupChecks {
           continue;
         }
         try {
-          TlsContexts.context(certs.get(j), listener.tls());
+          TlsContexts.context(certs.get(j), listener.tls().alpn(), suites, ticketKeys);
         } catch (Exception e) {
           reporter.problem(path + ".key", "cannot use the key " + certs.get(j).key() + " with its certificate: "
               + reason(e) + " (expected: the PEM private key, PKCS#8, of the certificate)");

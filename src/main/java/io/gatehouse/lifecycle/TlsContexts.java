@@ -79,13 +79,12 @@ final class TlsContexts {
     return ServerTls.byServerName(first, byName, http2);
   }
 
-  /** One certificate's context as a listener with {@code tls} builds it ({@code gatehouse check}'s test of a key). */
-  static SslContext context(CertificateConfig cert, TlsConfig tls) throws IOException {
-    return context(cert, tls.alpn(), ciphers(tls.ciphers(), tls.alpn().contains(ApplicationProtocolNames.HTTP_2)),
-        ticketKeys(tls.sessionTicketKeys()));
-  }
-
-  private static SslContext context(CertificateConfig cert, List<String> alpn, List<String> suites,
+  /**
+   * One certificate's context, with the listener's ALPN protocols, its TLS 1.2 suites ({@link
+   * #ciphers}) and ticket keys ({@link #ticketKeys}), computed once per listener (also {@code gatehouse
+   * check}'s test of a key).
+   */
+  static SslContext context(CertificateConfig cert, List<String> alpn, List<String> suites,
       List<OpenSslSessionTicketKey> ticketKeys) throws IOException {
     SslContext context = SslContextBuilder.forServer(cert.cert().toFile(), cert.key().toFile())
         .sslProvider(OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK)
