@@ -14,14 +14,14 @@ final class FieldIndex {
   private int[] offsets = new int[32];
   private int count;
   private long contentLength = HttpHead.NO_LENGTH;
-  private int hopByHopFields;
+  private int fieldsPresent;
 
   /**
    * Indexes the next field, written in {@code a}: its name's and its value's offsets (the value
-   * without surrounding OWS); notes whether it is one of the fixed hop-by-hop fields.
+   * without surrounding OWS); notes whether it is one of the fields {@link FieldPresence} notes.
    */
   void add(byte[] a, int nameStart, int nameEnd, int valueStart, int valueEnd) {
-    hopByHopFields |= HopByHop.presence(a, nameStart, nameEnd);
+    fieldsPresent |= FieldPresence.of(a, nameStart, nameEnd);
     if (4 * count + 4 > offsets.length) {
       offsets = Arrays.copyOf(offsets, offsets.length * 2);
     }
@@ -32,9 +32,9 @@ final class FieldIndex {
     offsets[slot + 3] = valueEnd;
   }
 
-  /** {@link HopByHop}'s {@code *_PRESENT} bits of the fields added ({@link HttpHead#hopByHopFields()}). */
-  int hopByHopFields() {
-    return hopByHopFields;
+  /** {@link FieldPresence}'s bits of the fields added ({@link HttpHead#fieldsPresent()}). */
+  int fieldsPresent() {
+    return fieldsPresent;
   }
 
   int count() {

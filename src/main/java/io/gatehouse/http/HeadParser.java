@@ -213,8 +213,8 @@ public final class HeadParser {
     private boolean otherCodings;
     private int connection;
     private int hostCount;
-    /** {@link HopByHop}'s {@code *_PRESENT} bits of the fields seen. */
-    private int hopByHop;
+    /** {@link FieldPresence}'s bits of the fields seen. */
+    private int present;
 
     Pass(byte[] a, int skipped, int length) {
       this.a = a;
@@ -337,7 +337,7 @@ public final class HeadParser {
       }
       int[] index = java.util.Arrays.copyOf(fields, 4 * fieldCount); // the working index is the next head's
       return new HttpHead(request, skipped, length, startLine, major, minor, status, index, fieldCount,
-          contentLength, transferEncoding, chunked, onlyChunked, otherCodings, connection, hostCount, hopByHop);
+          contentLength, transferEncoding, chunked, onlyChunked, otherCodings, connection, hostCount, present);
     }
 
     /** {@code HTTP/d.d} at {@code offset}: returns the major digit. */
@@ -418,18 +418,18 @@ public final class HeadParser {
     }
 
     /**
-     * The facts a field adds: which hop-by-hop field it is ({@link HopByHop#presence}, the one list
-     * of their names), and the framing (length, codings, {@code Connection}'s tokens, {@code Host}),
-     * so that no later step walks the fields again to ask.
+     * The facts a field adds: which hop-by-hop field it is, or {@code Date} or {@code Via}
+     * ({@link FieldPresence#of}, the one list of their names), and the framing (length, codings,
+     * {@code Connection}'s tokens, {@code Host}), so that no later step walks the fields again to ask.
      */
     private void framingFact(int nameStart, int nameEnd, int valueStart, int valueEnd) throws HeadParseException {
-      int fixed = HopByHop.presence(a, nameStart, nameEnd); // the hop-by-hop names, told apart in one place
-      hopByHop |= fixed;
-      if (fixed == HopByHop.CONNECTION_PRESENT) {
+      int noted = FieldPresence.of(a, nameStart, nameEnd); // the names noted, told apart in one place
+      present |= noted;
+      if (noted == HopByHop.CONNECTION_PRESENT) {
         connectionTokens(valueStart, valueEnd);
-      } else if (fixed == HopByHop.TRANSFER_ENCODING_PRESENT) {
+      } else if (noted == HopByHop.TRANSFER_ENCODING_PRESENT) {
         transferCodings(valueStart, valueEnd);
-      } else if (fixed == 0) {
+      } else if (noted == 0) {
         int length = nameEnd - nameStart;
         if (length == 4 && nameIs(nameStart, nameEnd, "host")) {
           hostCount++;

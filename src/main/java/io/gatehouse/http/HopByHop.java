@@ -75,7 +75,7 @@ public final class HopByHop {
   /**
    * The {@code *_PRESENT} bit of the field named {@code a[from, to)} (any case) when it is one of the
    * fixed hop-by-hop fields, else 0, told apart by length first: for the head parser's pass and the
-   * HTTP/2 head builders alike.
+   * HTTP/2 head builders alike, through {@link FieldPresence#of}.
    */
   static int presence(byte[] a, int from, int to) {
     int length = to - from;

@@ -164,7 +164,7 @@ final class Http2RequestHead {
     append('\n');
     HttpHead head = new HttpHead(true, 0, length, new int[] {0, methodEnd, targetStart, targetEnd}, 1, 1, 0,
         fields.offsets(), fields.count(), fields.contentLength(), chunked, chunked, chunked, false,
-        0, hostCount, fields.hopByHopFields());
+        0, hostCount, fields.fieldsPresent());
     String uri = new String(a, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
     ClientRequest request = new ClientRequest(head, Unpooled.wrappedBuffer(a, 0, length),
         RequestDecoder.method(a, 0, methodEnd), uri, HttpVersion.HTTP_1_1);

@@ -73,7 +73,7 @@ final class Http2UpstreamResponseHead {
     }
     crlf();
     HttpHead head = new HttpHead(false, 0, length, new int[] {reasonStart, reasonEnd}, 1, 1, status,
-        fields.offsets(), fields.count(), fields.contentLength(), false, false, false, false, 0, 0, fields.hopByHopFields());
+        fields.offsets(), fields.count(), fields.contentLength(), false, false, false, false, 0, 0, fields.fieldsPresent());
     byte[] bytes = Arrays.copyOf(a, length);
     return whole ? new UpstreamFullResponse(head, bytes, Unpooled.EMPTY_BUFFER) : new UpstreamResponse(head, bytes);
   }

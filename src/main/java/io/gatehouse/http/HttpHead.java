@@ -40,12 +40,12 @@ public final class HttpHead {
   private final boolean otherCodings;
   private final int connection;
   private final int hostCount;
-  /** Which of the fixed hop-by-hop fields are present, as {@link HopByHop}'s {@code *_PRESENT} bits. */
-  private final int hopByHopFields;
+  /** Which of the fields {@link FieldPresence} notes are present, as its bits. */
+  private final int fieldsPresent;
 
   HttpHead(boolean request, int skipped, int length, int[] startLine, int major, int minor, int status,
       int[] fields, int fieldCount, long contentLength, boolean transferEncoding, boolean chunked,
-      boolean onlyChunked, boolean otherCodings, int connection, int hostCount, int hopByHopFields) {
+      boolean onlyChunked, boolean otherCodings, int connection, int hostCount, int fieldsPresent) {
     this.request = request;
     this.skipped = skipped;
     this.length = length;
@@ -62,7 +62,7 @@ public final class HttpHead {
     this.otherCodings = otherCodings;
     this.connection = connection;
     this.hostCount = hostCount;
-    this.hopByHopFields = hopByHopFields;
+    this.fieldsPresent = fieldsPresent;
   }
 
   public boolean isRequest() {
@@ -152,7 +152,7 @@ public final class HttpHead {
 
   /** An {@code Upgrade} field is present. */
   public boolean hasUpgrade() {
-    return (hopByHopFields & HopByHop.UPGRADE_PRESENT) != 0;
+    return (fieldsPresent & HopByHop.UPGRADE_PRESENT) != 0;
   }
 
   /**
@@ -161,7 +161,22 @@ public final class HttpHead {
    * are present: {@link HopByHop}'s {@code *_PRESENT} bits, noted by the parse's one pass.
    */
   int hopByHopFields() {
-    return hopByHopFields;
+    return fieldsPresent & FieldPresence.HOP_BY_HOP;
+  }
+
+  /** {@link FieldPresence}'s bits of the fields present: the hop-by-hop ones, {@code Date}, {@code Via}. */
+  int fieldsPresent() {
+    return fieldsPresent;
+  }
+
+  /** A {@code Date} field is present. */
+  public boolean hasDate() {
+    return (fieldsPresent & FieldPresence.DATE) != 0;
+  }
+
+  /** A {@code Via} field is present. */
+  public boolean hasVia() {
+    return (fieldsPresent & FieldPresence.VIA) != 0;
   }
 
   /** Whether the connection persists after this message (RFC 9112 §9.3). */

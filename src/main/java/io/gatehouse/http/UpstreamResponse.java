@@ -109,7 +109,7 @@ public class UpstreamResponse extends DefaultHttpResponse {
   public boolean forwardByRanges(int additions) {
     int code = status().code();
     if (headers != null || (head.hasTransferEncoding() && !head.onlyChunked()) || code == 204 || code == 205
-        || ((additions & ADD_VIA) != 0 && hasField("via"))) {
+        || ((additions & ADD_VIA) != 0 && head.hasVia())) {
       return false;
     }
     this.additions = additions;
@@ -201,16 +201,7 @@ public class UpstreamResponse extends DefaultHttpResponse {
 
   /** Whether the upstream sent a {@code Date} field. */
   public boolean hasDate() {
-    return headers != null ? headers.contains(HttpHeaderNames.DATE) : hasField("date");
-  }
-
-  private boolean hasField(String lowerName) {
-    for (int i = 0; i < head.fieldCount(); i++) {
-      if (head.nameIs(bytes, i, lowerName)) {
-        return true;
-      }
-    }
-    return false;
+    return headers != null ? headers.contains(HttpHeaderNames.DATE) : head.hasDate();
   }
 
   private String value(int field) {

@@ -92,6 +92,30 @@ class HeadParserTest {
     } finally {
       plain.release();
     }
+    ByteBuf noted = bytes("HTTP/1.1 200 OK\r\nDATE: Fri, 04 Dec 2026 19:00:00 GMT\r\nvia: 1.1 a\r\nConnection: close\r\n\r\n");
+    try {
+      HttpHead head = new HeadParser(false, 1024, 4096).parse(noted);
+      assertThat(head.hasDate()).isTrue();
+      assertThat(head.hasVia()).isTrue();
+      // Date and Via are noted beside the hop-by-hop fields, never taken for one of them
+      assertThat(head.hopByHopFields()).isEqualTo(HopByHop.CONNECTION_PRESENT);
+      assertThat(HopByHop.scan(head)).isEqualTo(HopByHop.CONNECTION_PRESENT | HopByHop.CONNECTION_CLOSE);
+    } finally {
+      noted.release();
+    }
+  }
+
+  @Test
+  void date_and_via_are_noted_only_by_their_exact_names() throws Exception {
+    ByteBuf buf = bytes("HTTP/1.1 200 OK\r\nDates: x\r\nVias: y\r\nX-Date: z\r\nvi: 1\r\nDat: 2\r\nServer: s\r\n\r\n");
+    try {
+      HttpHead head = new HeadParser(false, 1024, 4096).parse(buf);
+      assertThat(head.hasDate()).isFalse();
+      assertThat(head.hasVia()).isFalse();
+      assertThat(head.fieldsPresent()).isZero();
+    } finally {
+      buf.release();
+    }
   }
 
   @Test

@@ -95,7 +95,7 @@ class Http2RequestHeadPropertiesTest {
     List<Object> out = new ArrayList<>(List.of(h.isRequest(), h.skipped(), h.length(), h.majorVersion(), h.minorVersion(),
         h.methodStart(), h.methodEnd(), h.targetStart(), h.targetEnd(), h.fieldCount(), h.contentLength(),
         h.hasTransferEncoding(), h.chunked(), h.onlyChunked(), h.hasOtherCodings(), h.connection(), h.hostCount(),
-        h.hasUpgrade(), h.hopByHopFields()));
+        h.hasUpgrade(), h.fieldsPresent()));
     for (int i = 0; i < h.fieldCount(); i++) {
       out.addAll(List.of(h.nameStart(i), h.nameEnd(i), h.valueStart(i), h.valueEnd(i)));
     }

@@ -141,6 +141,16 @@ class Http2UpstreamCodecTest {
   }
 
   @Test
+  void date_and_via_of_an_http2_response_are_noted_as_an_http1_parse_notes_them() {
+    stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers(false).status("200")
+        .add("date", "Fri, 04 Dec 2026 19:00:00 GMT").add("via", "2 origin-side").add("content-length", "0"), true));
+    UpstreamResponse response = stream.readInbound();
+    assertThat(response.hasDate()).isTrue();
+    assertThat(response.forwardByRanges(UpstreamResponse.ADD_VIA)).isFalse(); // Via is appended to, through the headers
+    io.netty.util.ReferenceCountUtil.release(response);
+  }
+
+  @Test
   void the_response_head_is_the_one_an_http1_upstream_gives_and_goes_on_by_ranges() {
     stream.writeInbound(new DefaultHttp2HeadersFrame(new DefaultHttp2Headers(false).status("404")
         .add("content-type", "text/plain").add("content-length", " 12").add("x-multi", "a").add("x-multi", "b \t")));
@@ -151,7 +161,8 @@ class Http2UpstreamCodecTest {
     assertThat(response.status().reasonPhrase()).isEqualTo("Not Found");
     assertThat(response.protocolVersion()).isEqualTo(HttpVersion.HTTP_1_1);
     assertThat(response.hopByHopFlags() & HopByHop.CONTENT_LENGTH).isNotZero();
-    assertThat(response.forwardByRanges(0)).isTrue(); // no header objects were made
+    assertThat(response.hasDate()).isFalse(); // the relay adds one
+    assertThat(response.forwardByRanges(UpstreamResponse.ADD_VIA)).isTrue(); // no Via to append to, no header objects made
     assertThat(response.headers().get("content-length")).isEqualTo("12");
     assertThat(response.headers().getAll("x-multi")).containsExactly("a", "b");
     assertThat(response.headers().get("content-type")).isEqualTo("text/plain");

@@ -37,7 +37,8 @@ class UpstreamResponsePropertiesTest {
         Arbitraries.strings().withChars("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~")
             .ofMinLength(1).ofMaxLength(10)
             .filter(n -> !List.of("content-length", "transfer-encoding").contains(n.toLowerCase())),
-        Arbitraries.of("Keep-Alive", "proxy-connection", "TE", "Trailer", "Upgrade", "Via", "X-Hop", "x-hop", "Close"));
+        Arbitraries.of("Keep-Alive", "proxy-connection", "TE", "Trailer", "Upgrade", "Via", "X-Hop", "x-hop", "Close",
+            "Date", "DATE", "via", "Dates", "Vi"));
     Arbitrary<String> value = Arbitraries.strings().withCharRange((char) 0x21, (char) 0x7e).withChars(' ', '\t', '\u00e9')
         .ofMaxLength(20).map(String::strip);
     Arbitrary<String> ows = Arbitraries.of("", " ", "  ", "\t");
@@ -101,6 +102,19 @@ class UpstreamResponsePropertiesTest {
     UpstreamResponse fromHead = parse(c.head());
     UpstreamResponse fromHeaders = parse(c.head());
     assertThat(fromHead.hopByHopFlags()).isEqualTo(HopByHop.scan(fromHeaders.headers()));
+  }
+
+  /**
+   * Whether the upstream sent {@code Date} (the relay adds one when not, RFC 9110 §6.6.1), as the
+   * parse noted it, is what its header objects say.
+   */
+  @Property(tries = 500)
+  void date_noted_by_the_parse_is_that_of_its_headers(@ForAll("cases") Case c) throws Exception {
+    UpstreamResponse fromHead = parse(c.head());
+    UpstreamResponse fromHeaders = parse(c.head());
+    boolean expected = fromHeaders.headers().contains(io.netty.handler.codec.http.HttpHeaderNames.DATE);
+    assertThat(fromHead.hasDate()).isEqualTo(expected);
+    assertThat(fromHeaders.hasDate()).isEqualTo(expected);
   }
 
   /**
