@@ -107,7 +107,9 @@ final class UpstreamAttempt {
     upstream = ch;
     reused = wasReused;
     http2 = ch instanceof io.netty.handler.codec.http2.Http2StreamChannel;
-    handler = ch.pipeline().get(UpstreamHandler.class);
+    // The upstream handler ends every upstream pipeline (UpstreamPipeline): its last handler, read in
+    // one step where a look-up by type walks the pipeline once per request.
+    handler = ch.pipeline().last() instanceof UpstreamHandler last ? last : ch.pipeline().get(UpstreamHandler.class);
     handler.attach(this);
     ch.config().setAutoRead(client.isWritable());
     exchange.attemptConnected(this);
