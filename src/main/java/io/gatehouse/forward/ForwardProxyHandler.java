@@ -89,8 +89,8 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       authRequired(request, "proxy authentication required");
       return;
     }
-    settings.auth().verify(credentials, channel.eventLoop(), (outcome, verifiedUser) -> {
-      if (!channel.isActive()) {
+    settings.auth().verify(credentials, downstream.eventLoop(), (outcome, verifiedUser) -> {
+      if (!downstream.isActive()) {
         return;
       }
       switch (outcome) {
@@ -150,10 +150,10 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
           startNanos);
       return;
     }
-    Future<List<InetSocketAddress>> resolved = settings.resolver().getResolver(channel.eventLoop())
+    Future<List<InetSocketAddress>> resolved = settings.resolver().getResolver(downstream.eventLoop())
         .resolveAll(InetSocketAddress.createUnresolved(target.host(), target.port()));
     resolved.addListener(f -> {
-      if (!channel.isActive()) {
+      if (!downstream.isActive()) {
         return;
       }
       if (!f.isSuccess() || resolved.getNow().isEmpty()) {
@@ -185,7 +185,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       }
     }
     if (HttpMethod.CONNECT.equals(request.method())) {
-      ConnectTunnel.open(channel, this, context, settings, pools, request, info.user, info.rule, target, usable, startNanos);
+      ConnectTunnel.open(downstream.channel(), this, context, settings, pools, request, info.user, info.rule, target, usable, startNanos);
       return;
     }
     request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form (§3.2.4: or "*")
@@ -194,7 +194,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
     fields.set(HttpHeaderNames.HOST, target.hostHeader());
     IdentityHeaders.apply(fields, client.address(),
         settings.anonymize(), settings.forwardedHeader(), ClientIdentity.via(request.protocolVersion(), http2));
-    startExchange(request, new OriginConnector(channel.eventLoop(), pools, usable, settings),
+    startExchange(request, new OriginConnector(downstream.eventLoop(), pools, usable, settings),
         new ExchangeSettings(settings.responseTimeoutNanos(), context.maxBodyBytes(),
             !settings.anonymize(), clock()));
   }
@@ -214,7 +214,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
 
   /** The listener's own port on one of this host's addresses: relaying would loop (RFC 9110 §7.6.3). */
   private boolean isThisProxy(List<InetSocketAddress> addresses) {
-    InetSocketAddress local = (InetSocketAddress) channel.localAddress();
+    InetSocketAddress local = (InetSocketAddress) downstream.localAddress();
     for (InetSocketAddress a : addresses) {
       if (a.getPort() != local.getPort()) {
         continue;

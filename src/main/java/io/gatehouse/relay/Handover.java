@@ -4,7 +4,7 @@ import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.ServerCodec;
-import io.gatehouse.relay.ClientConnection.Stage;
+import io.gatehouse.relay.Downstream.Stage;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * A client connection's move to a successor process at a hand-off (its {@link ClientConnection}'s
+ * A client connection's move to a successor process at a hand-off (its {@link Downstream}'s
  * drain starts it at the connection's slot, instead of draining, when the successor takes
  * connections): from then on its responses keep it open, and the first time it is idle with
  * nothing of a next request read, it takes itself off the event loop ({@link #freezeWhenIdle}) for
@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * connection's event loop, but for the two volatile fields the hand-off's thread reads.
  */
 final class Handover {
-  private final ClientConnection connection;
+  private final Downstream connection;
   private final Channel channel;
   /** The flow-control handler's context, whose queue holds decoded requests not yet asked for; may be null. */
   private final ChannelHandlerContext flowControl;
@@ -43,7 +43,7 @@ final class Handover {
   /** When it started to be handed over ({@code System.nanoTime()}), 0 when it is not (any thread reads it). */
   private volatile long handingOverSince;
 
-  Handover(ClientConnection connection, Channel channel, ChannelHandlerContext flowControl,
+  Handover(Downstream connection, Channel channel, ChannelHandlerContext flowControl,
       ClientTimeoutHandler timeouts, Supplier<Stage> stage) {
     this.connection = connection;
     this.channel = channel;

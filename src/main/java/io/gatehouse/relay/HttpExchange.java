@@ -29,7 +29,7 @@ import io.netty.util.ReferenceCountUtil;
  * local reply. All fields are confined to the client's event loop, so none is volatile.
  */
 public final class HttpExchange {
-  private final Channel client;
+  private final Downstream client;
   private final HttpRequest request;
   private final UpstreamConnector connector;
   private final ExchangeListener listener;
@@ -55,7 +55,7 @@ public final class HttpExchange {
 
   /** @param requestBufferBytes body bytes read before an upstream connection is taken; 0 = none */
   public HttpExchange(
-      Channel client,
+      Downstream client,
       HttpRequest request,
       UpstreamConnector connector,
       ExchangeListener listener,
@@ -246,7 +246,7 @@ public final class HttpExchange {
   /** A 1xx other than 101: passed on, except to an HTTP/1.0 client, which knows none. */
   void onInformational(HttpResponse response) {
     if (!framing.clientHttp10()) {
-      client.writeAndFlush(Framing.informational(response), client.voidPromise());
+      client.writeAndFlush(Framing.informational(response));
     }
   }
 
@@ -263,11 +263,11 @@ public final class HttpExchange {
     if (response instanceof LastHttpContent whole) {
       // Read whole (http.UpstreamFullResponse): the head, its body and its end in one write.
       responseBodyBytes += whole.content().readableBytes();
-      client.write(response, client.voidPromise());
+      client.write(response);
       complete();
       return;
     }
-    client.write(response, client.voidPromise());
+    client.write(response);
   }
 
   /**
@@ -284,7 +284,7 @@ public final class HttpExchange {
     done = true;
     status = 101;
     upstreamNanos = settings.clock().getAsLong() - upstreamStartNanos;
-    client.writeAndFlush(Framing.informational(response), client.voidPromise());
+    client.writeAndFlush(Framing.informational(response));
     attempt = null;
     listener.exchangeUpgraded(this, a.handOver(101));
   }
@@ -295,7 +295,7 @@ public final class HttpExchange {
       return;
     }
     responseBodyBytes += content.content().readableBytes();
-    client.write(content, client.voidPromise());
+    client.write(content);
     if (content instanceof LastHttpContent) {
       complete();
     }

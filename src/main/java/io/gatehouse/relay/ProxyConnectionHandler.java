@@ -7,10 +7,9 @@ import io.gatehouse.http.MaxForwards;
 import io.gatehouse.http.Reason;
 import io.gatehouse.http.RequestChecks;
 import io.gatehouse.ratelimit.RateLimiter;
-import io.netty.channel.Channel;
 import io.gatehouse.http.PipelineNames;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
@@ -32,8 +31,8 @@ import java.util.function.Supplier;
  * one request at a time (pipelined requests wait in the flow-control handler, so responses go out
  * in order), refuses malformed ones, hands good ones to the subclass, and after each exchange
  * either reads the next request or closes. It admits requests (checks, per-client rate, local
- * replies, the access-log record); the connection's drain, half-close and closing are
- * {@link ClientConnection}'s, each exchange's relay is {@link HttpExchange}'s, and an upgrade's
+ * replies, the access-log record); the client side's I/O, drain, half-close and closing are
+ * its {@link Downstream}'s, each exchange's relay is {@link HttpExchange}'s, and an upgrade's
  * switch to a tunnel is {@link ProtocolUpgrade}'s.
  *
  * <p>The channel runs with autoRead off: this handler asks for every message it wants. Fields are
@@ -49,7 +48,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    */
   protected ConnectionContext context;
   private final ClientTimeoutHandler timeouts;
-  protected Channel channel;
+  /** The client side: this connection, or this HTTP/2 stream; null until the channel is active. */
+  protected Downstream downstream;
   private HttpExchange exchange;
   /** Request being answered locally whose body is still arriving (discarded). */
   private boolean discardingBody;
@@ -65,8 +65,6 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    */
   private boolean clientHttp10;
   private RequestInfo current;
-  /** Drain, half-close and closing of the connection; knows whether it is lingering (input dropped). */
-  private ClientConnection closing;
   /**
    * The client of this connection (behind a PROXY-protocol balancer, the one its header named),
    * read once per connection.
@@ -108,23 +106,22 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void start(ChannelHandlerContext ctx) {
-    if (channel != null) {
+    if (downstream != null) {
       return;
     }
-    channel = ctx.channel();
-    closing = new ClientConnection(channel, ctx.pipeline().context(PipelineNames.FLOW_CONTROL), timeouts, this::stage);
-    client = ClientAddress.of(channel); // an HTTP/2 stream: its connection's client
+    downstream = Downstream.of(ctx.channel(), ctx.pipeline().context(PipelineNames.FLOW_CONTROL), timeouts, this::stage);
+    client = downstream.clientAddress(); // an HTTP/2 stream: its connection's client
     clientIp = client.ip();
-    http2 = channel instanceof Http2StreamChannel;
-    channel.read();
+    http2 = downstream.http2();
+    downstream.read();
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (closing.lingering()) {
+    if (downstream.lingering()) {
       ReferenceCountUtil.release(msg);
-      if (channel instanceof Http2StreamChannel) {
-        channel.read(); // drained until the client's END_STREAM ends the stream (ClientConnection.linger)
+      if (http2) {
+        downstream.read(); // drained until the client's END_STREAM ends the stream (Http2StreamDownstream.linger)
       }
       return;
     }
@@ -140,7 +137,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       return;
     }
     ReferenceCountUtil.release(msg);
-    channel.read();
+    downstream.read();
   }
 
   private void onRequest(HttpRequest request) {
@@ -148,7 +145,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       // The client half-closed in the middle of a request head: an abort, nothing to answer.
       current = RequestInfo.withoutHead(clock().getAsLong());
       finishRequest(Reason.CLIENT_ABORTED, 0, 0, 0, 0);
-      channel.close();
+      downstream.close();
       return;
     }
     context = contexts.get();
@@ -194,8 +191,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    */
   protected final void decide(Decision decision, HttpRequest request, Runnable proceed) {
     RequestInfo waiting = current;
-    RequestPause.run(channel, clock(), decision, d -> {
-      if (current != waiting || !channel.isActive()) {
+    RequestPause.run(downstream.eventLoop(), clock(), decision, d -> {
+      if (current != waiting || !downstream.isActive()) {
         return; // the client closed while the request waited: already recorded as client_aborted
       }
       if (d instanceof Decision.Reply r) {
@@ -244,7 +241,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     // A gRPC call's body is a stream of messages the server may answer as they come: never held back.
     long buffer = context.requestBufferBytes() > 0 && RequestChecks.announcesBody(request) && RequestChecks.isGrpc(request)
         ? 0 : context.requestBufferBytes();
-    exchange = new HttpExchange(channel, request, connector, this, settings, buffer);
+    exchange = new HttpExchange(downstream, request, connector, this, settings, buffer);
     exchange.start();
   }
 
@@ -255,9 +252,9 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** As {@link #reply(Reason, String, boolean)}, letting the caller add headers to the response. */
   protected final void reply(Reason reason, String detail, boolean close, java.util.function.Consumer<FullHttpResponse> decorate) {
-    if (sendReply(reason, detail, close || clientAsksClose || closing.draining(), decorate, 0, 0)) {
+    if (sendReply(reason, detail, close || clientAsksClose || downstream.draining(), decorate, 0, 0)) {
       discardingBody = true; // skip this request's body, if any, then read on
-      channel.read();
+      downstream.read();
     }
   }
 
@@ -269,7 +266,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
    */
   private boolean sendReply(Reason reason, String detail, boolean close, java.util.function.Consumer<FullHttpResponse> decorate,
       long bytesIn, long upstreamNanos) {
-    FullHttpResponse response = LocalReply.build(channel.alloc(), reason.status(), detail, close);
+    FullHttpResponse response = LocalReply.build(downstream.alloc(), reason.status(), detail, close);
     if (!close && clientHttp10) {
       response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
     }
@@ -280,10 +277,10 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     // The body bytes the client gets, as nginx logs its own pages ($body_bytes_sent); none for a HEAD.
     RequestInfo info = current;
     long bodyBytes = info != null && "HEAD".equals(info.method) ? 0 : response.content().readableBytes();
-    channel.writeAndFlush(response);
+    downstream.writeReply(response);
     finishRequest(reason, reason.status().code(), bytesIn, bodyBytes, upstreamNanos);
     if (close) {
-      closing.linger();
+      downstream.linger();
     }
     return !close;
   }
@@ -296,7 +293,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       boolean last = content instanceof LastHttpContent;
       exchange.onClientContent(content);
       if (last && exchange != null && !exchange.isDone()) {
-        closing.prefetch();
+        downstream.prefetch();
       }
       return;
     }
@@ -308,7 +305,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       readNextRequest();
       return;
     }
-    channel.read();
+    downstream.read();
   }
 
   @Override
@@ -317,7 +314,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     // A bodiless request whose (empty) end was not read yet, because the upstream failed before
     // the exchange asked for it, leaves the connection in sync: that end is skipped below.
     boolean unreadBody = !ex.requestComplete() && ex.requestHasBody();
-    boolean close = unreadBody || reason.closesConnection() || clientAsksClose || closing.draining();
+    boolean close = unreadBody || reason.closesConnection() || clientAsksClose || downstream.draining();
     discardingBody = !close && !ex.requestComplete();
     current.upstream = ex.upstreamLabel();
     if (sendReply(reason, detail, close, null, ex.requestBodyBytes(), ex.upstreamNanos())) {
@@ -330,7 +327,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     exchange = null;
     RequestInfo info = current;
     info.upstream = ex.upstreamLabel();
-    ProtocolUpgrade.install(channel, this, upstream, context.tunnelIdleNanos(), clock(), new TunnelRelay.Listener() {
+    ProtocolUpgrade.install(downstream.channel(), this, upstream, context.tunnelIdleNanos(), clock(), new TunnelRelay.Listener() {
       @Override
       public void tunnelClosed(TunnelRelay tunnel) {
         current = info;
@@ -347,7 +344,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public boolean draining() {
-    return closing.draining();
+    return downstream.draining();
   }
 
   @Override
@@ -355,8 +352,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     exchange = null;
     current.upstream = ex.upstreamLabel();
     finishRequest(ex.outcome(), ex.status(), ex.requestBodyBytes(), ex.responseBodyBytes(), ex.upstreamNanos());
-    if (!keepClientOpen && !ex.requestComplete() && channel.isActive()) {
-      closing.linger(); // the upstream answered before the upload ended: the client is still sending
+    if (!keepClientOpen && !ex.requestComplete() && downstream.isActive()) {
+      downstream.linger(); // the upstream answered before the upload ended: the client is still sending
     } else {
       // A head that promised keep-alive keeps it, even if the drain reached the connection since:
       // the client may send its next request right after this response.
@@ -365,24 +362,24 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void afterExchange(boolean keepOpen) {
-    if (!keepOpen || closing.inputEnded()) {
-      closing.afterFlush();
+    if (!keepOpen || downstream.inputEnded()) {
+      downstream.afterFlush();
       return;
     }
-    closing.idleAgain();
+    downstream.idleAgain();
     timeouts.exchangeEnded();
     readNextRequest();
   }
 
   /**
    * Between two requests: reads the next, unless a hand-off's successor takes the connection over,
-   * which then reads it ({@link ClientConnection#moveWhenIdle}).
+   * which then reads it ({@link Handover#moveWhenIdle}).
    */
   private void readNextRequest() {
-    if (closing.handover().active()) {
-      closing.handover().moveWhenIdle();
+    if (downstream.handover().active()) {
+      downstream.handover().moveWhenIdle();
     } else {
-      channel.read();
+      downstream.read();
     }
   }
 
@@ -415,7 +412,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   /** This connection's part in a hand-off to a successor process; null before the channel is active. */
   final Handover handover() {
-    return closing == null ? null : closing.handover();
+    return downstream == null ? null : downstream.handover();
   }
 
   private void finishRequest(Reason outcome, int status, long in, long out, long upstreamNanos) {
@@ -423,7 +420,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (info == null) {
       return;
     }
-    if (closing.drainDeadline() && outcome == Reason.CLIENT_ABORTED) {
+    if (downstream.drainDeadline() && outcome == Reason.CLIENT_ABORTED) {
       outcome = Reason.DRAIN_DEADLINE;
     }
     current = null;
@@ -441,8 +438,8 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     if (evt == ClientTimeoutHandler.BODY_TIMEOUT) {
       if (exchange != null && !exchange.isDone()) {
         exchange.abort(Reason.BODY_TIMEOUT, "request body not received in time"); // 408 unless the response started
-      } else if (!closing.lingering()) {
-        channel.close(); // a body being discarded after a local reply stopped coming
+      } else if (!downstream.lingering()) {
+        downstream.close(); // a body being discarded after a local reply stopped coming
       }
       return;
     }
@@ -455,15 +452,15 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
       return;
     }
-    if (evt instanceof ChannelInputShutdownEvent && !(channel instanceof Http2StreamChannel)) {
-      closing.onInputEnded();
+    if (evt instanceof ChannelInputShutdownEvent) {
+      downstream.onInputEnded();
       return;
     }
     if (evt instanceof ChannelInputShutdownReadComplete) {
       return; // a read after the half-close: nothing more will come
     }
     if (evt instanceof DrainSignal drain) {
-      closing.onDrain(drain);
+      downstream.onDrain(drain);
       return;
     }
     super.userEventTriggered(ctx, evt);
@@ -472,37 +469,37 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   /**
    * The client sends its body or takes its response slower than the minimum rate: 408 while no
    * response has started, otherwise the connection is cut with a reset, which also drops what it
-   * left unread ({@link ClientConnection#resetOnClose}), and counted, as no reply counts it.
+   * left unread ({@link Downstream#resetOnClose}), and counted, as no reply counts it.
    */
   private void onClientTooSlow() {
     if (exchange != null && !exchange.isDone()) {
       if (exchange.responseStarted()) {
         context.observer().localReply(Reason.CLIENT_TOO_SLOW);
-        closing.resetOnClose();
+        downstream.resetOnClose();
       }
       exchange.abort(Reason.CLIENT_TOO_SLOW, "request body or response read slower than the minimum rate");
-    } else if (!closing.lingering()) {
+    } else if (!downstream.lingering()) {
       context.observer().localReply(Reason.CLIENT_TOO_SLOW);
       if (!discardingBody) {
-        closing.resetOnClose(); // a response it stopped reading (its end still queued here)
+        downstream.resetOnClose(); // a response it stopped reading (its end still queued here)
       }
-      channel.close();
+      downstream.close();
     }
   }
 
-  private ClientConnection.Stage stage() {
+  private Downstream.Stage stage() {
     if (exchange != null && !exchange.isDone()) {
-      return exchange.requestComplete() ? ClientConnection.Stage.RESPONDING : ClientConnection.Stage.READING_BODY;
+      return exchange.requestComplete() ? Downstream.Stage.RESPONDING : Downstream.Stage.READING_BODY;
     }
     if (exchange == null && current == null) {
-      return ClientConnection.Stage.IDLE;
+      return Downstream.Stage.IDLE;
     }
-    return discardingBody ? ClientConnection.Stage.DISCARDING_BODY : ClientConnection.Stage.WAITING;
+    return discardingBody ? Downstream.Stage.DISCARDING_BODY : Downstream.Stage.WAITING;
   }
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    if (exchange != null && !closing.handover().frozen()) { // a hand-off's freeze keeps the upstream from reading until it thaws
+    if (exchange != null && !downstream.handover().frozen()) { // a hand-off's freeze keeps the upstream from reading until it thaws
       exchange.onClientWritabilityChanged();
     }
     super.channelWritabilityChanged(ctx);

@@ -1,6 +1,6 @@
 package io.gatehouse.relay;
 
-import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +18,7 @@ import java.util.function.LongSupplier;
  * before touching them, so none is volatile.
  */
 final class RequestPause {
-  private final Channel channel;
+  private final EventLoop loop;
   private final LongSupplier clock;
   private final Consumer<Decision> resume;
   private final Decision.Wait first;
@@ -26,8 +26,8 @@ final class RequestPause {
   private ScheduledFuture<?> timer;
   private boolean settled;
 
-  private RequestPause(Channel channel, LongSupplier clock, Decision.Wait first, Consumer<Decision> resume) {
-    this.channel = channel;
+  private RequestPause(EventLoop loop, LongSupplier clock, Decision.Wait first, Consumer<Decision> resume) {
+    this.loop = loop;
     this.clock = clock;
     this.first = first;
     this.resume = resume;
@@ -36,12 +36,12 @@ final class RequestPause {
 
   /**
    * Gives {@code resume} the final decision: at once when {@code decision} is one already,
-   * otherwise later, on {@code channel}'s event loop. Called on that loop.
+   * otherwise later, on {@code loop}, the client side's event loop. Called on that loop.
    */
-  static void run(Channel channel, LongSupplier clock, Decision decision, Consumer<Decision> resume) {
+  static void run(EventLoop loop, LongSupplier clock, Decision decision, Consumer<Decision> resume) {
     if (decision instanceof Decision.Wait wait) {
-      RequestPause pause = new RequestPause(channel, clock, wait, resume);
-      pause.timer = channel.eventLoop().schedule(pause::timedOut, wait.timeoutNanos(), TimeUnit.NANOSECONDS);
+      RequestPause pause = new RequestPause(loop, clock, wait, resume);
+      pause.timer = loop.schedule(pause::timedOut, wait.timeoutNanos(), TimeUnit.NANOSECONDS);
       pause.await(wait);
     } else {
       resume.accept(decision);
@@ -51,7 +51,7 @@ final class RequestPause {
   private void await(Decision.Wait wait) {
     wait.later().whenComplete((decision, failure) -> {
       try {
-        channel.eventLoop().execute(() -> completed(failure == null ? decision : null));
+        loop.execute(() -> completed(failure == null ? decision : null));
       } catch (RejectedExecutionException e) {
         // The event loop stopped (shutdown): its channels are closed, nobody is waiting any more.
       }

@@ -2,7 +2,6 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.Reason;
 import io.gatehouse.http.RequestChecks;
-import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
@@ -26,7 +25,7 @@ final class RequestStream {
   static final int REPLAY_LIMIT = 64 * 1024;
 
   private final HttpExchange exchange;
-  private final Channel client;
+  private final Downstream client;
   private final HttpRequest request;
   private final Framing framing;
   private final long maxBodyBytes;
@@ -46,7 +45,7 @@ final class RequestStream {
   /** Body parts read and not yet sent: buffered before connecting, or arrived between two tries. */
   private final PendingBody pending = new PendingBody();
 
-  RequestStream(HttpExchange exchange, Channel client, HttpRequest request, Framing framing, long maxBodyBytes,
+  RequestStream(HttpExchange exchange, Downstream client, HttpRequest request, Framing framing, long maxBodyBytes,
       long requestBufferBytes) {
     this.exchange = exchange;
     this.client = client;

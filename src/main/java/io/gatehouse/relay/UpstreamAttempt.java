@@ -24,7 +24,7 @@ import java.util.concurrent.TimeUnit;
 final class UpstreamAttempt {
   private final HttpExchange exchange;
   private final UpstreamConnector connector;
-  private final Channel client;
+  private final Downstream client;
   private final long responseTimeoutNanos;
   /** 0 for the first try; a replay on a fresh connection keeps the number of the try it repeats. */
   private final int index;
@@ -42,7 +42,7 @@ final class UpstreamAttempt {
   /** This try replays one whose connection turned out dead or whose stream was refused. */
   private boolean replay;
 
-  UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Channel client, long responseTimeoutNanos,
+  UpstreamAttempt(HttpExchange exchange, UpstreamConnector connector, Downstream client, long responseTimeoutNanos,
       int index) {
     this.exchange = exchange;
     this.connector = connector;

@@ -100,7 +100,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
     rewriteHead(request, target, route);
 
     ClusterConnector connector = new ClusterConnector(
-        cluster, route, channel.eventLoop(), pools, cluster.hashKey(request, clientIp),
+        cluster, route, downstream.eventLoop(), pools, cluster.hashKey(request, clientIp),
         client, bound, isIdempotent(request.method()), clock());
     long timeout = route.responseTimeoutNanos() > 0 ? route.responseTimeoutNanos() : cluster.responseTimeoutNanos();
     startExchange(request, connector,

@@ -437,7 +437,7 @@ class Http2ConformanceTest {
 
   /**
    * A local reply to a stream whose client is still sending ends it lingering (its input read and
-   * dropped, then a reset after {@code ClientConnection.LINGER_MILLIS}); a reset must never cut a
+   * dropped, then a reset after {@code Downstream.LINGER_MILLIS}); a reset must never cut a
    * reply that still waits for the client's flow-control window (§6.9): it comes once the window
    * opens, however long after the linger time.
    */

@@ -35,14 +35,14 @@ class RequestPauseTest {
 
   @Test
   void a_decision_that_is_known_resumes_at_once() {
-    RequestPause.run(channel, clock::get, Decision.PROCEED, resumed::add);
+    RequestPause.run(channel.eventLoop(), clock::get, Decision.PROCEED, resumed::add);
     assertThat(resumed).containsExactly(Decision.PROCEED);
   }
 
   @Test
   void a_wait_resumes_on_the_event_loop_when_the_answer_comes_and_the_timer_is_cancelled() {
     CompletableFuture<Decision> later = new CompletableFuture<>();
-    RequestPause.run(channel, clock::get, new Decision.Wait(later, TIMEOUT, () -> DENIED), resumed::add);
+    RequestPause.run(channel.eventLoop(), clock::get, new Decision.Wait(later, TIMEOUT, () -> DENIED), resumed::add);
     assertThat(resumed).isEmpty();
     later.complete(Decision.PROCEED); // from "another thread": hops to the loop's task queue
     assertThat(resumed).isEmpty();
@@ -55,7 +55,7 @@ class RequestPauseTest {
   @Test
   void past_the_timeout_the_fallback_decides_once_and_a_late_answer_is_dropped() {
     CompletableFuture<Decision> later = new CompletableFuture<>();
-    RequestPause.run(channel, clock::get, new Decision.Wait(later, TIMEOUT, () -> DENIED), resumed::add);
+    RequestPause.run(channel.eventLoop(), clock::get, new Decision.Wait(later, TIMEOUT, () -> DENIED), resumed::add);
     advance(TIMEOUT);
     assertThat(resumed).containsExactly(DENIED);
     later.complete(Decision.PROCEED);
@@ -66,7 +66,7 @@ class RequestPauseTest {
   @Test
   void a_failed_wait_is_decided_by_the_fallback() {
     CompletableFuture<Decision> later = new CompletableFuture<>();
-    RequestPause.run(channel, clock::get, new Decision.Wait(later, TIMEOUT, () -> DENIED), resumed::add);
+    RequestPause.run(channel.eventLoop(), clock::get, new Decision.Wait(later, TIMEOUT, () -> DENIED), resumed::add);
     later.completeExceptionally(new IllegalStateException("store down"));
     channel.runPendingTasks();
     assertThat(resumed).containsExactly(DENIED);
@@ -76,7 +76,7 @@ class RequestPauseTest {
   void a_wait_that_yields_another_wait_goes_on_under_the_first_deadline() {
     CompletableFuture<Decision> first = new CompletableFuture<>();
     CompletableFuture<Decision> second = new CompletableFuture<>();
-    RequestPause.run(channel, clock::get, new Decision.Wait(first, TIMEOUT, () -> DENIED), resumed::add);
+    RequestPause.run(channel.eventLoop(), clock::get, new Decision.Wait(first, TIMEOUT, () -> DENIED), resumed::add);
     advance(TIMEOUT / 2);
     first.complete(new Decision.Wait(second, 10 * TIMEOUT, () -> Decision.PROCEED));
     channel.runPendingTasks();
