@@ -78,8 +78,10 @@ class DescriptorLimitTakeoverTest {
         """.formatted(GatehouseProcesses.freePort(), web, origin.address()));
     Process old = processes.startWithDescriptorLimit("old", DESCRIPTORS, "run", "-c", config.toString());
     await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
-    assertThat(processes.log("old")).as("the limit is far below the default limits.maxConnections")
-        .contains("the descriptor limit (" + DESCRIPTORS + ", ulimit -n / LimitNOFILE) is below what limits.maxConnections");
+    // Said right after the start line (GatehouseServer), which the wait above may see alone.
+    await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(processes.log("old"))
+        .as("the limit is far below the default limits.maxConnections")
+        .contains("the descriptor limit (" + DESCRIPTORS + ", ulimit -n / LimitNOFILE) is below what limits.maxConnections"));
 
     // One request at a time (one upstream connection serves them all) until the process cannot
     // accept any more: that connection's request waits in the backlog, and so do a few more.
