@@ -261,4 +261,7 @@ public abstract class Downstream {
    * still sends is read and dropped for a while ({@link #LINGER_MILLIS}).
    */
   abstract void linger();
+
+  /** A message that arrived while lingering was dropped: keeps the input coming where nothing else reads it. */
+  abstract void lingerOn();
 }

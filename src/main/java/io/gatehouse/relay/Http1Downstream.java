@@ -98,4 +98,8 @@ final class Http1Downstream extends Downstream {
       });
     });
   }
+
+  /** Nothing: the half-closed connection reads on by itself (autoRead) until the client's EOF. */
+  @Override
+  void lingerOn() {}
 }

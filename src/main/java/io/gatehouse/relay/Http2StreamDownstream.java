@@ -52,6 +52,12 @@ final class Http2StreamDownstream extends Downstream {
     channel.eventLoop().schedule(this::endLingeringStream, LINGER_MILLIS, TimeUnit.MILLISECONDS);
   }
 
+  /** Drained until the client's END_STREAM ends the stream: one read after another. */
+  @Override
+  void lingerOn() {
+    channel.read();
+  }
+
   /**
    * Resets a lingering stream once its response is out: the stream's END_STREAM has left the
    * flow-control queue (half-closed local, RFC 9113 §5.1). A response still waiting for the client's

@@ -120,9 +120,7 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     if (downstream.lingering()) {
       ReferenceCountUtil.release(msg);
-      if (http2) {
-        downstream.read(); // drained until the client's END_STREAM ends the stream (Http2StreamDownstream.linger)
-      }
+      downstream.lingerOn();
       return;
     }
     if (msg instanceof HttpRequest) {

@@ -456,6 +456,29 @@ class Http2ConformanceTest {
   }
 
   /**
+   * A lingering stream reads on what its client still sends, one DATA after the other, and gives
+   * the window back (§6.9): a client that goes on sending its upload after the 413, in window-sized
+   * steps, is never held up by a window that does not open, and its connection serves on.
+   */
+  @Test
+  void aLingeringStreamGivesTheWindowBackAsTheClientGoesOnSending() throws Exception {
+    List<String[]> upload = request("POST", "/upload", "localhost");
+    upload.add(new String[] {"content-length", "20000000"}); // over maxBodyBytes (10 MiB): 413 at once
+    h2.headers(1, false, upload);
+    assertThat(h2.awaitResponse(1).status()).isEqualTo("413");
+    byte[] part = new byte[16_384];
+    for (int step = 0; step < 4; step++) { // 4 x 48 KiB: three times the stream's initial window
+      for (int i = 0; i < 3; i++) {
+        h2.frame(RawH2Client.DATA, 0, 1, part);
+      }
+      h2.awaitFrame(f -> f.type() == RawH2Client.WINDOW_UPDATE && f.streamId() == 1);
+    }
+    h2.headers(3, true, request("GET", "/after", "localhost"));
+    assertThat(h2.awaitResponse(3).status()).isEqualTo("200");
+    assertThat(origin.requests()).hasSize(1);
+  }
+
+  /**
    * §6.9.2: the connection's window starts at 65,535 bytes whatever SETTINGS say. The server opens it
    * to every stream's window at once (a WINDOW_UPDATE on stream 0 after its SETTINGS), so a client may
    * send full windows on several streams together: four 60,000-byte uploads sent at once, 240,000
