@@ -33,7 +33,7 @@ class ArchitectureTest {
       Map.entry("cli", Set.of("lifecycle", "config", "admin", "metrics", "http")),
       Map.entry("deploy", Set.of("upstream", "config", "metrics", "health")), // pure logic: no Netty (NO_NETTY)
       Map.entry("admin", Set.of("config", "metrics")), // nothing of the data path: lifecycle implements AdminBackend
-      Map.entry("listener", Set.of("forward", "reverse", "http", "config", "metrics")),
+      Map.entry("listener", Set.of("forward", "reverse", "relay", "http", "config", "metrics")), // relay: an HTTP/2 stream's side
       Map.entry("forward", Set.of("relay", "pool", "upstream", "ratelimit", "http", "config", "metrics")),
       Map.entry("reverse", Set.of("relay", "pool", "upstream", "ratelimit", "http", "config", "metrics")),
       Map.entry("relay", Set.of("http", "ratelimit", "metrics")), // ratelimit: the per-client limit applies to every listener

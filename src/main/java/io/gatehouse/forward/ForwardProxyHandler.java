@@ -185,7 +185,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
       }
     }
     if (HttpMethod.CONNECT.equals(request.method())) {
-      ConnectTunnel.open(downstream.channel(), this, context, settings, pools, request, info.user, info.rule, target, usable, startNanos);
+      ConnectTunnel.open(downstream, this, context, settings, pools, request, info.user, info.rule, target, usable, startNanos);
       return;
     }
     request.setUri(target.originForm()); // RFC 9112 §3.2.1: origins get origin-form (§3.2.4: or "*")

@@ -1,7 +1,6 @@
 package io.gatehouse.http;
 
 import io.netty.channel.Channel;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -16,7 +15,7 @@ import java.net.SocketAddress;
  *
  * <p>Immutable. The one attribute a connection carries ({@link #KEY}) is typed and written once,
  * on the connection's event loop: by the PROXY stage before the HTTP handlers exist, or by an
- * HTTP/2 connection's first stream.
+ * HTTP/2 connection's first stream ({@link #ofConnection}).
  */
 public final class ClientAddress {
   private static final AttributeKey<ClientAddress> KEY = AttributeKey.valueOf(ClientAddress.class, "client");
@@ -42,19 +41,21 @@ public final class ClientAddress {
 
   /**
    * The client of {@code ch}: the PROXY header's source when one was accepted, else the socket's
-   * peer. An HTTP/2 stream answers for its connection.
+   * peer.
    */
   public static ClientAddress of(Channel ch) {
-    boolean stream = ch instanceof Http2StreamChannel;
-    Channel connection = stream ? ch.parent() : ch;
-    ClientAddress known = connection.attr(KEY).get();
-    if (known != null) {
-      return known;
-    }
-    ClientAddress address = new ClientAddress(inet(connection.remoteAddress()), inet(connection.localAddress()), false);
-    if (stream) {
-      // Kept for the connection's next streams (an address and its text per request otherwise); a
-      // PROXY header, had there been one, was read before any stream existed.
+    ClientAddress known = ch.attr(KEY).get();
+    return known != null ? known : new ClientAddress(inet(ch.remoteAddress()), inet(ch.localAddress()), false);
+  }
+
+  /**
+   * As {@link #of}, for each stream of an HTTP/2 connection: kept on the connection for its next
+   * streams (an address and its text per request otherwise). A PROXY header, had there been one,
+   * was read before any stream existed.
+   */
+  public static ClientAddress ofConnection(Channel connection) {
+    ClientAddress address = of(connection);
+    if (!address.fromProxyHeader && connection.attr(KEY).get() == null) {
       connection.attr(KEY).set(address);
     }
     return address;

@@ -100,6 +100,10 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /** The one task for every deadline; made when first needed (most HTTP/2 streams never need it). */
   private LazyTimer timer;
   private ChannelHandlerContext ctx;
+  /** Where the timer runs, whether the side is still open, and where the events go: the pipeline's, or a stream side's. */
+  private io.netty.util.concurrent.EventExecutor executor;
+  private java.util.function.BooleanSupplier active;
+  private java.util.function.Consumer<Object> events;
 
   /** One per connection or stream. A constant: Netty asks at every add (a per-thread map look-up, ~1% per h2 stream). */
   @Override
@@ -136,7 +140,9 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
-    countsCompletions = minReadRate > 0 && ctx.channel().unsafe().outboundBuffer() == null;
+    this.executor = ctx.executor();
+    this.active = () -> ctx.channel().isActive();
+    this.events = event -> ctx.pipeline().fireUserEventTriggered(event);
     if (ctx.channel().isActive()) {
       start();
     }
@@ -164,11 +170,64 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     state = State.IDLE;
     long now = clock.getAsLong();
     deadline = now + idleNanos;
-    timer().schedule(ctx.executor(), now + Math.min(idleNanos, headerNanos), now);
+    timer().schedule(executor, now + Math.min(idleNanos, headerNanos), now);
+  }
+
+  /**
+   * Times a client side without a pipeline (an HTTP/2 stream of its connection's stream table): it
+   * reports what a pipeline would show this handler ({@link #readAsked}, {@link #received},
+   * {@link #countWrite}, {@link #writabilityChanged}, {@link #closed}) and gets the events.
+   */
+  public void attach(io.netty.util.concurrent.EventExecutor executor, java.util.function.BooleanSupplier active,
+      java.util.function.Consumer<Object> events) {
+    this.executor = executor;
+    this.active = active;
+    this.events = events;
+    countsCompletions = minReadRate > 0;
+  }
+
+  /** A stream side delivered {@code msg} to its proxy handler. */
+  public void received(Object msg) {
+    onReceived(msg);
+  }
+
+  /** A stream side's proxy handler asked for the next part of the request. */
+  public void readAsked() {
+    onReadAsked();
+  }
+
+  /** A stream side writes {@code size} bytes with {@code promise}: the promise to write with instead. */
+  public ChannelPromise countWrite(long size, ChannelPromise promise) {
+    written += size;
+    if (countsCompletions && size > 0) {
+      ChannelPromise counted = promise.unvoid();
+      counted.addListener(done -> {
+        if (done.isSuccess()) {
+          completed += size;
+        }
+      });
+      return counted;
+    }
+    return promise;
+  }
+
+  /** A stream side became writable or not. */
+  public void writabilityChanged(boolean writable) {
+    onWritability(writable);
+  }
+
+  /** A stream side ended: nothing more to time. */
+  public void closed() {
+    cancelTimer();
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    onReceived(msg);
+    super.channelRead(ctx, msg);
+  }
+
+  private void onReceived(Object msg) {
     if (state == State.IDLE) {
       enter(State.HEAD);
     } else if (state == State.EXCHANGE) {
@@ -181,35 +240,26 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
         watchProgress();
       }
     }
-    super.channelRead(ctx, msg);
   }
 
   @Override
   public void read(ChannelHandlerContext ctx) throws Exception {
+    onReadAsked();
+    ctx.read();
+  }
+
+  private void onReadAsked() {
     if (state == State.EXCHANGE && bodyPending && !waitingForClient) {
       waitingForClient = true;
       waitSince = clock.getAsLong();
       bodyRate.startWaiting(waitSince);
       watchProgress();
     }
-    ctx.read();
   }
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-    long size = size(msg);
-    written += size;
-    if (countsCompletions && size > 0) {
-      // unvoid(): a void promise's failure still reaches exceptionCaught, as before
-      ChannelPromise counted = promise.unvoid();
-      counted.addListener(done -> {
-        if (done.isSuccess()) {
-          completed += size;
-        }
-      });
-      ctx.write(msg, counted);
-      return;
-    }
+    written += size(msg); // what the client took is what left the outbound buffer of it
     ctx.write(msg, promise);
   }
 
@@ -225,6 +275,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     long drained;
     if (countsCompletions) {
       drained = completed;
+    } else if (ctx == null) {
+      return; // a stream side without a minimum read rate: nothing counted
     } else {
       ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
       if (out == null) {
@@ -238,7 +290,12 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-    boolean stalled = !ctx.channel().isWritable();
+    onWritability(ctx.channel().isWritable());
+    super.channelWritabilityChanged(ctx);
+  }
+
+  private void onWritability(boolean writable) {
+    boolean stalled = !writable;
     long now = clock.getAsLong();
     if (stalled && !stalledWriting) {
       stalledSince = now;
@@ -253,7 +310,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     if (state == State.EXCHANGE) {
       watchProgress();
     }
-    super.channelWritabilityChanged(ctx);
   }
 
   /** A request head was decoded; {@code withBody} when a body is to follow. */
@@ -350,9 +406,9 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   /** Makes sure the task fires no later than the deadline (none once expired). */
   private void ensureTimer() {
-    long next = state == State.EXPIRED ? Long.MAX_VALUE : deadline;
+    long next = state == State.EXPIRED || executor == null ? Long.MAX_VALUE : deadline;
     if (next != Long.MAX_VALUE && !timer().firesBy(next)) {
-      timer.schedule(ctx.executor(), next, clock.getAsLong());
+      timer.schedule(executor, next, clock.getAsLong());
     }
   }
 
@@ -386,7 +442,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
 
   private void onTimer() {
     long now = clock.getAsLong();
-    if (!ctx.channel().isActive()) {
+    if (!active.getAsBoolean()) {
       return;
     }
     if (state == State.EXPIRED || deadline == Long.MAX_VALUE || now < deadline) {
@@ -400,7 +456,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
         return;
       case HEAD:
         state = State.EXPIRED;
-        ctx.pipeline().fireUserEventTriggered(HEADER_TIMEOUT);
+        events.accept(HEADER_TIMEOUT);
         break;
       default:
         onExchangeTimer(now);
@@ -424,7 +480,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     }
     if (expired != null) {
       state = State.EXPIRED;
-      ctx.pipeline().fireUserEventTriggered(expired);
+      events.accept(expired);
     } else {
       watchProgress(); // a window passed: time the next one
     }

@@ -1,41 +1,30 @@
 package io.gatehouse.http;
 
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersFrame;
-import io.netty.handler.codec.http2.DefaultHttp2ResetFrame;
-import io.netty.handler.codec.http2.Http2DataFrame;
-import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2Headers;
-import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.HttpConversionUtil;
 import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * On an HTTP/2 stream: the stream's frames in, the HTTP/1 objects the proxy handler reads out, and
- * back; one stateless instance for every stream of every connection. It makes each request look
- * like what the HTTP/1.1 decoder produces, so the proxy handler needs no second code path:
+ * An HTTP/2 stream's frames as the HTTP/1 objects the proxy handler reads, and back: what each
+ * stream of a client connection's stream table ({@code relay.Http2StreamSide}) converts with. It
+ * makes each request look like what the HTTP/1.1 decoder produces, so the proxy handler needs no
+ * second code path:
  *
  * <ul>
  *   <li>the request HEADERS become the request head straight away, as the bytes of the HTTP/1.1 head
@@ -44,31 +33,18 @@ import org.slf4j.LoggerFactory;
  *       a {@code host} field that disagrees with it is malformed; the {@code cookie} fields joined
  *       into one, §8.2.3): the same {@link ClientRequest} the HTTP/1 decoder makes, so the request
  *       goes upstream by ranges and no header objects are built for it;
- *   <li>a request that ends with its HEADERS is that head and an empty last content;
  *   <li>a body without {@code content-length} (legal in HTTP/2, §8.1) is marked chunked, which is
- *       how it will be framed to an HTTP/1.1 upstream; DATA become contents, trailers the last one.
+ *       how it will be framed to an HTTP/1.1 upstream; trailers become the last content's fields.
  * </ul>
  *
  * <p>Responses go out as HEADERS and DATA; an informational (1xx) response never ends the stream
- * (§8.1). It replaces Netty's {@code Http2StreamFrameToHttpObjectCodec} and a second handler that
- * reshaped its output: no intermediate full request, no {@code x-http2-*} fields added and removed,
- * no per-stream instance and no look-up of the connection's TLS handler for each stream (the
- * scheme it would fill in is a request's, and this side only writes responses).
- *
- * <p>A request that cannot be converted (a value the HTTP/1 field rules refuse, a {@code host} that
- * contradicts {@code :authority}) is malformed (§8.1.1): its stream is reset with PROTOCOL_ERROR
- * and nothing reaches the proxy handler.
- *
- * <p>A CONNECT (RFC 9113 §8.5) hands the stream to {@link Http2TunnelCodec} as it is read: the DATA
- * frames that follow are a tunnel's bytes, not a body.
- *
- * <p>Pipeline of a stream: {@code http-codec (this) -> client-timeouts -> flow-control -> proxy}.
+ * (§8.1). No intermediate full request, no {@code x-http2-*} fields added and removed, no look-up of
+ * the connection's TLS handler for each stream (the scheme it would fill in is a request's, and
+ * this side only writes responses). A request that cannot be converted (a value the HTTP/1 field
+ * rules refuse, a {@code host} that contradicts {@code :authority}) throws: it is malformed
+ * (§8.1.1), and its stream is reset with PROTOCOL_ERROR.
  */
-@ChannelHandler.Sharable
-public final class Http2StreamCodec extends ChannelDuplexHandler {
-  private static final Logger log = LoggerFactory.getLogger(Http2StreamCodec.class);
-  public static final Http2StreamCodec INSTANCE = new Http2StreamCodec();
-
+public final class Http2StreamCodec {
   /** Fields HTTP/2 has no place for (§8.2.2, and Host, which {@code :authority} replaces in a request). */
   private static final Set<AsciiString> NOT_IN_HTTP2 = Set.of(
       HttpHeaderNames.KEEP_ALIVE, HttpHeaderNames.PROXY_CONNECTION, HttpHeaderNames.TRANSFER_ENCODING,
@@ -76,62 +52,16 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
 
   private Http2StreamCodec() {}
 
-  /** {@code @Sharable}, as a constant: Netty asks at every add (a per-thread map look-up, ~1% per h2 stream). */
-  @Override
-  public boolean isSharable() {
-    return true;
-  }
-
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof Http2HeadersFrame frame) {
-      onHeaders(ctx, frame);
-    } else if (msg instanceof Http2DataFrame data) {
-      ctx.fireChannelRead(data.isEndStream()
-          ? new DefaultLastHttpContent(data.content())
-          : new DefaultHttpContent(data.content()));
-    } else {
-      ctx.fireChannelRead(msg);
-    }
-  }
-
-  private static void onHeaders(ChannelHandlerContext ctx, Http2HeadersFrame frame) {
-    Http2Headers headers = frame.headers();
-    if (headers.method() == null) {
-      // A second HEADERS: trailers, which the frame codec lets through only with END_STREAM and
-      // without pseudo-headers (§8.1).
-      LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
-      try {
-        copyFields(headers, last.trailingHeaders());
-        TrailerFields.strip(last.trailingHeaders());
-      } catch (RuntimeException e) {
-        refuse(ctx, e);
-        return;
-      }
-      ctx.fireChannelRead(last);
-      return;
-    }
-    ClientRequest request;
-    try {
-      request = Http2RequestHead.of(headers, frame.isEndStream());
-    } catch (RuntimeException e) {
-      refuse(ctx, e);
-      return;
-    }
-    if (HttpMethod.CONNECT.equals(request.method()) && request.head().contentLength() <= 0) {
-      // RFC 9113 §8.5: every DATA frame after a CONNECT's HEADERS is the tunnel's, from the first.
-      // (One that declares content, which a CONNECT has not, RFC 9110 §9.3.6, stays a request: 400.)
-      ctx.pipeline().replace(ctx.handler(), PipelineNames.HTTP_CODEC, Http2TunnelCodec.INSTANCE);
-      ctx.fireChannelRead(request);
-      if (frame.isEndStream()) {
-        Http2TunnelCodec.endOfInput(ctx);
-      }
-      return;
-    }
-    ctx.fireChannelRead(request);
-    if (frame.isEndStream()) {
-      ctx.fireChannelRead(LastHttpContent.EMPTY_LAST_CONTENT);
-    }
+  /**
+   * A second HEADERS of a request, its trailers (the frame codec lets them through only with
+   * END_STREAM and without pseudo-headers, §8.1), as the request's last content; throws when a
+   * field is one the HTTP/1 rules refuse.
+   */
+  public static LastHttpContent trailers(Http2Headers headers) {
+    LastHttpContent last = new DefaultLastHttpContent(Unpooled.EMPTY_BUFFER);
+    copyFields(headers, last.trailingHeaders());
+    TrailerFields.strip(last.trailingHeaders());
+    return last;
   }
 
   /**
@@ -164,26 +94,33 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
     return name.length() > 7 && AsciiString.regionMatches(name, true, 0, "x-http2-", 0, 8);
   }
 
-  private static void refuse(ChannelHandlerContext ctx, RuntimeException e) {
-    log.debug("{} malformed request on an HTTP/2 stream: {}", ctx.channel(), e.toString());
-    ctx.writeAndFlush(new DefaultHttp2ResetFrame(Http2Error.PROTOCOL_ERROR));
-    ctx.close();
+  /** Where the frames of a response go: the connection's, with the stream set. */
+  public interface FrameSink {
+    void write(io.netty.handler.codec.http2.Http2StreamFrame frame, ChannelPromise promise);
+
+    ChannelPromise voidPromise();
   }
 
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+  /** A request's HEADERS as the request the proxy handler reads (see the class comment); throws when malformed. */
+  public static ClientRequest request(Http2Headers headers, boolean endStream) {
+    return Http2RequestHead.of(headers, endStream);
+  }
+
+  /** Writes {@code msg} (a response head, a part of its body, its end) as the stream's frames to {@code out}. */
+  public static void encode(Object msg, ChannelPromise promise, FrameSink out) {
     if (msg instanceof HttpResponse response) {
-      writeResponse(ctx, response, promise);
+      writeResponse(out, response, promise);
     } else if (msg instanceof LastHttpContent last) {
-      writeLast(ctx, last, true, promise);
+      writeLast(out, last, true, promise);
     } else if (msg instanceof HttpContent content) {
-      ctx.write(new DefaultHttp2DataFrame(content.content(), false), promise);
+      out.write(new DefaultHttp2DataFrame(content.content(), false), promise);
     } else {
-      ctx.write(msg, promise);
+      ReferenceCountUtil.release(msg);
+      promise.tryFailure(new IllegalArgumentException("not an HTTP message: " + msg));
     }
   }
 
-  private static void writeResponse(ChannelHandlerContext ctx, HttpResponse response, ChannelPromise promise) {
+  private static void writeResponse(FrameSink ctx, HttpResponse response, ChannelPromise promise) {
     Http2Headers headers;
     try {
       headers = responseHeaders(response);
@@ -240,7 +177,7 @@ public final class Http2StreamCodec extends ChannelDuplexHandler {
    * The end of a response: its DATA (END_STREAM unless trailers follow), then its trailers. An
    * empty last part without trailers still ends the stream, with an empty DATA.
    */
-  private static void writeLast(ChannelHandlerContext ctx, LastHttpContent last, boolean filler, ChannelPromise promise) {
+  private static void writeLast(FrameSink ctx, LastHttpContent last, boolean filler, ChannelPromise promise) {
     HttpHeaders trailers = last.trailingHeaders();
     boolean hasTrailers = !trailers.isEmpty();
     if (last.content().isReadable() || (filler && !hasTrailers)) {

@@ -26,10 +26,8 @@ import java.util.ArrayDeque;
 public final class OnDemandReader extends ChannelDuplexHandler {
   private final ArrayDeque<Object> queue = new ArrayDeque<>(2);
   private boolean demand;
-  /** At removal, what is queued goes on to the next handler instead of being released. */
-  private boolean handOver;
 
-  /** One per connection or stream. A constant: Netty asks at every add (a per-thread map look-up, ~1% per h2 stream). */
+  /** One per connection. A constant: Netty asks at every add (a per-thread map look-up, ~1% per h2 stream). */
   @Override
   public boolean isSharable() {
     return false;
@@ -91,30 +89,9 @@ public final class OnDemandReader extends ChannelDuplexHandler {
     super.channelInactive(ctx);
   }
 
-  /**
-   * Makes this handler's removal pass what is queued on, in order, instead of releasing it: an
-   * HTTP/2 CONNECT stream's queue holds tunnel bytes (the client may send them before the 2xx), which
-   * the relay installed behind this handler must get.
-   */
-  public void handOverOnRemoval() {
-    handOver = true;
-  }
-
   /** Leaving for a tunnel (WebSocket): a half-close seen before still reaches the relay. */
   @Override
   public void handlerRemoved(ChannelHandlerContext ctx) {
-    if (handOver) {
-      Object msg;
-      while ((msg = queue.poll()) != null) {
-        if (msg == ChannelInputShutdownEvent.INSTANCE) {
-          ctx.fireUserEventTriggered(msg);
-        } else {
-          ctx.fireChannelRead(msg);
-        }
-      }
-      ctx.fireChannelReadComplete();
-      return;
-    }
     if (releaseQueued()) {
       ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
     }

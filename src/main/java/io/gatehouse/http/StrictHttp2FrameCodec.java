@@ -68,9 +68,9 @@ public final class StrictHttp2FrameCodec extends Http2FrameCodec {
   }
 
   /**
-   * Http2FrameCodec hands an inbound stream error on a stream that has a child channel to that
-   * channel, which closes; the multiplexer resets a closing stream with CANCEL. Resetting it here
-   * first, with the error's own code (§5.4.2), makes that later reset a no-op.
+   * Http2FrameCodec hands an inbound stream error on to the pipeline without resetting the stream
+   * (the stream table then ends the stream's side, whose close would reset it with CANCEL).
+   * Resetting it here first, with the error's own code (§5.4.2), makes that later reset a no-op.
    */
   @Override
   public void onError(ChannelHandlerContext ctx, boolean outbound, Throwable cause) {

@@ -124,9 +124,9 @@ final class ClientPipeline extends ChannelInboundHandlerAdapter {
   static final int MAX_STREAMS = 256;
 
   /**
-   * {@code h2-drain -> h2-codec -> h2-timeouts -> h2-flush -> h2-streams -> h2-errors}; each stream gets
-   * {@code http-codec -> client-timeouts -> flow-control -> proxy} ({@link Http2StreamPipeline}), the same proxy
-   * handler as HTTP/1.1, which sees each stream as one request on a connection of its own.
+   * {@code h2-drain -> h2-codec -> h2-timeouts -> h2-flush -> h2-streams -> h2-errors}; each stream is
+   * a side of the stream table ({@link Http2StreamTable}) read by the same proxy handler as HTTP/1.1,
+   * which sees each stream as one request on a connection of its own.
    */
   void addHttp2(ChannelPipeline p, ListenerSettings s) {
     LimitsConfig limits = s.limits();
@@ -138,7 +138,7 @@ final class ClientPipeline extends ChannelInboundHandlerAdapter {
         io.netty.handler.codec.http2.Http2Settings.defaultSettings()
             .maxConcurrentStreams(MAX_STREAMS)
             .maxHeaderListSize(limits.maxHeaderBytes()));
-    java.util.Set<Channel> streams = new java.util.HashSet<>(); // this connection's event loop only
+    Http2StreamTable streams = new Http2StreamTable(codec.connection(), () -> newTimeouts(limits).forStream(), handlers);
     p.addLast(PipelineNames.H2_DRAIN, new Http2Drain(codec, streams));
     p.addLast(PipelineNames.H2_CODEC, codec);
     // Every stream's 64 KiB window at once: uploads on several streams do not wait on one another.
@@ -150,8 +150,7 @@ final class ClientPipeline extends ChannelInboundHandlerAdapter {
     // answered in it (within a read of this connection the multiplexer already batches them).
     p.addLast(PipelineNames.H2_FLUSH, new io.netty.handler.flush.FlushConsolidationHandler(
         io.netty.handler.flush.FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-    p.addLast(PipelineNames.H2_STREAMS, new io.netty.handler.codec.http2.Http2MultiplexHandler(
-        new Http2StreamPipeline(streams, () -> newTimeouts(limits).forStream(), handlers::create)));
+    p.addLast(PipelineNames.H2_STREAMS, streams);
     p.addLast(PipelineNames.H2_ERRORS, new Http2ErrorHandler(errors));
   }
 

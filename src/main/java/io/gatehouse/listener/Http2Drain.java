@@ -1,14 +1,11 @@
 package io.gatehouse.listener;
 
 import io.gatehouse.http.DrainEvent;
-import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -27,12 +24,12 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
   static final long MIN_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
   private final Http2FrameCodec codec;
-  /** The connection's open stream channels, kept by {@link ClientPipeline}; same event loop. */
-  private final Set<Channel> streams;
+  /** The connection's streams; same event loop. */
+  private final Http2StreamTable streams;
   /** Confined to the connection's event loop. */
   private boolean draining;
 
-  Http2Drain(Http2FrameCodec codec, Set<Channel> streams) {
+  Http2Drain(Http2FrameCodec codec, Http2StreamTable streams) {
     this.codec = codec;
     this.streams = streams;
   }
@@ -46,9 +43,7 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     if (drain.atDeadline()) {
       // The connection closes right after this event: each stream's exchange is told first, so it
       // ends as drain_deadline rather than as a client that went away.
-      for (Channel stream : List.copyOf(streams)) {
-        stream.pipeline().fireUserEventTriggered(evt);
-      }
+      streams.tellEveryStream(evt);
       return;
     }
     if (draining) {

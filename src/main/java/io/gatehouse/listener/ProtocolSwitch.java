@@ -6,7 +6,7 @@ import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 
 /**
  * After the TLS handshake, builds the rest of the pipeline for the protocol ALPN chose: HTTP/2
- * (one child channel per stream, each with its own proxy handler) or HTTP/1.1. Clients that
+ * (a stream table: each stream with its own proxy handler) or HTTP/1.1. Clients that
  * offer no ALPN get HTTP/1.1.
  */
 final class ProtocolSwitch extends ApplicationProtocolNegotiationHandler {

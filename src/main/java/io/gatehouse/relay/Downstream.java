@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * The client side of a proxy handler's exchanges (Envoy's "downstream"): what the relay reads a
  * request from and writes its response to, and how that side ends without losing what was written
  * to it. An HTTP/1 connection ({@link Http1Downstream}) carries its requests one after the other and
- * closes; an HTTP/2 stream ({@link Http2StreamDownstream}) carries one request and ends with it,
+ * closes; an HTTP/2 stream ({@link Http2StreamSide}) carries one request and ends with it,
  * its connection staying. The relay ({@link ProxyConnectionHandler}, {@link HttpExchange},
  * {@link RequestStream}, {@link UpstreamAttempt}) speaks to this, never to the channel, so that what
  * differs between the two lives here, in one place each.
@@ -43,10 +43,6 @@ public abstract class Downstream {
   /** How long a closing side keeps draining client input after the reply (lingering close). */
   static final long LINGER_MILLIS = 2000;
 
-  /** The connection's channel, or the stream's. */
-  protected final Channel channel;
-  /** The flow-control handler's context, where reads are asked for; null on a bare pipeline. */
-  private final ChannelHandlerContext flowControl;
   final Supplier<Stage> stage;
   /** A closing local reply was sent: input is read and dropped until the client ends it. */
   boolean lingering;
@@ -61,19 +57,10 @@ public abstract class Downstream {
   /** Its move to a successor process at a hand-off, if the drain hands it over. */
   private final Handover handover;
 
+  /** {@code channel}: an HTTP/1 connection a hand-off may move, else null. */
   Downstream(Channel channel, ChannelHandlerContext flowControl, ClientTimeoutHandler timeouts, Supplier<Stage> stage) {
-    this.channel = channel;
-    this.flowControl = flowControl;
     this.stage = stage;
     this.handover = new Handover(this, channel, flowControl, timeouts, stage);
-  }
-
-  /** The side of {@code channel}: an HTTP/2 stream's or an HTTP/1 connection's. */
-  static Downstream of(Channel channel, ChannelHandlerContext flowControl, ClientTimeoutHandler timeouts,
-      Supplier<Stage> stage) {
-    return channel instanceof io.netty.handler.codec.http2.Http2StreamChannel
-        ? new Http2StreamDownstream(channel, flowControl, timeouts, stage)
-        : new Http1Downstream(channel, flowControl, timeouts, stage);
   }
 
   // ---- I/O
@@ -81,84 +68,47 @@ public abstract class Downstream {
   /** Whether this is an HTTP/2 stream (whose requests come as HTTP/1.1 heads: the log and Via say so). */
   public abstract boolean http2();
 
-  public final EventLoop eventLoop() {
-    return channel.eventLoop();
-  }
+  public abstract EventLoop eventLoop();
 
-  public final ByteBufAllocator alloc() {
-    return channel.alloc();
-  }
+  public abstract ByteBufAllocator alloc();
 
   /** The client's address (behind a PROXY-protocol balancer, the one its header named). */
-  public final ClientAddress clientAddress() {
-    return ClientAddress.of(channel);
-  }
+  public abstract ClientAddress clientAddress();
 
   /** The listener's address the client connected to. */
-  public final SocketAddress localAddress() {
-    return channel.localAddress();
-  }
+  public abstract SocketAddress localAddress();
 
   /**
    * The channel of an HTTP/1 connection, for what only a socket has: a tunnel or a protocol upgrade
-   * takes it over, a hand-off moves it. For an HTTP/2 stream, the stream's channel.
+   * takes it over, a hand-off moves it. An HTTP/2 stream has none: null.
    */
-  public final Channel channel() {
-    return channel;
-  }
+  public abstract Channel channel();
 
-  public final boolean isActive() {
-    return channel.isActive();
-  }
+  public abstract boolean isActive();
 
-  public final boolean isOpen() {
-    return channel.isOpen();
-  }
+  public abstract boolean isOpen();
 
   /** Whether the client takes what is written as fast as it comes: the upstream reads only while it does. */
-  public final boolean isWritable() {
-    return channel.isWritable();
-  }
+  public abstract boolean isWritable();
 
   /** Asks for the next part of the request, or the next request: delivered to the proxy handler. */
-  public final void read() {
-    channel.read();
-  }
+  public abstract void read();
 
-  public final void write(Object message) {
-    channel.write(message, channel.voidPromise());
-  }
+  public abstract void write(Object message);
 
   /** Writes and flushes; a failed write reaches the proxy handler as an exception (which closes). */
-  public final void writeAndFlush(Object message) {
-    channel.writeAndFlush(message, channel.voidPromise());
-  }
+  public abstract void writeAndFlush(Object message);
 
   /** Writes and flushes a local reply; a failed write is not reported (the client is gone: its close says so). */
-  final void writeReply(Object reply) {
-    channel.writeAndFlush(reply);
-  }
+  abstract void writeReply(Object reply);
 
-  public final void flush() {
-    channel.flush();
-  }
+  public abstract void flush();
 
   /** Ends it at once: what is not sent yet is lost (an HTTP/2 stream still open is reset). */
-  public final void close() {
-    channel.close();
-  }
+  public abstract void close();
 
-  /**
-   * Keeps a read pending while the response is relayed, so the read interest is never switched off
-   * and on again for each request (two epoll_ctl calls saved per request). What it reads waits in
-   * the flow-control handler, which passes nothing on until asked: at most one read's worth of a
-   * pipelining client's next requests.
-   */
-  final void prefetch() {
-    if (flowControl != null) {
-      flowControl.read();
-    }
-  }
+  /** Keeps a read pending while the response is relayed (see {@link Http1Downstream#prefetch}). */
+  abstract void prefetch();
 
   // ---- endings
 
@@ -196,7 +146,7 @@ public abstract class Downstream {
     } else {
       // Until then its requests are served as before: a takeover's successor takes the busy
       // connections over one slot after the other, not all at its first moment.
-      channel.eventLoop().schedule(start, slot, TimeUnit.NANOSECONDS);
+      eventLoop().schedule(start, slot, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -206,7 +156,7 @@ public abstract class Downstream {
 
   /** From now on its responses close it, and it closes if it stays idle through the grace. */
   void startDraining() {
-    if (draining || handover.active() || !channel.isOpen()) {
+    if (draining || handover.active() || !isOpen()) {
       return;
     }
     draining = true;
@@ -231,7 +181,7 @@ public abstract class Downstream {
    */
   private void armIdleClose() {
     int check = ++idleChecks;
-    channel.eventLoop().schedule(() -> {
+    eventLoop().schedule(() -> {
       if (check == idleChecks) {
         closeIfIdle();
       }
@@ -240,7 +190,7 @@ public abstract class Downstream {
 
   private void closeIfIdle() {
     if (stage.get() == Stage.IDLE && !handover.frozen()) {
-      channel.close(); // idle: nothing in flight
+      close(); // idle: nothing in flight
     }
   }
 

@@ -1,15 +1,19 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.AbortiveClose;
+import io.gatehouse.http.ClientAddress;
 import io.gatehouse.http.ClientTimeoutHandler;
 import io.gatehouse.http.HalfClose;
 import io.gatehouse.http.PipelineNames;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DuplexChannel;
+import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -18,10 +22,115 @@ import java.util.function.Supplier;
  * closed after the last, by a FIN that loses nothing written to it.
  */
 final class Http1Downstream extends Downstream {
+  /** The connection's channel. */
+  private final Channel channel;
+  /** The flow-control handler's context, where reads are asked for; null on a bare pipeline. */
+  private final ChannelHandlerContext flowControl;
+
   Http1Downstream(Channel channel, ChannelHandlerContext flowControl, ClientTimeoutHandler timeouts,
       Supplier<Stage> stage) {
     super(channel, flowControl, timeouts, stage);
+    this.channel = channel;
+    this.flowControl = flowControl;
   }
+
+  // ---- I/O: the connection's channel, read through its flow-control handler
+
+  @Override
+  public EventLoop eventLoop() {
+    return channel.eventLoop();
+  }
+
+  @Override
+  public ByteBufAllocator alloc() {
+    return channel.alloc();
+  }
+
+  /** The client's address (behind a PROXY-protocol balancer, the one its header named). */
+  @Override
+  public ClientAddress clientAddress() {
+    return ClientAddress.of(channel);
+  }
+
+  /** The listener's address the client connected to. */
+  @Override
+  public SocketAddress localAddress() {
+    return channel.localAddress();
+  }
+
+  /**
+   * The channel of an HTTP/1 connection, for what only a socket has: a tunnel or a protocol upgrade
+   * takes it over, a hand-off moves it.
+   */
+  @Override
+  public Channel channel() {
+    return channel;
+  }
+
+  @Override
+  public boolean isActive() {
+    return channel.isActive();
+  }
+
+  @Override
+  public boolean isOpen() {
+    return channel.isOpen();
+  }
+
+  /** Whether the client takes what is written as fast as it comes: the upstream reads only while it does. */
+  @Override
+  public boolean isWritable() {
+    return channel.isWritable();
+  }
+
+  /** Asks for the next part of the request, or the next request: delivered to the proxy handler. */
+  @Override
+  public void read() {
+    channel.read();
+  }
+
+  @Override
+  public void write(Object message) {
+    channel.write(message, channel.voidPromise());
+  }
+
+  /** Writes and flushes; a failed write reaches the proxy handler as an exception (which closes). */
+  @Override
+  public void writeAndFlush(Object message) {
+    channel.writeAndFlush(message, channel.voidPromise());
+  }
+
+  /** Writes and flushes a local reply; a failed write is not reported (the client is gone: its close says so). */
+  @Override
+  void writeReply(Object reply) {
+    channel.writeAndFlush(reply);
+  }
+
+  @Override
+  public void flush() {
+    channel.flush();
+  }
+
+  /** Ends it at once: what is not sent yet is lost (an HTTP/2 stream still open is reset). */
+  @Override
+  public void close() {
+    channel.close();
+  }
+
+  /**
+   * Keeps a read pending while the response is relayed, so the read interest is never switched off
+   * and on again for each request (two epoll_ctl calls saved per request). What it reads waits in
+   * the flow-control handler, which passes nothing on until asked: at most one read's worth of a
+   * pipelining client's next requests.
+   */
+  @Override
+  void prefetch() {
+    if (flowControl != null) {
+      flowControl.read();
+    }
+  }
+
+  // ---- endings
 
   @Override
   public boolean http2() {

@@ -10,7 +10,6 @@ import io.gatehouse.ratelimit.RateLimiter;
 import io.gatehouse.http.PipelineNames;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.channel.socket.ChannelInputShutdownReadComplete;
 import io.netty.handler.codec.PrematureChannelClosureException;
@@ -38,8 +37,7 @@ import java.util.function.Supplier;
  * <p>The channel runs with autoRead off: this handler asks for every message it wants. Fields are
  * confined to the channel's event loop, so none is volatile.
  */
-public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapter
-    implements ExchangeListener {
+public abstract class ProxyConnectionHandler extends DownstreamHandler implements ExchangeListener {
   /** This listener's request settings in the current generation. */
   private final Supplier<ConnectionContext> contexts;
   /**
@@ -106,18 +104,38 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
   }
 
   private void start(ChannelHandlerContext ctx) {
-    if (downstream != null) {
-      return;
+    if (downstream == null) {
+      start(new Http1Downstream(ctx.channel(), ctx.pipeline().context(PipelineNames.FLOW_CONTROL), timeouts, this::stage));
     }
-    downstream = Downstream.of(ctx.channel(), ctx.pipeline().context(PipelineNames.FLOW_CONTROL), timeouts, this::stage);
-    client = downstream.clientAddress(); // an HTTP/2 stream: its connection's client
+  }
+
+  /**
+   * Starts serving {@code side}: a client side without a pipeline of its own (an HTTP/2 stream of
+   * the connection's stream table) calls this, then {@link #onMessage} and the other entry points
+   * where a pipeline calls the channel-handler methods.
+   */
+  @Override
+  public final void start(Downstream side) {
+    downstream = side;
+    client = side.clientAddress(); // an HTTP/2 stream: its connection's client
     clientIp = client.ip();
-    http2 = downstream.http2();
-    downstream.read();
+    http2 = side.http2();
+    side.read();
+  }
+
+  @Override
+  final Supplier<Downstream.Stage> stages() {
+    return this::stage;
   }
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    onMessage(msg);
+  }
+
+  /** A message from the client side: a request head, a part of its body, or its end. */
+  @Override
+  public final void onMessage(Object msg) {
     if (downstream.lingering()) {
       ReferenceCountUtil.release(msg);
       downstream.lingerOn();
@@ -327,14 +345,14 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
     info.upstream = ex.upstreamLabel();
     ProtocolUpgrade.install(downstream.channel(), this, upstream, context.tunnelIdleNanos(), clock(), new TunnelRelay.Listener() {
       @Override
-      public void tunnelClosed(TunnelRelay tunnel) {
+      public void tunnelClosed(Tunnel tunnel) {
         current = info;
         finishRequest(tunnel.cutAtDrainDeadline() ? Reason.DRAIN_DEADLINE : Reason.OK, 101, tunnel.bytesUp(),
             tunnel.bytesDown(), ex.upstreamNanos());
       }
 
       @Override
-      public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
+      public ExchangeRecord recordSoFar(Tunnel tunnel) {
         return recordOf(info, Reason.OK, 101, tunnel.bytesUp(), tunnel.bytesDown(), ex.upstreamNanos());
       }
     });
@@ -433,35 +451,43 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (!onEvent(evt)) {
+      super.userEventTriggered(ctx, evt);
+    }
+  }
+
+  /** An event of the client side (a timeout, a drain signal, its end of input); whether it was one of them. */
+  @Override
+  public final boolean onEvent(Object evt) {
     if (evt == ClientTimeoutHandler.BODY_TIMEOUT) {
       if (exchange != null && !exchange.isDone()) {
         exchange.abort(Reason.BODY_TIMEOUT, "request body not received in time"); // 408 unless the response started
       } else if (!downstream.lingering()) {
         downstream.close(); // a body being discarded after a local reply stopped coming
       }
-      return;
+      return true;
     }
     if (evt == ClientTimeoutHandler.CLIENT_TOO_SLOW) {
       onClientTooSlow();
-      return;
+      return true;
     }
     if (evt == ClientTimeoutHandler.HEADER_TIMEOUT && exchange == null) {
       current = RequestInfo.withoutHead(clock().getAsLong());
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
-      return;
+      return true;
     }
     if (evt instanceof ChannelInputShutdownEvent) {
       downstream.onInputEnded();
-      return;
+      return true;
     }
     if (evt instanceof ChannelInputShutdownReadComplete) {
-      return; // a read after the half-close: nothing more will come
+      return true; // a read after the half-close: nothing more will come
     }
     if (evt instanceof DrainSignal drain) {
       downstream.onDrain(drain);
-      return;
+      return true;
     }
-    super.userEventTriggered(ctx, evt);
+    return false;
   }
 
   /**
@@ -497,14 +523,27 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    onWritabilityChanged();
+    super.channelWritabilityChanged(ctx);
+  }
+
+  /** The client side became writable or not. */
+  @Override
+  public final void onWritabilityChanged() {
     if (exchange != null && !downstream.handover().frozen()) { // a hand-off's freeze keeps the upstream from reading until it thaws
       exchange.onClientWritabilityChanged();
     }
-    super.channelWritabilityChanged(ctx);
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    onClosed();
+    super.channelInactive(ctx);
+  }
+
+  /** The client side closed (a stream: ended or reset): what is in progress ends as the client's abort. */
+  @Override
+  public void onClosed() {
     if (exchange != null) {
       exchange.onClientClosed();
     } else if (current != null) {
@@ -512,7 +551,6 @@ public abstract class ProxyConnectionHandler extends ChannelInboundHandlerAdapte
       // a tunnel's connect): it still gets its access-log line.
       finishRequest(Reason.CLIENT_ABORTED, 0, 0, 0, 0);
     }
-    super.channelInactive(ctx);
   }
 
   @Override

@@ -3,7 +3,6 @@ package io.gatehouse.relay;
 import io.gatehouse.http.AbortiveClose;
 import io.gatehouse.http.HalfClose;
 import io.gatehouse.http.PipelineNames;
-import io.gatehouse.http.Reason;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AdaptiveRecvByteBufAllocator;
@@ -45,14 +44,12 @@ import java.util.function.LongSupplier;
  *       ({@link SpliceCounter#read}) and writes it behind the spliced bytes, then relays the FIN.
  * </ul>
  *
- * The client side may be an HTTP/2 stream (a CONNECT, RFC 9113 §8.5) instead of a socket: its DATA
- * are the bytes, its flow-control window and writability the backpressure, END_STREAM the
- * half-close and RST_STREAM the abort ({@link Http2TunnelEnds}).
+ * A CONNECT on an HTTP/2 stream has its own relay ({@link Http2StreamTunnel}).
  *
  * <p>Both channels need {@link ChannelOption#ALLOW_HALF_CLOSURE}; {@link #start} sets it. All state is
  * confined to the shared event loop, so fields are plain.
  */
-public final class TunnelRelay {
+public final class TunnelRelay implements Tunnel {
   /**
    * Buffering per direction before a side counts as full: larger than an HTTP exchange's, since a
    * tunnel carries bulk bytes and every full/empty flip costs a read-interest change.
@@ -85,24 +82,24 @@ public final class TunnelRelay {
 
   /** Told once when the tunnel is over; asked for its record when it moves to a successor process. */
   public interface Listener {
-    void tunnelClosed(TunnelRelay tunnel);
+    void tunnelClosed(Tunnel tunnel);
 
     /**
      * The tunnel's access-log record as of now (its figures so far), which a successor process
      * that takes the tunnel over carries on ({@link ExchangeRecord#carriedOn}) and logs at its end.
      */
-    ExchangeRecord recordSoFar(TunnelRelay tunnel);
+    ExchangeRecord recordSoFar(Tunnel tunnel);
 
     /** The listener of a tunnel whose record ({@code record}, as of any moment) goes to {@code observer} at its end. */
-    static Listener recording(ExchangeObserver observer, java.util.function.Function<TunnelRelay, ExchangeRecord> record) {
+    static Listener recording(ExchangeObserver observer, java.util.function.Function<Tunnel, ExchangeRecord> record) {
       return new Listener() {
         @Override
-        public void tunnelClosed(TunnelRelay tunnel) {
+        public void tunnelClosed(Tunnel tunnel) {
           observer.exchangeFinished(record.apply(tunnel));
         }
 
         @Override
-        public ExchangeRecord recordSoFar(TunnelRelay tunnel) {
+        public ExchangeRecord recordSoFar(Tunnel tunnel) {
           return record.apply(tunnel);
         }
       };
@@ -321,30 +318,29 @@ public final class TunnelRelay {
   }
 
   /** Bytes from the client to the upstream. */
+  @Override
   public long bytesUp() {
     return clientSide.moved();
   }
 
   /** Bytes from the upstream to the client. */
+  @Override
   public long bytesDown() {
     return upstreamSide.moved();
   }
 
+  @Override
   public long durationNanos() {
     return clock.getAsLong() - startNanos;
   }
 
   /** True when a graceful stop's deadline ended the tunnel (logged as {@code drain_deadline}). */
+  @Override
   public boolean cutAtDrainDeadline() {
     return cutAtDrainDeadline;
   }
 
-  /** What ended the tunnel, for the access log: idle timeout, drain deadline, or its own end. */
-  public Reason outcome() {
-    return cutAtDrainDeadline ? Reason.DRAIN_DEADLINE : idleExpired ? Reason.UPSTREAM_TIMEOUT : Reason.OK;
-  }
-
-  /** True when the tunnel ended because nothing moved for the idle timeout. */
+  @Override
   public boolean idleExpired() {
     return idleExpired;
   }
@@ -587,9 +583,7 @@ public final class TunnelRelay {
     /** Every byte of this side's input is on its way to the peer: the FIN follows them. */
     private void inputDone() {
       peer.shutdownOutput();
-      if (outputShut && Http2TunnelEnds.isStream(channel)) {
-        channel.close(); // both END_STREAMs are sent: the stream is done, its last DATA still go out
-      } else if (outputShut) {
+      if (outputShut) {
         // the FIN this side was asked to send may still wait behind queued bytes: they go first
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
@@ -669,10 +663,6 @@ public final class TunnelRelay {
       }
       outputShut = true;
       boolean inputDone = inputEnded && !draining; // a drain closes the channel when it is done
-      if (Http2TunnelEnds.isStream(channel)) {
-        Http2TunnelEnds.endOutput(channel, inputDone);
-        return;
-      }
       if (inputDone || !(channel instanceof DuplexChannel)) {
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         return;
@@ -698,21 +688,7 @@ public final class TunnelRelay {
         return; // only this process's copy closed: the successor relays on
       }
       // An abrupt close (or RST) of one side: the other gets what was queued, then closes.
-      if (!peer.channel.isOpen()) {
-        // already closed
-      } else if (Http2TunnelEnds.isStream(peer.channel)) {
-        // This side's input may end as a close, not an input-shutdown event, once its output was
-        // shut: the end of its bytes, which END_STREAM says, unless it failed (CONNECT_ERROR sent).
-        // A stream both ends ended closes quietly; one the client still sends on is reset.
-        if (!failed && !peer.outputShut) {
-          peer.outputShut = true;
-          Http2TunnelEnds.endOutput(peer.channel, true);
-        } else {
-          peer.channel.close();
-        }
-      } else if (Http2TunnelEnds.isStream(channel) && !(inputEnded && outputShut)) {
-        AbortiveClose.reset(peer.channel); // a stream reset or its connection lost (RFC 9113 §8.5)
-      } else {
+      if (peer.channel.isOpen()) {
         peer.channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       }
       maybeFinish();
@@ -724,9 +700,6 @@ public final class TunnelRelay {
         return;
       }
       failed = true;
-      if (cause instanceof IOException && Http2TunnelEnds.isStream(peer.channel) && peer.channel.isOpen()) {
-        Http2TunnelEnds.connectError(peer.channel); // RFC 9113 §8.5: a TCP reset is CONNECT_ERROR
-      }
       channel.close(); // resets are routine for tunnels; the close path ends the other side
     }
   }

@@ -49,8 +49,7 @@ public final class UpstreamPipeline extends ChannelInitializer<Channel> {
    * The handler each stream of an HTTP/2 upstream connection is opened with: it adds the stream's
    * handlers and stays, inert (it handles no event, so the pipeline skips it). Not a
    * {@code ChannelInitializer}, which adds itself, then removes itself and keeps a concurrent set
-   * of the contexts it initializes: per request, on this path (as {@code listener.Http2StreamPipeline}
-   * on the client side).
+   * of the contexts it initializes: per request, on this path.
    */
   public static final io.netty.channel.ChannelHandler HTTP2_STREAMS = new StreamHandlers();
 

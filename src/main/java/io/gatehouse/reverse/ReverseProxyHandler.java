@@ -108,9 +108,9 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
   }
 
   @Override
-  public void channelInactive(io.netty.channel.ChannelHandlerContext ctx) throws Exception {
+  public void onClosed() {
     bound.close();
-    super.channelInactive(ctx);
+    super.onClosed();
   }
 
   /** The route a refused request would have taken, when its target and Host could be read. */

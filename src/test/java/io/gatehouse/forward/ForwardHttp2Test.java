@@ -27,6 +27,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -305,6 +306,49 @@ class ForwardHttp2Test {
   }
 
   /**
+   * An origin that reads nothing holds the client's window: the proxy asks for the stream's next DATA
+   * (and gives its bytes back to the window) only while the origin's socket takes more, so what the
+   * client can send is bounded by buffers, not by the upload.
+   */
+  @Test
+  void anOriginThatDoesNotReadHoldsTheClientsWindow() throws Exception {
+    int size = 64 * 1024 * 1024;
+    CountDownLatch done = new CountDownLatch(1);
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = proxy(allowLocal(server.getLocalPort()));
+        RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
+      CompletableFuture<Void> origin = CompletableFuture.runAsync(() -> {
+        try (Socket s = server.accept()) {
+          done.await(30, TimeUnit.SECONDS); // reads nothing
+        } catch (IOException | InterruptedException e) {
+          throw new RuntimeException(e);
+        }
+      }, threads);
+      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
+      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      client.timeout(Duration.ofSeconds(20));
+      CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
+        try {
+          tunnel.send(new byte[size], true);
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e); // the window stayed shut: the client's read timed out
+        }
+      }, threads);
+      long[] last = {-1};
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).until(() -> {
+        long now = tunnel.sent();
+        boolean stalled = now == last[0] && now > 0;
+        last[0] = now;
+        return stalled;
+      });
+      assertThat(upload).isNotDone();
+      assertThat(tunnel.sent()).isLessThan(size / 2);
+      done.countDown();
+      origin.get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
    * RST_STREAM from the client mid-tunnel: the origin's connection is reset, not finished (RFC 9113
    * §8.5), the tunnel is logged, and the HTTP/2 connection serves on.
    */
@@ -364,6 +408,55 @@ class ForwardHttp2Test {
       tunnel.send("ping".getBytes(StandardCharsets.US_ASCII), false);
       origin.get(20, TimeUnit.SECONDS);
       assertThat(tunnel.awaitReset()).isEqualTo(0xa); // CONNECT_ERROR
+    }
+  }
+
+  /** A tunnel stream outlives a drain until its deadline, then it is cut and logged as drain_deadline. */
+  @Test
+  void aTunnelStreamCutAtTheDrainDeadlineIsLoggedAsSuch() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = proxy(allowLocal(server.getLocalPort()));
+        RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
+      CompletableFuture<Void> origin = CompletableFuture.runAsync(() -> echo(server), threads);
+      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
+      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      tunnel.send("ping".getBytes(StandardCharsets.US_ASCII), false);
+      assertThat(new String(tunnel.readAtLeast(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
+      proxy.stop(Duration.ofMillis(700)); // the tunnel stays open until the deadline cuts it
+      originEnds(origin); // its stream cut, the origin's connection is reset (RFC 9113 §8.5)
+      JsonNode line = accessLogLine();
+      assertThat(line.get("method").asText()).isEqualTo("CONNECT");
+      assertThat(line.get("outcome").asText()).isEqualTo("drain_deadline");
+      assertThat(line.get("bytes_in").asLong()).isEqualTo(4);
+      assertThat(line.get("bytes_out").asLong()).isEqualTo(4);
+    }
+  }
+
+  /** No byte either way for the idle timeout: the stream is reset, the origin closed, the log says why. */
+  @Test
+  void anIdleTunnelStreamIsResetAndItsOriginClosed() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = ProxyUnderTest.startYaml("""
+            admin: { bind: 127.0.0.1:0 }
+            accessLog: { enabled: true, format: json, path: %s }
+            limits: { idleTimeout: 1s }
+            listeners:
+              - name: egress
+                bind: 127.0.0.1:0
+                mode: forward
+                tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+                forward: { connectPorts: [%d], rules: [ { allow: { hosts: ["127.0.0.1"] } } ], default: deny }
+            """.formatted(log, certs.certificate(), certs.privateKey(), server.getLocalPort()));
+        RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
+      CompletableFuture<Void> origin = CompletableFuture.runAsync(() -> echo(server), threads);
+      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
+      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      tunnel.send("ping".getBytes(StandardCharsets.US_ASCII), false);
+      assertThat(new String(tunnel.readAtLeast(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
+      client.timeout(Duration.ofSeconds(20));
+      assertThat(tunnel.awaitReset()).isEqualTo(0x8); // CANCEL
+      originEnds(origin); // its stream cut, the origin's connection is reset (RFC 9113 §8.5)
+      assertThat(accessLogLine().get("outcome").asText()).isEqualTo("upstream_timeout");
     }
   }
 
@@ -441,6 +534,11 @@ class ForwardHttp2Test {
   }
 
   /** Copies everything the one connection sends back to it, then shuts output; returns the count. */
+  /** Waits for an origin's connection to end, by its client's FIN or reset. */
+  private static void originEnds(CompletableFuture<?> origin) throws Exception {
+    origin.handle((done, failed) -> null).get(20, TimeUnit.SECONDS);
+  }
+
   private static long echo(ServerSocket server) {
     try (Socket s = server.accept()) {
       s.setSoTimeout(20_000);

@@ -25,6 +25,8 @@ final class H2Tunnel {
   private final ByteArrayOutputStream received = new ByteArrayOutputStream();
   private boolean ended;
   private RawH2Client.Frame reset;
+  /** DATA bytes sent so far; read from another thread while {@link #send} waits for a window. */
+  private volatile long sent;
 
   H2Tunnel(RawH2Client client, int streamId) {
     this.client = client;
@@ -67,12 +69,18 @@ final class H2Tunnel {
       int n = (int) Math.min(Math.min(window, MAX_FRAME), bytes.length - offset);
       client.frame(RawH2Client.DATA, 0, streamId, Arrays.copyOfRange(bytes, offset, offset + n));
       offset += n;
+      sent += n;
       connectionWindow -= n;
       streamWindow -= n;
     }
     if (end) {
       client.frame(RawH2Client.DATA, RawH2Client.END_STREAM, streamId, new byte[0]);
     }
+  }
+
+  /** DATA bytes sent so far (any thread). */
+  long sent() {
+    return sent;
   }
 
   /** Reads until this stream's END_STREAM; returns everything received on it. */

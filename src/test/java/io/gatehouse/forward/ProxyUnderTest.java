@@ -8,6 +8,7 @@ import java.util.Map;
 /** A Gatehouse with one forward listener {@code egress} on 127.0.0.1:0, from an inline forward block. */
 final class ProxyUnderTest implements AutoCloseable {
   final GatehouseServer server;
+  private boolean stopped;
 
   private ProxyUnderTest(GatehouseServer server) {
     this.server = server;
@@ -38,8 +39,16 @@ final class ProxyUnderTest implements AutoCloseable {
     return "127.0.0.1:" + port();
   }
 
+  /** A graceful stop whose drain ends at {@code deadline}; {@link #close} then does nothing. */
+  void stop(Duration deadline) {
+    stopped = true;
+    server.stop(deadline);
+  }
+
   @Override
   public void close() {
-    server.stop(Duration.ofSeconds(1));
+    if (!stopped) {
+      server.stop(Duration.ofSeconds(1));
+    }
   }
 }

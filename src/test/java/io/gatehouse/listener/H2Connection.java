@@ -21,7 +21,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http2.Http2StreamChannel;
+import io.gatehouse.relay.Downstream;
+import io.gatehouse.relay.DownstreamHandler;
+import io.gatehouse.relay.Http2StreamSide;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ImmediateEventExecutor;
 import java.io.ByteArrayOutputStream;
@@ -166,20 +168,21 @@ final class H2Connection {
   }
 
   /** In the proxy handler's place: records what it is handed and answers a complete request. */
-  private final class Recorder extends ChannelInboundHandlerAdapter {
+  private final class Recorder extends DownstreamHandler {
+    private Downstream side;
     private int stream;
     private HttpRequest head;
     private long bodyBytes;
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-      ctx.channel().config().setAllocator(alloc);
-      stream = ((Http2StreamChannel) ctx.channel()).stream().id();
-      ctx.read();
+    public void start(Downstream side) {
+      this.side = side;
+      stream = ((Http2StreamSide) side).streamId();
+      side.read();
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    public void onMessage(Object msg) {
       try {
         if (msg instanceof HttpRequest request) {
           if (head != null) {
@@ -194,7 +197,7 @@ final class H2Connection {
             findings.add("stream " + stream + ": body before a request head");
           } else if (msg instanceof LastHttpContent last) {
             forwarded.put(stream, new Forwarded(stream, head, bodyBytes, true, last.trailingHeaders()));
-            answer(ctx);
+            answer();
           } else {
             forwarded.put(stream, new Forwarded(stream, head, bodyBytes, false, null));
           }
@@ -202,26 +205,26 @@ final class H2Connection {
       } finally {
         ReferenceCountUtil.release(msg);
       }
-      ctx.read();
+      side.read();
     }
 
-    private void answer(ChannelHandlerContext ctx) {
+    private void answer() {
       DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
           alloc.heapBuffer().writeByte('k'));
       HttpUtil.setContentLength(response, 1);
-      ctx.writeAndFlush(response);
+      side.writeAndFlush(response);
     }
 
     @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      // The codec hands a stream error to the stream's channel (having reset the stream), and the
-      // HTTP/2-to-HTTP/1 conversion raises one (wrapped) for a request it cannot convert; the proxy
-      // handler closes the stream on either, as here. Anything else is a bug.
-      if (!isHttp2(cause)) {
-        findings.add("stream " + stream + ": exception in the stream's pipeline: " + cause);
-      }
-      ctx.close();
+    public boolean onEvent(Object evt) {
+      return false;
     }
+
+    @Override
+    public void onWritabilityChanged() {}
+
+    @Override
+    public void onClosed() {}
   }
 
   private static boolean isHttp2(Throwable cause) {

@@ -6,9 +6,9 @@ import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.metrics.ProxyMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.Channel;
+import io.gatehouse.relay.Downstream;
+import io.gatehouse.relay.DownstreamHandler;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -38,20 +38,34 @@ class Http2FlushTest {
 
   @Test
   void responses_of_streams_finished_in_one_turn_share_one_flush() {
-    List<Channel> streams = new ArrayList<>();
-    ProxyHandlerFactory answerLater = timeouts -> new ChannelInboundHandlerAdapter() {
+    List<Downstream> streams = new ArrayList<>();
+    ProxyHandlerFactory answerLater = timeouts -> new DownstreamHandler() {
+      private Downstream side;
+
       @Override
-      public void handlerAdded(ChannelHandlerContext ctx) {
-        ctx.channel().read();
+      public void start(Downstream side) {
+        this.side = side;
+        side.read();
       }
 
       @Override
-      public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      public void onMessage(Object msg) {
         if (msg instanceof HttpRequest) {
-          streams.add(ctx.channel());
+          streams.add(side);
         }
         ReferenceCountUtil.release(msg);
       }
+
+      @Override
+      public boolean onEvent(Object evt) {
+        return false;
+      }
+
+      @Override
+      public void onWritabilityChanged() {}
+
+      @Override
+      public void onClosed() {}
     };
     ListenerSettings settings = new ListenerSettings(null, LimitsConfig.DEFAULT, null, answerLater, List.of());
     ClientPipeline pipeline = new ClientPipeline(() -> settings,
@@ -79,13 +93,13 @@ class Http2FlushTest {
     flushes.set(0);
     // As the upstream connections' reads deliver each response, outside a read of this connection.
     // (All writes first: an embedded channel runs its pending tasks at every write.)
-    for (Channel stream : streams) {
+    for (Downstream stream : streams) {
       DefaultFullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
           Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII));
       response.headers().set(HttpHeaderNames.CONTENT_LENGTH, 2);
       stream.write(response);
     }
-    streams.forEach(Channel::flush);
+    streams.forEach(Downstream::flush);
     connection.runPendingTasks();
 
     assertThat(flushes).hasValue(1);
