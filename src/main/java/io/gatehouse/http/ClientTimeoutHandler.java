@@ -76,12 +76,11 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /** Bytes passed towards the socket; minus those still pending, what the client has taken. */
   private long written;
   /**
-   * An HTTP/2 stream has no outbound buffer to read its pending bytes from: what its client took is
-   * counted as its writes complete instead (a DATA write completes when the stream's flow-control
-   * window let it out, i.e. as the client reads and opens its window, RFC 9113 §5.2).
+   * What the client of a side without a pipeline has taken of its response so far, as the side
+   * knows it (an HTTP/2 stream: the bytes its flow-control window let out, RFC 9113 §5.2); null on
+   * a connection, whose outbound buffer tells it.
    */
-  private boolean countsCompletions;
-  private long completed;
+  private java.util.function.LongSupplier takenBySide;
   private long drainedSeen;
   private State state = State.IDLE;
   /** The state {@link #suspend} left, while suspended; else null. */
@@ -176,14 +175,15 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /**
    * Times a client side without a pipeline (an HTTP/2 stream of its connection's stream table): it
    * reports what a pipeline would show this handler ({@link #readAsked}, {@link #received},
-   * {@link #countWrite}, {@link #writabilityChanged}, {@link #closed}) and gets the events.
+   * {@link #writabilityChanged}, {@link #closed}) and how much of its response the client has taken
+   * ({@code taken}, asked only while a minimum read rate is judged), and gets the events.
    */
   public void attach(io.netty.util.concurrent.EventExecutor executor, java.util.function.BooleanSupplier active,
-      java.util.function.Consumer<Object> events) {
+      java.util.function.Consumer<Object> events, java.util.function.LongSupplier taken) {
     this.executor = executor;
     this.active = active;
     this.events = events;
-    countsCompletions = minReadRate > 0;
+    this.takenBySide = taken;
   }
 
   /** A stream side delivered {@code msg} to its proxy handler. */
@@ -194,21 +194,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /** A stream side's proxy handler asked for the next part of the request. */
   public void readAsked() {
     onReadAsked();
-  }
-
-  /** A stream side writes {@code size} bytes with {@code promise}: the promise to write with instead. */
-  public ChannelPromise countWrite(long size, ChannelPromise promise) {
-    written += size;
-    if (countsCompletions && size > 0) {
-      ChannelPromise counted = promise.unvoid();
-      counted.addListener(done -> {
-        if (done.isSuccess()) {
-          completed += size;
-        }
-      });
-      return counted;
-    }
-    return promise;
   }
 
   /** A stream side became writable or not. */
@@ -273,10 +258,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   /** Counts what the client took from its response since the last look. */
   private void sampleDrained() {
     long drained;
-    if (countsCompletions) {
-      drained = completed;
-    } else if (ctx == null) {
-      return; // a stream side without a minimum read rate: nothing counted
+    if (takenBySide != null) {
+      drained = takenBySide.getAsLong();
     } else {
       ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
       if (out == null) {

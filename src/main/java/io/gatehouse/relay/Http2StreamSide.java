@@ -24,6 +24,7 @@ import io.netty.handler.codec.http2.Http2FrameStream;
 import io.netty.handler.codec.http2.Http2HeadersFrame;
 import io.netty.handler.codec.http2.Http2Stream;
 import io.netty.handler.codec.http2.Http2StreamFrame;
+import io.netty.handler.codec.http2.Http2WindowUpdateFrame;
 import io.netty.util.ReferenceCountUtil;
 import java.net.SocketAddress;
 import java.util.ArrayDeque;
@@ -69,6 +70,10 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
   private boolean closed;
   /** The request is a CONNECT: what follows its HEADERS is a tunnel's bytes (§8.5). */
   private boolean connect;
+  /** The stream's send window given by the client's WINDOW_UPDATEs so far (see {@link #taken}). */
+  private long granted;
+  /** What {@link #taken} said last (it stays once the stream is gone). */
+  private long takenSoFar;
   /** The writability the timeouts were last told of (a stream opened with a zero window starts unwritable, no event says so). */
   private boolean reportedWritable = true;
   private DownstreamReader reader;
@@ -83,7 +88,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
     this.connection = connection;
     this.reader = handler;
     this.timeouts = timeouts;
-    timeouts.attach(ctx.executor(), () -> !closed, evt -> reader.onEvent(evt));
+    timeouts.attach(ctx.executor(), () -> !closed, evt -> reader.onEvent(evt), this::taken);
   }
 
   /** From now on {@code next} reads this side (a tunnel after a CONNECT); the client timeouts stop. */
@@ -111,6 +116,8 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
     } else if (frame instanceof Http2DataFrame data) {
       offer(data.isEndStream() ? new DefaultLastHttpContent(data.content()) : new DefaultHttpContent(data.content()),
           data.initialFlowControlledBytes());
+    } else if (frame instanceof Http2WindowUpdateFrame update) {
+      granted += update.windowSizeIncrement(); // the frame codec applied it to the window already
     } else {
       ReferenceCountUtil.release(frame);
     }
@@ -207,6 +214,22 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
       ReferenceCountUtil.release(o);
     }
     reader.onClosed();
+  }
+
+  /**
+   * The DATA bytes of the response the client has taken so far, i.e. that its flow-control window
+   * let out to the connection (RFC 9113 §5.2): the window the stream opened with, plus what the
+   * client's WINDOW_UPDATEs added, minus what is left of it. A change of the initial window size by
+   * SETTINGS moves the stream's window and the initial size alike (§6.9.2), so it cancels out. Asked
+   * by the minimum read rate (instead of a listener on every write's promise).
+   */
+  private long taken() {
+    Http2Stream s = connection.stream(stream.id());
+    if (s != null) {
+      var flow = connection.remote().flowController();
+      takenSoFar = Math.max(takenSoFar, flow.initialWindowSize() + granted - flow.windowSize(s));
+    }
+    return takenSoFar;
   }
 
   /** The connection's or the stream's writability changed. */
@@ -339,12 +362,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
       ReferenceCountUtil.release(message);
       return;
     }
-    ChannelPromise promise = ctx.voidPromise();
-    if (timeouts != null) {
-      long size = message instanceof io.netty.buffer.ByteBufHolder holder ? holder.content().readableBytes() : 0;
-      promise = timeouts.countWrite(size, promise);
-    }
-    Http2StreamCodec.encode(message, promise, this);
+    Http2StreamCodec.encode(message, ctx.voidPromise(), this);
   }
 
   @Override

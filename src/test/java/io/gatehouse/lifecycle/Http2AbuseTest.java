@@ -281,6 +281,56 @@ class Http2AbuseTest {
   }
 
   /**
+   * The minimum read rate judges what the stream's window let out: a client that opens its window a
+   * little at a time, faster than the minimum, gets its whole response; one that opens it slower is
+   * cut (RST_STREAM, counted as client_too_slow).
+   */
+  @Test
+  void aStreamReadThroughItsWindowIsJudgedByWhatTheWindowLetOut() throws Exception {
+    int size = 2 * 1024 * 1024;
+    origin.respond(head -> Reply.stream(size));
+    try (ProxyUnderTest rated = startProxy("limits: { idleTimeout: 60s, minRateWindow: 1s, minResponseReadRate: 128KiB }")) {
+      assertThat(readPaced(rated, 1, 64 * 1024, size)).as("~600 KiB/s").isEqualTo(size);
+      assertThat(rated.metrics().localReplies("client_too_slow")).isZero();
+      assertThat(readPaced(rated, 3, 8 * 1024, size)).as("~70 KiB/s").isLessThan(size);
+      assertThat(rated.metrics().localReplies("client_too_slow")).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Reads stream {@code id}'s response on a new connection whose streams start with a zero window,
+   * opening it by {@code step} bytes each time what it let out has arrived, 100 ms apart; returns the
+   * bytes received when the stream ended or was reset.
+   */
+  private long readPaced(ProxyUnderTest proxy, int id, int step, int size) throws Exception {
+    try (RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
+      client.timeout(Duration.ofSeconds(20));
+      client.frame(RawH2Client.SETTINGS, 0, 0, new byte[] {0, 4, 0, 0, 0, 0}); // SETTINGS_INITIAL_WINDOW_SIZE 0
+      client.windowUpdate(0, 2 * size); // the connection's window is not what is judged
+      client.headers(id, true, request("GET", "/paced", "localhost"));
+      long received = 0;
+      long opened = 0;
+      while (true) {
+        if (received == opened) {
+          Thread.sleep(100);
+          client.windowUpdate(id, step);
+          opened += step;
+        }
+        RawH2Client.Frame f = client.next();
+        if (f == null || f.type() == RawH2Client.RST_STREAM && f.streamId() == id) {
+          return received;
+        }
+        if (f.type() == RawH2Client.DATA && f.streamId() == id) {
+          received += f.payload().length;
+          if (f.endStream()) {
+            return received;
+          }
+        }
+      }
+    }
+  }
+
+  /**
    * R.U.D.Y. over HTTP/2: a request body announced large and sent a few bytes at a time. The
    * minimum body rate ends the stream (408 or RST_STREAM), and the upstream exchange it opened is
    * closed; the connection's other streams are not affected.
