@@ -61,6 +61,8 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
   private final ChannelHandlerContext ctx;
   private final Http2FrameStream stream;
   private final Http2Connection connection;
+  /** The codec's stream, looked up once (the side asks its flow control at every flush). */
+  private final Http2Stream codecStream;
   /** Converted messages not yet asked for, each followed by the flow-controlled bytes to give back when delivered. */
   private final ArrayDeque<Object> queue = new ArrayDeque<>(2);
   /** The reader asked for a message that has not come yet. */
@@ -86,6 +88,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
     this.ctx = ctx;
     this.stream = stream;
     this.connection = connection;
+    this.codecStream = connection.stream(stream.id()); // the HEADERS that open the side opened it
     this.reader = handler;
     this.timeouts = timeouts;
     timeouts.attach(ctx.executor(), () -> !closed, evt -> reader.onEvent(evt), this::taken);
@@ -224,12 +227,16 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
    * by the minimum read rate (instead of a listener on every write's promise).
    */
   private long taken() {
-    Http2Stream s = connection.stream(stream.id());
-    if (s != null) {
+    if (open()) {
       var flow = connection.remote().flowController();
-      takenSoFar = Math.max(takenSoFar, flow.initialWindowSize() + granted - flow.windowSize(s));
+      takenSoFar = Math.max(takenSoFar, flow.initialWindowSize() + granted - flow.windowSize(codecStream));
     }
     return takenSoFar;
+  }
+
+  /** Whether the codec's stream is still open (the side learns of its close a moment later). */
+  private boolean open() {
+    return codecStream != null && codecStream.state() != Http2Stream.State.CLOSED;
   }
 
   /** The connection's or the stream's writability changed. */
@@ -260,8 +267,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
     if (closed) {
       return;
     }
-    Http2Stream s = connection.stream(stream.id());
-    if (s != null && s.state() != Http2Stream.State.CLOSED) {
+    if (open()) {
       ctx.writeAndFlush(new DefaultHttp2ResetFrame(error).stream(stream), ctx.voidPromise());
     }
     onStreamClosed();
@@ -340,12 +346,11 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
     }
     // Writable while nothing waits for the client's window: the response head and one read's worth
     // of body go out (or queue) at once, then the upstream waits for the window.
-    Http2Stream s = connection.stream(stream.id());
-    if (s == null) {
+    if (!open()) {
       return false;
     }
     var flow = connection.remote().flowController();
-    return flow.isWritable(s) || !flow.hasFlowControlled(s);
+    return flow.isWritable(codecStream) || !flow.hasFlowControlled(codecStream);
   }
 
   @Override
@@ -451,8 +456,8 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
     if (closed) {
       return;
     }
-    Http2Stream s = connection.stream(stream.id());
-    if (s != null && (s.state() == Http2Stream.State.OPEN || s.state() == Http2Stream.State.HALF_CLOSED_REMOTE)) {
+    Http2Stream.State now = codecStream == null ? Http2Stream.State.CLOSED : codecStream.state();
+    if (now == Http2Stream.State.OPEN || now == Http2Stream.State.HALF_CLOSED_REMOTE) {
       eventLoop().schedule(this::endLingeringStream, LINGER_MILLIS, TimeUnit.MILLISECONDS);
       return;
     }
