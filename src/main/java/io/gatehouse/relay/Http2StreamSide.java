@@ -181,6 +181,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
    */
   private void deliverAsked() {
     delivering = true;
+    boolean windowGiven = false;
     try {
       while (demand && !closed && !queue.isEmpty()) {
         demand = false;
@@ -190,6 +191,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
           // The bytes go back to the client's window as the reader takes them: the stream's flow
           // control follows the upstream.
           ctx.write(new DefaultHttp2WindowUpdateFrame(flowControlled).stream(stream), ctx.voidPromise());
+          windowGiven = true;
         }
         if (timeouts != null) {
           timeouts.received(message);
@@ -198,6 +200,12 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
       }
     } finally {
       delivering = false;
+    }
+    if (windowGiven) {
+      // The reader may ask from the upstream's side of the loop (its socket took more), outside a
+      // read of this connection, whose end would flush: a client waiting for its window sends
+      // nothing that would. The connection's h2-flush holds this to the end of the loop's turn.
+      ctx.flush();
     }
     if (demand && timeouts != null && !closed) {
       timeouts.readAsked();

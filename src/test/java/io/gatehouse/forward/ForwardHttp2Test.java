@@ -349,6 +349,37 @@ class ForwardHttp2Test {
   }
 
   /**
+   * An origin that starts reading late: the window the proxy gives back once the origin takes the
+   * bytes reaches the client although nothing else is sent on the connection meanwhile (a
+   * WINDOW_UPDATE written from the upstream's side of the event loop is flushed too).
+   */
+  @Test
+  void anOriginThatReadsLateGetsTheWholeUpload() throws Exception {
+    int size = 16 * 1024 * 1024;
+    try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        ProxyUnderTest proxy = proxy(allowLocal(server.getLocalPort()));
+        RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
+      CompletableFuture<Long> origin = CompletableFuture.supplyAsync(() -> {
+        try (Socket s = server.accept()) {
+          s.setSoTimeout(20_000);
+          Thread.sleep(1500); // the upstream socket fills, the proxy stops taking the client's DATA
+          long n = s.getInputStream().transferTo(OutputStream.nullOutputStream());
+          s.getOutputStream().write("done".getBytes(StandardCharsets.US_ASCII));
+          return n;
+        } catch (IOException | InterruptedException e) {
+          throw new RuntimeException(e);
+        }
+      }, threads);
+      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
+      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      client.timeout(Duration.ofSeconds(20));
+      tunnel.send(new byte[size], true);
+      assertThat(origin.get(30, TimeUnit.SECONDS)).isEqualTo(size);
+      assertThat(new String(tunnel.readToEnd(), StandardCharsets.US_ASCII)).isEqualTo("done");
+    }
+  }
+
+  /**
    * RST_STREAM from the client mid-tunnel: the origin's connection is reset, not finished (RFC 9113
    * §8.5), the tunnel is logged, and the HTTP/2 connection serves on.
    */
