@@ -320,5 +320,4 @@ public final class Http2StreamTunnel extends ChannelInboundHandlerAdapter implem
   public boolean idleExpired() {
     return idleExpired;
   }
-
 }
