@@ -126,6 +126,52 @@ class Http2Test {
     assertThat(response.body()).isEqualTo(body);
   }
 
+  /**
+   * An upstream that takes the body late: the stream's window, given back as the upstream's socket
+   * takes more (outside any read of the client's connection), reaches the client, and the whole
+   * upload arrives.
+   */
+  @Test
+  void anUploadToAnUpstreamThatReadsLateArrivesWhole() throws Exception {
+    int size = 16 * 1024 * 1024;
+    try (java.net.ServerSocket late = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      CompletableFuture<Long> upstream = CompletableFuture.supplyAsync(() -> {
+        try (java.net.Socket s = late.accept()) {
+          s.setSoTimeout(20_000);
+          java.io.InputStream in = s.getInputStream();
+          StringBuilder head = new StringBuilder();
+          while (!head.toString().endsWith("\r\n\r\n")) {
+            head.append((char) in.read());
+          }
+          long length = Long.parseLong(head.toString().toLowerCase().split("content-length: ")[1].split("\r\n")[0]);
+          Thread.sleep(1500); // the upstream socket fills, the proxy stops taking the stream's DATA
+          long n = in.readNBytes((int) length).length;
+          s.getOutputStream().write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          return n;
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      proxy.close();
+      proxy = GatehouseServer.start(ConfigLoader.parse("""
+          admin: { bind: 127.0.0.1:0 }
+          limits: { maxBodyBytes: 64MiB }
+          listeners:
+            - name: public
+              bind: 127.0.0.1:0
+              mode: reverse
+              tls: { certificates: [ { cert: %s, key: %s } ], alpn: [h2, http/1.1] }
+          routes: [ { name: all, cluster: c, timeout: 20s } ]
+          clusters: [ { name: c, endpoints: [ "127.0.0.1:%d" ] } ]
+          """.formatted(certs.certificate(), certs.privateKey(), late.getLocalPort()), "test.yaml", Map.of()));
+      HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri("/up")).timeout(Duration.ofSeconds(20))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[size])).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(response.statusCode()).isEqualTo(200);
+      assertThat(response.version()).isEqualTo(HttpClient.Version.HTTP_2);
+      assertThat(upstream.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(size);
+    }
+  }
+
   @Test
   void localRepliesWorkOnStreams() throws Exception {
     origin.kill();
