@@ -94,7 +94,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   private long stalledSince;
   /** When the current state times out; Long.MAX_VALUE when nothing is timed. */
   private long deadline = Long.MAX_VALUE;
-  /** An HTTP/2 stream's ({@link #forStream}): no idle or head deadline. */
+  /** An HTTP/2 stream's ({@link #attach}): no idle or head deadline. */
   private boolean stream;
   /** The one task for every deadline; made when first needed (most HTTP/2 streams never need it). */
   private LazyTimer timer;
@@ -128,12 +128,6 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     this.bodyRate = new MinRate(minBodyRate, rateWindowNanos);
     this.readRate = new MinRate(minReadRate, rateWindowNanos);
     this.minReadRate = minReadRate;
-  }
-
-  /** Makes this an HTTP/2 stream's timeouts, before it is added: no idle or head deadline. */
-  public ClientTimeoutHandler forStream() {
-    stream = true;
-    return this;
   }
 
   @Override
@@ -173,7 +167,8 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
   }
 
   /**
-   * Times a client side without a pipeline (an HTTP/2 stream of its connection's stream table): it
+   * Times an HTTP/2 stream, a client side without a pipeline (a stream of its connection's stream
+   * table), which has no idle or head time of its own (the connection's timeouts have those): it
    * reports what a pipeline would show this handler ({@link #readAsked}, {@link #received},
    * {@link #writabilityChanged}, {@link #closed}) and how much of its response the client has taken
    * ({@code taken}, asked only while a minimum read rate is judged), and gets the events.
@@ -184,6 +179,7 @@ public final class ClientTimeoutHandler extends ChannelDuplexHandler {
     this.active = active;
     this.events = events;
     this.takenBySide = taken;
+    this.stream = true;
   }
 
   /** A stream side delivered {@code msg} to its proxy handler. */

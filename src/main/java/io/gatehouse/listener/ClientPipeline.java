@@ -138,7 +138,7 @@ final class ClientPipeline extends ChannelInboundHandlerAdapter {
         io.netty.handler.codec.http2.Http2Settings.defaultSettings()
             .maxConcurrentStreams(MAX_STREAMS)
             .maxHeaderListSize(limits.maxHeaderBytes()));
-    Http2StreamTable streams = new Http2StreamTable(codec.connection(), () -> newTimeouts(limits).forStream(), handlers);
+    Http2StreamTable streams = new Http2StreamTable(codec.connection(), () -> newTimeouts(limits), handlers);
     p.addLast(PipelineNames.H2_DRAIN, new Http2Drain(codec, streams));
     p.addLast(PipelineNames.H2_CODEC, codec);
     // Every stream's 64 KiB window at once: uploads on several streams do not wait on one another.

@@ -62,41 +62,30 @@ class ClientTimeoutTasksTest {
   @Test
   void an_http2_stream_whose_request_has_no_body_schedules_no_task() {
     CountingLoop streamLoop = new CountingLoop();
-    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime).forStream();
-    EmbeddedChannel stream = new EmbeddedChannel();
-    stream.pipeline().addLast(streamLoop, PipelineNames.CLIENT_TIMEOUTS, streamTimeouts);
-    stream.pipeline().fireChannelActive();
-    stream.writeInbound(new Object()); // its head, whole
+    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime);
+    java.util.List<Object> events = new java.util.ArrayList<>();
+    streamTimeouts.attach(streamLoop, () -> true, events::add, () -> 0);
+    streamTimeouts.received(new Object()); // its head, whole
     streamTimeouts.exchangeStarted(false);
     streamTimeouts.exchangeEnded();
-    stream.releaseInbound();
     assertThat(streamLoop.scheduled).isZero();
     streamLoop.advance(IDLE * 2);
-    assertThat(stream.isOpen()).as("the connection's idle time is not a stream's").isTrue();
+    assertThat(events).as("the connection's idle time is not a stream's").isEmpty();
   }
 
   @Test
   void an_http2_stream_waiting_for_its_body_is_timed() {
     CountingLoop streamLoop = new CountingLoop();
-    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime).forStream();
+    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime);
     java.util.List<Object> events = new java.util.ArrayList<>();
-    EmbeddedChannel stream = new EmbeddedChannel();
-    stream.pipeline().addLast(streamLoop, PipelineNames.CLIENT_TIMEOUTS, streamTimeouts);
-    stream.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
-      @Override
-      public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) {
-        events.add(evt);
-      }
-    });
-    stream.pipeline().fireChannelActive();
-    stream.writeInbound(new Object());
+    streamTimeouts.attach(streamLoop, () -> true, events::add, () -> 0);
+    streamTimeouts.received(new Object()); // its head
     streamTimeouts.exchangeStarted(true);
-    stream.read(); // the proxy asks for the body
+    streamTimeouts.readAsked(); // the proxy asks for the body
     assertThat(streamLoop.scheduled).isEqualTo(1);
     streamLoop.advance(IDLE - 1);
     assertThat(events).isEmpty();
     streamLoop.advance(1);
     assertThat(events).containsExactly(ClientTimeoutHandler.BODY_TIMEOUT);
-    stream.releaseInbound();
   }
 }
