@@ -54,10 +54,12 @@ public final class ClientAddress {
    * was read before any stream existed.
    */
   public static ClientAddress ofConnection(Channel connection) {
-    ClientAddress address = of(connection);
-    if (!address.fromProxyHeader && connection.attr(KEY).get() == null) {
-      connection.attr(KEY).set(address);
+    ClientAddress known = connection.attr(KEY).get();
+    if (known != null) {
+      return known;
     }
+    ClientAddress address = new ClientAddress(inet(connection.remoteAddress()), inet(connection.localAddress()), false);
+    connection.attr(KEY).set(address);
     return address;
   }
 

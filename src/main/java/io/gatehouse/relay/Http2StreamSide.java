@@ -300,7 +300,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
       bytes.release();
       return;
     }
-    ctx.write(new DefaultHttp2DataFrame(bytes, endStream).stream(stream), ctx.voidPromise());
+    write(new DefaultHttp2DataFrame(bytes, endStream), ctx.voidPromise());
   }
 
   // ---- Downstream
