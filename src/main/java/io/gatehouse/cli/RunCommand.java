@@ -12,7 +12,6 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
-import sun.misc.SignalHandler;
 
 /**
  * {@code gatehouse run [-c FILE] [--takeover]}: runs until SIGTERM/SIGINT or until a successor took
@@ -48,28 +47,22 @@ final class RunCommand implements Callable<Integer> {
     CountDownLatch stopRequested = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), sig -> stopRequested.countDown());
     Signal.handle(new Signal("INT"), sig -> stopRequested.countDown());
-    GatehouseServer server;
-    try {
-      // A successor that took the sockets over asks for the same paced drain as SIGTERM.
-      server = GatehouseServer.start(cfg, takeover, stopRequested::countDown);
-    } catch (Exception e) {
-      System.err.println("gatehouse: cannot start: " + e.getMessage());
-      return 1;
-    }
+    // SIGHUP and SIGUSR1 too, before the listeners open: one that comes while the server starts
+    // acts once it is up (ServerSignals), instead of the JVM's default action killing the process.
     // Without -c there is no file to re-read: SIGHUP "reloads" the embedded default, a no-op, and
-    // says so. Left unhandled, the JVM's default action for HUP would kill the proxy (exit 129).
-    boolean hup = handle("HUP", sig -> {
+    // says so. SIGUSR1 reopens the access-log file after rotation (packaging/logrotate/gatehouse),
+    // as nginx's USR1 does.
+    ServerSignals signals = new ServerSignals();
+    boolean hup = signals.handle("HUP", running -> {
       if (config == null) {
         log.info("SIGHUP: running the embedded default, nothing to reload (config generation {} stays)",
-            server.generation());
-        server.reopenAccessLog();
+            running.generation());
+        running.reopenAccessLog();
       } else {
-        reload(server, config);
+        reload(running, config);
       }
     });
-    // SIGUSR1 reopens the access-log file after rotation (packaging/logrotate/gatehouse), as
-    // nginx's USR1 does.
-    boolean usr1 = handle("USR1", sig -> server.reopenAccessLog());
+    boolean usr1 = signals.handle("USR1", GatehouseServer::reopenAccessLog);
     if (!hup) {
       log.warn("SIGHUP is ignored in this process (its parent ignored it, as nohup does, and the JVM keeps that):"
           + " a SIGHUP will not reload; use `gatehouse reload` or POST /api/v1/reload");
@@ -78,18 +71,18 @@ final class RunCommand implements Callable<Integer> {
       log.warn("SIGUSR1 is ignored in this process (its parent ignored it): it will not reopen the access log;"
           + " a reload reopens it too");
     }
+    GatehouseServer server;
+    try {
+      // A successor that took the sockets over asks for the same paced drain as SIGTERM.
+      server = GatehouseServer.start(cfg, takeover, stopRequested::countDown);
+    } catch (Exception e) {
+      System.err.println("gatehouse: cannot start: " + e.getMessage());
+      return 1;
+    }
+    signals.started(server);
     stopRequested.await();
     server.stop();
     return 0;
-  }
-
-  /**
-   * Installs {@code handler}; false when the signal was ignored when the JVM started (inherited from
-   * the parent: {@code nohup} ignores HUP, a script's background job INT): the JVM then keeps it
-   * ignored and installs nothing, silently.
-   */
-  private static boolean handle(String name, SignalHandler handler) {
-    return Signal.handle(new Signal(name), handler) != SignalHandler.SIG_IGN;
   }
 
   private static void reload(GatehouseServer server, Path file) {

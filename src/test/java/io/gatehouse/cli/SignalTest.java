@@ -3,6 +3,7 @@ package io.gatehouse.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.gatehouse.testing.FreePorts;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +51,7 @@ class SignalTest {
 
   @Test
   void sigusr1ReopensTheAccessLogAfterARename() throws Exception {
-    int port = freePort();
+    int port = FreePorts.take();
     Path log = dir.resolve("access.log");
     Path rotated = dir.resolve("access.log.1");
     Path config = dir.resolve("g.yaml");
@@ -78,12 +79,39 @@ class SignalTest {
   }
 
   /**
+   * A script that reloads as soon as the port accepts: the SIGHUP may come before the start has
+   * finished. It reloads (once the server is up) and the process lives on; the JVM's default action
+   * would have killed it (exit 129), which it did when the handlers came after the listeners.
+   */
+  @Test
+  void aSighupAsSoonAsThePortAcceptsReloadsAndTheProcessLivesOn() throws Exception {
+    int port = FreePorts.take();
+    Path config = dir.resolve("g.yaml");
+    Files.writeString(config, """
+        admin: { bind: 127.0.0.1:0 }
+        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
+        """.formatted(port));
+    Path out = dir.resolve("out.log");
+    Process process = gatehouse(List.of(), out, "run", "-c", config.toString());
+    try {
+      await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(1)).until(() -> accepts(port));
+      signal("HUP", process);
+      await().atMost(Duration.ofSeconds(20))
+          .until(() -> !process.isAlive() || Files.readString(out).contains("config generation 2 in use"));
+      assertThat(process.isAlive()).as(Files.readString(out)).isTrue();
+      get(port, "/after-the-reload");
+    } finally {
+      process.destroyForcibly();
+    }
+  }
+
+  /**
    * Under {@code nohup} SIGHUP comes ignored, and the JVM keeps it so: no handler can be installed
    * and a SIGHUP would silently not reload. The start says so, with what to use instead.
    */
   @Test
   void startedUnderNohupItSaysSighupWillNotReload() throws Exception {
-    int port = freePort();
+    int port = FreePorts.take();
     Path config = dir.resolve("g.yaml");
     Files.writeString(config, """
         admin: { bind: 127.0.0.1:0 }
@@ -92,8 +120,7 @@ class SignalTest {
     Path out = dir.resolve("out.log");
     Process process = gatehouse(List.of("nohup"), out, "run", "-c", config.toString());
     try {
-      // The handlers are installed once the listeners are up, so the warning follows "started".
-      await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("SIGHUP is ignored"));
+      await().atMost(Duration.ofSeconds(20)).until(() -> Files.readString(out).contains("Gatehouse started"));
       assertThat(Files.readString(out)).contains("SIGHUP is ignored in this process")
           .contains("use `gatehouse reload` or POST /api/v1/reload").doesNotContain("SIGUSR1 is ignored");
       signal("HUP", process);
@@ -149,12 +176,6 @@ class SignalTest {
     return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile()).start();
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket probe = new ServerSocket(0)) {
-      return probe.getLocalPort();
-    }
-  }
-
   private static void get(int port, String path) throws Exception {
     try (io.gatehouse.testing.RawHttpClient client = io.gatehouse.testing.RawHttpClient.connect(port)) {
       assertThat(client.send("GET " + path + " HTTP/1.1\r\nHost: h\r\n\r\n").readResponse().status()).isEqualTo(404);
@@ -165,6 +186,15 @@ class SignalTest {
     Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
+  }
+
+  private static boolean accepts(int port) {
+    try (java.net.Socket socket = new java.net.Socket()) {
+      socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+      return true;
+    } catch (java.io.IOException e) {
+      return false;
+    }
   }
 
   private static boolean free(int port) {

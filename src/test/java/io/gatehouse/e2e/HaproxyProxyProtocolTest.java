@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.FreePorts;
 import io.gatehouse.testing.ProxyUnderTest;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RecordedRequest;
@@ -37,8 +38,8 @@ class HaproxyProxyProtocolTest {
       throws Exception {
     Path haproxy = haproxy();
     assumeTrue(haproxy != null, "haproxy not installed");
-    int front = freePort();
-    int back = freePort();
+    int front = FreePorts.take();
+    int back = FreePorts.take();
     try (FakeUpstream origin = FakeUpstream.start("origin");
         ProxyUnderTest gatehouse = ProxyUnderTest.start("""
             listeners: [ { name: lb, bind: 127.0.0.1:0, mode: reverse, proxyProtocol: { trustedFrom: ["%s"] } } ]
@@ -98,7 +99,7 @@ class HaproxyProxyProtocolTest {
     TestCerts certs = TestCerts.selfSigned(dir);
     Path pem = dir.resolve("haproxy.pem");
     Files.writeString(pem, Files.readString(certs.certificate()) + Files.readString(certs.privateKey()));
-    int back = freePort();
+    int back = FreePorts.take();
     try (FakeUpstream origin = FakeUpstream.start("origin");
         ProxyUnderTest gatehouse = ProxyUnderTest.start("""
             listeners: [ { name: web, bind: 127.0.0.1:0, mode: reverse } ]
@@ -151,12 +152,6 @@ class HaproxyProxyProtocolTest {
       }
     }
     return null;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return probe.getLocalPort();
-    }
   }
 
   private static boolean canConnect(int port) {

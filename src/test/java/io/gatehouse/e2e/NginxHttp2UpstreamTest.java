@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.gatehouse.testing.FreePorts;
 import io.gatehouse.testing.ProxyUnderTest;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -39,7 +40,7 @@ class NginxHttp2UpstreamTest {
   void nginx_serves_h2c_streams_through_gatehouse(@TempDir Path dir) throws Exception {
     Path nginx = which("nginx");
     assumeTrue(nginx != null, "nginx not installed");
-    int port = freePort();
+    int port = FreePorts.take();
     Path files = Files.createDirectories(dir.resolve("files"));
     byte[] file = new byte[300_000];
     new Random(7).nextBytes(file);
@@ -113,12 +114,6 @@ class NginxHttp2UpstreamTest {
       }
     }
     return null;
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 
   private static boolean canConnect(int port) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.FreePorts;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.RecordedRequest;
@@ -71,8 +72,8 @@ class ConnectionHandoffTest {
         : head.uri().startsWith("/big/length") ? Reply.stream(BIG)
         : head.uri().startsWith("/big/chunked") ? Reply.stream(BIG).chunked()
         : Reply.ok());
-    web = GatehouseProcesses.freePort();
-    adminPort = GatehouseProcesses.freePort();
+    web = FreePorts.take();
+    adminPort = FreePorts.take();
     config = dir.resolve("g.yaml");
     // The drain deadline is far beyond the test's waits: an old process that exits in time let its
     // connections go to the successor; closing them would have taken the idle grace, moving nothing.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.FreePorts;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.Reply;
@@ -67,7 +68,7 @@ class DescriptorLimitTakeoverTest {
 
   @Test
   void a_process_at_its_descriptor_limit_hands_over_and_loses_no_connection() throws Exception {
-    int web = GatehouseProcesses.freePort();
+    int web = FreePorts.take();
     Path config = dir.resolve("g.yaml");
     Files.writeString(config, """
         admin: { bind: 127.0.0.1:%d }
@@ -75,7 +76,7 @@ class DescriptorLimitTakeoverTest {
         listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
         routes: [ { name: all, cluster: app } ]
         clusters: [ { name: app, endpoints: [ "%s" ] } ]
-        """.formatted(GatehouseProcesses.freePort(), web, origin.address()));
+        """.formatted(FreePorts.take(), web, origin.address()));
     Process old = processes.startWithDescriptorLimit("old", DESCRIPTORS, "run", "-c", config.toString());
     await().atMost(Duration.ofSeconds(30)).until(() -> processes.log("old").contains("Gatehouse started"));
     // Said right after the start line (GatehouseServer), which the wait above may see alone.

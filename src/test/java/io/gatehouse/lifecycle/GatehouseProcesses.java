@@ -1,5 +1,6 @@
 package io.gatehouse.lifecycle;
 
+import io.gatehouse.testing.FreePorts;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -109,12 +110,6 @@ final class GatehouseProcesses implements AutoCloseable {
       return Files.readString(dir.resolve(name + ".log"));
     } catch (IOException e) {
       return "(no log: " + e.getMessage() + ")";
-    }
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket probe = new ServerSocket(0)) {
-      return probe.getLocalPort();
     }
   }
 

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.gatehouse.config.ConfigLoader;
 import io.gatehouse.config.GatehouseConfig;
 import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.FreePorts;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
 import java.net.ServerSocket;
@@ -18,12 +19,6 @@ import org.junit.jupiter.api.Timeout;
 /** Reload: routes switch at the next request, listeners are added, kept and removed without drops. */
 @Timeout(30)
 class ReloadTest {
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   private static GatehouseConfig config(String yaml) throws Exception {
     return ConfigLoader.parse(yaml, "test.yaml", Map.of());
   }
@@ -34,8 +29,8 @@ class ReloadTest {
 
   @Test
   void reloadSwitchesRoutesAndListenersWithoutTouchingKeptSockets() throws Exception {
-    int portA = freePort();
-    int portB = freePort();
+    int portA = FreePorts.take();
+    int portB = FreePorts.take();
     try (FakeUpstream blue = FakeUpstream.start("blue"); FakeUpstream green = FakeUpstream.start("green")) {
       GatehouseServer proxy = GatehouseServer.start(config("""
           admin: { bind: 127.0.0.1:0 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
 import io.gatehouse.testing.FakeUpstream;
+import io.gatehouse.testing.FreePorts;
 import io.gatehouse.testing.RawHttpClient;
 import io.gatehouse.testing.RawResponse;
 import io.gatehouse.testing.Reply;
@@ -51,8 +52,8 @@ class TakeoverTest {
     processes = new GatehouseProcesses(dir);
     origin = FakeUpstream.start("origin");
     origin.respond(head -> head.uri().equals("/download") ? Reply.stream(DOWNLOAD_BYTES) : Reply.ok());
-    port = GatehouseProcesses.freePort();
-    adminPort = GatehouseProcesses.freePort();
+    port = FreePorts.take();
+    adminPort = FreePorts.take();
     config = dir.resolve("g.yaml");
     Files.writeString(config, """
         admin: { bind: 127.0.0.1:%d }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
 import static org.awaitility.Awaitility.await;
 
+import io.gatehouse.testing.FreePorts;
 import io.gatehouse.testing.RawOrigin;
 import io.netty.channel.epoll.Epoll;
 import java.io.BufferedInputStream;
@@ -56,9 +57,9 @@ class TunnelHandoffTest {
     processes = new GatehouseProcesses(dir);
     origin = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     threads.submit(this::serveOrigin);
-    web = GatehouseProcesses.freePort();
-    egress = GatehouseProcesses.freePort();
-    adminPort = GatehouseProcesses.freePort();
+    web = FreePorts.take();
+    egress = FreePorts.take();
+    adminPort = FreePorts.take();
     config = dir.resolve("g.yaml");
     accessLog = dir.resolve("access.log");
     // The drain deadline is far beyond the test's waits: an old process that exits in time let its
@@ -138,7 +139,7 @@ class TunnelHandoffTest {
   @Test
   void a_websocket_with_tls_in_the_proxy_stays_with_the_old_process_while_a_plain_one_moves() throws Exception {
     io.gatehouse.testing.TestCerts certs = io.gatehouse.testing.TestCerts.selfSigned(dir);
-    int wss = GatehouseProcesses.freePort();
+    int wss = FreePorts.take();
     Files.writeString(config, Files.readString(config).replace("listeners:\n", "listeners:\n"
         + "  - { name: wss, bind: 127.0.0.1:%d, mode: reverse, tls: { certificates: [ { cert: %s, key: %s } ] } }\n"
             .formatted(wss, certs.certificate(), certs.privateKey())));

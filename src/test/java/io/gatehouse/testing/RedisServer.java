@@ -56,7 +56,7 @@ public final class RedisServer implements AutoCloseable {
     RedisServer redis = new RedisServer(Files.createTempDirectory("gatehouse-redis"));
     IOException last = null;
     for (int i = 0; i < 5; i++) {
-      redis.port = freePort();
+      redis.port = FreePorts.take();
       try {
         redis.launch();
         return redis;
@@ -75,7 +75,7 @@ public final class RedisServer implements AutoCloseable {
   public static RedisServer startTls(TestCerts server, Path clientCa) throws IOException, InterruptedException {
     RedisServer redis = start();
     redis.stop();
-    redis.tlsPort = freePort();
+    redis.tlsPort = FreePorts.take();
     redis.tlsArgs = List.of("--tls-port", String.valueOf(redis.tlsPort),
         "--tls-cert-file", server.certificate().toString(), "--tls-key-file", server.privateKey().toString(),
         "--tls-ca-cert-file", (clientCa != null ? clientCa : server.certificate()).toString(),
@@ -248,13 +248,6 @@ public final class RedisServer implements AutoCloseable {
       sb.append((char) c);
     }
     throw new IOException("connection closed mid-reply");
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress("127.0.0.1", 0));
-      return s.getLocalPort();
-    }
   }
 
   private static String binary() {

@@ -1,5 +1,6 @@
 package io.gatehouse.zerodowntime;
 
+import io.gatehouse.testing.FreePorts;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -53,8 +54,8 @@ final class GatehouseDriver implements ProxyDriver {
   @Override
   public void start(List<Origin> origins) throws Exception {
     if (port == 0) {
-      port = Processes.freePort();
-      adminPort = Processes.freePort();
+      port = FreePorts.take();
+      adminPort = FreePorts.take();
     }
     writeConfig(origins, 0);
     current = launch(List.of());

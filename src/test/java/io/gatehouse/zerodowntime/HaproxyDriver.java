@@ -1,5 +1,6 @@
 package io.gatehouse.zerodowntime;
 
+import io.gatehouse.testing.FreePorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,7 +52,7 @@ final class HaproxyDriver implements ProxyDriver {
   @Override
   public void start(List<Origin> origins) throws Exception {
     if (port == 0) {
-      port = Processes.freePort();
+      port = FreePorts.take();
     }
     writeConfig(origins);
     launch(masterWorker ? List.of("-W") : List.of());

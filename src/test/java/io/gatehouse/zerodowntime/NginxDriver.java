@@ -1,5 +1,6 @@
 package io.gatehouse.zerodowntime;
 
+import io.gatehouse.testing.FreePorts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ final class NginxDriver implements ProxyDriver {
   @Override
   public void start(List<Origin> origins) throws Exception {
     if (port == 0) {
-      port = Processes.freePort();
+      port = FreePorts.take();
     }
     writeConfig(origins);
     if (Processes.run(List.of(NGINX, "-c", config.toString()), dir.resolve("nginx-cli.log")) != 0) {

@@ -1,5 +1,6 @@
 package io.gatehouse.zerodowntime;
 
+import io.gatehouse.testing.FreePorts;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,13 +39,6 @@ final class Processes {
     Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
     if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
       throw new IOException("kill -" + signal + " " + pid + " failed");
-    }
-  }
-
-  /** A free loopback port, for configs that must name one (the proxy binds it afterwards). */
-  static int freePort() throws IOException {
-    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return probe.getLocalPort();
     }
   }
 
