@@ -1,12 +1,15 @@
 package io.gatehouse.http;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.channel.unix.Socket;
 import io.netty.channel.unix.UnixChannel;
 import java.io.IOException;
 import java.nio.channels.NotYetConnectedException;
+import java.util.function.BooleanSupplier;
 
 /**
  * Sends FIN on a connection whose queued writes are all flushed: the half-close of tunnels (a side's
@@ -33,5 +36,27 @@ public final class HalfClose {
       }
     }
     return ((DuplexChannel) channel).shutdownOutput();
+  }
+
+  /**
+   * A tunnel's half-close of {@code channel} (its peer sent all it will): FIN once the bytes queued
+   * before it are flushed. Closed instead when it went inactive meanwhile, when the FIN fails (a
+   * reset), or when {@code inputDone} says the other way has ended too (both ways done); else it
+   * stays half-open, reading, and {@code halfOpen} runs.
+   */
+  public static void afterQueuedBytes(Channel channel, BooleanSupplier inputDone, Runnable halfOpen) {
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) flushed -> {
+      if (!channel.isActive()) {
+        channel.close();
+        return;
+      }
+      shutdownOutput(channel).addListener(done -> {
+        if (inputDone.getAsBoolean() || !done.isSuccess()) {
+          channel.close();
+        } else {
+          halfOpen.run();
+        }
+      });
+    });
   }
 }

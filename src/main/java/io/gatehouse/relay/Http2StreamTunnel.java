@@ -140,16 +140,7 @@ public final class Http2StreamTunnel extends ChannelInboundHandlerAdapter implem
       upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE); // both ways done
       return;
     }
-    upstream.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-      if (!upstream.isActive()) {
-        return;
-      }
-      HalfClose.shutdownOutput(upstream).addListener(done -> {
-        if (upstreamEnded || !done.isSuccess()) {
-          upstream.close();
-        }
-      });
-    });
+    HalfClose.afterQueuedBytes(upstream, () -> upstreamEnded, () -> { });
   }
 
   @Override

@@ -667,18 +667,10 @@ public final class TunnelRelay implements Tunnel {
         channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
         return;
       }
-      channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
-        if (!channel.isActive()) {
-          channel.close();
-          return;
+      HalfClose.afterQueuedBytes(channel, () -> inputEnded && !draining, () -> {
+        if (spliceSource == null) {
+          channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
         }
-        HalfClose.shutdownOutput(channel).addListener(done -> {
-          if ((inputEnded && !draining) || !done.isSuccess()) {
-            channel.close();
-          } else if (spliceSource == null) {
-            channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
-          }
-        });
       });
     }
 
