@@ -2,7 +2,7 @@ package io.gatehouse.forward;
 
 import io.gatehouse.http.ClientIdentity;
 import io.gatehouse.http.ClientRequest;
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.http.MessageFields;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.UpstreamPools;
@@ -50,7 +50,7 @@ public final class ForwardProxyHandler extends ProxyConnectionHandler {
   private ForwardSettings settings;
 
   public ForwardProxyHandler(
-      Supplier<ConnectionContext> context, ClientTimeoutHandler timeouts, Supplier<ForwardSettings> settings,
+      Supplier<ConnectionContext> context, ClientTimeouts timeouts, Supplier<ForwardSettings> settings,
       UpstreamPools pools) {
     super(context, timeouts);
     this.currentSettings = settings;

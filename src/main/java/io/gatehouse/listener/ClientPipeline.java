@@ -2,6 +2,7 @@ package io.gatehouse.listener;
 
 import io.gatehouse.config.LimitsConfig;
 import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.ServerCodec;
@@ -114,7 +115,7 @@ final class ClientPipeline extends ChannelInboundHandlerAdapter {
     // A client may half-close once its request is sent (RFC 9112 §9.6): the FIN must end its input,
     // not the connection, so the response still goes out (the proxy handler closes after it).
     p.channel().config().setOption(io.netty.channel.ChannelOption.ALLOW_HALF_CLOSURE, true);
-    ClientTimeoutHandler timeouts = addTimeouts(p, s.limits());
+    ClientTimeouts timeouts = addTimeouts(p, s.limits());
     p.addLast(PipelineNames.HTTP_CODEC, new ServerCodec(s.limits().maxUriBytes(), s.limits().maxHeaderBytes()));
     p.addLast(PipelineNames.FLOW_CONTROL, new OnDemandReader());
     p.addLast(PipelineNames.PROXY, s.handlers().create(timeouts));
@@ -178,14 +179,14 @@ final class ClientPipeline extends ChannelInboundHandlerAdapter {
     return open.get();
   }
 
-  private ClientTimeoutHandler addTimeouts(ChannelPipeline p, LimitsConfig limits) {
-    ClientTimeoutHandler timeouts = newTimeouts(limits);
-    p.addLast(PipelineNames.CLIENT_TIMEOUTS, timeouts);
+  private ClientTimeouts addTimeouts(ChannelPipeline p, LimitsConfig limits) {
+    ClientTimeouts timeouts = newTimeouts(limits);
+    p.addLast(PipelineNames.CLIENT_TIMEOUTS, new ClientTimeoutHandler(timeouts));
     return timeouts;
   }
 
-  private ClientTimeoutHandler newTimeouts(LimitsConfig limits) {
-    return new ClientTimeoutHandler(
+  private ClientTimeouts newTimeouts(LimitsConfig limits) {
+    return new ClientTimeouts(
         limits.idleTimeout().toNanos(), limits.headerTimeout().toNanos(), limits.minRequestBodyRate(),
         limits.minResponseReadRate(), limits.minRateWindow().toNanos(), clock);
   }

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The timeouts of an HTTP/2 connection as a whole, both {@code limits.idleTimeout} (each stream has
- * the HTTP/1.1 ones of its own request, {@link io.gatehouse.http.ClientTimeoutHandler}):
+ * the HTTP/1.1 ones of its own request, {@link io.gatehouse.http.ClientTimeouts}):
  *
  * <ul>
  *   <li><b>Idle</b>: no open stream for that long. Frames that carry no request (PING, SETTINGS,

@@ -1,6 +1,6 @@
 package io.gatehouse.listener;
 
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.relay.DownstreamHandler;
 import io.gatehouse.relay.Http2StreamSide;
 import io.netty.channel.ChannelDuplexHandler;
@@ -31,11 +31,11 @@ import java.util.function.Supplier;
  */
 final class Http2StreamTable extends ChannelDuplexHandler {
   private final Http2Connection connection;
-  private final Supplier<ClientTimeoutHandler> timeouts;
+  private final Supplier<ClientTimeouts> timeouts;
   private final ProxyHandlerFactory handlers;
   private final IntObjectHashMap<Http2StreamSide> sides = new IntObjectHashMap<>();
 
-  Http2StreamTable(Http2Connection connection, Supplier<ClientTimeoutHandler> timeouts, ProxyHandlerFactory handlers) {
+  Http2StreamTable(Http2Connection connection, Supplier<ClientTimeouts> timeouts, ProxyHandlerFactory handlers) {
     this.connection = connection;
     this.timeouts = timeouts;
     this.handlers = handlers;
@@ -62,7 +62,7 @@ final class Http2StreamTable extends ChannelDuplexHandler {
         ReferenceCountUtil.release(msg);
         return;
       }
-      ClientTimeoutHandler t = timeouts.get();
+      ClientTimeouts t = timeouts.get();
       DownstreamHandler handler = handlers.create(t);
       side = new Http2StreamSide(ctx, stream, connection, t, handler);
       sides.put(stream.id(), side);

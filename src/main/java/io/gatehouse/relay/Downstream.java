@@ -1,7 +1,7 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.ClientAddress;
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -58,7 +58,7 @@ public abstract class Downstream {
   private final Handover handover;
 
   /** {@code channel}: an HTTP/1 connection a hand-off may move, else null. */
-  Downstream(Channel channel, ChannelHandlerContext flowControl, ClientTimeoutHandler timeouts, Supplier<Stage> stage) {
+  Downstream(Channel channel, ChannelHandlerContext flowControl, ClientTimeouts timeouts, Supplier<Stage> stage) {
     this.stage = stage;
     this.handover = new Handover(this, channel, flowControl, timeouts, stage);
   }

@@ -1,6 +1,6 @@
 package io.gatehouse.relay;
 
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.http.OnDemandReader;
 import io.gatehouse.http.PipelineNames;
 import io.gatehouse.http.ServerCodec;
@@ -27,7 +27,7 @@ final class Handover {
   /** The flow-control handler's context, whose queue holds decoded requests not yet asked for; may be null. */
   private final ChannelHandlerContext flowControl;
   /** The connection's timeouts, held while it is frozen; null on a bare pipeline. */
-  private final ClientTimeoutHandler timeouts;
+  private final ClientTimeouts timeouts;
   private final Supplier<Stage> stage;
   /**
    * A hand-off's successor takes this connection over (from its slot on): its responses keep it
@@ -44,7 +44,7 @@ final class Handover {
   private volatile long handingOverSince;
 
   Handover(Downstream connection, Channel channel, ChannelHandlerContext flowControl,
-      ClientTimeoutHandler timeouts, Supplier<Stage> stage) {
+      ClientTimeouts timeouts, Supplier<Stage> stage) {
     this.connection = connection;
     this.channel = channel;
     this.flowControl = flowControl;

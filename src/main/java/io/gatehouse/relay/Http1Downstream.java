@@ -2,7 +2,7 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.AbortiveClose;
 import io.gatehouse.http.ClientAddress;
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.http.HalfClose;
 import io.gatehouse.http.PipelineNames;
 import io.netty.buffer.ByteBufAllocator;
@@ -27,7 +27,7 @@ final class Http1Downstream extends Downstream {
   /** The flow-control handler's context, where reads are asked for; null on a bare pipeline. */
   private final ChannelHandlerContext flowControl;
 
-  Http1Downstream(Channel channel, ChannelHandlerContext flowControl, ClientTimeoutHandler timeouts,
+  Http1Downstream(Channel channel, ChannelHandlerContext flowControl, ClientTimeouts timeouts,
       Supplier<Stage> stage) {
     super(channel, flowControl, timeouts, stage);
     this.channel = channel;

@@ -2,7 +2,7 @@ package io.gatehouse.relay;
 
 import io.gatehouse.http.ClientAddress;
 import io.gatehouse.http.ClientRequest;
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.http.Http2StreamCodec;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -80,10 +80,10 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
   private boolean reportedWritable = true;
   private DownstreamReader reader;
   /** The stream's client timeouts, until a tunnel takes the side over (its idle timeout is its own); then null. */
-  private ClientTimeoutHandler timeouts;
+  private ClientTimeouts timeouts;
 
   public Http2StreamSide(ChannelHandlerContext ctx, Http2FrameStream stream, Http2Connection connection,
-      ClientTimeoutHandler timeouts, DownstreamHandler handler) {
+      ClientTimeouts timeouts, DownstreamHandler handler) {
     super(null, null, timeouts, handler.stages());
     this.ctx = ctx;
     this.stream = stream;
@@ -91,7 +91,7 @@ public final class Http2StreamSide extends Downstream implements Http2StreamCode
     this.codecStream = connection.stream(stream.id()); // the HEADERS that open the side opened it
     this.reader = handler;
     this.timeouts = timeouts;
-    timeouts.attach(ctx.executor(), () -> !closed, evt -> reader.onEvent(evt), this::taken);
+    timeouts.attachStream(ctx.executor(), () -> !closed, evt -> reader.onEvent(evt), this::taken);
   }
 
   /** From now on {@code next} reads this side (a tunnel after a CONNECT); the client timeouts stop. */

@@ -1,7 +1,7 @@
 package io.gatehouse.relay;
 
 import io.gatehouse.http.ClientAddress;
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.http.LocalReply;
 import io.gatehouse.http.MaxForwards;
 import io.gatehouse.http.Reason;
@@ -45,7 +45,7 @@ public abstract class ProxyConnectionHandler extends DownstreamHandler implement
    * arrived): a reload applies to each open connection's next request, never half-way through one.
    */
   protected ConnectionContext context;
-  private final ClientTimeoutHandler timeouts;
+  private final ClientTimeouts timeouts;
   /** The client side: this connection, or this HTTP/2 stream; null until the channel is active. */
   protected Downstream downstream;
   private HttpExchange exchange;
@@ -77,7 +77,7 @@ public abstract class ProxyConnectionHandler extends DownstreamHandler implement
    */
   protected boolean http2;
 
-  protected ProxyConnectionHandler(Supplier<ConnectionContext> contexts, ClientTimeoutHandler timeouts) {
+  protected ProxyConnectionHandler(Supplier<ConnectionContext> contexts, ClientTimeouts timeouts) {
     this.contexts = contexts;
     this.context = contexts.get();
     this.timeouts = timeouts;
@@ -459,7 +459,7 @@ public abstract class ProxyConnectionHandler extends DownstreamHandler implement
   /** An event of the client side (a timeout, a drain signal, its end of input); whether it was one of them. */
   @Override
   public final boolean onEvent(Object evt) {
-    if (evt == ClientTimeoutHandler.BODY_TIMEOUT) {
+    if (evt == ClientTimeouts.BODY_TIMEOUT) {
       if (exchange != null && !exchange.isDone()) {
         exchange.abort(Reason.BODY_TIMEOUT, "request body not received in time"); // 408 unless the response started
       } else if (!downstream.lingering()) {
@@ -467,11 +467,11 @@ public abstract class ProxyConnectionHandler extends DownstreamHandler implement
       }
       return true;
     }
-    if (evt == ClientTimeoutHandler.CLIENT_TOO_SLOW) {
+    if (evt == ClientTimeouts.CLIENT_TOO_SLOW) {
       onClientTooSlow();
       return true;
     }
-    if (evt == ClientTimeoutHandler.HEADER_TIMEOUT && exchange == null) {
+    if (evt == ClientTimeouts.HEADER_TIMEOUT && exchange == null) {
       current = RequestInfo.withoutHead(clock().getAsLong());
       reply(Reason.HEADER_TIMEOUT, "request head not received in time", true);
       return true;

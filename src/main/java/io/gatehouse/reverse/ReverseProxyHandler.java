@@ -2,7 +2,7 @@ package io.gatehouse.reverse;
 
 import io.gatehouse.config.ForwardedHeadersConfig;
 import io.gatehouse.http.ClientIdentity;
-import io.gatehouse.http.ClientTimeoutHandler;
+import io.gatehouse.http.ClientTimeouts;
 import io.gatehouse.http.Reason;
 import io.gatehouse.pool.BoundConnections;
 import io.gatehouse.pool.UpstreamPools;
@@ -34,7 +34,7 @@ public final class ReverseProxyHandler extends ProxyConnectionHandler {
 
   public ReverseProxyHandler(
       Supplier<ConnectionContext> context,
-      ClientTimeoutHandler timeouts,
+      ClientTimeouts timeouts,
       Supplier<ReverseRouting> routing,
       UpstreamPools pools,
       ForwardedHeadersConfig headers) {

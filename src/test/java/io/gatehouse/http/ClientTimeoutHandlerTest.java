@@ -21,11 +21,11 @@ class ClientTimeoutHandlerTest {
 
   private final AtomicLong now = new AtomicLong(1_000_000_000L);
   private final List<Object> events = new ArrayList<>();
-  private final ClientTimeoutHandler timeouts = new ClientTimeoutHandler(IDLE, HEADER, now::get);
+  private final ClientTimeouts timeouts = new ClientTimeouts(IDLE, HEADER, now::get);
   private final EmbeddedChannel channel = newChannel();
 
   private EmbeddedChannel newChannel() {
-    EmbeddedChannel ch = new EmbeddedChannel(timeouts, new ChannelInboundHandlerAdapter() {
+    EmbeddedChannel ch = new EmbeddedChannel(new ClientTimeoutHandler(timeouts), new ChannelInboundHandlerAdapter() {
       @Override
       public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         events.add(evt);
@@ -57,7 +57,7 @@ class ClientTimeoutHandlerTest {
     advance(HEADER - 1);
     assertThat(events).isEmpty();
     advance(2);
-    assertThat(events).containsExactly(ClientTimeoutHandler.HEADER_TIMEOUT);
+    assertThat(events).containsExactly(ClientTimeouts.HEADER_TIMEOUT);
     assertThat(channel.isOpen()).as("the proxy handler answers 408 and closes").isTrue();
     channel.finishAndReleaseAll();
   }
@@ -107,7 +107,7 @@ class ClientTimeoutHandlerTest {
     advance(HEADER / 2);
     assertThat(events).isEmpty();
     advance(HEADER / 2);
-    assertThat(events).containsExactly(ClientTimeoutHandler.HEADER_TIMEOUT);
+    assertThat(events).containsExactly(ClientTimeouts.HEADER_TIMEOUT);
     channel.finishAndReleaseAll();
   }
 
@@ -124,15 +124,15 @@ class ClientTimeoutHandlerTest {
     advance(IDLE - 1);
     assertThat(events).isEmpty();
     advance(1);
-    assertThat(events).containsExactly(ClientTimeoutHandler.BODY_TIMEOUT);
+    assertThat(events).containsExactly(ClientTimeouts.BODY_TIMEOUT);
     channel.finishAndReleaseAll();
   }
 
   private static final long WINDOW = TimeUnit.SECONDS.toNanos(20);
 
   /** A handler with minimum rates of 1 KiB/s each way over a 20 s window. */
-  private EmbeddedChannel rated(ClientTimeoutHandler handler) {
-    EmbeddedChannel ch = new EmbeddedChannel(handler, new ChannelInboundHandlerAdapter() {
+  private EmbeddedChannel rated(ClientTimeouts timeouts) {
+    EmbeddedChannel ch = new EmbeddedChannel(new ClientTimeoutHandler(timeouts), new ChannelInboundHandlerAdapter() {
       @Override
       public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         events.add(evt);
@@ -156,7 +156,7 @@ class ClientTimeoutHandlerTest {
 
   @Test
   void body_trickling_below_the_minimum_rate_is_cut_after_one_window() {
-    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    ClientTimeouts rated = new ClientTimeouts(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
     EmbeddedChannel ch = rated(rated);
     ch.writeInbound(Unpooled.copiedBuffer("POST / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n", StandardCharsets.ISO_8859_1));
     rated.exchangeStarted(true);
@@ -168,13 +168,13 @@ class ClientTimeoutHandlerTest {
     assertThat(events).isEmpty();
     ch.read();
     advance(ch, now, TimeUnit.SECONDS.toNanos(5));
-    assertThat(events).containsExactly(ClientTimeoutHandler.CLIENT_TOO_SLOW);
+    assertThat(events).containsExactly(ClientTimeouts.CLIENT_TOO_SLOW);
     assertThat(ch.finishAndReleaseAll()).isFalse();
   }
 
   @Test
   void body_at_the_minimum_rate_passes_and_backpressure_does_not_count() {
-    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    ClientTimeouts rated = new ClientTimeouts(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
     EmbeddedChannel ch = rated(rated);
     ch.writeInbound(Unpooled.copiedBuffer("POST / HTTP/1.1\r\nContent-Length: 1000000\r\n\r\n", StandardCharsets.ISO_8859_1));
     rated.exchangeStarted(true);
@@ -191,7 +191,7 @@ class ClientTimeoutHandlerTest {
 
   @Test
   void response_not_taken_is_cut_after_one_window_not_the_idle_timeout() {
-    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    ClientTimeouts rated = new ClientTimeouts(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
     EmbeddedChannel ch = rated(rated);
     ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
     rated.exchangeStarted(false);
@@ -200,13 +200,13 @@ class ClientTimeoutHandlerTest {
     advance(ch, now, WINDOW - 1);
     assertThat(events).isEmpty();
     advance(ch, now, 1);
-    assertThat(events).containsExactly(ClientTimeoutHandler.CLIENT_TOO_SLOW);
+    assertThat(events).containsExactly(ClientTimeouts.CLIENT_TOO_SLOW);
     assertThat(ch.finishAndReleaseAll()).isFalse();
   }
 
   @Test
   void response_taken_in_time_is_not_cut() {
-    ClientTimeoutHandler rated = new ClientTimeoutHandler(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
+    ClientTimeouts rated = new ClientTimeouts(IDLE, HEADER, 1024, 1024, WINDOW, now::get);
     EmbeddedChannel ch = rated(rated);
     ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
     rated.exchangeStarted(false);

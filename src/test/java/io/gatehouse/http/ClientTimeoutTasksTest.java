@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * How many tasks {@link ClientTimeoutHandler} puts in its event loop's queue: one per connection,
+ * How many tasks {@link ClientTimeouts} put in its event loop's queue: one per connection,
  * whatever deadlines it times. At 10k idle connections each task is heap (docs/benchmarks.md), and
  * a connection that makes one request and closes should schedule once; an HTTP/2 stream, which
  * carries one request, schedules only while it waits for its client.
@@ -20,13 +20,13 @@ class ClientTimeoutTasksTest {
   private static final long HEADER = TimeUnit.SECONDS.toNanos(10);
 
   private final CountingLoop loop = new CountingLoop();
-  private final ClientTimeoutHandler timeouts = new ClientTimeoutHandler(IDLE, HEADER, loop.ticker::nanoTime);
+  private final ClientTimeouts timeouts = new ClientTimeouts(IDLE, HEADER, loop.ticker::nanoTime);
   private final EmbeddedChannel channel = new EmbeddedChannel();
 
   ClientTimeoutTasksTest() {
     // As an accepted connection sees it: the channel is active when the pipeline is built, and
     // its registration fires channelActive afterwards.
-    channel.pipeline().addLast(loop, PipelineNames.CLIENT_TIMEOUTS, timeouts);
+    channel.pipeline().addLast(loop, PipelineNames.CLIENT_TIMEOUTS, new ClientTimeoutHandler(timeouts));
     channel.pipeline().fireChannelActive();
   }
 
@@ -62,9 +62,9 @@ class ClientTimeoutTasksTest {
   @Test
   void an_http2_stream_whose_request_has_no_body_schedules_no_task() {
     CountingLoop streamLoop = new CountingLoop();
-    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime);
+    ClientTimeouts streamTimeouts = new ClientTimeouts(IDLE, HEADER, streamLoop.ticker::nanoTime);
     java.util.List<Object> events = new java.util.ArrayList<>();
-    streamTimeouts.attach(streamLoop, () -> true, events::add, () -> 0);
+    streamTimeouts.attachStream(streamLoop, () -> true, events::add, () -> 0);
     streamTimeouts.received(new Object()); // its head, whole
     streamTimeouts.exchangeStarted(false);
     streamTimeouts.exchangeEnded();
@@ -76,9 +76,9 @@ class ClientTimeoutTasksTest {
   @Test
   void an_http2_stream_waiting_for_its_body_is_timed() {
     CountingLoop streamLoop = new CountingLoop();
-    ClientTimeoutHandler streamTimeouts = new ClientTimeoutHandler(IDLE, HEADER, streamLoop.ticker::nanoTime);
+    ClientTimeouts streamTimeouts = new ClientTimeouts(IDLE, HEADER, streamLoop.ticker::nanoTime);
     java.util.List<Object> events = new java.util.ArrayList<>();
-    streamTimeouts.attach(streamLoop, () -> true, events::add, () -> 0);
+    streamTimeouts.attachStream(streamLoop, () -> true, events::add, () -> 0);
     streamTimeouts.received(new Object()); // its head
     streamTimeouts.exchangeStarted(true);
     streamTimeouts.readAsked(); // the proxy asks for the body
@@ -86,6 +86,6 @@ class ClientTimeoutTasksTest {
     streamLoop.advance(IDLE - 1);
     assertThat(events).isEmpty();
     streamLoop.advance(1);
-    assertThat(events).containsExactly(ClientTimeoutHandler.BODY_TIMEOUT);
+    assertThat(events).containsExactly(ClientTimeouts.BODY_TIMEOUT);
   }
 }
