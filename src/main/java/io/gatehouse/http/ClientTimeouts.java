@@ -131,10 +131,7 @@ public final class ClientTimeouts {
    */
   void attachConnection(EventExecutor executor, BooleanSupplier active, Consumer<Object> events, LongSupplier taken,
       Runnable idleClose) {
-    this.executor = executor;
-    this.active = active;
-    this.events = events;
-    this.taken = taken;
+    attach(executor, active, events, taken);
     this.idleClose = idleClose;
   }
 
@@ -168,11 +165,15 @@ public final class ClientTimeouts {
    * and gets the events.
    */
   public void attachStream(EventExecutor executor, BooleanSupplier active, Consumer<Object> events, LongSupplier taken) {
+    attach(executor, active, events, taken);
+    this.stream = true;
+  }
+
+  private void attach(EventExecutor executor, BooleanSupplier active, Consumer<Object> events, LongSupplier taken) {
     this.executor = executor;
     this.active = active;
     this.events = events;
     this.taken = taken;
-    this.stream = true;
   }
 
   /** The side read {@code msg} (a connection's bytes, a stream's message for its proxy handler). */

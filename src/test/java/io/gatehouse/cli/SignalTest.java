@@ -86,11 +86,7 @@ class SignalTest {
   @Test
   void aSighupAsSoonAsThePortAcceptsReloadsAndTheProcessLivesOn() throws Exception {
     int port = FreePorts.take();
-    Path config = dir.resolve("g.yaml");
-    Files.writeString(config, """
-        admin: { bind: 127.0.0.1:0 }
-        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
-        """.formatted(port));
+    Path config = reverseListenerOn(port);
     Path out = dir.resolve("out.log");
     Process process = gatehouse(List.of(), out, "run", "-c", config.toString());
     try {
@@ -112,11 +108,7 @@ class SignalTest {
   @Test
   void startedUnderNohupItSaysSighupWillNotReload() throws Exception {
     int port = FreePorts.take();
-    Path config = dir.resolve("g.yaml");
-    Files.writeString(config, """
-        admin: { bind: 127.0.0.1:0 }
-        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
-        """.formatted(port));
+    Path config = reverseListenerOn(port);
     Path out = dir.resolve("out.log");
     Process process = gatehouse(List.of("nohup"), out, "run", "-c", config.toString());
     try {
@@ -186,6 +178,16 @@ class SignalTest {
     Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
     assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
     assertThat(kill.exitValue()).isZero();
+  }
+
+  /** A config file with one reverse listener on {@code port} (and an admin API on a port of its own). */
+  private Path reverseListenerOn(int port) throws java.io.IOException {
+    Path config = dir.resolve("g.yaml");
+    Files.writeString(config, """
+        admin: { bind: 127.0.0.1:0 }
+        listeners: [ { name: web, bind: 127.0.0.1:%d, mode: reverse } ]
+        """.formatted(port));
+    return config;
   }
 
   private static boolean accepts(int port) {
