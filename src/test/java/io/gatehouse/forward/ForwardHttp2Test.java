@@ -230,8 +230,7 @@ class ForwardHttp2Test {
           throw new RuntimeException(e);
         }
       }, threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       assertThat(new String(tunnel.readToEnd(), StandardCharsets.US_ASCII)).isEqualTo("hello");
       tunnel.send("after your end".getBytes(StandardCharsets.US_ASCII), true);
       assertThat(originGot.get(20, TimeUnit.SECONDS)).isEqualTo("after your end");
@@ -249,8 +248,7 @@ class ForwardHttp2Test {
         ProxyUnderTest proxy = proxy(allowLocal(server.getLocalPort()));
         RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
       CompletableFuture<Long> echoed = CompletableFuture.supplyAsync(() -> echo(server), threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       tunnel.send(up, true);
       byte[] down = tunnel.readToEnd();
       assertThat(down.length).isEqualTo(size);
@@ -288,8 +286,7 @@ class ForwardHttp2Test {
           throw new RuntimeException(e);
         }
       }, threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       long[] last = {-1};
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(300)).until(() -> {
         long now = written.get();
@@ -324,8 +321,7 @@ class ForwardHttp2Test {
           throw new RuntimeException(e);
         }
       }, threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       client.timeout(Duration.ofSeconds(20));
       CompletableFuture<Void> upload = CompletableFuture.runAsync(() -> {
         try {
@@ -370,8 +366,7 @@ class ForwardHttp2Test {
           throw new RuntimeException(e);
         }
       }, threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       client.timeout(Duration.ofSeconds(20));
       tunnel.send(new byte[size], true);
       assertThat(origin.get(30, TimeUnit.SECONDS)).isEqualTo(size);
@@ -405,8 +400,7 @@ class ForwardHttp2Test {
           return e;
         }
       }, threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       tunnel.send("ping".getBytes(StandardCharsets.US_ASCII), false);
       assertThat(new String(tunnel.readAtLeast(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
       client.rstStream(1, 0x8); // CANCEL
@@ -434,8 +428,7 @@ class ForwardHttp2Test {
           throw new RuntimeException(e);
         }
       }, threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       tunnel.send("ping".getBytes(StandardCharsets.US_ASCII), false);
       origin.get(20, TimeUnit.SECONDS);
       assertThat(tunnel.awaitReset()).isEqualTo(0xa); // CONNECT_ERROR
@@ -449,8 +442,7 @@ class ForwardHttp2Test {
         ProxyUnderTest proxy = proxy(allowLocal(server.getLocalPort()));
         RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
       CompletableFuture<Void> origin = CompletableFuture.runAsync(() -> echo(server), threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       tunnel.send("ping".getBytes(StandardCharsets.US_ASCII), false);
       assertThat(new String(tunnel.readAtLeast(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
       proxy.stop(Duration.ofMillis(700)); // the tunnel stays open until the deadline cuts it
@@ -480,8 +472,7 @@ class ForwardHttp2Test {
             """.formatted(log, certs.certificate(), certs.privateKey(), server.getLocalPort()));
         RawH2Client client = RawH2Client.connect(proxy.port(), certs)) {
       CompletableFuture<Void> origin = CompletableFuture.runAsync(() -> echo(server), threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       tunnel.send("ping".getBytes(StandardCharsets.US_ASCII), false);
       assertThat(new String(tunnel.readAtLeast(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
       client.timeout(Duration.ofSeconds(20));
@@ -556,8 +547,7 @@ class ForwardHttp2Test {
           return e.getCause();
         }
       }, threads);
-      H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
-      assertThat(tunnel.awaitStatus()).isEqualTo("200");
+      H2Tunnel tunnel = connected(client, server);
       client.headers(1, true, RawH2Client.fields("x-trailer", "no")); // §8.5: only DATA on a connected stream
       assertThat(tunnel.awaitReset()).isEqualTo(0x1); // PROTOCOL_ERROR
       assertThat(origin.get(20, TimeUnit.SECONDS)).isInstanceOf(SocketException.class); // reset, not a FIN
@@ -608,5 +598,12 @@ class ForwardHttp2Test {
 
   private static String sha256(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+
+  /** A CONNECT on stream 1 of {@code client} to {@code server}, answered 200. */
+  private static H2Tunnel connected(RawH2Client client, ServerSocket server) throws IOException {
+    H2Tunnel tunnel = new H2Tunnel(client, 1).connect("127.0.0.1:" + server.getLocalPort());
+    assertThat(tunnel.awaitStatus()).isEqualTo("200");
+    return tunnel;
   }
 }
